@@ -1,0 +1,7 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+//! Integration tests through the public API (one test crate: each test binary links to hundreds
+//! of MB in debug builds).
+
+mod audio;
+mod common;
