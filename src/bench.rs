@@ -1,9 +1,14 @@
 //! `syrinx bench`: throughput of decoding and spectrograms on generated hour-long recordings,
 //! reported as "× real time". Inputs are generated deterministically and cached on disk.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-use crate::audio::Mp3Index;
+use serde::Serialize;
+
+use crate::audio::{AudioError, AudioReader, Mp3Index, write_flac};
+use crate::dsp::{SpectrogramParams, Stft};
+use crate::synth::FieldSynth;
 
 /// Errors while preparing or running benchmarks.
 #[derive(Debug, thiserror::Error)]
@@ -39,4 +44,353 @@ pub fn repeat_mp3(source: &Path, dest: &Path, min_secs: f64) -> Result<f64, Benc
     }
     std::fs::write(dest, out).map_err(|e| input_error(dest, e.to_string()))?;
     Ok(needed as f64 * frame_secs)
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Where generated inputs are kept between runs.
+    pub cache_dir: PathBuf,
+    /// Length of each generated recording (one hour by default).
+    pub secs: f64,
+    /// Threads for the "all threads" items.
+    pub threads: usize,
+}
+
+impl BenchOptions {
+    /// One hour, all cores, inputs cached under the user's cache directory.
+    #[must_use]
+    pub fn standard() -> Self {
+        Self {
+            cache_dir: default_cache_dir(),
+            secs: 3600.0,
+            threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+        }
+    }
+}
+
+/// `$XDG_CACHE_HOME/syrinx/bench`, `~/.cache/syrinx/bench`, or a temporary folder.
+#[must_use]
+pub fn default_cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("syrinx")
+        .join("bench")
+}
+
+/// One measured item.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchItem {
+    /// Machine-readable key, e.g. `decode_flac_x_realtime`.
+    pub key: String,
+    /// What was measured, for people.
+    pub label: String,
+    /// Seconds of audio processed.
+    pub audio_secs: f64,
+    /// Wall-clock seconds it took.
+    pub wall_secs: f64,
+}
+
+impl BenchItem {
+    #[must_use]
+    pub fn x_realtime(&self) -> f64 {
+        self.audio_secs / self.wall_secs.max(1e-9)
+    }
+}
+
+/// Everything `syrinx bench` measured.
+#[derive(Debug, Clone, Default)]
+pub struct BenchReport {
+    pub items: Vec<BenchItem>,
+    /// Bytes read from disk by a 10 s read from the middle of the 44.1 kHz FLAC recording.
+    pub read_10s_bytes: u64,
+    /// Seconds that read took (open excluded).
+    pub read_10s_secs: f64,
+    /// Peak resident memory of the process, when the OS reports it.
+    pub peak_rss_mb: Option<f64>,
+}
+
+impl BenchReport {
+    /// One flat JSON object: `<key>` → × real time, plus the read and memory figures.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for item in &self.items {
+            map.insert(
+                item.key.clone(),
+                serde_json::json!(round3(item.x_realtime())),
+            );
+        }
+        map.insert(
+            "read_10s_from_middle_bytes".into(),
+            self.read_10s_bytes.into(),
+        );
+        map.insert(
+            "read_10s_from_middle_ms".into(),
+            serde_json::json!(round3(self.read_10s_secs * 1e3)),
+        );
+        if let Some(mb) = self.peak_rss_mb {
+            map.insert("peak_rss_mb".into(), serde_json::json!(round3(mb)));
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+/// Sample rates every item is measured at.
+const RATES_HZ: [u32; 2] = [22_050, 44_100];
+/// Audio synthesised per STFT block (the same block is transformed again and again).
+const STFT_BLOCK_SECS: f64 = 60.0;
+/// Frames per read while decoding.
+const DECODE_CHUNK_SECS: f64 = 10.0;
+
+/// Runs every benchmark, reporting progress lines through `progress`.
+pub fn run(
+    options: &BenchOptions,
+    mut progress: impl FnMut(&str),
+) -> Result<BenchReport, BenchError> {
+    std::fs::create_dir_all(&options.cache_dir).map_err(|e| BenchError::Input {
+        path: options.cache_dir.clone(),
+        detail: e.to_string(),
+    })?;
+    let mut report = BenchReport::default();
+    let pool = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| BenchError::Input {
+                path: PathBuf::new(),
+                detail: format!("thread pool: {e}"),
+            })
+    };
+    let all_threads = pool(options.threads)?;
+    for rate in RATES_HZ {
+        let suffix = if rate == RATES_HZ[0] {
+            String::new()
+        } else {
+            format!("_{rate}hz")
+        };
+        let khz = f64::from(rate) / 1000.0;
+        for format in ["wav", "flac", "mp3"] {
+            progress(&format!(
+                "preparing {:.0} s of {khz} kHz {format}…",
+                options.secs
+            ));
+            let path = prepare_input(options, format, rate)?;
+            progress(&format!("decoding {khz} kHz {format}…"));
+            let (audio_secs, wall_secs) = time_decode(&path, 1)?;
+            report.items.push(BenchItem {
+                key: format!("decode_{format}{suffix}_x_realtime"),
+                label: format!("decode {format} {khz} kHz, 1 thread"),
+                audio_secs,
+                wall_secs,
+            });
+            let (audio_secs, wall_secs) = time_decode(&path, options.threads)?;
+            report.items.push(BenchItem {
+                key: format!("decode_{format}{suffix}_all_threads_x_realtime"),
+                label: format!("decode {format} {khz} kHz, {} threads", options.threads),
+                audio_secs,
+                wall_secs,
+            });
+            if format == "flac" && rate == 44_100 {
+                let (bytes, secs) = time_short_read(&path)?;
+                report.read_10s_bytes = bytes;
+                report.read_10s_secs = secs;
+            }
+        }
+        for (name, params) in [
+            ("stft", SpectrogramParams::default()),
+            ("mel", SpectrogramParams::default().mel(128)),
+        ] {
+            progress(&format!("{name} spectrogram of {khz} kHz audio…"));
+            let (audio_secs, wall_secs) = time_stft(&params, rate, options.secs, None)?;
+            report.items.push(BenchItem {
+                key: format!("{name}{suffix}_x_realtime"),
+                label: format!("{name} 512/256 {khz} kHz, 1 thread"),
+                audio_secs,
+                wall_secs,
+            });
+            let (audio_secs, wall_secs) =
+                time_stft(&params, rate, options.secs, Some(&all_threads))?;
+            report.items.push(BenchItem {
+                key: format!("{name}{suffix}_all_threads_x_realtime"),
+                label: format!("{name} 512/256 {khz} kHz, {} threads", options.threads),
+                audio_secs,
+                wall_secs,
+            });
+        }
+    }
+    report.peak_rss_mb = peak_rss_mb();
+    Ok(report)
+}
+
+/// The cached input for `format` at `rate`, generated on first use.
+fn prepare_input(options: &BenchOptions, format: &str, rate: u32) -> Result<PathBuf, BenchError> {
+    let secs = options.secs.round() as u64;
+    let path = options
+        .cache_dir
+        .join(format!("field_{rate}hz_{secs}s.{format}"));
+    if path.exists() {
+        return Ok(path);
+    }
+    let partial = path.with_extension(format!("{format}.partial"));
+    let frames = secs * u64::from(rate);
+    let mut synth = FieldSynth::new(rate, u64::from(rate));
+    match format {
+        "wav" => {
+            let spec = hound::WavSpec {
+                channels: 1,
+                sample_rate: rate,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
+            let error = |e: hound::Error| BenchError::Input {
+                path: partial.clone(),
+                detail: e.to_string(),
+            };
+            let mut writer = hound::WavWriter::create(&partial, spec).map_err(error)?;
+            let mut block = vec![0.0_f32; 1 << 16];
+            let mut written = 0_u64;
+            while written < frames {
+                let n = usize::try_from((frames - written).min(block.len() as u64)).unwrap_or(0);
+                synth.fill(&mut block[..n]);
+                let mut samples = writer.get_i16_writer(u32::try_from(n).unwrap_or(0));
+                for &s in &block[..n] {
+                    samples.write_sample((s * 32_767.0).round() as i16);
+                }
+                samples.flush().map_err(error)?;
+                written += n as u64;
+            }
+            writer.finalize().map_err(error)?;
+        }
+        "flac" => write_flac(&partial, rate, 16, frames, |out| synth.fill(out))?,
+        _ => {
+            let source = bench_mp3_source(&options.cache_dir, rate)?;
+            repeat_mp3(&source, &partial, options.secs)?;
+        }
+    }
+    std::fs::rename(&partial, &path).map_err(|e| BenchError::Input {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
+    Ok(path)
+}
+
+/// The shipped 10 s MP3s that are repeated into an hour (encoded from `FieldSynth` by LAME; see
+/// `tests/fixtures/regenerate.sh`). Embedded, so an installed binary can benchmark too.
+static MP3_SOURCE_22050: &[u8] = include_bytes!("../assets/bench/field_22050hz.mp3");
+static MP3_SOURCE_44100: &[u8] = include_bytes!("../assets/bench/field_44100hz.mp3");
+
+/// Writes the embedded MP3 source for `rate` into the cache folder and returns its path.
+fn bench_mp3_source(cache_dir: &Path, rate: u32) -> Result<PathBuf, BenchError> {
+    let bytes = if rate == 44_100 {
+        MP3_SOURCE_44100
+    } else {
+        MP3_SOURCE_22050
+    };
+    let path = cache_dir.join(format!("source_{rate}hz.mp3"));
+    std::fs::write(&path, bytes).map_err(|e| BenchError::Input {
+        path: path.clone(),
+        detail: e.to_string(),
+    })?;
+    Ok(path)
+}
+
+/// Decodes the whole recording in `threads` parallel parts; returns (audio secs, wall secs).
+fn time_decode(path: &Path, threads: usize) -> Result<(f64, f64), BenchError> {
+    let reader = AudioReader::open(path)?;
+    let info = reader.info().clone();
+    let started = Instant::now();
+    let part = info.frame_count.div_ceil(threads as u64);
+    let chunk = (DECODE_CHUNK_SECS * f64::from(info.sample_rate_hz)) as usize;
+    let results: Vec<Result<u64, AudioError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads as u64)
+            .map(|i| {
+                let reader = reader.try_clone();
+                scope.spawn(move || -> Result<u64, AudioError> {
+                    let mut reader = reader?;
+                    let (mut at, end) = (i * part, ((i + 1) * part).min(info.frame_count));
+                    let mut buffer = Vec::with_capacity(chunk);
+                    let mut checksum = 0_u64;
+                    while at < end {
+                        let n = usize::try_from((end - at).min(chunk as u64)).unwrap_or(0);
+                        reader.read_frames_into(at, n, &mut buffer)?;
+                        checksum = checksum.wrapping_add(buffer.len() as u64);
+                        at += n as u64;
+                    }
+                    Ok(checksum)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(AudioError::Io {
+                        path: path.to_path_buf(),
+                        detail: "a decoding thread panicked".to_owned(),
+                    })
+                })
+            })
+            .collect()
+    });
+    let decoded: u64 = results.into_iter().sum::<Result<u64, AudioError>>()?;
+    let wall = started.elapsed().as_secs_f64();
+    Ok((decoded as f64 / f64::from(info.sample_rate_hz), wall))
+}
+
+/// Opens the file, then times a 10 s read from its middle; returns (bytes read, secs).
+fn time_short_read(path: &Path) -> Result<(u64, f64), BenchError> {
+    let mut reader = AudioReader::open(path)?;
+    let middle = reader.info().duration_secs() / 2.0;
+    let before = reader.bytes_read();
+    let started = Instant::now();
+    reader.read_secs(middle, middle + 10.0)?;
+    Ok((
+        reader.bytes_read() - before,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// Transforms `secs` of audio (one synthesised block, again and again) on one thread or in
+/// `pool`; returns (audio secs, wall secs).
+fn time_stft(
+    params: &SpectrogramParams,
+    rate: u32,
+    secs: f64,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<(f64, f64), BenchError> {
+    let stft = Stft::new(params, rate).map_err(|e| BenchError::Input {
+        path: PathBuf::new(),
+        detail: e.to_string(),
+    })?;
+    let block_frames = (STFT_BLOCK_SECS * f64::from(rate)) as usize;
+    let block = FieldSynth::new(rate, 99).take(block_frames);
+    let repeats = (secs / STFT_BLOCK_SECS).ceil().max(1.0) as usize;
+    let mut out = Vec::new();
+    let mut scratch = stft.scratch();
+    let started = Instant::now();
+    for _ in 0..repeats {
+        match pool {
+            Some(pool) => pool.install(|| stft.compute_into(&block, &mut out)),
+            None => stft.compute_serial_into(&block, &mut scratch, &mut out),
+        };
+    }
+    Ok((
+        repeats as f64 * STFT_BLOCK_SECS,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// Peak resident set size (Linux `VmHWM`).
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }

@@ -5,4 +5,8 @@
 
 pub mod audio;
 pub mod bench;
+pub mod cli;
+pub mod dsp;
+pub mod render;
+pub mod spectrogram;
 pub mod synth;

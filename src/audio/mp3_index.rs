@@ -22,6 +22,9 @@ pub(crate) struct Mp3Index {
     pub samples_per_frame: u32,
     /// Encoder delay (from the LAME tag) that the whole-file reader trims from the start.
     pub delay_frames: u32,
+    /// Whether the stream opens with a Xing/Info/VBRI frame, whose frame count is the
+    /// encoder's word (without one, symphonia's length is only a bitrate estimate).
+    pub has_info_frame: bool,
 }
 
 /// The fields of a frame header the index needs.
@@ -167,6 +170,7 @@ impl Mp3Index {
         let mut pos = id3v2_len(&mut window)?;
         let mut first: Option<FrameHeader> = None;
         let mut frame_offsets = Vec::new();
+        let mut has_info_frame = false;
         loop {
             let Some(header) = window.header_at(pos)? else {
                 if window.ensure(pos, 4)? {
@@ -195,7 +199,9 @@ impl Mp3Index {
                 // A final frame cut off by truncation: the decoder cannot use it either.
                 break;
             }
-            if !header.is_info_frame(window.slice(pos, header.frame_len)) {
+            if header.is_info_frame(window.slice(pos, header.frame_len)) {
+                has_info_frame |= frame_offsets.is_empty();
+            } else {
                 frame_offsets.push(pos);
             }
             pos += header.frame_len as u64;
@@ -204,6 +210,7 @@ impl Mp3Index {
             frame_offsets,
             samples_per_frame: first.samples_per_frame(),
             delay_frames: 0,
+            has_info_frame,
         }))
     }
 

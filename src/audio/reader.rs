@@ -223,7 +223,10 @@ impl AudioReader {
             path: path.to_path_buf(),
             detail: "the header gives no sample rate".to_owned(),
         })?;
-        let container = stream.format.format_info().short_name.to_owned();
+        let container = match stream.format.format_info().short_name {
+            "wave" => "wav".to_owned(),
+            other => other.to_owned(),
+        };
         let codec = stream.decoder.codec_info().short_name.to_owned();
 
         let mp3_index = if container == "mp3" {
@@ -247,6 +250,7 @@ impl AudioReader {
                 u64::from(track.delay.unwrap_or(0)) + u64::from(track.padding.unwrap_or(0));
             let indexed = index.total_samples().saturating_sub(trimmed);
             if let Some(declared) = frame_count
+                && index.has_info_frame
                 && declared > indexed + u64::from(index.samples_per_frame)
             {
                 warnings.push(truncation_warning(declared, indexed, sample_rate_hz));

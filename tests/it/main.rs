@@ -4,4 +4,6 @@
 //! of MB in debug builds).
 
 mod audio;
+mod cli;
 mod common;
+mod dsp;

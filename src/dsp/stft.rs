@@ -1,0 +1,327 @@
+//! The short-time Fourier transform to dB, on a linear or mel axis. One `Stft` holds the FFT plan,
+//! window and filterbank for a parameter set; scratch buffers are reused across frames, and long
+//! spans are split across threads.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use realfft::num_complex::Complex;
+use realfft::{RealFftPlanner, RealToComplex};
+
+use super::DspError;
+use super::fast_math::power_to_db_in_place;
+use super::mel::{MelFilterbank, hz_to_mel, mel_to_hz};
+use super::params::{Amplitude, FrequencyScale, MelFormula, SpectrogramParams};
+use super::window::window_coefficients;
+
+/// Frames per parallel task: large enough to amortise scheduling, small enough to balance.
+const FRAMES_PER_TASK: usize = 128;
+
+/// Reusable per-thread buffers for [`Stft::frame_into`].
+pub struct StftScratch {
+    frame: Vec<f32>,
+    spectrum: Vec<Complex<f32>>,
+    fft_scratch: Vec<Complex<f32>>,
+    bins: Vec<f32>,
+}
+
+impl std::fmt::Debug for StftScratch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StftScratch")
+            .field("frame_len", &self.frame.len())
+            .finish()
+    }
+}
+
+/// Maps between a spectrogram's rows and frequency. Rows are evenly spaced in hertz (linear) or
+/// in mels (mel), row 0 lowest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrequencyAxis {
+    /// `None` for a linear axis.
+    pub mel: Option<MelFormula>,
+    /// Axis coordinate (Hz or mel) of row 0's centre.
+    pub first_center: f64,
+    /// Axis units between row centres.
+    pub step: f64,
+    pub rows: usize,
+}
+
+impl FrequencyAxis {
+    fn axis_of_hz(&self, hz: f64) -> f64 {
+        self.mel.map_or(hz, |formula| hz_to_mel(hz, formula))
+    }
+
+    fn hz_of_axis(&self, value: f64) -> f64 {
+        self.mel.map_or(value, |formula| mel_to_hz(value, formula))
+    }
+
+    /// Frequency at a (fractional) row position; row `r` is centred on `r` and spans `r ± 0.5`.
+    #[must_use]
+    pub fn hz_at_row(&self, row: f64) -> f64 {
+        self.hz_of_axis(self.first_center + row * self.step)
+    }
+
+    /// Fractional row position of a frequency.
+    #[must_use]
+    pub fn row_at_hz(&self, hz: f64) -> f64 {
+        (self.axis_of_hz(hz) - self.first_center) / self.step
+    }
+
+    /// Frequency of the bottom edge of row 0 and the top edge of the last row.
+    #[must_use]
+    pub fn range_hz(&self) -> (f64, f64) {
+        (self.hz_at_row(-0.5), self.hz_at_row(self.rows as f64 - 0.5))
+    }
+}
+
+/// A block of spectrogram in dB, frame-major: `db[frame * bands + band]`, band 0 lowest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Spectrogram {
+    pub frames: usize,
+    pub bands: usize,
+    pub db: Vec<f32>,
+}
+
+impl Spectrogram {
+    /// The bands of one frame.
+    #[must_use]
+    pub fn frame(&self, frame: usize) -> &[f32] {
+        &self.db[frame * self.bands..(frame + 1) * self.bands]
+    }
+
+    #[must_use]
+    pub fn at(&self, frame: usize, band: usize) -> f32 {
+        self.db[frame * self.bands + band]
+    }
+}
+
+/// An STFT for one parameter set and sample rate.
+#[derive(Clone)]
+pub struct Stft {
+    params: SpectrogramParams,
+    sample_rate_hz: u32,
+    window: Vec<f32>,
+    fft: Arc<dyn RealToComplex<f32>>,
+    /// Bins computed per frame (all a linear crop or the mel filters need).
+    bins: usize,
+    /// First bin kept on a linear axis.
+    first_bin: usize,
+    mel: Option<MelFilterbank>,
+    bands: usize,
+    /// Scales |X|² so that a full-scale sine peaks at 0 dB.
+    power_scale: f32,
+    min_power: f32,
+}
+
+impl std::fmt::Debug for Stft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stft")
+            .field("params", &self.params)
+            .field("sample_rate_hz", &self.sample_rate_hz)
+            .field("bands", &self.bands)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stft {
+    pub fn new(params: &SpectrogramParams, sample_rate_hz: u32) -> Result<Self, DspError> {
+        params.validate(sample_rate_hz)?;
+        let fft_len = params.window_len as usize;
+        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(fft_len);
+        let window = window_coefficients(params.window, fft_len);
+        let window_sum: f32 = window.iter().sum();
+        let power_scale = (2.0 / window_sum).powi(2);
+        let bin_hz = params.bin_hz(sample_rate_hz);
+        let max_hz = params.effective_max_hz(sample_rate_hz);
+        let bin_count = fft_len / 2 + 1;
+        let (first_bin, bins, mel, bands) = match params.scale {
+            FrequencyScale::Linear => {
+                let first =
+                    ((f64::from(params.min_hz) / bin_hz).ceil() as usize).min(bin_count - 1);
+                let last = ((max_hz / bin_hz).floor() as usize).clamp(first, bin_count - 1);
+                (first, last + 1, None, last + 1 - first)
+            }
+            FrequencyScale::Mel {
+                bands,
+                norm,
+                formula,
+            } => {
+                let bank = MelFilterbank::new(
+                    usize::from(bands),
+                    f64::from(params.min_hz),
+                    max_hz,
+                    norm,
+                    formula,
+                    fft_len,
+                    sample_rate_hz,
+                );
+                (0, bank.bins_needed(), Some(bank), usize::from(bands))
+            }
+        };
+        Ok(Self {
+            params: *params,
+            sample_rate_hz,
+            window,
+            fft,
+            bins,
+            first_bin,
+            mel,
+            bands,
+            power_scale,
+            min_power: 10.0_f32.powf(f32::from(params.floor_db) / 10.0),
+        })
+    }
+
+    #[must_use]
+    pub fn params(&self) -> &SpectrogramParams {
+        &self.params
+    }
+
+    #[must_use]
+    pub fn sample_rate_hz(&self) -> u32 {
+        self.sample_rate_hz
+    }
+
+    /// Rows per frame.
+    #[must_use]
+    pub fn bands(&self) -> usize {
+        self.bands
+    }
+
+    /// How rows map to frequencies.
+    #[must_use]
+    pub fn axis(&self) -> FrequencyAxis {
+        match (&self.mel, self.params.scale) {
+            (Some(bank), FrequencyScale::Mel { formula, .. }) => {
+                let centers = bank.centers_hz();
+                let first = hz_to_mel(centers[0], formula);
+                let step = if centers.len() > 1 {
+                    hz_to_mel(centers[1], formula) - first
+                } else {
+                    hz_to_mel(self.params.effective_max_hz(self.sample_rate_hz), formula) - first
+                };
+                FrequencyAxis {
+                    mel: Some(formula),
+                    first_center: first,
+                    step,
+                    rows: self.bands,
+                }
+            }
+            _ => {
+                let bin_hz = self.params.bin_hz(self.sample_rate_hz);
+                FrequencyAxis {
+                    mel: None,
+                    first_center: self.first_bin as f64 * bin_hz,
+                    step: bin_hz,
+                    rows: self.bands,
+                }
+            }
+        }
+    }
+
+    #[must_use]
+    pub fn scratch(&self) -> StftScratch {
+        StftScratch {
+            frame: vec![0.0; self.window.len()],
+            spectrum: self.fft.make_output_vec(),
+            fft_scratch: self.fft.make_scratch_vec(),
+            bins: vec![0.0; self.bins],
+        }
+    }
+
+    /// One frame: `samples` (exactly `window_len` long) to `out` (`bands` long), in dB.
+    pub fn frame_into(&self, samples: &[f32], scratch: &mut StftScratch, out: &mut [f32]) {
+        for ((dst, s), w) in scratch.frame.iter_mut().zip(samples).zip(&self.window) {
+            *dst = s * w;
+        }
+        // Lengths are fixed at construction, so the FFT cannot fail here.
+        if self
+            .fft
+            .process_with_scratch(
+                &mut scratch.frame,
+                &mut scratch.spectrum,
+                &mut scratch.fft_scratch,
+            )
+            .is_err()
+        {
+            out.fill(f32::from(self.params.floor_db));
+            return;
+        }
+        let scale = self.power_scale;
+        match &self.mel {
+            None => {
+                let kept = &scratch.spectrum[self.first_bin..self.bins];
+                for (dst, c) in out.iter_mut().zip(kept) {
+                    *dst = (c.re * c.re + c.im * c.im) * scale;
+                }
+                power_to_db_in_place(out, self.min_power);
+            }
+            Some(bank) => {
+                for (dst, c) in scratch.bins.iter_mut().zip(&scratch.spectrum) {
+                    *dst = (c.re * c.re + c.im * c.im) * scale;
+                }
+                if self.params.amplitude == Amplitude::Magnitude {
+                    for v in &mut scratch.bins {
+                        *v = v.sqrt();
+                    }
+                    bank.apply(&scratch.bins, out);
+                    for v in out.iter_mut() {
+                        *v *= *v;
+                    }
+                } else {
+                    bank.apply(&scratch.bins, out);
+                }
+                power_to_db_in_place(out, self.min_power);
+            }
+        }
+    }
+
+    /// Spectrogram of `samples` on this thread, into `out` (resized); returns the frame count.
+    pub fn compute_serial_into(
+        &self,
+        samples: &[f32],
+        scratch: &mut StftScratch,
+        out: &mut Vec<f32>,
+    ) -> usize {
+        let frames = self.params.frame_count(samples.len());
+        out.resize(frames * self.bands, 0.0);
+        let (window, hop) = (self.window.len(), self.params.hop_len as usize);
+        for (frame, row) in out.chunks_exact_mut(self.bands).enumerate() {
+            self.frame_into(&samples[frame * hop..frame * hop + window], scratch, row);
+        }
+        frames
+    }
+
+    /// Spectrogram of `samples` into `out` (resized), split across rayon's threads for long
+    /// spans; returns the frame count.
+    pub fn compute_into(&self, samples: &[f32], out: &mut Vec<f32>) -> usize {
+        let frames = self.params.frame_count(samples.len());
+        out.resize(frames * self.bands, 0.0);
+        let (window, hop) = (self.window.len(), self.params.hop_len as usize);
+        out.par_chunks_mut(FRAMES_PER_TASK * self.bands)
+            .enumerate()
+            .for_each_init(
+                || self.scratch(),
+                |scratch, (task, block)| {
+                    let first_frame = task * FRAMES_PER_TASK;
+                    for (i, row) in block.chunks_exact_mut(self.bands).enumerate() {
+                        let start = (first_frame + i) * hop;
+                        self.frame_into(&samples[start..start + window], scratch, row);
+                    }
+                },
+            );
+        frames
+    }
+
+    /// Spectrogram of `samples` (parallel for long spans).
+    #[must_use]
+    pub fn compute(&self, samples: &[f32]) -> Spectrogram {
+        let mut db = Vec::new();
+        let frames = self.compute_into(samples, &mut db);
+        Spectrogram {
+            frames,
+            bands: self.bands,
+            db,
+        }
+    }
+}

@@ -1,0 +1,527 @@
+//! A spectrogram figure as PNG, with labelled time and frequency axes and a dB colour bar — a
+//! figure a biologist can paste into a report. The image is built from per-pixel columns, so a
+//! span of any length renders in bounded memory.
+
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+use plotters::prelude::*;
+
+use super::colormap::Colormap;
+use crate::dsp::FrequencyAxis;
+
+/// Width of the colour-bar strip on the right.
+const COLORBAR_AREA_PX: u32 = 100;
+const FONT: &str = "sans-serif";
+static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Errors while drawing or writing a figure.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("cannot draw the figure: {0}")]
+    Draw(String),
+    #[error("figure size {width_px}×{height_px} px is too small (at least 400×250)")]
+    TooSmall { width_px: u32, height_px: u32 },
+    #[error("cannot write the figure: {detail}: {}", path.display())]
+    Write { path: PathBuf, detail: String },
+}
+
+/// How the figure looks.
+#[derive(Debug, Clone)]
+pub struct FigureOptions {
+    pub width_px: u32,
+    pub height_px: u32,
+    pub colormap: Colormap,
+    /// Dynamic range shown: levels below `ceiling − range` get the floor colour.
+    pub range_db: f32,
+    /// Level that gets the top colour; `None`: the loudest level in the image.
+    pub ceiling_db: Option<f32>,
+    pub title: String,
+}
+
+impl Default for FigureOptions {
+    fn default() -> Self {
+        Self {
+            width_px: 1200,
+            height_px: 500,
+            colormap: Colormap::Viridis,
+            range_db: 80.0,
+            ceiling_db: None,
+            title: String::new(),
+        }
+    }
+}
+
+/// Spectrogram levels gathered into the figure's pixel columns: each column keeps, per band, the
+/// loudest frame that falls in it (so short calls survive zooming out).
+#[derive(Debug, Clone)]
+pub struct ColumnImage {
+    pub columns: usize,
+    pub bands: usize,
+    /// Column-major: `db[column * bands + band]`.
+    pub db: Vec<f32>,
+    filled: Vec<bool>,
+}
+
+impl ColumnImage {
+    #[must_use]
+    pub fn new(columns: usize, bands: usize) -> Self {
+        Self {
+            columns,
+            bands,
+            db: vec![f32::NEG_INFINITY; columns * bands],
+            filled: vec![false; columns],
+        }
+    }
+
+    /// Adds one frame (`bands` values) to `column`.
+    pub fn add_frame(&mut self, column: usize, frame: &[f32]) {
+        if column >= self.columns {
+            return;
+        }
+        let dst = &mut self.db[column * self.bands..(column + 1) * self.bands];
+        for (d, s) in dst.iter_mut().zip(frame) {
+            *d = d.max(*s);
+        }
+        self.filled[column] = true;
+    }
+
+    /// Columns no frame fell into (zoomed in past one frame per pixel) copy their nearest
+    /// filled neighbour.
+    pub fn fill_gaps(&mut self) {
+        let filled: Vec<usize> = (0..self.columns).filter(|c| self.filled[*c]).collect();
+        if filled.is_empty() {
+            return;
+        }
+        let mut next = 0;
+        for column in 0..self.columns {
+            if self.filled[column] {
+                continue;
+            }
+            while next + 1 < filled.len() && filled[next + 1] <= column {
+                next += 1;
+            }
+            let source = match filled.get(next + 1) {
+                Some(&after) if after.abs_diff(column) < filled[next].abs_diff(column) => after,
+                _ => filled[next],
+            };
+            self.db.copy_within(
+                source * self.bands..(source + 1) * self.bands,
+                column * self.bands,
+            );
+        }
+    }
+
+    fn max_db(&self) -> f32 {
+        self.db
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(f32::NEG_INFINITY, f32::max)
+    }
+}
+
+/// Pixel width and height of the spectrogram inside a figure of these options, so callers
+/// can gather exactly one [`ColumnImage`] column per pixel.
+pub fn plot_size(options: &FigureOptions) -> Result<(usize, usize), RenderError> {
+    let mut scratch = vec![0_u8; (options.width_px * options.height_px * 3) as usize];
+    let axis = FrequencyAxis {
+        mel: None,
+        first_center: 0.0,
+        step: 1.0,
+        rows: 2,
+    };
+    let (x, y) = draw_frame(&mut scratch, options, &axis, 0.0..1.0, (-1.0, 0.0))?;
+    Ok(((x.end - x.start) as usize, (y.end - y.start) as usize))
+}
+
+/// Draws the figure and writes it to `path` as PNG (atomically: a temporary file is renamed).
+pub fn write_spectrogram_png(
+    image: &ColumnImage,
+    axis: &FrequencyAxis,
+    time_secs: Range<f64>,
+    options: &FigureOptions,
+    path: &Path,
+) -> Result<(), RenderError> {
+    let ceiling = options.ceiling_db.unwrap_or_else(|| image.max_db().ceil());
+    let ceiling = if ceiling.is_finite() { ceiling } else { 0.0 };
+    let floor = ceiling - options.range_db.max(1.0);
+    let (w, h) = (options.width_px as usize, options.height_px as usize);
+    let mut buffer = vec![255_u8; w * h * 3];
+    let (plot_x, plot_y) = draw_frame(
+        &mut buffer,
+        options,
+        axis,
+        time_secs,
+        (f64::from(floor), f64::from(ceiling)),
+    )?;
+    let lut = options.colormap.lut();
+    let colour = |db: f32| {
+        lut[(((db - floor) / (ceiling - floor)).clamp(0.0, 1.0) * 255.0).round() as usize]
+    };
+
+    // The spectrogram: one image column per pixel column; rows gathered by maximum.
+    let (width, height) = (
+        (plot_x.end - plot_x.start) as usize,
+        (plot_y.end - plot_y.start) as usize,
+    );
+    let rows = image.bands as f64;
+    for py in 0..height {
+        let top = rows * (1.0 - py as f64 / height as f64);
+        let bottom = rows * (1.0 - (py + 1) as f64 / height as f64);
+        let first = (bottom.floor().max(0.0) as usize).min(image.bands - 1);
+        let last = ((top.ceil() as usize).max(first + 1)).min(image.bands);
+        for px in 0..width {
+            let column = (px * image.columns / width).min(image.columns - 1);
+            let values = &image.db[column * image.bands + first..column * image.bands + last];
+            let level = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let offset = ((plot_y.start as usize + py) * w + plot_x.start as usize + px) * 3;
+            buffer[offset..offset + 3].copy_from_slice(&colour(level));
+        }
+    }
+    write_png(&buffer, options.width_px, options.height_px, path)
+}
+
+/// Axes, labels, title and colour bar. Returns the pixel ranges of the spectrogram area.
+fn draw_frame(
+    buffer: &mut [u8],
+    options: &FigureOptions,
+    axis: &FrequencyAxis,
+    time_secs: Range<f64>,
+    db_range: (f64, f64),
+) -> Result<(Range<i32>, Range<i32>), RenderError> {
+    if options.width_px < 400 || options.height_px < 250 {
+        return Err(RenderError::TooSmall {
+            width_px: options.width_px,
+            height_px: options.height_px,
+        });
+    }
+    register_font()?;
+    let draw_error = |e: &dyn std::fmt::Display| RenderError::Draw(e.to_string());
+    let root = BitMapBackend::with_buffer(buffer, (options.width_px, options.height_px))
+        .into_drawing_area();
+    root.fill(&WHITE).map_err(|e| draw_error(&e))?;
+    let (main, side) = root.split_horizontally(options.width_px - COLORBAR_AREA_PX);
+    let time = TimeCoord { range: time_secs };
+    let frequency = FrequencyCoord { axis: *axis };
+    let kilohertz = frequency.range().end >= 2000.0;
+    let time_desc = time.unit_label();
+    let mut chart = ChartBuilder::on(&main)
+        .caption(&options.title, (FONT, 17))
+        .margin(12)
+        .x_label_area_size(46)
+        .y_label_area_size(64)
+        .build_cartesian_2d(time, frequency)
+        .map_err(|e| draw_error(&e))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_labels(10)
+        .y_labels(9)
+        .x_desc(time_desc)
+        .y_desc(if kilohertz {
+            "Frequency (kHz)"
+        } else {
+            "Frequency (Hz)"
+        })
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 15))
+        .draw()
+        .map_err(|e| draw_error(&e))?;
+    let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
+
+    let (floor, ceiling) = db_range;
+    let mut bar = ChartBuilder::on(&side)
+        .margin_top(u32::try_from(plot_y.start).unwrap_or(0))
+        .margin_bottom(
+            u32::try_from(i64::from(options.height_px) - i64::from(plot_y.end)).unwrap_or(0),
+        )
+        .margin_left(16)
+        .margin_right(6)
+        .set_label_area_size(LabelAreaPosition::Right, 50)
+        .build_cartesian_2d(0.0..1.0, floor..ceiling)
+        .map_err(|e| draw_error(&e))?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(8)
+        .y_desc("Level (dB)")
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .draw()
+        .map_err(|e| draw_error(&e))?;
+    let (bar_x, bar_y) = bar.plotting_area().get_pixel_range();
+    let lut = options.colormap.lut();
+    let bar_height = (bar_y.end - bar_y.start).max(1);
+    for y in bar_y.clone() {
+        let t = 1.0 - f64::from(y - bar_y.start) / f64::from(bar_height - 1).max(1.0);
+        let [r, g, b] = lut[(t * 255.0).round() as usize];
+        root.draw(&PathElement::new(
+            vec![(bar_x.start, y), (bar_x.end - 1, y)],
+            RGBColor(r, g, b),
+        ))
+        .map_err(|e| draw_error(&e))?;
+    }
+    root.present().map_err(|e| draw_error(&e))?;
+    Ok((plot_x, plot_y))
+}
+
+fn register_font() -> Result<(), RenderError> {
+    static REGISTER: Once = Once::new();
+    let mut result = Ok(());
+    REGISTER.call_once(|| {
+        result = plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES)
+            .map_err(|_| RenderError::Draw("the bundled font is unreadable".to_owned()));
+    });
+    result
+}
+
+fn write_png(buffer: &[u8], width: u32, height: u32, path: &Path) -> Result<(), RenderError> {
+    let error = |detail: String| RenderError::Write {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{file_name}.partial"));
+    let result = (|| -> Result<(), String> {
+        let file = std::fs::File::create(&temp).map_err(|e| e.to_string())?;
+        let mut writer = std::io::BufWriter::new(file);
+        {
+            let mut encoder = png::Encoder::new(&mut writer, width, height);
+            encoder.set_color(png::ColorType::Rgb);
+            encoder.set_depth(png::BitDepth::Eight);
+            let mut png_writer = encoder.write_header().map_err(|e| e.to_string())?;
+            png_writer
+                .write_image_data(buffer)
+                .map_err(|e| e.to_string())?;
+            png_writer.finish().map_err(|e| e.to_string())?;
+        }
+        writer.flush().map_err(|e| e.to_string())?;
+        std::fs::rename(&temp, path).map_err(|e| e.to_string())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(error)
+}
+
+/// Round steps for axis ticks, smallest first.
+const TIME_STEPS_SECS: [f64; 28] = [
+    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0,
+    60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10_800.0, 21_600.0, 43_200.0,
+    86_400.0,
+];
+
+/// The time axis: seconds, labelled s, m:ss or h:mm:ss by span.
+struct TimeCoord {
+    range: Range<f64>,
+}
+
+impl TimeCoord {
+    fn unit_label(&self) -> &'static str {
+        if self.range.end >= 3600.0 {
+            "Time (h:mm:ss)"
+        } else if self.range.end >= 60.0 {
+            "Time (m:ss)"
+        } else {
+            "Time (s)"
+        }
+    }
+
+    fn step(&self, max_points: usize) -> f64 {
+        let span = self.range.end - self.range.start;
+        TIME_STEPS_SECS
+            .iter()
+            .copied()
+            .find(|step| span / step <= max_points.max(1) as f64)
+            .unwrap_or(86_400.0)
+    }
+}
+
+impl Ranged for TimeCoord {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = (self.range.end - self.range.start).max(1e-12);
+        let fraction = (value - self.range.start) / span;
+        limit.0 + (fraction * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        let step = self.step(hint.max_num_points());
+        let first = (self.range.start / step).ceil() as i64;
+        let last = (self.range.end / step).floor() as i64;
+        (first..=last).map(|k| k as f64 * step).collect()
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
+}
+
+impl ValueFormatter<f64> for TimeCoord {
+    fn format_ext(&self, value: &f64) -> String {
+        format_time_secs(*value, self.range.end)
+    }
+}
+
+/// A time for people: seconds (`12.5`) when `longest_secs` is under a minute, else `m:ss.s` or
+/// `h:mm:ss.s`, with at most three decimals and no trailing zeros.
+#[must_use]
+pub fn format_time_secs(value: f64, longest_secs: f64) -> String {
+    // Round to milliseconds first so 59.9996 s becomes 1:00, not 0:59 plus a rounded-up fraction.
+    let secs = (value.max(0.0) * 1000.0).round() / 1000.0;
+    if longest_secs < 60.0 {
+        return trim_decimals(secs, 3);
+    }
+    let whole = secs.floor() as u64;
+    let fraction = trim_decimals(secs - secs.floor(), 3);
+    let fraction = fraction.strip_prefix('0').unwrap_or("");
+    let (h, m, s) = (whole / 3600, (whole % 3600) / 60, whole % 60);
+    if longest_secs >= 3600.0 {
+        format!("{h}:{m:02}:{s:02}{fraction}")
+    } else {
+        format!("{}:{s:02}{fraction}", h * 60 + m)
+    }
+}
+
+/// `value` with at most `decimals` decimals, trailing zeros dropped.
+fn trim_decimals(value: f64, decimals: usize) -> String {
+    let text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+/// Round frequencies tried for ticks, coarsest first.
+const FREQUENCY_STEPS_HZ: [f64; 14] = [
+    50_000.0, 20_000.0, 10_000.0, 5_000.0, 2_000.0, 1_000.0, 500.0, 200.0, 100.0, 50.0, 20.0, 10.0,
+    5.0, 1.0,
+];
+
+/// The frequency axis: hertz, mapped through the spectrogram's own (linear or mel) row spacing.
+struct FrequencyCoord {
+    axis: FrequencyAxis,
+}
+
+impl FrequencyCoord {
+    /// Position in [0, 1] from the bottom edge.
+    fn fraction(&self, hz: f64) -> f64 {
+        (self.axis.row_at_hz(hz) + 0.5) / self.axis.rows as f64
+    }
+}
+
+impl Ranged for FrequencyCoord {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        limit.0 + (self.fraction(*value) * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    /// Round frequencies, coarse ones first, each kept only if it is not crowded by one
+    /// already chosen: on a mel axis this puts more ticks at the low end, where mels spread.
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        let range = self.range();
+        let min_gap = 1.0 / hint.max_num_points().max(2) as f64;
+        let mut chosen: Vec<f64> = Vec::new();
+        for step in FREQUENCY_STEPS_HZ {
+            let first = (range.start / step).ceil() as i64;
+            let last = (range.end / step).floor() as i64;
+            if last - first > 200 {
+                continue;
+            }
+            for k in first..=last {
+                let hz = k as f64 * step;
+                let position = self.fraction(hz);
+                if chosen
+                    .iter()
+                    .all(|c| (self.fraction(*c) - position).abs() >= min_gap)
+                {
+                    chosen.push(hz);
+                }
+            }
+        }
+        chosen.sort_by(f64::total_cmp);
+        chosen
+    }
+
+    fn range(&self) -> Range<f64> {
+        let (low, high) = self.axis.range_hz();
+        low.max(0.0)..high
+    }
+}
+
+impl ValueFormatter<f64> for FrequencyCoord {
+    fn format_ext(&self, value: &f64) -> String {
+        if self.range().end >= 2000.0 {
+            trim_decimals(value / 1000.0, 2)
+        } else {
+            trim_decimals(*value, 0)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_labels_adapt_to_the_span() {
+        let short = TimeCoord { range: 0.0..12.0 };
+        assert_eq!(short.format_ext(&2.5), "2.5");
+        assert_eq!(
+            short.key_points(10usize),
+            vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
+        );
+        let minutes = TimeCoord { range: 0.0..600.0 };
+        assert_eq!(minutes.format_ext(&125.5), "2:05.5");
+        let hours = TimeCoord {
+            range: 0.0..36_000.0,
+        };
+        assert_eq!(hours.format_ext(&3725.0), "1:02:05");
+        assert_eq!(hours.key_points(10usize)[1], 3600.0);
+    }
+
+    #[test]
+    fn frequency_ticks_are_round_and_spread() {
+        let linear = FrequencyCoord {
+            axis: FrequencyAxis {
+                mel: None,
+                first_center: 0.0,
+                step: 11_025.0 / 256.0,
+                rows: 257,
+            },
+        };
+        let ticks = linear.key_points(8usize);
+        assert!(
+            ticks.contains(&0.0) && ticks.contains(&10_000.0),
+            "{ticks:?}"
+        );
+        assert!(
+            ticks.iter().all(|t| t % 1000.0 == 0.0 || t % 500.0 == 0.0),
+            "{ticks:?}"
+        );
+        assert_eq!(linear.format_ext(&2500.0), "2.5");
+    }
+
+    #[test]
+    fn gaps_copy_the_nearest_column() {
+        let mut image = ColumnImage::new(5, 1);
+        image.add_frame(0, &[1.0]);
+        image.add_frame(4, &[5.0]);
+        image.add_frame(4, &[3.0]);
+        image.fill_gaps();
+        assert_eq!(image.db, vec![1.0, 1.0, 1.0, 5.0, 5.0]);
+    }
+}

@@ -1,0 +1,228 @@
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::common::fixture;
+
+fn syrinx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    let top = syrinx(&["--help"]);
+    assert!(top.status.success());
+    for command in ["info", "spectrogram", "bench"] {
+        assert!(
+            stdout(&top).contains(command),
+            "{command} missing from --help"
+        );
+        let help = syrinx(&[command, "--help"]);
+        assert!(help.status.success(), "{command} --help failed");
+        assert!(stdout(&help).contains("Usage: syrinx"), "{command}");
+    }
+    let version = syrinx(&["--version"]);
+    assert!(stdout(&version).starts_with("syrinx "));
+}
+
+#[test]
+fn info_reports_each_file_and_fails_only_at_the_end() {
+    let good = fixture("third_party/spinetail.wav");
+    let bad = fixture("third_party/empty_2c.wav");
+    let missing = Path::new("no/such/recording.flac");
+    let output = syrinx(&[
+        "info",
+        good.to_str().unwrap(),
+        bad.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert!(
+        !output.status.success(),
+        "a bad file must give a non-zero exit"
+    );
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(
+        lines[0].contains("19.542 s") && lines[0].contains("44100 Hz"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("error") && lines[1].ends_with("empty_2c.wav"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("error") && lines[2].ends_with("recording.flac"),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn info_json_gives_one_object_per_file() {
+    let files = [
+        fixture("third_party/metadata.wav"),
+        fixture("tones.ogg"),
+        fixture("third_party/empty_2c.wav"),
+    ];
+    let mut args = vec!["info".to_owned(), "--json".to_owned()];
+    args.extend(files.iter().map(|f| f.display().to_string()));
+    let output = syrinx(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(1));
+    let objects: Vec<serde_json::Value> = stdout(&output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 3);
+    assert_eq!(objects[0]["sample_rate_hz"], 32_000);
+    assert_eq!(objects[0]["channels"], 1);
+    assert_eq!(objects[0]["codec"], "pcm_s16le");
+    assert_eq!(objects[0]["start_time"], "2020-04-04T10:25:00Z");
+    assert!((objects[0]["duration_secs"].as_f64().unwrap() - 14.969).abs() < 0.001);
+    assert_eq!(objects[1]["codec"], "vorbis");
+    assert!(objects[1]["path"].as_str().unwrap().ends_with("tones.ogg"));
+    assert!(
+        objects[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no audio samples")
+    );
+    assert!(objects[2].get("duration_secs").is_none());
+}
+
+fn read_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buffer = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut buffer).unwrap();
+    buffer.truncate(frame.buffer_size());
+    (frame.width, frame.height, buffer)
+}
+
+#[test]
+fn spectrogram_writes_a_labelled_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tones.png");
+    let output = syrinx(&[
+        "spectrogram",
+        fixture("tones.flac").to_str().unwrap(),
+        "--scale",
+        "mel",
+        "--colormap",
+        "magma",
+        "--width",
+        "800",
+        "--height",
+        "400",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let (width, height, pixels) = read_png(&out);
+    assert_eq!((width, height), (800, 400));
+    // Magma: the 1 kHz tone (first half) and the 3 kHz tone (second half) are the brightest rows
+    // of their halves (the white page around the plot is not a magma colour).
+    let brightest_row = |x: usize| {
+        (0..height as usize)
+            .map(|y| &pixels[(y * width as usize + x) * 3..][..3])
+            .enumerate()
+            .filter(|(_, rgb)| *rgb != [255, 255, 255])
+            .max_by_key(|(_, rgb)| rgb.iter().map(|c| u32::from(*c)).sum::<u32>())
+            .unwrap()
+            .0
+    };
+    let (first, second) = (brightest_row(250), brightest_row(550));
+    assert!(
+        second + 20 < first,
+        "3 kHz (row {second}) should sit above 1 kHz (row {first})"
+    );
+}
+
+#[test]
+fn spectrogram_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.png");
+    let file = fixture("tones.flac");
+    let empty_span = syrinx(&[
+        "spectrogram",
+        file.to_str().unwrap(),
+        "--start",
+        "5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!empty_span.status.success());
+    assert!(
+        stderr(&empty_span).contains("tones.flac"),
+        "{}",
+        stderr(&empty_span)
+    );
+    let missing = syrinx(&[
+        "spectrogram",
+        "nowhere/field.wav",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("nowhere/field.wav"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad_window = syrinx(&[
+        "spectrogram",
+        file.to_str().unwrap(),
+        "--window-fn",
+        "kaiser",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!bad_window.status.success());
+    assert!(
+        stderr(&bad_window).contains("blackman-harris"),
+        "lists the choices: {}",
+        stderr(&bad_window)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn bench_reports_every_item_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = syrinx(&[
+        "bench",
+        "--json",
+        "--secs",
+        "2",
+        "--cache-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    for key in [
+        "decode_wav_x_realtime",
+        "decode_flac_x_realtime",
+        "decode_mp3_x_realtime",
+        "stft_x_realtime",
+        "mel_x_realtime",
+        "stft_all_threads_x_realtime",
+        "decode_flac_44100hz_x_realtime",
+    ] {
+        assert!(
+            report[key].as_f64().is_some_and(|x| x > 0.0),
+            "{key} missing or not positive: {report}"
+        );
+    }
+}
