@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use syrinx::audio::{WavEncoding, write_flac, write_wav_streaming};
 use syrinx::synth::FieldSynth;
 
 fn main() -> anyhow::Result<()> {
@@ -16,32 +17,14 @@ fn main() -> anyhow::Result<()> {
     let rate: u32 = rate.parse()?;
     let frames = (secs.parse::<f64>()? * f64::from(rate)) as u64;
     let mut synth = FieldSynth::new(rate, seed.parse()?);
+    let fill = |block: &mut [f32]| synth.fill(block);
     if out
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("flac"))
     {
-        syrinx::audio::write_flac(&out, rate, 16, frames, |block| synth.fill(block))?;
+        write_flac(&out, rate, 16, frames, fill)?;
     } else {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut writer = hound::WavWriter::create(&out, spec)?;
-        let mut block = vec![0.0_f32; 1 << 16];
-        let mut written = 0;
-        while written < frames {
-            let n = (frames - written).min(block.len() as u64) as usize;
-            synth.fill(&mut block[..n]);
-            let mut samples = writer.get_i16_writer(n as u32);
-            for &s in &block[..n] {
-                samples.write_sample((s * 32_767.0).round() as i16);
-            }
-            samples.flush()?;
-            written += n as u64;
-        }
-        writer.finalize()?;
+        write_wav_streaming(&out, rate, WavEncoding::Pcm16, frames, fill)?;
     }
     Ok(())
 }

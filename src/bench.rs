@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::audio::{AudioError, AudioReader, Mp3Index, write_flac};
+use crate::audio::{
+    AudioError, AudioReader, Mp3Index, WavEncoding, write_flac, write_wav_streaming,
+};
 use crate::dsp::{SpectrogramParams, Stft};
 use crate::synth::FieldSynth;
 
@@ -243,30 +245,8 @@ fn prepare_input(options: &BenchOptions, format: &str, rate: u32) -> Result<Path
     let mut synth = FieldSynth::new(rate, u64::from(rate));
     match format {
         "wav" => {
-            let spec = hound::WavSpec {
-                channels: 1,
-                sample_rate: rate,
-                bits_per_sample: 16,
-                sample_format: hound::SampleFormat::Int,
-            };
-            let error = |e: hound::Error| BenchError::Input {
-                path: partial.clone(),
-                detail: e.to_string(),
-            };
-            let mut writer = hound::WavWriter::create(&partial, spec).map_err(error)?;
-            let mut block = vec![0.0_f32; 1 << 16];
-            let mut written = 0_u64;
-            while written < frames {
-                let n = usize::try_from((frames - written).min(block.len() as u64)).unwrap_or(0);
-                synth.fill(&mut block[..n]);
-                let mut samples = writer.get_i16_writer(u32::try_from(n).unwrap_or(0));
-                for &s in &block[..n] {
-                    samples.write_sample((s * 32_767.0).round() as i16);
-                }
-                samples.flush().map_err(error)?;
-                written += n as u64;
-            }
-            writer.finalize().map_err(error)?;
+            let encoding = WavEncoding::Pcm16;
+            write_wav_streaming(&partial, rate, encoding, frames, |out| synth.fill(out))?;
         }
         "flac" => write_flac(&partial, rate, 16, frames, |out| synth.fill(out))?,
         _ => {

@@ -1,10 +1,11 @@
 //! Syrinx: build animal-call recognisers from your own field recordings.
 //!
 //! The core (this library) never names a GUI toolkit: the desktop app and the `syrinx` command
-//! line both call it. See `DESIGN.md` in the repository for the glossary and architecture.
+//! line both call it. The README's "How it is built" section maps the modules.
 
 pub mod audio;
 pub mod bench;
+mod choice;
 pub mod cli;
 pub mod dsp;
 pub mod render;

@@ -16,7 +16,7 @@ pub use metadata::{RecordingStart, StartTimeSource};
 pub(crate) use mp3_index::Mp3Index;
 pub use reader::{AudioReader, ChannelMode, RecordingInfo};
 pub use resample::{ResampleError, ResamplingReader, resample};
-pub use wav::{WavEncoding, write_wav, write_wav_channels};
+pub use wav::{WavEncoding, write_wav, write_wav_channels, write_wav_streaming};
 
 use std::path::Path;
 

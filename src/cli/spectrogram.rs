@@ -40,7 +40,7 @@ pub struct SpectrogramArgs {
     #[arg(long, default_value_t = 50.0, value_name = "PERCENT")]
     pub overlap: f64,
     /// Window function: hann, hamming, blackman, blackman-harris, rectangular.
-    #[arg(long = "window-fn", default_value = "hann", value_parser = parse_window)]
+    #[arg(long = "window-fn", default_value = "hann")]
     pub window_fn: WindowFunction,
     /// Frequency scale: linear or mel.
     #[arg(long, default_value = "linear", value_parser = ["linear", "mel"])]
@@ -84,20 +84,6 @@ pub struct SpectrogramArgs {
     /// Title (default: file name, span and settings).
     #[arg(long)]
     pub title: Option<String>,
-}
-
-fn parse_window(text: &str) -> Result<WindowFunction, String> {
-    let wanted = text.to_ascii_lowercase().replace('_', "-");
-    WindowFunction::ALL
-        .into_iter()
-        .find(|w| w.name() == wanted)
-        .ok_or_else(|| {
-            let names: Vec<_> = WindowFunction::ALL.iter().map(|w| w.name()).collect();
-            format!(
-                "unknown window function '{text}' (choose from {})",
-                names.join(", ")
-            )
-        })
 }
 
 fn parse_channel(text: &str) -> Result<ChannelMode, String> {

@@ -2,22 +2,24 @@
 
 use super::params::{MelFormula, MelNorm};
 
+/// Slaney's scale: linear (3 mels per 200 Hz) below 1 kHz, logarithmic above.
+const SLANEY_HZ_PER_MEL: f64 = 200.0 / 3.0;
+const SLANEY_MIN_LOG_HZ: f64 = 1000.0;
+const SLANEY_MIN_LOG_MEL: f64 = SLANEY_MIN_LOG_HZ / SLANEY_HZ_PER_MEL;
+
+/// ln(6.4) / 27: the log-region step of Slaney's scale.
+fn slaney_log_step() -> f64 {
+    6.4_f64.ln() / 27.0
+}
+
 #[must_use]
 pub fn hz_to_mel(hz: f64, formula: MelFormula) -> f64 {
     match formula {
         MelFormula::Htk => 2595.0 * (1.0 + hz / 700.0).log10(),
-        MelFormula::Slaney => {
-            // Linear (3 mels per 200 Hz) below 1 kHz, logarithmic above.
-            const F_SP: f64 = 200.0 / 3.0;
-            const MIN_LOG_HZ: f64 = 1000.0;
-            const MIN_LOG_MEL: f64 = MIN_LOG_HZ / F_SP;
-            let log_step = 6.4_f64.ln() / 27.0;
-            if hz >= MIN_LOG_HZ {
-                MIN_LOG_MEL + (hz / MIN_LOG_HZ).ln() / log_step
-            } else {
-                hz / F_SP
-            }
+        MelFormula::Slaney if hz >= SLANEY_MIN_LOG_HZ => {
+            SLANEY_MIN_LOG_MEL + (hz / SLANEY_MIN_LOG_HZ).ln() / slaney_log_step()
         }
+        MelFormula::Slaney => hz / SLANEY_HZ_PER_MEL,
     }
 }
 
@@ -25,17 +27,10 @@ pub fn hz_to_mel(hz: f64, formula: MelFormula) -> f64 {
 pub fn mel_to_hz(mel: f64, formula: MelFormula) -> f64 {
     match formula {
         MelFormula::Htk => 700.0 * (10.0_f64.powf(mel / 2595.0) - 1.0),
-        MelFormula::Slaney => {
-            const F_SP: f64 = 200.0 / 3.0;
-            const MIN_LOG_HZ: f64 = 1000.0;
-            const MIN_LOG_MEL: f64 = MIN_LOG_HZ / F_SP;
-            let log_step = 6.4_f64.ln() / 27.0;
-            if mel >= MIN_LOG_MEL {
-                MIN_LOG_HZ * (log_step * (mel - MIN_LOG_MEL)).exp()
-            } else {
-                mel * F_SP
-            }
+        MelFormula::Slaney if mel >= SLANEY_MIN_LOG_MEL => {
+            SLANEY_MIN_LOG_HZ * (slaney_log_step() * (mel - SLANEY_MIN_LOG_MEL)).exp()
         }
+        MelFormula::Slaney => mel * SLANEY_HZ_PER_MEL,
     }
 }
 

@@ -51,6 +51,14 @@ impl WindowFunction {
     }
 }
 
+impl std::str::FromStr for WindowFunction {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::choice::parse_choice(s, &Self::ALL, Self::name, "window function")
+    }
+}
+
 /// How mel filters are scaled.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

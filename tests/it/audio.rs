@@ -3,7 +3,7 @@ use std::path::Path;
 
 use syrinx::audio::{
     AudioError, AudioReader, ChannelMode, ResamplingReader, StartTimeSource, WavEncoding, probe,
-    read_all, resample, write_flac, write_wav, write_wav_channels,
+    read_all, resample, write_flac, write_wav, write_wav_channels, write_wav_streaming,
 };
 use syrinx::synth::{FieldSynth, tone};
 
@@ -269,7 +269,7 @@ fn channels_are_mixed_or_selected() {
 fn write_clicks(path: &Path, rate: u32, secs: u64, clicks: &[u64], flac: bool) {
     let total = secs * u64::from(rate);
     let mut at = 0_u64;
-    let mut fill = |out: &mut [f32]| {
+    let fill = |out: &mut [f32]| {
         out.fill(0.0);
         for &click in clicks {
             if (at..at + out.len() as u64).contains(&click) {
@@ -281,26 +281,7 @@ fn write_clicks(path: &Path, rate: u32, secs: u64, clicks: &[u64], flac: bool) {
     if flac {
         write_flac(path, rate, 16, total, fill).unwrap();
     } else {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
-        let mut writer = hound::WavWriter::create(path, spec).unwrap();
-        let mut block = vec![0.0_f32; 1 << 16];
-        let mut written = 0;
-        while written < total {
-            let n = usize::try_from((total - written).min(block.len() as u64)).unwrap();
-            fill(&mut block[..n]);
-            let mut samples = writer.get_i16_writer(u32::try_from(n).unwrap());
-            for &s in &block[..n] {
-                samples.write_sample((s * 32767.0).round() as i16);
-            }
-            samples.flush().unwrap();
-            written += n as u64;
-        }
-        writer.finalize().unwrap();
+        write_wav_streaming(path, rate, WavEncoding::Pcm16, total, fill).unwrap();
     }
 }
 
