@@ -188,7 +188,8 @@ pub fn run(args: &SpectrogramArgs) -> anyhow::Result<ExitCode> {
         &stft,
         start_sample,
         end_sample,
-        |first_frame, db, frames| {
+        true,
+        |first_frame, db: &[f32], frames| {
             for i in 0..frames {
                 let centre_secs =
                     (start_sample as f64 + (first_frame + i) as f64 * hop + half_window) / rate;

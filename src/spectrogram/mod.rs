@@ -1,8 +1,19 @@
 //! Spectrograms of recordings (not of samples in memory): streamed in blocks so any length fits
-//! in bounded memory. The tile cache of the desktop view builds on this.
+//! in bounded memory, and cut into tiles at several zoom levels for the desktop view.
 
-use crate::audio::{AudioError, AudioReader};
-use crate::dsp::{DspError, Stft};
+mod engine;
+mod stream;
+mod tiles;
+
+pub use engine::{SpectrogramKey, SummaryProgress, TileEngine, Waker};
+pub use stream::stream_spectrogram;
+pub use tiles::{
+    RecordingId, TILE_COLUMNS, Tile, TileCache, TileKey, level_for_frames_per_pixel, pool_columns,
+    tiles_covering,
+};
+
+use crate::audio::AudioError;
+use crate::dsp::DspError;
 
 /// Errors while computing a recording's spectrogram.
 #[derive(Debug, thiserror::Error)]
@@ -11,63 +22,4 @@ pub enum SpectrogramError {
     Audio(#[from] AudioError),
     #[error(transparent)]
     Dsp(#[from] DspError),
-}
-
-/// Frames computed per block (a few MB of dB values for typical settings).
-const BLOCK_FRAMES: usize = 4096;
-
-/// Computes the spectrogram of samples `[start_sample, end_sample)` of `reader`'s recording
-/// block by block (frame `k` starts at `start_sample + k × hop`), handing each block to `visit`
-/// as `(first_frame, frame-major dB values, frame count)`. Returns the frames computed, fewer
-/// than expected only if the recording ends early.
-pub fn stream_spectrogram(
-    reader: &mut AudioReader,
-    stft: &Stft,
-    start_sample: u64,
-    end_sample: u64,
-    mut visit: impl FnMut(usize, &[f32], usize),
-) -> Result<usize, SpectrogramError> {
-    let params = stft.params();
-    let (window, hop) = (params.window_len as usize, params.hop_len as usize);
-    let span = usize::try_from(end_sample.saturating_sub(start_sample)).unwrap_or(usize::MAX);
-    let total_frames = params.frame_count(span);
-    let mut samples: Vec<f32> = Vec::new();
-    let mut samples_start = start_sample;
-    let mut next_read = start_sample;
-    let mut chunk = Vec::new();
-    let mut db = Vec::new();
-    let mut done = 0;
-    while done < total_frames {
-        let count = BLOCK_FRAMES.min(total_frames - done);
-        let needed_end = start_sample + ((done + count - 1) * hop + window) as u64;
-        reader.read_frames_into(
-            next_read,
-            usize::try_from(needed_end - next_read).unwrap_or(0),
-            &mut chunk,
-        )?;
-        samples.extend_from_slice(&chunk);
-        next_read += chunk.len() as u64;
-        let offset =
-            usize::try_from(start_sample + (done * hop) as u64 - samples_start).unwrap_or(0);
-        let available = samples.len().saturating_sub(offset);
-        let usable = params.frame_count(available).min(count);
-        if usable == 0 {
-            break;
-        }
-        stft.compute_into(
-            &samples[offset..offset + (usable - 1) * hop + window],
-            &mut db,
-        );
-        visit(done, &db, usable);
-        done += usable;
-        if usable < count {
-            break; // The recording ended early (truncated file).
-        }
-        let keep_from = usize::try_from(start_sample + (done * hop) as u64 - samples_start)
-            .unwrap_or(0)
-            .min(samples.len());
-        samples.drain(..keep_from);
-        samples_start += keep_from as u64;
-    }
-    Ok(done)
 }

@@ -7,3 +7,4 @@ mod audio;
 mod cli;
 mod common;
 mod dsp;
+mod tiles;

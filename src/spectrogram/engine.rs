@@ -1,0 +1,646 @@
+//! The tile engine: background threads that compute spectrogram tiles of open recordings for the
+//! desktop view, a byte-capped cache, and a whole-recording summary from which coarse zoom levels
+//! are drawn. The caller never waits: it asks for tiles, draws what is ready, and is woken (through
+//! a [`Waker`]) when more arrives.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+
+use super::SpectrogramError;
+use super::stream::stream_spectrogram;
+use super::tiles::{RecordingId, TILE_COLUMNS, Tile, TileCache, TileKey, pool_columns};
+use crate::audio::{AudioReader, ChannelMode};
+use crate::dsp::{SpectrogramParams, Stft};
+
+/// Called (from a background thread) when new tiles or summary columns are ready.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Most memory one summary may use; longer recordings get coarser summary columns.
+const SUMMARY_MAX_BYTES: usize = 32 * 1024 * 1024;
+/// The finest summary level: below it tiles are computed directly from audio, which for a level
+/// below 7 means at most 32,768 frames (about 3 minutes at 44.1 kHz with a 256 hop) per tile.
+const SUMMARY_MIN_LEVEL: u8 = 7;
+/// Summaries kept (least recently wanted dropped first).
+const MAX_SUMMARIES: usize = 8;
+/// Errors kept for the user interface to show.
+const MAX_ERRORS: usize = 32;
+
+/// Everything that determines a spectrogram of a recording (a summary's identity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SpectrogramKey {
+    pub recording: RecordingId,
+    pub params: SpectrogramParams,
+    pub channel: ChannelMode,
+}
+
+/// How far a summary has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SummaryProgress {
+    pub level: u8,
+    pub columns_done: usize,
+    pub total_columns: usize,
+}
+
+impl SummaryProgress {
+    #[must_use]
+    pub fn fraction(&self) -> f32 {
+        if self.total_columns == 0 {
+            1.0
+        } else {
+            self.columns_done as f32 / self.total_columns as f32
+        }
+    }
+
+    #[must_use]
+    pub fn is_complete(&self) -> bool {
+        self.columns_done >= self.total_columns
+    }
+}
+
+/// The whole recording at one coarse level, filled progressively by the summary thread.
+#[derive(Debug)]
+struct Summary {
+    level: u8,
+    bands: usize,
+    total_columns: usize,
+    /// Column-major dB of the columns done so far.
+    columns: RwLock<Vec<f32>>,
+}
+
+impl Summary {
+    fn columns_done(&self) -> usize {
+        self.columns
+            .read()
+            .map_or(0, |c| c.len() / self.bands.max(1))
+    }
+}
+
+#[derive(Debug)]
+struct RecordingEntry {
+    reader: AudioReader,
+    frame_count: u64,
+    sample_rate_hz: u32,
+}
+
+#[derive(Default)]
+struct State {
+    cache: Option<TileCache>,
+    recordings: HashMap<RecordingId, RecordingEntry>,
+    /// Tiles the view wants, most urgent first.
+    wanted: Vec<TileKey>,
+    in_flight: HashSet<TileKey>,
+    /// Summaries the view wants, most urgent first.
+    wanted_summaries: Vec<SpectrogramKey>,
+    summaries: HashMap<SpectrogramKey, (Arc<Summary>, u64)>,
+    summary_clock: u64,
+    errors: Vec<String>,
+    shutdown: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    work: Condvar,
+    waker: Waker,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A worker that panicked mid-update leaves plain data behind; keep serving it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Background spectrogram computation for the desktop view.
+pub struct TileEngine {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for TileEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TileEngine")
+            .field("threads", &self.threads.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TileEngine {
+    /// Starts `tile_threads` tile workers and one summary worker, caching up to `cache_bytes`.
+    pub fn new(cache_bytes: usize, tile_threads: usize, waker: Waker) -> Self {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                cache: Some(TileCache::new(cache_bytes)),
+                ..State::default()
+            }),
+            work: Condvar::new(),
+            waker,
+        });
+        let mut threads = Vec::new();
+        for i in 0..tile_threads.max(1) {
+            let shared = Arc::clone(&shared);
+            if let Ok(handle) = std::thread::Builder::new()
+                .name(format!("syrinx-tiles-{i}"))
+                .spawn(move || tile_worker(&shared))
+            {
+                threads.push(handle);
+            }
+        }
+        let summary_shared = Arc::clone(&shared);
+        if let Ok(handle) = std::thread::Builder::new()
+            .name("syrinx-summary".to_owned())
+            .spawn(move || summary_worker(&summary_shared))
+        {
+            threads.push(handle);
+        }
+        Self { shared, threads }
+    }
+
+    /// Makes a recording available; the engine reads it with its own clones of `reader`.
+    pub fn add_recording(&self, id: RecordingId, reader: AudioReader) {
+        let info = reader.info();
+        let entry = RecordingEntry {
+            frame_count: info.frame_count,
+            sample_rate_hz: info.sample_rate_hz,
+            reader,
+        };
+        self.shared.lock().recordings.insert(id, entry);
+    }
+
+    /// Forgets a recording and its tiles.
+    pub fn remove_recording(&self, id: RecordingId) {
+        let mut state = self.shared.lock();
+        state.recordings.remove(&id);
+        if let Some(cache) = state.cache.as_mut() {
+            cache.remove_recording(id);
+        }
+        state.summaries.retain(|key, _| key.recording != id);
+        state.wanted.retain(|key| key.recording != id);
+        state.wanted_summaries.retain(|key| key.recording != id);
+    }
+
+    /// The level from which tiles of `key` come from its summary rather than from audio.
+    #[must_use]
+    pub fn summary_level(&self, key: &SpectrogramKey) -> Option<u8> {
+        let state = self.shared.lock();
+        let entry = state.recordings.get(&key.recording)?;
+        Some(summary_shape(entry, &key.params)?.0)
+    }
+
+    /// Replaces what the view wants: tiles (most urgent first) and the summaries behind them.
+    /// Returns nothing; ready tiles are fetched with [`tile`](Self::tile).
+    pub fn request(&self, tiles: &[TileKey], summaries: &[SpectrogramKey]) {
+        let mut state = self.shared.lock();
+        state.wanted = tiles.to_vec();
+        state.wanted_summaries = summaries.to_vec();
+        state.summary_clock += 1;
+        let clock = state.summary_clock;
+        for key in summaries {
+            if let Some(entry) = state.summaries.get_mut(key) {
+                entry.1 = clock;
+            }
+        }
+        drop(state);
+        self.shared.work.notify_all();
+    }
+
+    /// A tile if it is ready. Coarse tiles come from the summary as far as it has got; a tile the
+    /// summary only partly covers is returned with fewer columns and is not cached.
+    #[must_use]
+    pub fn tile(&self, key: &TileKey) -> Option<Arc<Tile>> {
+        let mut state = self.shared.lock();
+        if let Some(tile) = state.cache.as_mut().and_then(|c| c.get(key)) {
+            return Some(tile);
+        }
+        let spectrogram = SpectrogramKey {
+            recording: key.recording,
+            params: key.params,
+            channel: key.channel,
+        };
+        let (summary, _) = state.summaries.get(&spectrogram)?;
+        if key.level < summary.level {
+            return None;
+        }
+        let summary = Arc::clone(summary);
+        let tile = summary_tile(&summary, key)?;
+        let tile = Arc::new(tile);
+        let complete =
+            tile.columns == TILE_COLUMNS || summary.columns_done() >= summary.total_columns;
+        if complete && let Some(cache) = state.cache.as_mut() {
+            cache.insert(Arc::clone(&tile));
+        }
+        Some(tile)
+    }
+
+    /// Progress of a summary the view asked for.
+    #[must_use]
+    pub fn summary_progress(&self, key: &SpectrogramKey) -> Option<SummaryProgress> {
+        let state = self.shared.lock();
+        let (summary, _) = state.summaries.get(key)?;
+        Some(SummaryProgress {
+            level: summary.level,
+            columns_done: summary.columns_done(),
+            total_columns: summary.total_columns,
+        })
+    }
+
+    /// The summary's columns done so far (column-major dB) and its band count, for an overview.
+    #[must_use]
+    pub fn summary_columns(
+        &self,
+        key: &SpectrogramKey,
+    ) -> Option<(Vec<f32>, usize, SummaryProgress)> {
+        let state = self.shared.lock();
+        let (summary, _) = state.summaries.get(key)?;
+        let columns = summary.columns.read().ok()?.clone();
+        let progress = SummaryProgress {
+            level: summary.level,
+            columns_done: columns.len() / summary.bands.max(1),
+            total_columns: summary.total_columns,
+        };
+        Some((columns, summary.bands, progress))
+    }
+
+    /// Problems met by background work since the last call (unreadable audio, …).
+    pub fn take_errors(&self) -> Vec<String> {
+        std::mem::take(&mut self.shared.lock().errors)
+    }
+
+    /// Bytes held by cached tiles.
+    #[must_use]
+    pub fn cache_bytes(&self) -> usize {
+        self.shared
+            .lock()
+            .cache
+            .as_ref()
+            .map_or(0, TileCache::bytes)
+    }
+
+    /// Tiles waiting or being computed.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        let state = self.shared.lock();
+        let cache = state.cache.as_ref();
+        state
+            .wanted
+            .iter()
+            .filter(|k| !cache.is_some_and(|c| c.contains(k)))
+            .count()
+    }
+}
+
+impl Drop for TileEngine {
+    fn drop(&mut self) {
+        self.shared.lock().shutdown = true;
+        self.shared.work.notify_all();
+        for handle in self.threads.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// `(level, total columns)` of a recording's summary for these parameters.
+fn summary_shape(entry: &RecordingEntry, params: &SpectrogramParams) -> Option<(u8, usize)> {
+    let stft_bands = Stft::new(params, entry.sample_rate_hz).ok()?.bands();
+    let frames = params.frame_count(usize::try_from(entry.frame_count).unwrap_or(usize::MAX));
+    let max_columns = (SUMMARY_MAX_BYTES / (stft_bands.max(1) * 4)).max(1);
+    let mut level = SUMMARY_MIN_LEVEL;
+    while frames.div_ceil(1 << level) > max_columns && level < 40 {
+        level += 1;
+    }
+    Some((level, frames.div_ceil(1 << level)))
+}
+
+/// A coarse tile pooled from a summary (`None` if the summary has not reached it yet).
+fn summary_tile(summary: &Summary, key: &TileKey) -> Option<Tile> {
+    let factor = 1_usize << (key.level - summary.level);
+    let first = usize::try_from(key.index).ok()? * TILE_COLUMNS * factor;
+    let columns = summary.columns.read().ok()?;
+    let bands = summary.bands;
+    let done = columns.len() / bands.max(1);
+    if first >= done {
+        return None;
+    }
+    let end = (first + TILE_COLUMNS * factor).min(done);
+    let db = pool_columns(
+        &columns[first * bands..end * bands],
+        end - first,
+        bands,
+        factor,
+    );
+    Some(Tile {
+        key: *key,
+        columns: db.len() / bands.max(1),
+        bands,
+        db,
+    })
+}
+
+/// Per-thread resources: readers and STFTs are reused across tiles.
+#[derive(Default)]
+struct WorkerCache {
+    readers: HashMap<RecordingId, AudioReader>,
+    stfts: HashMap<(SpectrogramParams, u32), Stft>,
+}
+
+impl WorkerCache {
+    fn reader(
+        &mut self,
+        shared: &Shared,
+        id: RecordingId,
+        channel: ChannelMode,
+    ) -> Result<&mut AudioReader, String> {
+        let reader = match self.readers.entry(id) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let state = shared.lock();
+                let entry = state
+                    .recordings
+                    .get(&id)
+                    .ok_or("the recording was closed")?;
+                slot.insert(entry.reader.try_clone().map_err(|e| e.to_string())?)
+            }
+        };
+        reader
+            .set_channel_mode(channel)
+            .map_err(|e| e.to_string())?;
+        Ok(reader)
+    }
+
+    fn stft(&mut self, params: &SpectrogramParams, sample_rate_hz: u32) -> Result<Stft, String> {
+        if let Some(stft) = self.stfts.get(&(*params, sample_rate_hz)) {
+            return Ok(stft.clone());
+        }
+        let stft = Stft::new(params, sample_rate_hz).map_err(|e| e.to_string())?;
+        self.stfts.insert((*params, sample_rate_hz), stft.clone());
+        Ok(stft)
+    }
+}
+
+fn push_error(state: &mut State, message: String) {
+    if state.errors.len() < MAX_ERRORS && !state.errors.contains(&message) {
+        state.errors.push(message);
+    }
+}
+
+fn tile_worker(shared: &Shared) {
+    let mut resources = WorkerCache::default();
+    loop {
+        let (key, frame_count, sample_rate_hz) = {
+            let mut state = shared.lock();
+            loop {
+                if state.shutdown {
+                    return;
+                }
+                if let Some(job) = next_tile(&mut state) {
+                    break job;
+                }
+                state = shared
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        };
+        let result = resources
+            .stft(&key.params, sample_rate_hz)
+            .and_then(|stft| {
+                let reader = resources.reader(shared, key.recording, key.channel)?;
+                compute_tile(reader, &stft, &key, frame_count).map_err(|e| e.to_string())
+            });
+        let mut state = shared.lock();
+        state.in_flight.remove(&key);
+        match result {
+            Ok(tile) => {
+                if let Some(cache) = state.cache.as_mut() {
+                    cache.insert(Arc::new(tile));
+                }
+            }
+            Err(message) => {
+                state.wanted.retain(|k| *k != key);
+                push_error(&mut state, message);
+            }
+        }
+        drop(state);
+        (shared.waker)();
+    }
+}
+
+/// The most urgent wanted tile that is below its summary's level, not cached and not being
+/// computed; marks it in flight.
+fn next_tile(state: &mut State) -> Option<(TileKey, u64, u32)> {
+    let State {
+        cache,
+        recordings,
+        wanted,
+        in_flight,
+        ..
+    } = state;
+    let key = wanted.iter().copied().find(|key| {
+        !in_flight.contains(key)
+            && !cache.as_ref().is_some_and(|c| c.contains(key))
+            && recordings
+                .get(&key.recording)
+                .and_then(|entry| summary_shape(entry, &key.params))
+                .is_some_and(|(level, _)| key.level < level)
+    })?;
+    let entry = recordings.get(&key.recording)?;
+    in_flight.insert(key);
+    Some((key, entry.frame_count, entry.sample_rate_hz))
+}
+
+/// A tile computed from audio: the STFT of its frames, pooled by maximum.
+fn compute_tile(
+    reader: &mut AudioReader,
+    stft: &Stft,
+    key: &TileKey,
+    frame_count: u64,
+) -> Result<Tile, SpectrogramError> {
+    let params = stft.params();
+    let total_frames =
+        params.frame_count(usize::try_from(frame_count).unwrap_or(usize::MAX)) as u64;
+    let first = key.first_frame();
+    let end = (first + key.frame_span()).min(total_frames);
+    let bands = stft.bands();
+    let factor = usize::try_from(key.frames_per_column()).unwrap_or(usize::MAX);
+    let frames = usize::try_from(end.saturating_sub(first)).unwrap_or(0);
+    let mut db = vec![f32::NEG_INFINITY; frames.div_ceil(factor) * bands];
+    if frames > 0 {
+        let hop = u64::from(params.hop_len);
+        let start_sample = first * hop;
+        let end_sample = (end - 1) * hop + u64::from(params.window_len);
+        stream_spectrogram(
+            reader,
+            stft,
+            start_sample,
+            end_sample,
+            false,
+            |block_first, block, count| {
+                for i in 0..count {
+                    let column = (block_first + i) / factor;
+                    let dst = &mut db[column * bands..(column + 1) * bands];
+                    for (d, s) in dst.iter_mut().zip(&block[i * bands..(i + 1) * bands]) {
+                        *d = d.max(*s);
+                    }
+                }
+            },
+        )?;
+    }
+    Ok(Tile {
+        key: *key,
+        columns: db.len() / bands.max(1),
+        bands,
+        db,
+    })
+}
+
+fn summary_worker(shared: &Shared) {
+    let mut resources = WorkerCache::default();
+    loop {
+        let job = {
+            let mut state = shared.lock();
+            loop {
+                if state.shutdown {
+                    return;
+                }
+                if let Some(job) = next_summary(&mut state) {
+                    break job;
+                }
+                state = shared
+                    .work
+                    .wait(state)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+            }
+        };
+        let (key, summary, frame_count, sample_rate_hz) = job;
+        if let Err(message) = fill_summary(
+            shared,
+            &mut resources,
+            &key,
+            &summary,
+            frame_count,
+            sample_rate_hz,
+        ) {
+            let mut state = shared.lock();
+            state.wanted_summaries.retain(|k| *k != key);
+            push_error(&mut state, message);
+        }
+        (shared.waker)();
+    }
+}
+
+/// The most urgent wanted summary that is not complete (created if new).
+fn next_summary(state: &mut State) -> Option<(SpectrogramKey, Arc<Summary>, u64, u32)> {
+    let wanted = state.wanted_summaries.clone();
+    for key in wanted {
+        let Some(entry) = state.recordings.get(&key.recording) else {
+            continue;
+        };
+        let (frame_count, sample_rate_hz) = (entry.frame_count, entry.sample_rate_hz);
+        if !state.summaries.contains_key(&key) {
+            let (level, total_columns) = summary_shape(entry, &key.params)?;
+            let bands = Stft::new(&key.params, sample_rate_hz).ok()?.bands();
+            let summary = Summary {
+                level,
+                bands,
+                total_columns,
+                columns: RwLock::new(Vec::new()),
+            };
+            let clock = state.summary_clock;
+            state.summaries.insert(key, (Arc::new(summary), clock));
+            while state.summaries.len() > MAX_SUMMARIES {
+                let oldest = state
+                    .summaries
+                    .iter()
+                    .min_by_key(|(_, (_, used))| *used)
+                    .map(|(k, _)| *k);
+                if let Some(oldest) = oldest {
+                    state.summaries.remove(&oldest);
+                }
+            }
+        }
+        if let Some((summary, _)) = state.summaries.get(&key)
+            && summary.columns_done() < summary.total_columns
+        {
+            return Some((key, Arc::clone(summary), frame_count, sample_rate_hz));
+        }
+    }
+    None
+}
+
+/// Streams the recording from where the summary stopped to its end, appending pooled columns;
+/// stops early (keeping its progress) when the view no longer wants it or a more urgent one.
+fn fill_summary(
+    shared: &Shared,
+    resources: &mut WorkerCache,
+    key: &SpectrogramKey,
+    summary: &Summary,
+    frame_count: u64,
+    sample_rate_hz: u32,
+) -> Result<(), String> {
+    let stft = resources.stft(&key.params, sample_rate_hz)?;
+    let reader = resources.reader(shared, key.recording, key.channel)?;
+    let params = *stft.params();
+    let factor = 1_usize << summary.level;
+    let bands = summary.bands;
+    let total_frames = params.frame_count(usize::try_from(frame_count).unwrap_or(usize::MAX));
+    // Work in slices of 16 summary columns so that a change of view is noticed quickly.
+    let slice_frames = 16 * factor;
+    loop {
+        let done = summary.columns_done();
+        if done >= summary.total_columns {
+            return Ok(());
+        }
+        let still_first = {
+            let state = shared.lock();
+            state.shutdown
+                || state.wanted_summaries.iter().find(|k| {
+                    state
+                        .summaries
+                        .get(k)
+                        .is_some_and(|(s, _)| s.columns_done() < s.total_columns)
+                }) != Some(key)
+        };
+        if still_first {
+            return Ok(());
+        }
+        let first_frame = done * factor;
+        let end_frame = (first_frame + slice_frames).min(total_frames);
+        let hop = u64::from(params.hop_len);
+        let start_sample = first_frame as u64 * hop;
+        let end_sample = (end_frame as u64 - 1) * hop + u64::from(params.window_len);
+        let mut pooled =
+            vec![f32::NEG_INFINITY; (end_frame - first_frame).div_ceil(factor) * bands];
+        let computed = stream_spectrogram(
+            reader,
+            &stft,
+            start_sample,
+            end_sample,
+            false,
+            |block_first, block, count| {
+                for i in 0..count {
+                    let column = (block_first + i) / factor;
+                    let dst = &mut pooled[column * bands..(column + 1) * bands];
+                    for (d, s) in dst.iter_mut().zip(&block[i * bands..(i + 1) * bands]) {
+                        *d = d.max(*s);
+                    }
+                }
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        if computed < end_frame - first_frame {
+            // The audio ended early: close the summary where it stopped.
+            pooled.truncate(computed.div_ceil(factor) * bands);
+        }
+        if let Ok(mut columns) = summary.columns.write() {
+            columns.extend_from_slice(&pooled);
+            if computed < end_frame - first_frame {
+                let padding = summary.total_columns * bands
+                    - columns.len().min(summary.total_columns * bands);
+                columns.extend(std::iter::repeat_n(f32::from(params.floor_db), padding));
+            }
+        }
+        (shared.waker)();
+    }
+}
