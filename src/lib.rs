@@ -8,6 +8,7 @@ pub mod bench;
 mod choice;
 pub mod cli;
 pub mod dsp;
+pub mod playback;
 pub mod render;
 pub mod spectrogram;
 pub mod synth;

@@ -7,4 +7,5 @@ mod audio;
 mod cli;
 mod common;
 mod dsp;
+mod playback;
 mod tiles;

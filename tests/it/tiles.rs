@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use syrinx::audio::{AudioReader, ChannelMode, WavEncoding, write_wav};
 use syrinx::dsp::{SpectrogramParams, Stft};
-use syrinx::spectrogram::{RecordingId, SpectrogramKey, TILE_COLUMNS, TileEngine, TileKey, pool_columns};
+use syrinx::spectrogram::{
+    RecordingId, SpectrogramKey, TILE_COLUMNS, TileEngine, TileKey, pool_columns,
+};
 use syrinx::synth::FieldSynth;
 
 /// An engine whose waker feeds a channel, so tests wait for events, not for time.
@@ -25,7 +27,9 @@ fn wait_until<T>(wakes: &mpsc::Receiver<()>, mut ready: impl FnMut() -> Option<T
         if let Some(value) = ready() {
             return value;
         }
-        wakes.recv_timeout(Duration::from_secs(60)).expect("the engine stopped making progress");
+        wakes
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the engine stopped making progress");
     }
 }
 
@@ -36,33 +40,66 @@ fn tiles_equal_the_spectrogram_pooled_by_maximum() {
     let rate = 8000;
     let samples = FieldSynth::new(rate, 12).take(rate as usize * 300);
     write_wav(&path, &samples, rate, WavEncoding::Float32).unwrap();
-    let params = SpectrogramParams { window_len: 256, hop_len: 128, ..SpectrogramParams::default() };
+    let params = SpectrogramParams {
+        window_len: 256,
+        hop_len: 128,
+        ..SpectrogramParams::default()
+    };
     let whole = Stft::new(&params, rate).unwrap().compute(&samples);
 
     let (engine, wakes) = engine(64 << 20);
     let id = RecordingId(7);
     engine.add_recording(id, AudioReader::open(&path).unwrap());
-    let spectrogram = SpectrogramKey { recording: id, params, channel: ChannelMode::Mix };
+    let spectrogram = SpectrogramKey {
+        recording: id,
+        params,
+        channel: ChannelMode::Mix,
+    };
     let summary_level = engine.summary_level(&spectrogram).unwrap();
     assert_eq!(summary_level, 7);
-    let key = |level: u8, index: u64| TileKey { recording: id, params, channel: ChannelMode::Mix, level, index };
+    let key = |level: u8, index: u64| TileKey {
+        recording: id,
+        params,
+        channel: ChannelMode::Mix,
+        level,
+        index,
+    };
     // Direct tiles (below the summary level) and coarse tiles (from the summary), including the
     // last, partial tile of the recording.
-    let wanted = [key(0, 3), key(2, 5), key(summary_level, 0), key(summary_level + 1, 0), key(0, 73)];
+    let wanted = [
+        key(0, 3),
+        key(2, 5),
+        key(summary_level, 0),
+        key(summary_level + 1, 0),
+        key(0, 73),
+    ];
     engine.request(&wanted, &[spectrogram]);
     for tile_key in wanted {
         let tile = wait_until(&wakes, || {
             engine.tile(&tile_key).filter(|t| {
-                t.columns == TILE_COLUMNS || engine.summary_progress(&spectrogram).is_some_and(|p| p.is_complete())
+                t.columns == TILE_COLUMNS
+                    || engine
+                        .summary_progress(&spectrogram)
+                        .is_some_and(|p| p.is_complete())
             })
         });
         let factor = 1_usize << tile_key.level;
         let first = usize::try_from(tile_key.first_frame()).unwrap();
         let end = (first + TILE_COLUMNS * factor).min(whole.frames);
-        let expected = pool_columns(&whole.db[first * whole.bands..end * whole.bands], end - first, whole.bands, factor);
+        let expected = pool_columns(
+            &whole.db[first * whole.bands..end * whole.bands],
+            end - first,
+            whole.bands,
+            factor,
+        );
         assert_eq!(tile.bands, whole.bands);
         assert_eq!(tile.columns, expected.len() / whole.bands, "{tile_key:?}");
-        let worst = tile.db.iter().zip(&expected).map(|(a, b)| (a - b).abs()).fold(0.0_f32, f32::max);
+        let worst = tile
+            .db
+            .iter()
+            .zip(&expected)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0_f32, f32::max);
         assert!(worst < 1e-3, "{tile_key:?} differs by {worst} dB");
     }
     assert!(engine.cache_bytes() > 0);
@@ -74,17 +111,33 @@ fn the_cache_stays_within_its_budget() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("noise.wav");
     let rate = 8000;
-    write_wav(&path, &FieldSynth::new(rate, 1).take(rate as usize * 120), rate, WavEncoding::Pcm16).unwrap();
+    write_wav(
+        &path,
+        &FieldSynth::new(rate, 1).take(rate as usize * 120),
+        rate,
+        WavEncoding::Pcm16,
+    )
+    .unwrap();
     let params = SpectrogramParams::default();
     let one_tile = TILE_COLUMNS * 257 * 4;
     let (engine, wakes) = engine(3 * one_tile + 1024);
     let id = RecordingId(1);
     engine.add_recording(id, AudioReader::open(&path).unwrap());
     for index in 0..8 {
-        let key = TileKey { recording: id, params, channel: ChannelMode::Mix, level: 0, index };
+        let key = TileKey {
+            recording: id,
+            params,
+            channel: ChannelMode::Mix,
+            level: 0,
+            index,
+        };
         engine.request(&[key], &[]);
         wait_until(&wakes, || engine.tile(&key));
-        assert!(engine.cache_bytes() <= 3 * one_tile + 1024, "{} bytes", engine.cache_bytes());
+        assert!(
+            engine.cache_bytes() <= 3 * one_tile + 1024,
+            "{} bytes",
+            engine.cache_bytes()
+        );
     }
 }
 
@@ -92,15 +145,29 @@ fn the_cache_stays_within_its_budget() {
 fn unreadable_recordings_report_instead_of_hanging() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("short.wav");
-    write_wav(&path, &FieldSynth::new(8000, 1).take(80_000), 8000, WavEncoding::Pcm16).unwrap();
+    write_wav(
+        &path,
+        &FieldSynth::new(8000, 1).take(80_000),
+        8000,
+        WavEncoding::Pcm16,
+    )
+    .unwrap();
     let reader = AudioReader::open(&path).unwrap();
     std::fs::remove_file(&path).unwrap(); // the file disappears after it was opened
     let (engine, wakes) = engine(1 << 20);
     let id = RecordingId(3);
     engine.add_recording(id, reader);
-    let key = TileKey { recording: id, params: SpectrogramParams::default(), channel: ChannelMode::Mix, level: 0, index: 0 };
+    let key = TileKey {
+        recording: id,
+        params: SpectrogramParams::default(),
+        channel: ChannelMode::Mix,
+        level: 0,
+        index: 0,
+    };
     engine.request(&[key], &[]);
-    let errors = wait_until(&wakes, || Some(engine.take_errors()).filter(|e| !e.is_empty()));
+    let errors = wait_until(&wakes, || {
+        Some(engine.take_errors()).filter(|e| !e.is_empty())
+    });
     assert!(errors[0].contains("short.wav"), "{errors:?}");
     assert_eq!(engine.pending(), 0, "a failed tile is not retried forever");
 }
