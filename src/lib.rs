@@ -3,11 +3,14 @@
 //! The core (this library) never names a GUI toolkit: the desktop app and the `syrinx` command
 //! line both call it. The README's "How it is built" section maps the modules.
 
+pub mod annotation;
 pub mod audio;
 pub mod bench;
 mod choice;
 pub mod cli;
+pub mod demo;
 pub mod dsp;
+pub mod fsutil;
 pub mod playback;
 pub mod render;
 pub mod spectrogram;

@@ -34,14 +34,35 @@ pub fn linear_chirp(
         .collect()
 }
 
+/// Pink (−3 dB/octave) noise from white noise: Paul Kellet's refined filter, accurate to 0.05 dB.
+#[derive(Debug, Clone, Default)]
+pub struct PinkFilter {
+    b: [f32; 7],
+}
+
+impl PinkFilter {
+    /// The next pink sample for one white (unit-variance) sample; roughly unit variance too.
+    pub fn next(&mut self, white: f32) -> f32 {
+        let b = &mut self.b;
+        b[0] = 0.998_86 * b[0] + white * 0.055_517_9;
+        b[1] = 0.993_32 * b[1] + white * 0.075_075_9;
+        b[2] = 0.969_00 * b[2] + white * 0.153_852;
+        b[3] = 0.866_50 * b[3] + white * 0.310_485_6;
+        b[4] = 0.550_00 * b[4] + white * 0.532_952_2;
+        b[5] = -0.761_6 * b[5] - white * 0.016_898_0;
+        let pink = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + white * 0.5362;
+        b[6] = white * 0.115_926;
+        pink * 0.11
+    }
+}
+
 /// Generates an endless field-recording-like signal in chunks: pink background noise, bird-like
 /// frequency-modulated calls with a harmonic every second or two, and occasional clicks.
 #[derive(Debug, Clone)]
 pub struct FieldSynth {
     sample_rate_hz: u32,
     rng: ChaCha8Rng,
-    /// Paul Kellet's pink-noise filter state.
-    pink: [f32; 7],
+    pink: PinkFilter,
     noise_amplitude: f32,
     frames_until_call: u64,
     call: Option<Call>,
@@ -65,7 +86,7 @@ impl FieldSynth {
         Self {
             sample_rate_hz,
             rng: ChaCha8Rng::seed_from_u64(seed),
-            pink: [0.0; 7],
+            pink: PinkFilter::default(),
             noise_amplitude: 0.02,
             frames_until_call: u64::from(sample_rate_hz) / 2,
             call: None,
@@ -77,7 +98,7 @@ impl FieldSynth {
         let rate = f64::from(self.sample_rate_hz);
         for sample in out.iter_mut() {
             let white: f32 = StandardNormal.sample(&mut self.rng);
-            let mut value = self.noise_amplitude * self.pink_step(white);
+            let mut value = self.noise_amplitude * self.pink.next(white);
             if self.call.is_none() {
                 if self.frames_until_call == 0 {
                     self.call = Some(self.new_call());
@@ -135,20 +156,6 @@ impl FieldSynth {
             amplitude: self.rng.random_range(0.05..0.4),
             phase: 0.0,
         }
-    }
-
-    /// One step of Paul Kellet's refined pink filter (−3 dB/octave within 0.05 dB).
-    fn pink_step(&mut self, white: f32) -> f32 {
-        let b = &mut self.pink;
-        b[0] = 0.998_86 * b[0] + white * 0.055_517_9;
-        b[1] = 0.993_32 * b[1] + white * 0.075_075_9;
-        b[2] = 0.969_00 * b[2] + white * 0.153_852;
-        b[3] = 0.866_50 * b[3] + white * 0.310_485_6;
-        b[4] = 0.550_00 * b[4] + white * 0.532_952_2;
-        b[5] = -0.761_6 * b[5] - white * 0.016_898_0;
-        let pink = b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + white * 0.5362;
-        b[6] = white * 0.115_926;
-        pink * 0.11
     }
 }
 

@@ -1,6 +1,7 @@
 //! The `syrinx` command line: thin wrappers over the core, so batches use the code the app uses.
 
 mod bench;
+mod demo;
 mod info;
 mod spectrogram;
 
@@ -24,6 +25,9 @@ pub enum Command {
     Spectrogram(spectrogram::SpectrogramArgs),
     /// Measure decoding and spectrogram speed on generated hour-long recordings.
     Bench(bench::BenchArgs),
+    /// Write the demo data set: synthetic recordings of a target species and look-alikes, with
+    /// Raven tables of every call.
+    Demo(demo::DemoArgs),
 }
 
 /// Parses the command line and runs it.
@@ -34,6 +38,7 @@ pub fn main() -> ExitCode {
         Some(Command::Info(args)) => info::run(&args),
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Demo(args)) => demo::run(&args),
         None => Ok(ExitCode::SUCCESS),
     };
     match result {

@@ -2,7 +2,6 @@
 //! figure a biologist can paste into a report. The image is built from per-pixel columns, so a
 //! span of any length renders in bounded memory.
 
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
@@ -281,35 +280,20 @@ fn register_font() -> Result<(), RenderError> {
 }
 
 fn write_png(buffer: &[u8], width: u32, height: u32, path: &Path) -> Result<(), RenderError> {
-    let error = |detail: String| RenderError::Write {
+    crate::fsutil::write_atomically_with(path, |writer| {
+        let mut encoder = png::Encoder::new(writer, width, height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut png_writer = encoder.write_header().map_err(std::io::Error::other)?;
+        png_writer
+            .write_image_data(buffer)
+            .map_err(std::io::Error::other)?;
+        png_writer.finish().map_err(std::io::Error::other)
+    })
+    .map_err(|e| RenderError::Write {
         path: path.to_path_buf(),
-        detail,
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = path.with_file_name(format!(".{file_name}.partial"));
-    let result = (|| -> Result<(), String> {
-        let file = std::fs::File::create(&temp).map_err(|e| e.to_string())?;
-        let mut writer = std::io::BufWriter::new(file);
-        {
-            let mut encoder = png::Encoder::new(&mut writer, width, height);
-            encoder.set_color(png::ColorType::Rgb);
-            encoder.set_depth(png::BitDepth::Eight);
-            let mut png_writer = encoder.write_header().map_err(|e| e.to_string())?;
-            png_writer
-                .write_image_data(buffer)
-                .map_err(|e| e.to_string())?;
-            png_writer.finish().map_err(|e| e.to_string())?;
-        }
-        writer.flush().map_err(|e| e.to_string())?;
-        std::fs::rename(&temp, path).map_err(|e| e.to_string())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result.map_err(error)
+        detail: e.to_string(),
+    })
 }
 
 /// Round steps for axis ticks, smallest first.
@@ -429,10 +413,26 @@ impl Ranged for FrequencyCoord {
         limit.0 + (self.fraction(*value) * f64::from(limit.1 - limit.0)).round() as i32
     }
 
-    /// Round frequencies, coarse ones first, each kept only if it is not crowded by one
-    /// already chosen: on a mel axis this puts more ticks at the low end, where mels spread.
+    /// Linear axes: evenly spaced round frequencies. Mel axes: round frequencies, coarse ones
+    /// first, each kept only if not crowded by one already chosen, so the low end (where mels
+    /// spread) gets more ticks.
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
         let range = self.range();
+        if self.axis.mel.is_none() {
+            // Linear: evenly spaced round values.
+            let max_points = hint.max_num_points().max(2) as f64;
+            let step = FREQUENCY_STEPS_HZ
+                .iter()
+                .rev()
+                .copied()
+                .find(|step| (range.end - range.start) / step <= max_points)
+                .unwrap_or(FREQUENCY_STEPS_HZ[0]);
+            let (first, last) = (
+                (range.start / step).ceil() as i64,
+                (range.end / step).floor() as i64,
+            );
+            return (first..=last).map(|k| k as f64 * step).collect();
+        }
         let min_gap = 1.0 / hint.max_num_points().max(2) as f64;
         let mut chosen: Vec<f64> = Vec::new();
         for step in FREQUENCY_STEPS_HZ {

@@ -6,6 +6,7 @@
 mod audio;
 mod cli;
 mod common;
+mod demo;
 mod dsp;
 mod playback;
 mod tiles;
