@@ -15,3 +15,5 @@ pub mod playback;
 pub mod render;
 pub mod spectrogram;
 pub mod synth;
+pub mod timefmt;
+pub mod viewport;

@@ -50,34 +50,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Seconds as `12.5`, `1:02.5` (m:ss) or `1:02:03.5` (h:mm:ss).
-pub(crate) fn parse_time_secs(text: &str) -> Result<f64, String> {
-    let mut secs = 0.0;
-    for part in text.trim().split(':') {
-        let value: f64 = part
-            .parse()
-            .map_err(|_| format!("'{text}' is not a time (use seconds, m:ss or h:mm:ss)"))?;
-        secs = secs * 60.0 + value;
-    }
-    if secs.is_finite() && secs >= 0.0 {
-        Ok(secs)
-    } else {
-        Err(format!("'{text}' is not a time of zero or more seconds"))
-    }
-}
+pub(crate) use crate::timefmt::parse_time_secs;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_parse_in_three_forms() {
-        assert_eq!(parse_time_secs("12.5"), Ok(12.5));
-        assert_eq!(parse_time_secs("1:02.5"), Ok(62.5));
-        assert_eq!(parse_time_secs("1:02:03"), Ok(3723.0));
-        assert!(parse_time_secs("-3").is_err());
-        assert!(parse_time_secs("noon").is_err());
-    }
 
     #[test]
     fn the_command_line_is_well_formed() {

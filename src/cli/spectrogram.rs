@@ -11,10 +11,9 @@ use crate::audio::{AudioReader, ChannelMode};
 use crate::dsp::{
     Amplitude, FrequencyScale, MelFormula, MelNorm, SpectrogramParams, Stft, WindowFunction,
 };
-use crate::render::{
-    Colormap, ColumnImage, FigureOptions, format_time_secs, plot_size, write_spectrogram_png,
-};
+use crate::render::{Colormap, ColumnImage, FigureOptions, plot_size, write_spectrogram_png};
 use crate::spectrogram::stream_spectrogram;
+use crate::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]
 pub struct SpectrogramArgs {

@@ -10,7 +10,11 @@ use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, Value
 use plotters::prelude::*;
 
 use super::colormap::Colormap;
+use super::ticks::{
+    format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
+};
 use crate::dsp::FrequencyAxis;
+use crate::timefmt::format_time_secs;
 
 /// Width of the colour-bar strip on the right.
 const COLORBAR_AREA_PX: u32 = 100;
@@ -204,10 +208,10 @@ fn draw_frame(
         .into_drawing_area();
     root.fill(&WHITE).map_err(|e| draw_error(&e))?;
     let (main, side) = root.split_horizontally(options.width_px - COLORBAR_AREA_PX);
+    let time_desc = time_unit_label(time_secs.end);
     let time = TimeCoord { range: time_secs };
     let frequency = FrequencyCoord { axis: *axis };
-    let kilohertz = frequency.range().end >= 2000.0;
-    let time_desc = time.unit_label();
+    let frequency_desc = frequency_unit_label(frequency.range().end);
     let mut chart = ChartBuilder::on(&main)
         .caption(&options.title, (FONT, 17))
         .margin(12)
@@ -221,11 +225,7 @@ fn draw_frame(
         .x_labels(10)
         .y_labels(9)
         .x_desc(time_desc)
-        .y_desc(if kilohertz {
-            "Frequency (kHz)"
-        } else {
-            "Frequency (Hz)"
-        })
+        .y_desc(frequency_desc)
         .label_style((FONT, 14))
         .axis_desc_style((FONT, 15))
         .draw()
@@ -296,37 +296,9 @@ fn write_png(buffer: &[u8], width: u32, height: u32, path: &Path) -> Result<(), 
     })
 }
 
-/// Round steps for axis ticks, smallest first.
-const TIME_STEPS_SECS: [f64; 28] = [
-    0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0,
-    60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 10_800.0, 21_600.0, 43_200.0,
-    86_400.0,
-];
-
 /// The time axis: seconds, labelled s, m:ss or h:mm:ss by span.
 struct TimeCoord {
     range: Range<f64>,
-}
-
-impl TimeCoord {
-    fn unit_label(&self) -> &'static str {
-        if self.range.end >= 3600.0 {
-            "Time (h:mm:ss)"
-        } else if self.range.end >= 60.0 {
-            "Time (m:ss)"
-        } else {
-            "Time (s)"
-        }
-    }
-
-    fn step(&self, max_points: usize) -> f64 {
-        let span = self.range.end - self.range.start;
-        TIME_STEPS_SECS
-            .iter()
-            .copied()
-            .find(|step| span / step <= max_points.max(1) as f64)
-            .unwrap_or(86_400.0)
-    }
 }
 
 impl Ranged for TimeCoord {
@@ -340,10 +312,7 @@ impl Ranged for TimeCoord {
     }
 
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        let step = self.step(hint.max_num_points());
-        let first = (self.range.start / step).ceil() as i64;
-        let last = (self.range.end / step).floor() as i64;
-        (first..=last).map(|k| k as f64 * step).collect()
+        time_ticks(self.range.start, self.range.end, hint.max_num_points())
     }
 
     fn range(&self) -> Range<f64> {
@@ -356,42 +325,6 @@ impl ValueFormatter<f64> for TimeCoord {
         format_time_secs(*value, self.range.end)
     }
 }
-
-/// A time for people: seconds (`12.5`) when `longest_secs` is under a minute, else `m:ss.s` or
-/// `h:mm:ss.s`, with at most three decimals and no trailing zeros.
-#[must_use]
-pub fn format_time_secs(value: f64, longest_secs: f64) -> String {
-    // Round to milliseconds first so 59.9996 s becomes 1:00, not 0:59 plus a rounded-up fraction.
-    let secs = (value.max(0.0) * 1000.0).round() / 1000.0;
-    if longest_secs < 60.0 {
-        return trim_decimals(secs, 3);
-    }
-    let whole = secs.floor() as u64;
-    let fraction = trim_decimals(secs - secs.floor(), 3);
-    let fraction = fraction.strip_prefix('0').unwrap_or("");
-    let (h, m, s) = (whole / 3600, (whole % 3600) / 60, whole % 60);
-    if longest_secs >= 3600.0 {
-        format!("{h}:{m:02}:{s:02}{fraction}")
-    } else {
-        format!("{}:{s:02}{fraction}", h * 60 + m)
-    }
-}
-
-/// `value` with at most `decimals` decimals, trailing zeros dropped.
-fn trim_decimals(value: f64, decimals: usize) -> String {
-    let text = format!("{value:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    }
-}
-
-/// Round frequencies tried for ticks, coarsest first.
-const FREQUENCY_STEPS_HZ: [f64; 14] = [
-    50_000.0, 20_000.0, 10_000.0, 5_000.0, 2_000.0, 1_000.0, 500.0, 200.0, 100.0, 50.0, 20.0, 10.0,
-    5.0, 1.0,
-];
 
 /// The frequency axis: hertz, mapped through the spectrogram's own (linear or mel) row spacing.
 struct FrequencyCoord {
@@ -413,47 +346,15 @@ impl Ranged for FrequencyCoord {
         limit.0 + (self.fraction(*value) * f64::from(limit.1 - limit.0)).round() as i32
     }
 
-    /// Linear axes: evenly spaced round frequencies. Mel axes: round frequencies, coarse ones
-    /// first, each kept only if not crowded by one already chosen, so the low end (where mels
-    /// spread) gets more ticks.
     fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
         let range = self.range();
-        if self.axis.mel.is_none() {
-            // Linear: evenly spaced round values.
-            let max_points = hint.max_num_points().max(2) as f64;
-            let step = FREQUENCY_STEPS_HZ
-                .iter()
-                .rev()
-                .copied()
-                .find(|step| (range.end - range.start) / step <= max_points)
-                .unwrap_or(FREQUENCY_STEPS_HZ[0]);
-            let (first, last) = (
-                (range.start / step).ceil() as i64,
-                (range.end / step).floor() as i64,
-            );
-            return (first..=last).map(|k| k as f64 * step).collect();
-        }
-        let min_gap = 1.0 / hint.max_num_points().max(2) as f64;
-        let mut chosen: Vec<f64> = Vec::new();
-        for step in FREQUENCY_STEPS_HZ {
-            let first = (range.start / step).ceil() as i64;
-            let last = (range.end / step).floor() as i64;
-            if last - first > 200 {
-                continue;
-            }
-            for k in first..=last {
-                let hz = k as f64 * step;
-                let position = self.fraction(hz);
-                if chosen
-                    .iter()
-                    .all(|c| (self.fraction(*c) - position).abs() >= min_gap)
-                {
-                    chosen.push(hz);
-                }
-            }
-        }
-        chosen.sort_by(f64::total_cmp);
-        chosen
+        frequency_ticks(
+            &self.axis,
+            range.start,
+            range.end,
+            hint.max_num_points(),
+            |hz| self.fraction(hz),
+        )
     }
 
     fn range(&self) -> Range<f64> {
@@ -464,56 +365,13 @@ impl Ranged for FrequencyCoord {
 
 impl ValueFormatter<f64> for FrequencyCoord {
     fn format_ext(&self, value: &f64) -> String {
-        if self.range().end >= 2000.0 {
-            trim_decimals(value / 1000.0, 2)
-        } else {
-            trim_decimals(*value, 0)
-        }
+        format_frequency(*value, self.range().end)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_labels_adapt_to_the_span() {
-        let short = TimeCoord { range: 0.0..12.0 };
-        assert_eq!(short.format_ext(&2.5), "2.5");
-        assert_eq!(
-            short.key_points(10usize),
-            vec![0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0]
-        );
-        let minutes = TimeCoord { range: 0.0..600.0 };
-        assert_eq!(minutes.format_ext(&125.5), "2:05.5");
-        let hours = TimeCoord {
-            range: 0.0..36_000.0,
-        };
-        assert_eq!(hours.format_ext(&3725.0), "1:02:05");
-        assert_eq!(hours.key_points(10usize)[1], 3600.0);
-    }
-
-    #[test]
-    fn frequency_ticks_are_round_and_spread() {
-        let linear = FrequencyCoord {
-            axis: FrequencyAxis {
-                mel: None,
-                first_center: 0.0,
-                step: 11_025.0 / 256.0,
-                rows: 257,
-            },
-        };
-        let ticks = linear.key_points(8usize);
-        assert!(
-            ticks.contains(&0.0) && ticks.contains(&10_000.0),
-            "{ticks:?}"
-        );
-        assert!(
-            ticks.iter().all(|t| t % 1000.0 == 0.0 || t % 500.0 == 0.0),
-            "{ticks:?}"
-        );
-        assert_eq!(linear.format_ext(&2500.0), "2.5");
-    }
 
     #[test]
     fn gaps_copy_the_nearest_column() {

@@ -3,8 +3,10 @@
 
 mod colormap;
 mod figure;
+mod ticks;
 
 pub use colormap::Colormap;
-pub use figure::{
-    ColumnImage, FigureOptions, RenderError, format_time_secs, plot_size, write_spectrogram_png,
+pub use figure::{ColumnImage, FigureOptions, RenderError, plot_size, write_spectrogram_png};
+pub use ticks::{
+    format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
 };
