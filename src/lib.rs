@@ -11,6 +11,8 @@ pub mod cli;
 pub mod demo;
 pub mod dsp;
 pub mod fsutil;
+#[cfg(feature = "gui")]
+pub mod gui;
 pub mod playback;
 pub mod render;
 pub mod spectrogram;

@@ -121,6 +121,14 @@ impl Viewport {
         self.low_fraction = self.low_fraction.max(0.0);
     }
 
+    /// Moves the visible frequency range by `delta_fraction` of the axis (positive: higher),
+    /// keeping its size.
+    pub fn pan_frequency(&mut self, delta_fraction: f64) {
+        let span = self.high_fraction - self.low_fraction;
+        self.low_fraction = (self.low_fraction + delta_fraction).clamp(0.0, 1.0 - span);
+        self.high_fraction = self.low_fraction + span;
+    }
+
     /// Shows all frequencies again.
     pub fn reset_frequency(&mut self) {
         self.low_fraction = 0.0;
@@ -216,6 +224,13 @@ mod tests {
         view.zoom_frequency(0.5, 0.5);
         assert!(close(view.low_fraction, 0.25) && close(view.high_fraction, 0.75));
         assert!(close(view.fraction_of_y(200.0, 400.0), 0.5));
+        view.pan_frequency(0.1);
+        assert!(close(view.low_fraction, 0.35) && close(view.high_fraction, 0.85));
+        view.pan_frequency(1.0);
+        assert!(
+            close(view.low_fraction, 0.5) && close(view.high_fraction, 1.0),
+            "stops at the top"
+        );
         // A linear axis of 257 rows, 0 Hz centred on row 0.
         let axis = FrequencyAxis {
             mel: None,

@@ -10,11 +10,19 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Build animal-call recognisers from your own field recordings.
+///
+/// With no command, opens the desktop app on FILES (or the last session, or the demo).
 #[derive(Debug, Parser)]
-#[command(name = "syrinx", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "syrinx", version, about, long_about = None, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Recordings to open in the app.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<std::path::PathBuf>,
+    /// Print the user interface's CPU time per frame (p50/p95/max) when the app closes.
+    #[arg(long)]
+    pub frame_stats: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,7 +47,7 @@ pub fn main() -> ExitCode {
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
-        None => Ok(ExitCode::SUCCESS),
+        None => run_app(cli.files, cli.frame_stats),
     };
     match result {
         Ok(code) => code,
@@ -51,6 +59,22 @@ pub fn main() -> ExitCode {
 }
 
 pub(crate) use crate::timefmt::parse_time_secs;
+
+#[cfg(feature = "gui")]
+fn run_app(files: Vec<std::path::PathBuf>, frame_stats: bool) -> anyhow::Result<ExitCode> {
+    crate::gui::run(files, frame_stats)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "gui"))]
+fn run_app(_files: Vec<std::path::PathBuf>, _frame_stats: bool) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    eprintln!(
+        "This syrinx was built without the desktop app (cargo feature `gui`); the commands work:\n"
+    );
+    Cli::command().print_help()?;
+    Ok(ExitCode::FAILURE)
+}
 
 #[cfg(test)]
 mod tests {

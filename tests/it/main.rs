@@ -8,5 +8,7 @@ mod cli;
 mod common;
 mod demo;
 mod dsp;
+#[cfg(feature = "gui")]
+mod gui;
 mod playback;
 mod tiles;

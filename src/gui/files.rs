@@ -1,0 +1,54 @@
+//! Choosing files: a native dialog (rfd) run off the user-interface thread, behind a trait so
+//! tests never open one. Where no dialog can be shown (no desktop portal), rfd returns at once as
+//! if cancelled; the app therefore always offers a path field too.
+
+use std::path::{Path, PathBuf};
+
+/// Audio file extensions Syrinx opens.
+pub const AUDIO_EXTENSIONS: [&str; 10] = [
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc", "WAV",
+];
+
+/// Something that lets the user pick files.
+pub trait FileDialog: Send + Sync {
+    /// Audio files picked (blocking: call from a background thread); `None` if cancelled or no
+    /// dialog could be shown.
+    fn pick_audio_files(&self, start_folder: Option<&Path>) -> Option<Vec<PathBuf>>;
+}
+
+/// The platform's dialog.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NativeFileDialog;
+
+impl FileDialog for NativeFileDialog {
+    fn pick_audio_files(&self, start_folder: Option<&Path>) -> Option<Vec<PathBuf>> {
+        let mut dialog = rfd::FileDialog::new()
+            .set_title("Open recordings")
+            .add_filter("Audio (wav, flac, mp3, ogg, aiff)", &AUDIO_EXTENSIONS)
+            .add_filter("All files", &["*"]);
+        if let Some(folder) = start_folder {
+            dialog = dialog.set_directory(folder);
+        }
+        dialog.pick_files()
+    }
+}
+
+/// No dialog at all (tests, or machines without a desktop portal).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoFileDialog;
+
+impl FileDialog for NoFileDialog {
+    fn pick_audio_files(&self, _start_folder: Option<&Path>) -> Option<Vec<PathBuf>> {
+        None
+    }
+}
+
+/// Whether `path` looks like an audio file Syrinx can open (by extension).
+#[must_use]
+pub fn is_audio_path(path: &Path) -> bool {
+    path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        AUDIO_EXTENSIONS
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(e))
+    })
+}

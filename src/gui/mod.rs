@@ -1,0 +1,56 @@
+//! The desktop app (feature `gui`): eframe/egui front end over the core.
+
+mod app;
+mod files;
+mod frame_stats;
+mod model_view;
+mod prefs;
+mod settings_panel;
+mod spectrogram_view;
+mod textures;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use app::{AppOptions, Message, OpenRecording, SHORTCUTS, SyrinxApp, default_demo_dir};
+pub use files::{FileDialog, NativeFileDialog, NoFileDialog, is_audio_path};
+pub use frame_stats::FrameStats;
+pub use prefs::{DisplaySettings, PaneSettings, Preferences};
+
+/// Identifies the app's storage (preferences, demo data).
+pub const APP_ID: &str = "Syrinx";
+
+/// Opens the window on `files` (or the last session, or the demo on first run) and runs until it
+/// is closed.
+pub fn run(files: Vec<PathBuf>, frame_stats: bool) -> anyhow::Result<()> {
+    let viewport = eframe::egui::ViewportBuilder::default()
+        .with_title("Syrinx")
+        .with_app_id("syrinx")
+        .with_inner_size([1440.0, 900.0])
+        .with_min_inner_size([800.0, 500.0])
+        .with_drag_and_drop(true);
+    let native_options = eframe::NativeOptions {
+        viewport,
+        persist_window: true,
+        ..eframe::NativeOptions::default()
+    };
+    let tile_threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1));
+    eframe::run_native(
+        APP_ID,
+        native_options,
+        Box::new(move |cc| {
+            let options = AppOptions {
+                files,
+                demo_dir: default_demo_dir(),
+                open_demo_on_first_run: true,
+                file_dialog: Arc::new(NativeFileDialog),
+                audio_output: Arc::new(crate::playback::CpalOutput),
+                tile_threads,
+                frame_stats,
+            };
+            Ok(Box::new(SyrinxApp::new(&cc.egui_ctx, cc.storage, options)))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+}

@@ -1,0 +1,185 @@
+//! "What the model sees": the exact fixed-size input the CNN gets for the window under the
+//! cursor, built in the background by the same function training and detection use.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
+
+use eframe::egui;
+
+use super::prefs::DisplaySettings;
+use super::textures::{Colorizer, image_of_columns};
+use crate::audio::{AudioReader, ResamplingReader};
+use crate::dsp::{FrequencyScale, InputNormalization, ModelInput, ModelInputSpec};
+use crate::render::Colormap;
+
+/// Seconds the pointer must move before the picture is rebuilt.
+const MIN_MOVE_SECS: f64 = 0.02;
+
+type Job = Receiver<Result<(f64, ModelInput), String>>;
+
+/// The panel's state: the spec, what is shown and what is being built.
+#[derive(Default)]
+pub struct ModelView {
+    pub spec: ModelInputSpec,
+    job: Option<Job>,
+    /// A request that arrived while a job ran (the latest wins).
+    queued: Option<(AudioReader, f64)>,
+    shown: Option<(f64, egui::TextureHandle)>,
+    error: Option<String>,
+}
+
+impl ModelView {
+    /// Asks for the input centred on `center_secs` of `reader`'s recording.
+    pub fn request(
+        &mut self,
+        reader: &AudioReader,
+        center_secs: f64,
+        waker: &Arc<dyn Fn() + Send + Sync>,
+    ) {
+        if self
+            .shown
+            .as_ref()
+            .is_some_and(|(secs, _)| (secs - center_secs).abs() < MIN_MOVE_SECS)
+        {
+            return;
+        }
+        let Ok(reader) = reader.try_clone() else {
+            return;
+        };
+        if self.job.is_some() {
+            self.queued = Some((reader, center_secs));
+            return;
+        }
+        self.start(reader, center_secs, Arc::clone(waker));
+    }
+
+    fn start(&mut self, reader: AudioReader, center_secs: f64, waker: Arc<dyn Fn() + Send + Sync>) {
+        let (sender, receiver) = channel();
+        let spec = self.spec;
+        let spawned = std::thread::Builder::new()
+            .name("syrinx-model-view".to_owned())
+            .spawn(move || {
+                let result =
+                    build_input(reader, &spec, center_secs).map(|input| (center_secs, input));
+                let _ = sender.send(result);
+                waker();
+            });
+        if spawned.is_ok() {
+            self.job = Some(receiver);
+        }
+    }
+
+    /// Takes a finished picture (call once a frame).
+    pub fn poll(&mut self, ctx: &egui::Context, waker: &Arc<dyn Fn() + Send + Sync>) {
+        let Some(job) = &self.job else { return };
+        let Ok(result) = job.try_recv() else { return };
+        self.job = None;
+        match result {
+            Ok((secs, input)) => {
+                let colorizer = Colorizer::new(&DisplaySettings {
+                    floor_db: 0.0,
+                    range_db: 1.0,
+                    gain_db: 0.0,
+                    colormap: Colormap::Viridis,
+                });
+                let image = normalised_image(&input, &colorizer, self.spec.normalization);
+                let texture = ctx.load_texture("model input", image, egui::TextureOptions::NEAREST);
+                self.shown = Some((secs, texture));
+                self.error = None;
+            }
+            Err(error) => self.error = Some(error),
+        }
+        if let Some((reader, secs)) = self.queued.take() {
+            self.start(reader, secs, Arc::clone(waker));
+        }
+    }
+
+    pub fn ui(&self, ui: &mut egui::Ui) {
+        let spec = &self.spec;
+        let (bands, frames) = spec.shape();
+        let band_text = match spec.spectrogram.scale {
+            FrequencyScale::Mel { bands, .. } => format!("{bands} mel bands"),
+            FrequencyScale::Linear => format!("{bands} rows (linear)"),
+        };
+        let max_hz = spec.spectrogram.effective_max_hz(spec.sample_rate_hz);
+        ui.label(format!(
+            "{:.0} Hz · {:.2} s window · {band_text} {}–{:.0} Hz · {frames} frames",
+            f64::from(spec.sample_rate_hz),
+            spec.window_secs(),
+            spec.spectrogram.min_hz,
+            max_hz
+        ));
+        let normalisation = match spec.normalization {
+            InputNormalization::DbRange { low_db, high_db } => {
+                format!("{low_db}…{high_db} dB → 0…1")
+            }
+            InputNormalization::Standardize => "standardised per window".to_owned(),
+        };
+        ui.label(format!(
+            "{}-sample {} window, hop {}, {normalisation}",
+            spec.spectrogram.window_len,
+            spec.spectrogram.window.label(),
+            spec.spectrogram.hop_len
+        ));
+        match (&self.shown, &self.error) {
+            (_, Some(error)) => {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+            }
+            (Some((secs, texture)), None) => {
+                let width = ui.available_width().min(frames as f32 * 1.5);
+                let height = width * bands as f32 / frames as f32;
+                ui.add(egui::Image::new((texture.id(), egui::vec2(width, height))));
+                ui.label(format!("centred on {secs:.2} s ({bands} × {frames})"));
+            }
+            (None, None) => {
+                ui.label("Point at the spectrogram to see the model's input there.");
+            }
+        }
+    }
+}
+
+/// Reads the window around `center_secs` at the model's rate (zero-padded at the recording's
+/// ends) and builds the input.
+fn build_input(
+    reader: AudioReader,
+    spec: &ModelInputSpec,
+    center_secs: f64,
+) -> Result<ModelInput, String> {
+    let mut resampling =
+        ResamplingReader::new(reader, spec.sample_rate_hz).map_err(|e| e.to_string())?;
+    let window = spec.window_samples as usize;
+    let center = (center_secs * f64::from(spec.sample_rate_hz)).round() as i64;
+    let start = center - (window / 2) as i64;
+    let first = start.max(0) as u64;
+    let skipped = usize::try_from(first as i64 - start)
+        .unwrap_or(0)
+        .min(window);
+    let mut audio = vec![0.0_f32; window];
+    let read = resampling
+        .read_frames(first, window - skipped)
+        .map_err(|e| e.to_string())?;
+    audio[skipped..skipped + read.len()].copy_from_slice(&read);
+    let stft = spec.stft().map_err(|e| e.to_string())?;
+    spec.build(&stft, &audio).map_err(|e| e.to_string())
+}
+
+/// The input as an image, low bands at the bottom; values mapped 0–1 (or ±3 σ when standardised).
+fn normalised_image(
+    input: &ModelInput,
+    colorizer: &Colorizer,
+    normalization: InputNormalization,
+) -> egui::ColorImage {
+    let (bands, frames) = (input.bands, input.frames);
+    let scale = |v: f32| match normalization {
+        InputNormalization::DbRange { .. } => v,
+        InputNormalization::Standardize => (v + 3.0) / 6.0,
+    };
+    // Band-major input → column-major for the shared image builder.
+    let mut columns = vec![0.0; bands * frames];
+    for band in 0..bands {
+        for frame in 0..frames {
+            columns[frame * bands + band] = scale(input.values[band * frames + frame]);
+        }
+    }
+    image_of_columns(&columns, frames, bands, colorizer)
+}

@@ -1,0 +1,185 @@
+//! The teaching panel: every spectrogram parameter, live, with the resulting time and frequency
+//! resolution and a plot of the window function.
+
+use eframe::egui;
+use egui_plot::{Line, Plot, PlotPoints};
+
+use super::prefs::PaneSettings;
+use crate::dsp::{FrequencyScale, MelFormula, MelNorm, WindowFunction, window_coefficients};
+use crate::render::Colormap;
+
+/// Window sizes offered in the list (any other size can be typed).
+const WINDOW_SIZES: [u32; 8] = [128, 256, 512, 1024, 2048, 4096, 8192, 16_384];
+
+/// Draws the settings of one pane; returns true when anything changed.
+pub fn pane_settings_ui(
+    ui: &mut egui::Ui,
+    settings: &mut PaneSettings,
+    sample_rate_hz: Option<u32>,
+    id_salt: &str,
+) -> bool {
+    let before = *settings;
+    let params = &mut settings.params;
+    ui.push_id(id_salt, |ui| {
+        egui::Grid::new("spectrogram settings").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+            ui.label("Window size");
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_id_salt("window size")
+                    .selected_text(format!("{} samples", params.window_len))
+                    .show_ui(ui, |ui| {
+                        for size in WINDOW_SIZES {
+                            ui.selectable_value(&mut params.window_len, size, format!("{size} samples"));
+                        }
+                    })
+                    .response
+                    .on_hover_text("Samples per FFT window: longer windows resolve frequency better and time worse");
+                let label = ui.label("or");
+                ui.add(egui::DragValue::new(&mut params.window_len).range(16..=65_536).suffix(" smp"))
+                    .labelled_by(label.id)
+                    .on_hover_text("Any window length, not only powers of two");
+            });
+            ui.end_row();
+
+            ui.label("Overlap");
+            let mut overlap = params.overlap_percent().round();
+            if ui
+                .add(egui::Slider::new(&mut overlap, 0.0..=95.0).suffix(" %").text("overlap"))
+                .on_hover_text("How much consecutive windows overlap; more overlap = smoother in time, more work")
+                .changed()
+            {
+                *params = params.with_overlap_percent(overlap);
+            }
+            ui.end_row();
+
+            ui.label("Window function");
+            egui::ComboBox::from_id_salt("window function")
+                .selected_text(params.window.label())
+                .show_ui(ui, |ui| {
+                    for window in WindowFunction::ALL {
+                        ui.selectable_value(&mut params.window, window, window.label());
+                    }
+                })
+                .response
+                .on_hover_text("The taper applied to each window: trades leakage against resolution");
+            ui.end_row();
+
+            ui.label("Frequency scale");
+            ui.horizontal(|ui| {
+                let mel = matches!(params.scale, FrequencyScale::Mel { .. });
+                if ui.selectable_label(!mel, "Linear").on_hover_text("One row per FFT bin").clicked() {
+                    params.scale = FrequencyScale::Linear;
+                }
+                if ui.selectable_label(mel, "Mel").on_hover_text("Bands spaced like pitch perception").clicked() && !mel {
+                    params.scale = FrequencyScale::Mel {
+                        bands: 128,
+                        norm: MelNorm::Slaney,
+                        formula: MelFormula::Slaney,
+                    };
+                }
+            });
+            ui.end_row();
+
+            if let FrequencyScale::Mel { bands, norm, .. } = &mut params.scale {
+                ui.label("Mel bands");
+                ui.add(egui::Slider::new(bands, 16..=256).text("bands"));
+                ui.end_row();
+                ui.label("Mel normalisation");
+                ui.horizontal(|ui| {
+                    ui.selectable_value(norm, MelNorm::Slaney, "Slaney (area)")
+                        .on_hover_text("Each band is the average of its bins");
+                    ui.selectable_value(norm, MelNorm::Peak, "Peak")
+                        .on_hover_text("Each triangle peaks at 1: wide bands collect more energy");
+                });
+                ui.end_row();
+            }
+
+            let nyquist = sample_rate_hz.map_or(96_000, |r| r / 2);
+            ui.label("Min frequency");
+            ui.add(egui::Slider::new(&mut params.min_hz, 0..=nyquist.saturating_sub(100)).suffix(" Hz").text("min"));
+            ui.end_row();
+            ui.label("Max frequency");
+            ui.horizontal(|ui| {
+                let mut limited = params.max_hz.is_some();
+                if ui.checkbox(&mut limited, "limit").on_hover_text("Off: up to half the sample rate").changed() {
+                    params.max_hz = limited.then_some(nyquist);
+                }
+                if let Some(max_hz) = &mut params.max_hz {
+                    ui.add(egui::Slider::new(max_hz, 100..=nyquist.max(200)).suffix(" Hz").text("max"));
+                }
+            });
+            ui.end_row();
+
+            ui.label("dB floor");
+            ui.add(egui::Slider::new(&mut params.floor_db, -200..=-40).suffix(" dB").text("floor"))
+                .on_hover_text("Levels below this are clamped, so digital silence stays finite");
+            ui.end_row();
+        });
+
+        ui.add_space(4.0);
+        ui.label(egui::RichText::new("Display (no recomputation)").strong());
+        let display = &mut settings.display;
+        egui::Grid::new("display settings").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
+            ui.label("Colour map");
+            egui::ComboBox::from_id_salt("colour map")
+                .selected_text(display.colormap.name())
+                .show_ui(ui, |ui| {
+                    for map in Colormap::ALL {
+                        ui.selectable_value(&mut display.colormap, map, map.name());
+                    }
+                })
+                .response
+                .on_hover_text("Colours from quiet to loud");
+            ui.end_row();
+            ui.label("Brightness");
+            ui.add(egui::Slider::new(&mut display.gain_db, -40.0..=40.0).suffix(" dB").text("gain"));
+            ui.end_row();
+            ui.label("Contrast");
+            ui.add(egui::Slider::new(&mut display.range_db, 20.0..=160.0).suffix(" dB").text("range"))
+                .on_hover_text("Levels shown between black and full colour: smaller = more contrast");
+            ui.end_row();
+            ui.label("Display floor");
+            ui.add(egui::Slider::new(&mut display.floor_db, -160.0..=-20.0).suffix(" dB").text("darkest"));
+            ui.end_row();
+        });
+    });
+    resolution_ui(ui, settings, sample_rate_hz, id_salt);
+    *settings != before
+}
+
+/// Δt, Δf and a plot of the window function.
+fn resolution_ui(
+    ui: &mut egui::Ui,
+    settings: &PaneSettings,
+    sample_rate_hz: Option<u32>,
+    id_salt: &str,
+) {
+    let params = &settings.params;
+    if let Some(rate) = sample_rate_hz {
+        let dt_ms = params.hop_secs(rate) * 1e3;
+        let window_ms = f64::from(params.window_len) / f64::from(rate) * 1e3;
+        let df = params.bin_hz(rate);
+        ui.label(format!(
+            "Δt = {dt_ms:.2} ms between frames (window {window_ms:.1} ms)"
+        ))
+        .on_hover_text("Time resolution: how far apart in time the columns are");
+        ui.label(format!("Δf = {df:.1} Hz between bins"))
+            .on_hover_text("Frequency resolution of the FFT: sample rate ÷ window size");
+    }
+    let coefficients = window_coefficients(params.window, 256);
+    let points: PlotPoints = coefficients
+        .iter()
+        .enumerate()
+        .map(|(i, w)| [i as f64 / 255.0, f64::from(*w)])
+        .collect();
+    Plot::new(("window plot", id_salt))
+        .height(80.0)
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .show_axes([false, true])
+        .include_y(0.0)
+        .include_y(1.05)
+        .show(ui, |plot| {
+            plot.line(Line::new(params.window.label(), points));
+        });
+}

@@ -1,0 +1,169 @@
+//! Tiles turned into GPU textures with the current colour settings; the most recently used are
+//! kept, so panning re-uploads only new tiles and a colour change re-colours only what is seen.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use eframe::egui;
+
+use super::prefs::DisplaySettings;
+use crate::render::Colormap;
+use crate::spectrogram::{Tile, TileKey};
+
+/// Textures kept (a screen needs a dozen or two per pane).
+const MAX_TEXTURES: usize = 160;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct TextureKey {
+    tile: TileKey,
+    columns: usize,
+    display: (u32, u32, u32, Colormap),
+}
+
+/// Colours dB values: the colour map's lookup table plus the display mapping.
+#[derive(Debug, Clone)]
+pub struct Colorizer {
+    lut: [egui::Color32; 256],
+    floor_db: f32,
+    scale: f32,
+    gain_db: f32,
+}
+
+impl Colorizer {
+    #[must_use]
+    pub fn new(display: &DisplaySettings) -> Self {
+        let lut = display
+            .colormap
+            .lut()
+            .map(|[r, g, b]| egui::Color32::from_rgb(r, g, b));
+        Self {
+            lut,
+            floor_db: display.floor_db,
+            scale: 255.0 / display.range_db.max(1.0),
+            gain_db: display.gain_db,
+        }
+    }
+
+    #[must_use]
+    pub fn color(&self, db: f32) -> egui::Color32 {
+        let index = ((db + self.gain_db - self.floor_db) * self.scale).clamp(0.0, 255.0);
+        // NaN (never produced, but harmless) clamps to 0 through `as`.
+        self.lut[index as usize]
+    }
+}
+
+/// An image of a column-major dB block: column → x, band 0 at the bottom.
+#[must_use]
+pub fn image_of_columns(
+    db: &[f32],
+    columns: usize,
+    bands: usize,
+    colorizer: &Colorizer,
+) -> egui::ColorImage {
+    let mut pixels = vec![egui::Color32::BLACK; columns * bands];
+    for column in 0..columns {
+        let values = &db[column * bands..(column + 1) * bands];
+        for (band, value) in values.iter().enumerate() {
+            pixels[(bands - 1 - band) * columns + column] = colorizer.color(*value);
+        }
+    }
+    egui::ColorImage::new([columns.max(1), bands.max(1)], pixels)
+}
+
+/// Textures of tiles, least recently used dropped first.
+#[derive(Default)]
+pub struct TextureCache {
+    textures: HashMap<TextureKey, (egui::TextureHandle, u64)>,
+    clock: u64,
+}
+
+impl TextureCache {
+    /// The texture of `tile` under `display`, made now if needed.
+    pub fn texture(
+        &mut self,
+        ctx: &egui::Context,
+        tile: &Arc<Tile>,
+        display: &DisplaySettings,
+    ) -> egui::TextureId {
+        self.clock += 1;
+        let key = TextureKey {
+            tile: tile.key,
+            columns: tile.columns,
+            display: display.key(),
+        };
+        if let Some((handle, used)) = self.textures.get_mut(&key) {
+            *used = self.clock;
+            return handle.id();
+        }
+        let image = image_of_columns(&tile.db, tile.columns, tile.bands, &Colorizer::new(display));
+        let handle = ctx.load_texture(
+            format!("tile-{}-{}", tile.key.level, tile.key.index),
+            image,
+            egui::TextureOptions::LINEAR,
+        );
+        let id = handle.id();
+        self.textures.insert(key, (handle, self.clock));
+        if self.textures.len() > MAX_TEXTURES {
+            let oldest = self
+                .textures
+                .iter()
+                .min_by_key(|(_, (_, used))| *used)
+                .map(|(k, _)| *k);
+            if let Some(oldest) = oldest {
+                self.textures.remove(&oldest);
+            }
+        }
+        id
+    }
+
+    /// Drops every texture (e.g. a recording closed).
+    pub fn clear(&mut self) {
+        self.textures.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_follow_floor_range_and_gain() {
+        let display = DisplaySettings {
+            floor_db: -100.0,
+            range_db: 50.0,
+            gain_db: 0.0,
+            colormap: Colormap::Grey,
+        };
+        let colorizer = Colorizer::new(&display);
+        assert_eq!(colorizer.color(-120.0), egui::Color32::from_gray(0));
+        assert_eq!(colorizer.color(-50.0), egui::Color32::from_gray(255));
+        assert_eq!(colorizer.color(-75.0), egui::Color32::from_gray(127));
+        let brighter = Colorizer::new(&DisplaySettings {
+            gain_db: 25.0,
+            ..display
+        });
+        assert_eq!(brighter.color(-75.0), egui::Color32::from_gray(255));
+    }
+
+    #[test]
+    fn images_put_low_bands_at_the_bottom() {
+        let colorizer = Colorizer::new(&DisplaySettings {
+            colormap: Colormap::Grey,
+            ..DisplaySettings::default()
+        });
+        // 2 columns × 3 bands; band 0 loud in column 1.
+        let db = [-120.0, -120.0, -120.0, 0.0, -120.0, -120.0];
+        let image = image_of_columns(&db, 2, 3, &colorizer);
+        assert_eq!(image.size, [2, 3]);
+        assert_eq!(
+            image.pixels[2 * 2 + 1],
+            egui::Color32::from_gray(255),
+            "bottom row, second column"
+        );
+        assert_eq!(
+            image.pixels[1],
+            egui::Color32::from_gray(0),
+            "top row is quiet"
+        );
+    }
+}

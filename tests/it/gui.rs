@@ -1,0 +1,255 @@
+//! The desktop app driven through egui_kittest: widgets found by their labels, clicked and typed
+//! into, state checked. No display needed.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use syrinx::audio::{WavEncoding, write_wav};
+use syrinx::dsp::FrequencyScale;
+use syrinx::gui::{AppOptions, NoFileDialog, SyrinxApp};
+use syrinx::playback::CaptureOutput;
+use syrinx::render::Colormap;
+use syrinx::synth::FieldSynth;
+
+/// A 60 s field-like recording at 22.05 kHz.
+fn recording(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    write_wav(
+        &path,
+        &FieldSynth::new(22_050, 3).take(22_050 * 60),
+        22_050,
+        WavEncoding::Pcm16,
+    )
+    .unwrap();
+    path
+}
+
+fn app(files: Vec<PathBuf>, captured: Arc<Mutex<Vec<f32>>>) -> Harness<'static, SyrinxApp> {
+    let options = AppOptions {
+        files,
+        demo_dir: None,
+        open_demo_on_first_run: false,
+        file_dialog: Arc::new(NoFileDialog),
+        audio_output: Arc::new(CaptureOutput {
+            sample_rate_hz: 22_050,
+            captured,
+        }),
+        tile_threads: 1,
+        frame_stats: false,
+    };
+    let app = SyrinxApp::new(&egui::Context::default(), None, options);
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut SyrinxApp| app.ui_root(ui), app)
+}
+
+/// Steps the app until its background work (opening, tiles, playback) is done, waiting on the
+/// app's wake-ups rather than on the clock.
+fn settle(harness: &mut Harness<'static, SyrinxApp>) {
+    for _ in 0..500 {
+        let seen = harness.state().activity_count();
+        harness.run_steps(2);
+        if harness.state().is_idle() {
+            harness.run_steps(2);
+            if harness.state().is_idle() {
+                return;
+            }
+        }
+        assert!(
+            harness
+                .state()
+                .wait_for_activity(seen, Duration::from_secs(60)),
+            "background work stopped making progress"
+        );
+    }
+    panic!("the app never settled");
+}
+
+#[test]
+fn opens_a_recording_and_computes_its_spectrogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = recording(dir.path(), "dawn_chorus.wav");
+    let mut harness = app(vec![path.clone()], Arc::default());
+    settle(&mut harness);
+    harness.get_by_label_contains("dawn_chorus.wav");
+    let app = harness.state();
+    assert_eq!(app.recordings.len(), 1);
+    assert_eq!(app.active_recording().unwrap().path, path);
+    assert_eq!(app.pending_tiles(), 0, "every visible tile was computed");
+    assert!(
+        app.messages.iter().all(|m| !m.is_error),
+        "{:?}",
+        app.messages
+    );
+}
+
+#[test]
+fn settings_change_through_the_widgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(vec![recording(dir.path(), "a.wav")], Arc::default());
+    settle(&mut harness);
+
+    harness.get_by_value("512 samples").click();
+    harness.run();
+    harness.get_by_label("1024 samples").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().prefs.primary.params.window_len, 1024);
+
+    harness.get_by_label("Mel").click();
+    settle(&mut harness);
+    assert!(matches!(
+        harness.state().prefs.primary.params.scale,
+        FrequencyScale::Mel { bands: 128, .. }
+    ));
+
+    harness.get_by_value("viridis").click();
+    harness.run();
+    harness.get_by_label("magma").click();
+    harness.run();
+    assert_eq!(
+        harness.state().prefs.primary.display.colormap,
+        Colormap::Magma
+    );
+
+    harness.get_by_value("Hann").click();
+    harness.run();
+    harness.get_by_label("Blackman-Harris").click();
+    settle(&mut harness);
+    assert_eq!(
+        harness.state().prefs.primary.params.window,
+        syrinx::dsp::WindowFunction::BlackmanHarris
+    );
+    assert_eq!(harness.state().pending_tiles(), 0);
+}
+
+#[test]
+fn keys_zoom_and_page_through_the_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(vec![recording(dir.path(), "a.wav")], Arc::default());
+    settle(&mut harness);
+    let view = |h: &Harness<'static, SyrinxApp>| h.state().active_recording().unwrap().viewport;
+    assert!((view(&harness).span_secs - 20.0).abs() < 1e-9);
+
+    harness.key_press(egui::Key::Plus);
+    harness.run();
+    assert!((view(&harness).span_secs - 10.0).abs() < 1e-9, "+ zooms in");
+    harness.key_press(egui::Key::PageDown);
+    harness.run();
+    let after_page = view(&harness);
+    assert!(
+        (after_page.start_secs - (5.0 + 9.0)).abs() < 1e-9,
+        "a page minus 10 %: {after_page:?}"
+    );
+    harness.key_press(egui::Key::End);
+    harness.run();
+    assert!((view(&harness).end_secs() - 60.0).abs() < 1e-9);
+    harness.key_press(egui::Key::Home);
+    harness.key_press(egui::Key::Minus);
+    harness.run();
+    assert!(
+        (view(&harness).span_secs - 20.0).abs() < 1e-9,
+        "− zooms out"
+    );
+    harness.key_press(egui::Key::ArrowUp);
+    harness.run();
+    let zoomed = view(&harness);
+    assert!(
+        (zoomed.high_fraction - zoomed.low_fraction - 0.5).abs() < 1e-9,
+        "↑ zooms frequency"
+    );
+    settle(&mut harness);
+}
+
+#[test]
+fn go_to_time_centres_the_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(vec![recording(dir.path(), "a.wav")], Arc::default());
+    settle(&mut harness);
+    harness.get_by_label("Go to").focus();
+    harness.get_by_label("Go to").type_text("0:40");
+    harness.run();
+    harness.get_by_label("Go").click();
+    harness.run();
+    let recording = harness.state().active_recording().unwrap();
+    assert!(
+        (recording.viewport.start_secs - 30.0).abs() < 1e-9,
+        "{:?}",
+        recording.viewport
+    );
+    assert_eq!(recording.cursor_secs, Some(40.0));
+    settle(&mut harness);
+}
+
+#[test]
+fn compare_mode_shows_a_second_pane_with_its_own_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(vec![recording(dir.path(), "a.wav")], Arc::default());
+    settle(&mut harness);
+    harness.get_by_label("View").click();
+    harness.run();
+    harness.get_by_label("Compare two settings").click();
+    settle(&mut harness);
+    assert!(harness.state().prefs.compare_mode);
+    harness.get_by_label("Lower pane");
+    // The lower pane has its own (mel) settings; both panes' tiles were computed.
+    assert!(matches!(
+        harness.state().prefs.compare.params.scale,
+        FrequencyScale::Mel { .. }
+    ));
+    assert!(matches!(
+        harness.state().prefs.primary.params.scale,
+        FrequencyScale::Linear
+    ));
+    assert_eq!(harness.state().pending_tiles(), 0);
+}
+
+#[test]
+fn space_plays_from_the_cursor_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let captured: Arc<Mutex<Vec<f32>>> = Arc::default();
+    let mut harness = app(vec![recording(dir.path(), "a.wav")], Arc::clone(&captured));
+    settle(&mut harness);
+    harness.get_by_label("Go to").focus();
+    harness.get_by_label("Go to").type_text("58");
+    harness.run();
+    harness.get_by_label("Go").click();
+    harness.run();
+    harness.key_press(egui::Key::Space);
+    harness.run_steps(2);
+    assert!(harness.state().is_playing() || !captured.lock().unwrap().is_empty());
+    settle(&mut harness);
+    // Played from 58 s to the end: 2 s at the output's 22.05 kHz.
+    let samples = captured.lock().unwrap().len();
+    assert!(
+        (samples as i64 - 44_100).abs() < 50,
+        "{samples} samples played"
+    );
+    assert!(!harness.state().is_playing());
+}
+
+#[test]
+fn a_broken_file_gives_a_message_and_the_app_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.wav");
+    std::fs::write(&empty, b"").unwrap();
+    let good = recording(dir.path(), "good.wav");
+    let mut harness = app(vec![empty, good], Arc::default());
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(app.recordings.len(), 1);
+    let error = app
+        .messages
+        .iter()
+        .find(|m| m.is_error)
+        .expect("an error message");
+    assert!(
+        error.text.contains("empty.wav") && error.text.contains("empty"),
+        "{}",
+        error.text
+    );
+    harness.get_by_label_contains("cannot read audio file");
+}
