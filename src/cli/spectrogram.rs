@@ -188,13 +188,13 @@ pub fn run(args: &SpectrogramArgs) -> anyhow::Result<ExitCode> {
         start_sample,
         end_sample,
         true,
-        |first_frame, db: &[f32], frames| {
+        |first_frame, power: &[f32], frames| {
             for i in 0..frames {
                 let centre_secs =
                     (start_sample as f64 + (first_frame + i) as f64 * hop + half_window) / rate;
                 let column = ((centre_secs - start_secs) / span_secs * columns as f64).floor();
                 if column >= 0.0 {
-                    image.add_frame(column as usize, &db[i * bands..(i + 1) * bands]);
+                    image.add_frame(column as usize, &power[i * bands..(i + 1) * bands]);
                 }
             }
         },
@@ -202,7 +202,7 @@ pub fn run(args: &SpectrogramArgs) -> anyhow::Result<ExitCode> {
     for warning in reader.take_warnings() {
         eprintln!("warning: {warning}");
     }
-    image.fill_gaps();
+    image.finish(|values| stft.power_to_db(values));
     write_spectrogram_png(
         &image,
         &stft.axis(),

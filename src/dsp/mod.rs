@@ -8,7 +8,7 @@ mod params;
 mod stft;
 mod window;
 
-pub use fast_math::fast_log2;
+pub use fast_math::{fast_log2, power_to_db_in_place};
 pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
 pub use model_input::{InputNormalization, ModelInput, ModelInputSpec};
 pub use params::{

@@ -17,6 +17,13 @@ use super::window::window_coefficients;
 /// Frames per parallel task: large enough to amortise scheduling, small enough to balance.
 const FRAMES_PER_TASK: usize = 128;
 
+/// dB (floored) or linear power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Levels {
+    Db,
+    Power,
+}
+
 /// Reusable per-thread buffers for [`Stft::frame_into`].
 pub struct StftScratch {
     frame: Vec<f32>,
@@ -231,6 +238,22 @@ impl Stft {
 
     /// One frame: `samples` (exactly `window_len` long) to `out` (`bands` long), in dB.
     pub fn frame_into(&self, samples: &[f32], scratch: &mut StftScratch, out: &mut [f32]) {
+        self.frame(samples, scratch, out, Levels::Db);
+    }
+
+    /// One frame as linear power (scaled like the dB values, not floored): for averaging frames
+    /// before converting to dB with [`power_to_db`](Self::power_to_db).
+    pub fn frame_power_into(&self, samples: &[f32], scratch: &mut StftScratch, out: &mut [f32]) {
+        self.frame(samples, scratch, out, Levels::Power);
+    }
+
+    /// Converts power values (from the `*_power_*` methods, or averages of them) to dB with this
+    /// STFT's floor.
+    pub fn power_to_db(&self, values: &mut [f32]) {
+        power_to_db_in_place(values, self.min_power);
+    }
+
+    fn frame(&self, samples: &[f32], scratch: &mut StftScratch, out: &mut [f32], levels: Levels) {
         for ((dst, s), w) in scratch.frame.iter_mut().zip(samples).zip(&self.window) {
             *dst = s * w;
         }
@@ -244,7 +267,10 @@ impl Stft {
             )
             .is_err()
         {
-            out.fill(f32::from(self.params.floor_db));
+            out.fill(0.0);
+            if levels == Levels::Db {
+                self.power_to_db(out);
+            }
             return;
         }
         let scale = self.power_scale;
@@ -254,7 +280,6 @@ impl Stft {
                 for (dst, c) in out.iter_mut().zip(kept) {
                     *dst = (c.re * c.re + c.im * c.im) * scale;
                 }
-                power_to_db_in_place(out, self.min_power);
             }
             Some(bank) => {
                 for (dst, c) in scratch.bins.iter_mut().zip(&scratch.spectrum) {
@@ -271,8 +296,10 @@ impl Stft {
                 } else {
                     bank.apply(&scratch.bins, out);
                 }
-                power_to_db_in_place(out, self.min_power);
             }
+        }
+        if levels == Levels::Db {
+            self.power_to_db(out);
         }
     }
 
@@ -283,11 +310,36 @@ impl Stft {
         scratch: &mut StftScratch,
         out: &mut Vec<f32>,
     ) -> usize {
+        self.compute_serial(samples, scratch, out, Levels::Db)
+    }
+
+    /// Like [`compute_serial_into`](Self::compute_serial_into), in linear power.
+    pub fn compute_power_serial_into(
+        &self,
+        samples: &[f32],
+        scratch: &mut StftScratch,
+        out: &mut Vec<f32>,
+    ) -> usize {
+        self.compute_serial(samples, scratch, out, Levels::Power)
+    }
+
+    fn compute_serial(
+        &self,
+        samples: &[f32],
+        scratch: &mut StftScratch,
+        out: &mut Vec<f32>,
+        levels: Levels,
+    ) -> usize {
         let frames = self.params.frame_count(samples.len());
         out.resize(frames * self.bands, 0.0);
         let (window, hop) = (self.window.len(), self.params.hop_len as usize);
         for (frame, row) in out.chunks_exact_mut(self.bands).enumerate() {
-            self.frame_into(&samples[frame * hop..frame * hop + window], scratch, row);
+            self.frame(
+                &samples[frame * hop..frame * hop + window],
+                scratch,
+                row,
+                levels,
+            );
         }
         frames
     }
@@ -295,6 +347,15 @@ impl Stft {
     /// Spectrogram of `samples` into `out` (resized), split across rayon's threads for long
     /// spans; returns the frame count.
     pub fn compute_into(&self, samples: &[f32], out: &mut Vec<f32>) -> usize {
+        self.compute_parallel(samples, out, Levels::Db)
+    }
+
+    /// Like [`compute_into`](Self::compute_into), in linear power.
+    pub fn compute_power_into(&self, samples: &[f32], out: &mut Vec<f32>) -> usize {
+        self.compute_parallel(samples, out, Levels::Power)
+    }
+
+    fn compute_parallel(&self, samples: &[f32], out: &mut Vec<f32>, levels: Levels) -> usize {
         let frames = self.params.frame_count(samples.len());
         out.resize(frames * self.bands, 0.0);
         let (window, hop) = (self.window.len(), self.params.hop_len as usize);
@@ -306,7 +367,7 @@ impl Stft {
                     let first_frame = task * FRAMES_PER_TASK;
                     for (i, row) in block.chunks_exact_mut(self.bands).enumerate() {
                         let start = (first_frame + i) * hop;
-                        self.frame_into(&samples[start..start + window], scratch, row);
+                        self.frame(&samples[start..start + window], scratch, row, levels);
                     }
                 },
             );

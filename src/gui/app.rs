@@ -130,6 +130,9 @@ pub struct SyrinxApp {
     demo_dir: Option<PathBuf>,
     /// Files being opened (shown as "opening…").
     pub opening: Vec<PathBuf>,
+    /// When each recording was asked for, until its first screen is complete (time to first
+    /// screen, reported with `--frame-stats`).
+    first_screen_pending: Vec<(PathBuf, Instant)>,
     pub messages: Vec<Message>,
     next_id: u64,
     next_order: u64,
@@ -216,6 +219,7 @@ impl SyrinxApp {
             file_dialog: options.file_dialog,
             demo_dir: options.demo_dir,
             opening: Vec::new(),
+            first_screen_pending: Vec::new(),
             messages: Vec::new(),
             next_id: 1,
             next_order: 0,
@@ -262,6 +266,8 @@ impl SyrinxApp {
                 continue;
             }
             self.opening.push(path.clone());
+            self.first_screen_pending
+                .push((path.clone(), Instant::now()));
             let order = self.next_order;
             self.next_order += 1;
             let sender = self.sender.clone();
@@ -422,7 +428,10 @@ impl SyrinxApp {
                     self.opening.retain(|p| p != &path);
                     match *result {
                         Ok(reader) => self.add_recording(path, order, reader),
-                        Err(error) => self.error(error.to_string()),
+                        Err(error) => {
+                            self.first_screen_pending.retain(|(p, _)| p != &path);
+                            self.error(error.to_string());
+                        }
                     }
                 }
                 Event::DemoReady(Ok(files)) => {
@@ -572,6 +581,10 @@ impl SyrinxApp {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
         let go_to = KeyboardShortcut::new(Modifiers::COMMAND, Key::G);
+        let quit = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+        if ctx.input_mut(|i| i.consume_shortcut(&quit)) {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.pick_files();
         }
@@ -674,6 +687,9 @@ impl SyrinxApp {
             ctx.request_repaint();
         }
         self.frame_stats.record(started.elapsed());
+        if self.print_frame_stats && self.frame_stats.total_frames().is_multiple_of(600) {
+            eprintln!("{}", self.frame_stats.summary());
+        }
     }
 
     fn accept_dropped_files(&mut self, ctx: &egui::Context) {
@@ -737,7 +753,7 @@ impl SyrinxApp {
                         ui.close();
                     }
                     ui.separator();
-                    if ui.button("Quit").clicked() {
+                    if ui.button("Quit").on_hover_text("Ctrl+Q").clicked() {
                         ui.send_viewport_cmd(egui::ViewportCommand::Close);
                     }
                 });
@@ -1058,6 +1074,7 @@ impl SyrinxApp {
         let mut wanted = Vec::new();
         let mut summaries = Vec::new();
         let mut hover = None;
+        let mut loading = false;
         let panes: Vec<(PaneSettings, bool, Option<String>)> = if compare {
             vec![
                 (primary, false, Some(pane_title(&primary))),
@@ -1086,12 +1103,30 @@ impl SyrinxApp {
             );
             wanted.extend(output.wanted_tiles);
             summaries.extend(output.summary);
+            loading |= output.loading;
             if let Some(secs) = output.clicked_secs {
                 recording.cursor_secs = Some(secs);
             }
             hover = hover.or(output.hover);
         }
         self.hover = hover;
+        if !loading {
+            let path = self.recordings[index].path.clone();
+            if let Some(at) = self
+                .first_screen_pending
+                .iter()
+                .position(|(p, _)| *p == path)
+            {
+                let (_, asked) = self.first_screen_pending.remove(at);
+                let millis = asked.elapsed().as_secs_f64() * 1e3;
+                if self.print_frame_stats {
+                    eprintln!(
+                        "first screen of {} after {millis:.0} ms (from asking to open it)",
+                        path.display()
+                    );
+                }
+            }
+        }
         let request = (wanted, summaries);
         if request != self.last_request {
             self.engine.request(&request.0, &request.1);
@@ -1128,10 +1163,14 @@ impl SyrinxApp {
         if progress.columns_done == 0 || bands == 0 {
             return;
         }
-        // Pool the summary to at most OVERVIEW_COLUMNS columns over the part done so far.
+        // Average the summary down to at most OVERVIEW_COLUMNS columns, then to dB.
         let factor = progress.columns_done.div_ceil(OVERVIEW_COLUMNS).max(1);
-        let pooled =
-            crate::spectrogram::pool_columns(&columns, progress.columns_done, bands, factor);
+        let mut pooled =
+            crate::spectrogram::average_power(&columns, progress.columns_done, bands, factor);
+        crate::dsp::power_to_db_in_place(
+            &mut pooled,
+            10.0_f32.powf(f32::from(key.params.floor_db) / 10.0),
+        );
         let pooled_columns = pooled.len() / bands;
         let image = image_of_columns(
             &pooled,
@@ -1218,6 +1257,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("F", "view follows playback on/off"),
     ("Ctrl+G", "go to time"),
     ("Ctrl+O", "open recordings"),
+    ("Ctrl+Q", "quit"),
 ];
 
 fn pane_title(settings: &PaneSettings) -> String {

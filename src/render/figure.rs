@@ -58,15 +58,17 @@ impl Default for FigureOptions {
     }
 }
 
-/// Spectrogram levels gathered into the figure's pixel columns: each column keeps, per band, the
-/// loudest frame that falls in it (so short calls survive zooming out).
+/// Spectrogram levels gathered into the figure's pixel columns: each column averages the power
+/// of the frames that fall in it (a long-term spectral average, so hours fit on one figure
+/// without noise maxima washing it out). Frames go in as linear power; [`finish`](Self::finish)
+/// turns the columns into dB.
 #[derive(Debug, Clone)]
 pub struct ColumnImage {
     pub columns: usize,
     pub bands: usize,
-    /// Column-major: `db[column * bands + band]`.
+    /// Column-major: `db[column * bands + band]` (power sums until `finish`).
     pub db: Vec<f32>,
-    filled: Vec<bool>,
+    counts: Vec<u32>,
 }
 
 impl ColumnImage {
@@ -75,33 +77,46 @@ impl ColumnImage {
         Self {
             columns,
             bands,
-            db: vec![f32::NEG_INFINITY; columns * bands],
-            filled: vec![false; columns],
+            db: vec![0.0; columns * bands],
+            counts: vec![0; columns],
         }
     }
 
-    /// Adds one frame (`bands` values) to `column`.
-    pub fn add_frame(&mut self, column: usize, frame: &[f32]) {
+    /// Adds one frame of linear power (`bands` values) to `column`.
+    pub fn add_frame(&mut self, column: usize, power: &[f32]) {
         if column >= self.columns {
             return;
         }
         let dst = &mut self.db[column * self.bands..(column + 1) * self.bands];
-        for (d, s) in dst.iter_mut().zip(frame) {
-            *d = d.max(*s);
+        for (d, s) in dst.iter_mut().zip(power) {
+            *d += s;
         }
-        self.filled[column] = true;
+        self.counts[column] += 1;
     }
 
-    /// Columns no frame fell into (zoomed in past one frame per pixel) copy their nearest
+    /// Averages each column and converts it to dB with `to_db` (e.g. [`Stft::power_to_db`]);
+    /// columns no frame fell into (zoomed in past one frame per pixel) copy their nearest
     /// filled neighbour.
-    pub fn fill_gaps(&mut self) {
-        let filled: Vec<usize> = (0..self.columns).filter(|c| self.filled[*c]).collect();
+    ///
+    /// [`Stft::power_to_db`]: crate::dsp::Stft::power_to_db
+    pub fn finish(&mut self, to_db: impl Fn(&mut [f32])) {
+        for (column, count) in self.counts.iter().enumerate() {
+            if *count > 0 {
+                let values = &mut self.db[column * self.bands..(column + 1) * self.bands];
+                let scale = 1.0 / *count as f32;
+                for v in values.iter_mut() {
+                    *v *= scale;
+                }
+                to_db(values);
+            }
+        }
+        let filled: Vec<usize> = (0..self.columns).filter(|c| self.counts[*c] > 0).collect();
         if filled.is_empty() {
             return;
         }
         let mut next = 0;
         for column in 0..self.columns {
-            if self.filled[column] {
+            if self.counts[column] > 0 {
                 continue;
             }
             while next + 1 < filled.len() && filled[next + 1] <= column {
@@ -374,12 +389,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gaps_copy_the_nearest_column() {
+    fn columns_average_power_and_gaps_copy_the_nearest_column() {
         let mut image = ColumnImage::new(5, 1);
         image.add_frame(0, &[1.0]);
         image.add_frame(4, &[5.0]);
         image.add_frame(4, &[3.0]);
-        image.fill_gaps();
-        assert_eq!(image.db, vec![1.0, 1.0, 1.0, 5.0, 5.0]);
+        image.finish(|values| values.iter_mut().for_each(|v| *v *= 10.0));
+        assert_eq!(image.db, vec![10.0, 10.0, 10.0, 40.0, 40.0]);
     }
 }

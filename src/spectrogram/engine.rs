@@ -9,9 +9,9 @@ use std::thread::JoinHandle;
 
 use super::SpectrogramError;
 use super::stream::stream_spectrogram;
-use super::tiles::{RecordingId, TILE_COLUMNS, Tile, TileCache, TileKey, pool_columns};
+use super::tiles::{RecordingId, TILE_COLUMNS, Tile, TileCache, TileKey, average_power};
 use crate::audio::{AudioReader, ChannelMode};
-use crate::dsp::{SpectrogramParams, Stft};
+use crate::dsp::{SpectrogramParams, Stft, power_to_db_in_place};
 
 /// Called (from a background thread) when new tiles or summary columns are ready.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -58,13 +58,16 @@ impl SummaryProgress {
     }
 }
 
-/// The whole recording at one coarse level, filled progressively by the summary thread.
+/// The whole recording at one coarse level, filled progressively by the summary thread. Columns
+/// hold average linear power, so coarser tiles can average them again before converting to dB.
 #[derive(Debug)]
 struct Summary {
     level: u8,
     bands: usize,
     total_columns: usize,
-    /// Column-major dB of the columns done so far.
+    /// Power below which dB values are floored (the parameters' floor).
+    min_power: f32,
+    /// Column-major power of the columns done so far.
     columns: RwLock<Vec<f32>>,
 }
 
@@ -246,7 +249,8 @@ impl TileEngine {
         })
     }
 
-    /// The summary's columns done so far (column-major dB) and its band count, for an overview.
+    /// The summary's columns done so far (column-major linear power; see
+    /// [`Stft::power_to_db`]) and its band count, for an overview.
     #[must_use]
     pub fn summary_columns(
         &self,
@@ -313,7 +317,7 @@ fn summary_shape(entry: &RecordingEntry, params: &SpectrogramParams) -> Option<(
     Some((level, frames.div_ceil(1 << level)))
 }
 
-/// A coarse tile pooled from a summary (`None` if the summary has not reached it yet).
+/// A coarse tile averaged from a summary (`None` if the summary has not reached it yet).
 fn summary_tile(summary: &Summary, key: &TileKey) -> Option<Tile> {
     let factor = 1_usize << (key.level - summary.level);
     let first = usize::try_from(key.index).ok()? * TILE_COLUMNS * factor;
@@ -324,12 +328,14 @@ fn summary_tile(summary: &Summary, key: &TileKey) -> Option<Tile> {
         return None;
     }
     let end = (first + TILE_COLUMNS * factor).min(done);
-    let db = pool_columns(
+    let mut db = average_power(
         &columns[first * bands..end * bands],
         end - first,
         bands,
         factor,
     );
+    drop(columns);
+    power_to_db_in_place(&mut db, summary.min_power);
     Some(Tile {
         key: *key,
         columns: db.len() / bands.max(1),
@@ -450,7 +456,7 @@ fn next_tile(state: &mut State) -> Option<(TileKey, u64, u32)> {
     Some((key, entry.frame_count, entry.sample_rate_hz))
 }
 
-/// A tile computed from audio: the STFT of its frames, pooled by maximum.
+/// A tile computed from audio: the STFT of its frames, averaged in power, in dB.
 fn compute_tile(
     reader: &mut AudioReader,
     stft: &Stft,
@@ -465,7 +471,7 @@ fn compute_tile(
     let bands = stft.bands();
     let factor = usize::try_from(key.frames_per_column()).unwrap_or(usize::MAX);
     let frames = usize::try_from(end.saturating_sub(first)).unwrap_or(0);
-    let mut db = vec![f32::NEG_INFINITY; frames.div_ceil(factor) * bands];
+    let mut columns = ColumnAverager::new(frames.div_ceil(factor), bands, factor);
     if frames > 0 {
         let hop = u64::from(params.hop_len);
         let start_sample = first * hop;
@@ -476,23 +482,69 @@ fn compute_tile(
             start_sample,
             end_sample,
             false,
-            |block_first, block, count| {
-                for i in 0..count {
-                    let column = (block_first + i) / factor;
-                    let dst = &mut db[column * bands..(column + 1) * bands];
-                    for (d, s) in dst.iter_mut().zip(&block[i * bands..(i + 1) * bands]) {
-                        *d = d.max(*s);
-                    }
-                }
+            |block_first, power: &[f32], count| {
+                columns.add(block_first, &power[..count * bands]);
             },
         )?;
     }
+    let mut db = columns.finish();
+    stft.power_to_db(&mut db);
     Ok(Tile {
         key: *key,
         columns: db.len() / bands.max(1),
         bands,
         db,
     })
+}
+
+/// Sums frames of power into columns of `factor` frames and averages them at the end (frames
+/// arrive in blocks that need not line up with columns).
+struct ColumnAverager {
+    bands: usize,
+    factor: usize,
+    sums: Vec<f32>,
+    counts: Vec<u32>,
+}
+
+impl ColumnAverager {
+    fn new(columns: usize, bands: usize, factor: usize) -> Self {
+        Self {
+            bands,
+            factor,
+            sums: vec![0.0; columns * bands],
+            counts: vec![0; columns],
+        }
+    }
+
+    /// Adds frames starting at frame `first_frame` (relative to column 0).
+    fn add(&mut self, first_frame: usize, frames: &[f32]) {
+        for (i, frame) in frames.chunks_exact(self.bands).enumerate() {
+            let column = (first_frame + i) / self.factor;
+            let Some(count) = self.counts.get_mut(column) else {
+                continue;
+            };
+            *count += 1;
+            for (d, s) in self.sums[column * self.bands..(column + 1) * self.bands]
+                .iter_mut()
+                .zip(frame)
+            {
+                *d += s;
+            }
+        }
+    }
+
+    /// Average power of the columns that received frames.
+    fn finish(mut self) -> Vec<f32> {
+        let filled = self.counts.iter().take_while(|c| **c > 0).count();
+        self.sums.truncate(filled * self.bands);
+        for (column, count) in self.counts.iter().take(filled).enumerate() {
+            let scale = 1.0 / *count as f32;
+            for v in &mut self.sums[column * self.bands..(column + 1) * self.bands] {
+                *v *= scale;
+            }
+        }
+        self.sums
+    }
 }
 
 fn summary_worker(shared: &Shared) {
@@ -545,6 +597,7 @@ fn next_summary(state: &mut State) -> Option<(SpectrogramKey, Arc<Summary>, u64,
                 level,
                 bands,
                 total_columns,
+                min_power: 10.0_f32.powf(f32::from(key.params.floor_db) / 10.0),
                 columns: RwLock::new(Vec::new()),
             };
             let clock = state.summary_clock;
@@ -592,7 +645,7 @@ fn fill_summary(
         if done >= summary.total_columns {
             return Ok(());
         }
-        let still_first = {
+        let superseded = {
             let state = shared.lock();
             state.shutdown
                 || state.wanted_summaries.iter().find(|k| {
@@ -602,7 +655,7 @@ fn fill_summary(
                         .is_some_and(|(s, _)| s.columns_done() < s.total_columns)
                 }) != Some(key)
         };
-        if still_first {
+        if superseded {
             return Ok(());
         }
         let first_frame = done * factor;
@@ -610,35 +663,27 @@ fn fill_summary(
         let hop = u64::from(params.hop_len);
         let start_sample = first_frame as u64 * hop;
         let end_sample = (end_frame as u64 - 1) * hop + u64::from(params.window_len);
-        let mut pooled =
-            vec![f32::NEG_INFINITY; (end_frame - first_frame).div_ceil(factor) * bands];
+        let mut averager =
+            ColumnAverager::new((end_frame - first_frame).div_ceil(factor), bands, factor);
         let computed = stream_spectrogram(
             reader,
             &stft,
             start_sample,
             end_sample,
             false,
-            |block_first, block, count| {
-                for i in 0..count {
-                    let column = (block_first + i) / factor;
-                    let dst = &mut pooled[column * bands..(column + 1) * bands];
-                    for (d, s) in dst.iter_mut().zip(&block[i * bands..(i + 1) * bands]) {
-                        *d = d.max(*s);
-                    }
-                }
+            |block_first, power: &[f32], count| {
+                averager.add(block_first, &power[..count * bands]);
             },
         )
         .map_err(|e| e.to_string())?;
-        if computed < end_frame - first_frame {
-            // The audio ended early: close the summary where it stopped.
-            pooled.truncate(computed.div_ceil(factor) * bands);
-        }
+        let averaged = averager.finish();
         if let Ok(mut columns) = summary.columns.write() {
-            columns.extend_from_slice(&pooled);
+            columns.extend_from_slice(&averaged);
             if computed < end_frame - first_frame {
-                let padding = summary.total_columns * bands
-                    - columns.len().min(summary.total_columns * bands);
-                columns.extend(std::iter::repeat_n(f32::from(params.floor_db), padding));
+                // The audio ended early (a truncated file): close the summary with silence.
+                let total = summary.total_columns * bands;
+                let padding = total - columns.len().min(total);
+                columns.extend(std::iter::repeat_n(0.0, padding));
             }
         }
         (shared.waker)();

@@ -8,7 +8,7 @@ mod tiles;
 pub use engine::{SpectrogramKey, SummaryProgress, TileEngine, Waker};
 pub use stream::stream_spectrogram;
 pub use tiles::{
-    RecordingId, TILE_COLUMNS, Tile, TileCache, TileKey, level_for_frames_per_pixel, pool_columns,
+    RecordingId, TILE_COLUMNS, Tile, TileCache, TileKey, average_power, level_for_frames_per_pixel,
     tiles_covering,
 };
 

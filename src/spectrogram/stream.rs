@@ -9,7 +9,9 @@ const BLOCK_FRAMES: usize = 4096;
 
 /// Computes the spectrogram of samples `[start_sample, end_sample)` of `reader`'s recording
 /// block by block (frame `k` starts at `start_sample + k × hop`), handing each block to `visit`
-/// as `(first_frame, frame-major dB values, frame count)`. Returns the frames computed, fewer
+/// as `(first_frame, frame-major linear power, frame count)`. Power, not dB, so that callers
+/// can average frames into coarser columns before the (costly) conversion to dB
+/// ([`Stft::power_to_db`]). Returns the frames computed, fewer
 /// than expected only if the recording ends early. `parallel` spreads each block's FFTs over
 /// rayon's threads (for a command line); background workers of the app pass `false` so that
 /// they leave a core for the user interface.
@@ -51,9 +53,9 @@ pub fn stream_spectrogram(
         }
         let block = &samples[offset..offset + (usable - 1) * hop + window];
         if parallel {
-            stft.compute_into(block, &mut db);
+            stft.compute_power_into(block, &mut db);
         } else {
-            stft.compute_serial_into(block, &mut scratch, &mut db);
+            stft.compute_power_serial_into(block, &mut scratch, &mut db);
         }
         visit(done, &db, usable);
         done += usable;

@@ -1,9 +1,11 @@
 //! Tiles: fixed-width pieces of a recording's spectrogram at power-of-two zoom levels, and a
 //! byte-capped least-recently-used cache for them. Pure logic; the engine computes them.
 //!
-//! At level `L` each tile column is the loudest of `2^L` consecutive STFT frames (maximum, so a
-//! short call stays visible when zoomed out) and a tile holds [`TILE_COLUMNS`] columns. Values are
-//! dB, so brightness, contrast and colour map can change without recomputing anything.
+//! At level `L` each tile column is the average power of `2^L` consecutive STFT frames, in dB (a
+//! long-term spectral average, as used for hours-long recordings: the mean keeps noise where it
+//! is, where a maximum over thousands of frames would paint every column bright). A tile holds
+//! [`TILE_COLUMNS`] columns. Values are dB, so brightness, contrast and colour map can change
+//! without recomputing anything.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -101,21 +103,26 @@ pub fn tiles_covering(first_frame: f64, end_frame: f64, level: u8) -> Range<u64>
     first..end.max(first)
 }
 
-/// Pools frame-major `frames × bands` values into column-major columns of `factor` frames each
-/// (by maximum; a last partial column pools what there is).
+/// Averages rows of `bands` linear power values (frames, or columns of a finer level) in groups
+/// of `factor` (a last partial group averages what there is). Input and output share the layout
+/// `values[row * bands + band]`.
 #[must_use]
-pub fn pool_columns(frames_db: &[f32], frames: usize, bands: usize, factor: usize) -> Vec<f32> {
+pub fn average_power(power: &[f32], rows: usize, bands: usize, factor: usize) -> Vec<f32> {
     let factor = factor.max(1);
-    let columns = frames.div_ceil(factor);
-    let mut out = vec![f32::NEG_INFINITY; columns * bands];
-    for frame in 0..frames {
-        let column = frame / factor;
+    let columns = rows.div_ceil(factor);
+    let mut out = vec![0.0_f32; columns * bands];
+    for column in 0..columns {
+        let first = column * factor;
+        let count = factor.min(rows - first);
         let dst = &mut out[column * bands..(column + 1) * bands];
-        for (d, s) in dst
-            .iter_mut()
-            .zip(&frames_db[frame * bands..(frame + 1) * bands])
-        {
-            *d = d.max(*s);
+        for row in first..first + count {
+            for (d, s) in dst.iter_mut().zip(&power[row * bands..(row + 1) * bands]) {
+                *d += s;
+            }
+        }
+        let scale = 1.0 / count as f32;
+        for d in dst.iter_mut() {
+            *d *= scale;
         }
     }
     out
@@ -270,14 +277,14 @@ mod tests {
     }
 
     #[test]
-    fn pooling_keeps_the_loudest_frame() {
+    fn pooling_averages_power() {
         // 5 frames × 2 bands, pooled by 2: columns [0,1], [2,3], [4].
-        let frames = [1.0, -5.0, 3.0, -7.0, 2.0, -1.0, 0.0, -9.0, 4.0, -2.0];
+        let frames = [1.0, 5.0, 3.0, 7.0, 2.0, 1.0, 0.0, 9.0, 4.0, 2.0];
         assert_eq!(
-            pool_columns(&frames, 5, 2, 2),
-            vec![3.0, -5.0, 2.0, -1.0, 4.0, -2.0]
+            average_power(&frames, 5, 2, 2),
+            vec![2.0, 6.0, 1.0, 5.0, 4.0, 2.0]
         );
-        assert_eq!(pool_columns(&frames, 5, 2, 1), frames.to_vec());
+        assert_eq!(average_power(&frames, 5, 2, 1), frames.to_vec());
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::time::Duration;
 use syrinx::audio::{AudioReader, ChannelMode, WavEncoding, write_wav};
 use syrinx::dsp::{SpectrogramParams, Stft};
 use syrinx::spectrogram::{
-    RecordingId, SpectrogramKey, TILE_COLUMNS, TileEngine, TileKey, pool_columns,
+    RecordingId, SpectrogramKey, TILE_COLUMNS, TileEngine, TileKey, average_power,
 };
 use syrinx::synth::FieldSynth;
 
@@ -34,7 +34,7 @@ fn wait_until<T>(wakes: &mpsc::Receiver<()>, mut ready: impl FnMut() -> Option<T
 }
 
 #[test]
-fn tiles_equal_the_spectrogram_pooled_by_maximum() {
+fn tiles_equal_the_spectrogram_averaged_in_power() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("field.wav");
     let rate = 8000;
@@ -45,7 +45,10 @@ fn tiles_equal_the_spectrogram_pooled_by_maximum() {
         hop_len: 128,
         ..SpectrogramParams::default()
     };
-    let whole = Stft::new(&params, rate).unwrap().compute(&samples);
+    let stft = Stft::new(&params, rate).unwrap();
+    let mut power = Vec::new();
+    let frames = stft.compute_power_into(&samples, &mut power);
+    let bands = stft.bands();
 
     let (engine, wakes) = engine(64 << 20);
     let id = RecordingId(7);
@@ -85,15 +88,16 @@ fn tiles_equal_the_spectrogram_pooled_by_maximum() {
         });
         let factor = 1_usize << tile_key.level;
         let first = usize::try_from(tile_key.first_frame()).unwrap();
-        let end = (first + TILE_COLUMNS * factor).min(whole.frames);
-        let expected = pool_columns(
-            &whole.db[first * whole.bands..end * whole.bands],
+        let end = (first + TILE_COLUMNS * factor).min(frames);
+        let mut expected = average_power(
+            &power[first * bands..end * bands],
             end - first,
-            whole.bands,
+            bands,
             factor,
         );
-        assert_eq!(tile.bands, whole.bands);
-        assert_eq!(tile.columns, expected.len() / whole.bands, "{tile_key:?}");
+        stft.power_to_db(&mut expected);
+        assert_eq!(tile.bands, bands);
+        assert_eq!(tile.columns, expected.len() / bands, "{tile_key:?}");
         let worst = tile
             .db
             .iter()
