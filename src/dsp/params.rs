@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::DspError;
+use super::mel::hz_to_mel;
+use super::stft::FrequencyAxis;
 
 /// The taper applied to each frame before the FFT.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -186,6 +188,55 @@ impl SpectrogramParams {
     #[must_use]
     pub fn bin_hz(&self, sample_rate_hz: u32) -> f64 {
         f64::from(sample_rate_hz) / f64::from(self.window_len)
+    }
+
+    /// FFT bins kept on a linear axis: those whose centres lie within the frequency range.
+    #[must_use]
+    pub fn linear_bins(&self, sample_rate_hz: u32) -> std::ops::Range<usize> {
+        let bin_hz = self.bin_hz(sample_rate_hz);
+        let bin_count = self.window_len as usize / 2 + 1;
+        let first = ((f64::from(self.min_hz) / bin_hz).ceil() as usize).min(bin_count - 1);
+        let last = ((self.effective_max_hz(sample_rate_hz) / bin_hz).floor() as usize)
+            .clamp(first, bin_count - 1);
+        first..last + 1
+    }
+
+    /// Rows of the spectrogram at `sample_rate_hz` (cheap: no FFT is planned).
+    #[must_use]
+    pub fn bands(&self, sample_rate_hz: u32) -> usize {
+        match self.scale {
+            FrequencyScale::Linear => self.linear_bins(sample_rate_hz).len(),
+            FrequencyScale::Mel { bands, .. } => usize::from(bands),
+        }
+    }
+
+    /// How rows map to frequencies at `sample_rate_hz` (mel bands are centred on mel points
+    /// evenly spaced between the minimum and maximum frequency).
+    #[must_use]
+    pub fn axis(&self, sample_rate_hz: u32) -> FrequencyAxis {
+        match self.scale {
+            FrequencyScale::Linear => {
+                let bin_hz = self.bin_hz(sample_rate_hz);
+                let bins = self.linear_bins(sample_rate_hz);
+                FrequencyAxis {
+                    mel: None,
+                    first_center: bins.start as f64 * bin_hz,
+                    step: bin_hz,
+                    rows: bins.len(),
+                }
+            }
+            FrequencyScale::Mel { bands, formula, .. } => {
+                let low = hz_to_mel(f64::from(self.min_hz), formula);
+                let high = hz_to_mel(self.effective_max_hz(sample_rate_hz), formula);
+                let step = (high - low) / (f64::from(bands) + 1.0);
+                FrequencyAxis {
+                    mel: Some(formula),
+                    first_center: low + step,
+                    step,
+                    rows: usize::from(bands),
+                }
+            }
+        }
     }
 
     /// Frames produced from `sample_count` samples (frames never run past the end).

@@ -138,15 +138,11 @@ impl Stft {
         let window = window_coefficients(params.window, fft_len);
         let window_sum: f32 = window.iter().sum();
         let power_scale = (2.0 / window_sum).powi(2);
-        let bin_hz = params.bin_hz(sample_rate_hz);
         let max_hz = params.effective_max_hz(sample_rate_hz);
-        let bin_count = fft_len / 2 + 1;
         let (first_bin, bins, mel, bands) = match params.scale {
             FrequencyScale::Linear => {
-                let first =
-                    ((f64::from(params.min_hz) / bin_hz).ceil() as usize).min(bin_count - 1);
-                let last = ((max_hz / bin_hz).floor() as usize).clamp(first, bin_count - 1);
-                (first, last + 1, None, last + 1 - first)
+                let bins = params.linear_bins(sample_rate_hz);
+                (bins.start, bins.end, None, bins.len())
             }
             FrequencyScale::Mel {
                 bands,
@@ -198,32 +194,7 @@ impl Stft {
     /// How rows map to frequencies.
     #[must_use]
     pub fn axis(&self) -> FrequencyAxis {
-        match (&self.mel, self.params.scale) {
-            (Some(bank), FrequencyScale::Mel { formula, .. }) => {
-                let centers = bank.centers_hz();
-                let first = hz_to_mel(centers[0], formula);
-                let step = if centers.len() > 1 {
-                    hz_to_mel(centers[1], formula) - first
-                } else {
-                    hz_to_mel(self.params.effective_max_hz(self.sample_rate_hz), formula) - first
-                };
-                FrequencyAxis {
-                    mel: Some(formula),
-                    first_center: first,
-                    step,
-                    rows: self.bands,
-                }
-            }
-            _ => {
-                let bin_hz = self.params.bin_hz(self.sample_rate_hz);
-                FrequencyAxis {
-                    mel: None,
-                    first_center: self.first_bin as f64 * bin_hz,
-                    step: bin_hz,
-                    rows: self.bands,
-                }
-            }
-        }
+        self.params.axis(self.sample_rate_hz)
     }
 
     #[must_use]

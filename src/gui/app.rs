@@ -26,8 +26,6 @@ use crate::viewport::Viewport;
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;
 /// Messages kept on screen.
 const MAX_MESSAGES: usize = 6;
-/// Columns of the overview picture.
-const OVERVIEW_COLUMNS: usize = 1024;
 
 /// How the app is set up (the desktop launcher and the tests differ only here).
 pub struct AppOptions {
@@ -1157,25 +1155,13 @@ impl SyrinxApp {
         if current.is_some_and(|o| o.columns_done == progress.columns_done) {
             return;
         }
-        let Some((columns, bands, progress)) = self.engine.summary_columns(&key) else {
+        let Some(overview) = self.engine.overview(&key) else {
             return;
         };
-        if progress.columns_done == 0 || bands == 0 {
-            return;
-        }
-        // Average the summary down to at most OVERVIEW_COLUMNS columns, then to dB.
-        let factor = progress.columns_done.div_ceil(OVERVIEW_COLUMNS).max(1);
-        let mut pooled =
-            crate::spectrogram::average_power(&columns, progress.columns_done, bands, factor);
-        crate::dsp::power_to_db_in_place(
-            &mut pooled,
-            10.0_f32.powf(f32::from(key.params.floor_db) / 10.0),
-        );
-        let pooled_columns = pooled.len() / bands;
         let image = image_of_columns(
-            &pooled,
-            pooled_columns,
-            bands,
+            &overview.db,
+            overview.columns,
+            overview.rows,
             &Colorizer::new(&settings.display),
         );
         let texture = ctx.load_texture("overview", image, egui::TextureOptions::LINEAR);
@@ -1184,7 +1170,7 @@ impl SyrinxApp {
             columns_done: progress.columns_done,
             display: settings.display,
             texture,
-            progress: progress.fraction(),
+            progress: overview.progress,
         });
     }
 

@@ -9,7 +9,7 @@ use eframe::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 use super::prefs::PaneSettings;
 use super::textures::TextureCache;
 use crate::audio::{ChannelMode, RecordingInfo};
-use crate::dsp::{FrequencyAxis, Stft};
+use crate::dsp::FrequencyAxis;
 use crate::render::{
     format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
 };
@@ -129,17 +129,17 @@ pub fn spectrogram_pane_ui(
     if plot.width() < 20.0 || plot.height() < 20.0 {
         return output;
     }
-    let Ok(stft) = Stft::new(&input.settings.params, input.info.sample_rate_hz) else {
+    if let Err(error) = input.settings.params.validate(input.info.sample_rate_hz) {
         ui.painter().text(
             plot.center(),
             egui::Align2::CENTER_CENTER,
-            "These spectrogram settings do not suit this recording",
+            format!("These settings do not suit this recording: {error}"),
             egui::FontId::proportional(14.0),
             ui.visuals().warn_fg_color,
         );
         return output;
     };
-    let axis = stft.axis();
+    let axis = input.settings.params.axis(input.info.sample_rate_hz);
     handle_input(ui, &response, plot, viewport);
     if let Some(pos) = response
         .interact_pointer_pos()

@@ -23,6 +23,11 @@ const SUMMARY_MAX_BYTES: usize = 32 * 1024 * 1024;
 const SUMMARY_MIN_LEVEL: u8 = 7;
 /// Summaries kept (least recently wanted dropped first).
 const MAX_SUMMARIES: usize = 8;
+/// Largest overview picture (it is drawn in a strip a few dozen pixels high).
+const OVERVIEW_COLUMNS: usize = 1024;
+const OVERVIEW_ROWS: usize = 64;
+/// Partly computed coarse tiles kept (a screen or two).
+const MAX_PARTIAL_TILES: usize = 64;
 /// Errors kept for the user interface to show.
 const MAX_ERRORS: usize = 32;
 
@@ -69,6 +74,85 @@ struct Summary {
     min_power: f32,
     /// Column-major power of the columns done so far.
     columns: RwLock<Vec<f32>>,
+    /// A small picture of the whole recording, kept up to date by the summary thread.
+    overview: RwLock<Overview>,
+}
+
+/// The whole recording at most [`OVERVIEW_COLUMNS`] × [`OVERVIEW_ROWS`], in dB.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overview {
+    pub columns: usize,
+    pub rows: usize,
+    /// Column-major dB, row 0 lowest; columns not reached yet hold the floor.
+    pub db: Vec<f32>,
+    /// Overview columns complete so far.
+    pub columns_done: usize,
+    /// Share of the recording summarised so far (0–1).
+    pub progress: f32,
+}
+
+impl Overview {
+    fn new(total_summary_columns: usize, bands: usize, floor_db: f32) -> Self {
+        let columns = total_summary_columns.clamp(1, OVERVIEW_COLUMNS);
+        let rows = bands.clamp(1, OVERVIEW_ROWS);
+        Self {
+            columns,
+            rows,
+            db: vec![floor_db; columns * rows],
+            columns_done: 0,
+            progress: 0.0,
+        }
+    }
+
+    /// Recomputes the overview columns touched by summary columns `[from, done)`. Overview
+    /// column `c` averages summary columns `[c·total/columns, (c+1)·total/columns)`, so the
+    /// picture maps linearly onto the recording.
+    fn update(
+        &mut self,
+        summary: &[f32],
+        from: usize,
+        done: usize,
+        total: usize,
+        bands: usize,
+        min_power: f32,
+    ) {
+        let total = total.max(1);
+        let span = |column: usize| {
+            (
+                column * total / self.columns,
+                (column + 1) * total / self.columns,
+            )
+        };
+        let per_row = bands.div_ceil(self.rows).max(1);
+        let first = from * self.columns / total;
+        let last = (done * self.columns).div_ceil(total).min(self.columns);
+        let mut values = vec![0.0_f32; self.rows];
+        for column in first..last {
+            let (start, end) = span(column);
+            let end = end.min(done);
+            if end <= start {
+                continue;
+            }
+            values.fill(0.0);
+            let mut counts = vec![0_u32; self.rows];
+            for source in start..end {
+                for (band, power) in summary[source * bands..(source + 1) * bands]
+                    .iter()
+                    .enumerate()
+                {
+                    values[band / per_row] += power;
+                    counts[band / per_row] += 1;
+                }
+            }
+            for (v, n) in values.iter_mut().zip(&counts) {
+                *v /= (*n).max(1) as f32;
+            }
+            power_to_db_in_place(&mut values, min_power);
+            self.db[column * self.rows..(column + 1) * self.rows].copy_from_slice(&values);
+        }
+        self.columns_done = (0..self.columns).take_while(|c| span(*c).1 <= done).count();
+        self.progress = done as f32 / total as f32;
+    }
 }
 
 impl Summary {
@@ -96,6 +180,9 @@ struct State {
     /// Summaries the view wants, most urgent first.
     wanted_summaries: Vec<SpectrogramKey>,
     summaries: HashMap<SpectrogramKey, (Arc<Summary>, u64)>,
+    /// Coarse tiles drawn from a summary still being computed, with the summary's progress when
+    /// they were built.
+    partial: HashMap<TileKey, (usize, Arc<Tile>)>,
     summary_clock: u64,
     errors: Vec<String>,
     shutdown: bool,
@@ -180,6 +267,7 @@ impl TileEngine {
             cache.remove_recording(id);
         }
         state.summaries.retain(|key, _| key.recording != id);
+        state.partial.retain(|key, _| key.recording != id);
         state.wanted.retain(|key| key.recording != id);
         state.wanted_summaries.retain(|key| key.recording != id);
     }
@@ -213,26 +301,51 @@ impl TileEngine {
     /// summary only partly covers is returned with fewer columns and is not cached.
     #[must_use]
     pub fn tile(&self, key: &TileKey) -> Option<Arc<Tile>> {
-        let mut state = self.shared.lock();
-        if let Some(tile) = state.cache.as_mut().and_then(|c| c.get(key)) {
-            return Some(tile);
-        }
-        let spectrogram = SpectrogramKey {
-            recording: key.recording,
-            params: key.params,
-            channel: key.channel,
+        let summary = {
+            let mut state = self.shared.lock();
+            if let Some(tile) = state.cache.as_mut().and_then(|c| c.get(key)) {
+                return Some(tile);
+            }
+            let spectrogram = SpectrogramKey {
+                recording: key.recording,
+                params: key.params,
+                channel: key.channel,
+            };
+            let (summary, _) = state.summaries.get(&spectrogram)?;
+            if key.level < summary.level {
+                return None;
+            }
+            let summary = Arc::clone(summary);
+            // A partly covered tile is rebuilt only when the summary has grown by a 32nd of it,
+            // not on every frame the view draws it.
+            let done = summary.columns_done();
+            let step = (TILE_COLUMNS << (key.level - summary.level)) / 32;
+            if let Some((built_at, tile)) = state.partial.get(key)
+                && done < built_at + step.max(1)
+                && done < summary.total_columns
+            {
+                return Some(Arc::clone(tile));
+            }
+            summary
         };
-        let (summary, _) = state.summaries.get(&spectrogram)?;
-        if key.level < summary.level {
-            return None;
-        }
-        let summary = Arc::clone(summary);
-        let tile = summary_tile(&summary, key)?;
-        let tile = Arc::new(tile);
-        let complete =
-            tile.columns == TILE_COLUMNS || summary.columns_done() >= summary.total_columns;
-        if complete && let Some(cache) = state.cache.as_mut() {
-            cache.insert(Arc::clone(&tile));
+        // Averaging happens outside the lock, so workers are never held up by the view.
+        let done = summary.columns_done();
+        let tile = Arc::new(summary_tile(&summary, key)?);
+        let mut state = self.shared.lock();
+        let span = TILE_COLUMNS << (key.level - summary.level);
+        let first = usize::try_from(key.index)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(span);
+        if done >= first.saturating_add(span) || done >= summary.total_columns {
+            state.partial.remove(key);
+            if let Some(cache) = state.cache.as_mut() {
+                cache.insert(Arc::clone(&tile));
+            }
+        } else {
+            if state.partial.len() >= MAX_PARTIAL_TILES {
+                state.partial.clear();
+            }
+            state.partial.insert(*key, (done, Arc::clone(&tile)));
         }
         Some(tile)
     }
@@ -249,22 +362,12 @@ impl TileEngine {
         })
     }
 
-    /// The summary's columns done so far (column-major linear power; see
-    /// [`Stft::power_to_db`]) and its band count, for an overview.
+    /// A small picture of the whole recording (as far as its summary has got).
     #[must_use]
-    pub fn summary_columns(
-        &self,
-        key: &SpectrogramKey,
-    ) -> Option<(Vec<f32>, usize, SummaryProgress)> {
-        let state = self.shared.lock();
-        let (summary, _) = state.summaries.get(key)?;
-        let columns = summary.columns.read().ok()?.clone();
-        let progress = SummaryProgress {
-            level: summary.level,
-            columns_done: columns.len() / summary.bands.max(1),
-            total_columns: summary.total_columns,
-        };
-        Some((columns, summary.bands, progress))
+    pub fn overview(&self, key: &SpectrogramKey) -> Option<Overview> {
+        let summary = Arc::clone(&self.shared.lock().summaries.get(key)?.0);
+        let overview = summary.overview.read().ok()?.clone();
+        Some(overview)
     }
 
     /// Problems met by background work since the last call (unreadable audio, …).
@@ -307,7 +410,8 @@ impl Drop for TileEngine {
 
 /// `(level, total columns)` of a recording's summary for these parameters.
 fn summary_shape(entry: &RecordingEntry, params: &SpectrogramParams) -> Option<(u8, usize)> {
-    let stft_bands = Stft::new(params, entry.sample_rate_hz).ok()?.bands();
+    params.validate(entry.sample_rate_hz).ok()?;
+    let stft_bands = params.bands(entry.sample_rate_hz);
     let frames = params.frame_count(usize::try_from(entry.frame_count).unwrap_or(usize::MAX));
     let max_columns = (SUMMARY_MAX_BYTES / (stft_bands.max(1) * 4)).max(1);
     let mut level = SUMMARY_MIN_LEVEL;
@@ -592,13 +696,18 @@ fn next_summary(state: &mut State) -> Option<(SpectrogramKey, Arc<Summary>, u64,
         let (frame_count, sample_rate_hz) = (entry.frame_count, entry.sample_rate_hz);
         if !state.summaries.contains_key(&key) {
             let (level, total_columns) = summary_shape(entry, &key.params)?;
-            let bands = Stft::new(&key.params, sample_rate_hz).ok()?.bands();
+            let bands = key.params.bands(sample_rate_hz);
             let summary = Summary {
                 level,
                 bands,
                 total_columns,
                 min_power: 10.0_f32.powf(f32::from(key.params.floor_db) / 10.0),
                 columns: RwLock::new(Vec::new()),
+                overview: RwLock::new(Overview::new(
+                    total_columns,
+                    bands,
+                    f32::from(key.params.floor_db),
+                )),
             };
             let clock = state.summary_clock;
             state.summaries.insert(key, (Arc::new(summary), clock));
@@ -685,7 +794,47 @@ fn fill_summary(
                 let padding = total - columns.len().min(total);
                 columns.extend(std::iter::repeat_n(0.0, padding));
             }
+            let now_done = columns.len() / bands;
+            if let Ok(mut overview) = summary.overview.write() {
+                overview.update(
+                    &columns,
+                    done,
+                    now_done,
+                    summary.total_columns,
+                    bands,
+                    summary.min_power,
+                );
+            }
         }
         (shared.waker)();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overview_maps_linearly_and_fills_progressively() {
+        // 2500 summary columns of 3 bands into 1024 overview columns.
+        let (total, bands) = (2500, 3);
+        let summary: Vec<f32> = (0..total * bands)
+            .map(|i| if (i / bands) < 1250 { 1.0 } else { 100.0 })
+            .collect();
+        let mut overview = Overview::new(total, bands, -120.0);
+        assert_eq!((overview.columns, overview.rows), (1024, 3));
+        overview.update(&summary, 0, 1000, total, bands, 1e-12);
+        assert!((overview.progress - 0.4).abs() < 1e-6);
+        assert!(
+            overview.columns_done <= 410 && overview.columns_done >= 408,
+            "{}",
+            overview.columns_done
+        );
+        assert_eq!(overview.db[1023 * 3], -120.0, "not reached yet");
+        overview.update(&summary, 1000, total, total, bands, 1e-12);
+        assert_eq!(overview.columns_done, 1024);
+        // Half the recording at 0 dB, half at 20 dB, split in the middle of the picture.
+        assert!(overview.db[100 * 3].abs() < 1e-3 && (overview.db[900 * 3] - 20.0).abs() < 1e-3);
+        assert!(overview.db[511 * 3].abs() < 1e-3 && (overview.db[513 * 3] - 20.0).abs() < 1e-3);
     }
 }

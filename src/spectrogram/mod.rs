@@ -5,7 +5,7 @@ mod engine;
 mod stream;
 mod tiles;
 
-pub use engine::{SpectrogramKey, SummaryProgress, TileEngine, Waker};
+pub use engine::{Overview, SpectrogramKey, SummaryProgress, TileEngine, Waker};
 pub use stream::stream_spectrogram;
 pub use tiles::{
     RecordingId, TILE_COLUMNS, Tile, TileCache, TileKey, average_power, level_for_frames_per_pixel,

@@ -315,3 +315,46 @@ fn linear_model_inputs_are_resized_and_can_be_standardised() {
     };
     assert!(mismatched.stft().is_err());
 }
+
+#[test]
+fn the_cheap_axis_matches_the_filterbank() {
+    use syrinx::dsp::{MelFilterbank, MelFormula, MelNorm};
+    for (bands, min_hz, max_hz) in [
+        (128_u16, 0_u32, None),
+        (40, 500, Some(8000)),
+        (1, 100, Some(200)),
+    ] {
+        let params = SpectrogramParams {
+            min_hz,
+            max_hz,
+            ..SpectrogramParams::default()
+        }
+        .mel(bands);
+        let axis = params.axis(22_050);
+        let bank = MelFilterbank::new(
+            usize::from(bands),
+            f64::from(min_hz),
+            params.effective_max_hz(22_050),
+            MelNorm::Slaney,
+            MelFormula::Slaney,
+            512,
+            22_050,
+        );
+        for (row, centre) in bank.centers_hz().iter().enumerate() {
+            assert!(
+                (axis.hz_at_row(row as f64) - centre).abs() < 1e-6,
+                "{bands} bands, row {row}"
+            );
+        }
+        assert_eq!(params.bands(22_050), usize::from(bands));
+    }
+    let linear = SpectrogramParams {
+        min_hz: 1000,
+        max_hz: Some(4000),
+        ..SpectrogramParams::default()
+    };
+    assert_eq!(
+        linear.bands(22_050),
+        Stft::new(&linear, 22_050).unwrap().bands()
+    );
+}
