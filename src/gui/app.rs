@@ -443,7 +443,7 @@ impl SyrinxApp {
                     match picked {
                         Some(files) => self.open_paths(files),
                         None => self.info(
-                            "No files chosen. If no dialog appeared (no desktop portal), type a path in File ▸ Open path."
+                            "No files chosen. If no dialog appeared (no desktop portal), type a path in File > Open path."
                                 .to_owned(),
                         ),
                     }
@@ -1230,11 +1230,11 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "play / stop from the cursor (or the visible start)",
     ),
     ("Shift+Space", "play the visible range"),
-    ("← / →", "pan by a tenth of the view"),
+    ("Left / Right", "pan by a tenth of the view"),
     ("Page Up / Page Down", "previous / next page (10 % overlap)"),
     ("Home / End", "start / end of the recording"),
     ("+ / −", "zoom time in / out"),
-    ("↑ / ↓", "zoom frequency in / out"),
+    ("Up / Down", "zoom frequency in / out"),
     ("wheel", "pan time"),
     ("Ctrl+wheel", "zoom time at the pointer"),
     ("Shift+wheel", "zoom frequency at the pointer"),

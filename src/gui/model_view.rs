@@ -111,7 +111,7 @@ impl ModelView {
         ));
         let normalisation = match spec.normalization {
             InputNormalization::DbRange { low_db, high_db } => {
-                format!("{low_db}…{high_db} dB → 0…1")
+                format!("{low_db}…{high_db} dB mapped to 0…1")
             }
             InputNormalization::Standardize => "standardised per window".to_owned(),
         };

@@ -94,7 +94,9 @@ pub struct Overview {
 impl Overview {
     fn new(total_summary_columns: usize, bands: usize, floor_db: f32) -> Self {
         let columns = total_summary_columns.clamp(1, OVERVIEW_COLUMNS);
-        let rows = bands.clamp(1, OVERVIEW_ROWS);
+        // Whole groups of bands per row, so no row is left without bands.
+        let per_row = bands.div_ceil(OVERVIEW_ROWS).max(1);
+        let rows = bands.div_ceil(per_row).max(1);
         Self {
             columns,
             rows,

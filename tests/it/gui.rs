@@ -253,3 +253,20 @@ fn a_broken_file_gives_a_message_and_the_app_goes_on() {
     );
     harness.get_by_label_contains("cannot read audio file");
 }
+
+#[test]
+fn the_shortcuts_window_lists_every_shortcut() {
+    let mut harness = app(Vec::new(), Arc::default());
+    harness.run();
+    harness.get_by_label("Help").click();
+    harness.run();
+    harness.get_by_label("Keyboard shortcuts").click();
+    harness.run();
+    for (keys, action) in syrinx::gui::SHORTCUTS {
+        harness.get_by_label(keys);
+        harness.get_by_label(action);
+    }
+    // With nothing open, the welcome screen offers the ways in.
+    harness.get_by_label("Open recordings…");
+    harness.get_by_label("Open the demo");
+}
