@@ -11,6 +11,25 @@ pub const PAGE_OVERLAP: f64 = 0.1;
 /// Smallest visible share of the frequency axis.
 const MIN_FREQUENCY_SPAN: f64 = 0.02;
 
+/// One keyboard-sized move of the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewStep {
+    /// A tenth of the view earlier / later.
+    PanBack,
+    PanForward,
+    /// Half / twice the span, about the centre.
+    ZoomIn,
+    ZoomOut,
+    /// A page earlier / later (see [`PAGE_OVERLAP`]).
+    PageBack,
+    PageForward,
+    Start,
+    End,
+    /// Half / twice the visible frequency range, about its centre.
+    ZoomFrequencyIn,
+    ZoomFrequencyOut,
+}
+
 /// What part of a recording is on screen.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Viewport {
@@ -78,6 +97,24 @@ impl Viewport {
     #[must_use]
     pub fn y_of_hz(&self, hz: f64, height_px: f64, axis: &FrequencyAxis) -> f64 {
         self.y_of_fraction((axis.row_at_hz(hz) + 0.5) / axis.rows as f64, height_px)
+    }
+
+    /// Applies one keyboard-sized move.
+    pub fn step(&mut self, step: ViewStep) {
+        let center = self.start_secs + self.span_secs / 2.0;
+        let frequency_center = (self.low_fraction + self.high_fraction) / 2.0;
+        match step {
+            ViewStep::PanBack => self.pan_secs(-0.1 * self.span_secs),
+            ViewStep::PanForward => self.pan_secs(0.1 * self.span_secs),
+            ViewStep::ZoomIn => self.zoom_time(0.5, center),
+            ViewStep::ZoomOut => self.zoom_time(2.0, center),
+            ViewStep::PageBack => self.page(-1),
+            ViewStep::PageForward => self.page(1),
+            ViewStep::Start => self.home(),
+            ViewStep::End => self.end(),
+            ViewStep::ZoomFrequencyIn => self.zoom_frequency(0.5, frequency_center),
+            ViewStep::ZoomFrequencyOut => self.zoom_frequency(2.0, frequency_center),
+        }
     }
 
     /// Moves the view by `delta_secs` (positive: later).
@@ -283,6 +320,34 @@ mod tests {
         assert!(close(view.start_secs, 0.0));
         view.center_on(50.0);
         assert!(close(view.start_secs, 45.0));
+    }
+
+    #[test]
+    fn steps_move_by_their_amounts() {
+        let mut view = Viewport {
+            start_secs: 50.0,
+            ..Viewport::new(200.0, 20.0)
+        };
+        view.step(ViewStep::PanForward);
+        assert!(close(view.start_secs, 52.0));
+        view.step(ViewStep::ZoomIn);
+        assert!(
+            close(view.span_secs, 10.0) && close(view.start_secs, 57.0),
+            "zoom about the centre"
+        );
+        view.step(ViewStep::ZoomOut);
+        view.step(ViewStep::PanBack);
+        assert!(close(view.start_secs, 50.0) && close(view.span_secs, 20.0));
+        view.step(ViewStep::PageForward);
+        assert!(close(view.start_secs, 68.0));
+        view.step(ViewStep::ZoomFrequencyIn);
+        assert!(close(view.low_fraction, 0.25) && close(view.high_fraction, 0.75));
+        view.step(ViewStep::ZoomFrequencyOut);
+        assert!(close(view.low_fraction, 0.0) && close(view.high_fraction, 1.0));
+        view.step(ViewStep::End);
+        assert!(close(view.end_secs(), 200.0));
+        view.step(ViewStep::Start);
+        assert!(close(view.start_secs, 0.0));
     }
 
     #[test]

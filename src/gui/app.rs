@@ -20,7 +20,7 @@ use crate::audio::{AudioError, AudioReader, ChannelMode, RecordingInfo};
 use crate::playback::{AudioOutput, PlaybackRequest, Player, SPEED_RANGE};
 use crate::spectrogram::{RecordingId, SpectrogramKey, TileEngine, TileKey};
 use crate::timefmt::{format_time_secs, parse_time_secs};
-use crate::viewport::Viewport;
+use crate::viewport::{ViewStep, Viewport};
 
 /// Memory for cached tiles.
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;
@@ -589,24 +589,18 @@ impl SyrinxApp {
         if ctx.input_mut(|i| i.consume_shortcut(&go_to)) {
             ctx.memory_mut(|m| m.request_focus(egui::Id::unique("go to time")));
         }
-        let (shift_space, space, keys) = ctx.input(|i| {
-            let pressed = |k| i.key_pressed(k);
+        let (space, shift_space, follow, steps) = ctx.input(|i| {
+            let steps: Vec<ViewStep> = VIEW_KEYS
+                .iter()
+                .filter(|(keys, _)| keys.iter().any(|k| i.key_pressed(*k)))
+                .map(|(_, step)| *step)
+                .collect();
+            let space = i.key_pressed(Key::Space);
             (
-                i.modifiers.shift && pressed(Key::Space),
-                !i.modifiers.shift && pressed(Key::Space),
-                [
-                    pressed(Key::ArrowLeft),
-                    pressed(Key::ArrowRight),
-                    pressed(Key::Plus) || pressed(Key::Equals),
-                    pressed(Key::Minus),
-                    pressed(Key::PageUp),
-                    pressed(Key::PageDown),
-                    pressed(Key::Home),
-                    pressed(Key::End),
-                    pressed(Key::ArrowUp),
-                    pressed(Key::ArrowDown),
-                    pressed(Key::F),
-                ],
+                space && !i.modifiers.shift,
+                space && i.modifiers.shift,
+                i.key_pressed(Key::F),
+                steps,
             )
         });
         if space {
@@ -615,44 +609,13 @@ impl SyrinxApp {
         if shift_space {
             self.play_visible();
         }
-        if keys[10] {
+        if follow {
             self.prefs.follow_playback = !self.prefs.follow_playback;
         }
-        let Some(recording) = self.active_recording_mut() else {
-            return;
-        };
-        let view = &mut recording.viewport;
-        let center = view.start_secs + view.span_secs / 2.0;
-        let freq_center = (view.low_fraction + view.high_fraction) / 2.0;
-        if keys[0] {
-            view.pan_secs(-0.1 * view.span_secs);
-        }
-        if keys[1] {
-            view.pan_secs(0.1 * view.span_secs);
-        }
-        if keys[2] {
-            view.zoom_time(0.5, center);
-        }
-        if keys[3] {
-            view.zoom_time(2.0, center);
-        }
-        if keys[4] {
-            view.page(-1);
-        }
-        if keys[5] {
-            view.page(1);
-        }
-        if keys[6] {
-            view.home();
-        }
-        if keys[7] {
-            view.end();
-        }
-        if keys[8] {
-            view.zoom_frequency(0.5, freq_center);
-        }
-        if keys[9] {
-            view.zoom_frequency(2.0, freq_center);
+        if let Some(recording) = self.active_recording_mut() {
+            for step in steps {
+                recording.viewport.step(step);
+            }
         }
     }
 
@@ -867,12 +830,11 @@ impl SyrinxApp {
                 ui.separator();
                 if let Some(recording) = self.active_recording_mut() {
                     let view = &mut recording.viewport;
-                    let center = view.start_secs + view.span_secs / 2.0;
                     if ui.button("−").on_hover_text("Zoom out (−)").clicked() {
-                        view.zoom_time(2.0, center);
+                        view.step(ViewStep::ZoomOut);
                     }
                     if ui.button("+").on_hover_text("Zoom in (+)").clicked() {
-                        view.zoom_time(0.5, center);
+                        view.step(ViewStep::ZoomIn);
                     }
                     if ui
                         .button("All")
@@ -1222,6 +1184,20 @@ impl SyrinxApp {
         eframe::set_value(storage, PREFERENCES_KEY, &self.prefs);
     }
 }
+
+/// Keys that move the view.
+const VIEW_KEYS: [(&[egui::Key], ViewStep); 10] = [
+    (&[egui::Key::ArrowLeft], ViewStep::PanBack),
+    (&[egui::Key::ArrowRight], ViewStep::PanForward),
+    (&[egui::Key::Plus, egui::Key::Equals], ViewStep::ZoomIn),
+    (&[egui::Key::Minus], ViewStep::ZoomOut),
+    (&[egui::Key::PageUp], ViewStep::PageBack),
+    (&[egui::Key::PageDown], ViewStep::PageForward),
+    (&[egui::Key::Home], ViewStep::Start),
+    (&[egui::Key::End], ViewStep::End),
+    (&[egui::Key::ArrowUp], ViewStep::ZoomFrequencyIn),
+    (&[egui::Key::ArrowDown], ViewStep::ZoomFrequencyOut),
+];
 
 /// Every shortcut, for the help window and the README.
 pub const SHORTCUTS: &[(&str, &str)] = &[
