@@ -203,6 +203,23 @@ impl Shared {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Waits until `pick` finds work (`None` once the engine shuts down).
+    fn next_job<T>(&self, pick: impl Fn(&mut State) -> Option<T>) -> Option<T> {
+        let mut state = self.lock();
+        loop {
+            if state.shutdown {
+                return None;
+            }
+            if let Some(job) = pick(&mut state) {
+                return Some(job);
+            }
+            state = self
+                .work
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
 }
 
 /// Background spectrogram computation for the desktop view.
@@ -500,20 +517,8 @@ fn push_error(state: &mut State, message: String) {
 fn tile_worker(shared: &Shared) {
     let mut resources = WorkerCache::default();
     loop {
-        let (key, frame_count, sample_rate_hz) = {
-            let mut state = shared.lock();
-            loop {
-                if state.shutdown {
-                    return;
-                }
-                if let Some(job) = next_tile(&mut state) {
-                    break job;
-                }
-                state = shared
-                    .work
-                    .wait(state)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
+        let Some((key, frame_count, sample_rate_hz)) = shared.next_job(next_tile) else {
+            return;
         };
         let result = resources
             .stft(&key.params, sample_rate_hz)
@@ -656,22 +661,10 @@ impl ColumnAverager {
 fn summary_worker(shared: &Shared) {
     let mut resources = WorkerCache::default();
     loop {
-        let job = {
-            let mut state = shared.lock();
-            loop {
-                if state.shutdown {
-                    return;
-                }
-                if let Some(job) = next_summary(&mut state) {
-                    break job;
-                }
-                state = shared
-                    .work
-                    .wait(state)
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-            }
+        let Some((key, summary, frame_count, sample_rate_hz)) = shared.next_job(next_summary)
+        else {
+            return;
         };
-        let (key, summary, frame_count, sample_rate_hz) = job;
         if let Err(message) = fill_summary(
             shared,
             &mut resources,
