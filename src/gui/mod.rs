@@ -52,5 +52,9 @@ pub fn run(files: Vec<PathBuf>, frame_stats: bool) -> anyhow::Result<()> {
             Ok(Box::new(SyrinxApp::new(&cc.egui_ctx, cc.storage, options)))
         }),
     )
-    .map_err(|e| anyhow::anyhow!("cannot open the window: {e}"))
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the window (is there a display?): {e}. The commands work without one: syrinx --help"
+        )
+    })
 }
