@@ -12,8 +12,12 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::annotation::{AnnotationError, Selection, SelectionKind, write_raven_table};
+use crate::annotation::{
+    AnnotationError, Edit, ImportOptions, ParsedTable, SelectionKind, TableFormat, TableRow,
+    UndoStack, preview_import, write_raven_table,
+};
 use crate::audio::{AudioError, WavEncoding, write_wav};
+use crate::project::{LabelDef, Project, ProjectError, Split};
 use crate::synth::PinkFilter;
 
 /// The label of the target species' calls.
@@ -22,6 +26,8 @@ pub const TARGET_LABEL: &str = "syrinx warbler";
 pub const WHISTLE_LABEL: &str = "rising whistle";
 /// A pulsed insect-like buzz in the target's band.
 pub const CRICKET_LABEL: &str = "cricket trill";
+/// The project file `write_demo` writes.
+pub const DEMO_PROJECT_FILE: &str = "demo.syrinx";
 /// AudioMoth's usual rate; the default model resamples to 22.05 kHz.
 pub const DEMO_SAMPLE_RATE_HZ: u32 = 32_000;
 
@@ -83,21 +89,28 @@ pub enum DemoError {
     Audio(#[from] AudioError),
     #[error(transparent)]
     Annotation(#[from] AnnotationError),
+    #[error(transparent)]
+    Project(#[from] ProjectError),
 }
 
 /// What `write_demo` wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemoSummary {
+    /// `DIR/demo.syrinx`.
+    pub project: Option<PathBuf>,
     pub recordings: Vec<PathBuf>,
     pub tables: Vec<PathBuf>,
     pub positives: usize,
     pub negatives: usize,
 }
 
-/// Writes `DIR/train/*.wav`, `DIR/test/*.wav`, `DIR/truth/<stem>.Table.1.selections.txt` and a
-/// `README.txt`. Same output, byte for byte, every time.
+/// Writes `DIR/train/*.wav`, `DIR/test/*.wav`, `DIR/truth/<stem>.Table.1.selections.txt`,
+/// `DIR/demo.syrinx` (training recordings fully annotated and grouped by site, test recordings in
+/// the test split without selections) and a `README.txt`. The audio and tables are the same byte
+/// for byte every time.
 pub fn write_demo(dir: &Path) -> Result<DemoSummary, DemoError> {
     let mut summary = DemoSummary::default();
+    let mut project = Project::default();
     for sub in ["train", "test", "truth"] {
         let folder = dir.join(sub);
         std::fs::create_dir_all(&folder).map_err(|e| DemoError::Folder {
@@ -115,15 +128,70 @@ pub fn write_demo(dir: &Path) -> Result<DemoSummary, DemoError> {
         write_raven_table(&table, &selections)?;
         summary.positives += selections
             .iter()
-            .filter(|s| s.kind == SelectionKind::Positive)
+            .filter(|s| s.kind == Some(SelectionKind::Positive))
             .count();
         summary.negatives += selections
             .iter()
-            .filter(|s| s.kind == SelectionKind::Negative)
+            .filter(|s| s.kind == Some(SelectionKind::Negative))
             .count();
+        if spec.split == "train" {
+            // Training recordings are fully annotated; the test ones are left for detection.
+            let info = crate::audio::probe(&wav)?;
+            let id = project.add_recording(&info)?;
+            if let Some(recording) = project.recording_mut(id) {
+                recording.fully_annotated = true;
+                recording.group = spec.stem.split('_').next().map(str::to_owned);
+            }
+            let table = ParsedTable {
+                format: TableFormat::Raven,
+                columns: Vec::new(),
+                rows: selections,
+                warnings: Vec::new(),
+            };
+            let options = ImportOptions {
+                label_column: None,
+                ..ImportOptions::suggested(&table)
+            };
+            let target = |row: &TableRow| project.import_target(row, Some(id));
+            let mut ids = project.selections.clone();
+            let preview = preview_import(&table, &options, target, &mut ids);
+            let mut history = UndoStack::default();
+            history.apply(
+                &mut project.selections,
+                "import truth",
+                vec![Edit::Insert(preview.selections)],
+            );
+        } else {
+            let info = crate::audio::probe(&wav)?;
+            let id = project.add_recording(&info)?;
+            if let Some(recording) = project.recording_mut(id) {
+                recording.split = Split::Test;
+                recording.group = spec.stem.split('_').next().map(str::to_owned);
+            }
+        }
         summary.recordings.push(wav);
         summary.tables.push(table);
     }
+    project.labels = vec![
+        LabelDef {
+            name: TARGET_LABEL.to_owned(),
+            kind: SelectionKind::Positive,
+            hotkey: Some('3'),
+        },
+        LabelDef {
+            name: WHISTLE_LABEL.to_owned(),
+            kind: SelectionKind::Negative,
+            hotkey: Some('4'),
+        },
+        LabelDef {
+            name: CRICKET_LABEL.to_owned(),
+            kind: SelectionKind::Negative,
+            hotkey: Some('5'),
+        },
+    ];
+    let project_path = dir.join(DEMO_PROJECT_FILE);
+    project.save(&project_path)?;
+    summary.project = Some(project_path);
     let readme = dir.join("README.txt");
     crate::fsutil::write_atomically(&readme, README.as_bytes()).map_err(|e| DemoError::Folder {
         path: readme.clone(),
@@ -136,6 +204,7 @@ const README: &str = "Syrinx demo data (synthetic, generated by `syrinx demo`)\n
 \n\
 train/  8 one-minute recordings from sites 1-4 (32 kHz, 16-bit WAV)\n\
 test/   3 one-minute recordings from sites 5-6\n\
+demo.syrinx  the Syrinx project: training recordings fully annotated, test ones not\n\
 truth/  a Raven selection table per recording listing every call:\n\
         Annotation = what made the sound, Kind = positive (the target) or negative\n\
 \n\
@@ -143,9 +212,9 @@ Target: 'syrinx warbler', a trill of 5-9 notes each sweeping down from ~6 to ~3.
 Look-alikes in the same band: 'rising whistle' and 'cricket trill'.\n\
 Background: pink noise, wind gusts, and rain in some recordings. Some warbler calls are faint.\n";
 
-/// Renders one recording and the selections of every sound in it.
+/// Renders one recording and a table row for every sound in it.
 #[must_use]
-pub fn render_recording(spec: &DemoRecordingSpec) -> (Vec<f32>, Vec<Selection>) {
+pub fn render_recording(spec: &DemoRecordingSpec) -> (Vec<f32>, Vec<TableRow>) {
     let rate = DEMO_SAMPLE_RATE_HZ;
     let frames = (spec.secs * f64::from(rate)) as usize;
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
@@ -250,7 +319,7 @@ fn add_sweep(
 }
 
 /// The target: 5–9 downward-sweeping notes. One call in five is faint.
-fn warbler_call(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> Selection {
+fn warbler_call(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> TableRow {
     let notes = rng.random_range(5..=9);
     let amplitude = if rng.random_range(0.0..1.0) < 0.2 {
         rng.random_range(0.012..0.03)
@@ -272,18 +341,19 @@ fn warbler_call(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> S
         at += note_secs + gap_secs;
     }
     let low_shift = 1.0 - 0.015 * f64::from(notes - 1);
-    Selection {
+    TableRow {
         start_secs,
         end_secs: at - gap_secs,
-        low_hz: (bottom_hz * low_shift - 150.0).round(),
-        high_hz: (top_hz + 150.0).round(),
+        low_hz: Some((bottom_hz * low_shift - 150.0).round()),
+        high_hz: Some((top_hz + 150.0).round()),
         label: TARGET_LABEL.to_owned(),
-        kind: SelectionKind::Positive,
+        kind: Some(SelectionKind::Positive),
+        ..TableRow::default()
     }
 }
 
 /// A single rising whistle across the target's band.
-fn rising_whistle(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> Selection {
+fn rising_whistle(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> TableRow {
     let secs = rng.random_range(0.25..0.45);
     let low_hz = rng.random_range(3400.0..3900.0);
     let high_hz = rng.random_range(5300.0..6000.0);
@@ -291,18 +361,19 @@ fn rising_whistle(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) ->
     add_sweep(samples, start_secs, secs, amplitude, 0.2, |p| {
         low_hz + (high_hz - low_hz) * p
     });
-    Selection {
+    TableRow {
         start_secs,
         end_secs: start_secs + secs,
-        low_hz: (low_hz - 150.0).round(),
-        high_hz: (high_hz + 150.0).round(),
+        low_hz: Some((low_hz - 150.0).round()),
+        high_hz: Some((high_hz + 150.0).round()),
         label: WHISTLE_LABEL.to_owned(),
-        kind: SelectionKind::Negative,
+        kind: Some(SelectionKind::Negative),
+        ..TableRow::default()
     }
 }
 
 /// A pulsed buzz: a 4.5–5.1 kHz carrier gated 30–50 times a second.
-fn cricket_trill(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> Selection {
+fn cricket_trill(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> TableRow {
     let rate = f64::from(DEMO_SAMPLE_RATE_HZ);
     let secs = rng.random_range(0.6..1.6);
     let carrier_hz = rng.random_range(4500.0..5100.0);
@@ -316,12 +387,13 @@ fn cricket_trill(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> 
         let fade = (std::f64::consts::PI * i as f64 / len as f64).sin() as f32;
         *sample += amplitude * gate * fade * (std::f64::consts::TAU * carrier_hz * t).sin() as f32;
     }
-    Selection {
+    TableRow {
         start_secs,
         end_secs: start_secs + secs,
-        low_hz: (carrier_hz - 400.0).round(),
-        high_hz: (carrier_hz + 400.0).round(),
+        low_hz: Some((carrier_hz - 400.0).round()),
+        high_hz: Some((carrier_hz + 400.0).round()),
         label: CRICKET_LABEL.to_owned(),
-        kind: SelectionKind::Negative,
+        kind: Some(SelectionKind::Negative),
+        ..TableRow::default()
     }
 }

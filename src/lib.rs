@@ -8,12 +8,14 @@ pub mod audio;
 pub mod bench;
 mod choice;
 pub mod cli;
+pub mod clips;
 pub mod demo;
 pub mod dsp;
 pub mod fsutil;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod playback;
+pub mod project;
 pub mod render;
 pub mod spectrogram;
 pub mod synth;

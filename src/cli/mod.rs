@@ -1,8 +1,10 @@
 //! The `syrinx` command line: thin wrappers over the core, so batches use the code the app uses.
 
 mod bench;
+mod convert;
 mod demo;
 mod info;
+mod project;
 mod spectrogram;
 
 use std::process::ExitCode;
@@ -34,8 +36,12 @@ pub enum Command {
     /// Measure decoding and spectrogram speed on generated hour-long recordings.
     Bench(bench::BenchArgs),
     /// Write the demo data set: synthetic recordings of a target species and look-alikes, with
-    /// Raven tables of every call.
+    /// Raven tables of every call and a project.
     Demo(demo::DemoArgs),
+    /// Convert a selection table between Raven, Audacity and CSV (input format detected).
+    Convert(convert::ConvertArgs),
+    /// Create and edit projects: recordings, selection tables, clip folders, export.
+    Project(project::ProjectArgs),
 }
 
 /// Parses the command line and runs it.
@@ -47,6 +53,8 @@ pub fn main() -> ExitCode {
         Some(Command::Spectrogram(args)) => spectrogram::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Demo(args)) => demo::run(&args),
+        Some(Command::Convert(args)) => convert::run(&args),
+        Some(Command::Project(args)) => project::run(&args),
         None => run_app(cli.files, cli.frame_stats),
     };
     match result {

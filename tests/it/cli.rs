@@ -226,3 +226,177 @@ fn bench_reports_every_item_as_json() {
         );
     }
 }
+
+#[test]
+fn convert_changes_format_and_keeps_every_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("third_party/tables/Recording_1_Segment_05.Table.1.selections.txt");
+    let csv = dir.path().join("out.csv");
+    let output = syrinx(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--to",
+        "csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().count(), 206);
+    assert!(text.starts_with("recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict"));
+    assert!(
+        text.lines().nth(1).unwrap().contains(",WOTH,"),
+        "the Species column became the label"
+    );
+    let audacity = dir.path().join("out.txt");
+    let output = syrinx(&[
+        "convert",
+        csv.to_str().unwrap(),
+        "--to",
+        "audacity",
+        "--out",
+        audacity.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        std::fs::read_to_string(&audacity)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with('\\'))
+            .count(),
+        205
+    );
+    let bad = syrinx(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--to",
+        "raven",
+        "--out",
+        "x.txt",
+        "--label-column",
+        "Nope",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("no column 'Nope'") && stderr(&bad).contains("Segment_05"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn project_commands_build_show_and_export_a_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("site4");
+    std::fs::create_dir(&data).unwrap();
+    // A recording paired with its table by stem, in a folder.
+    std::fs::copy(
+        fixture("third_party/spinetail.wav"),
+        data.join("spinetail.wav"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixture("third_party/tables/spinetail.txt"),
+        data.join("spinetail.txt"),
+    )
+    .unwrap();
+    let project = dir.path().join("survey.syrinx");
+    let p = project.to_str().unwrap();
+    assert!(syrinx(&["project", "new", p]).status.success());
+    assert!(
+        !syrinx(&["project", "new", p]).status.success(),
+        "never overwrites"
+    );
+    let added = syrinx(&[
+        "project",
+        "add",
+        p,
+        data.to_str().unwrap(),
+        "--positive",
+        "SP",
+        "--fully-annotated",
+        "--split",
+        "train",
+        "--group",
+        "site4",
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(
+        stdout(&added).contains("18 selections imported"),
+        "{}",
+        stdout(&added)
+    );
+    let clips = dir.path().join("negative");
+    std::fs::create_dir(&clips).unwrap();
+    assert!(
+        syrinx(&[
+            "project",
+            "add-clips",
+            p,
+            clips.to_str().unwrap(),
+            "--kind",
+            "negative"
+        ])
+        .status
+        .success()
+    );
+    let shown = syrinx(&["project", "show", p]);
+    let text = stdout(&shown);
+    assert!(text.contains("1 recording(s), 18 selection(s)"), "{text}");
+    assert!(
+        text.contains("[train, fully annotated, group site4]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("positive  SP") && text.contains("negative  CRER"),
+        "{text}"
+    );
+    assert!(text.contains("clips (negative)"), "{text}");
+    let out = dir.path().join("export");
+    let exported = syrinx(&[
+        "project",
+        "export",
+        p,
+        "--to",
+        "raven",
+        "--out",
+        out.to_str().unwrap(),
+        "--clips",
+        "--padding",
+        "0.1",
+    ]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    let table = std::fs::read_to_string(out.join("spinetail.Table.1.selections.txt")).unwrap();
+    assert_eq!(table.lines().count(), 19);
+    assert!(
+        table.lines().nth(1).unwrap().contains("\tSP\tpositive"),
+        "{table}"
+    );
+    let combined = std::fs::read_to_string(out.join("all.selections.txt")).unwrap();
+    assert!(combined.lines().next().unwrap().contains("Begin File"));
+    let sp_labels = std::fs::read_to_string(fixture("third_party/tables/spinetail.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| l.trim_end().ends_with("\tSP"))
+        .count();
+    assert_eq!(
+        std::fs::read_dir(out.join("clips/positive/SP"))
+            .unwrap()
+            .count(),
+        sp_labels
+    );
+    // A bad audio file is reported by name and the others are still added.
+    std::fs::write(dir.path().join("broken.wav"), b"RIFF").unwrap();
+    let partly = syrinx(&[
+        "project",
+        "add",
+        p,
+        dir.path().join("broken.wav").to_str().unwrap(),
+    ]);
+    assert!(!partly.status.success());
+    assert!(
+        stderr(&partly).contains("broken.wav"),
+        "{}",
+        stderr(&partly)
+    );
+}

@@ -4,18 +4,19 @@ use syrinx::demo::{
     CRICKET_LABEL, DEMO_RECORDINGS, TARGET_LABEL, WHISTLE_LABEL, render_recording, write_demo,
 };
 use syrinx::dsp::{SpectrogramParams, Stft};
+use syrinx::project::{Project, Split};
 
 #[test]
 fn the_demo_is_deterministic_and_laid_out_as_documented() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let summary = write_demo(a.path()).unwrap();
+    let written = write_demo(a.path()).unwrap();
     write_demo(b.path()).unwrap();
-    assert_eq!(summary.recordings.len(), 11);
+    assert_eq!(written.recordings.len(), 11);
     assert!(
-        summary.positives >= 80 && summary.negatives >= 60,
-        "{summary:?}"
+        written.positives >= 80 && written.negatives >= 60,
+        "{written:?}"
     );
-    for (recording, table) in summary.recordings.iter().zip(&summary.tables) {
+    for (recording, table) in written.recordings.iter().zip(&written.tables) {
         let relative = recording.strip_prefix(a.path()).unwrap();
         assert_eq!(
             std::fs::read(recording).unwrap(),
@@ -42,43 +43,82 @@ fn the_demo_is_deterministic_and_laid_out_as_documented() {
     let train = std::fs::read_dir(a.path().join("train")).unwrap().count();
     let test = std::fs::read_dir(a.path().join("test")).unwrap().count();
     assert_eq!((train, test), (8, 3));
-    let table = std::fs::read_to_string(&summary.tables[0]).unwrap();
-    assert!(
-        table
-            .lines()
-            .next()
-            .unwrap()
-            .ends_with("\tAnnotation\tKind")
-    );
+    let table = std::fs::read_to_string(&written.tables[0]).unwrap();
+    assert!(table.lines().next().unwrap().contains("\tAnnotation\tKind"));
     assert!(
         table
             .lines()
             .skip(1)
             .all(|l| l.ends_with("\tpositive") || l.ends_with("\tnegative"))
     );
+
+    // The project: training recordings fully annotated with the truth, test ones in the test split.
+    let (project, report) = Project::load(&a.path().join("demo.syrinx")).unwrap();
+    assert!(
+        report.missing.is_empty() && report.changed.is_empty(),
+        "{report:?}"
+    );
+    assert_eq!(project.recordings.len(), 11);
+    let annotated: Vec<_> = project
+        .recordings
+        .iter()
+        .filter(|r| r.fully_annotated)
+        .collect();
+    assert_eq!(annotated.len(), 8);
+    assert!(
+        project
+            .recordings
+            .iter()
+            .filter(|r| !r.fully_annotated)
+            .all(|r| r.split == Split::Test)
+    );
+    assert_eq!(project.recordings[0].group.as_deref(), Some("SITE1"));
+    let summary = project.summary();
+    let positives: usize = summary
+        .by_label
+        .iter()
+        .filter(|((kind, _), _)| *kind == SelectionKind::Positive)
+        .map(|(_, n)| n)
+        .sum();
+    assert!(positives >= 60, "{summary:?}");
+    assert!(
+        project
+            .selections
+            .items()
+            .iter()
+            .all(|s| annotated.iter().any(|r| r.id == s.recording))
+    );
+    let saved = std::fs::read_to_string(a.path().join("demo.syrinx")).unwrap();
+    assert!(
+        saved.contains("\"train/SITE1_20240512_053000.wav\""),
+        "paths are relative"
+    );
 }
 
 #[test]
 fn the_truth_describes_every_sound_and_the_calls_are_audible() {
     let spec = &DEMO_RECORDINGS[0];
-    let (samples, selections) = render_recording(spec);
-    assert!(selections.len() >= 12);
-    for pair in selections.windows(2) {
+    let (samples, rows) = render_recording(spec);
+    assert!(rows.len() >= 12);
+    for pair in rows.windows(2) {
         assert!(
             pair[0].end_secs < pair[1].start_secs,
             "sounds do not overlap"
         );
     }
-    for s in &selections {
-        assert!(s.start_secs >= 0.0 && s.end_secs <= spec.secs && s.start_secs < s.end_secs);
-        assert!(s.low_hz > 2500.0 && s.high_hz < 7000.0 && s.low_hz < s.high_hz);
-        let expected_kind = if s.label == TARGET_LABEL {
+    for row in &rows {
+        assert!(
+            row.start_secs >= 0.0 && row.end_secs <= spec.secs && row.start_secs < row.end_secs
+        );
+        let (low, high) = (row.low_hz.unwrap(), row.high_hz.unwrap());
+        assert!(low > 2500.0 && high < 7000.0 && low < high);
+        let expected = if row.label == TARGET_LABEL {
             SelectionKind::Positive
         } else {
             SelectionKind::Negative
         };
-        assert_eq!(s.kind, expected_kind);
-        assert!([TARGET_LABEL, WHISTLE_LABEL, CRICKET_LABEL].contains(&s.label.as_str()));
+        assert_eq!(row.kind, Some(expected));
+        assert!([TARGET_LABEL, WHISTLE_LABEL, CRICKET_LABEL].contains(&row.label.as_str()));
     }
     // Inside a call's box the level stands clearly above the same band outside any call.
     let rate = 32_000;
@@ -88,7 +128,7 @@ fn the_truth_describes_every_sound_and_the_calls_are_audible() {
         ..SpectrogramParams::default()
     };
     let stft = Stft::new(&params, rate).unwrap();
-    let spec_db = stft.compute(&samples);
+    let spectrogram = stft.compute(&samples);
     let axis = stft.axis();
     let band_mean = |first_frame: usize, last_frame: usize, low_hz: f64, high_hz: f64| -> f32 {
         let (low, high) = (
@@ -99,7 +139,7 @@ fn the_truth_describes_every_sound_and_the_calls_are_audible() {
         let mut n = 0.0;
         for frame in first_frame..last_frame {
             for band in low..=high {
-                sum += spec_db.at(frame, band);
+                sum += spectrogram.at(frame, band);
                 n += 1.0;
             }
         }
@@ -107,25 +147,25 @@ fn the_truth_describes_every_sound_and_the_calls_are_audible() {
     };
     let frame_of = |secs: f64| ((secs * f64::from(rate)) / 256.0) as usize;
     let quiet = band_mean(
-        frame_of(selections[0].end_secs + 0.3),
-        frame_of(selections[1].start_secs - 0.3),
+        frame_of(rows[0].end_secs + 0.3),
+        frame_of(rows[1].start_secs - 0.3),
         3500.0,
         6000.0,
     );
-    let loud_enough = selections
+    let loud_enough = rows
         .iter()
-        .filter(|s| {
+        .filter(|r| {
             band_mean(
-                frame_of(s.start_secs),
-                frame_of(s.end_secs),
-                s.low_hz,
-                s.high_hz,
+                frame_of(r.start_secs),
+                frame_of(r.end_secs),
+                r.low_hz.unwrap(),
+                r.high_hz.unwrap(),
             ) > quiet + 6.0
         })
         .count();
     assert!(
-        loud_enough * 10 >= selections.len() * 7,
+        loud_enough * 10 >= rows.len() * 7,
         "{loud_enough} of {} stand out",
-        selections.len()
+        rows.len()
     );
 }

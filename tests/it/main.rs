@@ -3,6 +3,7 @@
 //! Integration tests through the public API (one test crate: each test binary links to hundreds
 //! of MB in debug builds).
 
+mod annotation;
 mod audio;
 mod cli;
 mod common;

@@ -1,0 +1,207 @@
+//! CSV for spreadsheets and scripts: `recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict`
+//! (columns found by header name; others are kept as extra values).
+
+use std::collections::BTreeMap;
+
+use super::table::{
+    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_number,
+};
+use super::{AnnotationError, SelectionKind};
+
+/// The columns Syrinx writes, in order.
+pub const CSV_COLUMNS: [&str; 9] = [
+    "recording",
+    "start_s",
+    "end_s",
+    "low_hz",
+    "high_hz",
+    "label",
+    "kind",
+    "score",
+    "verdict",
+];
+
+/// Parses a CSV table; bad rows become warnings with their line numbers.
+pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| AnnotationError::Format {
+            detail: format!("unreadable CSV header: {e}"),
+        })?
+        .iter()
+        .map(ToOwned::to_owned)
+        .collect();
+    let position = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(start), Some(end)) = (position("start_s"), position("end_s")) else {
+        return Err(AnnotationError::Format {
+            detail: "the CSV header has no start_s and end_s columns".to_owned(),
+        });
+    };
+    let columns: Vec<String> = headers
+        .iter()
+        .filter(|h| {
+            !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h))
+                || h.eq_ignore_ascii_case("label")
+        })
+        .cloned()
+        .collect();
+    let mut rows = Vec::new();
+    let mut warnings = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e
+                    .position()
+                    .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+                warnings.push(ImportWarning {
+                    line,
+                    message: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let line = record
+            .position()
+            .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
+        let cell = |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or("");
+        let parsed = (|| -> Result<TableRow, String> {
+            let number = |index: Option<usize>, name: &str| -> Result<Option<f64>, String> {
+                let text = cell(index);
+                if text.is_empty() {
+                    return Ok(None);
+                }
+                parse_number(text)
+                    .map(Some)
+                    .ok_or_else(|| format!("{name} '{text}' is not a number"))
+            };
+            let start_secs = number(Some(start), "start_s")?.ok_or("no start_s")?;
+            let end_secs = number(Some(end), "end_s")?.ok_or("no end_s")?;
+            if end_secs < start_secs || start_secs < 0.0 {
+                return Err(format!(
+                    "the selection {start_secs}–{end_secs} s is not a span of time"
+                ));
+            }
+            let kind_text = cell(position("kind"));
+            let kind = if kind_text.is_empty() {
+                None
+            } else {
+                Some(
+                    SelectionKind::parse(kind_text)
+                        .ok_or_else(|| format!("kind '{kind_text}' is not positive or negative"))?,
+                )
+            };
+            let recording = cell(position("recording"));
+            let mut values = BTreeMap::new();
+            for (i, header) in headers.iter().enumerate() {
+                if !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(header)) {
+                    values.insert(header.clone(), cell(Some(i)).to_owned());
+                }
+            }
+            Ok(TableRow {
+                line,
+                start_secs,
+                end_secs,
+                low_hz: number(position("low_hz"), "low_hz")?,
+                high_hz: number(position("high_hz"), "high_hz")?,
+                label: cell(position("label")).to_owned(),
+                kind,
+                file: (!recording.is_empty()).then(|| FileRef {
+                    name: recording.to_owned(),
+                    path: None,
+                }),
+                score: number(position("score"), "score")?,
+                verdict: Some(cell(position("verdict")).to_owned()).filter(|v| !v.is_empty()),
+                values,
+            })
+        })();
+        match parsed {
+            Ok(row) => rows.push(row),
+            Err(message) => warnings.push(ImportWarning { line, message }),
+        }
+    }
+    Ok(ParsedTable {
+        format: TableFormat::Csv,
+        columns,
+        rows,
+        warnings,
+    })
+}
+
+/// Writes rows as CSV with [`CSV_COLUMNS`], then any extra columns.
+#[must_use]
+pub fn write_csv(rows: &[TableRow]) -> String {
+    let mut extras: Vec<String> = Vec::new();
+    for row in rows {
+        for key in row.values.keys() {
+            if !extras.contains(key) && !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(key)) {
+                extras.push(key.clone());
+            }
+        }
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = CSV_COLUMNS.to_vec();
+    header.extend(extras.iter().map(String::as_str));
+    let _ = writer.write_record(&header);
+    for row in rows {
+        let mut record = vec![
+            row.file
+                .as_ref()
+                .map(|f| f.name.clone())
+                .unwrap_or_default(),
+            format_number(row.start_secs),
+            format_number(row.end_secs),
+            row.low_hz.map(format_number).unwrap_or_default(),
+            row.high_hz.map(format_number).unwrap_or_default(),
+            row.label.clone(),
+            row.kind.map(|k| k.name().to_owned()).unwrap_or_default(),
+            row.score.map(format_number).unwrap_or_default(),
+            row.verdict.clone().unwrap_or_default(),
+        ];
+        record.extend(
+            extras
+                .iter()
+                .map(|e| row.values.get(e).cloned().unwrap_or_default()),
+        );
+        let _ = writer.write_record(&record);
+    }
+    writer
+        .into_inner()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_with_quotes_and_extras() {
+        let text = "recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict,observer\n\
+                    a.wav,1.5,2,1000,5000,\"song, faint\",positive,0.93,,Ana\n\
+                    b.wav,x,2,,,call,,,,Bo\n\
+                    c.wav,3,4,,,call,neg,,false_positive,\n";
+        let table = parse_csv(text).unwrap();
+        assert_eq!(table.rows.len(), 2);
+        assert_eq!(table.warnings.len(), 1);
+        assert_eq!(table.warnings[0].line, 3);
+        assert_eq!(table.rows[0].label, "song, faint");
+        assert_eq!(table.rows[0].values["observer"], "Ana");
+        assert_eq!(table.rows[1].kind, Some(SelectionKind::Negative));
+        assert_eq!(table.rows[1].verdict.as_deref(), Some("false_positive"));
+        let again = parse_csv(&write_csv(&table.rows)).unwrap();
+        let strip = |rows: &[TableRow]| {
+            rows.iter()
+                .map(|r| TableRow {
+                    line: 0,
+                    ..r.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&again.rows), strip(&table.rows));
+    }
+}

@@ -1,0 +1,311 @@
+//! The selections of a project and undoable edits of them. Every change goes through an [`Edit`]
+//! so that undo and redo (imports included, as one step) are exact.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ProjectRecordingId, Selection, SelectionId};
+
+/// Most steps kept for undo.
+const MAX_UNDO_STEPS: usize = 1000;
+
+/// All selections of a project, ordered by recording, then start time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SelectionSet {
+    items: Vec<Selection>,
+    next_id: u64,
+}
+
+impl SelectionSet {
+    /// A set holding `items` (ids must be unique; later ids continue after the largest).
+    #[must_use]
+    pub fn from_items(mut items: Vec<Selection>) -> Self {
+        let next_id = items.iter().map(|s| s.id.0 + 1).max().unwrap_or(0);
+        sort(&mut items);
+        Self { items, next_id }
+    }
+
+    /// A fresh id for a new selection.
+    pub fn new_id(&mut self) -> SelectionId {
+        let id = SelectionId(self.next_id);
+        self.next_id += 1;
+        id
+    }
+
+    #[must_use]
+    pub fn items(&self) -> &[Selection] {
+        &self.items
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    #[must_use]
+    pub fn get(&self, id: SelectionId) -> Option<&Selection> {
+        self.items.iter().find(|s| s.id == id)
+    }
+
+    /// The selections of one recording, in time order.
+    pub fn of_recording(&self, recording: ProjectRecordingId) -> impl Iterator<Item = &Selection> {
+        self.items.iter().filter(move |s| s.recording == recording)
+    }
+
+    fn apply(&mut self, edit: &Edit) {
+        match edit {
+            Edit::Insert(selections) => {
+                for selection in selections {
+                    self.next_id = self.next_id.max(selection.id.0 + 1);
+                    self.items.push(selection.clone());
+                }
+            }
+            Edit::Delete(selections) => {
+                self.items
+                    .retain(|s| !selections.iter().any(|d| d.id == s.id));
+            }
+            Edit::Update { after, .. } => {
+                for new in after {
+                    if let Some(old) = self.items.iter_mut().find(|s| s.id == new.id) {
+                        *old = new.clone();
+                    }
+                }
+            }
+        }
+        sort(&mut self.items);
+    }
+}
+
+fn sort(items: &mut [Selection]) {
+    items.sort_by(|a, b| {
+        a.recording
+            .cmp(&b.recording)
+            .then(a.start_secs.total_cmp(&b.start_secs))
+            .then(a.end_secs.total_cmp(&b.end_secs))
+            .then(a.id.cmp(&b.id))
+    });
+}
+
+/// One undoable change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    Insert(Vec<Selection>),
+    Delete(Vec<Selection>),
+    /// The same selections before and after (same ids, same order).
+    Update {
+        before: Vec<Selection>,
+        after: Vec<Selection>,
+    },
+}
+
+impl Edit {
+    #[must_use]
+    pub fn inverse(&self) -> Self {
+        match self {
+            Self::Insert(s) => Self::Delete(s.clone()),
+            Self::Delete(s) => Self::Insert(s.clone()),
+            Self::Update { before, after } => Self::Update {
+                before: after.clone(),
+                after: before.clone(),
+            },
+        }
+    }
+
+    /// An update of `selections` by `change` (unchanged ones are left out).
+    pub fn update(selections: &[&Selection], mut change: impl FnMut(&mut Selection)) -> Self {
+        let mut before = Vec::new();
+        let mut after = Vec::new();
+        for selection in selections {
+            let mut new = (*selection).clone();
+            change(&mut new);
+            if new != **selection {
+                before.push((*selection).clone());
+                after.push(new);
+            }
+        }
+        Self::Update { before, after }
+    }
+
+    /// Whether applying it would change nothing.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Self::Insert(s) | Self::Delete(s) => s.is_empty(),
+            Self::Update { after, .. } => after.is_empty(),
+        }
+    }
+}
+
+/// Undo and redo history of edits applied to a [`SelectionSet`].
+#[derive(Debug, Clone, Default)]
+pub struct UndoStack {
+    /// Each step is a list of edits undone together (an import is one step).
+    undo: Vec<(String, Vec<Edit>)>,
+    redo: Vec<(String, Vec<Edit>)>,
+}
+
+impl UndoStack {
+    /// Applies `edits` as one step called `name` (e.g. "import table").
+    pub fn apply(&mut self, set: &mut SelectionSet, name: impl Into<String>, edits: Vec<Edit>) {
+        let edits: Vec<Edit> = edits.into_iter().filter(|e| !e.is_empty()).collect();
+        if edits.is_empty() {
+            return;
+        }
+        for edit in &edits {
+            set.apply(edit);
+        }
+        self.undo.push((name.into(), edits));
+        if self.undo.len() > MAX_UNDO_STEPS {
+            self.undo.remove(0);
+        }
+        self.redo.clear();
+    }
+
+    /// Undoes the last step; returns its name.
+    pub fn undo(&mut self, set: &mut SelectionSet) -> Option<String> {
+        let (name, edits) = self.undo.pop()?;
+        for edit in edits.iter().rev() {
+            set.apply(&edit.inverse());
+        }
+        self.redo.push((name.clone(), edits));
+        Some(name)
+    }
+
+    /// Redoes the last undone step; returns its name.
+    pub fn redo(&mut self, set: &mut SelectionSet) -> Option<String> {
+        let (name, edits) = self.redo.pop()?;
+        for edit in &edits {
+            set.apply(edit);
+        }
+        self.undo.push((name.clone(), edits));
+        Some(name)
+    }
+
+    #[must_use]
+    pub fn undo_name(&self) -> Option<&str> {
+        self.undo.last().map(|(n, _)| n.as_str())
+    }
+
+    #[must_use]
+    pub fn redo_name(&self) -> Option<&str> {
+        self.redo.last().map(|(n, _)| n.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::SelectionKind;
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    fn selection(set: &mut SelectionSet, rng: &mut ChaCha8Rng) -> Selection {
+        let start = rng.random_range(0.0..100.0);
+        Selection {
+            id: set.new_id(),
+            recording: ProjectRecordingId(rng.random_range(0..3)),
+            start_secs: start,
+            end_secs: start + rng.random_range(0.1..5.0),
+            low_hz: 1000.0,
+            high_hz: 5000.0,
+            label: format!("l{}", rng.random_range(0..4)),
+            kind: if rng.random_range(0..2) == 0 {
+                SelectionKind::Positive
+            } else {
+                SelectionKind::Negative
+            },
+            extra: Default::default(),
+        }
+    }
+
+    #[test]
+    fn random_edits_then_full_undo_restore_the_original() {
+        for seed in 0..20 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let mut set = SelectionSet::default();
+            let initial: Vec<Selection> = (0..10).map(|_| selection(&mut set, &mut rng)).collect();
+            let mut set = SelectionSet::from_items(initial);
+            let original = set.clone();
+            let mut history = UndoStack::default();
+            for step in 0..60 {
+                let edit = match rng.random_range(0..4) {
+                    0 => Edit::Insert(
+                        (0..rng.random_range(1..4))
+                            .map(|_| selection(&mut set, &mut rng))
+                            .collect(),
+                    ),
+                    1 if !set.is_empty() => {
+                        let pick = rng.random_range(0..set.len());
+                        Edit::Delete(vec![set.items()[pick].clone()])
+                    }
+                    2 if !set.is_empty() => {
+                        let pick = rng.random_range(0..set.len());
+                        let shift = rng.random_range(-2.0..2.0);
+                        Edit::update(&[&set.items()[pick]], |s| {
+                            s.start_secs = (s.start_secs + shift).max(0.0);
+                            s.end_secs = s.start_secs + 1.0;
+                            s.label.push('!');
+                        })
+                    }
+                    _ => {
+                        // Undo sometimes, then carry on editing (drops the redo branch).
+                        history.undo(&mut set);
+                        continue;
+                    }
+                };
+                history.apply(&mut set, format!("step {step}"), vec![edit]);
+            }
+            // Steps undone at the end are still redoable: redo them first, so "redo all" below
+            // is expected to end where this does.
+            while history.redo(&mut set).is_some() {}
+            let final_state = set.clone();
+            while history.undo(&mut set).is_some() {}
+            assert_eq!(set.items(), original.items(), "seed {seed}: undo all");
+            while history.redo(&mut set).is_some() {}
+            assert_eq!(set.items(), final_state.items(), "seed {seed}: redo all");
+        }
+    }
+
+    #[test]
+    fn a_multi_edit_step_undoes_at_once() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut set = SelectionSet::default();
+        let mut history = UndoStack::default();
+        let batch: Vec<Selection> = (0..5).map(|_| selection(&mut set, &mut rng)).collect();
+        let more: Vec<Selection> = (0..3).map(|_| selection(&mut set, &mut rng)).collect();
+        history.apply(
+            &mut set,
+            "import table",
+            vec![Edit::Insert(batch), Edit::Insert(more)],
+        );
+        assert_eq!(set.len(), 8);
+        assert_eq!(history.undo_name(), Some("import table"));
+        assert_eq!(history.undo(&mut set).as_deref(), Some("import table"));
+        assert!(set.is_empty());
+        assert_eq!(history.redo(&mut set).as_deref(), Some("import table"));
+        assert_eq!(set.len(), 8);
+        // Times stay ordered by recording then start.
+        assert!(
+            set.items()
+                .windows(2)
+                .all(|w| (w[0].recording, w[0].start_secs) <= (w[1].recording, w[1].start_secs))
+        );
+        history.apply(
+            &mut set,
+            "nothing",
+            vec![Edit::Update {
+                before: vec![],
+                after: vec![],
+            }],
+        );
+        assert_eq!(
+            history.undo_name(),
+            Some("import table"),
+            "empty steps are not recorded"
+        );
+    }
+}

@@ -1,0 +1,410 @@
+//! `syrinx project …`: create projects, add recordings (with their selection tables), clip
+//! folders, export, and show — the same code the app uses.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+
+use crate::annotation::{
+    Edit, ImportOptions, ProjectRecordingId, SelectionKind, TableFormat, UndoStack, UnknownLabels,
+    preview_import, read_table, write_raven_combined, write_table,
+};
+use crate::audio::probe;
+use crate::clips::export_clips;
+use crate::project::{Project, Split, pair_folder};
+use crate::timefmt::format_time_secs;
+
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    #[command(subcommand)]
+    pub command: ProjectCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create an empty project file.
+    New {
+        #[arg(value_name = "PROJECT.syrinx")]
+        project: PathBuf,
+    },
+    /// Add recordings (files, or folders whose audio is paired with tables of the same stem),
+    /// with their selection tables.
+    Add(AddArgs),
+    /// Add a folder of clips: every audio file in it is one whole-file selection.
+    AddClips {
+        #[arg(value_name = "PROJECT.syrinx")]
+        project: PathBuf,
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// positive or negative.
+        #[arg(long)]
+        kind: String,
+        /// Label of the clips (default: the folder's name).
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Export selections: a table per recording (and a combined one), or WAV clips.
+    Export(ExportArgs),
+    /// Print recordings, flags and selection counts.
+    Show {
+        #[arg(value_name = "PROJECT.syrinx")]
+        project: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[arg(value_name = "PROJECT.syrinx")]
+    pub project: PathBuf,
+    /// Audio files or folders.
+    #[arg(value_name = "AUDIO", required = true)]
+    pub audio: Vec<PathBuf>,
+    /// Selection tables (Raven, Audacity, CSV): multi-file tables go to the recordings they name;
+    /// others to the recording of the same stem, or to the only recording given.
+    #[arg(long = "annotations", value_name = "TABLE", num_args = 1..)]
+    pub annotations: Vec<PathBuf>,
+    /// Column holding the label (default: Annotation, Species, Label, … whichever exists).
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+    /// Labels that are the target (repeatable).
+    #[arg(long = "positive", value_name = "LABEL")]
+    pub positive: Vec<String>,
+    /// Labels that are not (repeatable).
+    #[arg(long = "negative", value_name = "LABEL")]
+    pub negative: Vec<String>,
+    /// What other labels become: positive, negative or skip (default: negative when --positive is
+    /// given, else positive).
+    #[arg(long, value_name = "KIND")]
+    pub other_labels: Option<String>,
+    /// Mark the recordings fully annotated (everything not positive is negative).
+    #[arg(long)]
+    pub fully_annotated: bool,
+    /// train, validation, test or auto.
+    #[arg(long)]
+    pub split: Option<Split>,
+    /// Site or group name.
+    #[arg(long)]
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(value_name = "PROJECT.syrinx")]
+    pub project: PathBuf,
+    /// raven (a table per recording plus all.selections.txt), audacity (per recording) or csv
+    /// (one file).
+    #[arg(long)]
+    pub to: TableFormat,
+    /// Folder to write into (created if needed).
+    #[arg(long, short, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also write every selection as a WAV clip into DIR/clips/<kind>/<label>/.
+    #[arg(long)]
+    pub clips: bool,
+    /// Seconds of audio kept around each clip.
+    #[arg(long, default_value_t = 0.5, value_name = "SECONDS")]
+    pub padding: f64,
+}
+
+pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
+    match &args.command {
+        ProjectCommand::New { project } => {
+            if project.exists() {
+                bail!(
+                    "a project already exists there (not overwritten): {}",
+                    project.display()
+                );
+            }
+            Project::default().save(project)?;
+            println!("created {}", project.display());
+        }
+        ProjectCommand::Add(add) => run_add(add)?,
+        ProjectCommand::AddClips {
+            project: path,
+            dir,
+            kind,
+            label,
+        } => {
+            let kind = SelectionKind::parse(kind)
+                .with_context(|| format!("--kind '{kind}' is not positive or negative"))?;
+            if !dir.is_dir() {
+                bail!("not a folder: {}", dir.display());
+            }
+            let (mut project, _) = Project::load(path)?;
+            let label = label
+                .clone()
+                .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()));
+            project.add_clip_folder(dir, kind, label);
+            project.save(path)?;
+            println!(
+                "added clip folder {} ({}) to {}",
+                dir.display(),
+                kind.name(),
+                path.display()
+            );
+        }
+        ProjectCommand::Export(export) => run_export(export)?,
+        ProjectCommand::Show { project } => show(project)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_add(args: &AddArgs) -> anyhow::Result<()> {
+    let (mut project, _) = if args.project.exists() {
+        Project::load(&args.project)?
+    } else {
+        (Project::default(), Default::default())
+    };
+    // Files given directly, and audio found in folders with their same-stem tables.
+    let mut audio: Vec<PathBuf> = Vec::new();
+    let mut tables: Vec<(PathBuf, Option<PathBuf>)> =
+        args.annotations.iter().map(|t| (t.clone(), None)).collect();
+    for path in &args.audio {
+        if path.is_dir() {
+            for (file, table) in pair_folder(path)
+                .with_context(|| format!("cannot read the folder {}", path.display()))?
+            {
+                if let Some(table) = table {
+                    tables.push((table, Some(file.clone())));
+                }
+                audio.push(file);
+            }
+        } else {
+            audio.push(path.clone());
+        }
+    }
+    let mut added: Vec<(PathBuf, ProjectRecordingId)> = Vec::new();
+    let mut failures = 0;
+    for path in &audio {
+        match probe(path) {
+            Ok(info) => {
+                for warning in &info.warnings {
+                    eprintln!("warning: {warning}: {}", path.display());
+                }
+                let id = project.add_recording(&info)?;
+                if let Some(recording) = project.recording_mut(id) {
+                    recording.fully_annotated |= args.fully_annotated;
+                    if let Some(split) = args.split {
+                        recording.split = split;
+                    }
+                    if let Some(group) = &args.group {
+                        recording.group = Some(group.clone());
+                    }
+                }
+                added.push((path.clone(), id));
+            }
+            Err(error) => {
+                failures += 1;
+                eprintln!("error: {error}");
+            }
+        }
+    }
+    let other = match args.other_labels.as_deref() {
+        Some("skip") => UnknownLabels::Skip,
+        Some(text) => match SelectionKind::parse(text) {
+            Some(SelectionKind::Positive) => UnknownLabels::Positive,
+            Some(SelectionKind::Negative) => UnknownLabels::Negative,
+            None => bail!("--other-labels '{text}' is not positive, negative or skip"),
+        },
+        None if args.positive.is_empty() => UnknownLabels::Positive,
+        None => UnknownLabels::Negative,
+    };
+    let mut history = UndoStack::default();
+    for (table_path, paired_audio) in &tables {
+        let table = read_table(table_path)?;
+        for warning in &table.warnings {
+            eprintln!("warning: {warning} (skipped): {}", table_path.display());
+        }
+        let mut options = ImportOptions::suggested(&table);
+        if let Some(column) = &args.label_column {
+            options.label_column = Some(column.clone());
+        }
+        options.positive_labels = args.positive.iter().cloned().collect::<BTreeSet<_>>();
+        options.negative_labels = args.negative.iter().cloned().collect::<BTreeSet<_>>();
+        options.unknown = other;
+        let default = default_recording(table_path, paired_audio.as_deref(), &added);
+        let mut ids = project.selections.clone();
+        let preview = preview_import(
+            &table,
+            &options,
+            |row| project.import_target(row, default),
+            &mut ids,
+        );
+        for (file, rows) in &preview.unmatched_files {
+            eprintln!(
+                "warning: {rows} selection(s) for {file}, which is not in the project: {}",
+                table_path.display()
+            );
+        }
+        println!(
+            "{}: {} selections imported, {} skipped",
+            table_path.display(),
+            preview.selections.len(),
+            preview.skipped
+        );
+        history.apply(
+            &mut project.selections,
+            "import",
+            vec![Edit::Insert(preview.selections)],
+        );
+    }
+    project.save(&args.project)?;
+    println!(
+        "{} recording(s) in {}",
+        project.recordings.len(),
+        args.project.display()
+    );
+    if failures > 0 {
+        bail!("{failures} file(s) could not be added (see above)");
+    }
+    Ok(())
+}
+
+/// The recording a single-file table belongs to: its paired audio, the recording of the same
+/// stem, or the only one added.
+fn default_recording(
+    table: &Path,
+    paired: Option<&Path>,
+    added: &[(PathBuf, ProjectRecordingId)],
+) -> Option<ProjectRecordingId> {
+    if let Some(audio) = paired {
+        return added.iter().find(|(p, _)| p == audio).map(|(_, id)| *id);
+    }
+    let table_name = table.file_name()?.to_string_lossy().into_owned();
+    let stem_of = |p: &Path| {
+        p.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    added
+        .iter()
+        .find(|(audio, _)| table_name.starts_with(&format!("{}.", stem_of(audio))))
+        .or_else(|| (added.len() == 1).then(|| &added[0]))
+        .map(|(_, id)| *id)
+}
+
+fn run_export(args: &ExportArgs) -> anyhow::Result<()> {
+    let (project, report) = Project::load(&args.project)?;
+    for id in &report.missing {
+        if let Some(recording) = project.recording(*id) {
+            eprintln!(
+                "warning: recording not found (selections still exported): {}",
+                recording.path.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let mut written = 0;
+    match args.to {
+        TableFormat::Csv => {
+            let path = args.out.join("selections.csv");
+            write_table(&path, TableFormat::Csv, &project.table_rows(None, true))?;
+            written += 1;
+        }
+        format => {
+            for recording in &project.recordings {
+                let stem = recording
+                    .path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let name = match format {
+                    TableFormat::Raven => format!("{stem}.Table.1.selections.txt"),
+                    _ => format!("{stem}.txt"),
+                };
+                write_table(
+                    &args.out.join(name),
+                    format,
+                    &project.table_rows(Some(recording.id), false),
+                )?;
+                written += 1;
+            }
+            if format == TableFormat::Raven {
+                let durations = project
+                    .recordings
+                    .iter()
+                    .map(|r| (r.name(), r.duration_secs))
+                    .collect();
+                let text = write_raven_combined(&project.table_rows(None, true), &durations);
+                let path = args.out.join("all.selections.txt");
+                crate::fsutil::write_atomically(&path, text.as_bytes())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                written += 1;
+            }
+        }
+    }
+    println!("wrote {written} table(s) to {}", args.out.display());
+    if args.clips {
+        let selections: Vec<_> = project.selections.items().iter().collect();
+        let export = export_clips(&project, &selections, &args.out.join("clips"), args.padding)?;
+        for failure in &export.failed {
+            eprintln!("error: {failure}");
+        }
+        println!(
+            "wrote {} clip(s) to {}",
+            export.written.len(),
+            args.out.join("clips").display()
+        );
+    }
+    Ok(())
+}
+
+fn show(path: &Path) -> anyhow::Result<()> {
+    let (project, report) = Project::load(path)?;
+    let summary = project.summary();
+    println!(
+        "{}: {} recording(s), {} selection(s)",
+        path.display(),
+        project.recordings.len(),
+        project.selections.len()
+    );
+    for recording in &project.recordings {
+        let mut flags = vec![recording.split.name().to_owned()];
+        if recording.fully_annotated {
+            flags.push("fully annotated".to_owned());
+        }
+        if let Some(group) = &recording.group {
+            flags.push(format!("group {group}"));
+        }
+        if report.missing.contains(&recording.id) {
+            flags.push("MISSING".to_owned());
+        } else if report.changed.contains(&recording.id) {
+            flags.push("CHANGED since added".to_owned());
+        }
+        println!(
+            "  {}  {}  {} Hz  {} selection(s)  [{}]",
+            recording.name(),
+            format_time_secs(recording.duration_secs, recording.duration_secs),
+            recording.sample_rate_hz,
+            summary
+                .by_recording
+                .get(&recording.id)
+                .copied()
+                .unwrap_or(0),
+            flags.join(", ")
+        );
+    }
+    for ((kind, label), count) in &summary.by_label {
+        println!(
+            "  {:<9} {:<24} {count}",
+            kind.name(),
+            if label.is_empty() {
+                "(no label)"
+            } else {
+                label
+            }
+        );
+    }
+    for folder in &project.clip_folders {
+        println!(
+            "  clips ({}): {}",
+            folder.kind.name(),
+            folder.path.display()
+        );
+    }
+    Ok(())
+}

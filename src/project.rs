@@ -1,0 +1,501 @@
+//! The project file (`*.syrinx`): recordings (by path relative to the project, with what is needed
+//! to notice a moved or changed file), selections, labels, per-recording flags and clip folders.
+//! JSON via serde with a `schema_version`; written atomically; older versions are migrated, never
+//! discarded; a recording that cannot be found is reported and kept.
+
+use std::collections::BTreeMap;
+use std::hash::Hasher;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::annotation::{
+    FileRef, ImportTarget, ProjectRecordingId, SelectionKind, SelectionSet, TableRow,
+};
+use crate::audio::RecordingInfo;
+
+/// The schema this version writes. Version 1 is the first; [`MIGRATIONS`] grows with each change.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Project file extension.
+pub const PROJECT_EXTENSION: &str = "syrinx";
+/// Bytes hashed at each end of a recording for its fingerprint.
+const FINGERPRINT_BYTES: u64 = 64 * 1024;
+
+/// Upgrades from `index + 1` to `index + 2` (empty while version 1 is the only one).
+type Migration = fn(serde_json::Value) -> serde_json::Value;
+const MIGRATIONS: &[Migration] = &[];
+
+/// Errors reading or writing projects.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("cannot open project: {detail}: {}", path.display())]
+    Read { path: PathBuf, detail: String },
+    #[error("cannot open project: it was written by a newer Syrinx (schema {found}, this one reads up to {SCHEMA_VERSION}): {}", path.display())]
+    Newer { path: PathBuf, found: u32 },
+    #[error("cannot save project: {detail}: {}", path.display())]
+    Write { path: PathBuf, detail: String },
+    #[error("cannot relink recording: {detail}: {}", path.display())]
+    Relink { path: PathBuf, detail: String },
+}
+
+/// How a recording is used when training is split by recording.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Split {
+    /// Assigned by the seeded split.
+    #[default]
+    Auto,
+    Train,
+    Validation,
+    Test,
+}
+
+impl Split {
+    pub const ALL: [Self; 4] = [Self::Auto, Self::Train, Self::Validation, Self::Test];
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Train => "train",
+            Self::Validation => "validation",
+            Self::Test => "test",
+        }
+    }
+}
+
+impl std::str::FromStr for Split {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::choice::parse_choice(s, &Self::ALL, Self::name, "split")
+    }
+}
+
+/// A recording in a project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectRecording {
+    pub id: ProjectRecordingId,
+    /// Absolute in memory; relative to the project file on disk.
+    pub path: PathBuf,
+    pub duration_secs: f64,
+    pub sample_rate_hz: u32,
+    pub channels: u16,
+    pub size_bytes: u64,
+    /// FNV-1a of the size and the first and last 64 KiB: notices a changed file cheaply.
+    pub fingerprint: String,
+    /// Everything not marked positive is negative (negatives may be drawn from the gaps).
+    #[serde(default)]
+    pub fully_annotated: bool,
+    #[serde(default)]
+    pub split: Split,
+    /// Site or other group that must stay on one side of a split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+}
+
+impl ProjectRecording {
+    #[must_use]
+    pub fn name(&self) -> String {
+        self.path.file_name().map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    #[must_use]
+    pub fn nyquist_hz(&self) -> f64 {
+        f64::from(self.sample_rate_hz) / 2.0
+    }
+}
+
+/// A label the project uses, with its default kind and an optional key to choose it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelDef {
+    pub name: String,
+    pub kind: SelectionKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hotkey: Option<char>,
+}
+
+/// A folder of pre-segmented clips: every audio file in it is one whole-file selection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClipFolder {
+    pub path: PathBuf,
+    pub kind: SelectionKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// A project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Project {
+    pub schema_version: u32,
+    #[serde(default)]
+    pub recordings: Vec<ProjectRecording>,
+    #[serde(default)]
+    pub selections: SelectionSet,
+    #[serde(default)]
+    pub labels: Vec<LabelDef>,
+    #[serde(default)]
+    pub clip_folders: Vec<ClipFolder>,
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            recordings: Vec::new(),
+            selections: SelectionSet::default(),
+            labels: Vec::new(),
+            clip_folders: Vec::new(),
+        }
+    }
+}
+
+/// What loading found besides the project itself.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadReport {
+    /// Recordings whose file is not where the project says (kept; relink them).
+    pub missing: Vec<ProjectRecordingId>,
+    /// Recordings whose file changed since they were added (size or fingerprint differ).
+    pub changed: Vec<ProjectRecordingId>,
+    /// The schema version the file had, when it was older and was migrated.
+    pub migrated_from: Option<u32>,
+}
+
+impl Project {
+    /// Reads a project, migrating older schemas and checking its recordings.
+    pub fn load(path: &Path) -> Result<(Self, LoadReport), ProjectError> {
+        let read_error = |detail: String| ProjectError::Read {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
+        let mut value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| read_error(format!("not a Syrinx project (invalid JSON: {e})")))?;
+        let version = value
+            .get("schema_version")
+            .and_then(serde_json::Value::as_u64)
+            .ok_or_else(|| read_error("not a Syrinx project (no schema_version)".to_owned()))?;
+        let version = u32::try_from(version).unwrap_or(u32::MAX);
+        if version > SCHEMA_VERSION {
+            return Err(ProjectError::Newer {
+                path: path.to_path_buf(),
+                found: version,
+            });
+        }
+        let mut report = LoadReport::default();
+        if version < SCHEMA_VERSION {
+            report.migrated_from = Some(version);
+            for migration in MIGRATIONS.iter().skip(version.saturating_sub(1) as usize) {
+                value = migration(value);
+            }
+            value["schema_version"] = SCHEMA_VERSION.into();
+        }
+        let mut project: Self = serde_json::from_value(value)
+            .map_err(|e| read_error(format!("damaged project ({e})")))?;
+        let base = project_dir(path);
+        for recording in &mut project.recordings {
+            recording.path = base.join(&recording.path);
+            match std::fs::metadata(&recording.path) {
+                Err(_) => report.missing.push(recording.id),
+                Ok(meta) => {
+                    let same = meta.len() == recording.size_bytes
+                        && fingerprint(&recording.path)
+                            .is_ok_and(|(_, f)| f == recording.fingerprint);
+                    if !same {
+                        report.changed.push(recording.id);
+                    }
+                }
+            }
+        }
+        for folder in &mut project.clip_folders {
+            folder.path = base.join(&folder.path);
+        }
+        Ok((project, report))
+    }
+
+    /// Writes the project atomically (a temporary file renamed over the old one), with paths
+    /// relative to the project's folder.
+    pub fn save(&self, path: &Path) -> Result<(), ProjectError> {
+        let base = project_dir(path);
+        let base = std::path::absolute(&base).unwrap_or(base);
+        let mut on_disk = self.clone();
+        on_disk.schema_version = SCHEMA_VERSION;
+        for recording in &mut on_disk.recordings {
+            recording.path = relative_to(&recording.path, &base);
+        }
+        for folder in &mut on_disk.clip_folders {
+            folder.path = relative_to(&folder.path, &base);
+        }
+        let write_error = |detail: String| ProjectError::Write {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let json = serde_json::to_vec_pretty(&on_disk).map_err(|e| write_error(e.to_string()))?;
+        crate::fsutil::write_atomically(path, &json).map_err(|e| write_error(e.to_string()))
+    }
+
+    /// Adds a recording (or returns the one already at this path).
+    pub fn add_recording(
+        &mut self,
+        info: &RecordingInfo,
+    ) -> Result<ProjectRecordingId, ProjectError> {
+        let path = std::path::absolute(&info.path).unwrap_or_else(|_| info.path.clone());
+        if let Some(existing) = self.recordings.iter().find(|r| r.path == path) {
+            return Ok(existing.id);
+        }
+        let (size_bytes, fingerprint) = fingerprint(&path).map_err(|e| ProjectError::Read {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        let id = ProjectRecordingId(
+            self.recordings
+                .iter()
+                .map(|r| r.id.0 + 1)
+                .max()
+                .unwrap_or(0),
+        );
+        self.recordings.push(ProjectRecording {
+            id,
+            path,
+            duration_secs: info.duration_secs(),
+            sample_rate_hz: info.sample_rate_hz,
+            channels: info.channels,
+            size_bytes,
+            fingerprint,
+            fully_annotated: false,
+            split: Split::Auto,
+            group: None,
+        });
+        Ok(id)
+    }
+
+    #[must_use]
+    pub fn recording(&self, id: ProjectRecordingId) -> Option<&ProjectRecording> {
+        self.recordings.iter().find(|r| r.id == id)
+    }
+
+    pub fn recording_mut(&mut self, id: ProjectRecordingId) -> Option<&mut ProjectRecording> {
+        self.recordings.iter_mut().find(|r| r.id == id)
+    }
+
+    #[must_use]
+    pub fn recording_at(&self, path: &Path) -> Option<&ProjectRecording> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        self.recordings.iter().find(|r| r.path == path)
+    }
+
+    /// The recording a table row names: by full path, then by file name, then by stem.
+    #[must_use]
+    pub fn recording_for_file(&self, file: &FileRef) -> Option<&ProjectRecording> {
+        let by_path = file
+            .path
+            .as_deref()
+            .and_then(|p| self.recordings.iter().find(|r| r.path == Path::new(p)));
+        let stem = |p: &Path| {
+            p.file_stem()
+                .map(|s| s.to_string_lossy().to_ascii_lowercase())
+        };
+        let wanted = Path::new(&file.name);
+        by_path
+            .or_else(|| {
+                self.recordings
+                    .iter()
+                    .find(|r| r.path.file_name() == wanted.file_name())
+            })
+            .or_else(|| {
+                self.recordings
+                    .iter()
+                    .find(|r| stem(&r.path) == stem(wanted))
+            })
+    }
+
+    /// Where rows go: rows naming a file go to that recording; others to `default` (if any).
+    pub fn import_target(
+        &self,
+        row: &TableRow,
+        default: Option<ProjectRecordingId>,
+    ) -> Option<ImportTarget> {
+        let recording = match &row.file {
+            Some(file) => self.recording_for_file(file)?,
+            None => self.recording(default?)?,
+        };
+        Some(ImportTarget {
+            recording: recording.id,
+            nyquist_hz: recording.nyquist_hz(),
+        })
+    }
+
+    /// Points a recording at a new file, checking that it is the same recording (rate and length).
+    pub fn relink(
+        &mut self,
+        id: ProjectRecordingId,
+        info: &RecordingInfo,
+    ) -> Result<(), ProjectError> {
+        let error = |detail: String| ProjectError::Relink {
+            path: info.path.clone(),
+            detail,
+        };
+        let recording = self
+            .recording_mut(id)
+            .ok_or_else(|| error("no such recording in the project".to_owned()))?;
+        if recording.sample_rate_hz != info.sample_rate_hz
+            || (recording.duration_secs - info.duration_secs()).abs() > 0.01
+        {
+            return Err(error(format!(
+                "it is not the same recording ({} Hz, {:.3} s; the project expects {} Hz, {:.3} s)",
+                info.sample_rate_hz,
+                info.duration_secs(),
+                recording.sample_rate_hz,
+                recording.duration_secs
+            )));
+        }
+        let path = std::path::absolute(&info.path).unwrap_or_else(|_| info.path.clone());
+        let (size_bytes, print) = fingerprint(&path).map_err(|e| error(e.to_string()))?;
+        recording.path = path;
+        recording.size_bytes = size_bytes;
+        recording.fingerprint = print;
+        Ok(())
+    }
+
+    /// Table rows of the selections of `recording` (all recordings if `None`), naming their file
+    /// when `name_files` (for combined tables and CSV).
+    #[must_use]
+    pub fn table_rows(
+        &self,
+        recording: Option<ProjectRecordingId>,
+        name_files: bool,
+    ) -> Vec<TableRow> {
+        self.selections
+            .items()
+            .iter()
+            .filter(|s| recording.is_none_or(|r| s.recording == r))
+            .map(|s| {
+                let file = name_files
+                    .then(|| self.recording(s.recording))
+                    .flatten()
+                    .map(|r| FileRef {
+                        name: r.name(),
+                        path: Some(r.path.display().to_string()),
+                    });
+                TableRow {
+                    line: 0,
+                    start_secs: s.start_secs,
+                    end_secs: s.end_secs,
+                    low_hz: Some(s.low_hz),
+                    high_hz: Some(s.high_hz),
+                    label: s.label.clone(),
+                    kind: Some(s.kind),
+                    file,
+                    score: None,
+                    verdict: None,
+                    values: s.extra.clone(),
+                }
+            })
+            .collect()
+    }
+
+    /// Selections per (kind, label), and per recording.
+    #[must_use]
+    pub fn summary(&self) -> ProjectSummary {
+        let mut summary = ProjectSummary::default();
+        for selection in self.selections.items() {
+            *summary
+                .by_label
+                .entry((selection.kind, selection.label.clone()))
+                .or_default() += 1;
+            *summary.by_recording.entry(selection.recording).or_default() += 1;
+        }
+        summary
+    }
+
+    /// Adds a clip folder (every audio file in it one whole-file selection of `kind`).
+    pub fn add_clip_folder(&mut self, path: &Path, kind: SelectionKind, label: Option<String>) {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        if !self.clip_folders.iter().any(|f| f.path == path) {
+            self.clip_folders.push(ClipFolder { path, kind, label });
+        }
+    }
+}
+
+/// Counts for `syrinx project show` and the app.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProjectSummary {
+    pub by_label: BTreeMap<(SelectionKind, String), usize>,
+    pub by_recording: BTreeMap<ProjectRecordingId, usize>,
+}
+
+fn project_dir(path: &Path) -> PathBuf {
+    path.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+/// `path` relative to `base` when possible (`../x.wav` included), else as given.
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    pathdiff::diff_paths(path, base).unwrap_or_else(|| path.to_path_buf())
+}
+
+/// Size and fingerprint (FNV-1a of the size and the first and last 64 KiB).
+pub fn fingerprint(path: &Path) -> std::io::Result<(u64, String)> {
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write_u64(size);
+    let mut buffer = vec![0_u8; usize::try_from(FINGERPRINT_BYTES).unwrap_or(65_536)];
+    let n = file.read(&mut buffer)?;
+    hasher.write(&buffer[..n]);
+    if size > FINGERPRINT_BYTES {
+        file.seek(SeekFrom::Start(size - FINGERPRINT_BYTES))?;
+        let n = file.read(&mut buffer)?;
+        hasher.write(&buffer[..n]);
+    }
+    Ok((size, format!("{:016x}", hasher.finish())))
+}
+
+/// Audio files in `dir` paired with the selection table of the same stem, if there is one
+/// (`<stem>.Table.1.selections.txt`, `<stem>.selections.txt`, `<stem>.txt` or `<stem>.csv`).
+pub fn pair_folder(dir: &Path) -> std::io::Result<Vec<(PathBuf, Option<PathBuf>)>> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    let is_audio = |p: &Path| {
+        p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            [
+                "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",
+            ]
+            .contains(&e.to_ascii_lowercase().as_str())
+        })
+    };
+    let tables: Vec<&PathBuf> = entries
+        .iter()
+        .filter(|p| !is_audio(p) && p.is_file())
+        .collect();
+    Ok(entries
+        .iter()
+        .filter(|p| is_audio(p))
+        .map(|audio| {
+            let stem = audio
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let candidates = [
+                format!("{stem}.Table.1.selections.txt"),
+                format!("{stem}.selections.txt"),
+                format!("{stem}.txt"),
+                format!("{stem}.csv"),
+            ];
+            let table = candidates.iter().find_map(|name| {
+                tables.iter().find(|t| {
+                    t.file_name()
+                        .is_some_and(|n| n.to_string_lossy().eq_ignore_ascii_case(name))
+                })
+            });
+            (audio.clone(), table.map(|t| (*t).clone()))
+        })
+        .collect())
+}
