@@ -6,14 +6,17 @@
 pub mod annotation;
 pub mod audio;
 pub mod bench;
+pub mod boxedit;
 mod choice;
 pub mod cli;
 pub mod clips;
 pub mod demo;
 pub mod dsp;
+pub mod export;
 pub mod fsutil;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod measure;
 pub mod playback;
 pub mod project;
 pub mod render;

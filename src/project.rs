@@ -251,6 +251,21 @@ impl Project {
             path: path.clone(),
             detail: e.to_string(),
         })?;
+        Ok(self.add_fingerprinted(info, size_bytes, fingerprint))
+    }
+
+    /// Adds a recording whose [`fingerprint`] was taken already (the app takes it on a
+    /// background thread), or returns the one already at this path.
+    pub fn add_fingerprinted(
+        &mut self,
+        info: &RecordingInfo,
+        size_bytes: u64,
+        fingerprint: String,
+    ) -> ProjectRecordingId {
+        let path = std::path::absolute(&info.path).unwrap_or_else(|_| info.path.clone());
+        if let Some(existing) = self.recordings.iter().find(|r| r.path == path) {
+            return existing.id;
+        }
         let id = ProjectRecordingId(
             self.recordings
                 .iter()
@@ -270,7 +285,7 @@ impl Project {
             split: Split::Auto,
             group: None,
         });
-        Ok(id)
+        id
     }
 
     #[must_use]
@@ -326,6 +341,7 @@ impl Project {
         Some(ImportTarget {
             recording: recording.id,
             nyquist_hz: recording.nyquist_hz(),
+            duration_secs: recording.duration_secs,
         })
     }
 
@@ -335,30 +351,22 @@ impl Project {
         id: ProjectRecordingId,
         info: &RecordingInfo,
     ) -> Result<(), ProjectError> {
-        let error = |detail: String| ProjectError::Relink {
+        let expected = self.recording(id).ok_or_else(|| ProjectError::Relink {
             path: info.path.clone(),
-            detail,
-        };
-        let recording = self
-            .recording_mut(id)
-            .ok_or_else(|| error("no such recording in the project".to_owned()))?;
-        if recording.sample_rate_hz != info.sample_rate_hz
-            || (recording.duration_secs - info.duration_secs()).abs() > 0.01
-        {
-            return Err(error(format!(
-                "it is not the same recording ({} Hz, {:.3} s; the project expects {} Hz, {:.3} s)",
-                info.sample_rate_hz,
-                info.duration_secs(),
-                recording.sample_rate_hz,
-                recording.duration_secs
-            )));
-        }
-        let path = std::path::absolute(&info.path).unwrap_or_else(|_| info.path.clone());
-        let (size_bytes, print) = fingerprint(&path).map_err(|e| error(e.to_string()))?;
-        recording.path = path;
-        recording.size_bytes = size_bytes;
-        recording.fingerprint = print;
+            detail: "no such recording in the project".to_owned(),
+        })?;
+        let checked = check_relink(expected, info)?;
+        self.apply_relink(id, checked);
         Ok(())
+    }
+
+    /// Applies a [`check_relink`] result.
+    pub fn apply_relink(&mut self, id: ProjectRecordingId, checked: Relinked) {
+        if let Some(recording) = self.recording_mut(id) {
+            recording.path = checked.path;
+            recording.size_bytes = checked.size_bytes;
+            recording.fingerprint = checked.fingerprint;
+        }
     }
 
     /// Table rows of the selections of `recording` (all recordings if `None`), naming their file
@@ -421,6 +429,44 @@ impl Project {
     }
 }
 
+/// A new file for a recording, checked by [`check_relink`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Relinked {
+    pub path: PathBuf,
+    pub size_bytes: u64,
+    pub fingerprint: String,
+}
+
+/// Checks that `info` is the recording `expected` describes (same rate and length) and takes its
+/// fingerprint: the disk work of relinking, which the app does off its UI thread.
+pub fn check_relink(
+    expected: &ProjectRecording,
+    info: &RecordingInfo,
+) -> Result<Relinked, ProjectError> {
+    let error = |detail: String| ProjectError::Relink {
+        path: info.path.clone(),
+        detail,
+    };
+    if expected.sample_rate_hz != info.sample_rate_hz
+        || (expected.duration_secs - info.duration_secs()).abs() > 0.01
+    {
+        return Err(error(format!(
+            "it is not the same recording ({} Hz, {:.3} s; the project expects {} Hz, {:.3} s)",
+            info.sample_rate_hz,
+            info.duration_secs(),
+            expected.sample_rate_hz,
+            expected.duration_secs
+        )));
+    }
+    let path = std::path::absolute(&info.path).unwrap_or_else(|_| info.path.clone());
+    let (size_bytes, fingerprint) = fingerprint(&path).map_err(|e| error(e.to_string()))?;
+    Ok(Relinked {
+        path,
+        size_bytes,
+        fingerprint,
+    })
+}
+
 /// Counts for `syrinx project show` and the app.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ProjectSummary {
@@ -454,6 +500,18 @@ pub fn fingerprint(path: &Path) -> std::io::Result<(u64, String)> {
         hasher.write(&buffer[..n]);
     }
     Ok((size, format!("{:016x}", hasher.finish())))
+}
+
+/// Whether a selection table's file name says it belongs to `audio`
+/// (`<stem>.Table.1.selections.txt`, `<stem>.selections.txt`, `<stem>.txt`, …).
+#[must_use]
+pub fn table_names_audio(table: &Path, audio: &Path) -> bool {
+    let (Some(table_name), Some(stem)) = (table.file_name(), audio.file_stem()) else {
+        return false;
+    };
+    table_name
+        .to_string_lossy()
+        .starts_with(&format!("{}.", stem.to_string_lossy()))
 }
 
 /// Audio files in `dir` paired with the selection table of the same stem, if there is one

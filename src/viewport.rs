@@ -203,6 +203,36 @@ impl Viewport {
         self.clamp();
     }
 
+    /// Shows the part `[low_fraction, high_fraction]` of the frequency axis (at least the
+    /// smallest zoom allowed).
+    pub fn show_fractions(&mut self, low_fraction: f64, high_fraction: f64) {
+        if !(low_fraction.is_finite() && high_fraction.is_finite()) {
+            return;
+        }
+        let (low, high) = (
+            low_fraction.min(high_fraction),
+            low_fraction.max(high_fraction),
+        );
+        let span = (high - low).clamp(MIN_FREQUENCY_SPAN, 1.0);
+        let center = (low + high) / 2.0;
+        self.low_fraction = (center - span / 2.0).clamp(0.0, 1.0 - span);
+        self.high_fraction = self.low_fraction + span;
+    }
+
+    /// Brings `[start_secs, end_secs]` on screen with a little room around it: moves the view if
+    /// it fits the current span, else zooms out just enough. Already visible: nothing moves.
+    pub fn reveal(&mut self, start_secs: f64, end_secs: f64) {
+        let room = (0.1 * (end_secs - start_secs)).max(0.02 * self.span_secs);
+        if start_secs >= self.start_secs && end_secs <= self.end_secs() {
+            return;
+        }
+        if end_secs - start_secs + 2.0 * room > self.span_secs {
+            self.show_span(start_secs - room, end_secs + room);
+        } else {
+            self.center_on((start_secs + end_secs) / 2.0);
+        }
+    }
+
     /// Keeps `secs` on screen, paging forward when it reaches the right edge (playback follow).
     pub fn follow(&mut self, secs: f64) {
         if secs > self.end_secs() - 0.02 * self.span_secs || secs < self.start_secs {
@@ -367,5 +397,29 @@ mod tests {
         assert!(close(view.start_secs, 9.49));
         view.follow(2.0);
         assert!(close(view.start_secs, 1.5));
+    }
+
+    #[test]
+    fn reveal_moves_only_when_needed_and_zooms_out_for_long_boxes() {
+        let mut view = Viewport::new(600.0, 20.0);
+        view.reveal(5.0, 6.0);
+        assert_eq!(view.start_secs, 0.0, "already visible");
+        view.reveal(100.0, 101.0);
+        assert!((view.start_secs - 90.5).abs() < 1e-9, "centred: {view:?}");
+        assert!((view.span_secs - 20.0).abs() < 1e-9);
+        view.reveal(200.0, 260.0);
+        assert!(
+            view.start_secs < 200.0 && view.end_secs() > 260.0 && view.span_secs < 80.0,
+            "{view:?}"
+        );
+    }
+
+    #[test]
+    fn frequency_fractions_are_clamped_to_the_axis() {
+        let mut view = Viewport::new(60.0, 10.0);
+        view.show_fractions(0.9, 1.2);
+        assert!((view.high_fraction - 1.0).abs() < 1e-12 && view.low_fraction < 0.9);
+        view.show_fractions(0.5, 0.5);
+        assert!((view.high_fraction - view.low_fraction - MIN_FREQUENCY_SPAN).abs() < 1e-12);
     }
 }

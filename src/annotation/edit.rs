@@ -9,10 +9,19 @@ use super::{ProjectRecordingId, Selection, SelectionId};
 const MAX_UNDO_STEPS: usize = 1000;
 
 /// All selections of a project, ordered by recording, then start time.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SelectionSet {
     items: Vec<Selection>,
     next_id: u64,
+    /// Bumped by every change (not saved): lets views cache what they derive.
+    #[serde(skip)]
+    version: u64,
+}
+
+impl PartialEq for SelectionSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items && self.next_id == other.next_id
+    }
 }
 
 impl SelectionSet {
@@ -21,7 +30,17 @@ impl SelectionSet {
     pub fn from_items(mut items: Vec<Selection>) -> Self {
         let next_id = items.iter().map(|s| s.id.0 + 1).max().unwrap_or(0);
         sort(&mut items);
-        Self { items, next_id }
+        Self {
+            items,
+            next_id,
+            version: 0,
+        }
+    }
+
+    /// Changes with every edit.
+    #[must_use]
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     /// A fresh id for a new selection.
@@ -77,6 +96,7 @@ impl SelectionSet {
             }
         }
         sort(&mut self.items);
+        self.version += 1;
     }
 }
 
@@ -163,6 +183,40 @@ impl UndoStack {
             self.undo.remove(0);
         }
         self.redo.clear();
+    }
+
+    /// Like [`apply`](Self::apply), but when the last step has the same `name` and updated the same
+    /// selections, merges into it: typing a label or dragging a time is one undo step, not one per
+    /// keystroke.
+    pub fn apply_coalescing(&mut self, set: &mut SelectionSet, name: &str, edit: Edit) {
+        let Edit::Update { after, .. } = &edit else {
+            self.apply(set, name, vec![edit]);
+            return;
+        };
+        let same_ids = |edits: &[Edit]| match edits {
+            [
+                Edit::Update {
+                    after: previous, ..
+                },
+            ] => {
+                previous.len() == after.len()
+                    && previous.iter().zip(after).all(|(a, b)| a.id == b.id)
+            }
+            _ => false,
+        };
+        if let Some((last_name, last_edits)) = self.undo.last_mut()
+            && last_name == name
+            && same_ids(last_edits)
+            && !edit.is_empty()
+        {
+            set.apply(&edit);
+            if let [Edit::Update { after: merged, .. }] = last_edits.as_mut_slice() {
+                merged.clone_from(after);
+            }
+            self.redo.clear();
+            return;
+        }
+        self.apply(set, name, vec![edit]);
     }
 
     /// Undoes the last step; returns its name.
@@ -268,6 +322,33 @@ mod tests {
             while history.redo(&mut set).is_some() {}
             assert_eq!(set.items(), final_state.items(), "seed {seed}: redo all");
         }
+    }
+
+    #[test]
+    fn typing_is_one_undo_step() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        let mut set = SelectionSet::default();
+        let first = selection(&mut set, &mut rng);
+        let mut set = SelectionSet::from_items(vec![first.clone()]);
+        let mut history = UndoStack::default();
+        for letter in ["w", "wa", "war"] {
+            let current = set.items()[0].clone();
+            history.apply_coalescing(
+                &mut set,
+                "label",
+                Edit::update(&[&current], |s| s.label = letter.to_owned()),
+            );
+        }
+        assert_eq!(set.items()[0].label, "war");
+        history.undo(&mut set);
+        assert_eq!(
+            set.items()[0],
+            first,
+            "one undo restores the label before typing"
+        );
+        assert!(history.undo(&mut set).is_none());
+        history.redo(&mut set);
+        assert_eq!(set.items()[0].label, "war");
     }
 
     #[test]

@@ -94,11 +94,13 @@ impl ImportOptions {
     }
 }
 
-/// Where a row goes: the recording and its Nyquist frequency (for rows without frequencies).
+/// Where a row goes: the recording, its Nyquist frequency (for rows without frequencies) and
+/// its length (rows past the end are left out, rows running over it are cut at the end).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ImportTarget {
     pub recording: ProjectRecordingId,
     pub nyquist_hz: f64,
+    pub duration_secs: f64,
 }
 
 /// What an import would do.
@@ -144,6 +146,28 @@ pub fn preview_import(
             preview.skipped += 1;
             continue;
         };
+        if row.start_secs >= to.duration_secs {
+            preview.warnings.push(ImportWarning {
+                line: row.line,
+                message: format!(
+                    "starts at {:.3} s, after the end of its recording ({:.3} s)",
+                    row.start_secs, to.duration_secs
+                ),
+            });
+            continue;
+        }
+        let end_secs = if row.end_secs > to.duration_secs {
+            preview.warnings.push(ImportWarning {
+                line: row.line,
+                message: format!(
+                    "ends at {:.3} s, after the end of its recording: cut to {:.3} s",
+                    row.end_secs, to.duration_secs
+                ),
+            });
+            to.duration_secs
+        } else {
+            row.end_secs
+        };
         let low_hz = row.low_hz.unwrap_or(0.0).clamp(0.0, to.nyquist_hz);
         let high_hz = row
             .high_hz
@@ -155,7 +179,7 @@ pub fn preview_import(
             id: set.new_id(),
             recording: to.recording,
             start_secs: row.start_secs,
-            end_secs: row.end_secs,
+            end_secs,
             low_hz,
             high_hz,
             label,
@@ -188,6 +212,7 @@ mod tests {
             Some(ImportTarget {
                 recording: ProjectRecordingId(4),
                 nyquist_hz: 11_025.0,
+                duration_secs: 60.0,
             })
         };
         let preview = preview_import(&table, &options, target, &mut set);
@@ -214,5 +239,31 @@ mod tests {
         let none = preview_import(&table, &options, |_| None, &mut set);
         assert!(none.selections.is_empty());
         assert_eq!(none.unmatched_files["(no file named)"], 3);
+    }
+
+    #[test]
+    fn rows_past_the_end_of_the_recording_are_left_out_or_cut() {
+        let table = parse_raven(
+            "Selection\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tAnnotation\n\
+             1\t10\t11\t100\t900\ta\n2\t59.5\t61\t100\t900\ta\n3\t70\t71\t100\t900\ta\n",
+        )
+        .unwrap();
+        let target = |_: &TableRow| {
+            Some(ImportTarget {
+                recording: ProjectRecordingId(0),
+                nyquist_hz: 8000.0,
+                duration_secs: 60.0,
+            })
+        };
+        let preview = preview_import(
+            &table,
+            &ImportOptions::suggested(&table),
+            target,
+            &mut SelectionSet::default(),
+        );
+        assert_eq!(preview.selections.len(), 2);
+        assert_eq!(preview.selections[1].end_secs, 60.0, "cut at the end");
+        let lines: Vec<usize> = preview.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, vec![3, 4], "{:?}", preview.warnings);
     }
 }

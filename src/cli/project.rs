@@ -10,11 +10,12 @@ use clap::{Args, Subcommand};
 
 use crate::annotation::{
     Edit, ImportOptions, ProjectRecordingId, SelectionKind, TableFormat, UndoStack, UnknownLabels,
-    preview_import, read_table, write_raven_combined, write_table,
+    preview_import, read_table,
 };
 use crate::audio::probe;
 use crate::clips::export_clips;
-use crate::project::{Project, Split, pair_folder};
+use crate::export::export_tables;
+use crate::project::{Project, Split, pair_folder, table_names_audio};
 use crate::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]
@@ -215,9 +216,6 @@ fn run_add(args: &AddArgs) -> anyhow::Result<()> {
     let mut history = UndoStack::default();
     for (table_path, paired_audio) in &tables {
         let table = read_table(table_path)?;
-        for warning in &table.warnings {
-            eprintln!("warning: {warning} (skipped): {}", table_path.display());
-        }
         let mut options = ImportOptions::suggested(&table);
         if let Some(column) = &args.label_column {
             options.label_column = Some(column.clone());
@@ -233,6 +231,9 @@ fn run_add(args: &AddArgs) -> anyhow::Result<()> {
             |row| project.import_target(row, default),
             &mut ids,
         );
+        for warning in &preview.warnings {
+            eprintln!("warning: {warning}: {}", table_path.display());
+        }
         for (file, rows) in &preview.unmatched_files {
             eprintln!(
                 "warning: {rows} selection(s) for {file}, which is not in the project: {}",
@@ -273,15 +274,9 @@ fn default_recording(
     if let Some(audio) = paired {
         return added.iter().find(|(p, _)| p == audio).map(|(_, id)| *id);
     }
-    let table_name = table.file_name()?.to_string_lossy().into_owned();
-    let stem_of = |p: &Path| {
-        p.file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    };
     added
         .iter()
-        .find(|(audio, _)| table_name.starts_with(&format!("{}.", stem_of(audio))))
+        .find(|(audio, _)| table_names_audio(table, audio))
         .or_else(|| (added.len() == 1).then(|| &added[0]))
         .map(|(_, id)| *id)
 }
@@ -296,47 +291,7 @@ fn run_export(args: &ExportArgs) -> anyhow::Result<()> {
             );
         }
     }
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let mut written = 0;
-    match args.to {
-        TableFormat::Csv => {
-            let path = args.out.join("selections.csv");
-            write_table(&path, TableFormat::Csv, &project.table_rows(None, true))?;
-            written += 1;
-        }
-        format => {
-            for recording in &project.recordings {
-                let stem = recording
-                    .path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let name = match format {
-                    TableFormat::Raven => format!("{stem}.Table.1.selections.txt"),
-                    _ => format!("{stem}.txt"),
-                };
-                write_table(
-                    &args.out.join(name),
-                    format,
-                    &project.table_rows(Some(recording.id), false),
-                )?;
-                written += 1;
-            }
-            if format == TableFormat::Raven {
-                let durations = project
-                    .recordings
-                    .iter()
-                    .map(|r| (r.name(), r.duration_secs))
-                    .collect();
-                let text = write_raven_combined(&project.table_rows(None, true), &durations);
-                let path = args.out.join("all.selections.txt");
-                crate::fsutil::write_atomically(&path, text.as_bytes())
-                    .with_context(|| format!("cannot write {}", path.display()))?;
-                written += 1;
-            }
-        }
-    }
+    let written = export_tables(&project, None, args.to, &args.out)?.len();
     println!("wrote {written} table(s) to {}", args.out.display());
     if args.clips {
         let selections: Vec<_> = project.selections.items().iter().collect();

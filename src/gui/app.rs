@@ -1,23 +1,34 @@
-//! The workbench window: open recordings, the spectrogram panes, live settings, playback.
-//! Everything slow (opening files, tiles, the model view, playback, the demo) runs on background
-//! threads; this file only schedules it and draws what has arrived.
+//! The workbench window: the project's recordings, the spectrogram panes with their selection
+//! boxes, live settings, playback. Everything slow (opening files, tiles, the model view,
+//! playback, loading and saving projects, imports, exports, measurements) runs on background
+//! threads; this file only schedules it and draws what has arrived. Project flows live in
+//! `app/projects.rs`, the annotation panels and keys in `app/annotating.rs`.
 
-use std::path::PathBuf;
+mod annotating;
+mod projects;
+
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use super::files::{FileDialog, is_audio_path};
+use super::annotate::{Annotator, EditTarget};
+use super::dialogs::{self, ExportDialog, PathPrompt};
+use super::document::Document;
+use super::files::FileDialog;
 use super::frame_stats::FrameStats;
+use super::import_dialog::ImportDialog;
 use super::model_view::ModelView;
 use super::prefs::{PREFERENCES_KEY, PaneSettings, Preferences};
+use super::selection_table::SelectionTable;
 use super::settings_panel::pane_settings_ui;
 use super::spectrogram_view::{HoverReadout, PaneInput, overview_ui, spectrogram_pane_ui};
 use super::textures::{Colorizer, TextureCache, image_of_columns};
+use crate::annotation::{ProjectRecordingId, SelectionId};
 use crate::audio::{AudioError, AudioReader, ChannelMode, RecordingInfo};
-use crate::playback::{AudioOutput, PlaybackRequest, Player, SPEED_RANGE};
+use crate::playback::{AudioOutput, PlaybackFilter, PlaybackRequest, Player, SPEED_RANGE};
 use crate::spectrogram::{RecordingId, SpectrogramKey, TileEngine, TileKey};
 use crate::timefmt::{format_time_secs, parse_time_secs};
 use crate::viewport::{ViewStep, Viewport};
@@ -26,6 +37,8 @@ use crate::viewport::{ViewStep, Viewport};
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;
 /// Messages kept on screen.
 const MAX_MESSAGES: usize = 6;
+/// How often unsaved changes are written without being asked.
+pub const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// How the app is set up (the desktop launcher and the tests differ only here).
 pub struct AppOptions {
@@ -41,6 +54,10 @@ pub struct AppOptions {
     pub tile_threads: usize,
     /// Print frame-time statistics when the app closes.
     pub frame_stats: bool,
+    /// The app's data folder: untitled projects are autosaved under it (`None`: they are not).
+    pub data_dir: Option<PathBuf>,
+    /// How often unsaved changes are written ([`AUTOSAVE_INTERVAL`] in the app).
+    pub autosave_interval: Duration,
 }
 
 impl std::fmt::Debug for AppOptions {
@@ -57,6 +74,8 @@ impl std::fmt::Debug for AppOptions {
 #[derive(Debug)]
 pub struct OpenRecording {
     pub id: RecordingId,
+    /// The recording's entry in the project.
+    pub project_id: ProjectRecordingId,
     /// When it was asked for (the list keeps this order).
     order: u64,
     pub path: PathBuf,
@@ -85,11 +104,63 @@ pub struct Message {
     pub is_error: bool,
 }
 
+/// A file opened in the background.
+struct OpenedFile {
+    reader: AudioReader,
+    /// Size and fingerprint, taken for files not yet in the project.
+    fingerprint: Option<std::io::Result<(u64, String)>>,
+}
+
 /// What background threads send back.
 enum Event {
-    Opened(PathBuf, u64, Box<Result<AudioReader, AudioError>>),
-    DemoReady(Result<Vec<PathBuf>, String>),
+    Opened {
+        path: PathBuf,
+        order: u64,
+        project_id: Option<ProjectRecordingId>,
+        result: Box<Result<OpenedFile, AudioError>>,
+    },
+    /// The demo project, written (first time) and ready to open.
+    DemoReady(Result<PathBuf, String>),
     Picked(Option<Vec<PathBuf>>),
+    /// The native dialog's answer for the path prompt or the export folder.
+    PathPicked(Option<PathBuf>),
+    ProjectLoaded {
+        path: PathBuf,
+        untitled: bool,
+        result: Box<Result<(crate::project::Project, crate::project::LoadReport), String>>,
+    },
+    Saved {
+        path: PathBuf,
+        revision: super::document::Revision,
+        /// Which document it was (a save of a replaced project only reports errors).
+        generation: u64,
+        result: Result<(), String>,
+    },
+    TableRead(PathBuf, Box<Result<crate::annotation::ParsedTable, String>>),
+    FolderRead(PathBuf, Box<Result<projects::FolderContents, String>>),
+    Relinked(
+        ProjectRecordingId,
+        Box<Result<(RecordingInfo, crate::project::Relinked), String>>,
+    ),
+    Measured(
+        annotating::MeasureKey,
+        Result<crate::measure::Measurement, String>,
+    ),
+    Exported(Result<String, String>),
+    /// A background job panicked; `cleanup` says what was waiting for it.
+    JobFailed {
+        message: String,
+        cleanup: Cleanup,
+    },
+}
+
+/// What to reset when a background job dies without answering.
+#[derive(Debug, Clone)]
+enum Cleanup {
+    Nothing,
+    Opening(PathBuf),
+    Saving,
+    Dialog,
 }
 
 /// The overview picture of the active recording.
@@ -145,6 +216,36 @@ pub struct SyrinxApp {
     pub frame_stats: FrameStats,
     print_frame_stats: bool,
     activity: Arc<Activity>,
+    /// The project: recordings, selections, labels (always one, untitled at first).
+    pub document: Document,
+    pub annotator: Annotator,
+    pub table: SelectionTable,
+    pub import: Option<ImportDialog>,
+    pub prompt: Option<PathPrompt>,
+    pub export: Option<ExportDialog>,
+    show_labels: bool,
+    new_label: String,
+    data_dir: Option<PathBuf>,
+    autosave_interval: Duration,
+    /// Saves being written.
+    saving: usize,
+    save_sequence: u64,
+    save_gate: Arc<projects::SaveGate>,
+    /// Counts documents installed (see `Event::Saved`).
+    generation: u64,
+    last_save_attempt: Instant,
+    /// A project is being loaded.
+    pub loading_project: bool,
+    /// Selection to show once its recording has opened.
+    pending_jump: Option<SelectionId>,
+    measurement: Option<annotating::MeasurementState>,
+    /// Play selected boxes through a band-pass of their frequencies.
+    pub play_band_limited: bool,
+    window_title: String,
+    /// Jobs started by `spawn_job` whose event has not arrived.
+    background_jobs: usize,
+    /// Where the (upper) spectrogram was drawn last frame.
+    primary_plot: Option<egui::Rect>,
 }
 
 /// Counts wake-ups from background threads, so a caller can wait for work to arrive (tests wait
@@ -231,19 +332,44 @@ impl SyrinxApp {
             frame_stats: FrameStats::default(),
             print_frame_stats: options.frame_stats,
             activity,
+            document: Document::untitled(projects::untitled_path(options.data_dir.as_deref())),
+            annotator: Annotator::default(),
+            table: SelectionTable::default(),
+            import: None,
+            prompt: None,
+            export: None,
+            show_labels: false,
+            new_label: String::new(),
+            data_dir: options.data_dir,
+            autosave_interval: options.autosave_interval,
+            saving: 0,
+            save_sequence: 0,
+            save_gate: Arc::default(),
+            generation: 0,
+            last_save_attempt: Instant::now(),
+            loading_project: false,
+            pending_jump: None,
+            measurement: None,
+            play_band_limited: true,
+            window_title: String::new(),
+            background_jobs: 0,
+            primary_plot: None,
             prefs,
         };
-        let mut files = options.files;
-        if files.is_empty() {
-            files = app
+        let files = options.files;
+        let last_project = app.prefs.last_project.clone().filter(|p| p.exists());
+        if !files.is_empty() {
+            app.open_paths(files);
+        } else if let Some(project) = last_project {
+            app.open_project(project);
+        } else if !app.prefs.last_session.is_empty() {
+            let files = app
                 .prefs
                 .last_session
                 .iter()
                 .filter(|p| p.exists())
                 .cloned()
                 .collect();
-        }
-        if !files.is_empty() {
             app.open_paths(files);
         } else if options.open_demo_on_first_run && !app.prefs.demo_offered {
             app.open_demo();
@@ -251,39 +377,119 @@ impl SyrinxApp {
         app
     }
 
-    /// Starts opening recordings in the background (already open ones are just shown); the first
-    /// of them becomes the active recording when it arrives.
+    /// Opens what the user named: a project (`.syrinx`), folders (audio paired with tables of
+    /// the same stem) or recordings (added to the project). Recordings open in the background;
+    /// the first becomes the active one when it arrives.
     pub fn open_paths(&mut self, paths: Vec<PathBuf>) {
-        self.focus_next = paths.first().cloned();
-        for path in paths {
-            if let Some(open) = self.recordings.iter().find(|r| r.path == path) {
-                self.active = Some(open.id);
-                continue;
+        let (projects, rest): (Vec<PathBuf>, Vec<PathBuf>) = paths
+            .into_iter()
+            .partition(|p| projects::is_project_path(p));
+        if let Some(project) = projects.into_iter().next() {
+            self.open_project(project);
+        }
+        let (folders, files): (Vec<PathBuf>, Vec<PathBuf>) =
+            rest.into_iter().partition(|p| p.is_dir());
+        for folder in folders {
+            self.open_folder(folder);
+        }
+        if let Some(first) = files.first() {
+            self.focus_next = Some(first.clone());
+        }
+        for path in files {
+            let project_id = self.document.project.recording_at(&path).map(|r| r.id);
+            self.open_audio(path, project_id);
+        }
+    }
+
+    /// Starts opening one recording (just shows it if it is open already).
+    fn open_audio(&mut self, path: PathBuf, project_id: Option<ProjectRecordingId>) {
+        if let Some(open) = self.recordings.iter().find(|r| r.path == path) {
+            self.active = Some(open.id);
+            return;
+        }
+        if self.opening.contains(&path) {
+            return;
+        }
+        self.opening.push(path.clone());
+        self.first_screen_pending
+            .push((path.clone(), Instant::now()));
+        let order = self.next_order;
+        self.next_order += 1;
+        let cleanup = Cleanup::Opening(path.clone());
+        self.spawn_job("opening a recording", cleanup, move || {
+            let result = AudioReader::open(&path).map(|reader| OpenedFile {
+                fingerprint: project_id
+                    .is_none()
+                    .then(|| crate::project::fingerprint(&path)),
+                reader,
+            });
+            Event::Opened {
+                path,
+                order,
+                project_id,
+                result: Box::new(result),
             }
-            if self.opening.contains(&path) {
-                continue;
+        });
+    }
+
+    /// Runs `job` on its own thread; its event (or, if it panics, a message) comes back through
+    /// the event channel.
+    fn spawn_job(
+        &mut self,
+        name: &'static str,
+        cleanup: Cleanup,
+        job: impl FnOnce() -> Event + Send + 'static,
+    ) {
+        let sender = self.sender.clone();
+        let waker = Arc::clone(&self.waker);
+        let on_error = cleanup.clone();
+        self.background_jobs += 1;
+        let spawned = std::thread::Builder::new()
+            .name(format!("syrinx-{}", name.replace(' ', "-")))
+            .spawn(move || {
+                let event = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                    .unwrap_or_else(|panic| {
+                        let why = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| (*s).to_owned())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "unknown error".to_owned());
+                        Event::JobFailed {
+                            message: format!("{name} failed unexpectedly: {why}"),
+                            cleanup,
+                        }
+                    });
+                let _ = sender.send(event);
+                waker();
+            });
+        if let Err(error) = spawned {
+            self.background_jobs -= 1;
+            self.error(format!("cannot start {name}: {error}"));
+            self.apply_cleanup(&on_error);
+        }
+    }
+
+    fn apply_cleanup(&mut self, cleanup: &Cleanup) {
+        match cleanup {
+            Cleanup::Nothing => {}
+            Cleanup::Opening(path) => {
+                self.opening.retain(|p| p != path);
+                self.first_screen_pending.retain(|(p, _)| p != path);
             }
-            self.opening.push(path.clone());
-            self.first_screen_pending
-                .push((path.clone(), Instant::now()));
-            let order = self.next_order;
-            self.next_order += 1;
-            let sender = self.sender.clone();
-            let waker = Arc::clone(&self.waker);
-            let spawned = std::thread::Builder::new()
-                .name("syrinx-open".to_owned())
-                .spawn(move || {
-                    let result = AudioReader::open(&path);
-                    let _ = sender.send(Event::Opened(path, order, Box::new(result)));
-                    waker();
-                });
-            if let Err(e) = spawned {
-                self.error(format!("cannot start opening a file: {e}"));
+            Cleanup::Saving => self.saving = self.saving.saturating_sub(1),
+            Cleanup::Dialog => {
+                self.dialog_open = false;
+                if let Some(prompt) = &mut self.prompt {
+                    prompt.browsing = false;
+                }
+                if let Some(export) = &mut self.export {
+                    export.browsing = false;
+                }
             }
         }
     }
 
-    /// Writes the demo (first time only) and opens its training recordings.
+    /// Writes the demo (first time only) and opens its project.
     pub fn open_demo(&mut self) {
         self.prefs.demo_offered = true;
         let Some(dir) = self.demo_dir.clone() else {
@@ -294,28 +500,17 @@ impl SyrinxApp {
             "preparing the demo recordings in {}…",
             dir.display()
         ));
-        let sender = self.sender.clone();
-        let waker = Arc::clone(&self.waker);
-        let _ = std::thread::Builder::new()
-            .name("syrinx-demo".to_owned())
-            .spawn(move || {
-                let result = (|| {
-                    if !dir.join("README.txt").exists() {
-                        crate::demo::write_demo(&dir).map_err(|e| e.to_string())?;
-                    }
-                    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("train"))
-                        .map_err(|e| {
-                            format!("cannot read the demo folder: {e}: {}", dir.display())
-                        })?
-                        .filter_map(|entry| entry.ok().map(|e| e.path()))
-                        .filter(|p| is_audio_path(p))
-                        .collect();
-                    files.sort();
-                    Ok(files)
-                })();
-                let _ = sender.send(Event::DemoReady(result));
-                waker();
-            });
+        self.spawn_job("preparing the demo", Cleanup::Nothing, move || {
+            let project = dir.join(crate::demo::DEMO_PROJECT_FILE);
+            let result = if project.exists() {
+                Ok(project)
+            } else {
+                crate::demo::write_demo(&dir)
+                    .map(|_| project)
+                    .map_err(|e| e.to_string())
+            };
+            Event::DemoReady(result)
+        });
     }
 
     /// Opens the platform's file dialog without blocking the window.
@@ -326,15 +521,9 @@ impl SyrinxApp {
         self.dialog_open = true;
         let dialog = Arc::clone(&self.file_dialog);
         let folder = self.prefs.last_folder.clone();
-        let sender = self.sender.clone();
-        let waker = Arc::clone(&self.waker);
-        let _ = std::thread::Builder::new()
-            .name("syrinx-file-dialog".to_owned())
-            .spawn(move || {
-                let picked = dialog.pick_audio_files(folder.as_deref());
-                let _ = sender.send(Event::Picked(picked));
-                waker();
-            });
+        self.spawn_job("the file dialog", Cleanup::Dialog, move || {
+            Event::Picked(dialog.pick_audio_files(folder.as_deref()))
+        });
     }
 
     pub fn close_recording(&mut self, id: RecordingId) {
@@ -349,6 +538,23 @@ impl SyrinxApp {
             self.active = self.recordings.first().map(|r| r.id);
         }
         self.overview = None;
+        self.measurement = None;
+    }
+
+    /// Closes every recording (a different project is opening).
+    fn close_all_recordings(&mut self) {
+        let ids: Vec<RecordingId> = self.recordings.iter().map(|r| r.id).collect();
+        for id in ids {
+            self.close_recording(id);
+        }
+        self.opening.clear();
+        self.first_screen_pending.clear();
+        self.focus_next = None;
+    }
+
+    /// The open recording of a project recording.
+    fn open_recording_of(&self, project_id: ProjectRecordingId) -> Option<&OpenRecording> {
+        self.recordings.iter().find(|r| r.project_id == project_id)
     }
 
     #[must_use]
@@ -381,6 +587,9 @@ impl SyrinxApp {
             && self.engine.pending() == 0
             && !self.player.is_playing()
             && !self.dialog_open
+            && self.saving == 0
+            && !self.loading_project
+            && self.background_jobs == 0
     }
 
     /// Wake-ups from background work so far.
@@ -421,21 +630,27 @@ impl SyrinxApp {
     /// Takes what background threads finished.
     fn poll_events(&mut self) {
         while let Ok(event) = self.events.try_recv() {
+            self.background_jobs = self.background_jobs.saturating_sub(1);
             match event {
-                Event::Opened(path, order, result) => {
+                Event::Opened {
+                    path,
+                    order,
+                    project_id,
+                    result,
+                } => {
                     self.opening.retain(|p| p != &path);
                     match *result {
-                        Ok(reader) => self.add_recording(path, order, reader),
+                        Ok(opened) => self.add_recording(path, order, project_id, opened),
                         Err(error) => {
                             self.first_screen_pending.retain(|(p, _)| p != &path);
                             self.error(error.to_string());
                         }
                     }
                 }
-                Event::DemoReady(Ok(files)) => {
+                Event::DemoReady(Ok(project)) => {
                     self.messages
                         .retain(|m| !m.text.starts_with("preparing the demo"));
-                    self.open_paths(files);
+                    self.open_project(project);
                 }
                 Event::DemoReady(Err(error)) => self.error(error),
                 Event::Picked(picked) => {
@@ -448,6 +663,11 @@ impl SyrinxApp {
                         ),
                     }
                 }
+                Event::JobFailed { message, cleanup } => {
+                    self.apply_cleanup(&cleanup);
+                    self.error(message);
+                }
+                other => self.project_event(other),
             }
         }
         for error in self.engine.take_errors() {
@@ -458,13 +678,42 @@ impl SyrinxApp {
         }
     }
 
-    fn add_recording(&mut self, path: PathBuf, order: u64, reader: AudioReader) {
-        let id = RecordingId(self.next_id);
-        self.next_id += 1;
+    fn add_recording(
+        &mut self,
+        path: PathBuf,
+        order: u64,
+        project_id: Option<ProjectRecordingId>,
+        opened: OpenedFile,
+    ) {
+        let OpenedFile {
+            reader,
+            fingerprint,
+        } = opened;
         let info = reader.info().clone();
         for warning in &info.warnings {
             self.info(format!("{}: {warning}", path.display()));
         }
+        let project_id = match project_id {
+            Some(id) => id,
+            None => {
+                let (size, print) = match fingerprint {
+                    Some(Ok(found)) => found,
+                    Some(Err(error)) => {
+                        self.error(format!("cannot read {}: {error}", path.display()));
+                        (0, String::new())
+                    }
+                    None => (0, String::new()),
+                };
+                let id = self.document.project.add_fingerprinted(&info, size, print);
+                self.document.touch();
+                id
+            }
+        };
+        if self.recordings.iter().any(|r| r.project_id == project_id) {
+            return;
+        }
+        let id = RecordingId(self.next_id);
+        self.next_id += 1;
         match reader.try_clone() {
             Ok(clone) => self.engine.add_recording(id, clone),
             Err(error) => {
@@ -485,6 +734,7 @@ impl SyrinxApp {
             OpenRecording {
                 order,
                 id,
+                project_id,
                 path,
                 info,
                 reader,
@@ -497,6 +747,17 @@ impl SyrinxApp {
         {
             self.active = Some(id);
             self.focus_next = None;
+        }
+        if let Some(selection) = self.pending_jump
+            && self
+                .document
+                .project
+                .selections
+                .get(selection)
+                .is_some_and(|s| s.recording == project_id)
+        {
+            self.pending_jump = None;
+            self.jump_to_selection(selection);
         }
     }
 
@@ -514,7 +775,7 @@ impl SyrinxApp {
             .filter(|s| *s < recording.info.duration_secs())
             .unwrap_or(recording.viewport.start_secs);
         let end = recording.info.duration_secs();
-        self.play_span(start, end);
+        self.play_span(start, end, self.prefs.playback_filter);
     }
 
     /// Plays what is on screen.
@@ -523,10 +784,10 @@ impl SyrinxApp {
             return;
         };
         let (start, end) = (recording.viewport.start_secs, recording.viewport.end_secs());
-        self.play_span(start, end);
+        self.play_span(start, end, self.prefs.playback_filter);
     }
 
-    fn play_span(&mut self, start_secs: f64, end_secs: f64) {
+    fn play_span(&mut self, start_secs: f64, end_secs: f64, filter: PlaybackFilter) {
         let Some(recording) = self.active_recording() else {
             return;
         };
@@ -541,7 +802,7 @@ impl SyrinxApp {
             start_frame: recording.info.frame_at_secs(start_secs),
             end_frame: recording.info.frame_at_secs(end_secs),
             speed: self.prefs.playback_speed,
-            filter: self.prefs.playback_filter,
+            filter,
         };
         self.playing_recording = Some(recording.id);
         self.player.play(reader, request);
@@ -556,6 +817,24 @@ impl SyrinxApp {
         }
         let frame = self.player.position_frame()?;
         Some(frame as f64 / f64::from(recording.info.sample_rate_hz))
+    }
+
+    /// Where `(secs, hz)` of the active recording was drawn in the upper pane last frame (for
+    /// driving the window in tests and tools).
+    #[must_use]
+    pub fn screen_point(&self, secs: f64, hz: f64) -> Option<egui::Pos2> {
+        let plot = self.primary_plot?;
+        let recording = self.active_recording()?;
+        let axis = self
+            .prefs
+            .primary
+            .params
+            .axis(recording.info.sample_rate_hz);
+        let view = &recording.viewport;
+        Some(egui::pos2(
+            plot.left() + view.x_of_secs(secs, f64::from(plot.width())) as f32,
+            plot.top() + view.y_of_hz(hz, f64::from(plot.height()), &axis) as f32,
+        ))
     }
 
     /// Parses the go-to field and jumps there.
@@ -580,15 +859,25 @@ impl SyrinxApp {
         let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
         let go_to = KeyboardShortcut::new(Modifiers::COMMAND, Key::G);
         let quit = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
+        let save_as = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
+        let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
         if ctx.input_mut(|i| i.consume_shortcut(&quit)) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         if ctx.input_mut(|i| i.consume_shortcut(&open)) {
             self.pick_files();
         }
+        if ctx.input_mut(|i| i.consume_shortcut(&save_as)) {
+            self.ask_save_as();
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&save)) {
+            self.save_project();
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&go_to)) {
             ctx.memory_mut(|m| m.request_focus(egui::Id::unique("go to time")));
         }
+        // Box editing keys come first: with boxes selected the arrows nudge them.
+        self.annotation_shortcuts(ctx);
         let (space, shift_space, follow, steps) = ctx.input(|i| {
             let steps: Vec<ViewStep> = VIEW_KEYS
                 .iter()
@@ -599,7 +888,7 @@ impl SyrinxApp {
             (
                 space && !i.modifiers.shift,
                 space && i.modifiers.shift,
-                i.key_pressed(Key::F),
+                i.key_pressed(Key::F) && i.modifiers.is_none(),
                 steps,
             )
         });
@@ -629,7 +918,9 @@ impl SyrinxApp {
         self.shortcuts(&ctx);
         self.menu_bar(ui);
         self.toolbar(ui);
+        self.annotation_bar(ui);
         self.messages_panel(ui);
+        self.selection_panel(ui);
         self.recordings_panel(ui);
         if self.prefs.show_settings_panel {
             self.settings_panel(ui);
@@ -638,6 +929,11 @@ impl SyrinxApp {
         if self.show_shortcuts {
             self.shortcuts_window(&ctx);
         }
+        self.dialogs(&ctx);
+        self.annotator.prune(&self.document);
+        self.update_measurement();
+        self.autosave();
+        self.update_title(&ctx);
         if self.player.is_playing() {
             if let Some(secs) = self.playhead_secs()
                 && self.prefs.follow_playback
@@ -670,53 +966,10 @@ impl SyrinxApp {
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
                 ui.menu_button("File", |ui| {
-                    if ui
-                        .button("Open recordings…")
-                        .on_hover_text("Ctrl+O")
-                        .clicked()
-                    {
-                        self.pick_files();
-                        ui.close();
-                    }
-                    ui.label("Open path:");
-                    let field = ui.add(
-                        egui::TextEdit::singleline(&mut self.path_text)
-                            .hint_text("/path/to/recording.wav"),
-                    );
-                    if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
-                        || ui.button("Open this path").clicked()
-                    {
-                        let path = PathBuf::from(self.path_text.trim());
-                        if !self.path_text.trim().is_empty() {
-                            self.open_paths(vec![path]);
-                        }
-                        ui.close();
-                    }
-                    ui.menu_button("Recent", |ui| {
-                        if self.prefs.recent_files.is_empty() {
-                            ui.label("No recent files");
-                        }
-                        for path in self.prefs.recent_files.clone() {
-                            if ui.button(path.display().to_string()).clicked() {
-                                self.open_paths(vec![path]);
-                                ui.close();
-                            }
-                        }
-                    });
-                    if ui.button("Open the demo").clicked() {
-                        self.open_demo();
-                        ui.close();
-                    }
-                    if let Some(id) = self.active
-                        && ui.button("Close recording").clicked()
-                    {
-                        self.close_recording(id);
-                        ui.close();
-                    }
-                    ui.separator();
-                    if ui.button("Quit").on_hover_text("Ctrl+Q").clicked() {
-                        ui.send_viewport_cmd(egui::ViewportCommand::Close);
-                    }
+                    self.file_menu(ui);
+                });
+                ui.menu_button("Edit", |ui| {
+                    self.edit_menu(ui);
                 });
                 ui.menu_button("View", |ui| {
                     ui.checkbox(&mut self.prefs.compare_mode, "Compare two settings");
@@ -767,6 +1020,104 @@ impl SyrinxApp {
                 });
             });
         });
+    }
+
+    fn file_menu(&mut self, ui: &mut egui::Ui) {
+        if ui.button("New project").clicked() {
+            self.new_project();
+            ui.close();
+        }
+        if ui.button("Open project…").clicked() {
+            self.ask_path(dialogs::PromptFor::OpenProject, String::new());
+            ui.close();
+        }
+        ui.menu_button("Recent projects", |ui| {
+            if self.prefs.recent_projects.is_empty() {
+                ui.label("No recent projects");
+            }
+            for path in self.prefs.recent_projects.clone() {
+                if ui.button(path.display().to_string()).clicked() {
+                    self.open_project(path);
+                    ui.close();
+                }
+            }
+        });
+        if ui.button("Save project").on_hover_text("Ctrl+S").clicked() {
+            self.save_project();
+            ui.close();
+        }
+        if ui
+            .button("Save project as…")
+            .on_hover_text("Ctrl+Shift+S")
+            .clicked()
+        {
+            self.ask_save_as();
+            ui.close();
+        }
+        ui.separator();
+        if ui
+            .button("Open recordings…")
+            .on_hover_text("Ctrl+O")
+            .clicked()
+        {
+            self.pick_files();
+            ui.close();
+        }
+        if ui
+            .button("Open folder…")
+            .on_hover_text("Adds its recordings, with the selection tables of the same name")
+            .clicked()
+        {
+            self.ask_path(dialogs::PromptFor::OpenFolder, String::new());
+            ui.close();
+        }
+        ui.label("Open path:");
+        let field = ui.add(
+            egui::TextEdit::singleline(&mut self.path_text).hint_text("/path/to/recording.wav"),
+        );
+        if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+            || ui.button("Open this path").clicked()
+        {
+            let path = PathBuf::from(self.path_text.trim());
+            if !self.path_text.trim().is_empty() {
+                self.open_paths(vec![path]);
+            }
+            ui.close();
+        }
+        ui.menu_button("Recent recordings", |ui| {
+            if self.prefs.recent_files.is_empty() {
+                ui.label("No recent files");
+            }
+            for path in self.prefs.recent_files.clone() {
+                if ui.button(path.display().to_string()).clicked() {
+                    self.open_paths(vec![path]);
+                    ui.close();
+                }
+            }
+        });
+        if ui.button("Open the demo").clicked() {
+            self.open_demo();
+            ui.close();
+        }
+        if let Some(id) = self.active
+            && ui.button("Close recording").clicked()
+        {
+            self.close_recording(id);
+            ui.close();
+        }
+        ui.separator();
+        if ui.button("Import selection table…").clicked() {
+            self.ask_path(dialogs::PromptFor::ImportTable, String::new());
+            ui.close();
+        }
+        if ui.button("Export selections…").clicked() {
+            self.open_export_dialog();
+            ui.close();
+        }
+        ui.separator();
+        if ui.button("Quit").on_hover_text("Ctrl+Q").clicked() {
+            ui.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
@@ -908,54 +1259,149 @@ impl SyrinxApp {
         });
     }
 
+    /// The project's recordings (open or not, missing ones marked), and the flags of the one
+    /// on screen.
     fn recordings_panel(&mut self, ui: &mut egui::Ui) {
         egui::Panel::left("recordings")
             .resizable(true)
-            .default_size(220.0)
+            .default_size(230.0)
             .show(ui, |ui| {
                 ui.heading("Recordings");
+                ui.weak(self.document.title());
+                let counts = self.document.project.summary().by_recording;
+                let active_project = self.active_recording().map(|r| r.project_id);
+                let mut open = None;
+                let mut relink = None;
                 let mut close = None;
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    for recording in &self.recordings {
-                        ui.horizontal(|ui| {
-                            if ui.small_button("×").on_hover_text("Close").clicked() {
-                                close = Some(recording.id);
-                            }
-                            let selected = self.active == Some(recording.id);
-                            let text = format!(
-                                "{}\n{} · {:.1} kHz · {} ch",
+                egui::ScrollArea::vertical()
+                    .id_salt("recordings list")
+                    .max_height(ui.available_height() - 150.0)
+                    .show(ui, |ui| {
+                        for recording in &self.document.project.recordings {
+                            let missing = self.document.missing.contains(&recording.id);
+                            let changed = self.document.changed_files.contains(&recording.id);
+                            let is_open = self.open_recording_of(recording.id);
+                            let n = counts.get(&recording.id).copied().unwrap_or(0);
+                            let mut text = format!(
+                                "{}\n{} · {:.1} kHz · {n} sel.",
                                 recording.name(),
-                                format_time_secs(
-                                    recording.info.duration_secs(),
-                                    recording.info.duration_secs()
-                                ),
-                                f64::from(recording.info.sample_rate_hz) / 1000.0,
-                                recording.info.channels
+                                format_time_secs(recording.duration_secs, recording.duration_secs),
+                                f64::from(recording.sample_rate_hz) / 1000.0,
                             );
-                            if ui
-                                .selectable_label(selected, text)
-                                .on_hover_text(recording.path.display().to_string())
-                                .clicked()
-                            {
-                                self.active = Some(recording.id);
+                            if recording.fully_annotated {
+                                text.push_str(" · full");
                             }
-                        });
-                    }
-                    for path in &self.opening {
-                        ui.horizontal(|ui| {
-                            ui.spinner();
-                            ui.label(
-                                path.file_name()
-                                    .map(|n| n.to_string_lossy().into_owned())
-                                    .unwrap_or_default(),
-                            );
-                        });
-                    }
-                });
+                            ui.horizontal(|ui| {
+                                if let Some(r) = is_open
+                                    && ui.small_button("×").on_hover_text(CLOSE_HELP).clicked()
+                                {
+                                    close = Some(r.id);
+                                }
+                                let selected = active_project == Some(recording.id);
+                                let mut label = egui::RichText::new(text);
+                                if missing {
+                                    label = label.color(ui.visuals().error_fg_color);
+                                } else if is_open.is_none() {
+                                    label = label.weak();
+                                }
+                                let response = ui
+                                    .selectable_label(selected, label)
+                                    .on_hover_text(recording.path.display().to_string());
+                                if response.clicked() {
+                                    open = Some(recording.id);
+                                }
+                            });
+                            if missing {
+                                ui.horizontal(|ui| {
+                                    ui.colored_label(ui.visuals().error_fg_color, "file not found");
+                                    if ui.small_button("Relink…").clicked() {
+                                        relink = Some(recording.id);
+                                    }
+                                });
+                            } else if changed {
+                                ui.colored_label(ui.visuals().warn_fg_color, "file changed")
+                                    .on_hover_text(CHANGED_HELP);
+                            }
+                        }
+                        for path in &self.opening {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label(
+                                    path.file_name()
+                                        .map(|n| n.to_string_lossy().into_owned())
+                                        .unwrap_or_default(),
+                                );
+                            });
+                        }
+                        if self.loading_project {
+                            ui.horizontal(|ui| {
+                                ui.spinner();
+                                ui.label("opening project…");
+                            });
+                        }
+                    });
                 if let Some(id) = close {
                     self.close_recording(id);
                 }
+                if let Some(id) = open {
+                    self.show_project_recording(id);
+                }
+                if let Some(id) = relink {
+                    self.ask_relink(id);
+                }
+                ui.separator();
+                self.recording_flags_ui(ui);
             });
+    }
+
+    /// Fully annotated, split and group of the recording on screen.
+    fn recording_flags_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(id) = self.active_recording().map(|r| r.project_id) else {
+            ui.weak("Open a recording to set its training flags.");
+            return;
+        };
+        let Some(recording) = self.document.project.recording_mut(id) else {
+            return;
+        };
+        let mut changed = ui
+            .checkbox(&mut recording.fully_annotated, "Fully annotated")
+            .on_hover_text(FULLY_ANNOTATED_HELP)
+            .changed();
+        ui.horizontal(|ui| {
+            ui.label("Split");
+            egui::ComboBox::from_id_salt("recording split")
+                .selected_text(recording.split.name())
+                .show_ui(ui, |ui| {
+                    for split in crate::project::Split::ALL {
+                        changed |= ui
+                            .selectable_value(&mut recording.split, split, split.name())
+                            .changed();
+                    }
+                })
+                .response
+                .accessible_name("Split")
+                .on_hover_text(SPLIT_HELP);
+        });
+        ui.horizontal(|ui| {
+            let label = ui.label("Site/group");
+            let mut group = recording.group.clone().unwrap_or_default();
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut group)
+                        .hint_text("e.g. SITE1")
+                        .desired_width(110.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("Recordings of one group always land in the same split")
+                .changed()
+            {
+                recording.group = (!group.trim().is_empty()).then_some(group);
+                changed = true;
+            }
+        });
+        if changed {
+            self.document.touch();
+        }
     }
 
     fn settings_panel(&mut self, ui: &mut egui::Ui) {
@@ -1025,6 +1471,7 @@ impl SyrinxApp {
         if let Some(secs) = overview_target {
             recording.viewport.center_on(secs);
         }
+        let target = edit_target(recording, &self.document);
         let available = ui.available_height();
         let pane_height = if compare {
             (available / 2.0).max(120.0)
@@ -1043,7 +1490,13 @@ impl SyrinxApp {
         } else {
             vec![(primary, true, None)]
         };
-        for (settings, show_time_axis, title) in panes {
+        for (pane_index, (settings, show_time_axis, title)) in panes.into_iter().enumerate() {
+            let boxes = self.annotator.boxes(
+                &self.document,
+                &target,
+                recording.viewport.start_secs,
+                recording.viewport.end_secs(),
+            );
             let output = spectrogram_pane_ui(
                 ui,
                 &mut recording.viewport,
@@ -1058,14 +1511,25 @@ impl SyrinxApp {
                     cursor_secs: recording.cursor_secs,
                     show_time_axis,
                     title,
+                    boxes: &boxes,
+                    preview: self.annotator.preview(&target),
                 },
                 pane_height,
             );
+            if pane_index == 0 {
+                self.primary_plot = output.plot;
+            }
             wanted.extend(output.wanted_tiles);
             summaries.extend(output.summary);
             loading |= output.loading;
-            if let Some(secs) = output.clicked_secs {
-                recording.cursor_secs = Some(secs);
+            if let Some(event) = output.pointer {
+                let drew = matches!(event, super::spectrogram_view::PanePointer::Released { .. });
+                if let Some(secs) = self.annotator.pointer(&mut self.document, &target, event) {
+                    recording.cursor_secs = Some(secs);
+                }
+                if drew {
+                    annotating::remember_label(&mut self.document, &self.annotator);
+                }
             }
             hover = hover.or(output.hover);
         }
@@ -1180,10 +1644,19 @@ impl SyrinxApp {
     }
 
     fn save_preferences(&mut self, storage: &mut dyn eframe::Storage) {
-        self.prefs.last_session = self.recordings.iter().map(|r| r.path.clone()).collect();
+        self.prefs.last_session.clear();
+        self.prefs.last_project = self.document.save_path().map(Path::to_path_buf);
         eframe::set_value(storage, PREFERENCES_KEY, &self.prefs);
     }
 }
+
+const CLOSE_HELP: &str = "Close (it stays in the project)";
+const CHANGED_HELP: &str = "Its size or content differs from when it was added to the project: \
+    check that the selections still fit.";
+const FULLY_ANNOTATED_HELP: &str = "Every call in it is marked: time not covered by a positive \
+    box can serve as negative examples";
+const SPLIT_HELP: &str = "Which part of training uses this recording (auto: the seeded split by \
+    recording or group)";
 
 /// Keys that move the view.
 const VIEW_KEYS: [(&[egui::Key], ViewStep); 10] = [
@@ -1206,19 +1679,54 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "play / stop from the cursor (or the visible start)",
     ),
     ("Shift+Space", "play the visible range"),
-    ("Left / Right", "pan by a tenth of the view"),
+    (
+        "Left / Right",
+        "pan by a tenth of the view (boxes selected: nudge them)",
+    ),
     ("Page Up / Page Down", "previous / next page (10 % overlap)"),
     ("Home / End", "start / end of the recording"),
     ("+ / −", "zoom time in / out"),
-    ("Up / Down", "zoom frequency in / out"),
+    (
+        "Up / Down",
+        "zoom frequency in / out (boxes selected: nudge them)",
+    ),
+    ("Shift+arrows", "nudge selected boxes ten times further"),
     ("wheel", "pan time"),
     ("Ctrl+wheel", "zoom time at the pointer"),
     ("Shift+wheel", "zoom frequency at the pointer"),
-    ("drag", "pan (time, and frequency when zoomed)"),
-    ("click", "set the cursor"),
+    (
+        "drag",
+        "draw a box (on a box: move it; on an edge or corner: resize)",
+    ),
+    ("Shift+drag", "draw a full-band time selection"),
+    (
+        "Alt+drag / right drag / middle drag",
+        "pan (time, and frequency when zoomed)",
+    ),
+    ("click", "select a box, or set the cursor"),
+    ("Ctrl+click", "add a box to the selection (or take it out)"),
+    (
+        "1 / 2",
+        "draw positive / negative (and make the selected boxes so)",
+    ),
+    (
+        "label hotkey",
+        "give the selected boxes (and new ones) that label (Edit > Labels…)",
+    ),
+    ("Delete / Backspace", "delete the selected boxes"),
+    ("Ctrl+A", "select every box of the recording"),
+    (
+        "Ctrl+C / Ctrl+V",
+        "copy / paste boxes (pasted at the cursor)",
+    ),
+    ("Ctrl+Z", "undo"),
+    ("Ctrl+Shift+Z / Ctrl+Y", "redo"),
+    ("Esc", "cancel the drag, or clear the selection"),
     ("F", "view follows playback on/off"),
     ("Ctrl+G", "go to time"),
     ("Ctrl+O", "open recordings"),
+    ("Ctrl+S", "save the project"),
+    ("Ctrl+Shift+S", "save the project as…"),
     ("Ctrl+Q", "quit"),
 ];
 
@@ -1268,14 +1776,40 @@ impl eframe::App for SyrinxApp {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.player.stop();
+        self.save_before_exit();
         if self.print_frame_stats {
             eprintln!("{}", self.frame_stats.summary());
         }
     }
 }
 
+/// What the box editor needs to know about `recording`.
+fn edit_target(recording: &OpenRecording, document: &Document) -> EditTarget {
+    let nyquist_hz = f64::from(recording.info.sample_rate_hz) / 2.0;
+    let duration_secs = document
+        .project
+        .recording(recording.project_id)
+        .map_or(recording.info.duration_secs(), |r| {
+            r.duration_secs.max(recording.info.duration_secs())
+        });
+    EditTarget {
+        recording: recording.project_id,
+        duration_secs,
+        nyquist_hz,
+        // A drag shorter than about 3 pixels on a 1000-pixel view is a click.
+        min_secs: recording.viewport.span_secs * 0.003,
+        min_hz: nyquist_hz * 0.003,
+    }
+}
+
+/// The app's data folder (preferences, demo, autosaves of untitled projects).
+#[must_use]
+pub fn default_data_dir() -> Option<PathBuf> {
+    eframe::storage_dir(super::APP_ID)
+}
+
 /// Where the demo goes: the app's data folder.
 #[must_use]
 pub fn default_demo_dir() -> Option<PathBuf> {
-    eframe::storage_dir(super::APP_ID).map(|dir| dir.join("demo"))
+    default_data_dir().map(|dir| dir.join("demo"))
 }

@@ -9,11 +9,46 @@ pub const AUDIO_EXTENSIONS: [&str; 10] = [
     "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc", "WAV",
 ];
 
+/// What a single-path dialog is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathPurpose {
+    OpenProject,
+    SaveProjectAs,
+    ImportTable,
+    /// A folder whose audio is opened and paired with tables of the same stem.
+    OpenFolder,
+    ExportFolder,
+    /// A new location for a recording that moved.
+    Relink,
+}
+
+impl PathPurpose {
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::OpenProject => "Open project",
+            Self::SaveProjectAs => "Save project as",
+            Self::ImportTable => "Import selection table",
+            Self::OpenFolder => "Open folder",
+            Self::ExportFolder => "Export to folder",
+            Self::Relink => "Find moved recording",
+        }
+    }
+
+    #[must_use]
+    pub fn is_folder(self) -> bool {
+        matches!(self, Self::OpenFolder | Self::ExportFolder)
+    }
+}
+
 /// Something that lets the user pick files.
 pub trait FileDialog: Send + Sync {
     /// Audio files picked (blocking: call from a background thread); `None` if cancelled or no
     /// dialog could be shown.
     fn pick_audio_files(&self, start_folder: Option<&Path>) -> Option<Vec<PathBuf>>;
+
+    /// One path for `purpose` (blocking, as above).
+    fn pick_path(&self, purpose: PathPurpose, start_folder: Option<&Path>) -> Option<PathBuf>;
 }
 
 /// The platform's dialog.
@@ -31,6 +66,28 @@ impl FileDialog for NativeFileDialog {
         }
         dialog.pick_files()
     }
+
+    fn pick_path(&self, purpose: PathPurpose, start_folder: Option<&Path>) -> Option<PathBuf> {
+        let mut dialog = rfd::FileDialog::new().set_title(purpose.title());
+        if let Some(folder) = start_folder {
+            dialog = dialog.set_directory(folder);
+        }
+        match purpose {
+            PathPurpose::OpenProject => {
+                dialog.add_filter("Syrinx project", &["syrinx"]).pick_file()
+            }
+            PathPurpose::SaveProjectAs => dialog
+                .add_filter("Syrinx project", &["syrinx"])
+                .set_file_name("project.syrinx")
+                .save_file(),
+            PathPurpose::ImportTable => dialog
+                .add_filter("Selection tables (Raven, Audacity, CSV)", &["txt", "csv"])
+                .add_filter("All files", &["*"])
+                .pick_file(),
+            PathPurpose::Relink => dialog.add_filter("Audio", &AUDIO_EXTENSIONS).pick_file(),
+            PathPurpose::OpenFolder | PathPurpose::ExportFolder => dialog.pick_folder(),
+        }
+    }
 }
 
 /// No dialog at all (tests, or machines without a desktop portal).
@@ -39,6 +96,10 @@ pub struct NoFileDialog;
 
 impl FileDialog for NoFileDialog {
     fn pick_audio_files(&self, _start_folder: Option<&Path>) -> Option<Vec<PathBuf>> {
+        None
+    }
+
+    fn pick_path(&self, _purpose: PathPurpose, _start_folder: Option<&Path>) -> Option<PathBuf> {
         None
     }
 }

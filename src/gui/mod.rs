@@ -1,10 +1,15 @@
 //! The desktop app (feature `gui`): eframe/egui front end over the core.
 
+mod annotate;
 mod app;
+mod dialogs;
+mod document;
 mod files;
 mod frame_stats;
+mod import_dialog;
 mod model_view;
 mod prefs;
+mod selection_table;
 mod settings_panel;
 mod spectrogram_view;
 mod textures;
@@ -12,10 +17,18 @@ mod textures;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use app::{AppOptions, Message, OpenRecording, SHORTCUTS, SyrinxApp, default_demo_dir};
+pub use annotate::{Annotator, EditTarget};
+pub use app::{
+    AUTOSAVE_INTERVAL, AppOptions, Message, OpenRecording, SHORTCUTS, SyrinxApp, default_data_dir,
+    default_demo_dir,
+};
+pub use dialogs::PromptFor;
+pub use document::Document;
 pub use files::{FileDialog, NativeFileDialog, NoFileDialog, is_audio_path};
 pub use frame_stats::FrameStats;
+pub use import_dialog::{ImportDialog, LabelChoice};
 pub use prefs::{DisplaySettings, PaneSettings, Preferences};
+pub use selection_table::SelectionTable;
 
 /// Identifies the app's storage (preferences, demo data).
 pub const APP_ID: &str = "Syrinx";
@@ -48,6 +61,8 @@ pub fn run(files: Vec<PathBuf>, frame_stats: bool) -> anyhow::Result<()> {
                 audio_output: Arc::new(crate::playback::CpalOutput),
                 tile_threads,
                 frame_stats,
+                data_dir: default_data_dir(),
+                autosave_interval: AUTOSAVE_INTERVAL,
             };
             Ok(Box::new(SyrinxApp::new(&cc.egui_ctx, cc.storage, options)))
         }),

@@ -1,5 +1,5 @@
 //! Preferences kept between runs (eframe storage): spectrogram settings, layout, playback,
-//! recent files and the last session.
+//! recent files and projects, and the project open last.
 
 use std::path::PathBuf;
 
@@ -72,8 +72,12 @@ pub struct Preferences {
     pub playback_filter: PlaybackFilter,
     pub follow_playback: bool,
     pub recent_files: Vec<PathBuf>,
-    /// Recordings open when the app was last closed (reopened next time).
+    /// Recordings open when an older version was last closed (reopened once, then replaced
+    /// by `last_project`).
     pub last_session: Vec<PathBuf>,
+    /// The project open when the app was last closed (reopened next time).
+    pub last_project: Option<PathBuf>,
+    pub recent_projects: Vec<PathBuf>,
     pub last_folder: Option<PathBuf>,
     /// Seconds on screen when a recording opens.
     pub initial_span_secs: f64,
@@ -98,6 +102,8 @@ impl Default for Preferences {
             follow_playback: true,
             recent_files: Vec::new(),
             last_session: Vec::new(),
+            last_project: None,
+            recent_projects: Vec::new(),
             last_folder: None,
             initial_span_secs: 20.0,
             demo_offered: false,
@@ -106,6 +112,13 @@ impl Default for Preferences {
 }
 
 impl Preferences {
+    /// Puts `path` first in the recent projects.
+    pub fn remember_project(&mut self, path: &std::path::Path) {
+        self.recent_projects.retain(|p| p != path);
+        self.recent_projects.insert(0, path.to_path_buf());
+        self.recent_projects.truncate(MAX_RECENT);
+    }
+
     /// Puts `path` first in the recent files.
     pub fn remember_recent(&mut self, path: &std::path::Path) {
         self.recent_files.retain(|p| p != path);

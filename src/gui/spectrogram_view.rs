@@ -8,7 +8,9 @@ use eframe::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
 use super::prefs::PaneSettings;
 use super::textures::TextureCache;
+use crate::annotation::{SelectionId, SelectionKind};
 use crate::audio::{ChannelMode, RecordingInfo};
+use crate::boxedit::{Hit, ScreenBox, TfBox, TfPoint, hit_test};
 use crate::dsp::FrequencyAxis;
 use crate::render::{
     format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
@@ -44,6 +46,44 @@ pub struct PaneInput<'a> {
     /// Draw the time axis below (the lower pane of compare mode shares the upper one's).
     pub show_time_axis: bool,
     pub title: Option<String>,
+    /// Selection boxes to draw (those of this recording near the view).
+    pub boxes: &'a [BoxView],
+    /// A box being drawn or resized.
+    pub preview: Option<TfBox>,
+}
+
+/// A selection as the pane draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxView {
+    pub id: SelectionId,
+    pub tf: TfBox,
+    pub kind: SelectionKind,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// Pointer input on the spectrogram, in time and frequency, for the box editor.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PanePointer {
+    /// The primary button went down and started a drag.
+    Pressed {
+        at: TfPoint,
+        hit: Hit,
+        shift: bool,
+        command: bool,
+    },
+    Dragged {
+        at: TfPoint,
+    },
+    Released {
+        at: TfPoint,
+    },
+    /// A click without a drag.
+    Clicked {
+        at: TfPoint,
+        hit: Hit,
+        command: bool,
+    },
 }
 
 /// The value under the pointer.
@@ -61,10 +101,12 @@ pub struct PaneOutput {
     pub wanted_tiles: Vec<TileKey>,
     pub summary: Option<SpectrogramKey>,
     pub hover: Option<HoverReadout>,
-    /// A click on the spectrogram sets the cursor here.
-    pub clicked_secs: Option<f64>,
+    /// Pointer input for the box editor.
+    pub pointer: Option<PanePointer>,
     /// Some of the picture is still being computed.
     pub loading: bool,
+    /// Where the spectrogram was drawn.
+    pub plot: Option<Rect>,
 }
 
 /// Where frames of a parameter set sit in time.
@@ -140,14 +182,10 @@ pub fn spectrogram_pane_ui(
         return output;
     };
     let axis = input.settings.params.axis(input.info.sample_rate_hz);
+    output.plot = Some(plot);
+    let screen_boxes = screen_boxes(input.boxes, plot, viewport, &axis);
+    output.pointer = pointer_event(ui, &response, plot, viewport, &axis, &screen_boxes);
     handle_input(ui, &response, plot, viewport);
-    if let Some(pos) = response
-        .interact_pointer_pos()
-        .filter(|_| response.clicked())
-    {
-        output.clicked_secs =
-            Some(viewport.secs_of_x(f64::from(pos.x - plot.left()), f64::from(plot.width())));
-    }
 
     let painter = ui.painter_at(rect);
     painter.rect_filled(plot, 0.0, Color32::from_gray(12));
@@ -192,6 +230,15 @@ pub fn spectrogram_pane_ui(
         );
     }
 
+    draw_boxes(
+        &painter,
+        plot,
+        input.boxes,
+        &screen_boxes,
+        input.preview,
+        viewport,
+        &axis,
+    );
     draw_frequency_axis(ui, &painter, plot, viewport, &axis);
     if input.show_time_axis {
         draw_time_axis(ui, &painter, plot, viewport, input.info.duration_secs());
@@ -235,12 +282,15 @@ pub fn spectrogram_pane_ui(
     output
 }
 
-/// Wheel: pan time; ctrl+wheel: zoom time; shift+wheel: zoom frequency. Drag: pan.
+/// Wheel: pan time; ctrl+wheel: zoom time; shift+wheel: zoom frequency. Middle, right or
+/// Alt+left drag: pan (a plain left drag belongs to the box editor).
 fn handle_input(ui: &egui::Ui, response: &egui::Response, plot: Rect, viewport: &mut Viewport) {
     let width = f64::from(plot.width());
     let height = f64::from(plot.height());
-    if response.dragged_by(egui::PointerButton::Primary)
+    let alt = ui.input(|i| i.modifiers.alt);
+    if (alt && response.dragged_by(egui::PointerButton::Primary))
         || response.dragged_by(egui::PointerButton::Middle)
+        || response.dragged_by(egui::PointerButton::Secondary)
     {
         let delta = response.drag_delta();
         viewport.pan_secs(-f64::from(delta.x) / width * viewport.span_secs);
@@ -288,6 +338,189 @@ fn handle_input(ui: &egui::Ui, response: &egui::Response, plot: Rect, viewport: 
         } else {
             viewport.pan_secs(-f64::from(amount) / width * viewport.span_secs);
         }
+    }
+}
+
+/// Pointer distance from an edge within which it grabs the edge.
+pub const HANDLE_PX: f32 = 5.0;
+
+/// The point under screen position `pos`, clamped to the recording and the frequency axis.
+fn tf_at(pos: Pos2, plot: Rect, viewport: &Viewport, axis: &FrequencyAxis) -> TfPoint {
+    let (low_hz, high_hz) = axis_band(axis);
+    let secs = viewport.secs_of_x(f64::from(pos.x - plot.left()), f64::from(plot.width()));
+    let hz = viewport.hz_of_y(
+        f64::from(pos.y - plot.top()),
+        f64::from(plot.height()),
+        axis,
+    );
+    TfPoint {
+        secs: secs.clamp(0.0, viewport.duration_secs),
+        hz: hz.clamp(low_hz, high_hz),
+    }
+}
+
+/// The frequencies the axis covers, from the bottom edge of its lowest row to the top edge of
+/// its highest.
+#[must_use]
+pub fn axis_band(axis: &FrequencyAxis) -> (f64, f64) {
+    let low = axis.hz_at_row(-0.5).max(0.0);
+    let high = axis.hz_at_row(axis.rows as f64 - 0.5);
+    (low, high.max(low))
+}
+
+fn screen_boxes(
+    boxes: &[BoxView],
+    plot: Rect,
+    viewport: &Viewport,
+    axis: &FrequencyAxis,
+) -> Vec<ScreenBox> {
+    boxes
+        .iter()
+        .map(|b| screen_box(b.id, &b.tf, plot, viewport, axis))
+        .collect()
+}
+
+fn screen_box(
+    id: SelectionId,
+    tf: &TfBox,
+    plot: Rect,
+    viewport: &Viewport,
+    axis: &FrequencyAxis,
+) -> ScreenBox {
+    let (width, height) = (f64::from(plot.width()), f64::from(plot.height()));
+    let (band_low, band_high) = axis_band(axis);
+    // A box reaching beyond the axis is drawn to its edge.
+    let y_of =
+        |hz: f64| plot.top() + viewport.y_of_hz(hz.clamp(band_low, band_high), height, axis) as f32;
+    ScreenBox {
+        id,
+        left: plot.left() + viewport.x_of_secs(tf.start_secs, width) as f32,
+        right: plot.left() + viewport.x_of_secs(tf.end_secs, width) as f32,
+        top: y_of(tf.high_hz),
+        bottom: y_of(tf.low_hz),
+    }
+}
+
+/// Primary-button input for the box editor (Alt+drag pans instead).
+fn pointer_event(
+    ui: &egui::Ui,
+    response: &egui::Response,
+    plot: Rect,
+    viewport: &Viewport,
+    axis: &FrequencyAxis,
+    boxes: &[ScreenBox],
+) -> Option<PanePointer> {
+    let modifiers = ui.input(|i| i.modifiers);
+    let hit_at = |pos: Pos2| {
+        if plot.contains(pos) {
+            hit_test(boxes, pos.x, pos.y, HANDLE_PX)
+        } else {
+            Hit::Nothing
+        }
+    };
+    if response.clicked_by(egui::PointerButton::Primary) {
+        let pos = response.interact_pointer_pos()?;
+        return Some(PanePointer::Clicked {
+            at: tf_at(pos, plot, viewport, axis),
+            hit: hit_at(pos),
+            command: modifiers.command || modifiers.ctrl,
+        });
+    }
+    if modifiers.alt {
+        return None;
+    }
+    if response.drag_started_by(egui::PointerButton::Primary) {
+        // Where the button went down, not where the drag was recognised a few pixels later.
+        let origin = ui
+            .input(|i| i.pointer.press_origin())
+            .or_else(|| response.interact_pointer_pos())?;
+        if !plot.contains(origin) {
+            return None;
+        }
+        return Some(PanePointer::Pressed {
+            at: tf_at(origin, plot, viewport, axis),
+            hit: hit_at(origin),
+            shift: modifiers.shift,
+            command: modifiers.command || modifiers.ctrl,
+        });
+    }
+    if response.drag_stopped_by(egui::PointerButton::Primary) {
+        let pos = response
+            .interact_pointer_pos()
+            .or_else(|| ui.input(|i| i.pointer.latest_pos()))?;
+        return Some(PanePointer::Released {
+            at: tf_at(pos, plot, viewport, axis),
+        });
+    }
+    if response.dragged_by(egui::PointerButton::Primary) {
+        let pos = response.interact_pointer_pos()?;
+        return Some(PanePointer::Dragged {
+            at: tf_at(pos, plot, viewport, axis),
+        });
+    }
+    None
+}
+
+/// Selection colours: positives warm, negatives cool, so they read on every colour map.
+#[must_use]
+pub fn kind_color(kind: SelectionKind) -> Color32 {
+    match kind {
+        SelectionKind::Positive => Color32::from_rgb(255, 200, 40),
+        SelectionKind::Negative => Color32::from_rgb(90, 200, 255),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_boxes(
+    painter: &egui::Painter,
+    plot: Rect,
+    boxes: &[BoxView],
+    screen: &[ScreenBox],
+    preview: Option<TfBox>,
+    viewport: &Viewport,
+    axis: &FrequencyAxis,
+) {
+    let painter = painter.with_clip_rect(plot);
+    let font = egui::FontId::proportional(11.0);
+    for (view, rect) in boxes.iter().zip(screen) {
+        let r = Rect::from_min_max(pos2(rect.left, rect.top), pos2(rect.right, rect.bottom));
+        if !r.intersects(plot) {
+            continue;
+        }
+        let color = kind_color(view.kind);
+        let width = if view.selected { 2.5 } else { 1.5 };
+        if view.selected {
+            painter.rect_filled(r, 0.0, color.gamma_multiply(0.12));
+        }
+        painter.rect_stroke(r, 0.0, Stroke::new(width, color), egui::StrokeKind::Middle);
+        if view.selected {
+            for corner in [
+                r.left_top(),
+                r.right_top(),
+                r.left_bottom(),
+                r.right_bottom(),
+            ] {
+                painter.rect_filled(Rect::from_center_size(corner, Vec2::splat(6.0)), 1.0, color);
+            }
+        }
+        if !view.label.is_empty() && r.width() > 14.0 {
+            let text_pos = pos2(r.left() + 3.0, r.top().max(plot.top()) + 2.0);
+            let galley = painter.layout_no_wrap(view.label.clone(), font.clone(), Color32::BLACK);
+            let background = Rect::from_min_size(text_pos, galley.size() + vec2(4.0, 0.0));
+            painter.rect_filled(background, 2.0, color.gamma_multiply(0.85));
+            painter.galley(text_pos + vec2(2.0, 0.0), galley, Color32::BLACK);
+        }
+    }
+    if let Some(tf) = preview {
+        let s = screen_box(SelectionId(u64::MAX), &tf, plot, viewport, axis);
+        let r = Rect::from_min_max(pos2(s.left, s.top), pos2(s.right, s.bottom));
+        painter.rect_filled(r, 0.0, Color32::from_white_alpha(24));
+        painter.rect_stroke(
+            r,
+            0.0,
+            Stroke::new(1.5, Color32::WHITE),
+            egui::StrokeKind::Middle,
+        );
     }
 }
 

@@ -500,3 +500,28 @@ fn folders_pair_audio_with_tables_of_the_same_stem() {
         ]
     );
 }
+
+#[test]
+fn measurements_find_the_peak_and_the_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tone.wav");
+    let mut signal = vec![0.0_f32; 22_050];
+    signal.extend(syrinx::synth::tone(3000.0, 0.5, 22_050, 22_050));
+    signal.extend(vec![0.0_f32; 22_050]);
+    write_wav(&path, &signal, 22_050, WavEncoding::Float32).unwrap();
+    let mut reader = syrinx::audio::AudioReader::open(&path).unwrap();
+    let m = syrinx::measure::measure(&mut reader, 1.2, 1.8, 2000.0, 5000.0).unwrap();
+    assert!((m.peak_hz - 3000.0).abs() < 22.0, "{m:?}");
+    assert!(
+        (m.rms_dbfs - (20.0 * (0.5 / 2.0_f64.sqrt()).log10())).abs() < 0.05,
+        "{m:?}"
+    );
+    assert!((m.duration_secs - 0.6).abs() < 1e-12 && (m.bandwidth_hz - 3000.0).abs() < 1e-9);
+    let quiet = syrinx::measure::measure(&mut reader, 0.1, 0.5, 2000.0, 5000.0).unwrap();
+    assert!(
+        quiet.rms_dbfs < -150.0 && quiet.band_level_db < m.band_level_db - 60.0,
+        "{quiet:?}"
+    );
+    let short = syrinx::measure::measure(&mut reader, 1.5, 1.505, 2000.0, 5000.0).unwrap();
+    assert!(short.peak_hz.is_finite(), "a 5 ms box still measures");
+}

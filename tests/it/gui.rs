@@ -16,7 +16,7 @@ use syrinx::render::Colormap;
 use syrinx::synth::FieldSynth;
 
 /// A 60 s field-like recording at 22.05 kHz.
-fn recording(dir: &Path, name: &str) -> PathBuf {
+pub fn recording(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
     write_wav(
         &path,
@@ -29,6 +29,16 @@ fn recording(dir: &Path, name: &str) -> PathBuf {
 }
 
 fn app(files: Vec<PathBuf>, captured: Arc<Mutex<Vec<f32>>>) -> Harness<'static, SyrinxApp> {
+    app_with(files, captured, None, Duration::from_secs(3600))
+}
+
+/// The app on `files`, autosaving untitled projects under `data_dir` every `autosave_interval`.
+pub fn app_with(
+    files: Vec<PathBuf>,
+    captured: Arc<Mutex<Vec<f32>>>,
+    data_dir: Option<PathBuf>,
+    autosave_interval: Duration,
+) -> Harness<'static, SyrinxApp> {
     let options = AppOptions {
         files,
         demo_dir: None,
@@ -40,6 +50,8 @@ fn app(files: Vec<PathBuf>, captured: Arc<Mutex<Vec<f32>>>) -> Harness<'static, 
         }),
         tile_threads: 1,
         frame_stats: false,
+        data_dir,
+        autosave_interval,
     };
     let app = SyrinxApp::new(&egui::Context::default(), None, options);
     Harness::builder()
@@ -49,7 +61,7 @@ fn app(files: Vec<PathBuf>, captured: Arc<Mutex<Vec<f32>>>) -> Harness<'static, 
 
 /// Steps the app until its background work (opening, tiles, playback) is done, waiting on the
 /// app's wake-ups rather than on the clock.
-fn settle(harness: &mut Harness<'static, SyrinxApp>) {
+pub fn settle(harness: &mut Harness<'static, SyrinxApp>) {
     for _ in 0..500 {
         let seen = harness.state().activity_count();
         harness.run_steps(2);

@@ -11,5 +11,7 @@ mod demo;
 mod dsp;
 #[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
+mod gui_annotate;
 mod playback;
 mod tiles;

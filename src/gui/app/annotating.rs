@@ -1,0 +1,642 @@
+//! Annotation in the window: the drawing bar (kind, label, undo/redo), the selection panel (the
+//! selected box's measurements, play and zoom; the table), the Edit menu and the box-editing
+//! keys. The editing itself is in `gui::annotate`; this wires it to the window.
+
+use std::collections::BTreeSet;
+
+use eframe::egui;
+
+use super::{Cleanup, Event, SyrinxApp, edit_target};
+use crate::annotation::{Selection, SelectionId, SelectionKind, TableRow, write_raven};
+use crate::gui::annotate::{Annotator, EditTarget};
+use crate::gui::document::Document;
+use crate::gui::spectrogram_view::kind_color;
+use crate::measure::{Measurement, measure};
+use crate::playback::PlaybackFilter;
+use crate::project::LabelDef;
+
+/// Identifies what a measurement was taken of (the box may be edited meanwhile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeasureKey {
+    id: SelectionId,
+    bounds: [u64; 4],
+}
+
+impl MeasureKey {
+    fn of(s: &Selection) -> Self {
+        Self {
+            id: s.id,
+            bounds: [
+                s.start_secs.to_bits(),
+                s.end_secs.to_bits(),
+                s.low_hz.to_bits(),
+                s.high_hz.to_bits(),
+            ],
+        }
+    }
+}
+
+/// The selected box's measurement: `None` while it is being taken.
+#[derive(Debug, Clone)]
+pub struct MeasurementState {
+    key: MeasureKey,
+    result: Option<Result<Measurement, String>>,
+}
+
+/// Adds the label new boxes get to the project's label set, if it is new.
+pub fn remember_label(document: &mut Document, annotator: &Annotator) {
+    let name = annotator.label.trim();
+    if !name.is_empty() && !document.project.labels.iter().any(|l| l.name == name) {
+        document.project.labels.push(LabelDef {
+            name: name.to_owned(),
+            kind: annotator.kind,
+            hotkey: None,
+        });
+        document.touch();
+    }
+}
+
+/// Adds every label in use to the label set (after an import).
+pub fn remember_labels(document: &mut Document) {
+    let known: BTreeSet<String> = document
+        .project
+        .labels
+        .iter()
+        .map(|l| l.name.clone())
+        .collect();
+    let mut new: Vec<LabelDef> = Vec::new();
+    for selection in document.project.selections.items() {
+        if !selection.label.is_empty()
+            && !known.contains(&selection.label)
+            && !new.iter().any(|l| l.name == selection.label)
+        {
+            new.push(LabelDef {
+                name: selection.label.clone(),
+                kind: selection.kind,
+                hotkey: None,
+            });
+        }
+    }
+    if !new.is_empty() {
+        document.project.labels.extend(new);
+        document.touch();
+    }
+}
+
+impl SyrinxApp {
+    /// The box editor's view of the recording on screen.
+    fn active_target(&self) -> Option<EditTarget> {
+        self.active_recording()
+            .map(|recording| edit_target(recording, &self.document))
+    }
+
+    pub fn undo(&mut self) {
+        match self.document.undo() {
+            Some(name) => self.info(format!("Undid {name}")),
+            None => self.info("Nothing to undo".to_owned()),
+        }
+        self.annotator.cancel_gesture();
+    }
+
+    pub fn redo(&mut self) {
+        match self.document.redo() {
+            Some(name) => self.info(format!("Redid {name}")),
+            None => self.info("Nothing to redo".to_owned()),
+        }
+    }
+
+    /// Copies the selected boxes (also as a Raven table on the system clipboard, for
+    /// spreadsheets).
+    pub fn copy_selection(&mut self, ctx: &egui::Context) {
+        let copied = self.annotator.copy(&self.document);
+        if copied == 0 {
+            return;
+        }
+        let rows: Vec<TableRow> = self
+            .annotator
+            .selected
+            .iter()
+            .filter_map(|id| self.document.project.selections.get(*id))
+            .map(table_row)
+            .collect();
+        ctx.copy_text(write_raven(&rows));
+        self.info(format!("Copied {copied} selection(s)"));
+    }
+
+    /// Pastes copied boxes at the cursor of the recording on screen.
+    pub fn paste_selection(&mut self) {
+        let Some(target) = self.active_target() else {
+            return;
+        };
+        let at = self.active_recording().and_then(|r| r.cursor_secs);
+        self.annotator.paste(&mut self.document, &target, at);
+    }
+
+    /// The box-editing keys (see `SHORTCUTS`).
+    pub(super) fn annotation_shortcuts(&mut self, ctx: &egui::Context) {
+        use egui::{Key, KeyboardShortcut, Modifiers};
+        let shortcut = |modifiers, key| KeyboardShortcut::new(modifiers, key);
+        let consume = |s: KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(&s));
+        if consume(shortcut(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z))
+            || consume(shortcut(Modifiers::COMMAND, Key::Y))
+        {
+            self.redo();
+        } else if consume(shortcut(Modifiers::COMMAND, Key::Z)) {
+            self.undo();
+        }
+        if consume(shortcut(Modifiers::COMMAND, Key::A))
+            && let Some(target) = self.active_target()
+        {
+            self.annotator.select_all(&self.document, target.recording);
+        }
+        let (copy_event, paste_event, typed) = ctx.input(|i| {
+            let copy = i
+                .events
+                .iter()
+                .any(|e| matches!(e, egui::Event::Copy | egui::Event::Cut));
+            let paste = i.events.iter().any(|e| matches!(e, egui::Event::Paste(_)));
+            let typed: Vec<char> = i
+                .events
+                .iter()
+                .filter_map(|e| match e {
+                    egui::Event::Text(text) => text.chars().next(),
+                    _ => None,
+                })
+                .collect();
+            (copy, paste, typed)
+        });
+        if copy_event || consume(shortcut(Modifiers::COMMAND, Key::C)) {
+            self.copy_selection(ctx);
+        }
+        if paste_event || consume(shortcut(Modifiers::COMMAND, Key::V)) {
+            self.paste_selection();
+        }
+        if consume(shortcut(Modifiers::NONE, Key::Escape)) {
+            if self.annotator.is_dragging() {
+                self.annotator.cancel_gesture();
+            } else {
+                self.annotator.selected.clear();
+            }
+        }
+        if !self.annotator.selected.is_empty()
+            && (consume(shortcut(Modifiers::NONE, Key::Delete))
+                || consume(shortcut(Modifiers::NONE, Key::Backspace)))
+        {
+            self.annotator.delete_selected(&mut self.document);
+        }
+        if consume(shortcut(Modifiers::NONE, Key::Num1)) {
+            self.annotator
+                .set_kind(&mut self.document, SelectionKind::Positive);
+        }
+        if consume(shortcut(Modifiers::NONE, Key::Num2)) {
+            self.annotator
+                .set_kind(&mut self.document, SelectionKind::Negative);
+        }
+        for c in typed {
+            let c = c.to_ascii_lowercase();
+            let Some(label) = self
+                .document
+                .project
+                .labels
+                .iter()
+                .find(|l| l.hotkey == Some(c))
+                .cloned()
+            else {
+                continue;
+            };
+            self.annotator
+                .set_label(&mut self.document, &label.name, label.kind);
+        }
+        self.nudge_keys(ctx);
+    }
+
+    /// Arrows move the selected boxes (a hundredth of the view; with Shift a tenth).
+    fn nudge_keys(&mut self, ctx: &egui::Context) {
+        if self.annotator.selected.is_empty() {
+            return;
+        }
+        let Some(target) = self.active_target() else {
+            return;
+        };
+        let Some(span) = self.active_recording().map(|r| r.viewport.span_secs) else {
+            return;
+        };
+        use egui::{Key, Modifiers};
+        let shift = ctx.input(|i| i.modifiers.shift);
+        let factor = if shift { 0.1 } else { 0.01 };
+        let (dt, dhz) = (span * factor, target.nyquist_hz * factor);
+        let moves = [
+            (Key::ArrowLeft, -dt, 0.0),
+            (Key::ArrowRight, dt, 0.0),
+            (Key::ArrowUp, 0.0, dhz),
+            (Key::ArrowDown, 0.0, -dhz),
+        ];
+        for (key, delta_secs, delta_hz) in moves {
+            if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key)) {
+                self.annotator
+                    .nudge(&mut self.document, &target, delta_secs, delta_hz);
+            }
+        }
+    }
+
+    pub(super) fn edit_menu(&mut self, ui: &mut egui::Ui) {
+        let undo = self.document.undo.undo_name().map(|n| format!("Undo {n}"));
+        let redo = self.document.undo.redo_name().map(|n| format!("Redo {n}"));
+        if ui
+            .add_enabled(
+                undo.is_some(),
+                egui::Button::new(undo.unwrap_or_else(|| "Undo".to_owned())),
+            )
+            .on_hover_text("Ctrl+Z")
+            .clicked()
+        {
+            self.undo();
+            ui.close();
+        }
+        if ui
+            .add_enabled(
+                redo.is_some(),
+                egui::Button::new(redo.unwrap_or_else(|| "Redo".to_owned())),
+            )
+            .on_hover_text("Ctrl+Shift+Z")
+            .clicked()
+        {
+            self.redo();
+            ui.close();
+        }
+        ui.separator();
+        let any = !self.annotator.selected.is_empty();
+        if ui
+            .add_enabled(any, egui::Button::new("Delete selected boxes"))
+            .on_hover_text("Delete")
+            .clicked()
+        {
+            self.annotator.delete_selected(&mut self.document);
+            ui.close();
+        }
+        if ui
+            .add_enabled(any, egui::Button::new("Copy boxes"))
+            .on_hover_text("Ctrl+C")
+            .clicked()
+        {
+            self.copy_selection(ui.ctx());
+            ui.close();
+        }
+        if ui
+            .button("Paste boxes at the cursor")
+            .on_hover_text("Ctrl+V")
+            .clicked()
+        {
+            self.paste_selection();
+            ui.close();
+        }
+        if ui
+            .button("Select every box of this recording")
+            .on_hover_text("Ctrl+A")
+            .clicked()
+        {
+            if let Some(target) = self.active_target() {
+                self.annotator.select_all(&self.document, target.recording);
+            }
+            ui.close();
+        }
+        ui.separator();
+        if ui.button("Labels…").clicked() {
+            self.show_labels = true;
+            ui.close();
+        }
+    }
+
+    /// Kind and label of new boxes, undo/redo, what is selected.
+    pub(super) fn annotation_bar(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("annotation bar").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Draw");
+                for (kind, text, key) in [
+                    (SelectionKind::Positive, "Positive", "1"),
+                    (SelectionKind::Negative, "Negative", "2"),
+                ] {
+                    let selected = self.annotator.kind == kind;
+                    let rich = egui::RichText::new(text).color(if selected {
+                        kind_color(kind)
+                    } else {
+                        ui.visuals().weak_text_color()
+                    });
+                    if ui
+                        .selectable_label(selected, rich)
+                        .on_hover_text(format!(
+                            "{key}: new boxes (and the selected ones) are {}",
+                            kind.name()
+                        ))
+                        .clicked()
+                    {
+                        self.annotator.set_kind(&mut self.document, kind);
+                    }
+                }
+                let label = ui.label("Label");
+                ui.add(
+                    egui::TextEdit::singleline(&mut self.annotator.label)
+                        .hint_text("e.g. species code")
+                        .desired_width(130.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text("The label new boxes get");
+                ui.menu_button("Choose…", |ui| {
+                    let labels = self.document.project.labels.clone();
+                    if labels.is_empty() {
+                        ui.weak("No labels yet: type one, or add them in Labels…");
+                    }
+                    for label in labels {
+                        let text = match label.hotkey {
+                            Some(key) => {
+                                format!("{} ({}) — key {key}", label.name, label.kind.name())
+                            }
+                            None => format!("{} ({})", label.name, label.kind.name()),
+                        };
+                        if ui.button(text).clicked() {
+                            self.annotator
+                                .set_label(&mut self.document, &label.name, label.kind);
+                            ui.close();
+                        }
+                    }
+                    ui.separator();
+                    if ui.button("Labels…").clicked() {
+                        self.show_labels = true;
+                        ui.close();
+                    }
+                })
+                .response
+                .on_hover_text("Choose a label (the selected boxes get it too)");
+                ui.separator();
+                let undo = self.document.undo.undo_name().map(str::to_owned);
+                let redo = self.document.undo.redo_name().map(str::to_owned);
+                if ui
+                    .add_enabled(undo.is_some(), egui::Button::new("Undo"))
+                    .on_hover_text(undo.map_or_else(
+                        || "Nothing to undo".to_owned(),
+                        |n| format!("Undo {n} (Ctrl+Z)"),
+                    ))
+                    .clicked()
+                {
+                    self.undo();
+                }
+                if ui
+                    .add_enabled(redo.is_some(), egui::Button::new("Redo"))
+                    .on_hover_text(redo.map_or_else(
+                        || "Nothing to redo".to_owned(),
+                        |n| format!("Redo {n} (Ctrl+Shift+Z)"),
+                    ))
+                    .clicked()
+                {
+                    self.redo();
+                }
+                ui.separator();
+                let selected = self.annotator.selected.len();
+                if selected > 0 {
+                    ui.label(format!("{selected} selected"));
+                    if ui
+                        .button("Delete")
+                        .on_hover_text("Delete the selected boxes (Delete)")
+                        .clicked()
+                    {
+                        self.annotator.delete_selected(&mut self.document);
+                    }
+                } else {
+                    ui.weak("Drag on the spectrogram to draw a box");
+                }
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    let status = if self.saving > 0 {
+                        "saving…".to_owned()
+                    } else if self.document.is_dirty() {
+                        "unsaved changes".to_owned()
+                    } else if self.document.save_path().is_some() {
+                        "saved".to_owned()
+                    } else {
+                        String::new()
+                    };
+                    ui.weak(status);
+                    ui.strong(self.document.title());
+                });
+            });
+        });
+    }
+
+    /// The bottom panel: the selected box's details and the selection table.
+    pub(super) fn selection_panel(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::bottom("selections")
+            .resizable(true)
+            .default_size(250.0)
+            .show(ui, |ui| {
+                self.selected_strip(ui);
+                ui.separator();
+                let active = self.active_recording().map(|r| r.project_id);
+                let clicked = self
+                    .table
+                    .ui(ui, &mut self.document, &self.annotator, active);
+                if let Some(click) = clicked {
+                    if click.toggle {
+                        if !self.annotator.selected.remove(&click.id) {
+                            self.annotator.selected.insert(click.id);
+                        }
+                    } else {
+                        self.annotator.selected = BTreeSet::from([click.id]);
+                        self.jump_to_selection(click.id);
+                    }
+                }
+            });
+    }
+
+    fn selected_strip(&mut self, ui: &mut egui::Ui) {
+        let Some(selection) = self.annotator.single(&self.document).cloned() else {
+            ui.horizontal(|ui| {
+                let n = self.annotator.selected.len();
+                if n > 1 {
+                    ui.label(format!("{n} boxes selected"));
+                } else {
+                    ui.weak("Click a box or a row to see its measurements, play it or zoom to it.");
+                }
+            });
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(format!("Selection {}", selection.id.0 + 1));
+            ui.colored_label(kind_color(selection.kind), selection.kind.name());
+            ui.label(format!(
+                "{:.3}–{:.3} s (Δt {:.3} s) · {:.0}–{:.0} Hz (bandwidth {:.0} Hz)",
+                selection.start_secs,
+                selection.end_secs,
+                selection.duration_secs(),
+                selection.low_hz,
+                selection.high_hz,
+                selection.bandwidth_hz()
+            ));
+            match self.measurement.as_ref().filter(|m| m.key == MeasureKey::of(&selection)) {
+                Some(MeasurementState { result: Some(Ok(m)), .. }) => {
+                    let peak = if m.peak_hz.is_finite() {
+                        format!("{:.0} Hz", m.peak_hz)
+                    } else {
+                        "—".to_owned()
+                    };
+                    ui.label(format!(
+                        "· peak {peak} · RMS {:.1} dBFS · in band {:.1} dB",
+                        m.rms_dbfs, m.band_level_db
+                    ))
+                    .on_hover_text("Peak: the frequency with most energy inside the box. RMS: the level of the waveform over the box's time span. In band: the energy inside the box's frequencies.");
+                }
+                Some(MeasurementState { result: Some(Err(error)), .. }) => {
+                    ui.colored_label(ui.visuals().error_fg_color, error);
+                }
+                Some(_) => {
+                    ui.spinner();
+                }
+                None => {
+                    ui.weak("(open its recording to measure)");
+                }
+            }
+            if ui.button("Play box").on_hover_text("Play the box").clicked() {
+                self.play_selection(selection.id);
+            }
+            ui.checkbox(&mut self.play_band_limited, "band-limited")
+                .on_hover_text("Play only the box's frequencies (a band-pass of its low and high edges)");
+            if ui.button("Zoom to").on_hover_text("Fit the view to the box").clicked() {
+                self.zoom_to_selection(selection.id);
+            }
+        });
+    }
+
+    /// Starts measuring the single selected box when it changed.
+    pub(super) fn update_measurement(&mut self) {
+        let Some(selection) = self.annotator.single(&self.document).cloned() else {
+            return;
+        };
+        let key = MeasureKey::of(&selection);
+        if self.measurement.as_ref().is_some_and(|m| m.key == key) {
+            return;
+        }
+        let Some(reader) = self
+            .open_recording_of(selection.recording)
+            .and_then(|r| r.reader.try_clone().ok())
+        else {
+            return;
+        };
+        self.measurement = Some(MeasurementState { key, result: None });
+        self.spawn_job("measuring a selection", Cleanup::Nothing, move || {
+            let mut reader = reader;
+            let result = measure(
+                &mut reader,
+                selection.start_secs,
+                selection.end_secs,
+                selection.low_hz,
+                selection.high_hz,
+            )
+            .map_err(|e| e.to_string());
+            Event::Measured(key, result)
+        });
+    }
+
+    pub(super) fn measured(&mut self, key: MeasureKey, result: Result<Measurement, String>) {
+        if let Some(state) = &mut self.measurement
+            && state.key == key
+        {
+            state.result = Some(result);
+        }
+    }
+
+    /// Shows a selection: its recording (opened if needed), the view around it, the cursor at
+    /// its start.
+    pub fn jump_to_selection(&mut self, id: SelectionId) {
+        let Some(selection) = self.document.project.selections.get(id).cloned() else {
+            return;
+        };
+        match self.open_recording_of(selection.recording).map(|r| r.id) {
+            Some(open) => {
+                self.active = Some(open);
+                if let Some(recording) = self.active_recording_mut() {
+                    recording
+                        .viewport
+                        .reveal(selection.start_secs, selection.end_secs);
+                    recording.cursor_secs = Some(selection.start_secs);
+                }
+            }
+            None => {
+                self.pending_jump = Some(id);
+                self.show_project_recording(selection.recording);
+            }
+        }
+    }
+
+    /// Fits the view (time and frequency) to a selection, with a margin.
+    pub fn zoom_to_selection(&mut self, id: SelectionId) {
+        let Some(selection) = self.document.project.selections.get(id).cloned() else {
+            return;
+        };
+        self.jump_to_selection(id);
+        let params = self.prefs.primary.params;
+        let Some(recording) = self
+            .active_recording_mut()
+            .filter(|r| r.project_id == selection.recording)
+        else {
+            return;
+        };
+        let pad_secs = (0.25 * selection.duration_secs()).max(0.05);
+        recording.viewport.show_span(
+            selection.start_secs - pad_secs,
+            selection.end_secs + pad_secs,
+        );
+        let axis = params.axis(recording.info.sample_rate_hz);
+        let fraction = |hz: f64| (axis.row_at_hz(hz) + 0.5) / axis.rows as f64;
+        let (low, high) = (fraction(selection.low_hz), fraction(selection.high_hz));
+        let pad = 0.15 * (high - low).max(0.02);
+        recording.viewport.show_fractions(low - pad, high + pad);
+    }
+
+    /// Plays a selection (through a band-pass of its frequencies when `play_band_limited`).
+    pub fn play_selection(&mut self, id: SelectionId) {
+        let Some(selection) = self.document.project.selections.get(id).cloned() else {
+            return;
+        };
+        if self
+            .active_recording()
+            .is_none_or(|r| r.project_id != selection.recording)
+        {
+            self.jump_to_selection(id);
+            if self
+                .active_recording()
+                .is_none_or(|r| r.project_id != selection.recording)
+            {
+                self.info("Opening the recording; press Play again when it is shown.".to_owned());
+                return;
+            }
+        }
+        let nyquist = self
+            .active_recording()
+            .map_or(0.0, |r| f64::from(r.info.sample_rate_hz) / 2.0);
+        let filter = if self.play_band_limited {
+            PlaybackFilter {
+                high_pass_hz: (selection.low_hz > 20.0).then_some(selection.low_hz as f32),
+                low_pass_hz: (selection.high_hz < nyquist * 0.98)
+                    .then_some(selection.high_hz as f32),
+            }
+        } else {
+            self.prefs.playback_filter
+        };
+        self.player.stop();
+        self.play_span(selection.start_secs, selection.end_secs, filter);
+    }
+}
+
+fn table_row(s: &Selection) -> TableRow {
+    TableRow {
+        line: 0,
+        start_secs: s.start_secs,
+        end_secs: s.end_secs,
+        low_hz: Some(s.low_hz),
+        high_hz: Some(s.high_hz),
+        label: s.label.clone(),
+        kind: Some(s.kind),
+        file: None,
+        score: None,
+        verdict: None,
+        values: s.extra.clone(),
+    }
+}

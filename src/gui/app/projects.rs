@@ -1,0 +1,697 @@
+//! Project flows of the window: new, open, save, save as, autosave, recent projects; importing
+//! tables, opening folders, relinking moved recordings, exporting. Disk work runs through
+//! `spawn_job`; results arrive as events handled in [`SyrinxApp::project_event`].
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use eframe::egui;
+
+use super::{Cleanup, Event, SyrinxApp};
+use crate::annotation::{
+    Edit, ImportOptions, ParsedTable, ProjectRecordingId, TableFormat, preview_import, read_table,
+};
+use crate::audio::{RecordingInfo, probe};
+use crate::gui::dialogs::{ExportAction, ExportDialog, PathPrompt, PromptAction, PromptFor};
+use crate::gui::document::Document;
+use crate::gui::import_dialog::{ImportAction, ImportDialog};
+use crate::gui::selection_table::SelectionTable;
+use crate::project::{
+    PROJECT_EXTENSION, Project, check_relink, fingerprint, pair_folder, table_names_audio,
+};
+
+/// Folder under the data folder where untitled projects are autosaved.
+const AUTOSAVE_FOLDER: &str = "autosave";
+
+/// Audio and tables found in a folder (read in the background).
+#[derive(Debug, Default)]
+pub struct FolderContents {
+    /// Recordings that opened, with their size and fingerprint.
+    pub recordings: Vec<(RecordingInfo, u64, String)>,
+    /// Tables paired with a recording (by its path).
+    pub tables: Vec<(PathBuf, PathBuf, Result<ParsedTable, String>)>,
+    /// Files that could not be read.
+    pub errors: Vec<String>,
+}
+
+/// Orders saves: a save that started earlier never overwrites one that started later.
+#[derive(Debug, Default)]
+pub struct SaveGate {
+    last_written: Mutex<u64>,
+}
+
+impl SaveGate {
+    fn write(&self, sequence: u64, project: &Project, path: &Path) -> Result<(), String> {
+        let mut last = self
+            .last_written
+            .lock()
+            .map_err(|_| "an earlier save failed unexpectedly".to_owned())?;
+        if sequence < *last {
+            return Ok(());
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        project.save(path).map_err(|e| e.to_string())?;
+        *last = sequence;
+        Ok(())
+    }
+}
+
+/// Whether `path` names a project file.
+#[must_use]
+pub fn is_project_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(PROJECT_EXTENSION))
+}
+
+/// A fresh file name for an untitled project's autosave.
+#[must_use]
+pub fn untitled_path(data_dir: Option<&Path>) -> Option<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    data_dir.map(|dir| {
+        dir.join(AUTOSAVE_FOLDER)
+            .join(format!("untitled-{stamp}.{PROJECT_EXTENSION}"))
+    })
+}
+
+impl SyrinxApp {
+    /// Starts loading a project; it replaces the current one (saved first) when it arrives.
+    pub fn open_project(&mut self, path: PathBuf) {
+        if self.document.path.as_ref() == Some(&path) {
+            return;
+        }
+        self.loading_project = true;
+        let untitled = self
+            .data_dir
+            .as_ref()
+            .is_some_and(|dir| path.starts_with(dir.join(AUTOSAVE_FOLDER)));
+        self.spawn_job("opening a project", Cleanup::Nothing, move || {
+            let result = Project::load(&path).map_err(|e| e.to_string());
+            Event::ProjectLoaded {
+                path,
+                untitled,
+                result: Box::new(result),
+            }
+        });
+    }
+
+    /// Starts an empty untitled project (the current one is saved first).
+    pub fn new_project(&mut self) {
+        let untitled = Document::untitled(untitled_path(self.data_dir.as_deref()));
+        self.install_document(untitled);
+        self.info("New project: open recordings or a folder to add them.".to_owned());
+    }
+
+    /// Replaces the project, saving the old one if it has changes.
+    fn install_document(&mut self, document: Document) {
+        if self.document.is_dirty() {
+            self.start_save(None);
+        }
+        self.close_all_recordings();
+        self.document = document;
+        self.generation += 1;
+        self.annotator = crate::gui::annotate::Annotator::default();
+        self.table = SelectionTable::default();
+        self.import = None;
+        self.measurement = None;
+        self.pending_jump = None;
+        if let Some(path) = &self.document.path {
+            self.prefs.remember_project(path);
+        }
+    }
+
+    /// Writes the project where it belongs; an untitled one asks for a name first.
+    pub fn save_project(&mut self) {
+        if self.document.path.is_none() {
+            self.ask_save_as();
+            return;
+        }
+        self.start_save(None);
+    }
+
+    pub fn ask_save_as(&mut self) {
+        let suggestion = self
+            .document
+            .path
+            .clone()
+            .or_else(|| {
+                self.prefs
+                    .last_folder
+                    .as_ref()
+                    .map(|f| f.join(format!("project.{PROJECT_EXTENSION}")))
+            })
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        self.ask_path(PromptFor::SaveProjectAs, suggestion);
+    }
+
+    /// Writes the project in the background to `to` (save as) or where it belongs.
+    fn start_save(&mut self, to: Option<PathBuf>) {
+        let Some(path) = to.or_else(|| self.document.save_path().map(Path::to_path_buf)) else {
+            return;
+        };
+        self.save_sequence += 1;
+        let sequence = self.save_sequence;
+        let project = self.document.project.clone();
+        let revision = self.document.revision();
+        let generation = self.generation;
+        let gate = Arc::clone(&self.save_gate);
+        self.saving += 1;
+        self.last_save_attempt = std::time::Instant::now();
+        self.spawn_job("saving the project", Cleanup::Saving, move || {
+            let result = gate.write(sequence, &project, &path);
+            Event::Saved {
+                path,
+                revision,
+                generation,
+                result,
+            }
+        });
+    }
+
+    /// Saves unsaved changes every autosave interval.
+    pub(super) fn autosave(&mut self) {
+        if self.saving == 0
+            && self.document.is_dirty()
+            && self.document.save_path().is_some()
+            && self.last_save_attempt.elapsed() >= self.autosave_interval
+        {
+            self.start_save(None);
+        }
+    }
+
+    /// Writes unsaved changes before the window closes (on this thread: the process is ending).
+    pub(super) fn save_before_exit(&mut self) {
+        if !self.document.is_dirty() {
+            return;
+        }
+        let Some(path) = self.document.save_path().map(Path::to_path_buf) else {
+            return;
+        };
+        self.save_sequence += 1;
+        match self
+            .save_gate
+            .write(self.save_sequence, &self.document.project, &path)
+        {
+            Ok(()) => self.document.mark_saved(self.document.revision()),
+            Err(error) => eprintln!("error: {error}"),
+        }
+    }
+
+    pub(super) fn update_title(&mut self, ctx: &egui::Context) {
+        let title = format!(
+            "Syrinx — {}{}",
+            self.document.title(),
+            if self.document.is_dirty() { " •" } else { "" }
+        );
+        if title != self.window_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.window_title = title;
+        }
+    }
+
+    /// Shows a project recording, opening it first if needed.
+    pub fn show_project_recording(&mut self, id: ProjectRecordingId) {
+        if let Some(open) = self.open_recording_of(id) {
+            self.active = Some(open.id);
+            return;
+        }
+        if self.document.missing.contains(&id) {
+            self.ask_relink(id);
+            return;
+        }
+        let Some(path) = self.document.project.recording(id).map(|r| r.path.clone()) else {
+            return;
+        };
+        self.focus_next = Some(path.clone());
+        self.open_audio(path, Some(id));
+    }
+
+    /// Opens the path prompt.
+    pub(super) fn ask_path(&mut self, purpose: PromptFor, text: String) {
+        let detail = match purpose {
+            PromptFor::ImportTable => {
+                "A Raven selection table, Audacity labels or a Syrinx CSV.".to_owned()
+            }
+            PromptFor::OpenFolder => {
+                "Its recordings join the project, each with the selection table of the same name if there is one."
+                    .to_owned()
+            }
+            _ => String::new(),
+        };
+        self.prompt = Some(PathPrompt::new(purpose, text, detail));
+    }
+
+    pub(super) fn ask_relink(&mut self, id: ProjectRecordingId) {
+        let Some(recording) = self.document.project.recording(id) else {
+            return;
+        };
+        let detail = format!(
+            "Where is {} now? The project had it at {}. Its selections are kept.",
+            recording.name(),
+            recording.path.display()
+        );
+        self.prompt = Some(PathPrompt::new(
+            PromptFor::Relink(id),
+            String::new(),
+            detail,
+        ));
+    }
+
+    /// Opens a folder: its recordings join the project with their same-stem tables.
+    pub fn open_folder(&mut self, dir: PathBuf) {
+        self.spawn_job("reading a folder", Cleanup::Nothing, move || {
+            let result = read_folder(&dir);
+            Event::FolderRead(dir, Box::new(result))
+        });
+    }
+
+    /// Reads a table and opens the import preview.
+    pub fn import_table(&mut self, path: PathBuf) {
+        self.spawn_job("reading a table", Cleanup::Nothing, move || {
+            let result = read_table(&path).map_err(|e| e.to_string());
+            Event::TableRead(path, Box::new(result))
+        });
+    }
+
+    pub(super) fn open_export_dialog(&mut self) {
+        let folder = self
+            .document
+            .path
+            .as_ref()
+            .and_then(|p| p.parent())
+            .map(|p| p.join("export"))
+            .or_else(|| self.prefs.last_folder.clone())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        self.export = Some(ExportDialog::new(folder));
+    }
+
+    fn start_export(&mut self, dialog: &ExportDialog) {
+        let project = self.document.project.clone();
+        let scope: Option<Vec<ProjectRecordingId>> = if dialog.all_recordings {
+            None
+        } else {
+            Some(
+                self.active_recording()
+                    .map(|r| r.project_id)
+                    .into_iter()
+                    .collect(),
+            )
+        };
+        let (format, clips, padding) = (dialog.format, dialog.clips, dialog.padding_secs);
+        let folder = PathBuf::from(dialog.folder.trim());
+        self.spawn_job("exporting", Cleanup::Nothing, move || {
+            Event::Exported(export(
+                &project,
+                scope.as_deref(),
+                format,
+                &folder,
+                clips,
+                padding,
+            ))
+        });
+    }
+
+    /// Starts the native dialog for the open prompt or export window.
+    fn browse(&mut self, purpose: crate::gui::files::PathPurpose) {
+        let dialog = Arc::clone(&self.file_dialog);
+        let folder = self.prefs.last_folder.clone();
+        self.spawn_job("the file dialog", Cleanup::Dialog, move || {
+            Event::PathPicked(dialog.pick_path(purpose, folder.as_deref()))
+        });
+    }
+
+    /// The windows: path prompt, import preview, export, labels.
+    pub(super) fn dialogs(&mut self, ctx: &egui::Context) {
+        if let Some(mut prompt) = self.prompt.take() {
+            match prompt.ui(ctx) {
+                PromptAction::None => self.prompt = Some(prompt),
+                PromptAction::Cancel => {}
+                PromptAction::Browse => {
+                    self.browse(prompt.purpose.purpose());
+                    self.prompt = Some(prompt);
+                }
+                PromptAction::Accept(path) => self.accept_path(prompt.purpose, path),
+            }
+        }
+        if let Some(mut dialog) = self.import.take() {
+            match dialog.ui(ctx, &mut self.document) {
+                ImportAction::None => self.import = Some(dialog),
+                ImportAction::Cancel => {}
+                ImportAction::Imported(count) => {
+                    super::annotating::remember_labels(&mut self.document);
+                    self.info(format!(
+                        "Imported {count} selection(s) from {} (Ctrl+Z undoes the import).",
+                        dialog.path.display()
+                    ));
+                }
+            }
+        }
+        if let Some(mut dialog) = self.export.take() {
+            match dialog.ui(ctx) {
+                ExportAction::None => self.export = Some(dialog),
+                ExportAction::Cancel => {}
+                ExportAction::Browse => {
+                    self.browse(crate::gui::files::PathPurpose::ExportFolder);
+                    self.export = Some(dialog);
+                }
+                ExportAction::Export => self.start_export(&dialog),
+            }
+        }
+        if self.show_labels {
+            let mut open = true;
+            if crate::gui::dialogs::labels_window(
+                ctx,
+                &mut open,
+                &mut self.document.project.labels,
+                &mut self.new_label,
+            ) {
+                self.document.touch();
+            }
+            self.show_labels = open;
+        }
+    }
+
+    fn accept_path(&mut self, purpose: PromptFor, path: PathBuf) {
+        match purpose {
+            PromptFor::OpenProject => self.open_project(path),
+            PromptFor::SaveProjectAs => {
+                let path = if is_project_path(&path) {
+                    path
+                } else {
+                    path.with_extension(PROJECT_EXTENSION)
+                };
+                self.start_save(Some(path));
+            }
+            PromptFor::ImportTable => self.import_table(path),
+            PromptFor::OpenFolder => self.open_folder(path),
+            PromptFor::Relink(id) => {
+                let Some(expected) = self.document.project.recording(id).cloned() else {
+                    return;
+                };
+                self.spawn_job("relinking a recording", Cleanup::Nothing, move || {
+                    let result = probe(&path).map_err(|e| e.to_string()).and_then(|info| {
+                        check_relink(&expected, &info)
+                            .map(|checked| (info, checked))
+                            .map_err(|e| e.to_string())
+                    });
+                    Event::Relinked(id, Box::new(result))
+                });
+            }
+        }
+    }
+
+    /// Handles the events of project flows.
+    pub(super) fn project_event(&mut self, event: Event) {
+        match event {
+            Event::PathPicked(picked) => {
+                self.dialog_open = false;
+                if let Some(export) = &mut self.export {
+                    export.browsing = false;
+                    if let Some(path) = &picked {
+                        export.folder = path.display().to_string();
+                    }
+                } else if let Some(mut prompt) = self.prompt.take() {
+                    prompt.browsing = false;
+                    match picked {
+                        Some(path) => self.accept_path(prompt.purpose, path),
+                        None => {
+                            prompt.detail = "No file chosen. If no dialog appeared (no desktop portal), type the path here.".to_owned();
+                            self.prompt = Some(prompt);
+                        }
+                    }
+                }
+            }
+            Event::ProjectLoaded {
+                path,
+                untitled,
+                result,
+            } => {
+                self.loading_project = false;
+                match *result {
+                    Ok((project, report)) => self.project_loaded(&path, project, &report, untitled),
+                    Err(error) => self.error(error),
+                }
+            }
+            Event::Saved {
+                path,
+                revision,
+                generation,
+                result,
+            } => {
+                self.saving = self.saving.saturating_sub(1);
+                match result {
+                    Err(error) => {
+                        self.error(format!("{error} (your work is still open; try Save as)"));
+                    }
+                    Ok(()) if generation == self.generation => {
+                        self.document.mark_saved(revision);
+                        if self.document.save_path() != Some(path.as_path()) {
+                            // A save as: the project now lives there.
+                            if let Some(old) = self.document.untitled_autosave.take() {
+                                let _ = std::fs::remove_file(old);
+                            }
+                            self.document.path = Some(path.clone());
+                            self.prefs.remember_project(&path);
+                            self.info(format!("Saved as {}", path.display()));
+                        }
+                    }
+                    Ok(()) => {}
+                }
+            }
+            Event::TableRead(path, result) => match *result {
+                Ok(table) => {
+                    let target = self
+                        .document
+                        .project
+                        .recordings
+                        .iter()
+                        .find(|r| table_names_audio(&path, &r.path))
+                        .map(|r| r.id)
+                        .or_else(|| self.active_recording().map(|r| r.project_id))
+                        .or_else(|| self.document.project.recordings.first().map(|r| r.id));
+                    if let Some(parent) = path.parent() {
+                        self.prefs.last_folder = Some(parent.to_path_buf());
+                    }
+                    self.import = Some(ImportDialog::new(path, table, target));
+                }
+                Err(error) => self.error(error),
+            },
+            Event::FolderRead(dir, result) => match *result {
+                Ok(contents) => self.folder_read(&dir, &contents),
+                Err(error) => self.error(error),
+            },
+            Event::Relinked(id, result) => match *result {
+                Ok((info, checked)) => {
+                    self.document.project.apply_relink(id, checked);
+                    self.document.missing.remove(&id);
+                    self.document.changed_files.remove(&id);
+                    self.document.touch();
+                    self.info(format!("Found {} again.", info.path.display()));
+                    self.show_project_recording(id);
+                }
+                Err(error) => self.error(error),
+            },
+            Event::Exported(result) => match result {
+                Ok(summary) => self.info(summary),
+                Err(error) => self.error(error),
+            },
+            Event::Measured(key, result) => self.measured(key, result),
+            _ => {}
+        }
+    }
+
+    fn project_loaded(
+        &mut self,
+        path: &Path,
+        project: Project,
+        report: &crate::project::LoadReport,
+        untitled: bool,
+    ) {
+        let document = Document::loaded(project, path, report, untitled);
+        self.install_document(document);
+        if let Some(from) = report.migrated_from {
+            self.info(format!(
+                "{} was written by an older Syrinx (schema {from}); it is updated when saved.",
+                path.display()
+            ));
+        }
+        let missing: Vec<String> = self
+            .document
+            .missing
+            .iter()
+            .filter_map(|id| self.document.project.recording(*id))
+            .map(crate::project::ProjectRecording::name)
+            .collect();
+        if !missing.is_empty() {
+            self.error(format!(
+                "{} recording(s) of {} were not found: {} — their selections are kept; use Relink in the list.",
+                missing.len(),
+                path.display(),
+                missing.join(", ")
+            ));
+        }
+        if !self.document.changed_files.is_empty() {
+            self.info(format!(
+                "{} recording(s) changed since they were added (marked in the list).",
+                self.document.changed_files.len()
+            ));
+        }
+        let first = self
+            .document
+            .project
+            .recordings
+            .iter()
+            .find(|r| !self.document.missing.contains(&r.id))
+            .map(|r| r.id);
+        if let Some(id) = first {
+            self.show_project_recording(id);
+        }
+    }
+
+    fn folder_read(&mut self, dir: &Path, contents: &FolderContents) {
+        for error in &contents.errors {
+            self.error(error.clone());
+        }
+        let mut first = None;
+        for (info, size, print) in &contents.recordings {
+            let id = self
+                .document
+                .project
+                .add_fingerprinted(info, *size, print.clone());
+            first.get_or_insert(id);
+        }
+        if !contents.recordings.is_empty() {
+            self.document.touch();
+        }
+        let mut inserted = Vec::new();
+        let mut warnings = 0;
+        // One id source for every table, so their selections never share an id.
+        let mut ids = self.document.project.selections.clone();
+        for (audio, table_path, table) in &contents.tables {
+            let table = match table {
+                Ok(table) => table,
+                Err(error) => {
+                    self.error(error.clone());
+                    continue;
+                }
+            };
+            warnings += table.warnings.len();
+            let target = self.document.project.recording_at(audio).map(|r| r.id);
+            let options = ImportOptions::suggested(table);
+            let preview = preview_import(
+                table,
+                &options,
+                |row| self.document.project.import_target(row, target),
+                &mut ids,
+            );
+            if preview.selections.is_empty() && !table.rows.is_empty() {
+                self.info(format!("{}: no rows could be placed", table_path.display()));
+            }
+            inserted.extend(preview.selections);
+        }
+        let count = inserted.len();
+        let name = format!(
+            "open folder {}",
+            dir.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        );
+        self.document.edit(&name, vec![Edit::Insert(inserted)]);
+        super::annotating::remember_labels(&mut self.document);
+        self.prefs.last_folder = Some(dir.to_path_buf());
+        self.info(format!(
+            "{}: {} recording(s), {} selection(s) from {} table(s){}",
+            dir.display(),
+            contents.recordings.len(),
+            count,
+            contents.tables.len(),
+            if warnings > 0 {
+                format!(" ({warnings} bad row(s) left out)")
+            } else {
+                String::new()
+            }
+        ));
+        if let Some(id) = first {
+            self.show_project_recording(id);
+        }
+    }
+}
+
+/// Probes a folder's recordings and reads their tables (on a background thread).
+fn read_folder(dir: &Path) -> Result<FolderContents, String> {
+    let pairs =
+        pair_folder(dir).map_err(|e| format!("cannot read the folder: {e}: {}", dir.display()))?;
+    let mut contents = FolderContents::default();
+    for (audio, table) in pairs {
+        let info = match probe(&audio) {
+            Ok(info) => info,
+            Err(error) => {
+                contents.errors.push(error.to_string());
+                continue;
+            }
+        };
+        match fingerprint(&audio) {
+            Ok((size, print)) => contents.recordings.push((info, size, print)),
+            Err(error) => {
+                contents
+                    .errors
+                    .push(format!("cannot read {}: {error}", audio.display()));
+                continue;
+            }
+        }
+        if let Some(table) = table {
+            let parsed = read_table(&table).map_err(|e| e.to_string());
+            contents.tables.push((audio, table, parsed));
+        }
+    }
+    Ok(contents)
+}
+
+/// Writes tables (and clips) of `project` into `folder`; returns a summary for the user.
+fn export(
+    project: &Project,
+    scope: Option<&[ProjectRecordingId]>,
+    format: TableFormat,
+    folder: &Path,
+    clips: bool,
+    padding_secs: f64,
+) -> Result<String, String> {
+    let written =
+        crate::export::export_tables(project, scope, format, folder).map_err(|e| e.to_string())?;
+    let mut summary = format!(
+        "Exported {} {} table(s) to {}",
+        written.len(),
+        format.name(),
+        folder.display()
+    );
+    if clips {
+        let selections: Vec<_> = project
+            .selections
+            .items()
+            .iter()
+            .filter(|s| scope.is_none_or(|ids| ids.contains(&s.recording)))
+            .collect();
+        let clips_dir = folder.join("clips");
+        let export = crate::clips::export_clips(project, &selections, &clips_dir, padding_secs)
+            .map_err(|e| e.to_string())?;
+        summary.push_str(&format!(
+            " and {} clip(s) to {}",
+            export.written.len(),
+            clips_dir.display()
+        ));
+        if !export.failed.is_empty() {
+            return Err(format!(
+                "{summary}; not exported: {}",
+                export.failed.join("; ")
+            ));
+        }
+    }
+    Ok(summary)
+}

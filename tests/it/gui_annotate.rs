@@ -1,0 +1,558 @@
+//! Annotating in the desktop app through egui_kittest: boxes drawn, moved and resized with a
+//! simulated pointer, the selection table, keys, the import dialog, projects (save, reopen,
+//! autosave, missing recordings, folders).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use eframe::egui::accesskit::Role;
+use eframe::egui::{self, Modifiers, Pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{Queryable, by};
+use syrinx::annotation::{Edit, ProjectRecordingId, Selection, SelectionKind};
+use syrinx::audio::probe;
+use syrinx::gui::SyrinxApp;
+use syrinx::project::Project;
+
+use super::gui::{app_with, recording, settle};
+
+const LONG: Duration = Duration::from_secs(3600);
+
+fn app(files: Vec<PathBuf>) -> Harness<'static, SyrinxApp> {
+    app_with(files, Arc::default(), None, LONG)
+}
+
+/// Presses the primary button at `from`, moves to `to` in steps, releases: a drag as a hand does
+/// it, one frame per event.
+fn drag(harness: &mut Harness<'static, SyrinxApp>, from: Pos2, to: Pos2, modifiers: Modifiers) {
+    harness.event(egui::Event::ModifiersChanged(modifiers));
+    harness.hover_at(from);
+    harness.run_steps(1);
+    harness.event(egui::Event::PointerButton {
+        pos: from,
+        button: egui::PointerButton::Primary,
+        pressed: true,
+        modifiers,
+    });
+    harness.run_steps(1);
+    for step in 1..=6 {
+        harness.hover_at(from + (to - from) * (step as f32 / 6.0));
+        harness.run_steps(1);
+    }
+    harness.event(egui::Event::PointerButton {
+        pos: to,
+        button: egui::PointerButton::Primary,
+        pressed: false,
+        modifiers,
+    });
+    harness.run_steps(1);
+    harness.event(egui::Event::ModifiersChanged(Modifiers::NONE));
+    harness.run_steps(1);
+}
+
+fn click_at(harness: &mut Harness<'static, SyrinxApp>, at: Pos2) {
+    harness.hover_at(at);
+    harness.run_steps(1);
+    harness.drag_at(at);
+    harness.run_steps(1);
+    harness.drop_at(at);
+    harness.run_steps(1);
+}
+
+fn point(harness: &Harness<'static, SyrinxApp>, secs: f64, hz: f64) -> Pos2 {
+    harness
+        .state()
+        .screen_point(secs, hz)
+        .expect("the spectrogram is on screen")
+}
+
+fn selections(harness: &Harness<'static, SyrinxApp>) -> Vec<Selection> {
+    harness.state().document.project.selections.items().to_vec()
+}
+
+fn only(harness: &Harness<'static, SyrinxApp>) -> Selection {
+    let all = selections(harness);
+    assert_eq!(all.len(), 1, "{all:?}");
+    all[0].clone()
+}
+
+/// Draws a box over 5–7 s × 3–6 kHz and returns it.
+fn draw_box(harness: &mut Harness<'static, SyrinxApp>) -> Selection {
+    let from = point(harness, 5.0, 3000.0);
+    let to = point(harness, 7.0, 6000.0);
+    drag(harness, from, to, Modifiers::NONE);
+    settle(harness);
+    only(harness)
+}
+
+fn opened(dir: &Path, name: &str) -> (Harness<'static, SyrinxApp>, PathBuf) {
+    let path = recording(dir, name);
+    let mut harness = app(vec![path.clone()]);
+    settle(&mut harness);
+    (harness, path)
+}
+
+#[test]
+fn a_box_drawn_by_dragging_is_in_the_table_its_label_edits_there_and_undo_redo_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    let drawn = draw_box(&mut harness);
+    // A pixel is about 25 ms and 30 Hz here.
+    assert!((drawn.start_secs - 5.0).abs() < 0.1, "{drawn:?}");
+    assert!((drawn.end_secs - 7.0).abs() < 0.1, "{drawn:?}");
+    assert!((drawn.low_hz - 3000.0).abs() < 100.0, "{drawn:?}");
+    assert!((drawn.high_hz - 6000.0).abs() < 100.0, "{drawn:?}");
+    assert_eq!(drawn.kind, SelectionKind::Positive);
+    assert!(harness.state().annotator.selected.contains(&drawn.id));
+    assert_eq!(harness.state().document.project.recordings.len(), 1);
+
+    // The table's selected row is editable in place.
+    harness.get_by_label("Selection label").focus();
+    harness.get_by_label("Selection label").type_text("warbler");
+    harness.run();
+    assert_eq!(only(&harness).label, "warbler");
+    assert!(harness.state().document.is_dirty());
+
+    // Typing was one step; drawing another.
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(only(&harness).label, "");
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert!(selections(&harness).is_empty());
+    harness.get_by_label("Redo").click();
+    harness.run();
+    harness.get_by_label("Redo").click();
+    harness.run();
+    assert_eq!(only(&harness).label, "warbler");
+    settle(&mut harness);
+}
+
+#[test]
+fn boxes_move_and_resize_by_dragging_and_shift_drag_draws_a_full_band_selection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    let drawn = draw_box(&mut harness);
+    // Drag the body 2 s later.
+    let from = point(&harness, 6.0, 4500.0);
+    let to = point(&harness, 8.0, 4500.0);
+    drag(&mut harness, from, to, Modifiers::NONE);
+    settle(&mut harness);
+    let moved = only(&harness);
+    assert!(
+        (moved.start_secs - drawn.start_secs - 2.0).abs() < 0.1,
+        "{moved:?}"
+    );
+    assert!((moved.duration_secs() - drawn.duration_secs()).abs() < 1e-9);
+    assert!((moved.low_hz - drawn.low_hz).abs() < 60.0);
+    // Drag its right edge 1 s further.
+    let edge = point(&harness, moved.end_secs, 4500.0);
+    let further = point(&harness, moved.end_secs + 1.0, 4500.0);
+    drag(&mut harness, edge, further, Modifiers::NONE);
+    settle(&mut harness);
+    let resized = only(&harness);
+    assert!(
+        (resized.start_secs - moved.start_secs).abs() < 1e-9,
+        "start kept"
+    );
+    assert!(
+        (resized.end_secs - moved.end_secs - 1.0).abs() < 0.1,
+        "{resized:?}"
+    );
+
+    // Shift+drag: every frequency.
+    let from = point(&harness, 14.0, 4000.0);
+    let to = point(&harness, 16.0, 5000.0);
+    drag(&mut harness, from, to, Modifiers::SHIFT);
+    settle(&mut harness);
+    let band = selections(&harness)
+        .into_iter()
+        .find(|s| s.start_secs > 12.0)
+        .expect("a second box");
+    assert_eq!((band.low_hz, band.high_hz), (0.0, 11_025.0));
+    assert!((band.duration_secs() - 2.0).abs() < 0.1);
+    settle(&mut harness);
+}
+
+#[test]
+fn keys_change_kind_nudge_delete_copy_and_paste() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    let drawn = draw_box(&mut harness);
+
+    harness.key_press(egui::Key::Num2);
+    settle(&mut harness);
+    assert_eq!(only(&harness).kind, SelectionKind::Negative, "2: negative");
+    assert_eq!(harness.state().annotator.kind, SelectionKind::Negative);
+    harness.key_press(egui::Key::Num1);
+    settle(&mut harness);
+    assert_eq!(only(&harness).kind, SelectionKind::Positive);
+
+    // Arrows nudge the selected box (a hundredth of the 20 s view) and leave the view alone.
+    let view_before = harness.state().active_recording().unwrap().viewport;
+    harness.key_press(egui::Key::ArrowRight);
+    settle(&mut harness);
+    harness.key_press(egui::Key::ArrowRight);
+    settle(&mut harness);
+    assert!((only(&harness).start_secs - drawn.start_secs - 0.4).abs() < 1e-9);
+    assert_eq!(
+        harness.state().active_recording().unwrap().viewport,
+        view_before
+    );
+    // Both nudges are one undo step.
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut harness);
+    assert!((only(&harness).start_secs - drawn.start_secs).abs() < 1e-9);
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    settle(&mut harness);
+    assert!(
+        (only(&harness).start_secs - drawn.start_secs - 0.4).abs() < 1e-9,
+        "redo"
+    );
+
+    // Copy, put the cursor at 30 s (a click on empty spectrogram), paste.
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::C);
+    settle(&mut harness);
+    let empty = point(&harness, 15.0, 9000.0);
+    click_at(&mut harness, empty);
+    let cursor = harness
+        .state()
+        .active_recording()
+        .unwrap()
+        .cursor_secs
+        .unwrap();
+    assert!((cursor - 15.0).abs() < 0.1, "{cursor}");
+    assert!(
+        harness.state().annotator.selected.is_empty(),
+        "the click cleared the selection"
+    );
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::V);
+    settle(&mut harness);
+    let all = selections(&harness);
+    assert_eq!(all.len(), 2);
+    assert!(
+        (all[1].start_secs - cursor).abs() < 1e-9,
+        "pasted at the cursor: {all:?}"
+    );
+    assert!((all[1].duration_secs() - all[0].duration_secs()).abs() < 1e-9);
+
+    // Delete removes the selected (pasted) box; undo brings it back.
+    harness.key_press(egui::Key::Delete);
+    settle(&mut harness);
+    assert_eq!(selections(&harness).len(), 1);
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut harness);
+    assert_eq!(selections(&harness).len(), 2);
+    // Escape clears the selection; arrows pan again.
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    settle(&mut harness);
+    assert_eq!(harness.state().annotator.selected.len(), 2);
+    harness.key_press(egui::Key::Escape);
+    settle(&mut harness);
+    assert!(harness.state().annotator.selected.is_empty());
+    harness.key_press(egui::Key::ArrowRight);
+    settle(&mut harness);
+    assert!(
+        harness
+            .state()
+            .active_recording()
+            .unwrap()
+            .viewport
+            .start_secs
+            > 0.0
+    );
+    settle(&mut harness);
+}
+
+#[test]
+fn the_table_filters_sorts_and_a_row_click_jumps_to_its_box() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    {
+        let app = harness.state_mut();
+        let document = &mut app.document;
+        let recording = document.project.recordings[0].id;
+        let mut make = |start: f64, label: &str, kind| Selection {
+            id: document.project.selections.new_id(),
+            recording,
+            start_secs: start,
+            end_secs: start + 1.0,
+            low_hz: 2000.0,
+            high_hz: 4000.0,
+            label: label.to_owned(),
+            kind,
+            extra: Default::default(),
+        };
+        let items = vec![
+            make(5.0, "warbler", SelectionKind::Positive),
+            make(50.0, "warbler", SelectionKind::Positive),
+            make(20.0, "wind", SelectionKind::Negative),
+        ];
+        document.edit("test", vec![Edit::Insert(items)]);
+    }
+    harness.run();
+    harness.get_by_label_contains("3 of 3 shown");
+
+    // Sort by label descending: wind first.
+    let header = || by().role(Role::Button).label("Label");
+    harness.get(header()).click();
+    harness.run();
+    harness.get_by_label("Label (asc)").click();
+    harness.run();
+    let app = harness.state_mut();
+    let active = Some(app.document.project.recordings[0].id);
+    let order: Vec<f64> = app
+        .table
+        .shown(&app.document, active)
+        .iter()
+        .map(|id| app.document.project.selections.get(*id).unwrap().start_secs)
+        .collect();
+    assert_eq!(order[0], 20.0, "{order:?}");
+
+    // Filter by text.
+    harness.get_by_label("Filter").focus();
+    harness.get_by_label("Filter").type_text("warb");
+    harness.run();
+    harness.get_by_label_contains("2 of 3 shown");
+
+    // Clicking the row at 50 s selects its box and brings it on screen.
+    harness.get_by_label("50.000").click();
+    settle(&mut harness);
+    let app = harness.state();
+    let selected: Vec<_> = app.annotator.selected.iter().copied().collect();
+    assert_eq!(selected.len(), 1);
+    assert_eq!(
+        app.document
+            .project
+            .selections
+            .get(selected[0])
+            .unwrap()
+            .start_secs,
+        50.0
+    );
+    let view = app.active_recording().unwrap().viewport;
+    assert!(
+        view.start_secs <= 50.0 && view.end_secs() >= 51.0,
+        "{view:?}"
+    );
+    settle(&mut harness);
+}
+
+const RAVEN_TABLE: &str = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tSpecies\tNotes\n\
+1\tSpectrogram 1\t1\t2.0\t3.0\t2000\t5000\tWOTH\tclear\n\
+2\tSpectrogram 1\t1\t10.0\t11.5\t2100\t5200\tWOTH\tfaint\n\
+3\tSpectrogram 1\t1\t20.0\t21.0\t100\t1000\tnoise\twind\n\
+4\tSpectrogram 1\t1\t90.0\t91.0\t100\t1000\tWOTH\tpast the end\n";
+
+#[test]
+fn a_raven_table_imports_through_the_preview_dialog_as_one_undo_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    let table = dir.path().join("a.Table.1.selections.txt");
+    std::fs::write(&table, RAVEN_TABLE).unwrap();
+
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("Import selection table…").click();
+    harness.run();
+    harness.get_by_label("Path").focus();
+    harness
+        .get_by_label("Path")
+        .type_text(&table.display().to_string());
+    harness.run();
+    harness.get_by_label("OK").click();
+    settle(&mut harness);
+
+    // The preview: Species chosen as the label column, "noise" guessed negative.
+    harness.get_by_label("Import selections");
+    harness.get_by_label_contains("1 warning(s)");
+    harness.get_by_label_contains("2 positive, 1 negative");
+    // Leave "noise" out (labels are listed in order: WOTH, noise).
+    harness
+        .get_all_by_label("leave out")
+        .nth(1)
+        .unwrap()
+        .click();
+    harness.run();
+    harness.get_by_label("Import 2 selection(s)").click();
+    harness.run();
+
+    let imported = selections(&harness);
+    assert_eq!(imported.len(), 2, "{imported:?}");
+    assert!(
+        imported
+            .iter()
+            .all(|s| s.label == "WOTH" && s.kind == SelectionKind::Positive)
+    );
+    assert_eq!(
+        imported[1].extra["Notes"], "faint",
+        "extra columns are kept"
+    );
+    assert!(
+        harness
+            .state()
+            .document
+            .project
+            .labels
+            .iter()
+            .any(|l| l.name == "WOTH"),
+        "the label joined the label set"
+    );
+    // The whole import is one step.
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    harness.run();
+    assert!(selections(&harness).is_empty());
+    settle(&mut harness);
+}
+
+#[test]
+fn a_project_saved_as_reopens_with_its_recordings_and_selections() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, audio) = opened(dir.path(), "a.wav");
+    let drawn = draw_box(&mut harness);
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::S);
+    harness.run();
+    let project_path = dir.path().join("survey");
+    harness.get_by_label("Path").focus();
+    harness
+        .get_by_label("Path")
+        .set_text_value_accesskit(&project_path.display().to_string());
+    harness.run();
+    harness.get_by_label("OK").click();
+    settle(&mut harness);
+    let saved = dir.path().join("survey.syrinx");
+    assert!(saved.exists(), "the extension is added");
+    assert_eq!(
+        harness.state().document.path.as_deref(),
+        Some(saved.as_path())
+    );
+    assert!(!harness.state().document.is_dirty());
+
+    let mut reopened = app(vec![saved.clone()]);
+    settle(&mut reopened);
+    let app = reopened.state();
+    assert_eq!(app.document.project.recordings.len(), 1);
+    assert_eq!(app.document.project.recordings[0].path, audio);
+    assert_eq!(only(&reopened).start_secs, drawn.start_secs);
+    assert_eq!(app.recordings.len(), 1, "its recording is open");
+    assert!(
+        app.messages.iter().all(|m| !m.is_error),
+        "{:?}",
+        app.messages
+    );
+}
+
+#[test]
+fn an_untitled_project_is_autosaved_into_the_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let path = recording(dir.path(), "a.wav");
+    let mut harness = app_with(
+        vec![path],
+        Arc::default(),
+        Some(data.path().to_path_buf()),
+        Duration::ZERO,
+    );
+    settle(&mut harness);
+    draw_box(&mut harness);
+    settle(&mut harness);
+    assert!(!harness.state().document.is_dirty(), "written");
+    let autosaves: Vec<PathBuf> = std::fs::read_dir(data.path().join("autosave"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(autosaves.len(), 1, "{autosaves:?}");
+    let (project, report) = Project::load(&autosaves[0]).unwrap();
+    assert_eq!(project.selections.len(), 1);
+    assert_eq!(project.recordings.len(), 1);
+    assert!(report.missing.is_empty());
+}
+
+#[test]
+fn a_missing_recording_is_reported_kept_and_relinked() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = recording(dir.path(), "dawn.wav");
+    let mut project = Project::default();
+    let id = project.add_recording(&probe(&audio).unwrap()).unwrap();
+    let selection = Selection {
+        id: project.selections.new_id(),
+        recording: id,
+        start_secs: 1.0,
+        end_secs: 2.0,
+        low_hz: 1000.0,
+        high_hz: 2000.0,
+        label: "x".to_owned(),
+        kind: SelectionKind::Positive,
+        extra: Default::default(),
+    };
+    let mut history = syrinx::annotation::UndoStack::default();
+    history.apply(
+        &mut project.selections,
+        "add",
+        vec![Edit::Insert(vec![selection])],
+    );
+    let project_path = dir.path().join("p.syrinx");
+    project.save(&project_path).unwrap();
+    let moved = dir.path().join("moved");
+    std::fs::create_dir(&moved).unwrap();
+    let new_home = moved.join("dawn.wav");
+    std::fs::rename(&audio, &new_home).unwrap();
+
+    let mut harness = app(vec![project_path]);
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(app.document.project.recordings.len(), 1, "kept");
+    assert!(app.document.missing.contains(&ProjectRecordingId(0)));
+    assert_eq!(app.document.project.selections.len(), 1);
+    let error = app.messages.iter().find(|m| m.is_error).expect("reported");
+    assert!(
+        error.text.contains("dawn.wav") && error.text.contains("not found"),
+        "{}",
+        error.text
+    );
+    harness.get_by_label("file not found");
+
+    harness.get_by_label("Relink…").click();
+    harness.run();
+    harness.get_by_label("Path").focus();
+    harness
+        .get_by_label("Path")
+        .type_text(&new_home.display().to_string());
+    harness.run();
+    harness.get_by_label("OK").click();
+    settle(&mut harness);
+    let app = harness.state();
+    assert!(app.document.missing.is_empty());
+    assert_eq!(app.document.project.recordings[0].path, new_home);
+    assert_eq!(app.recordings.len(), 1, "opened once found");
+}
+
+#[test]
+fn opening_a_folder_adds_its_recordings_with_their_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    recording(dir.path(), "a.wav");
+    recording(dir.path(), "b.wav");
+    std::fs::write(dir.path().join("a.Table.1.selections.txt"), RAVEN_TABLE).unwrap();
+    let mut harness = app(vec![dir.path().to_path_buf()]);
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(app.document.project.recordings.len(), 2);
+    let a = app
+        .document
+        .project
+        .recordings
+        .iter()
+        .find(|r| r.name() == "a.wav")
+        .unwrap()
+        .id;
+    let all = selections(&harness);
+    // Rows 1–3 fit the 60 s recording; row 4 (at 90 s) is past its end.
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(all.iter().all(|s| s.recording == a));
+    assert_eq!(
+        harness.state().recordings.len(),
+        1,
+        "the first recording is shown"
+    );
+}
