@@ -1,6 +1,8 @@
 //! The selections of a project and undoable edits of them. Every change goes through an [`Edit`]
 //! so that undo and redo (imports included, as one step) are exact.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::{Deserialize, Serialize};
 
 use super::{ProjectRecordingId, Selection, SelectionId};
@@ -10,12 +12,34 @@ const MAX_UNDO_STEPS: usize = 1000;
 
 /// All selections of a project, ordered by recording, then start time.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "StoredSelections")]
 pub struct SelectionSet {
     items: Vec<Selection>,
     next_id: u64,
     /// Bumped by every change (not saved): lets views cache what they derive.
     #[serde(skip)]
     version: u64,
+    /// Where each id is in `items` (not saved): lookups and edits of tens of thousands of
+    /// selections stay linear, not quadratic.
+    #[serde(skip)]
+    positions: HashMap<SelectionId, usize>,
+}
+
+/// The saved form of a [`SelectionSet`].
+#[derive(Deserialize)]
+struct StoredSelections {
+    #[serde(default)]
+    items: Vec<Selection>,
+    #[serde(default)]
+    next_id: u64,
+}
+
+impl From<StoredSelections> for SelectionSet {
+    fn from(stored: StoredSelections) -> Self {
+        let mut set = Self::from_items(stored.items);
+        set.next_id = set.next_id.max(stored.next_id);
+        set
+    }
 }
 
 impl PartialEq for SelectionSet {
@@ -30,11 +54,23 @@ impl SelectionSet {
     pub fn from_items(mut items: Vec<Selection>) -> Self {
         let next_id = items.iter().map(|s| s.id.0 + 1).max().unwrap_or(0);
         sort(&mut items);
-        Self {
+        let mut set = Self {
             items,
             next_id,
             version: 0,
-        }
+            positions: HashMap::new(),
+        };
+        set.reindex();
+        set
+    }
+
+    fn reindex(&mut self) {
+        self.positions = self
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id, i))
+            .collect();
     }
 
     /// Changes with every edit.
@@ -67,7 +103,7 @@ impl SelectionSet {
 
     #[must_use]
     pub fn get(&self, id: SelectionId) -> Option<&Selection> {
-        self.items.iter().find(|s| s.id == id)
+        self.positions.get(&id).map(|i| &self.items[*i])
     }
 
     /// The selections of one recording, in time order.
@@ -84,18 +120,19 @@ impl SelectionSet {
                 }
             }
             Edit::Delete(selections) => {
-                self.items
-                    .retain(|s| !selections.iter().any(|d| d.id == s.id));
+                let doomed: HashSet<SelectionId> = selections.iter().map(|s| s.id).collect();
+                self.items.retain(|s| !doomed.contains(&s.id));
             }
             Edit::Update { after, .. } => {
                 for new in after {
-                    if let Some(old) = self.items.iter_mut().find(|s| s.id == new.id) {
-                        *old = new.clone();
+                    if let Some(&i) = self.positions.get(&new.id) {
+                        self.items[i] = new.clone();
                     }
                 }
             }
         }
         sort(&mut self.items);
+        self.reindex();
         self.version += 1;
     }
 }

@@ -246,6 +246,11 @@ pub struct SyrinxApp {
     background_jobs: usize,
     /// Where the (upper) spectrogram was drawn last frame.
     primary_plot: Option<egui::Rect>,
+    /// Selections per recording, for the list, with the (generation, version) they were counted at.
+    counts: (
+        (u64, u64),
+        Arc<std::collections::BTreeMap<ProjectRecordingId, usize>>,
+    ),
 }
 
 /// Counts wake-ups from background threads, so a caller can wait for work to arrive (tests wait
@@ -354,6 +359,7 @@ impl SyrinxApp {
             window_title: String::new(),
             background_jobs: 0,
             primary_plot: None,
+            counts: ((u64::MAX, 0), Arc::default()),
             prefs,
         };
         let files = options.files;
@@ -550,6 +556,19 @@ impl SyrinxApp {
         self.opening.clear();
         self.first_screen_pending.clear();
         self.focus_next = None;
+    }
+
+    /// Selections per recording (recounted only when the selections change).
+    fn selection_counts(&mut self) -> Arc<std::collections::BTreeMap<ProjectRecordingId, usize>> {
+        let key = (self.generation, self.document.project.selections.version());
+        if self.counts.0 != key {
+            let mut counts = std::collections::BTreeMap::new();
+            for selection in self.document.project.selections.items() {
+                *counts.entry(selection.recording).or_insert(0) += 1;
+            }
+            self.counts = (key, Arc::new(counts));
+        }
+        Arc::clone(&self.counts.1)
     }
 
     /// The open recording of a project recording.
@@ -1268,7 +1287,7 @@ impl SyrinxApp {
             .show(ui, |ui| {
                 ui.heading("Recordings");
                 ui.weak(self.document.title());
-                let counts = self.document.project.summary().by_recording;
+                let counts = self.selection_counts();
                 let active_project = self.active_recording().map(|r| r.project_id);
                 let mut open = None;
                 let mut relink = None;

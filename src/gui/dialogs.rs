@@ -51,6 +51,8 @@ pub struct PathPrompt {
     pub detail: String,
     /// The native dialog is open (its answer will fill the field).
     pub browsing: bool,
+    /// The field has been given the keyboard once (typing goes straight into it).
+    focused: bool,
 }
 
 /// What the user did with a prompt this frame.
@@ -70,6 +72,7 @@ impl PathPrompt {
             text,
             detail,
             browsing: false,
+            focused: false,
         }
     }
 
@@ -80,6 +83,8 @@ impl PathPrompt {
             .id(egui::Id::unique("path prompt"))
             .open(&mut open)
             .collapsible(false)
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 120.0))
             .default_width(520.0)
             .show(ctx, |ui| {
                 if !self.detail.is_empty() {
@@ -94,6 +99,15 @@ impl PathPrompt {
                                 .desired_width(380.0),
                         )
                         .labelled_by(label.id);
+                    // Until the field has had the keyboard once (the window's first frame
+                    // only measures it, so one request is not enough).
+                    if !self.focused {
+                        if field.has_focus() {
+                            self.focused = true;
+                        } else {
+                            field.request_focus();
+                        }
+                    }
                     if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                         action = self.accept();
                     }
@@ -178,6 +192,8 @@ impl ExportDialog {
         let mut open = true;
         egui::Window::new("Export selections")
             .open(&mut open)
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 120.0))
             .collapsible(false)
             .default_width(480.0)
             .show(ctx, |ui| {

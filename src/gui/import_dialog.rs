@@ -93,17 +93,22 @@ impl ImportDialog {
 
     /// Recomputes the preview (ids from a copy of the project's selections).
     fn refresh(&mut self, document: &Document) {
-        // Every label in the chosen column gets a choice, guessed from its name.
-        let labels: Vec<String> = self
+        // Every label in the chosen column gets a choice: the table's Kind where it has one,
+        // else a guess from its name.
+        let labels: Vec<(String, Option<SelectionKind>)> = self
             .table
             .rows
             .iter()
-            .map(|row| self.options.label_of(row))
+            .map(|row| (self.options.label_of(row), row.kind))
             .collect();
-        for label in labels {
+        for (label, kind) in labels {
             self.choices
                 .entry(label)
-                .or_insert_with_key(|label| guess(label));
+                .or_insert_with_key(|label| match kind {
+                    Some(SelectionKind::Positive) => LabelChoice::Positive,
+                    Some(SelectionKind::Negative) => LabelChoice::Negative,
+                    None => guess(label),
+                });
         }
         let mut ids = document.project.selections.clone();
         let options = self.effective_options();
@@ -149,6 +154,8 @@ impl ImportDialog {
         let mut open = true;
         egui::Window::new("Import selections")
             .open(&mut open)
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 100.0))
             .default_width(560.0)
             .collapsible(false)
             .show(ctx, |ui| {
@@ -252,6 +259,10 @@ impl ImportDialog {
     /// One row per label: its count and positive / negative / leave out.
     fn labels_ui(&mut self, ui: &mut egui::Ui) -> bool {
         let mut changed = false;
+        let from_kind_column = self.options.use_kind_column && self.has_kind_column();
+        if from_kind_column {
+            ui.weak("Rows with a Kind use it; untick the Kind column to choose per label.");
+        }
         let counts = self
             .preview
             .as_ref()
@@ -283,7 +294,11 @@ impl ImportDialog {
                                 (LabelChoice::Negative, "negative"),
                                 (LabelChoice::Skip, "leave out"),
                             ] {
-                                changed |= ui.radio_value(choice, value, text).changed();
+                                let radio = egui::RadioButton::new(*choice == value, text);
+                                if ui.add_enabled(!from_kind_column, radio).clicked() {
+                                    *choice = value;
+                                    changed = true;
+                                }
                             }
                             ui.end_row();
                         }

@@ -461,12 +461,16 @@ impl SelectionTable {
                 .iter()
                 .map(|(label, n)| format!("{}: {n}", label_text(label)))
                 .collect::<Vec<_>>();
-            ui.label(format!("{shown} of {total} shown · {kinds}"))
-                .on_hover_text(if per_label.is_empty() {
-                    "No selections".to_owned()
-                } else {
-                    per_label.join("\n")
-                });
+            let summary = if kinds.is_empty() {
+                format!("{shown} of {total} shown")
+            } else {
+                format!("{shown} of {total} shown · {kinds}")
+            };
+            ui.label(summary).on_hover_text(if per_label.is_empty() {
+                "No selections".to_owned()
+            } else {
+                per_label.join("\n")
+            });
             let preview: String = per_label
                 .iter()
                 .take(4)

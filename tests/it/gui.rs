@@ -282,3 +282,13 @@ fn the_shortcuts_window_lists_every_shortcut() {
     harness.get_by_label("Open recordings…");
     harness.get_by_label("Open the demo");
 }
+
+#[test]
+fn the_readme_lists_every_shortcut_the_app_knows() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (keys, action) in syrinx::gui::SHORTCUTS {
+        let row = format!("| {keys} | {action} |");
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+}

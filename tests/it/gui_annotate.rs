@@ -556,3 +556,54 @@ fn opening_a_folder_adds_its_recordings_with_their_tables() {
         "the first recording is shown"
     );
 }
+
+#[test]
+fn the_export_window_writes_tables_and_clips() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    draw_box(&mut harness);
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("Export selections…").click();
+    harness.run();
+    let out = dir.path().join("export");
+    harness
+        .get_by_label("Folder")
+        .set_text_value_accesskit(&out.display().to_string());
+    harness.run();
+    harness.get_by_label("also WAV clips, padded by").click();
+    harness.run();
+    harness.get_by_label("Export").click();
+    settle(&mut harness);
+    let table = std::fs::read_to_string(out.join("a.Table.1.selections.txt")).unwrap();
+    assert_eq!(table.lines().count(), 2, "header and one row:\n{table}");
+    assert!(out.join("all.selections.txt").exists());
+    let clips: Vec<_> = walk(&out.join("clips"));
+    assert_eq!(clips.len(), 1, "{clips:?}");
+    assert!(
+        clips[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("a_"),
+        "{clips:?}"
+    );
+    let message = &harness.state().messages.last().unwrap().text;
+    assert!(
+        message.contains("Exported 2 raven table(s)") && message.contains("1 clip(s)"),
+        "{message}"
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
