@@ -389,19 +389,7 @@ impl Project {
                         name: r.name(),
                         path: Some(r.path.display().to_string()),
                     });
-                TableRow {
-                    line: 0,
-                    start_secs: s.start_secs,
-                    end_secs: s.end_secs,
-                    low_hz: Some(s.low_hz),
-                    high_hz: Some(s.high_hz),
-                    label: s.label.clone(),
-                    kind: Some(s.kind),
-                    file,
-                    score: None,
-                    verdict: None,
-                    values: s.extra.clone(),
-                }
+                TableRow::from_selection(s, file)
             })
             .collect()
     }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::table::{
-    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_number,
+    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_cell_number,
 };
 use super::{AnnotationError, SelectionKind};
 
@@ -70,15 +70,7 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
             .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
         let cell = |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or("");
         let parsed = (|| -> Result<TableRow, String> {
-            let number = |index: Option<usize>, name: &str| -> Result<Option<f64>, String> {
-                let text = cell(index);
-                if text.is_empty() {
-                    return Ok(None);
-                }
-                parse_number(text)
-                    .map(Some)
-                    .ok_or_else(|| format!("{name} '{text}' is not a number"))
-            };
+            let number = |index: Option<usize>, name: &str| parse_cell_number(cell(index), name);
             let start_secs = number(Some(start), "start_s")?.ok_or("no start_s")?;
             let end_secs = number(Some(end), "end_s")?.ok_or("no end_s")?;
             if end_secs < start_secs || start_secs < 0.0 {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::table::{
-    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_number,
+    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_cell_number,
 };
 use super::{AnnotationError, SelectionKind};
 
@@ -96,15 +96,7 @@ pub fn parse_raven(text: &str) -> Result<ParsedTable, AnnotationError> {
         }
         let cells: Vec<&str> = content.split('\t').collect();
         let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).map_or("", |c| c.trim());
-        let number = |index: Option<usize>, name: &str| -> Result<Option<f64>, String> {
-            let text = cell(index);
-            if text.is_empty() {
-                return Ok(None);
-            }
-            parse_number(text)
-                .map(Some)
-                .ok_or_else(|| format!("{name} '{text}' is not a number"))
-        };
+        let number = |index: Option<usize>, name: &str| parse_cell_number(cell(index), name);
         let parsed = (|| -> Result<TableRow, String> {
             let mut start = number(Some(begin), "Begin Time")?.ok_or("no Begin Time")?;
             let mut stop = number(Some(end), "End Time")?.ok_or("no End Time")?;

@@ -81,6 +81,26 @@ pub struct TableRow {
     pub values: BTreeMap<String, String>,
 }
 
+impl TableRow {
+    /// The row a Syrinx selection exports as; `file` names its recording in multi-file tables.
+    #[must_use]
+    pub fn from_selection(selection: &super::Selection, file: Option<FileRef>) -> Self {
+        Self {
+            line: 0,
+            start_secs: selection.start_secs,
+            end_secs: selection.end_secs,
+            low_hz: Some(selection.low_hz),
+            high_hz: Some(selection.high_hz),
+            label: selection.label.clone(),
+            kind: Some(selection.kind),
+            file,
+            score: None,
+            verdict: None,
+            values: selection.extra.clone(),
+        }
+    }
+}
+
 /// A problem with one line that did not stop the rest of the import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportWarning {
@@ -187,6 +207,17 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
         .ok()
         .or_else(|| text.replace(',', ".").parse::<f64>().ok())
         .filter(|v| v.is_finite())
+}
+
+/// An optional numeric cell: empty is `None`; anything else must be a number, or the error names
+/// the column (`name`) and the text.
+pub(crate) fn parse_cell_number(text: &str, name: &str) -> Result<Option<f64>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_number(text)
+        .map(Some)
+        .ok_or_else(|| format!("{name} '{text}' is not a number"))
 }
 
 /// Formats a number compactly but exactly enough for tables (up to 6 decimals).

@@ -117,7 +117,7 @@ impl SyrinxApp {
             .selected
             .iter()
             .filter_map(|id| self.document.project.selections.get(*id))
-            .map(table_row)
+            .map(|s| TableRow::from_selection(s, None))
             .collect();
         ctx.copy_text(write_raven(&rows));
         self.info(format!("Copied {copied} selection(s)"));
@@ -622,21 +622,5 @@ impl SyrinxApp {
         };
         self.player.stop();
         self.play_span(selection.start_secs, selection.end_secs, filter);
-    }
-}
-
-fn table_row(s: &Selection) -> TableRow {
-    TableRow {
-        line: 0,
-        start_secs: s.start_secs,
-        end_secs: s.end_secs,
-        low_hz: Some(s.low_hz),
-        high_hz: Some(s.high_hz),
-        label: s.label.clone(),
-        kind: Some(s.kind),
-        file: None,
-        score: None,
-        verdict: None,
-        values: s.extra.clone(),
     }
 }
