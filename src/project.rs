@@ -509,14 +509,7 @@ pub fn pair_folder(dir: &Path) -> std::io::Result<Vec<(PathBuf, Option<PathBuf>)
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
-    let is_audio = |p: &Path| {
-        p.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-            [
-                "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",
-            ]
-            .contains(&e.to_ascii_lowercase().as_str())
-        })
-    };
+    let is_audio = crate::audio::is_audio_path;
     let tables: Vec<&PathBuf> = entries
         .iter()
         .filter(|p| !is_audio(p) && p.is_file())

@@ -25,6 +25,29 @@ pub fn probe(path: impl AsRef<Path>) -> Result<RecordingInfo, AudioError> {
     Ok(AudioReader::open(path)?.info().clone())
 }
 
+/// File extensions Syrinx decodes.
+pub const AUDIO_EXTENSIONS: [&str; 9] = [
+    "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",
+];
+
+/// Whether `path` names an audio file Syrinx decodes (by extension, any case).
+#[must_use]
+pub fn is_audio_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// The audio files directly in `dir`, sorted by name.
+pub fn audio_files_in(dir: &Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| is_audio_path(p) && p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Decodes a whole (short) recording as one channel. For long recordings read spans with
 /// [`AudioReader`] instead: an hour of mono `f32` is 635 MB at 44.1 kHz.
 pub fn read_all(

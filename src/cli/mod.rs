@@ -6,6 +6,7 @@ mod demo;
 mod info;
 mod project;
 mod spectrogram;
+mod train;
 
 use std::process::ExitCode;
 
@@ -42,6 +43,8 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     /// Create and edit projects: recordings, selection tables, clip folders, export.
     Project(project::ProjectArgs),
+    /// Train a recogniser on a project's selections and clips; writes a model folder.
+    Train(train::TrainArgs),
 }
 
 /// Parses the command line and runs it.
@@ -55,6 +58,7 @@ pub fn main() -> ExitCode {
         Some(Command::Demo(args)) => demo::run(&args),
         Some(Command::Convert(args)) => convert::run(&args),
         Some(Command::Project(args)) => project::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
         None => run_app(cli.files, cli.frame_stats),
     };
     match result {

@@ -15,3 +15,4 @@ mod gui;
 mod gui_annotate;
 mod playback;
 mod tiles;
+mod train;

@@ -1,0 +1,195 @@
+//! `syrinx train`: a project → a model folder, with a progress bar; `--json` ends stdout with a
+//! summary line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::dataset::DatasetConfig;
+use crate::model::ComputeDevice;
+use crate::project::Project;
+use crate::train::{TrainEvent, TrainSettings, train_project};
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The project (`*.syrinx`).
+    #[arg(value_name = "PROJECT")]
+    pub project: PathBuf,
+    /// Folder to write the model to (created; an existing model there is replaced).
+    #[arg(long, value_name = "MODEL_DIR")]
+    pub out: PathBuf,
+    /// Most epochs (training stops earlier when validation stops improving).
+    #[arg(long, default_value_t = TrainSettings::default().epochs)]
+    pub epochs: usize,
+    /// Windows per batch.
+    #[arg(long, default_value_t = TrainSettings::default().batch_size)]
+    pub batch: usize,
+    /// Seed for splits, crops, augmentation and weights: the same seed gives the same model.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Window length in seconds (default 2.5).
+    #[arg(long, value_name = "W")]
+    pub window_secs: Option<f64>,
+    /// Learning rate (Adam).
+    #[arg(long, default_value_t = TrainSettings::default().learning_rate)]
+    pub learning_rate: f64,
+    /// Epochs without a better validation loss before stopping (0 = never stop early).
+    #[arg(long, default_value_t = TrainSettings::default().patience)]
+    pub patience: usize,
+    /// Worker threads (0 = all cores, leaving one free on machines with more than two).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Compute device: cpu, or gpu in builds with the `wgpu` feature.
+    #[arg(long, default_value = "cpu")]
+    pub device: ComputeDevice,
+    /// Turn off augmentation (random crops stay on).
+    #[arg(long)]
+    pub no_augment: bool,
+    /// Print a JSON summary as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
+    let (project, report) = Project::load(&args.project)?;
+    for id in &report.missing {
+        if let Some(r) = project.recording(*id) {
+            eprintln!("warning: recording missing, left out: {}", r.path.display());
+        }
+    }
+    let mut config = DatasetConfig {
+        seed: args.seed,
+        ..DatasetConfig::default()
+    };
+    if let Some(secs) = args.window_secs {
+        anyhow::ensure!(
+            secs.is_finite() && secs > 0.05 && secs <= 60.0,
+            "--window-secs must be between 0.05 and 60 s, not {secs}"
+        );
+        config.input.window_samples =
+            (secs * f64::from(config.input.sample_rate_hz)).round() as u32;
+    }
+    let mut settings = TrainSettings {
+        epochs: args.epochs,
+        batch_size: args.batch.max(1),
+        learning_rate: args.learning_rate,
+        patience: args.patience,
+        seed: args.seed,
+        device: args.device,
+        threads: args.threads,
+        ..TrainSettings::default()
+    };
+    if args.no_augment {
+        settings.augmentation = crate::dataset::Augmentation {
+            random_crop: true,
+            ..crate::dataset::Augmentation::none()
+        };
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg} (eta {eta})")
+            .map_or_else(
+                |_| ProgressStyle::default_bar(),
+                |s| s.progress_chars("=> "),
+            ),
+    );
+    let cancel = AtomicBool::new(false);
+    let mut on_event = |event: TrainEvent| match event {
+        TrainEvent::Caching { done, total } => {
+            bar.set_prefix("spectrograms");
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        TrainEvent::Batch {
+            epoch,
+            batch,
+            batches,
+            loss,
+            ..
+        } => {
+            bar.set_prefix(format!("epoch {epoch}"));
+            bar.set_length(batches as u64);
+            bar.set_position(batch as u64);
+            bar.set_message(format!("loss {loss:.3}"));
+        }
+        TrainEvent::Epoch(metrics) => {
+            let validation = metrics.validation.as_ref().map_or_else(String::new, |v| {
+                format!(
+                    " · validation loss {:.3} acc {:.3} P {:.3} R {:.3}",
+                    v.loss, v.accuracy, v.precision, v.recall
+                )
+            });
+            let line = format!(
+                "epoch {:>3}: train loss {:.3} acc {:.3}{validation} ({:.1} s)",
+                metrics.epoch, metrics.train_loss, metrics.train_accuracy, metrics.secs
+            );
+            // indicatif hides the bar (and its println) when stderr is not a terminal.
+            if bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                bar.println(line);
+            }
+        }
+    };
+    let outcome = train_project(
+        &project,
+        Some(&args.project),
+        &report.missing,
+        &config,
+        &settings,
+        &cancel,
+        &mut on_event,
+    )?;
+    bar.finish_and_clear();
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    outcome.artifact.save(&args.out).with_context(|| {
+        format!(
+            "training finished but the model was not saved to {}",
+            args.out.display()
+        )
+    })?;
+    let info = &outcome.artifact.info;
+    let describe = |name: &str, m: Option<&crate::metrics::SplitMetrics>| match m {
+        Some(m) => eprintln!(
+            "{name:>10}: {} windows · accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC-AUC {}",
+            m.windows,
+            m.accuracy,
+            m.precision,
+            m.recall,
+            m.f1,
+            m.roc_auc
+                .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.3}"))
+        ),
+        None => eprintln!("{name:>10}: no windows"),
+    };
+    eprintln!(
+        "trained {} epoch(s) in {:.1} s (best epoch {}, {:.0} samples/s); model: {}",
+        outcome.epochs_run,
+        outcome.train_secs,
+        info.best_epoch,
+        outcome.samples_per_sec,
+        args.out.display()
+    );
+    describe("validation", info.validation.as_ref());
+    describe("test", info.test.as_ref());
+    if args.json {
+        let summary = serde_json::json!({
+            "model": args.out,
+            "validation": info.validation,
+            "test": info.test,
+            "train_secs": outcome.train_secs,
+            "epochs_run": outcome.epochs_run,
+            "best_epoch": info.best_epoch,
+            "train_samples_per_sec": outcome.samples_per_sec,
+            "warnings": outcome.warnings,
+        });
+        println!("{summary}");
+    }
+    Ok(ExitCode::SUCCESS)
+}

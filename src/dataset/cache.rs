@@ -1,0 +1,153 @@
+//! Spectrograms of the regions windows are cropped from, computed once per training run: every
+//! epoch crops in the spectrogram domain instead of decoding and transforming again.
+//!
+//! A region starts on the spectrogram's hop grid counted from the start of the file, so frame
+//! `k` of a region is frame `region_start_frame + k` of the whole recording's spectrogram: the
+//! crops are exactly what detection, slicing one long spectrogram, will compute.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use rayon::prelude::*;
+
+use super::{Dataset, DatasetError, WindowSpec};
+use crate::audio::{AudioReader, ResamplingReader};
+use crate::dsp::{ModelInputSpec, Stft};
+
+/// The cached spectrogram of one window's region.
+#[derive(Debug, Clone, Default)]
+pub struct CachedWindow {
+    /// Frame of the whole recording's spectrogram where the region starts.
+    pub region_start_frame: usize,
+    /// Frame-major dB, `frames × bands`.
+    pub db: Vec<f32>,
+    pub frames: usize,
+}
+
+/// Every window's region spectrogram, in the dataset's window order.
+#[derive(Debug, Clone)]
+pub struct SpectrogramCache {
+    pub spec: ModelInputSpec,
+    pub bands: usize,
+    pub windows: Vec<CachedWindow>,
+    /// Windows whose audio could not be read (their entries are empty); with the reason.
+    pub failed: Vec<(usize, String)>,
+}
+
+impl SpectrogramCache {
+    /// Computes the regions of every window of `dataset`, one recording at a time per thread
+    /// of the current rayon pool. `progress(done, total)` is called as windows finish;
+    /// `cancel` stops early.
+    pub fn build(
+        dataset: &Dataset,
+        spec: &ModelInputSpec,
+        cancel: &AtomicBool,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Self, DatasetError> {
+        let stft = spec.stft()?;
+        let bands = stft.bands();
+        let mut by_file: BTreeMap<&PathBuf, Vec<usize>> = BTreeMap::new();
+        for (i, w) in dataset.windows.iter().enumerate() {
+            by_file.entry(&w.path).or_default().push(i);
+        }
+        let total = dataset.windows.len();
+        let done = AtomicUsize::new(0);
+        let results: Vec<(usize, Result<CachedWindow, String>)> = by_file
+            .into_par_iter()
+            .flat_map_iter(|(path, indices)| {
+                let mut reader = open(path, spec.sample_rate_hz);
+                let out: Vec<_> = indices
+                    .into_iter()
+                    .map(|i| {
+                        if cancel.load(Ordering::Relaxed) {
+                            return (i, Err("cancelled".to_owned()));
+                        }
+                        let result = match &mut reader {
+                            Ok(reader) => region(reader, &dataset.windows[i], spec, &stft),
+                            Err(e) => Err(e.clone()),
+                        };
+                        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                        (i, result)
+                    })
+                    .collect();
+                out
+            })
+            .collect();
+        if cancel.load(Ordering::Relaxed) {
+            return Err(DatasetError::Cancelled);
+        }
+        let mut windows = vec![CachedWindow::default(); total];
+        let mut failed = Vec::new();
+        for (i, result) in results {
+            match result {
+                Ok(cached) => windows[i] = cached,
+                Err(reason) => failed.push((i, reason)),
+            }
+        }
+        failed.sort_by_key(|(i, _)| *i);
+        Ok(Self {
+            spec: *spec,
+            bands,
+            windows,
+            failed,
+        })
+    }
+
+    /// Whether window `index` has a usable region.
+    #[must_use]
+    pub fn has(&self, index: usize) -> bool {
+        self.windows.get(index).is_some_and(|w| w.frames > 0)
+    }
+
+    /// The dB frames (frame-major, `native_frames × bands`) of the crop of window `index` that
+    /// starts at `start_secs` in its recording, snapped to the hop grid and clamped to the region.
+    #[must_use]
+    pub fn crop_db(&self, index: usize, start_secs: f64) -> &[f32] {
+        let window = &self.windows[index];
+        let native = self.spec.native_frames();
+        let hop = f64::from(self.spec.spectrogram.hop_len);
+        let frame = (start_secs * f64::from(self.spec.sample_rate_hz) / hop).round();
+        let offset = (frame.max(0.0) as usize)
+            .saturating_sub(window.region_start_frame)
+            .min(window.frames.saturating_sub(native));
+        let from = offset * self.bands;
+        let to = ((offset + native) * self.bands).min(window.db.len());
+        &window.db[from.min(to)..to]
+    }
+}
+
+fn open(path: &std::path::Path, rate_hz: u32) -> Result<ResamplingReader, String> {
+    let reader = AudioReader::open(path).map_err(|e| e.to_string())?;
+    ResamplingReader::new(reader, rate_hz).map_err(|e| e.to_string())
+}
+
+/// The region every allowed crop of `window` lies in, read and transformed.
+fn region(
+    reader: &mut ResamplingReader,
+    window: &WindowSpec,
+    spec: &ModelInputSpec,
+    stft: &Stft,
+) -> Result<CachedWindow, String> {
+    let rate = f64::from(spec.sample_rate_hz);
+    let hop = spec.spectrogram.hop_len as usize;
+    let window_samples = spec.window_samples as usize;
+    let first_frame = ((window.crop.min_start_secs * rate) as usize) / hop;
+    let last_frame =
+        ((window.crop.max_start_secs * rate / hop as f64).round() as usize).max(first_frame);
+    let start_sample = first_frame * hop;
+    let needed = (last_frame - first_frame) * hop + window_samples;
+    let mut audio = reader
+        .read_frames(start_sample as u64, needed)
+        .map_err(|e| e.to_string())?;
+    // Short clips (and the last window of a recording) are padded with silence.
+    audio.resize(needed, 0.0);
+    let mut scratch = stft.scratch();
+    let mut db = Vec::new();
+    let frames = stft.compute_serial_into(&audio, &mut scratch, &mut db);
+    Ok(CachedWindow {
+        region_start_frame: first_frame,
+        db,
+        frames,
+    })
+}

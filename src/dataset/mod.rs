@@ -1,0 +1,453 @@
+//! From a project to labelled training windows: selections, clip folders and background from
+//! fully annotated recordings (crop rules in [`crop`]), splits by recording or group ([`split`]),
+//! balancing, a spectrogram cache that crops in the spectrogram domain ([`cache`]) and
+//! augmentation ([`augment`]).
+
+pub mod augment;
+pub mod batch;
+pub mod cache;
+pub mod crop;
+pub mod split;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::annotation::{ProjectRecordingId, SelectionId, SelectionKind};
+use crate::dsp::ModelInputSpec;
+use crate::project::{Project, Split};
+
+pub use augment::Augmentation;
+pub use batch::InputMaker;
+pub use cache::{CachedWindow, SpectrogramCache};
+pub use crop::CropRange;
+pub use split::SplitFractions;
+
+/// Errors building a dataset.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("nothing to train on: {0}")]
+    Empty(String),
+    #[error("the model input is not valid: {0}")]
+    Input(#[from] crate::dsp::DspError),
+    #[error("cannot read a clip folder: {source}: {}", path.display())]
+    ClipFolder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// How a project becomes windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetConfig {
+    pub input: ModelInputSpec,
+    pub seed: u64,
+    pub fractions: SplitFractions,
+    /// Background windows from fully annotated recordings keep this far from any positive.
+    pub guard_secs: f64,
+    /// At most this many background windows per fully annotated recording (seeded choice).
+    pub max_background_per_recording: usize,
+}
+
+impl Default for DatasetConfig {
+    fn default() -> Self {
+        Self {
+            input: ModelInputSpec::default(),
+            seed: 1,
+            fractions: SplitFractions::default(),
+            guard_secs: 0.5,
+            max_background_per_recording: 40,
+        }
+    }
+}
+
+/// Where a window comes from (kept in the model's manifest and used by error analysis).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "from")]
+pub enum WindowOrigin {
+    Selection {
+        id: SelectionId,
+        recording: ProjectRecordingId,
+    },
+    Clip {
+        path: PathBuf,
+    },
+    Background {
+        recording: ProjectRecordingId,
+    },
+}
+
+/// One labelled window source: a span of one audio file that any allowed crop may come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowSpec {
+    pub origin: WindowOrigin,
+    pub path: PathBuf,
+    /// Recording (or clip) name, for summaries.
+    pub source: String,
+    /// The group the split kept together.
+    pub group: String,
+    pub kind: SelectionKind,
+    pub label: String,
+    pub split: Split,
+    pub crop: CropRange,
+    /// Length of the audio file.
+    pub duration_secs: f64,
+    /// The selection's own span (the clip's or background window's span otherwise).
+    pub start_secs: f64,
+    pub end_secs: f64,
+}
+
+impl WindowSpec {
+    #[must_use]
+    pub fn is_positive(&self) -> bool {
+        self.kind == SelectionKind::Positive
+    }
+}
+
+/// Counts of one split × kind × label cell.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    pub split: String,
+    pub kind: String,
+    pub label: String,
+    pub windows: usize,
+}
+
+/// Windows from a project, split and ready for caching.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub windows: Vec<WindowSpec>,
+    /// Problems that did not stop the build (unreadable clips, imbalance, tiny classes, leakage).
+    pub warnings: Vec<String>,
+}
+
+impl Dataset {
+    /// Builds the windows of `project`: every Positive and Negative selection of a present
+    /// recording, every clip of the clip folders, and background from fully annotated
+    /// recordings. `missing` recordings are left out with a warning.
+    pub fn from_project(
+        project: &Project,
+        missing: &[ProjectRecordingId],
+        config: &DatasetConfig,
+    ) -> Result<Self, DatasetError> {
+        config.input.validate()?;
+        let window_secs = config.input.window_secs();
+        let mut warnings = Vec::new();
+        let mut windows = Vec::new();
+        let recordings: Vec<_> = project
+            .recordings
+            .iter()
+            .filter(|r| {
+                let gone = missing.contains(&r.id);
+                if gone {
+                    warnings.push(format!("left out (file missing): {}", r.path.display()));
+                }
+                !gone
+            })
+            .collect();
+        for recording in &recordings {
+            let group = recording.group.clone().unwrap_or_else(|| recording.name());
+            let base = |origin, kind, label: String, crop, start_secs, end_secs| WindowSpec {
+                origin,
+                path: recording.path.clone(),
+                source: recording.name(),
+                group: group.clone(),
+                kind,
+                label,
+                split: recording.split,
+                crop,
+                duration_secs: recording.duration_secs,
+                start_secs,
+                end_secs,
+            };
+            let mut positives = Vec::new();
+            for selection in project.selections.of_recording(recording.id) {
+                if selection.kind == SelectionKind::Positive {
+                    positives.push((selection.start_secs, selection.end_secs));
+                }
+                windows.push(base(
+                    WindowOrigin::Selection {
+                        id: selection.id,
+                        recording: recording.id,
+                    },
+                    selection.kind,
+                    selection.label.clone(),
+                    crop::selection_crop(
+                        selection.start_secs,
+                        selection.end_secs,
+                        window_secs,
+                        recording.duration_secs,
+                    ),
+                    selection.start_secs,
+                    selection.end_secs,
+                ));
+            }
+            if recording.fully_annotated {
+                let mut starts = crop::background_starts(
+                    &positives,
+                    window_secs,
+                    config.guard_secs,
+                    recording.duration_secs,
+                );
+                let mut rng =
+                    ChaCha8Rng::seed_from_u64(config.seed ^ u64::from(recording.id.0) << 20);
+                starts.shuffle(&mut rng);
+                starts.truncate(config.max_background_per_recording);
+                starts.sort_by(f64::total_cmp);
+                for start in starts {
+                    windows.push(base(
+                        WindowOrigin::Background {
+                            recording: recording.id,
+                        },
+                        SelectionKind::Negative,
+                        "background".to_owned(),
+                        CropRange {
+                            min_start_secs: start,
+                            max_start_secs: start,
+                        },
+                        start,
+                        start + window_secs,
+                    ));
+                }
+            }
+        }
+        let recording_stems: BTreeMap<String, (String, Split)> = recordings
+            .iter()
+            .map(|r| {
+                let stem = r
+                    .path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                (stem, (r.group.clone().unwrap_or_else(|| r.name()), r.split))
+            })
+            .collect();
+        for folder in &project.clip_folders {
+            let files = crate::audio::audio_files_in(&folder.path).map_err(|source| {
+                DatasetError::ClipFolder {
+                    path: folder.path.clone(),
+                    source,
+                }
+            })?;
+            for path in files {
+                let info = match crate::audio::probe(&path) {
+                    Ok(info) => info,
+                    Err(e) => {
+                        warnings.push(format!("clip left out: {e}"));
+                        continue;
+                    }
+                };
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                // A clip cut from a project recording (`<recording>_<start>_<end>.wav`) stays
+                // on its recording's side of the split.
+                let (group, split) = clip_source_stem(&path)
+                    .and_then(|stem| recording_stems.get(&stem).cloned())
+                    .unwrap_or_else(|| (name.clone(), Split::Auto));
+                let duration_secs = info.duration_secs();
+                windows.push(WindowSpec {
+                    origin: WindowOrigin::Clip { path: path.clone() },
+                    path,
+                    source: name,
+                    group,
+                    kind: folder.kind,
+                    label: folder
+                        .label
+                        .clone()
+                        .unwrap_or_else(|| folder.kind.name().to_owned()),
+                    split,
+                    crop: crop::clip_crop(window_secs, duration_secs),
+                    duration_secs,
+                    start_secs: 0.0,
+                    end_secs: duration_secs,
+                });
+            }
+        }
+        if windows.is_empty() {
+            return Err(DatasetError::Empty(
+                "the project has no selections, clips or fully annotated recordings".to_owned(),
+            ));
+        }
+        assign(&mut windows, config);
+        let mut dataset = Self { windows, warnings };
+        dataset.check_balance()?;
+        Ok(dataset)
+    }
+
+    /// Windows of one split.
+    pub fn of_split(&self, split: Split) -> impl Iterator<Item = (usize, &WindowSpec)> {
+        self.windows
+            .iter()
+            .enumerate()
+            .filter(move |(_, w)| w.split == split)
+    }
+
+    /// `(positives, negatives)` in `split`.
+    #[must_use]
+    pub fn counts(&self, split: Split) -> (usize, usize) {
+        self.of_split(split).fold((0, 0), |(p, n), (_, w)| {
+            if w.is_positive() {
+                (p + 1, n)
+            } else {
+                (p, n + 1)
+            }
+        })
+    }
+
+    /// Counts per split × kind × label, sorted.
+    #[must_use]
+    pub fn summary(&self) -> Vec<SummaryRow> {
+        let mut counts: BTreeMap<(u8, String, String), usize> = BTreeMap::new();
+        for w in &self.windows {
+            let order = match w.split {
+                Split::Train | Split::Auto => 0,
+                Split::Validation => 1,
+                Split::Test => 2,
+            };
+            *counts
+                .entry((order, w.kind.name().to_owned(), w.label.clone()))
+                .or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((order, kind, label), windows)| SummaryRow {
+                split: ["train", "validation", "test"][usize::from(order)].to_owned(),
+                kind,
+                label,
+                windows,
+            })
+            .collect()
+    }
+
+    /// Windows per recording (or clip group) and split: `(source group, split, positives,
+    /// negatives)`.
+    #[must_use]
+    pub fn per_group(&self) -> Vec<(String, Split, usize, usize)> {
+        let mut counts: BTreeMap<(String, &'static str), (Split, usize, usize)> = BTreeMap::new();
+        for w in &self.windows {
+            let entry = counts
+                .entry((w.group.clone(), w.split.name()))
+                .or_insert((w.split, 0, 0));
+            if w.is_positive() {
+                entry.1 += 1;
+            } else {
+                entry.2 += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|((group, _), (split, p, n))| (group, split, p, n))
+            .collect()
+    }
+
+    /// The training epoch's order: every train window once, positives oversampled to match the
+    /// negatives (or the other way round when positives are the majority), shuffled.
+    #[must_use]
+    pub fn balanced_epoch(&self, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        let (mut positives, mut negatives): (Vec<usize>, Vec<usize>) = self
+            .of_split(Split::Train)
+            .map(|(i, _)| i)
+            .partition(|i| self.windows[*i].is_positive());
+        let (minority, majority) = if positives.len() < negatives.len() {
+            (&mut positives, &negatives)
+        } else {
+            (&mut negatives, &positives)
+        };
+        if !minority.is_empty() {
+            let base = minority.clone();
+            while minority.len() < majority.len() {
+                let need = majority.len() - minority.len();
+                let mut extra = base.clone();
+                extra.shuffle(rng);
+                minority.extend(extra.into_iter().take(need));
+            }
+        }
+        let mut order: Vec<usize> = positives.into_iter().chain(negatives).collect();
+        order.shuffle(rng);
+        order
+    }
+
+    fn check_balance(&mut self) -> Result<(), DatasetError> {
+        let (positives, negatives) = self.counts(Split::Train);
+        if positives == 0 || negatives == 0 {
+            return Err(DatasetError::Empty(format!(
+                "the training split has {positives} positive and {negatives} negative window(s); \
+                 both kinds are needed (draw negatives, add a negative clip folder, or mark \
+                 recordings fully annotated)"
+            )));
+        }
+        if negatives > positives * 3 {
+            self.warnings.push(format!(
+                "negatives outnumber positives {negatives} to {positives} in training: \
+                 positives are oversampled, but more positives would help"
+            ));
+        }
+        for (kind, count) in [("positive", positives), ("negative", negatives)] {
+            if count < 10 {
+                self.warnings.push(format!(
+                    "only {count} {kind} window(s) in training: the model will be unreliable"
+                ));
+            }
+        }
+        let (val_positives, val_negatives) = self.counts(Split::Validation);
+        if val_positives == 0 || val_negatives == 0 {
+            self.warnings.push(format!(
+                "the validation split has {val_positives} positive and {val_negatives} negative \
+                 window(s): validation metrics will say little (pin recordings to validation)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Deals recordings (by group) into splits; windows follow their recording.
+fn assign(windows: &mut [WindowSpec], config: &DatasetConfig) {
+    let items: Vec<split::SplitItem<'_>> = windows
+        .iter()
+        .map(|w| split::SplitItem {
+            group: &w.group,
+            pinned: w.split,
+        })
+        .collect();
+    let splits = split::assign_splits(&items, config.fractions, config.seed);
+    for (window, split) in windows.iter_mut().zip(splits) {
+        window.split = split;
+    }
+}
+
+/// `<recording>` from a clip named `<recording>_<start>_<end>.<ext>`.
+fn clip_source_stem(path: &std::path::Path) -> Option<String> {
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let mut parts = stem.rsplitn(3, '_');
+    let end = parts.next()?;
+    let start = parts.next()?;
+    let recording = parts.next()?;
+    let numeric = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.');
+    (numeric(start) && numeric(end)).then(|| recording.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_names_lead_back_to_their_recording() {
+        assert_eq!(
+            clip_source_stem(std::path::Path::new(
+                "x/SITE1_20240512_053000_12.500_15.000.wav"
+            ))
+            .as_deref(),
+            Some("SITE1_20240512_053000")
+        );
+        assert_eq!(clip_source_stem(std::path::Path::new("frog.wav")), None);
+    }
+}

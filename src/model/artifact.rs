@@ -1,0 +1,179 @@
+//! The model artifact: a folder with the weights (`weights.bpk`, burn's burnpack) and
+//! `model.json` — network, input (sample rate, spectrogram parameters, window), classes,
+//! threshold, training settings, metrics per epoch, final validation and test metrics, the
+//! dataset manifest and the app version. Loading checks it fits this build and explains why not.
+
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use burn::tensor::Device;
+use serde::{Deserialize, Serialize};
+
+use super::{CallNet, ModelError, NetworkConfig};
+use crate::dsp::ModelInputSpec;
+use crate::metrics::SplitMetrics;
+
+/// The artifact format this version writes and reads.
+pub const ARTIFACT_VERSION: u32 = 1;
+const INFO_FILE: &str = "model.json";
+const WEIGHTS_FILE: &str = "weights.bpk";
+
+/// One epoch's numbers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub train_accuracy: f64,
+    pub validation: Option<SplitMetrics>,
+    pub secs: f64,
+}
+
+/// What the model was trained on.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatasetManifest {
+    /// The project file, when there was one.
+    pub project: Option<PathBuf>,
+    pub iteration: u32,
+    /// `(recording or clip group, split, positive windows, negative windows)`.
+    pub groups: Vec<(String, String, usize, usize)>,
+    /// Ids of the selections used.
+    pub selections: Vec<u64>,
+    /// Clip files used.
+    pub clips: Vec<PathBuf>,
+    pub background_windows: usize,
+    pub positive_labels: Vec<String>,
+}
+
+/// Everything in `model.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    pub artifact_version: u32,
+    pub app_version: String,
+    pub created: String,
+    pub network: NetworkConfig,
+    pub input: ModelInputSpec,
+    pub classes: Vec<String>,
+    pub threshold: f32,
+    /// Training settings as the trainer saw them.
+    pub training: serde_json::Value,
+    pub epochs: Vec<EpochMetrics>,
+    /// The epoch whose weights were kept (lowest validation loss).
+    pub best_epoch: usize,
+    pub validation: Option<SplitMetrics>,
+    pub test: Option<SplitMetrics>,
+    pub manifest: DatasetManifest,
+}
+
+/// A loaded (or freshly trained) model: its description and network.
+#[derive(Debug, Clone)]
+pub struct ModelArtifact {
+    pub info: ModelInfo,
+    pub net: CallNet,
+}
+
+impl ModelArtifact {
+    /// Writes `dir/model.json` and `dir/weights.bpk` (the folder is created). Each file is
+    /// written beside its final name and renamed, so an interrupted save never leaves a
+    /// half-written model under the final names.
+    pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
+        let write_error = |detail: String| ModelError::Write {
+            path: dir.to_path_buf(),
+            detail,
+        };
+        std::fs::create_dir_all(dir).map_err(|e| write_error(e.to_string()))?;
+        let partial = dir.join(format!("{WEIGHTS_FILE}.partial"));
+        self.net
+            .clone()
+            .save_file(&partial)
+            .map_err(|e| write_error(format!("weights: {e}")))?;
+        std::fs::rename(&partial, dir.join(WEIGHTS_FILE))
+            .map_err(|e| write_error(e.to_string()))?;
+        let json =
+            serde_json::to_string_pretty(&self.info).map_err(|e| write_error(e.to_string()))?;
+        crate::fsutil::write_atomically(&dir.join(INFO_FILE), json.as_bytes())
+            .map_err(|e| write_error(e.to_string()))?;
+        Ok(())
+    }
+
+    /// Reads a model folder (or its `model.json`) onto `device`.
+    pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
+        let dir = if path.is_file() {
+            path.parent().unwrap_or(Path::new(".")).to_path_buf()
+        } else {
+            path.to_path_buf()
+        };
+        let read_error = |detail: String| ModelError::Read {
+            path: dir.clone(),
+            detail,
+        };
+        let text = std::fs::read_to_string(dir.join(INFO_FILE)).map_err(|e| {
+            read_error(format!("{INFO_FILE}: {e} (is this a Syrinx model folder?)"))
+        })?;
+        let version = serde_json::from_str::<serde_json::Value>(&text)
+            .map_err(|e| read_error(format!("{INFO_FILE} is not JSON ({e})")))?
+            .get("artifact_version")
+            .and_then(serde_json::Value::as_u64);
+        match version {
+            Some(v) if v == u64::from(ARTIFACT_VERSION) => {}
+            Some(v) => {
+                return Err(ModelError::Incompatible {
+                    path: dir,
+                    detail: format!(
+                        "it is artifact version {v}; this Syrinx reads version {ARTIFACT_VERSION}"
+                    ),
+                });
+            }
+            None => return Err(read_error(format!("{INFO_FILE} has no artifact_version"))),
+        }
+        let info: ModelInfo = serde_json::from_str(&text)
+            .map_err(|e| read_error(format!("{INFO_FILE} is damaged ({e})")))?;
+        info.input
+            .validate()
+            .map_err(|e| ModelError::Incompatible {
+                path: dir.clone(),
+                detail: format!("its input description is not usable here: {e}"),
+            })?;
+        let net = info
+            .network
+            .init(device)
+            .try_load_file(dir.join(WEIGHTS_FILE))
+            .map_err(|e| ModelError::Incompatible {
+                path: dir.clone(),
+                detail: format!("the weights do not match the network in {INFO_FILE}: {e}"),
+            })?;
+        Ok(Self { info, net })
+    }
+
+    /// Why this model cannot score audio made with `input`, if it cannot.
+    #[must_use]
+    pub fn mismatch(&self, input: &ModelInputSpec) -> Option<String> {
+        let ours = &self.info.input;
+        if ours == input {
+            return None;
+        }
+        let mut reasons = Vec::new();
+        if ours.sample_rate_hz != input.sample_rate_hz {
+            reasons.push(format!(
+                "sample rate {} Hz, not {} Hz",
+                ours.sample_rate_hz, input.sample_rate_hz
+            ));
+        }
+        if ours.window_samples != input.window_samples {
+            reasons.push(format!(
+                "window {:.3} s, not {:.3} s",
+                ours.window_secs(),
+                input.window_secs()
+            ));
+        }
+        if ours.spectrogram != input.spectrogram {
+            reasons.push("other spectrogram parameters".to_owned());
+        }
+        if ours.shape() != input.shape() {
+            reasons.push(format!("input {:?}, not {:?}", ours.shape(), input.shape()));
+        }
+        if ours.normalization != input.normalization {
+            reasons.push("another input normalisation".to_owned());
+        }
+        Some(format!("the model was trained with {}", reasons.join(", ")))
+    }
+}

@@ -1,0 +1,449 @@
+//! Training: a dataset and its spectrogram cache → a model artifact. One plain function that
+//! reports progress through a callback and checks a cancel flag between batches, so the GUI's
+//! background job and `syrinx train` run the same code.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Tensor, TensorData};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::dataset::{
+    Augmentation, Dataset, DatasetConfig, InputMaker, SpectrogramCache, WindowOrigin, WindowSpec,
+};
+use crate::metrics::SplitMetrics;
+use crate::model::artifact::{ARTIFACT_VERSION, DatasetManifest, EpochMetrics};
+use crate::model::{CallNet, ComputeDevice, ModelArtifact, ModelError, ModelInfo, NetworkConfig};
+use crate::project::Split;
+
+/// Errors training.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Dataset(#[from] crate::dataset::DatasetError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("training stopped: {0}")]
+    Failed(String),
+    #[error("training cancelled")]
+    Cancelled,
+}
+
+/// Settings the user chooses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Stop when validation loss has not improved for this many epochs (0 = never stop early).
+    pub patience: usize,
+    pub seed: u64,
+    pub augmentation: Augmentation,
+    pub network: NetworkConfig,
+    pub device: ComputeDevice,
+    /// Worker threads for the network (0 = all cores but one when there are more than two).
+    pub threads: usize,
+    /// Score at or above which a window counts as positive.
+    pub threshold: f32,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        Self {
+            epochs: 30,
+            batch_size: 32,
+            learning_rate: 2e-3,
+            patience: 6,
+            seed: 1,
+            augmentation: Augmentation::default(),
+            network: NetworkConfig::default(),
+            device: ComputeDevice::Cpu,
+            threads: 0,
+            threshold: 0.5,
+        }
+    }
+}
+
+impl TrainSettings {
+    /// Threads the network may use: all but one core on machines with more than two, so the
+    /// window stays responsive.
+    #[must_use]
+    pub fn worker_threads(&self) -> usize {
+        if self.threads > 0 {
+            return self.threads;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        if cores > 2 { cores - 1 } else { cores }
+    }
+}
+
+/// What the trainer reports while it works.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainEvent {
+    /// Spectrograms of the windows' regions being computed.
+    Caching { done: usize, total: usize },
+    /// A batch finished.
+    Batch {
+        epoch: usize,
+        batch: usize,
+        batches: usize,
+        loss: f64,
+        elapsed_secs: f64,
+    },
+    /// An epoch finished (with its validation metrics).
+    Epoch(EpochMetrics),
+}
+
+/// One window's score after training (for the evaluation view's error analysis).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredWindow {
+    pub window: WindowSpec,
+    pub score: f32,
+    /// The crop that was scored, in seconds from the start of its recording.
+    pub start_secs: f64,
+}
+
+impl ScoredWindow {
+    #[must_use]
+    pub fn is_misclassified(&self, threshold: f32) -> bool {
+        (self.score >= threshold) != self.window.is_positive()
+    }
+}
+
+/// A finished training run.
+#[derive(Debug, Clone)]
+pub struct TrainOutcome {
+    pub artifact: ModelArtifact,
+    /// Validation and test windows with their scores under the kept model.
+    pub scored: Vec<ScoredWindow>,
+    pub epochs_run: usize,
+    pub train_secs: f64,
+    /// Training samples per second over the whole run (batches only).
+    pub samples_per_sec: f64,
+    pub warnings: Vec<String>,
+}
+
+/// Trains a model on `dataset`. `manifest` is completed and stored in the artifact.
+pub fn train(
+    dataset: &Dataset,
+    config: &DatasetConfig,
+    settings: &TrainSettings,
+    manifest: DatasetManifest,
+    cancel: &AtomicBool,
+    report: &mut (dyn FnMut(TrainEvent) + Send),
+) -> Result<TrainOutcome, TrainError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(settings.worker_threads())
+        .thread_name(|i| format!("syrinx-train-{i}"))
+        .build()
+        .map_err(|e| TrainError::Failed(format!("thread pool: {e}")))?;
+    pool.install(|| train_in_pool(dataset, config, settings, manifest, cancel, report))
+}
+
+fn train_in_pool(
+    dataset: &Dataset,
+    config: &DatasetConfig,
+    settings: &TrainSettings,
+    mut manifest: DatasetManifest,
+    cancel: &AtomicBool,
+    report: &mut (dyn FnMut(TrainEvent) + Send),
+) -> Result<TrainOutcome, TrainError> {
+    let started = Instant::now();
+    let (progress_tx, progress_rx) = mpsc::channel();
+    let cache = std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            SpectrogramCache::build(dataset, &config.input, cancel, &|done, total| {
+                let _ = progress_tx.send((done, total));
+            })
+        });
+        // Forward progress from the pool's threads to `report`, which may not be `Sync`.
+        while !worker.is_finished() {
+            if let Ok((done, total)) =
+                progress_rx.recv_timeout(std::time::Duration::from_millis(50))
+            {
+                report(TrainEvent::Caching { done, total });
+            }
+        }
+        worker
+            .join()
+            .map_err(|_| TrainError::Failed("the spectrogram cache crashed".to_owned()))
+    })??;
+    if cancel.load(Ordering::Relaxed) {
+        return Err(TrainError::Cancelled);
+    }
+    let mut warnings = dataset.warnings.clone();
+    for (i, reason) in &cache.failed {
+        warnings.push(format!(
+            "window from {} left out: {reason}",
+            dataset.windows[*i].source
+        ));
+    }
+    let maker = InputMaker::new(dataset, &cache);
+    let (bands, frames) = maker.shape();
+    let usable = |split: Split| -> Vec<usize> {
+        dataset
+            .of_split(split)
+            .map(|(i, _)| i)
+            .filter(|i| cache.has(*i))
+            .collect()
+    };
+    let validation = usable(Split::Validation);
+    let test = usable(Split::Test);
+    let validation_inputs = plain_inputs(&maker, &validation);
+    let validation_truth = truth(dataset, &validation);
+
+    let base_device = settings.device.device()?;
+    base_device.seed(settings.seed);
+    let device = base_device.clone().autodiff();
+    let mut net: CallNet = settings.network.init(&device).train();
+    let mut optimizer = AdamConfig::new().init();
+    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
+
+    let mut epochs: Vec<EpochMetrics> = Vec::new();
+    let mut best: Option<(f64, usize, CallNet)> = None;
+    let mut samples = 0_usize;
+    let mut batch_secs = 0.0;
+    for epoch in 1..=settings.epochs.max(1) {
+        let epoch_started = Instant::now();
+        let order: Vec<usize> = dataset
+            .balanced_epoch(&mut rng)
+            .into_iter()
+            .filter(|i| cache.has(*i))
+            .collect();
+        let batches: Vec<Vec<usize>> = order
+            .chunks(settings.batch_size.max(1))
+            .map(<[usize]>::to_vec)
+            .collect();
+        let n_batches = batches.len();
+        let epoch_seed = rand::RngExt::random::<u64>(&mut rng);
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0_usize, 0_usize);
+        // Batches are prepared on another thread while the network trains on the previous one.
+        let (batch_tx, batch_rx) = mpsc::sync_channel::<(Vec<f32>, Vec<f32>)>(2);
+        let step_result: Result<CallNet, TrainError> = std::thread::scope(|scope| {
+            let mut net = net;
+            // Owned here, so returning early drops it and unblocks the producer's `send`
+            // before the scope waits for that thread.
+            let batch_rx = batch_rx;
+            let maker = &maker;
+            let batches = &batches;
+            scope.spawn(move || {
+                let mut batch_rng = ChaCha8Rng::seed_from_u64(epoch_seed);
+                for indices in batches {
+                    if cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let batch =
+                        maker.batch(indices, Some((&settings.augmentation, &mut batch_rng)));
+                    if batch_tx.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            for batch_index in 0..n_batches {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(TrainError::Cancelled);
+                }
+                let Ok((inputs, targets)) = batch_rx.recv() else {
+                    return Err(TrainError::Cancelled);
+                };
+                let step_started = Instant::now();
+                let n = targets.len();
+                let x = crate::model::input_tensor(inputs, bands, frames, &device);
+                let y: Tensor<2> =
+                    Tensor::from_data(TensorData::new(targets.clone(), [n, 1]), &device);
+                let logits = net.forward(x);
+                let loss = bce_with_logits(logits.clone(), y);
+                let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+                if !loss_value.is_finite() {
+                    return Err(TrainError::Failed(format!(
+                        "the loss became {loss_value} in epoch {epoch}; try a lower learning rate"
+                    )));
+                }
+                let logit_values: Vec<f32> = logits.detach().into_data().iter::<f32>().collect();
+                correct += logit_values
+                    .iter()
+                    .zip(&targets)
+                    .filter(|(l, t)| (**l >= 0.0) == (**t >= 0.5))
+                    .count();
+                seen += n;
+                loss_sum += loss_value * n as f64;
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                net = optimizer.step(settings.learning_rate, net, grads);
+                samples += n;
+                batch_secs += step_started.elapsed().as_secs_f64();
+                report(TrainEvent::Batch {
+                    epoch,
+                    batch: batch_index + 1,
+                    batches: n_batches,
+                    loss: loss_value,
+                    elapsed_secs: started.elapsed().as_secs_f64(),
+                });
+            }
+            Ok(net)
+        });
+        net = step_result?;
+        let snapshot = net.valid();
+        let validation_metrics = (!validation.is_empty()).then(|| {
+            let scores = crate::model::scores(
+                &snapshot,
+                &validation_inputs,
+                bands,
+                frames,
+                64,
+                &base_device,
+            );
+            SplitMetrics::new(&scores, &validation_truth, settings.threshold)
+        });
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            validation: validation_metrics.clone(),
+            secs: epoch_started.elapsed().as_secs_f64(),
+        };
+        report(TrainEvent::Epoch(metrics.clone()));
+        epochs.push(metrics);
+        // Keep the best model by validation loss (training loss when there is no validation).
+        let score = validation_metrics.map_or(epochs[epochs.len() - 1].train_loss, |m| m.loss);
+        if best.as_ref().is_none_or(|(loss, _, _)| score < *loss) {
+            best = Some((score, epoch, snapshot));
+        }
+        let best_epoch = best.as_ref().map_or(epoch, |b| b.1);
+        if settings.patience > 0 && epoch - best_epoch >= settings.patience {
+            break;
+        }
+    }
+    let Some((_, best_epoch, best_net)) = best else {
+        return Err(TrainError::Failed("no epoch finished".to_owned()));
+    };
+    let mut scored = Vec::new();
+    let split_metrics = |indices: &[usize], scored: &mut Vec<ScoredWindow>| {
+        if indices.is_empty() {
+            return None;
+        }
+        let inputs = plain_inputs(&maker, indices);
+        let scores = crate::model::scores(&best_net, &inputs, bands, frames, 64, &base_device);
+        for (&i, &score) in indices.iter().zip(&scores) {
+            scored.push(ScoredWindow {
+                window: dataset.windows[i].clone(),
+                score,
+                start_secs: dataset.windows[i].crop.centre(),
+            });
+        }
+        Some(SplitMetrics::new(
+            &scores,
+            &truth(dataset, indices),
+            settings.threshold,
+        ))
+    };
+    let validation_final = split_metrics(&validation, &mut scored);
+    let test_final = split_metrics(&test, &mut scored);
+    complete_manifest(&mut manifest, dataset);
+    let info = ModelInfo {
+        artifact_version: ARTIFACT_VERSION,
+        app_version: env!("CARGO_PKG_VERSION").to_owned(),
+        created: now_rfc3339(),
+        network: settings.network.clone(),
+        input: config.input,
+        classes: vec!["negative".to_owned(), "positive".to_owned()],
+        threshold: settings.threshold,
+        training: serde_json::json!({
+            "settings": settings,
+            "dataset": config,
+        }),
+        epochs,
+        best_epoch,
+        validation: validation_final,
+        test: test_final,
+        manifest,
+    };
+    Ok(TrainOutcome {
+        epochs_run: info.epochs.len(),
+        artifact: ModelArtifact {
+            info,
+            net: best_net,
+        },
+        scored,
+        train_secs: started.elapsed().as_secs_f64(),
+        samples_per_sec: samples as f64 / batch_secs.max(1e-9),
+        warnings,
+    })
+}
+
+/// Mean binary cross-entropy of `logits` against `targets` (0/1), computed stably from logits:
+/// `max(x, 0) − x·y + log(1 + e^(−|x|))`.
+#[must_use]
+pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let positive_part = logits.clone().clamp_min(0.0);
+    let log_term = logits.clone().abs().neg().exp().log1p();
+    (positive_part - logits * targets + log_term).mean()
+}
+
+/// The current time as RFC 3339 (UTC, seconds).
+fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap_or(0), 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
+fn plain_inputs(maker: &InputMaker<'_>, indices: &[usize]) -> Vec<f32> {
+    maker.batch(indices, None).0
+}
+
+fn truth(dataset: &Dataset, indices: &[usize]) -> Vec<bool> {
+    indices
+        .iter()
+        .map(|i| dataset.windows[*i].is_positive())
+        .collect()
+}
+
+fn complete_manifest(manifest: &mut DatasetManifest, dataset: &Dataset) {
+    manifest.groups = dataset
+        .per_group()
+        .into_iter()
+        .map(|(group, split, p, n)| (group, split.name().to_owned(), p, n))
+        .collect();
+    for window in &dataset.windows {
+        match &window.origin {
+            WindowOrigin::Selection { id, .. } => manifest.selections.push(id.0),
+            WindowOrigin::Clip { path } => manifest.clips.push(path.clone()),
+            WindowOrigin::Background { .. } => manifest.background_windows += 1,
+        }
+    }
+    let mut labels: Vec<String> = dataset
+        .windows
+        .iter()
+        .filter(|w| w.is_positive())
+        .map(|w| w.label.clone())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    manifest.positive_labels = labels;
+}
+
+/// Trains on a project: builds its dataset (leaving `missing` recordings out), trains, and
+/// records the project in the manifest. The caller saves the artifact.
+pub fn train_project(
+    project: &crate::project::Project,
+    project_path: Option<&std::path::Path>,
+    missing: &[crate::annotation::ProjectRecordingId],
+    config: &DatasetConfig,
+    settings: &TrainSettings,
+    cancel: &AtomicBool,
+    report: &mut (dyn FnMut(TrainEvent) + Send),
+) -> Result<TrainOutcome, TrainError> {
+    let dataset = Dataset::from_project(project, missing, config)?;
+    let manifest = DatasetManifest {
+        project: project_path.map(std::path::Path::to_path_buf),
+        ..DatasetManifest::default()
+    };
+    train(&dataset, config, settings, manifest, cancel, report)
+}

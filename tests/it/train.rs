@@ -1,0 +1,331 @@
+//! Datasets and training through the public API, on generated recordings: rising chirps are the
+//! target (positive), steady tones the look-alikes (negative), in pink-ish noise.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use syrinx::annotation::{Selection, SelectionId, SelectionKind, SelectionSet};
+use syrinx::audio::{WavEncoding, probe, write_wav};
+use syrinx::dataset::{Augmentation, Dataset, DatasetConfig, InputMaker, SpectrogramCache};
+use syrinx::dsp::{ModelInputSpec, SpectrogramParams, Stft};
+use syrinx::model::{ComputeDevice, ModelArtifact, NetworkConfig};
+use syrinx::project::{Project, Split};
+use syrinx::train::{TrainError, TrainEvent, TrainSettings, train};
+
+const RATE_HZ: u32 = 8_000;
+const SECS: f64 = 24.0;
+
+/// One second windows at 8 kHz, 256/128 STFT, 32 mel bands: 32 × 61 inputs.
+fn small_input() -> ModelInputSpec {
+    let mut spectrogram = SpectrogramParams::default().mel(32);
+    spectrogram.window_len = 256;
+    spectrogram.hop_len = 128;
+    ModelInputSpec {
+        sample_rate_hz: RATE_HZ,
+        window_samples: RATE_HZ,
+        spectrogram,
+        bands: 32,
+        ..ModelInputSpec::default()
+    }
+}
+
+fn small_settings(epochs: usize) -> TrainSettings {
+    TrainSettings {
+        epochs,
+        batch_size: 8,
+        learning_rate: 5e-3,
+        patience: 0,
+        seed: 5,
+        network: NetworkConfig {
+            channels: vec![8, 16],
+            input_pool: 1,
+            dropout: 0.0,
+        },
+        device: ComputeDevice::Cpu,
+        threads: 1,
+        augmentation: Augmentation {
+            random_crop: true,
+            ..Augmentation::none()
+        },
+        ..TrainSettings::default()
+    }
+}
+
+/// `n` recordings in their own groups, each with chirps (positive) and tones (negative) listed
+/// as selections; all fully annotated.
+fn generated_project(dir: &Path, n: u32) -> Project {
+    let mut project = Project::default();
+    let mut selections = Vec::new();
+    let mut next_id = 0;
+    for r in 0..n {
+        let mut rng = ChaCha8Rng::seed_from_u64(u64::from(r));
+        let total = (SECS * f64::from(RATE_HZ)) as usize;
+        let mut audio: Vec<f32> = (0..total)
+            .map(|_| rng.random_range(-0.02_f32..0.02))
+            .collect();
+        let path = dir.join(format!("rec{r:02}.wav"));
+        let mut events = Vec::new();
+        let mut t = 0.5;
+        while t + 0.6 < SECS - 0.3 {
+            let positive = rng.random_bool(0.5);
+            let len = (0.3 * f64::from(RATE_HZ)) as usize;
+            let start = (t * f64::from(RATE_HZ)) as usize;
+            let amplitude = rng.random_range(0.1_f32..0.4);
+            let call = if positive {
+                syrinx::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ)
+            } else {
+                syrinx::synth::tone(rng.random_range(1_200.0..2_800.0), amplitude, len, RATE_HZ)
+            };
+            for (i, v) in call.iter().enumerate() {
+                audio[start + i] += v;
+            }
+            events.push((t, t + 0.3, positive));
+            t += rng.random_range(1.2..2.0);
+        }
+        write_wav(&path, &audio, RATE_HZ, WavEncoding::Pcm16).unwrap();
+        let id = project.add_recording(&probe(&path).unwrap()).unwrap();
+        project.recording_mut(id).unwrap().fully_annotated = true;
+        for (start_secs, end_secs, positive) in events {
+            selections.push(Selection {
+                id: SelectionId(next_id),
+                recording: id,
+                start_secs,
+                end_secs,
+                low_hz: 900.0,
+                high_hz: 3_100.0,
+                label: if positive { "chirp" } else { "tone" }.to_owned(),
+                kind: if positive {
+                    SelectionKind::Positive
+                } else {
+                    SelectionKind::Negative
+                },
+                extra: Default::default(),
+            });
+            next_id += 1;
+        }
+    }
+    project.selections = SelectionSet::from_items(selections);
+    project
+}
+
+fn config() -> DatasetConfig {
+    DatasetConfig {
+        input: small_input(),
+        seed: 3,
+        max_background_per_recording: 4,
+        ..DatasetConfig::default()
+    }
+}
+
+#[test]
+fn windows_follow_their_recording_into_one_split_and_epochs_are_balanced() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = generated_project(dir.path(), 6);
+    project.recordings[0].split = Split::Test;
+    let dataset = Dataset::from_project(&project, &[], &config()).unwrap();
+    let mut split_of = std::collections::BTreeMap::new();
+    for w in &dataset.windows {
+        assert_ne!(w.split, Split::Auto);
+        let first = *split_of.entry(w.path.clone()).or_insert(w.split);
+        assert_eq!(first, w.split, "{} is on two sides", w.source);
+    }
+    assert_eq!(split_of[&project.recordings[0].path], Split::Test);
+    assert!(split_of.values().any(|s| *s == Split::Validation));
+    // Background windows were drawn from the gaps of fully annotated recordings.
+    assert!(dataset.windows.iter().any(|w| w.label == "background"));
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let epoch = dataset.balanced_epoch(&mut rng);
+    let positives = epoch
+        .iter()
+        .filter(|i| dataset.windows[**i].is_positive())
+        .count();
+    assert_eq!(
+        positives * 2,
+        epoch.len(),
+        "positives oversampled to match negatives"
+    );
+    let (train_positives, _) = dataset.counts(Split::Train);
+    assert!(positives >= train_positives);
+}
+
+#[test]
+fn cached_crops_equal_the_whole_recordings_spectrogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 3);
+    let config = config();
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    let cache =
+        SpectrogramCache::build(&dataset, &config.input, &AtomicBool::new(false), &|_, _| {})
+            .unwrap();
+    assert!(cache.failed.is_empty());
+    let stft = Stft::new(&config.input.spectrogram, RATE_HZ).unwrap();
+    let (_, audio) =
+        syrinx::audio::read_all(&project.recordings[0].path, syrinx::audio::ChannelMode::Mix)
+            .unwrap();
+    let mut whole = Vec::new();
+    stft.compute_serial_into(&audio, &mut stft.scratch(), &mut whole);
+    let bands = stft.bands();
+    let hop = f64::from(config.input.spectrogram.hop_len);
+    let mut checked = 0;
+    for (i, window) in dataset.windows.iter().enumerate() {
+        if window.path != project.recordings[0].path {
+            continue;
+        }
+        for fraction in [0.0, 0.37, 1.0] {
+            let start_secs = window.crop.at(fraction);
+            let frame = (start_secs * f64::from(RATE_HZ) / hop).round() as usize;
+            let crop = cache.crop_db(i, start_secs);
+            let expected = &whole[frame * bands..frame * bands + crop.len()];
+            let worst = crop
+                .iter()
+                .zip(expected)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0_f32, f32::max);
+            assert!(
+                worst < 1e-3,
+                "window {i} at {start_secs} s differs by {worst} dB"
+            );
+            assert_eq!(crop.len(), config.input.native_frames() * bands);
+            checked += 1;
+        }
+    }
+    assert!(checked > 10);
+    // Augmented inputs keep the model's shape.
+    let maker = InputMaker::new(&dataset, &cache);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let input = maker.input(0, Some((&Augmentation::default(), &mut rng)));
+    let (b, f) = config.input.shape();
+    assert_eq!(input.len(), b * f);
+    assert!(input.iter().all(|v| (0.0..=1.0).contains(v)));
+}
+
+#[test]
+fn training_on_generated_calls_beats_chance_and_the_saved_model_scores_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 8);
+    let config = config();
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    let mut epochs_seen = 0;
+    let outcome = train(
+        &dataset,
+        &config,
+        &small_settings(10),
+        Default::default(),
+        &AtomicBool::new(false),
+        &mut |event| {
+            if let TrainEvent::Epoch(_) = event {
+                epochs_seen += 1;
+            }
+        },
+    )
+    .unwrap();
+    assert_eq!(epochs_seen, 10);
+    let info = &outcome.artifact.info;
+    let validation = info.validation.as_ref().expect("validation metrics");
+    assert!(validation.windows > 5);
+    assert!(
+        validation.accuracy > 0.75,
+        "validation accuracy {} after training",
+        validation.accuracy
+    );
+    // Save → load → identical scores.
+    let model_dir = dir.path().join("model");
+    outcome.artifact.save(&model_dir).unwrap();
+    let device = ComputeDevice::Cpu.device().unwrap();
+    let loaded = ModelArtifact::load(&model_dir, &device).unwrap();
+    assert_eq!(loaded.info, *info);
+    let cache =
+        SpectrogramCache::build(&dataset, &config.input, &AtomicBool::new(false), &|_, _| {})
+            .unwrap();
+    let maker = InputMaker::new(&dataset, &cache);
+    let indices: Vec<usize> = (0..dataset.windows.len()).collect();
+    let (inputs, _) = maker.batch(&indices, None);
+    let (bands, frames) = config.input.shape();
+    let before = syrinx::model::scores(&outcome.artifact.net, &inputs, bands, frames, 32, &device);
+    let after = syrinx::model::scores(&loaded.net, &inputs, bands, frames, 32, &device);
+    assert_eq!(before, after);
+    assert!(loaded.mismatch(&config.input).is_none());
+    let other = ModelInputSpec::default();
+    assert!(loaded.mismatch(&other).unwrap().contains("sample rate"));
+    // A folder that is not a model says so.
+    let err = ModelArtifact::load(dir.path(), &device)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("model.json"), "{err}");
+}
+
+#[test]
+fn the_same_seed_trains_the_same_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 4);
+    let config = config();
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    let run = || {
+        let outcome = train(
+            &dataset,
+            &config,
+            &small_settings(2),
+            Default::default(),
+            &AtomicBool::new(false),
+            &mut |_| {},
+        )
+        .unwrap();
+        outcome.scored.iter().map(|s| s.score).collect::<Vec<_>>()
+    };
+    let first = run();
+    assert!(!first.is_empty());
+    assert_eq!(first, run());
+}
+
+#[test]
+fn cancel_stops_within_one_batch_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 4);
+    let before = project.clone();
+    let config = config();
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    let cancel = AtomicBool::new(false);
+    let mut batches = 0;
+    let result = train(
+        &dataset,
+        &config,
+        &small_settings(20),
+        Default::default(),
+        &cancel,
+        &mut |event| {
+            if let TrainEvent::Batch { .. } = event {
+                batches += 1;
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+    );
+    assert!(matches!(result, Err(TrainError::Cancelled)), "{result:?}");
+    assert_eq!(batches, 1, "one batch ran after the cancel request");
+    assert_eq!(project, before);
+}
+
+#[test]
+fn a_project_without_negatives_says_what_to_add() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = generated_project(dir.path(), 2);
+    for r in &mut project.recordings {
+        r.fully_annotated = false;
+    }
+    let positives: Vec<Selection> = project
+        .selections
+        .items()
+        .iter()
+        .filter(|s| s.kind == SelectionKind::Positive)
+        .cloned()
+        .collect();
+    project.selections = SelectionSet::from_items(positives);
+    let err = Dataset::from_project(&project, &[], &config())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("negative") && err.contains("fully annotated"),
+        "{err}"
+    );
+}
