@@ -57,6 +57,12 @@ pub struct BenchOptions {
     pub secs: f64,
     /// Threads for the "all threads" items.
     pub threads: usize,
+    /// Measure decoding and spectrograms.
+    pub audio: bool,
+    /// Measure the networks (training and inference).
+    pub models: bool,
+    /// Timed steps per network item (after warm-up).
+    pub model_steps: usize,
 }
 
 impl BenchOptions {
@@ -67,6 +73,9 @@ impl BenchOptions {
             cache_dir: default_cache_dir(),
             secs: 3600.0,
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            audio: true,
+            models: true,
+            model_steps: 8,
         }
     }
 }
@@ -112,6 +121,8 @@ pub struct BenchReport {
     pub read_10s_secs: f64,
     /// Peak resident memory of the process, when the OS reports it.
     pub peak_rss_mb: Option<f64>,
+    /// Network throughputs: `(key, label, samples per second)`.
+    pub rates: Vec<(String, String, f64)>,
 }
 
 impl BenchReport {
@@ -133,6 +144,9 @@ impl BenchReport {
             "read_10s_from_middle_ms".into(),
             serde_json::json!(round3(self.read_10s_secs * 1e3)),
         );
+        for (key, _, value) in &self.rates {
+            map.insert(key.clone(), serde_json::json!(round3(*value)));
+        }
         if let Some(mb) = self.peak_rss_mb {
             map.insert("peak_rss_mb".into(), serde_json::json!(round3(mb)));
         }
@@ -171,7 +185,10 @@ pub fn run(
             })
     };
     let all_threads = pool(options.threads)?;
-    for rate in RATES_HZ {
+    if options.models {
+        time_networks(options, &all_threads, &mut report, &mut progress)?;
+    }
+    for rate in RATES_HZ.iter().copied().filter(|_| options.audio) {
         let suffix = if rate == RATES_HZ[0] {
             String::new()
         } else {
@@ -229,6 +246,60 @@ pub fn run(
     }
     report.peak_rss_mb = peak_rss_mb();
     Ok(report)
+}
+
+/// Training and inference throughput of the default network (on the default model input) and of
+/// the reference network of `shared/bench/torch_reference.py` (1 × 128 × 256 inputs), with the
+/// reference script's batch sizes: 32 for training, 64 for inference.
+fn time_networks(
+    options: &BenchOptions,
+    pool: &rayon::ThreadPool,
+    report: &mut BenchReport,
+    progress: &mut impl FnMut(&str),
+) -> Result<(), BenchError> {
+    let (bands, frames) = crate::dsp::ModelInputSpec::default().shape();
+    let model_error = |e: crate::model::ModelError| BenchError::Input {
+        path: PathBuf::new(),
+        detail: e.to_string(),
+    };
+    let steps = options.model_steps.max(1);
+    for (prefix, network, shape) in [
+        ("", crate::model::NetworkConfig::default(), (bands, frames)),
+        (
+            "reference_",
+            crate::model::NetworkConfig::reference(),
+            (128, 256),
+        ),
+    ] {
+        let name = if prefix.is_empty() {
+            "default"
+        } else {
+            "reference"
+        };
+        progress(&format!("training the {name} network…"));
+        let train = pool
+            .install(|| {
+                crate::model::bench::train_samples_per_sec(&network, shape.0, shape.1, 32, 2, steps)
+            })
+            .map_err(model_error)?;
+        report.rates.push((
+            format!("{prefix}train_samples_per_sec"),
+            format!("train {name} network, batch 32, {}×{}", shape.0, shape.1),
+            train,
+        ));
+        progress(&format!("inference with the {name} network…"));
+        let infer = pool
+            .install(|| {
+                crate::model::bench::infer_samples_per_sec(&network, shape.0, shape.1, 64, 2, steps)
+            })
+            .map_err(model_error)?;
+        report.rates.push((
+            format!("{prefix}infer_samples_per_sec"),
+            format!("infer {name} network, batch 64, {}×{}", shape.0, shape.1),
+            infer,
+        ));
+    }
+    Ok(())
 }
 
 /// The cached input for `format` at `rate`, generated on first use.

@@ -18,9 +18,15 @@ pub struct BenchArgs {
     /// Where generated inputs are kept between runs (default: ~/.cache/syrinx/bench).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Threads for the "all threads" items (default: all cores).
+    /// Threads for the "all threads" items and the networks (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Measure only this part: audio (decoding, spectrograms) or models (training, inference).
+    #[arg(long, value_parser = ["audio", "models"])]
+    pub only: Option<String>,
+    /// Timed steps per network item (more steps, steadier numbers).
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub model_steps: usize,
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
@@ -31,6 +37,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(threads) = args.threads {
         options.threads = threads.max(1);
+    }
+    options.model_steps = args.model_steps.max(1);
+    match args.only.as_deref() {
+        Some("audio") => options.models = false,
+        Some("models") => options.audio = false,
+        _ => {}
     }
     let report = run_bench(&options, |line| eprintln!("{line}"))?;
     if args.json {
@@ -45,11 +57,16 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                 item.audio_secs
             );
         }
-        println!(
-            "10 s read from the middle of the 44.1 kHz FLAC: {:.1} ms, {:.0} kB read from disk",
-            report.read_10s_secs * 1e3,
-            report.read_10s_bytes as f64 / 1e3
-        );
+        for (_, label, value) in &report.rates {
+            println!("{label:<38} {value:>9.1} samples/s");
+        }
+        if options.audio {
+            println!(
+                "10 s read from the middle of the 44.1 kHz FLAC: {:.1} ms, {:.0} kB read from disk",
+                report.read_10s_secs * 1e3,
+                report.read_10s_bytes as f64 / 1e3
+            );
+        }
         if let Some(mb) = report.peak_rss_mb {
             println!("peak resident memory: {mb:.0} MB");
         }

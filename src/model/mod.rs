@@ -2,6 +2,7 @@
 //! checks), scoring, and the compute device.
 
 pub mod artifact;
+pub mod bench;
 pub mod network;
 
 use burn::tensor::{Device, Tensor, TensorData};

@@ -208,10 +208,16 @@ fn bench_reports_every_item_as_json() {
         "2",
         "--cache-dir",
         dir.path().to_str().unwrap(),
+        "--model-steps",
+        "1",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
     for key in [
+        "train_samples_per_sec",
+        "reference_train_samples_per_sec",
+        "infer_samples_per_sec",
+        "reference_infer_samples_per_sec",
         "decode_wav_x_realtime",
         "decode_flac_x_realtime",
         "decode_mp3_x_realtime",

@@ -1,0 +1,85 @@
+//! Network throughput for `syrinx bench`: training steps (forward, backward, Adam) and
+//! inference on random inputs, timed as the median of several steps after warm-up.
+
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Distribution, Tensor, TensorData};
+
+use super::{ModelError, NetworkConfig};
+
+/// Samples per second of `steps` timed training steps (after `warmup`), batch `batch`, inputs
+/// `1 × bands × frames`, on the CPU backend in the current rayon pool.
+pub fn train_samples_per_sec(
+    network: &NetworkConfig,
+    bands: usize,
+    frames: usize,
+    batch: usize,
+    warmup: usize,
+    steps: usize,
+) -> Result<f64, ModelError> {
+    let base = super::ComputeDevice::Cpu.device()?;
+    base.seed(0);
+    let device = base.autodiff();
+    let mut net = network.init(&device).train();
+    let mut optimizer = AdamConfig::new().init();
+    let x: Tensor<4> = Tensor::random(
+        [batch, 1, bands, frames],
+        Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
+    let targets: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
+    let y: Tensor<2> = Tensor::from_data(TensorData::new(targets, [batch, 1]), &device);
+    let mut times = Vec::new();
+    for step in 0..warmup + steps {
+        let started = Instant::now();
+        let loss = crate::train::bce_with_logits(net.forward(x.clone()), y.clone());
+        // Read the loss back, as the trainer does every step.
+        let _ = loss.clone().into_scalar::<f32>();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        net = optimizer.step(1e-3, net, grads);
+        if step >= warmup {
+            times.push(started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(batch as f64 / median(&mut times))
+}
+
+/// Samples per second of inference, batch `batch`.
+pub fn infer_samples_per_sec(
+    network: &NetworkConfig,
+    bands: usize,
+    frames: usize,
+    batch: usize,
+    warmup: usize,
+    steps: usize,
+) -> Result<f64, ModelError> {
+    let device = super::ComputeDevice::Cpu.device()?;
+    device.seed(0);
+    let net = network.init(&device).valid();
+    let x: Tensor<4> = Tensor::random(
+        [batch, 1, bands, frames],
+        Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
+    let mut times = Vec::new();
+    for step in 0..warmup + steps {
+        let started = Instant::now();
+        let scores = burn::tensor::activation::sigmoid(net.forward(x.clone()));
+        let _ = scores.into_data();
+        if step >= warmup {
+            times.push(started.elapsed().as_secs_f64());
+        }
+    }
+    Ok(batch as f64 / median(&mut times))
+}
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times
+        .get(times.len() / 2)
+        .copied()
+        .unwrap_or(f64::NAN)
+        .max(1e-9)
+}
