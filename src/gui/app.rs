@@ -6,6 +6,7 @@
 
 mod annotating;
 mod projects;
+mod training;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -251,6 +252,8 @@ pub struct SyrinxApp {
         (u64, u64),
         Arc<std::collections::BTreeMap<ProjectRecordingId, usize>>,
     ),
+    /// The Train window and its background run.
+    pub training: super::training::TrainingWindow,
 }
 
 /// Counts wake-ups from background threads, so a caller can wait for work to arrive (tests wait
@@ -360,6 +363,7 @@ impl SyrinxApp {
             background_jobs: 0,
             primary_plot: None,
             counts: ((u64::MAX, 0), Arc::default()),
+            training: super::training::TrainingWindow::default(),
             prefs,
         };
         let files = options.files;
@@ -609,6 +613,7 @@ impl SyrinxApp {
             && self.saving == 0
             && !self.loading_project
             && self.background_jobs == 0
+            && !self.training.is_busy()
     }
 
     /// Wake-ups from background work so far.
@@ -880,6 +885,10 @@ impl SyrinxApp {
         let quit = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
         let save_as = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
         let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
+        let train = KeyboardShortcut::new(Modifiers::COMMAND, Key::T);
+        if ctx.input_mut(|i| i.consume_shortcut(&train)) {
+            self.open_training();
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&quit)) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
@@ -932,6 +941,7 @@ impl SyrinxApp {
         let started = Instant::now();
         let ctx = ui.ctx().clone();
         self.poll_events();
+        self.poll_training();
         self.model_view.poll(&ctx, &self.waker);
         self.accept_dropped_files(&ctx);
         self.shortcuts(&ctx);
@@ -949,6 +959,7 @@ impl SyrinxApp {
             self.shortcuts_window(&ctx);
         }
         self.dialogs(&ctx);
+        self.training_window(&ctx);
         self.annotator.prune(&self.document);
         self.update_measurement();
         self.autosave();
@@ -989,6 +1000,16 @@ impl SyrinxApp {
                 });
                 ui.menu_button("Edit", |ui| {
                     self.edit_menu(ui);
+                });
+                ui.menu_button("Model", |ui| {
+                    if ui
+                        .button("Train…")
+                        .on_hover_text("Ctrl+T: train a recogniser on this project")
+                        .clicked()
+                    {
+                        self.open_training();
+                        ui.close();
+                    }
                 });
                 ui.menu_button("View", |ui| {
                     ui.checkbox(&mut self.prefs.compare_mode, "Compare two settings");
@@ -1746,6 +1767,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+O", "open recordings"),
     ("Ctrl+S", "save the project"),
     ("Ctrl+Shift+S", "save the project as…"),
+    ("Ctrl+T", "open the Train window"),
     ("Ctrl+Q", "quit"),
 ];
 

@@ -13,6 +13,8 @@ mod dsp;
 mod gui;
 #[cfg(feature = "gui")]
 mod gui_annotate;
+#[cfg(feature = "gui")]
+mod gui_train;
 mod playback;
 mod tiles;
 mod train;

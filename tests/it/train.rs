@@ -31,7 +31,7 @@ fn small_input() -> ModelInputSpec {
     }
 }
 
-fn small_settings(epochs: usize) -> TrainSettings {
+pub fn small_settings(epochs: usize) -> TrainSettings {
     TrainSettings {
         epochs,
         batch_size: 8,
@@ -55,7 +55,7 @@ fn small_settings(epochs: usize) -> TrainSettings {
 
 /// `n` recordings in their own groups, each with chirps (positive) and tones (negative) listed
 /// as selections; all fully annotated.
-fn generated_project(dir: &Path, n: u32) -> Project {
+pub fn generated_project(dir: &Path, n: u32) -> Project {
     let mut project = Project::default();
     let mut selections = Vec::new();
     let mut next_id = 0;

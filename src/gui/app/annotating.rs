@@ -416,6 +416,19 @@ impl SyrinxApp {
                     };
                     ui.weak(status);
                     ui.strong(self.document.title());
+                    ui.separator();
+                    let label = if self.training.is_running() {
+                        "Training…"
+                    } else {
+                        "Train…"
+                    };
+                    if ui
+                        .button(label)
+                        .on_hover_text("Ctrl+T: train a recogniser on this project's selections")
+                        .clicked()
+                    {
+                        self.open_training();
+                    }
                 });
             });
         });

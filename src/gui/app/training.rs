@@ -1,0 +1,74 @@
+//! The app's side of training: opening the Train window, starting a run on the current project,
+//! and showing a misclassified window where it is.
+
+use eframe::egui;
+
+use super::SyrinxApp;
+use crate::dataset::WindowOrigin;
+use crate::gui::training::{TrainAction, next_model_dir};
+
+impl SyrinxApp {
+    /// Opens the Train window and refreshes its dataset summary.
+    pub fn open_training(&mut self) {
+        self.training.open = true;
+        if !self.training.is_running() {
+            let missing: Vec<_> = self.document.missing.iter().copied().collect();
+            self.training.refresh_overview(
+                &self.document.project,
+                &missing,
+                std::sync::Arc::clone(&self.waker),
+            );
+        }
+    }
+
+    /// Starts training the current project (the model goes to `models/model_NN` beside it).
+    pub fn start_training(&mut self) {
+        let model_dir = next_model_dir(self.document.path.as_deref(), self.data_dir.as_deref());
+        let missing: Vec<_> = self.document.missing.iter().copied().collect();
+        self.training.start(
+            &self.document.project,
+            self.document.path.clone(),
+            &missing,
+            model_dir,
+            std::sync::Arc::clone(&self.waker),
+        );
+    }
+
+    pub(super) fn poll_training(&mut self) {
+        match self.training.poll() {
+            Some(Ok(dir)) => self.info(format!("Model saved: {}", dir.display())),
+            Some(Err(reason)) if self.training.cancelled => self.info(reason),
+            Some(Err(reason)) => self.error(reason),
+            None => {}
+        }
+    }
+
+    pub(super) fn training_window(&mut self, ctx: &egui::Context) {
+        if !self.training.open {
+            return;
+        }
+        for action in self.training.window_ui(ctx) {
+            match action {
+                TrainAction::Start => self.start_training(),
+                TrainAction::Show(scored) => {
+                    // Background windows span exactly one model window.
+                    let end_secs =
+                        scored.start_secs + (scored.window.end_secs - scored.window.start_secs);
+                    match scored.window.origin {
+                        WindowOrigin::Selection { id, .. } => self.jump_to_selection(id),
+                        WindowOrigin::Background { recording } => {
+                            self.show_project_recording(recording);
+                            if let Some(open) = self.active_recording_mut()
+                                && open.project_id == recording
+                            {
+                                open.viewport.reveal(scored.start_secs, end_secs);
+                                open.cursor_secs = Some(scored.start_secs);
+                            }
+                        }
+                        WindowOrigin::Clip { path } => self.open_paths(vec![path]),
+                    }
+                }
+            }
+        }
+    }
+}

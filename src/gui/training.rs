@@ -1,0 +1,660 @@
+//! The Train window: dataset summary, settings, a background training job with progress, ETA,
+//! live loss/accuracy curves and cancel, then the evaluation (metrics, confusion matrix, PR
+//! curve, misclassified windows one click from their place in the recording).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Instant;
+
+use eframe::egui;
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+
+use crate::annotation::ProjectRecordingId;
+use crate::dataset::{Dataset, DatasetConfig, SummaryRow};
+use crate::metrics::SplitMetrics;
+use crate::model::artifact::EpochMetrics;
+use crate::project::{Project, Split};
+use crate::train::{ScoredWindow, TrainError, TrainEvent, TrainSettings, train_project};
+
+/// What the window asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainAction {
+    /// Start training on the current project.
+    Start,
+    /// Show this window's place in its recording.
+    Show(Box<ScoredWindow>),
+}
+
+/// The dataset as the summary shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DatasetOverview {
+    pub rows: Vec<SummaryRow>,
+    pub groups: Vec<(String, Split, usize, usize)>,
+    pub warnings: Vec<String>,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct TrainResult {
+    pub model_dir: PathBuf,
+    pub validation: Option<SplitMetrics>,
+    pub test: Option<SplitMetrics>,
+    pub scored: Vec<ScoredWindow>,
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub train_secs: f64,
+    pub samples_per_sec: f64,
+    pub threshold: f32,
+    pub warnings: Vec<String>,
+}
+
+enum Message {
+    Overview(Result<DatasetOverview, String>),
+    Progress(TrainEvent),
+    Finished(Box<Result<TrainResult, String>>),
+}
+
+/// A training run in progress.
+struct Job {
+    cancel: Arc<AtomicBool>,
+    started: Instant,
+    stage: String,
+    /// `(epoch, batch, batches)` of the last batch.
+    position: Option<(usize, usize, usize)>,
+}
+
+/// State of the Train window.
+pub struct TrainingWindow {
+    pub open: bool,
+    pub settings: TrainSettings,
+    pub overview: Option<Result<DatasetOverview, String>>,
+    pub epochs: Vec<EpochMetrics>,
+    pub result: Option<Result<TrainResult, String>>,
+    /// The last run was cancelled.
+    pub cancelled: bool,
+    job: Option<Job>,
+    sender: Sender<Message>,
+    receiver: Receiver<Message>,
+}
+
+impl std::fmt::Debug for TrainingWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrainingWindow")
+            .field("open", &self.open)
+            .field("running", &self.is_running())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TrainingWindow {
+    fn default() -> Self {
+        let (sender, receiver) = channel();
+        Self {
+            open: false,
+            settings: TrainSettings::default(),
+            overview: None,
+            epochs: Vec::new(),
+            result: None,
+            cancelled: false,
+            job: None,
+            sender,
+            receiver,
+        }
+    }
+}
+
+/// Where the next model of a project goes: `<project folder>/models/model_NN`.
+#[must_use]
+pub fn next_model_dir(project_path: Option<&Path>, data_dir: Option<&Path>) -> PathBuf {
+    let base = project_path
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .or_else(|| data_dir.map(Path::to_path_buf))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("models");
+    (1..)
+        .map(|n| base.join(format!("model_{n:02}")))
+        .find(|dir| !dir.exists())
+        .unwrap_or_else(|| base.join("model"))
+}
+
+impl TrainingWindow {
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Whether background work of this window is under way (a run, or the dataset summary).
+    #[must_use]
+    pub fn is_busy(&self) -> bool {
+        self.job.is_some() || (self.open && self.overview.is_none())
+    }
+
+    /// Asks for the dataset summary of `project` (computed on a background thread).
+    pub fn refresh_overview(
+        &mut self,
+        project: &Project,
+        missing: &[ProjectRecordingId],
+        waker: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        let project = project.clone();
+        let missing = missing.to_vec();
+        let sender = self.sender.clone();
+        let seed = self.settings.seed;
+        self.overview = None;
+        let spawned = std::thread::Builder::new()
+            .name("syrinx-dataset-summary".to_owned())
+            .spawn(move || {
+                let config = DatasetConfig {
+                    seed,
+                    ..DatasetConfig::default()
+                };
+                let result = std::panic::catch_unwind(|| {
+                    Dataset::from_project(&project, &missing, &config)
+                        .map(|dataset| DatasetOverview {
+                            rows: dataset.summary(),
+                            groups: dataset.per_group(),
+                            warnings: dataset.warnings,
+                        })
+                        .map_err(|e| e.to_string())
+                })
+                .unwrap_or_else(|_| Err("the dataset summary failed unexpectedly".to_owned()));
+                let _ = sender.send(Message::Overview(result));
+                waker();
+            });
+        if let Err(error) = spawned {
+            self.overview = Some(Err(format!("cannot start the dataset summary: {error}")));
+        }
+    }
+
+    /// Starts training `project` on a background thread; the model is saved to `model_dir`.
+    pub fn start(
+        &mut self,
+        project: &Project,
+        project_path: Option<PathBuf>,
+        missing: &[ProjectRecordingId],
+        model_dir: PathBuf,
+        waker: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        if self.is_running() {
+            return;
+        }
+        let project = project.clone();
+        let missing = missing.to_vec();
+        let settings = self.settings.clone();
+        let sender = self.sender.clone();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job_cancel = Arc::clone(&cancel);
+        self.epochs.clear();
+        self.result = None;
+        self.cancelled = false;
+        let spawned = std::thread::Builder::new()
+            .name("syrinx-train".to_owned())
+            .spawn(move || {
+                let progress_sender = sender.clone();
+                let progress_waker = Arc::clone(&waker);
+                let mut last_batch_report = Instant::now();
+                let run = std::panic::AssertUnwindSafe(|| {
+                    let config = DatasetConfig {
+                        seed: settings.seed,
+                        ..DatasetConfig::default()
+                    };
+                    let mut report = |event: TrainEvent| {
+                        // Batches are frequent: wake the window at most ~20 times a second.
+                        let urgent = !matches!(event, TrainEvent::Batch { .. });
+                        if urgent || last_batch_report.elapsed().as_millis() >= 50 {
+                            last_batch_report = Instant::now();
+                            let _ = progress_sender.send(Message::Progress(event));
+                            progress_waker();
+                        }
+                    };
+                    let outcome = train_project(
+                        &project,
+                        project_path.as_deref(),
+                        &missing,
+                        &config,
+                        &settings,
+                        &job_cancel,
+                        &mut report,
+                    )
+                    .map_err(|e| match e {
+                        TrainError::Cancelled => "cancelled".to_owned(),
+                        other => other.to_string(),
+                    })?;
+                    outcome.artifact.save(&model_dir).map_err(|e| {
+                        format!("training finished but the model could not be saved: {e}")
+                    })?;
+                    let info = &outcome.artifact.info;
+                    Ok(TrainResult {
+                        model_dir,
+                        validation: info.validation.clone(),
+                        test: info.test.clone(),
+                        scored: outcome.scored,
+                        epochs_run: outcome.epochs_run,
+                        best_epoch: info.best_epoch,
+                        train_secs: outcome.train_secs,
+                        samples_per_sec: outcome.samples_per_sec,
+                        threshold: info.threshold,
+                        warnings: outcome.warnings,
+                    })
+                });
+                let result = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "unknown error".to_owned());
+                    Err(format!("training failed unexpectedly: {why}"))
+                });
+                let _ = sender.send(Message::Finished(Box::new(result)));
+                waker();
+            });
+        match spawned {
+            Ok(_) => {
+                self.job = Some(Job {
+                    cancel,
+                    started: Instant::now(),
+                    stage: "preparing the dataset".to_owned(),
+                    position: None,
+                });
+            }
+            Err(error) => self.result = Some(Err(format!("cannot start training: {error}"))),
+        }
+    }
+
+    /// Asks the running job to stop (it stops within one batch).
+    pub fn cancel(&mut self) {
+        if let Some(job) = &mut self.job {
+            job.cancel.store(true, Ordering::Relaxed);
+            job.stage = "cancelling".to_owned();
+        }
+    }
+
+    /// Takes what the background threads sent; returns a finished run's result once.
+    pub fn poll(&mut self) -> Option<Result<PathBuf, String>> {
+        let mut finished = None;
+        while let Ok(message) = self.receiver.try_recv() {
+            match message {
+                Message::Overview(overview) => self.overview = Some(overview),
+                Message::Progress(event) => {
+                    let Some(job) = &mut self.job else { continue };
+                    match event {
+                        TrainEvent::Caching { done, total } => {
+                            job.stage = format!("spectrograms {done}/{total}");
+                        }
+                        TrainEvent::Batch {
+                            epoch,
+                            batch,
+                            batches,
+                            ..
+                        } => {
+                            if !job.cancel.load(Ordering::Relaxed) {
+                                job.stage = format!("epoch {epoch}, batch {batch}/{batches}");
+                            }
+                            job.position = Some((epoch, batch, batches));
+                        }
+                        TrainEvent::Epoch(metrics) => self.epochs.push(metrics),
+                    }
+                }
+                Message::Finished(result) => {
+                    self.job = None;
+                    match *result {
+                        Err(reason) if reason == "cancelled" => {
+                            self.cancelled = true;
+                            finished = Some(Err(
+                                "Training cancelled; the project is unchanged.".to_owned()
+                            ));
+                        }
+                        Err(reason) => {
+                            finished = Some(Err(reason.clone()));
+                            self.result = Some(Err(reason));
+                        }
+                        Ok(result) => {
+                            finished = Some(Ok(result.model_dir.clone()));
+                            self.result = Some(Ok(result));
+                        }
+                    }
+                }
+            }
+        }
+        finished
+    }
+
+    /// Overall progress (0–1) and an estimate of the seconds left, while training.
+    #[must_use]
+    pub fn progress(&self) -> Option<(f32, Option<f64>)> {
+        let job = self.job.as_ref()?;
+        let Some((epoch, batch, batches)) = job.position else {
+            return Some((0.0, None));
+        };
+        let epochs = self.settings.epochs.max(1);
+        let done = ((epoch - 1) * batches + batch) as f64;
+        let total = (epochs * batches).max(1) as f64;
+        let fraction = (done / total).clamp(0.0, 1.0);
+        let elapsed = job.started.elapsed().as_secs_f64();
+        let eta = (fraction > 0.0).then(|| elapsed * (1.0 - fraction) / fraction);
+        Some((fraction as f32, eta))
+    }
+
+    /// Draws the window; returns what the user asked for.
+    pub fn window_ui(&mut self, ctx: &egui::Context) -> Vec<TrainAction> {
+        let mut actions = Vec::new();
+        let mut open = self.open;
+        egui::Window::new("Train")
+            .open(&mut open)
+            .default_width(720.0)
+            .default_height(560.0)
+            .vscroll(true)
+            .show(ctx, |ui| self.contents_ui(ui, &mut actions));
+        self.open = open;
+        actions
+    }
+
+    fn contents_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<TrainAction>) {
+        ui.collapsing("Dataset", |ui| self.overview_ui(ui));
+        ui.collapsing("Settings", |ui| {
+            ui.add_enabled_ui(!self.is_running(), |ui| self.settings_ui(ui));
+        });
+        ui.separator();
+        ui.horizontal(|ui| {
+            if self.is_running() {
+                if ui.button("Cancel training").clicked() {
+                    self.cancel();
+                }
+            } else if ui
+                .button("Start training")
+                .on_hover_text("Train a recogniser on this project's selections and clips")
+                .clicked()
+            {
+                actions.push(TrainAction::Start);
+            }
+            if let Some(job) = &self.job {
+                ui.label(&job.stage);
+            } else if self.cancelled {
+                ui.label("Cancelled; the project is unchanged.");
+            }
+        });
+        if let Some((fraction, eta)) = self.progress() {
+            let text = match eta {
+                Some(secs) => format!("{:.0} % · about {secs:.0} s left", fraction * 100.0),
+                None => format!("{:.0} %", fraction * 100.0),
+            };
+            ui.add(egui::ProgressBar::new(fraction).text(text));
+        }
+        if !self.epochs.is_empty() {
+            self.curves_ui(ui);
+        }
+        match &self.result {
+            Some(Ok(result)) => {
+                let result = result.clone();
+                Self::result_ui(ui, &result, actions);
+            }
+            Some(Err(reason)) => {
+                ui.colored_label(ui.visuals().error_fg_color, reason);
+            }
+            None => {}
+        }
+    }
+
+    fn overview_ui(&self, ui: &mut egui::Ui) {
+        match &self.overview {
+            None => {
+                ui.label("Counting windows…");
+            }
+            Some(Err(reason)) => {
+                ui.colored_label(ui.visuals().error_fg_color, reason);
+            }
+            Some(Ok(overview)) => {
+                egui::Grid::new("dataset summary")
+                    .striped(true)
+                    .show(ui, |ui| {
+                        for header in ["split", "kind", "label", "windows"] {
+                            ui.strong(header);
+                        }
+                        ui.end_row();
+                        for row in &overview.rows {
+                            ui.label(&row.split);
+                            ui.label(&row.kind);
+                            ui.label(&row.label);
+                            ui.label(row.windows.to_string());
+                            ui.end_row();
+                        }
+                    });
+                ui.collapsing("Per recording", |ui| {
+                    egui::Grid::new("dataset groups")
+                        .striped(true)
+                        .show(ui, |ui| {
+                            for header in ["recording / group", "split", "positive", "negative"] {
+                                ui.strong(header);
+                            }
+                            ui.end_row();
+                            for (group, split, positives, negatives) in &overview.groups {
+                                ui.label(group);
+                                ui.label(split.name());
+                                ui.label(positives.to_string());
+                                ui.label(negatives.to_string());
+                                ui.end_row();
+                            }
+                        });
+                });
+                for warning in &overview.warnings {
+                    ui.colored_label(ui.visuals().warn_fg_color, warning);
+                }
+            }
+        }
+    }
+
+    fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        let s = &mut self.settings;
+        egui::Grid::new("train settings").show(ui, |ui| {
+            ui.label("Epochs (most)");
+            ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500));
+            ui.end_row();
+            ui.label("Batch size");
+            ui.add(egui::DragValue::new(&mut s.batch_size).range(1..=512));
+            ui.end_row();
+            ui.label("Learning rate");
+            ui.add(
+                egui::DragValue::new(&mut s.learning_rate)
+                    .range(1e-5..=1e-1)
+                    .speed(1e-4)
+                    .max_decimals(5),
+            );
+            ui.end_row();
+            ui.label("Early stopping patience (epochs)")
+                .on_hover_text("Stop when validation loss has not improved for this many epochs; 0 never stops early");
+            ui.add(egui::DragValue::new(&mut s.patience).range(0..=100));
+            ui.end_row();
+            ui.label("Seed")
+                .on_hover_text("Same seed, same split, crops and weights: the same model");
+            ui.add(egui::DragValue::new(&mut s.seed));
+            ui.end_row();
+        });
+        ui.label("Augmentation");
+        let a = &mut s.augmentation;
+        ui.checkbox(&mut a.random_crop, "random crop offset every epoch");
+        let mut gain = a.gain_db > 0.0;
+        if ui.checkbox(&mut gain, "random gain (±6 dB)").changed() {
+            a.gain_db = if gain { 6.0 } else { 0.0 };
+        }
+        let mut mix = a.mix_probability > 0.0;
+        if ui
+            .checkbox(&mut mix, "mix in background from negatives (0–15 dB SNR)")
+            .changed()
+        {
+            a.mix_probability = if mix { 0.3 } else { 0.0 };
+        }
+        let mut masks = a.time_mask_frames > 0;
+        if ui
+            .checkbox(&mut masks, "time and frequency masking")
+            .changed()
+        {
+            (a.time_mask_frames, a.frequency_mask_bands) = if masks { (12, 8) } else { (0, 0) };
+        }
+    }
+
+    fn curves_ui(&self, ui: &mut egui::Ui) {
+        let series = |f: &dyn Fn(&EpochMetrics) -> Option<f64>| -> PlotPoints<'static> {
+            self.epochs
+                .iter()
+                .filter_map(|m| f(m).map(|v| [m.epoch as f64, v]))
+                .collect::<Vec<_>>()
+                .into()
+        };
+        ui.columns(2, |columns| {
+            Plot::new("loss curves")
+                .height(170.0)
+                .legend(Legend::default())
+                .x_axis_label("epoch")
+                .include_y(0.0)
+                .show(&mut columns[0], |plot| {
+                    plot.line(Line::new("train loss", series(&|m| Some(m.train_loss))));
+                    plot.line(Line::new(
+                        "validation loss",
+                        series(&|m| m.validation.as_ref().map(|v| v.loss)),
+                    ));
+                });
+            Plot::new("accuracy curves")
+                .height(170.0)
+                .legend(Legend::default())
+                .x_axis_label("epoch")
+                .include_y(0.0)
+                .include_y(1.0)
+                .show(&mut columns[1], |plot| {
+                    plot.line(Line::new(
+                        "train accuracy",
+                        series(&|m| Some(m.train_accuracy)),
+                    ));
+                    plot.line(Line::new(
+                        "validation accuracy",
+                        series(&|m| m.validation.as_ref().map(|v| v.accuracy)),
+                    ));
+                    plot.line(Line::new(
+                        "validation precision",
+                        series(&|m| m.validation.as_ref().map(|v| v.precision)),
+                    ));
+                    plot.line(Line::new(
+                        "validation recall",
+                        series(&|m| m.validation.as_ref().map(|v| v.recall)),
+                    ));
+                });
+        });
+    }
+
+    fn result_ui(ui: &mut egui::Ui, result: &TrainResult, actions: &mut Vec<TrainAction>) {
+        ui.separator();
+        ui.strong(format!(
+            "Model saved: {} ({} epochs, best {}, {:.1} s, {:.0} windows/s)",
+            result.model_dir.display(),
+            result.epochs_run,
+            result.best_epoch,
+            result.train_secs,
+            result.samples_per_sec
+        ));
+        for warning in &result.warnings {
+            ui.colored_label(ui.visuals().warn_fg_color, warning);
+        }
+        egui::Grid::new("final metrics")
+            .striped(true)
+            .show(ui, |ui| {
+                for header in [
+                    "split",
+                    "windows",
+                    "accuracy",
+                    "precision",
+                    "recall",
+                    "F1",
+                    "ROC-AUC",
+                    "TP",
+                    "FP",
+                    "TN",
+                    "FN",
+                ] {
+                    ui.strong(header);
+                }
+                ui.end_row();
+                for (name, metrics) in [("validation", &result.validation), ("test", &result.test)]
+                {
+                    ui.label(name);
+                    match metrics {
+                        Some(m) => {
+                            ui.label(m.windows.to_string());
+                            for value in [m.accuracy, m.precision, m.recall, m.f1] {
+                                ui.label(format!("{value:.3}"));
+                            }
+                            ui.label(
+                                m.roc_auc
+                                    .map_or_else(|| "–".to_owned(), |a| format!("{a:.3}")),
+                            );
+                            let c = m.confusion;
+                            for count in [
+                                c.true_positives,
+                                c.false_positives,
+                                c.true_negatives,
+                                c.false_negatives,
+                            ] {
+                                ui.label(count.to_string());
+                            }
+                        }
+                        None => {
+                            ui.label("no windows");
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        let validation: Vec<&ScoredWindow> = result
+            .scored
+            .iter()
+            .filter(|s| s.window.split == Split::Validation)
+            .collect();
+        if !validation.is_empty() {
+            let scores: Vec<f32> = validation.iter().map(|s| s.score).collect();
+            let truth: Vec<bool> = validation.iter().map(|s| s.window.is_positive()).collect();
+            let curve: PlotPoints<'static> = crate::metrics::pr_curve(&scores, &truth)
+                .into_iter()
+                .map(|(recall, precision, _)| [recall, precision])
+                .collect::<Vec<_>>()
+                .into();
+            Plot::new("pr curve")
+                .height(150.0)
+                .x_axis_label("recall")
+                .y_axis_label("precision")
+                .include_x(0.0)
+                .include_x(1.0)
+                .include_y(0.0)
+                .include_y(1.0)
+                .show(ui, |plot| {
+                    plot.line(Line::new("validation PR curve", curve));
+                });
+        }
+        let wrong: Vec<&ScoredWindow> = result
+            .scored
+            .iter()
+            .filter(|s| s.is_misclassified(result.threshold))
+            .collect();
+        ui.label(format!("Misclassified windows: {}", wrong.len()));
+        for scored in wrong {
+            let w = &scored.window;
+            let text = format!(
+                "{} · {} {:.2}–{:.2} s · {} '{}' · score {:.2}",
+                w.split.name(),
+                w.source,
+                scored.start_secs,
+                scored.start_secs + (w.end_secs - w.start_secs).max(0.0),
+                w.kind.name(),
+                w.label,
+                scored.score
+            );
+            if ui
+                .link(text)
+                .on_hover_text("Show it in the recording")
+                .clicked()
+            {
+                actions.push(TrainAction::Show(Box::new(scored.clone())));
+            }
+        }
+    }
+}

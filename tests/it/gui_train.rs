@@ -1,0 +1,104 @@
+//! Training from the desktop app through egui_kittest: the Train window, a background run with
+//! progress and curves, cancel, and a finished run's model and metrics.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use syrinx::gui::SyrinxApp;
+use syrinx::project::Project;
+
+use super::gui::{app_with, settle};
+use super::train::{generated_project, small_settings};
+
+/// Steps the app until `done` holds, waiting on its wake-ups (never on the clock).
+fn step_until(harness: &mut Harness<'static, SyrinxApp>, done: impl Fn(&SyrinxApp) -> bool) {
+    for _ in 0..5_000 {
+        if done(harness.state()) {
+            return;
+        }
+        let seen = harness.state().activity_count();
+        harness.run_steps(1);
+        if !done(harness.state()) {
+            harness
+                .state()
+                .wait_for_activity(seen, Duration::from_millis(200));
+        }
+    }
+    panic!("the app never reached the expected state");
+}
+
+fn project_app(dir: &std::path::Path) -> (Harness<'static, SyrinxApp>, Project) {
+    let project = generated_project(dir, 4);
+    let path = dir.join("calls.syrinx");
+    project.save(&path).unwrap();
+    let (saved, _) = Project::load(&path).unwrap();
+    let mut harness = app_with(
+        vec![path],
+        Arc::default(),
+        Some(dir.join("data")),
+        Duration::from_secs(3600),
+    );
+    settle(&mut harness);
+    (harness, saved)
+}
+
+#[test]
+fn train_shows_progress_and_cancel_leaves_the_project_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, saved) = project_app(dir.path());
+    harness.state_mut().training.settings = syrinx::train::TrainSettings {
+        patience: 0,
+        ..small_settings(1_000)
+    };
+    harness.get_by_label("Train…").click();
+    settle(&mut harness);
+    assert!(harness.state().training.open);
+    // The dataset summary lists the labels it found.
+    assert!(harness.query_all_by_label("chirp").count() > 0);
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    assert!(harness.state().training.is_running());
+    step_until(&mut harness, |app| !app.training.epochs.is_empty());
+    harness.run_steps(1);
+    assert!(harness.query_by_label("Cancel training").is_some());
+    harness.get_by_label("Cancel training").click();
+    step_until(&mut harness, |app| !app.training.is_running());
+    harness.run_steps(2);
+    let app = harness.state();
+    assert!(app.training.cancelled);
+    assert!(app.training.epochs.len() < 1_000);
+    assert_eq!(app.document.project, saved);
+    assert!(!app.document.is_dirty());
+    assert!(app.messages.iter().any(|m| m.text.contains("cancelled")));
+    assert!(!dir.path().join("models/model_01").exists());
+}
+
+#[test]
+fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = project_app(dir.path());
+    harness.state_mut().training.settings = small_settings(3);
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    assert!(harness.state().training.is_running());
+    step_until(&mut harness, |app| !app.training.is_running());
+    harness.run_steps(2);
+    let model_dir = dir.path().join("models/model_01");
+    assert!(
+        model_dir.join("model.json").is_file(),
+        "{:?}",
+        harness.state().messages
+    );
+    assert!(harness.query_all_by_label_contains("Model saved").count() >= 1);
+    assert!(harness.query_by_label("validation").is_some());
+    assert_eq!(harness.state().training.epochs.len(), 3);
+    // The next run goes to a new folder.
+    assert_eq!(
+        syrinx::gui::next_model_dir(Some(&dir.path().join("calls.syrinx")), None),
+        dir.path().join("models/model_02")
+    );
+}
