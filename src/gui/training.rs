@@ -345,7 +345,10 @@ impl TrainingWindow {
         egui::Window::new("Train")
             .open(&mut open)
             .default_width(720.0)
-            .default_height(560.0)
+            .default_height(640.0)
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 60.0))
+            .max_height(ctx.content_rect().height() - 80.0)
             .vscroll(true)
             .show(ctx, |ui| self.contents_ui(ui, &mut actions));
         self.open = open;
@@ -353,11 +356,7 @@ impl TrainingWindow {
     }
 
     fn contents_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<TrainAction>) {
-        ui.collapsing("Dataset", |ui| self.overview_ui(ui));
-        ui.collapsing("Settings", |ui| {
-            ui.add_enabled_ui(!self.is_running(), |ui| self.settings_ui(ui));
-        });
-        ui.separator();
+        // The run's controls and progress stay at the top, whatever is scrolled below.
         ui.horizontal(|ui| {
             if self.is_running() {
                 if ui.button("Cancel training").clicked() {
@@ -396,6 +395,15 @@ impl TrainingWindow {
             }
             None => {}
         }
+        ui.separator();
+        egui::CollapsingHeader::new("Dataset")
+            .default_open(true)
+            .show(ui, |ui| self.overview_ui(ui));
+        egui::CollapsingHeader::new("Settings")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!self.is_running(), |ui| self.settings_ui(ui));
+            });
     }
 
     fn overview_ui(&self, ui: &mut egui::Ui) {
