@@ -406,3 +406,37 @@ fn project_commands_build_show_and_export_a_project() {
         stderr(&partly)
     );
 }
+
+#[test]
+fn train_writes_a_model_and_ends_with_a_json_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = super::train::generated_project(dir.path(), 4);
+    let path = dir.path().join("calls.syrinx");
+    project.save(&path).unwrap();
+    let model = dir.path().join("model");
+    let output = syrinx(&[
+        "train",
+        path.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let summary: serde_json::Value =
+        serde_json::from_str(text.trim().lines().last().unwrap()).unwrap();
+    assert_eq!(summary["epochs_run"], 2);
+    assert!(summary["train_secs"].as_f64().is_some_and(|s| s > 0.0));
+    for key in ["precision", "recall", "f1", "roc_auc", "accuracy"] {
+        assert!(summary["validation"][key].is_number(), "{key}: {summary}");
+    }
+    assert!(summary.get("test").is_some());
+    assert!(model.join("model.json").is_file() && model.join("weights.bpk").is_file());
+    assert!(stderr(&output).contains("epoch   1"));
+    // A project that is not there is named in the error.
+    let output = syrinx(&["train", "missing.syrinx", "--out", model.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("missing.syrinx"));
+}

@@ -94,7 +94,11 @@ fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
         harness.state().messages
     );
     assert!(harness.query_all_by_label_contains("Model saved").count() >= 1);
-    assert!(harness.query_by_label_contains("Misclassified windows").is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Misclassified windows")
+            .is_some()
+    );
     assert_eq!(harness.state().training.epochs.len(), 3);
     // The next run goes to a new folder.
     assert_eq!(
