@@ -140,6 +140,10 @@ pub struct Project {
     pub labels: Vec<LabelDef>,
     #[serde(default)]
     pub clip_folders: Vec<ClipFolder>,
+    /// What the model sees: sample rate, spectrogram parameters and window length used for
+    /// training (and shown in the app's model view). Older projects get the default.
+    #[serde(default)]
+    pub model_input: crate::dsp::ModelInputSpec,
 }
 
 impl Default for Project {
@@ -150,6 +154,7 @@ impl Default for Project {
             selections: SelectionSet::default(),
             labels: Vec::new(),
             clip_folders: Vec::new(),
+            model_input: crate::dsp::ModelInputSpec::default(),
         }
     }
 }

@@ -31,7 +31,7 @@ pub struct TrainArgs {
     /// Seed for splits, crops, augmentation and weights: the same seed gives the same model.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Window length in seconds (default 2.5).
+    /// Window length in seconds (default: the project's, 2.5 s unless changed).
     #[arg(long, value_name = "W")]
     pub window_secs: Option<f64>,
     /// Learning rate (Adam).
@@ -63,6 +63,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     }
     let mut config = DatasetConfig {
         seed: args.seed,
+        input: project.model_input,
         ..DatasetConfig::default()
     };
     if let Some(secs) = args.window_secs {

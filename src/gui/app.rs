@@ -942,6 +942,8 @@ impl SyrinxApp {
         let ctx = ui.ctx().clone();
         self.poll_events();
         self.poll_training();
+        // The model view shows what training will use: the project's model input.
+        self.model_view.spec = self.document.project.model_input;
         self.model_view.poll(&ctx, &self.waker);
         self.accept_dropped_files(&ctx);
         self.shortcuts(&ctx);

@@ -25,6 +25,8 @@ pub enum TrainAction {
     Start,
     /// Show this window's place in its recording.
     Show(Box<ScoredWindow>),
+    /// Make the project's model window this many seconds long.
+    SetWindowSecs(f64),
 }
 
 /// The dataset as the summary shows it.
@@ -69,6 +71,8 @@ struct Job {
 pub struct TrainingWindow {
     pub open: bool,
     pub settings: TrainSettings,
+    /// The project's model window length, as edited here.
+    pub window_secs: f64,
     pub overview: Option<Result<DatasetOverview, String>>,
     pub epochs: Vec<EpochMetrics>,
     pub result: Option<Result<TrainResult, String>>,
@@ -94,6 +98,7 @@ impl Default for TrainingWindow {
         Self {
             open: false,
             settings: TrainSettings::default(),
+            window_secs: crate::dsp::ModelInputSpec::default().window_secs(),
             overview: None,
             epochs: Vec::new(),
             result: None,
@@ -143,12 +148,14 @@ impl TrainingWindow {
         let missing = missing.to_vec();
         let sender = self.sender.clone();
         let seed = self.settings.seed;
+        let input = project.model_input;
         self.overview = None;
         let spawned = std::thread::Builder::new()
             .name("syrinx-dataset-summary".to_owned())
             .spawn(move || {
                 let config = DatasetConfig {
                     seed,
+                    input,
                     ..DatasetConfig::default()
                 };
                 let result = std::panic::catch_unwind(|| {
@@ -199,6 +206,7 @@ impl TrainingWindow {
                 let run = std::panic::AssertUnwindSafe(|| {
                     let config = DatasetConfig {
                         seed: settings.seed,
+                        input: project.model_input,
                         ..DatasetConfig::default()
                     };
                     let mut report = |event: TrainEvent| {
@@ -402,7 +410,7 @@ impl TrainingWindow {
         egui::CollapsingHeader::new("Settings")
             .default_open(true)
             .show(ui, |ui| {
-                ui.add_enabled_ui(!self.is_running(), |ui| self.settings_ui(ui));
+                ui.add_enabled_ui(!self.is_running(), |ui| self.settings_ui(ui, actions));
             });
     }
 
@@ -454,9 +462,23 @@ impl TrainingWindow {
         }
     }
 
-    fn settings_ui(&mut self, ui: &mut egui::Ui) {
+    fn settings_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<TrainAction>) {
+        let window_secs = &mut self.window_secs;
         let s = &mut self.settings;
         egui::Grid::new("train settings").show(ui, |ui| {
+            ui.label("Window length (s)").on_hover_text(
+                "The stretch of audio the model classifies; saved in the project and the model",
+            );
+            let response = ui.add(
+                egui::DragValue::new(window_secs)
+                    .range(0.1..=30.0)
+                    .speed(0.05)
+                    .max_decimals(2),
+            );
+            if response.changed() {
+                actions.push(TrainAction::SetWindowSecs(*window_secs));
+            }
+            ui.end_row();
             ui.label("Epochs (most)");
             ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500));
             ui.end_row();

@@ -410,7 +410,9 @@ fn project_commands_build_show_and_export_a_project() {
 #[test]
 fn train_writes_a_model_and_ends_with_a_json_summary() {
     let dir = tempfile::tempdir().unwrap();
-    let project = super::train::generated_project(dir.path(), 4);
+    let mut project = super::train::generated_project(dir.path(), 4);
+    // The project's model input (here a 1.5 s window) is what the model is trained on.
+    project.model_input.window_samples = 33_075;
     let path = dir.path().join("calls.syrinx");
     project.save(&path).unwrap();
     let model = dir.path().join("model");
@@ -434,6 +436,9 @@ fn train_writes_a_model_and_ends_with_a_json_summary() {
     }
     assert!(summary.get("test").is_some());
     assert!(model.join("model.json").is_file() && model.join("weights.bpk").is_file());
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
+    assert_eq!(info["input"]["window_samples"], 33_075);
     assert!(stderr(&output).contains("epoch   1"));
     // A project that is not there is named in the error.
     let output = syrinx(&["train", "missing.syrinx", "--out", model.to_str().unwrap()]);

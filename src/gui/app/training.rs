@@ -11,6 +11,7 @@ impl SyrinxApp {
     /// Opens the Train window and refreshes its dataset summary.
     pub fn open_training(&mut self) {
         self.training.open = true;
+        self.training.window_secs = self.document.project.model_input.window_secs();
         if !self.training.is_running() {
             let missing: Vec<_> = self.document.missing.iter().copied().collect();
             self.training.refresh_overview(
@@ -50,6 +51,20 @@ impl SyrinxApp {
         for action in self.training.window_ui(ctx) {
             match action {
                 TrainAction::Start => self.start_training(),
+                TrainAction::SetWindowSecs(secs) => {
+                    let input = &mut self.document.project.model_input;
+                    let samples = (secs * f64::from(input.sample_rate_hz)).round() as u32;
+                    if samples != input.window_samples {
+                        input.window_samples = samples;
+                        self.document.touch();
+                        let missing: Vec<_> = self.document.missing.iter().copied().collect();
+                        self.training.refresh_overview(
+                            &self.document.project,
+                            &missing,
+                            std::sync::Arc::clone(&self.waker),
+                        );
+                    }
+                }
                 TrainAction::Show(scored) => {
                     // Background windows span exactly one model window.
                     let end_secs =
