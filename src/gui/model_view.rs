@@ -76,13 +76,7 @@ impl ModelView {
         self.job = None;
         match result {
             Ok((secs, input)) => {
-                let colorizer = Colorizer::new(&DisplaySettings {
-                    floor_db: 0.0,
-                    range_db: 1.0,
-                    gain_db: 0.0,
-                    colormap: Colormap::Viridis,
-                });
-                let image = normalised_image(&input, &colorizer, self.spec.normalization);
+                let image = input_image(&input, self.spec.normalization);
                 let texture = ctx.load_texture("model input", image, egui::TextureOptions::NEAREST);
                 self.shown = Some((secs, texture));
                 self.error = None;
@@ -161,6 +155,20 @@ fn build_input(
     audio[skipped..skipped + read.len()].copy_from_slice(&read);
     let stft = spec.stft().map_err(|e| e.to_string())?;
     spec.build(&stft, &audio).map_err(|e| e.to_string())
+}
+
+/// A model input as a viridis image (the picture the network gets), low bands at the bottom.
+pub(super) fn input_image(
+    input: &ModelInput,
+    normalization: InputNormalization,
+) -> egui::ColorImage {
+    let colorizer = Colorizer::new(&DisplaySettings {
+        floor_db: 0.0,
+        range_db: 1.0,
+        gain_db: 0.0,
+        colormap: Colormap::Viridis,
+    });
+    normalised_image(input, &colorizer, normalization)
 }
 
 /// The input as an image, low bands at the bottom; values mapped 0–1 (or ±3 σ when standardised).

@@ -25,6 +25,8 @@ pub enum TrainAction {
     Start,
     /// Show this window's place in its recording.
     Show(Box<ScoredWindow>),
+    /// Show augmented model inputs of random training windows.
+    Preview,
     /// Make the project's model window this many seconds long.
     SetWindowSecs(f64),
 }
@@ -52,8 +54,15 @@ pub struct TrainResult {
     pub warnings: Vec<String>,
 }
 
+/// One preview tile: a caption and the input the network would get.
+type PreviewTile = (String, crate::dsp::ModelInput);
+
+/// Preview tiles per request.
+const PREVIEW_TILES: usize = 12;
+
 enum Message {
     Overview(Result<DatasetOverview, String>),
+    Preview(Result<Vec<PreviewTile>, String>),
     Progress(TrainEvent),
     Finished(Box<Result<TrainResult, String>>),
 }
@@ -78,6 +87,11 @@ pub struct TrainingWindow {
     pub result: Option<Result<TrainResult, String>>,
     /// The last run was cancelled.
     pub cancelled: bool,
+    /// Augmented model inputs of random training windows, as asked for with "Preview inputs".
+    pub preview: Option<Result<Vec<PreviewTile>, String>>,
+    preview_textures: Vec<(String, egui::TextureHandle)>,
+    preview_pending: bool,
+    preview_normalization: crate::dsp::InputNormalization,
     job: Option<Job>,
     sender: Sender<Message>,
     receiver: Receiver<Message>,
@@ -103,6 +117,10 @@ impl Default for TrainingWindow {
             epochs: Vec::new(),
             result: None,
             cancelled: false,
+            preview: None,
+            preview_textures: Vec::new(),
+            preview_pending: false,
+            preview_normalization: crate::dsp::ModelInputSpec::default().normalization,
             job: None,
             sender,
             receiver,
@@ -134,7 +152,7 @@ impl TrainingWindow {
     /// Whether background work of this window is under way (a run, or the dataset summary).
     #[must_use]
     pub fn is_busy(&self) -> bool {
-        self.job.is_some() || (self.open && self.overview.is_none())
+        self.job.is_some() || (self.open && self.overview.is_none()) || self.preview_pending
     }
 
     /// Asks for the dataset summary of `project` (computed on a background thread).
@@ -173,6 +191,35 @@ impl TrainingWindow {
             });
         if let Err(error) = spawned {
             self.overview = Some(Err(format!("cannot start the dataset summary: {error}")));
+        }
+    }
+
+    /// Asks for augmented inputs of a few random training windows (half positive), computed on a
+    /// background thread exactly as training makes them.
+    pub fn request_preview(
+        &mut self,
+        project: &Project,
+        missing: &[ProjectRecordingId],
+        waker: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        let project = project.clone();
+        let missing = missing.to_vec();
+        let sender = self.sender.clone();
+        let settings = self.settings.clone();
+        self.preview_pending = true;
+        self.preview_normalization = project.model_input.normalization;
+        let spawned = std::thread::Builder::new()
+            .name("syrinx-input-preview".to_owned())
+            .spawn(move || {
+                let result =
+                    std::panic::catch_unwind(|| preview_inputs(&project, &missing, &settings))
+                        .unwrap_or_else(|_| Err("the preview failed unexpectedly".to_owned()));
+                let _ = sender.send(Message::Preview(result));
+                waker();
+            });
+        if let Err(error) = spawned {
+            self.preview_pending = false;
+            self.preview = Some(Err(format!("cannot start the preview: {error}")));
         }
     }
 
@@ -286,6 +333,11 @@ impl TrainingWindow {
         while let Ok(message) = self.receiver.try_recv() {
             match message {
                 Message::Overview(overview) => self.overview = Some(overview),
+                Message::Preview(preview) => {
+                    self.preview_pending = false;
+                    self.preview_textures.clear();
+                    self.preview = Some(preview);
+                }
                 Message::Progress(event) => {
                     let Some(job) = &mut self.job else { continue };
                     match event {
@@ -407,6 +459,9 @@ impl TrainingWindow {
         egui::CollapsingHeader::new("Dataset")
             .default_open(true)
             .show(ui, |ui| self.overview_ui(ui));
+        egui::CollapsingHeader::new("Model inputs")
+            .default_open(false)
+            .show(ui, |ui| self.preview_ui(ui, actions));
         egui::CollapsingHeader::new("Settings")
             .default_open(true)
             .show(ui, |ui| {
@@ -459,6 +514,62 @@ impl TrainingWindow {
                     ui.colored_label(ui.visuals().warn_fg_color, warning);
                 }
             }
+        }
+    }
+
+    fn preview_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<TrainAction>) {
+        ui.horizontal(|ui| {
+            let label = if self.preview.is_some() { "New random crops" } else { "Preview inputs" };
+            if ui
+                .add_enabled(!self.preview_pending, egui::Button::new(label))
+                .on_hover_text("What the network will be shown: random training windows, cropped and augmented as in training")
+                .clicked()
+            {
+                actions.push(TrainAction::Preview);
+            }
+            if self.preview_pending {
+                ui.spinner();
+            }
+        });
+        match &self.preview {
+            Some(Err(reason)) => {
+                ui.colored_label(ui.visuals().error_fg_color, reason);
+            }
+            Some(Ok(tiles)) => {
+                if self.preview_textures.is_empty() {
+                    self.preview_textures = tiles
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (caption, input))| {
+                            let image = super::model_view::input_image(
+                                input,
+                                crate::dsp::InputNormalization::DbRange {
+                                    low_db: 0,
+                                    high_db: 1,
+                                },
+                            );
+                            let texture = ui.ctx().load_texture(
+                                format!("preview {i}"),
+                                image,
+                                egui::TextureOptions::NEAREST,
+                            );
+                            (caption.clone(), texture)
+                        })
+                        .collect();
+                }
+                egui::Grid::new("input preview").show(ui, |ui| {
+                    for (i, (caption, texture)) in self.preview_textures.iter().enumerate() {
+                        ui.vertical(|ui| {
+                            ui.image((texture.id(), egui::vec2(160.0, 96.0)));
+                            ui.small(caption);
+                        });
+                        if i % 4 == 3 {
+                            ui.end_row();
+                        }
+                    }
+                });
+            }
+            None => {}
         }
     }
 
@@ -687,4 +798,70 @@ impl TrainingWindow {
             }
         }
     }
+}
+
+/// Augmented inputs of up to [`PREVIEW_TILES`] random training windows, half of them positive.
+fn preview_inputs(
+    project: &Project,
+    missing: &[ProjectRecordingId],
+    settings: &TrainSettings,
+) -> Result<Vec<PreviewTile>, String> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let config = DatasetConfig {
+        seed: settings.seed,
+        input: project.model_input,
+        ..DatasetConfig::default()
+    };
+    let dataset = Dataset::from_project(project, missing, &config).map_err(|e| e.to_string())?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+    );
+    let (mut positives, mut negatives): (Vec<usize>, Vec<usize>) = dataset
+        .of_split(Split::Train)
+        .map(|(i, _)| i)
+        .partition(|i| dataset.windows[*i].is_positive());
+    positives.shuffle(&mut rng);
+    negatives.shuffle(&mut rng);
+    let half = PREVIEW_TILES / 2;
+    let chosen: Vec<usize> = positives
+        .iter()
+        .take(half)
+        .chain(
+            negatives
+                .iter()
+                .take(PREVIEW_TILES - half.min(positives.len())),
+        )
+        .copied()
+        .collect();
+    let sample = Dataset {
+        windows: chosen.iter().map(|i| dataset.windows[*i].clone()).collect(),
+        warnings: Vec::new(),
+    };
+    let cache = crate::dataset::SpectrogramCache::build(
+        &sample,
+        &config.input,
+        &AtomicBool::new(false),
+        &|_, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+    let maker = crate::dataset::InputMaker::new(&sample, &cache);
+    let (bands, frames) = config.input.shape();
+    Ok((0..sample.windows.len())
+        .filter(|i| cache.has(*i))
+        .map(|i| {
+            let w = &sample.windows[i];
+            let values = maker.input(i, Some((&settings.augmentation, &mut rng)));
+            (
+                format!("{} '{}' · {}", w.kind.name(), w.label, w.source),
+                crate::dsp::ModelInput {
+                    bands,
+                    frames,
+                    values,
+                },
+            )
+        })
+        .collect())
 }

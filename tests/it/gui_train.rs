@@ -106,3 +106,42 @@ fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
         dir.path().join("models/model_02")
     );
 }
+
+#[test]
+fn the_preview_shows_augmented_inputs_of_training_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = project_app(dir.path());
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    harness.get_by_label("Model inputs").click();
+    harness.run_steps(1);
+    harness.get_by_label("Preview inputs").click();
+    harness.run_steps(1);
+    settle(&mut harness);
+    let tiles = match &harness.state().training.preview {
+        Some(Ok(tiles)) => tiles.clone(),
+        other => panic!(
+            "no preview: {:?}",
+            other.as_ref().map(|r| r.as_ref().map(Vec::len))
+        ),
+    };
+    assert_eq!(tiles.len(), 12);
+    let (bands, frames) = harness.state().document.project.model_input.shape();
+    assert!(
+        tiles
+            .iter()
+            .all(|(_, input)| input.values.len() == bands * frames)
+    );
+    assert!(
+        tiles
+            .iter()
+            .any(|(caption, _)| caption.starts_with("positive 'chirp'"))
+    );
+    assert!(
+        tiles
+            .iter()
+            .any(|(caption, _)| caption.starts_with("negative"))
+    );
+    harness.run_steps(1);
+    assert!(harness.query_by_label("New random crops").is_some());
+}

@@ -51,6 +51,14 @@ impl SyrinxApp {
         for action in self.training.window_ui(ctx) {
             match action {
                 TrainAction::Start => self.start_training(),
+                TrainAction::Preview => {
+                    let missing: Vec<_> = self.document.missing.iter().copied().collect();
+                    self.training.request_preview(
+                        &self.document.project,
+                        &missing,
+                        std::sync::Arc::clone(&self.waker),
+                    );
+                }
                 TrainAction::SetWindowSecs(secs) => {
                     let input = &mut self.document.project.model_input;
                     let samples = (secs * f64::from(input.sample_rate_hz)).round() as u32;
