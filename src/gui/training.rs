@@ -61,6 +61,8 @@ type PreviewTile = (String, crate::dsp::ModelInput);
 const PREVIEW_TILES: usize = 12;
 
 enum Message {
+    /// A worker thread panicked (the dataset summary or the preview).
+    Crashed(String),
     Overview(Result<DatasetOverview, String>),
     Preview(Result<Vec<PreviewTile>, String>),
     Progress(TrainEvent),
@@ -168,27 +170,22 @@ impl TrainingWindow {
         let seed = self.settings.seed;
         let input = project.model_input;
         self.overview = None;
-        let spawned = std::thread::Builder::new()
-            .name("syrinx-dataset-summary".to_owned())
-            .spawn(move || {
-                let config = DatasetConfig {
-                    seed,
-                    input,
-                    ..DatasetConfig::default()
-                };
-                let result = std::panic::catch_unwind(|| {
-                    Dataset::from_project(&project, &missing, &config)
-                        .map(|dataset| DatasetOverview {
-                            rows: dataset.summary(),
-                            groups: dataset.per_group(),
-                            warnings: dataset.warnings,
-                        })
-                        .map_err(|e| e.to_string())
-                })
-                .unwrap_or_else(|_| Err("the dataset summary failed unexpectedly".to_owned()));
-                let _ = sender.send(Message::Overview(result));
-                waker();
-            });
+        let spawned = spawn_worker("syrinx-dataset-summary", sender, waker, move || {
+            let config = DatasetConfig {
+                seed,
+                input,
+                ..DatasetConfig::default()
+            };
+            Message::Overview(
+                Dataset::from_project(&project, &missing, &config)
+                    .map(|dataset| DatasetOverview {
+                        rows: dataset.summary(),
+                        groups: dataset.per_group(),
+                        warnings: dataset.warnings,
+                    })
+                    .map_err(|e| e.to_string()),
+            )
+        });
         if let Err(error) = spawned {
             self.overview = Some(Err(format!("cannot start the dataset summary: {error}")));
         }
@@ -208,15 +205,9 @@ impl TrainingWindow {
         let settings = self.settings.clone();
         self.preview_pending = true;
         self.preview_normalization = project.model_input.normalization;
-        let spawned = std::thread::Builder::new()
-            .name("syrinx-input-preview".to_owned())
-            .spawn(move || {
-                let result =
-                    std::panic::catch_unwind(|| preview_inputs(&project, &missing, &settings))
-                        .unwrap_or_else(|_| Err("the preview failed unexpectedly".to_owned()));
-                let _ = sender.send(Message::Preview(result));
-                waker();
-            });
+        let spawned = spawn_worker("syrinx-input-preview", sender, waker, move || {
+            Message::Preview(preview_inputs(&project, &missing, &settings))
+        });
         if let Err(error) = spawned {
             self.preview_pending = false;
             self.preview = Some(Err(format!("cannot start the preview: {error}")));
@@ -332,6 +323,15 @@ impl TrainingWindow {
         let mut finished = None;
         while let Ok(message) = self.receiver.try_recv() {
             match message {
+                Message::Crashed(reason) => {
+                    if self.preview_pending {
+                        self.preview_pending = false;
+                        self.preview = Some(Err(reason.clone()));
+                    }
+                    if self.overview.is_none() {
+                        self.overview = Some(Err(reason));
+                    }
+                }
                 Message::Overview(overview) => self.overview = Some(overview),
                 Message::Preview(preview) => {
                     self.preview_pending = false;
@@ -798,6 +798,26 @@ impl TrainingWindow {
             }
         }
     }
+}
+
+/// Runs `job` on a named thread and sends its message (or, if it panics, `Message::Crashed`),
+/// then wakes the window.
+fn spawn_worker(
+    name: &str,
+    sender: Sender<Message>,
+    waker: Arc<dyn Fn() + Send + Sync>,
+    job: impl FnOnce() -> Message + Send + 'static,
+) -> std::io::Result<()> {
+    let what = name.trim_start_matches("syrinx-").replace('-', " ");
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                .unwrap_or_else(|_| Message::Crashed(format!("the {what} failed unexpectedly")));
+            let _ = sender.send(message);
+            waker();
+        })
+        .map(|_| ())
 }
 
 /// Augmented inputs of up to [`PREVIEW_TILES`] random training windows, half of them positive.
