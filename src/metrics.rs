@@ -129,6 +129,32 @@ pub fn pr_curve(scores: &[f32], truth: &[bool]) -> Vec<(f64, f64, f32)> {
     points
 }
 
+/// The threshold with the best F1 on `scores` against `truth`: halfway between the lowest score
+/// it calls positive and the next score below (so small shifts in scores do not flip it);
+/// `None` without positives.
+#[must_use]
+pub fn best_f1_threshold(scores: &[f32], truth: &[bool]) -> Option<f32> {
+    let positives = truth.iter().filter(|t| **t).count();
+    if positives == 0 {
+        return None;
+    }
+    let curve = pr_curve(scores, truth);
+    let f1 = |(recall, precision, _): &(f64, f64, f32)| {
+        if recall + precision > 0.0 {
+            2.0 * recall * precision / (recall + precision)
+        } else {
+            0.0
+        }
+    };
+    let best = curve
+        .iter()
+        .enumerate()
+        .max_by(|a, b| f1(a.1).total_cmp(&f1(b.1)).then(b.0.cmp(&a.0)))?;
+    let (index, &(_, _, score)) = best;
+    let below = curve.get(index + 1).map_or(0.0, |next| next.2);
+    Some(f32::midpoint(score, below))
+}
+
 /// The summary a model artifact and the CLI report for one split.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SplitMetrics {
@@ -208,6 +234,17 @@ mod tests {
         let auc = roc_auc(&[0.1, 0.5, 0.5, 0.9], &[false, true, false, true]).unwrap();
         assert!((auc - 0.875).abs() < 1e-12, "{auc}");
         assert_eq!(roc_auc(&[0.1], &[true]), None);
+    }
+
+    #[test]
+    fn the_best_threshold_separates_what_can_be_separated() {
+        // Positives score 0.3–0.4, negatives 0.1–0.2: the default 0.5 would find none.
+        let scores = [0.4, 0.35, 0.3, 0.2, 0.15, 0.1];
+        let truth = [true, true, true, false, false, false];
+        let threshold = best_f1_threshold(&scores, &truth).unwrap();
+        assert!((threshold - 0.25).abs() < 1e-6, "{threshold}");
+        assert!((Confusion::at(&scores, &truth, threshold).f1() - 1.0).abs() < 1e-12);
+        assert_eq!(best_f1_threshold(&[0.1], &[false]), None);
     }
 
     #[test]

@@ -48,8 +48,10 @@ pub struct TrainSettings {
     pub device: ComputeDevice,
     /// Worker threads for the network (0 = all cores but one when there are more than two).
     pub threads: usize,
-    /// Score at or above which a window counts as positive.
+    /// Score at or above which a window counts as positive (when not picked from validation).
     pub threshold: f32,
+    /// Pick the threshold with the best validation F1 (the test split is never used for it).
+    pub pick_threshold: bool,
 }
 
 impl Default for TrainSettings {
@@ -65,6 +67,7 @@ impl Default for TrainSettings {
             device: ComputeDevice::Cpu,
             threads: 0,
             threshold: 0.5,
+            pick_threshold: true,
         }
     }
 }
@@ -322,9 +325,9 @@ fn train_in_pool(
         return Err(TrainError::Failed("no epoch finished".to_owned()));
     };
     let mut scored = Vec::new();
-    let split_metrics = |indices: &[usize], scored: &mut Vec<ScoredWindow>| {
+    let mut score_split = |indices: &[usize]| -> Vec<f32> {
         if indices.is_empty() {
-            return None;
+            return Vec::new();
         }
         let inputs = plain_inputs(&maker, indices);
         let scores = crate::model::scores(&best_net, &inputs, bands, frames, 64, &base_device);
@@ -335,14 +338,23 @@ fn train_in_pool(
                 start_secs: dataset.windows[i].crop.centre(),
             });
         }
-        Some(SplitMetrics::new(
-            &scores,
-            &truth(dataset, indices),
-            settings.threshold,
-        ))
+        scores
     };
-    let validation_final = split_metrics(&validation, &mut scored);
-    let test_final = split_metrics(&test, &mut scored);
+    let validation_scores = score_split(&validation);
+    let test_scores = score_split(&test);
+    // The threshold comes from validation only (never from test).
+    let threshold = if settings.pick_threshold {
+        crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)
+            .unwrap_or(settings.threshold)
+    } else {
+        settings.threshold
+    };
+    let metrics_of = |scores: &[f32], indices: &[usize]| {
+        (!indices.is_empty())
+            .then(|| SplitMetrics::new(scores, &truth(dataset, indices), threshold))
+    };
+    let validation_final = metrics_of(&validation_scores, &validation);
+    let test_final = metrics_of(&test_scores, &test);
     complete_manifest(&mut manifest, dataset);
     let info = ModelInfo {
         artifact_version: ARTIFACT_VERSION,
@@ -351,7 +363,7 @@ fn train_in_pool(
         network: settings.network.clone(),
         input: config.input,
         classes: vec!["negative".to_owned(), "positive".to_owned()],
-        threshold: settings.threshold,
+        threshold,
         training: serde_json::json!({
             "settings": settings,
             "dataset": config,

@@ -613,6 +613,11 @@ impl TrainingWindow {
             ui.add(egui::DragValue::new(&mut s.seed));
             ui.end_row();
         });
+        ui.checkbox(
+            &mut s.pick_threshold,
+            "pick the threshold with the best validation F1",
+        )
+        .on_hover_text("Otherwise 0.5; the test split is never used to choose it");
         ui.label("Augmentation");
         let a = &mut s.augmentation;
         ui.checkbox(&mut a.random_crop, "random crop offset every epoch");
@@ -687,10 +692,11 @@ impl TrainingWindow {
     fn result_ui(ui: &mut egui::Ui, result: &TrainResult, actions: &mut Vec<TrainAction>) {
         ui.separator();
         ui.strong(format!(
-            "Model saved: {} ({} epochs, best {}, {:.1} s, {:.0} windows/s)",
+            "Model saved: {} ({} epochs, best {}, threshold {:.2}, {:.1} s, {:.0} windows/s)",
             result.model_dir.display(),
             result.epochs_run,
             result.best_epoch,
+            result.threshold,
             result.train_secs,
             result.samples_per_sec
         ));
