@@ -30,7 +30,7 @@ pub use frame_stats::FrameStats;
 pub use import_dialog::{ImportDialog, LabelChoice};
 pub use prefs::{DisplaySettings, PaneSettings, Preferences};
 pub use selection_table::SelectionTable;
-pub use training::{TrainAction, TrainingWindow, next_model_dir};
+pub use training::{TrainAction, TrainResult, TrainingWindow, next_model_dir};
 
 /// Identifies the app's storage (preferences, demo data).
 pub const APP_ID: &str = "Syrinx";

@@ -25,6 +25,13 @@ pub enum TrainAction {
     Start,
     /// Show this window's place in its recording.
     Show(Box<ScoredWindow>),
+    /// Play the window (showing it first).
+    Play(Box<ScoredWindow>),
+    /// Make a selection the other kind (error analysis: the label was wrong).
+    SetKind(
+        crate::annotation::SelectionId,
+        crate::annotation::SelectionKind,
+    ),
     /// Show augmented model inputs of random training windows.
     Preview,
     /// Make the project's model window this many seconds long.
@@ -795,13 +802,37 @@ impl TrainingWindow {
                 w.label,
                 scored.score
             );
-            if ui
-                .link(text)
-                .on_hover_text("Show it in the recording")
-                .clicked()
-            {
-                actions.push(TrainAction::Show(Box::new(scored.clone())));
-            }
+            ui.horizontal(|ui| {
+                if ui
+                    .link(text)
+                    .on_hover_text("Show it in the recording")
+                    .clicked()
+                {
+                    actions.push(TrainAction::Show(Box::new(scored.clone())));
+                }
+                if ui.small_button("Play").clicked() {
+                    actions.push(TrainAction::Play(Box::new(scored.clone())));
+                }
+                if let crate::dataset::WindowOrigin::Selection { id, .. } = w.origin {
+                    let other = match w.kind {
+                        crate::annotation::SelectionKind::Positive => {
+                            crate::annotation::SelectionKind::Negative
+                        }
+                        crate::annotation::SelectionKind::Negative => {
+                            crate::annotation::SelectionKind::Positive
+                        }
+                    };
+                    if ui
+                        .small_button(format!("Make {}", other.name()))
+                        .on_hover_text(
+                            "The selection was labelled wrongly: change its kind (undoable)",
+                        )
+                        .clicked()
+                    {
+                        actions.push(TrainAction::SetKind(id, other));
+                    }
+                }
+            });
         }
     }
 }

@@ -145,3 +145,65 @@ fn the_preview_shows_augmented_inputs_of_training_windows() {
     harness.run_steps(1);
     assert!(harness.query_by_label("New random crops").is_some());
 }
+
+#[test]
+fn a_misclassified_selection_can_be_relabelled_from_the_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, saved) = project_app(dir.path());
+    let dataset = syrinx::dataset::Dataset::from_project(
+        &saved,
+        &[],
+        &syrinx::dataset::DatasetConfig::default(),
+    )
+    .unwrap();
+    let window = dataset
+        .windows
+        .iter()
+        .find(|w| w.is_positive())
+        .unwrap()
+        .clone();
+    let syrinx::dataset::WindowOrigin::Selection { id, .. } = window.origin else {
+        panic!("a selection window");
+    };
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    {
+        let app = harness.state_mut();
+        app.training.result = Some(Ok(syrinx::gui::TrainResult {
+            model_dir: dir.path().join("models/model_01"),
+            validation: None,
+            test: None,
+            scored: vec![syrinx::train::ScoredWindow {
+                start_secs: window.crop.centre(),
+                window,
+                score: 0.1,
+            }],
+            epochs_run: 1,
+            best_epoch: 1,
+            train_secs: 1.0,
+            samples_per_sec: 1.0,
+            threshold: 0.5,
+            warnings: Vec::new(),
+        }));
+    }
+    settle(&mut harness);
+    assert!(harness.query_by_label("Misclassified windows: 1").is_some());
+    harness.get_by_label("Make negative").click();
+    harness.run_steps(2);
+    let kind = |app: &SyrinxApp| app.document.project.selections.get(id).unwrap().kind;
+    assert_eq!(
+        kind(harness.state()),
+        syrinx::annotation::SelectionKind::Negative
+    );
+    assert!(harness.state().document.is_dirty());
+    harness.state_mut().undo();
+    assert_eq!(
+        kind(harness.state()),
+        syrinx::annotation::SelectionKind::Positive
+    );
+    // Show opens the selection's recording at the window.
+    harness.get_by_label_contains("score 0.10").click();
+    settle(&mut harness);
+    let active = harness.state().active_recording().unwrap().project_id;
+    assert_eq!(active, saved.selections.get(id).unwrap().recording);
+}

@@ -51,6 +51,39 @@ impl SyrinxApp {
         for action in self.training.window_ui(ctx) {
             match action {
                 TrainAction::Start => self.start_training(),
+                TrainAction::Play(scored) => {
+                    self.show_scored_window(&scored);
+                    let end_secs =
+                        scored.start_secs + self.document.project.model_input.window_secs();
+                    let shown = match &scored.window.origin {
+                        WindowOrigin::Selection { recording, .. }
+                        | WindowOrigin::Background { recording } => self
+                            .active_recording()
+                            .is_some_and(|r| r.project_id == *recording),
+                        WindowOrigin::Clip { .. } => false,
+                    };
+                    if shown {
+                        let filter = self.prefs.playback_filter;
+                        self.player.stop();
+                        self.play_span(scored.start_secs, end_secs, filter);
+                    } else {
+                        self.info(
+                            "Opening the recording; press Play again when it is shown.".to_owned(),
+                        );
+                    }
+                }
+                TrainAction::SetKind(id, kind) => {
+                    if let Some(selection) = self.document.project.selections.get(id) {
+                        let edit = crate::annotation::Edit::update(&[selection], |s| s.kind = kind);
+                        self.document
+                            .edit(&format!("make {}", kind.name()), vec![edit]);
+                        self.info(format!(
+                            "Selection {} is now {}; train again to use it.",
+                            id.0,
+                            kind.name()
+                        ));
+                    }
+                }
                 TrainAction::Preview => {
                     let missing: Vec<_> = self.document.missing.iter().copied().collect();
                     self.training.request_preview(
@@ -73,25 +106,26 @@ impl SyrinxApp {
                         );
                     }
                 }
-                TrainAction::Show(scored) => {
-                    // Background windows span exactly one model window.
-                    let end_secs =
-                        scored.start_secs + (scored.window.end_secs - scored.window.start_secs);
-                    match scored.window.origin {
-                        WindowOrigin::Selection { id, .. } => self.jump_to_selection(id),
-                        WindowOrigin::Background { recording } => {
-                            self.show_project_recording(recording);
-                            if let Some(open) = self.active_recording_mut()
-                                && open.project_id == recording
-                            {
-                                open.viewport.reveal(scored.start_secs, end_secs);
-                                open.cursor_secs = Some(scored.start_secs);
-                            }
-                        }
-                        WindowOrigin::Clip { path } => self.open_paths(vec![path]),
-                    }
+                TrainAction::Show(scored) => self.show_scored_window(&scored),
+            }
+        }
+    }
+
+    /// Shows a scored window: its selection, or its span of the recording, or its clip.
+    fn show_scored_window(&mut self, scored: &crate::train::ScoredWindow) {
+        let end_secs = scored.start_secs + self.document.project.model_input.window_secs();
+        match &scored.window.origin {
+            WindowOrigin::Selection { id, .. } => self.jump_to_selection(*id),
+            WindowOrigin::Background { recording } => {
+                self.show_project_recording(*recording);
+                if let Some(open) = self.active_recording_mut()
+                    && open.project_id == *recording
+                {
+                    open.viewport.reveal(scored.start_secs, end_secs);
+                    open.cursor_secs = Some(scored.start_secs);
                 }
             }
+            WindowOrigin::Clip { path } => self.open_paths(vec![path.clone()]),
         }
     }
 }
