@@ -52,6 +52,9 @@ pub struct TrainSettings {
     pub threshold: f32,
     /// Pick the threshold with the best validation F1 (the test split is never used for it).
     pub pick_threshold: bool,
+    /// Mix background from this folder's recordings (otherwise from training negatives).
+    #[serde(default)]
+    pub noise_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for TrainSettings {
@@ -68,6 +71,7 @@ impl Default for TrainSettings {
             threads: 0,
             threshold: 0.5,
             pick_threshold: true,
+            noise_dir: None,
         }
     }
 }
@@ -186,7 +190,21 @@ fn train_in_pool(
             dataset.windows[*i].source
         ));
     }
-    let maker = InputMaker::new(dataset, &cache);
+    let noise = match &settings.noise_dir {
+        Some(dir) => {
+            let noise = Dataset::noise_clips(dir, &config.input)?;
+            let noise_cache = SpectrogramCache::build(&noise, &config.input, cancel, &|_, _| {})?;
+            warnings.extend(noise.warnings.iter().cloned());
+            Some((noise, noise_cache))
+        }
+        None => None,
+    };
+    let maker = match &noise {
+        Some((noise, noise_cache)) => {
+            InputMaker::new(dataset, &cache).with_noise(noise, noise_cache)
+        }
+        None => InputMaker::new(dataset, &cache),
+    };
     let (bands, frames) = maker.shape();
     let usable = |split: Split| -> Vec<usize> {
         dataset

@@ -46,6 +46,10 @@ pub struct TrainArgs {
     /// Compute device: cpu, or gpu in builds with the `wgpu` feature.
     #[arg(long, default_value = "cpu")]
     pub device: ComputeDevice,
+    /// Mix background from the recordings in this folder (rain, wind, site noise) instead of
+    /// the training negatives.
+    #[arg(long, value_name = "DIR")]
+    pub noise_dir: Option<PathBuf>,
     /// Turn off augmentation (random crops stay on).
     #[arg(long)]
     pub no_augment: bool,
@@ -82,6 +86,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         device: args.device,
         threads: args.threads,
+        noise_dir: args.noise_dir.clone(),
         ..TrainSettings::default()
     };
     if args.no_augment {

@@ -14,6 +14,8 @@ pub struct InputMaker<'a> {
     pub cache: &'a SpectrogramCache,
     /// Training negatives that may be mixed in as background.
     background: Vec<usize>,
+    /// A noise folder's clips, used as background instead of the negatives when given.
+    noise: Option<(&'a Dataset, &'a SpectrogramCache)>,
 }
 
 impl<'a> InputMaker<'a> {
@@ -28,7 +30,22 @@ impl<'a> InputMaker<'a> {
             dataset,
             cache,
             background,
+            noise: None,
         }
+    }
+
+    /// Mixes clips of a noise folder (their own dataset and cache) in as background instead of
+    /// the training negatives.
+    #[must_use]
+    pub fn with_noise(mut self, noise: &'a Dataset, noise_cache: &'a SpectrogramCache) -> Self {
+        let clips: Vec<usize> = (0..noise.windows.len())
+            .filter(|i| noise_cache.has(*i))
+            .collect();
+        if !clips.is_empty() {
+            self.background = clips;
+            self.noise = Some((noise, noise_cache));
+        }
+        self
     }
 
     /// `(bands, frames)` of every input.
@@ -67,11 +84,11 @@ impl<'a> InputMaker<'a> {
             && !self.background.is_empty()
         {
             let other = self.background[rng.random_range(0..self.background.len())];
-            if other != index {
-                let other_window = &self.dataset.windows[other];
-                let background = self
-                    .cache
-                    .crop_db(other, other_window.crop.at(rng.random::<f64>()));
+            let (source, source_cache) = self.noise.unwrap_or((self.dataset, self.cache));
+            if self.noise.is_some() || other != index {
+                let other_window = &source.windows[other];
+                let background =
+                    source_cache.crop_db(other, other_window.crop.at(rng.random::<f64>()));
                 if background.len() == db.len() {
                     let (low, high) = aug.mix_snr_db;
                     let snr = if high > low {

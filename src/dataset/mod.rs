@@ -283,6 +283,53 @@ impl Dataset {
         Ok(dataset)
     }
 
+    /// The clips of a noise folder as windows (background for mixing, never training examples):
+    /// every audio file directly in `dir`, cropped anywhere. Unreadable files become warnings.
+    pub fn noise_clips(
+        dir: &std::path::Path,
+        input: &ModelInputSpec,
+    ) -> Result<Self, DatasetError> {
+        let files =
+            crate::audio::audio_files_in(dir).map_err(|source| DatasetError::ClipFolder {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        let window_secs = input.window_secs();
+        let mut noise = Self::default();
+        for path in files {
+            match crate::audio::probe(&path) {
+                Ok(info) => {
+                    let duration_secs = info.duration_secs();
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    noise.windows.push(WindowSpec {
+                        origin: WindowOrigin::Clip { path: path.clone() },
+                        path,
+                        source: name.clone(),
+                        group: name,
+                        kind: SelectionKind::Negative,
+                        label: "noise".to_owned(),
+                        split: Split::Train,
+                        crop: crop::clip_crop(window_secs, duration_secs),
+                        duration_secs,
+                        start_secs: 0.0,
+                        end_secs: duration_secs,
+                    });
+                }
+                Err(e) => noise.warnings.push(format!("noise clip left out: {e}")),
+            }
+        }
+        if noise.windows.is_empty() {
+            return Err(DatasetError::Empty(format!(
+                "the noise folder has no readable audio: {}",
+                dir.display()
+            )));
+        }
+        Ok(noise)
+    }
+
     /// Windows of one split.
     pub fn of_split(&self, split: Split) -> impl Iterator<Item = (usize, &WindowSpec)> {
         self.windows

@@ -628,6 +628,26 @@ impl TrainingWindow {
         ui.label("Augmentation");
         let a = &mut s.augmentation;
         ui.checkbox(&mut a.random_crop, "random crop offset every epoch");
+        ui.horizontal(|ui| {
+            ui.label("Background from folder").on_hover_text(
+                "Recordings of rain, wind or site noise to mix in; empty: training negatives",
+            );
+            let mut text = s
+                .noise_dir
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .hint_text("optional folder of noise recordings"),
+                )
+                .changed()
+            {
+                let trimmed = text.trim();
+                s.noise_dir = (!trimmed.is_empty()).then(|| PathBuf::from(trimmed));
+            }
+        });
         let mut gain = a.gain_db > 0.0;
         if ui.checkbox(&mut gain, "random gain (±6 dB)").changed() {
             a.gain_db = if gain { 6.0 } else { 0.0 };

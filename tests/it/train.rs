@@ -329,3 +329,77 @@ fn a_project_without_negatives_says_what_to_add() {
         "{err}"
     );
 }
+
+#[test]
+fn background_can_come_from_a_noise_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 4);
+    let noise_dir = dir.path().join("noise");
+    std::fs::create_dir(&noise_dir).unwrap();
+    let config = config();
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    // A folder without audio is refused, naming it.
+    let settings = TrainSettings {
+        noise_dir: Some(noise_dir.clone()),
+        ..small_settings(1)
+    };
+    let err = train(
+        &dataset,
+        &config,
+        &settings,
+        Default::default(),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("noise"), "{err}");
+    // Loud noise mixed into every window changes the inputs; training still runs.
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let noise: Vec<f32> = (0..RATE_HZ as usize * 3)
+        .map(|_| rng.random_range(-0.5_f32..0.5))
+        .collect();
+    write_wav(
+        &noise_dir.join("rain.wav"),
+        &noise,
+        RATE_HZ,
+        WavEncoding::Pcm16,
+    )
+    .unwrap();
+    std::fs::write(noise_dir.join("notes.wav"), b"not audio").unwrap();
+    let noise_set = Dataset::noise_clips(&noise_dir, &config.input).unwrap();
+    assert_eq!(noise_set.windows.len(), 1);
+    assert_eq!(
+        noise_set.warnings.len(),
+        1,
+        "the broken file is named in a warning"
+    );
+    let cancel = AtomicBool::new(false);
+    let cache = SpectrogramCache::build(&dataset, &config.input, &cancel, &|_, _| {}).unwrap();
+    let noise_cache =
+        SpectrogramCache::build(&noise_set, &config.input, &cancel, &|_, _| {}).unwrap();
+    let always_mix = Augmentation {
+        mix_probability: 1.0,
+        mix_snr_db: (-10.0, -10.0),
+        ..Augmentation::none()
+    };
+    let plain = InputMaker::new(&dataset, &cache).input(0, None);
+    let mixed = InputMaker::new(&dataset, &cache)
+        .with_noise(&noise_set, &noise_cache)
+        .input(0, Some((&always_mix, &mut rng)));
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    assert!(
+        mean(&mixed) > mean(&plain) + 0.05,
+        "noise at -10 dB SNR raises the level"
+    );
+    let outcome = train(
+        &dataset,
+        &config,
+        &settings,
+        Default::default(),
+        &cancel,
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(outcome.epochs_run, 1);
+}
