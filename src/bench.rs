@@ -287,6 +287,22 @@ fn time_networks(
             format!("train {name} network, batch 32, {}×{}", shape.0, shape.1),
             train,
         ));
+        let breakdown = pool
+            .install(|| {
+                crate::model::bench::train_step_breakdown(&network, shape.0, shape.1, 32, 1, steps)
+            })
+            .map_err(model_error)?;
+        for (part, secs) in [
+            ("forward", breakdown.forward_secs),
+            ("backward", breakdown.backward_secs),
+            ("optimizer", breakdown.optimizer_secs),
+        ] {
+            report.rates.push((
+                format!("{prefix}train_{part}_ms"),
+                format!("  {name} training step: {part} (ms)"),
+                secs * 1e3,
+            ));
+        }
         progress(&format!("inference with the {name} network…"));
         let infer = pool
             .install(|| {

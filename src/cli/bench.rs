@@ -58,7 +58,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         for (_, label, value) in &report.rates {
-            println!("{label:<38} {value:>9.1} samples/s");
+            let unit = if label.ends_with("(ms)") {
+                ""
+            } else {
+                " samples/s"
+            };
+            println!("{label:<44} {value:>9.1}{unit}");
         }
         if options.audio {
             println!(

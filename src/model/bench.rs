@@ -46,6 +46,59 @@ pub fn train_samples_per_sec(
     Ok(batch as f64 / median(&mut times))
 }
 
+/// Median seconds per training step spent in the forward pass (with loss read-back), the
+/// backward pass, and the Adam update: where training time goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StepBreakdown {
+    pub forward_secs: f64,
+    pub backward_secs: f64,
+    pub optimizer_secs: f64,
+}
+
+/// [`StepBreakdown`] of `steps` training steps after `warmup`.
+pub fn train_step_breakdown(
+    network: &NetworkConfig,
+    bands: usize,
+    frames: usize,
+    batch: usize,
+    warmup: usize,
+    steps: usize,
+) -> Result<StepBreakdown, ModelError> {
+    let base = super::ComputeDevice::Cpu.device()?;
+    base.seed(0);
+    let device = base.autodiff();
+    let mut net = network.init(&device).train();
+    let mut optimizer = AdamConfig::new().init();
+    let x: Tensor<4> = Tensor::random(
+        [batch, 1, bands, frames],
+        Distribution::Uniform(-1.0, 1.0),
+        &device,
+    );
+    let targets: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
+    let y: Tensor<2> = Tensor::from_data(TensorData::new(targets, [batch, 1]), &device);
+    let (mut forward, mut backward, mut update) = (Vec::new(), Vec::new(), Vec::new());
+    for step in 0..warmup + steps {
+        let t0 = Instant::now();
+        let loss = crate::train::bce_with_logits(net.forward(x.clone()), y.clone());
+        let _ = loss.clone().into_scalar::<f32>();
+        let t1 = Instant::now();
+        let grads = GradientsParams::from_grads(loss.backward(), &net);
+        let t2 = Instant::now();
+        net = optimizer.step(1e-3, net, grads);
+        let t3 = Instant::now();
+        if step >= warmup {
+            forward.push((t1 - t0).as_secs_f64());
+            backward.push((t2 - t1).as_secs_f64());
+            update.push((t3 - t2).as_secs_f64());
+        }
+    }
+    Ok(StepBreakdown {
+        forward_secs: median(&mut forward),
+        backward_secs: median(&mut backward),
+        optimizer_secs: median(&mut update),
+    })
+}
+
 /// Samples per second of inference, batch `batch`.
 pub fn infer_samples_per_sec(
     network: &NetworkConfig,
