@@ -113,6 +113,9 @@ pub struct ScoredWindow {
     pub score: f32,
     /// The crop that was scored, in seconds from the start of its recording.
     pub start_secs: f64,
+    /// The model input that was scored, kept for misclassified windows (their thumbnails).
+    #[serde(skip)]
+    pub input: Option<crate::dsp::ModelInput>,
 }
 
 impl ScoredWindow {
@@ -349,11 +352,20 @@ fn train_in_pool(
         }
         let inputs = plain_inputs(&maker, indices);
         let scores = crate::model::scores(&best_net, &inputs, bands, frames, 64, &base_device);
-        for (&i, &score) in indices.iter().zip(&scores) {
+        for ((&i, &score), values) in indices
+            .iter()
+            .zip(&scores)
+            .zip(inputs.chunks(bands * frames))
+        {
             scored.push(ScoredWindow {
                 window: dataset.windows[i].clone(),
                 score,
                 start_secs: dataset.windows[i].crop.centre(),
+                input: Some(crate::dsp::ModelInput {
+                    bands,
+                    frames,
+                    values: values.to_vec(),
+                }),
             });
         }
         scores
@@ -367,6 +379,12 @@ fn train_in_pool(
     } else {
         settings.threshold
     };
+    // Only the misclassified keep their input (for thumbnails in the evaluation view).
+    for window in &mut scored {
+        if !window.is_misclassified(threshold) {
+            window.input = None;
+        }
+    }
     let metrics_of = |scores: &[f32], indices: &[usize]| {
         (!indices.is_empty())
             .then(|| SplitMetrics::new(scores, &truth(dataset, indices), threshold))

@@ -99,6 +99,8 @@ pub struct TrainingWindow {
     /// Augmented model inputs of random training windows, as asked for with "Preview inputs".
     pub preview: Option<Result<Vec<PreviewTile>, String>>,
     preview_textures: Vec<(String, egui::TextureHandle)>,
+    /// Thumbnails of the misclassified windows of the shown result.
+    thumbnails: Vec<egui::TextureHandle>,
     preview_pending: bool,
     preview_normalization: crate::dsp::InputNormalization,
     job: Option<Job>,
@@ -128,6 +130,7 @@ impl Default for TrainingWindow {
             cancelled: false,
             preview: None,
             preview_textures: Vec::new(),
+            thumbnails: Vec::new(),
             preview_pending: false,
             preview_normalization: crate::dsp::ModelInputSpec::default().normalization,
             job: None,
@@ -162,6 +165,12 @@ impl TrainingWindow {
     #[must_use]
     pub fn is_busy(&self) -> bool {
         self.job.is_some() || (self.open && self.overview.is_none()) || self.preview_pending
+    }
+
+    /// Thumbnails made for the shown result's misclassified windows.
+    #[must_use]
+    pub fn thumbnail_count(&self) -> usize {
+        self.thumbnails.len()
     }
 
     /// Asks for the dataset summary of `project` (computed on a background thread).
@@ -379,6 +388,7 @@ impl TrainingWindow {
                             self.result = Some(Err(reason));
                         }
                         Ok(result) => {
+                            self.thumbnails.clear();
                             finished = Some(Ok(result.model_dir.clone()));
                             self.result = Some(Ok(result));
                         }
@@ -455,7 +465,25 @@ impl TrainingWindow {
         match &self.result {
             Some(Ok(result)) => {
                 let result = result.clone();
-                Self::result_ui(ui, &result, actions);
+                if self.thumbnails.is_empty() {
+                    self.thumbnails = result
+                        .scored
+                        .iter()
+                        .filter(|s| s.is_misclassified(result.threshold))
+                        .enumerate()
+                        .filter_map(|(i, s)| {
+                            let input = s.input.as_ref()?;
+                            let image =
+                                super::model_view::input_image(input, self.preview_normalization);
+                            Some(ui.ctx().load_texture(
+                                format!("misclassified {i}"),
+                                image,
+                                egui::TextureOptions::NEAREST,
+                            ))
+                        })
+                        .collect();
+                }
+                Self::result_ui(ui, &result, &self.thumbnails, actions);
             }
             Some(Err(reason)) => {
                 ui.colored_label(ui.visuals().error_fg_color, reason);
@@ -716,7 +744,12 @@ impl TrainingWindow {
         });
     }
 
-    fn result_ui(ui: &mut egui::Ui, result: &TrainResult, actions: &mut Vec<TrainAction>) {
+    fn result_ui(
+        ui: &mut egui::Ui,
+        result: &TrainResult,
+        thumbnails: &[egui::TextureHandle],
+        actions: &mut Vec<TrainAction>,
+    ) {
         ui.separator();
         ui.strong(format!(
             "Model saved: {} ({} epochs, best {}, threshold {:.2}, {:.1} s, {:.0} windows/s)",
@@ -810,19 +843,31 @@ impl TrainingWindow {
             .filter(|s| s.is_misclassified(result.threshold))
             .collect();
         ui.label(format!("Misclassified windows: {}", wrong.len()));
-        for scored in wrong {
+        for (i, scored) in wrong.into_iter().enumerate() {
             let w = &scored.window;
             let text = format!(
                 "{} · {} {:.2}–{:.2} s · {} '{}' · score {:.2}",
                 w.split.name(),
                 w.source,
-                scored.start_secs,
-                scored.start_secs + (w.end_secs - w.start_secs).max(0.0),
+                w.start_secs,
+                w.end_secs,
                 w.kind.name(),
                 w.label,
                 scored.score
             );
             ui.horizontal(|ui| {
+                if let Some(texture) = thumbnails.get(i) {
+                    let response = ui.add(
+                        egui::Image::new((texture.id(), egui::vec2(80.0, 48.0)))
+                            .sense(egui::Sense::click()),
+                    );
+                    if response
+                        .on_hover_text("What the model saw; click to show it")
+                        .clicked()
+                    {
+                        actions.push(TrainAction::Show(Box::new(scored.clone())));
+                    }
+                }
                 if ui
                     .link(text)
                     .on_hover_text("Show it in the recording")

@@ -177,6 +177,11 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
                 start_secs: window.crop.centre(),
                 window,
                 score: 0.1,
+                input: Some(syrinx::dsp::ModelInput {
+                    bands: 4,
+                    frames: 6,
+                    values: vec![0.5; 24],
+                }),
             }],
             epochs_run: 1,
             best_epoch: 1,
@@ -188,6 +193,7 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
     }
     settle(&mut harness);
     assert!(harness.query_by_label("Misclassified windows: 1").is_some());
+    assert_eq!(harness.state().training.thumbnail_count(), 1);
     harness.get_by_label("Make negative").click();
     harness.run_steps(2);
     let kind = |app: &SyrinxApp| app.document.project.selections.get(id).unwrap().kind;
