@@ -1819,6 +1819,8 @@ impl eframe::App for SyrinxApp {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.player.stop();
+        // A run in progress stops at its next batch; nothing of the project depends on it.
+        self.training.cancel();
         self.save_before_exit();
         if self.print_frame_stats {
             eprintln!("{}", self.frame_stats.summary());

@@ -36,6 +36,8 @@ pub enum TrainAction {
     Preview,
     /// Make the project's model window this many seconds long.
     SetWindowSecs(f64),
+    /// Train on the workbench's current spectrogram settings.
+    UseWorkbenchSpectrogram,
 }
 
 /// The dataset as the summary shows it.
@@ -625,6 +627,30 @@ impl TrainingWindow {
                 actions.push(TrainAction::SetWindowSecs(*window_secs));
             }
             ui.end_row();
+            ui.label("Spectrogram");
+            if ui
+                .button("Use the workbench's settings")
+                .on_hover_text(
+                    "Train on the window size, overlap, window function, scale and frequency range \
+                     set in the Spectrogram panel (saved in the project and the model)",
+                )
+                .clicked()
+            {
+                actions.push(TrainAction::UseWorkbenchSpectrogram);
+            }
+            ui.end_row();
+            ui.label("Network");
+            egui::ComboBox::from_id_salt("network size")
+                .selected_text(network_name(&s.network))
+                .show_ui(ui, |ui| {
+                    for (name, network) in network_choices() {
+                        let selected = s.network == network;
+                        if ui.selectable_label(selected, name).clicked() {
+                            s.network = network;
+                        }
+                    }
+                });
+            ui.end_row();
             ui.label("Epochs (most)");
             ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500));
             ui.end_row();
@@ -900,6 +926,42 @@ impl TrainingWindow {
             });
         }
     }
+}
+
+/// The networks offered in the Train window, smallest first.
+fn network_choices() -> Vec<(&'static str, crate::model::NetworkConfig)> {
+    let default = crate::model::NetworkConfig::default();
+    vec![
+        (
+            "small (8-16-24-32)",
+            crate::model::NetworkConfig {
+                channels: vec![8, 16, 24, 32],
+                ..default.clone()
+            },
+        ),
+        ("default (16-32-48-64)", default.clone()),
+        (
+            "wide (32-64-96-128)",
+            crate::model::NetworkConfig {
+                channels: vec![32, 64, 96, 128],
+                ..default
+            },
+        ),
+        (
+            "reference (16-32-64-128, full resolution; slow)",
+            crate::model::NetworkConfig::reference(),
+        ),
+    ]
+}
+
+fn network_name(network: &crate::model::NetworkConfig) -> String {
+    network_choices()
+        .into_iter()
+        .find(|(_, n)| n == network)
+        .map_or_else(
+            || format!("custom {:?}", network.channels),
+            |(name, _)| name.to_owned(),
+        )
 }
 
 /// Runs `job` on a named thread and sends its message (or, if it panics, `Message::Crashed`),

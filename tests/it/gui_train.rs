@@ -213,3 +213,38 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
     let active = harness.state().active_recording().unwrap().project_id;
     assert_eq!(active, saved.selections.get(id).unwrap().recording);
 }
+
+#[test]
+fn the_model_input_can_take_the_workbench_spectrogram_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, saved) = project_app(dir.path());
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    let mut params = syrinx::dsp::SpectrogramParams::default().mel(64);
+    params.window_len = 1024;
+    harness.state_mut().prefs.primary.params = params;
+    harness.get_by_label("Use the workbench's settings").click();
+    harness.run_steps(2);
+    let input = harness.state().document.project.model_input;
+    assert_eq!(input.spectrogram, params);
+    assert_eq!(input.bands, 64);
+    assert_eq!(input.sample_rate_hz, saved.model_input.sample_rate_hz);
+    assert!(harness.state().document.is_dirty());
+    settle(&mut harness);
+    // Settings that cannot make an input are refused with a message, and nothing changes.
+    let bad = syrinx::dsp::SpectrogramParams {
+        window_len: 200_000,
+        ..Default::default()
+    };
+    harness.state_mut().prefs.primary.params = bad;
+    harness.get_by_label("Use the workbench's settings").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().document.project.model_input, input);
+    assert!(
+        harness
+            .state()
+            .messages
+            .iter()
+            .any(|m| m.is_error && m.text.contains("cannot make a model input"))
+    );
+}

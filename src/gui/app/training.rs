@@ -106,6 +106,7 @@ impl SyrinxApp {
                         );
                     }
                 }
+                TrainAction::UseWorkbenchSpectrogram => self.use_workbench_spectrogram(),
                 TrainAction::Show(scored) => self.show_scored_window(&scored),
             }
         }
@@ -126,6 +127,38 @@ impl SyrinxApp {
                 }
             }
             WindowOrigin::Clip { path } => self.open_paths(vec![path.clone()]),
+        }
+    }
+
+    /// Makes the workbench's spectrogram settings the project's model input (mel bands become
+    /// the input's rows; a linear axis is interpolated to the current number of rows).
+    fn use_workbench_spectrogram(&mut self) {
+        let mut input = self.document.project.model_input;
+        input.spectrogram = self.prefs.primary.params;
+        if let crate::dsp::FrequencyScale::Mel { bands, .. } = input.spectrogram.scale {
+            input.bands = bands;
+        }
+        match input.validate() {
+            Ok(()) if input == self.document.project.model_input => {
+                self.info(
+                    "The model already uses the workbench's spectrogram settings.".to_owned(),
+                );
+            }
+            Ok(()) => {
+                self.document.project.model_input = input;
+                self.document.touch();
+                let (bands, frames) = input.shape();
+                self.info(format!(
+                    "The model input is now {bands} × {frames} from the workbench's settings."
+                ));
+                let missing: Vec<_> = self.document.missing.iter().copied().collect();
+                self.training.refresh_overview(
+                    &self.document.project,
+                    &missing,
+                    std::sync::Arc::clone(&self.waker),
+                );
+            }
+            Err(error) => self.error(format!("These settings cannot make a model input: {error}")),
         }
     }
 }
