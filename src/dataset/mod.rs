@@ -278,6 +278,19 @@ impl Dataset {
             ));
         }
         assign(&mut windows, config);
+        // Clips cut from test recordings (e.g. hard negatives from a review) follow them into
+        // the test split: no leakage, but no training either — say so.
+        let test_clips = windows
+            .iter()
+            .filter(|w| matches!(w.origin, WindowOrigin::Clip { .. }) && w.split == Split::Test)
+            .filter(|w| clip_source_stem(&w.path).is_some_and(|s| recording_stems.contains_key(&s)))
+            .count();
+        if test_clips > 0 {
+            warnings.push(format!(
+                "{test_clips} clip(s) were cut from test recordings: they stay in the test split \
+                 (no leakage) and do not train the model"
+            ));
+        }
         let mut dataset = Self { windows, warnings };
         dataset.check_balance()?;
         Ok(dataset)

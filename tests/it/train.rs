@@ -403,3 +403,54 @@ fn background_can_come_from_a_noise_folder() {
     .unwrap();
     assert_eq!(outcome.epochs_run, 1);
 }
+
+#[test]
+fn clips_cut_from_a_test_recording_stay_in_test_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = generated_project(dir.path(), 5);
+    project.recordings[0].split = Split::Test;
+    let stem = project.recordings[0]
+        .path
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let clips = dir.path().join("neg_iteration_01");
+    std::fs::create_dir(&clips).unwrap();
+    let noise: Vec<f32> = (0..RATE_HZ as usize)
+        .map(|i| ((i % 50) as f32 - 25.0) / 500.0)
+        .collect();
+    write_wav(
+        &clips.join(format!("{stem}_3.000_4.000.wav")),
+        &noise,
+        RATE_HZ,
+        WavEncoding::Pcm16,
+    )
+    .unwrap();
+    write_wav(
+        &clips.join("elsewhere.wav"),
+        &noise,
+        RATE_HZ,
+        WavEncoding::Pcm16,
+    )
+    .unwrap();
+    project.add_clip_folder(&clips, SelectionKind::Negative, None);
+    let dataset = Dataset::from_project(&project, &[], &config()).unwrap();
+    let clip_split = |name: &str| {
+        dataset
+            .windows
+            .iter()
+            .find(|w| w.source == name)
+            .map(|w| w.split)
+            .unwrap()
+    };
+    assert_eq!(clip_split(&format!("{stem}_3.000_4.000.wav")), Split::Test);
+    assert!(
+        dataset
+            .warnings
+            .iter()
+            .any(|w| w.contains("1 clip(s) were cut from test recordings")),
+        "{:?}",
+        dataset.warnings
+    );
+}
