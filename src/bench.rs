@@ -277,21 +277,16 @@ fn time_networks(
             "reference"
         };
         progress(&format!("training the {name} network…"));
-        let train = pool
+        let breakdown = pool
             .install(|| {
-                crate::model::bench::train_samples_per_sec(&network, shape.0, shape.1, 32, 2, steps)
+                crate::model::bench::train_step_breakdown(&network, shape.0, shape.1, 32, 2, steps)
             })
             .map_err(model_error)?;
         report.rates.push((
             format!("{prefix}train_samples_per_sec"),
             format!("train {name} network, batch 32, {}×{}", shape.0, shape.1),
-            train,
+            breakdown.samples_per_sec(32),
         ));
-        let breakdown = pool
-            .install(|| {
-                crate::model::bench::train_step_breakdown(&network, shape.0, shape.1, 32, 1, steps)
-            })
-            .map_err(model_error)?;
         for (part, secs) in [
             ("forward", breakdown.forward_secs),
             ("backward", breakdown.backward_secs),

@@ -9,43 +9,6 @@ use burn::tensor::{Distribution, Tensor, TensorData};
 
 use super::{ModelError, NetworkConfig};
 
-/// Samples per second of `steps` timed training steps (after `warmup`), batch `batch`, inputs
-/// `1 × bands × frames`, on the CPU backend in the current rayon pool.
-pub fn train_samples_per_sec(
-    network: &NetworkConfig,
-    bands: usize,
-    frames: usize,
-    batch: usize,
-    warmup: usize,
-    steps: usize,
-) -> Result<f64, ModelError> {
-    let base = super::ComputeDevice::Cpu.device()?;
-    base.seed(0);
-    let device = base.autodiff();
-    let mut net = network.init(&device).train();
-    let mut optimizer = AdamConfig::new().init();
-    let x: Tensor<4> = Tensor::random(
-        [batch, 1, bands, frames],
-        Distribution::Uniform(-1.0, 1.0),
-        &device,
-    );
-    let targets: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
-    let y: Tensor<2> = Tensor::from_data(TensorData::new(targets, [batch, 1]), &device);
-    let mut times = Vec::new();
-    for step in 0..warmup + steps {
-        let started = Instant::now();
-        let loss = crate::train::bce_with_logits(net.forward(x.clone()), y.clone());
-        // Read the loss back, as the trainer does every step.
-        let _ = loss.clone().into_scalar::<f32>();
-        let grads = GradientsParams::from_grads(loss.backward(), &net);
-        net = optimizer.step(1e-3, net, grads);
-        if step >= warmup {
-            times.push(started.elapsed().as_secs_f64());
-        }
-    }
-    Ok(batch as f64 / median(&mut times))
-}
-
 /// Median seconds per training step spent in the forward pass (with loss read-back), the
 /// backward pass, and the Adam update: where training time goes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -55,7 +18,17 @@ pub struct StepBreakdown {
     pub optimizer_secs: f64,
 }
 
-/// [`StepBreakdown`] of `steps` training steps after `warmup`.
+impl StepBreakdown {
+    /// Training samples per second of a batch of `batch` at these step times.
+    #[must_use]
+    pub fn samples_per_sec(&self, batch: usize) -> f64 {
+        batch as f64 / (self.forward_secs + self.backward_secs + self.optimizer_secs).max(1e-9)
+    }
+}
+
+/// [`StepBreakdown`] of `steps` training steps (forward with loss read-back, backward, Adam)
+/// after `warmup`, batch `batch`, inputs `1 × bands × frames`, on the CPU backend in the
+/// current rayon pool.
 pub fn train_step_breakdown(
     network: &NetworkConfig,
     bands: usize,
