@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clips;
 pub mod dataset;
 pub mod demo;
+pub mod detect;
 pub mod dsp;
 pub mod export;
 pub mod fsutil;

@@ -454,3 +454,72 @@ fn clips_cut_from_a_test_recording_stay_in_test_with_a_warning() {
         dataset.warnings
     );
 }
+
+#[test]
+fn detection_scores_equal_window_by_window_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 4);
+    let config = config();
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    let outcome = train(
+        &dataset,
+        &config,
+        &small_settings(1),
+        Default::default(),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let model = &outcome.artifact;
+    let path = &project.recordings[1].path;
+    let mut reports = 0;
+    let found =
+        syrinx::detect::score_recording(model, path, 0.5, &AtomicBool::new(false), &mut |_, _| {
+            reports += 1;
+        })
+        .unwrap();
+    assert!(reports > 0);
+    // 0.5 s is 31.25 frames of 128 samples at 8 kHz: windows start every 31 frames.
+    let step = syrinx::detect::hop_frames(model, 0.5);
+    assert_eq!(step, 31);
+    assert_eq!(found.scores.len(), found.start_secs.len());
+    let input = model.info.input;
+    let stft = input.stft().unwrap();
+    let (_, audio) = syrinx::audio::read_all(path, syrinx::audio::ChannelMode::Mix).unwrap();
+    let window = input.window_samples as usize;
+    let expected_windows = (audio.len() - window) / (step * 128) + 1;
+    assert!(
+        found.scores.len() >= expected_windows - 1 && found.scores.len() <= expected_windows + 1
+    );
+    let (bands, frames) = input.shape();
+    let device = ComputeDevice::Cpu.device().unwrap();
+    let mut worst = 0.0_f32;
+    for (start_secs, score) in found.start_secs.iter().zip(&found.scores) {
+        let start = (start_secs * f64::from(RATE_HZ)).round() as usize;
+        let built = input.build(&stft, &audio[start..start + window]).unwrap();
+        let alone = syrinx::model::scores(&model.net, &built.values, bands, frames, 1, &device)[0];
+        worst = worst.max((alone - score).abs());
+    }
+    assert!(worst < 1e-4, "scores differ by up to {worst}");
+    // Small blocks (edges every 100 frames) give the same windows and scores.
+    let blocked = syrinx::detect::score_recording_in_blocks(
+        model,
+        path,
+        0.5,
+        100,
+        &AtomicBool::new(false),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(blocked.start_secs, found.start_secs);
+    for (a, b) in blocked.scores.iter().zip(&found.scores) {
+        assert!((a - b).abs() < 1e-5);
+    }
+    // Cancelling stops it.
+    let cancelled =
+        syrinx::detect::score_recording(model, path, 0.5, &AtomicBool::new(true), &mut |_, _| {});
+    assert!(matches!(
+        cancelled,
+        Err(syrinx::detect::DetectError::Cancelled)
+    ));
+}
