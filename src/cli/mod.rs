@@ -3,6 +3,7 @@
 mod bench;
 mod convert;
 mod demo;
+mod detect;
 mod info;
 mod project;
 mod spectrogram;
@@ -43,6 +44,8 @@ pub enum Command {
     Convert(convert::ConvertArgs),
     /// Create and edit projects: recordings, selection tables, clip folders, export.
     Project(project::ProjectArgs),
+    /// Run a model over recordings and folders; writes tables of detections and counts.
+    Detect(detect::DetectArgs),
     /// Train a recogniser on a project's selections and clips; writes a model folder.
     Train(train::TrainArgs),
 }
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
         Some(Command::Convert(args)) => convert::run(&args),
         Some(Command::Project(args)) => project::run(&args),
         Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Detect(args)) => detect::run(&args),
         None => run_app(cli.files, cli.frame_stats),
     };
     match result {

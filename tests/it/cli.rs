@@ -445,3 +445,81 @@ fn train_writes_a_model_and_ends_with_a_json_summary() {
     assert!(!output.status.success());
     assert!(stderr(&output).contains("missing.syrinx"));
 }
+
+#[test]
+fn detect_writes_a_table_per_recording_counts_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = super::train::generated_project(dir.path(), 4);
+    let path = dir.path().join("calls.syrinx");
+    project.save(&path).unwrap();
+    let model = dir.path().join("model");
+    let trained = syrinx(&[
+        "train",
+        path.to_str().unwrap(),
+        "--out",
+        model.to_str().unwrap(),
+        "--epochs",
+        "1",
+    ]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    let out = dir.path().join("detections");
+    let broken = dir.path().join("broken.wav");
+    std::fs::write(&broken, b"RIFF....not audio").unwrap();
+    let output = syrinx(&[
+        "detect",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
+    assert_eq!(summary["files"], 4);
+    assert_eq!(
+        summary["failed"], 1,
+        "the broken file is reported and the batch goes on"
+    );
+    assert!(stderr(&output).contains("broken.wav"));
+    assert!((summary["audio_secs"].as_f64().unwrap() - 96.0).abs() < 0.1);
+    for r in 0..4 {
+        assert!(out.join(format!("rec{r:02}.selections.txt")).is_file());
+    }
+    let counts = std::fs::read_to_string(out.join("counts.csv")).unwrap();
+    assert_eq!(counts.lines().count(), 5);
+    // Shards split the file list without overlap.
+    let mut seen = 0;
+    for k in 1..=2 {
+        let shard_out = dir.path().join(format!("shard{k}"));
+        let output = syrinx(&[
+            "detect",
+            "--model",
+            model.to_str().unwrap(),
+            "--out",
+            shard_out.to_str().unwrap(),
+            "--shard",
+            &format!("{k}/2"),
+            "--json",
+            dir.path().join("rec00.wav").to_str().unwrap(),
+            dir.path().join("rec01.wav").to_str().unwrap(),
+            dir.path().join("rec02.wav").to_str().unwrap(),
+        ]);
+        let summary: serde_json::Value =
+            serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
+        seen += summary["files"].as_u64().unwrap();
+    }
+    assert_eq!(seen, 3);
+    let bad = syrinx(&[
+        "detect",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--shard",
+        "3/2",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success() && stderr(&bad).contains("--shard"));
+}

@@ -1,0 +1,226 @@
+//! `syrinx detect`: a model over files and folders; one table of detections per recording, a
+//! combined CSV and per-recording counts. `--shard K/N` takes a deterministic slice of the file
+//! list so a cluster job array can split a survey.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::annotation::{FileRef, SelectionKind, TableFormat, TableRow, write_table};
+use crate::detect::{MergeSettings, merge, score_recording};
+use crate::model::{ComputeDevice, ModelArtifact};
+
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// The model folder (written by `syrinx train` or the app).
+    #[arg(long, value_name = "MODEL_DIR")]
+    pub model: PathBuf,
+    /// Seconds between window starts (rounded to whole spectrogram frames).
+    #[arg(long, default_value_t = 0.5)]
+    pub hop_secs: f64,
+    /// Score at or above which a window is positive (default: the model's).
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// Join detections closer than this.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_gap_secs: f64,
+    /// Drop detections shorter than this.
+    #[arg(long, default_value_t = 0.0)]
+    pub min_duration_secs: f64,
+    /// Table format per recording: raven, audacity or csv.
+    #[arg(long, default_value = "raven")]
+    pub format: TableFormat,
+    /// Take the K-th of N slices of the sorted file list (1-based), e.g. `$SLURM_ARRAY_TASK_ID/N`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Print a JSON summary as the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Folder for the tables (created).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Recordings, or folders searched recursively for recordings.
+    #[arg(value_name = "PATHS", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
+    let model = ModelArtifact::load(&args.model, &ComputeDevice::Cpu.device()?)?;
+    let mut files = Vec::new();
+    for path in &args.paths {
+        collect(path, &mut files).with_context(|| format!("cannot list {}", path.display()))?;
+    }
+    files.sort();
+    files.dedup();
+    if let Some(shard) = &args.shard {
+        let (k, n) = parse_shard(shard)?;
+        files = files
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % n == k - 1)
+            .map(|(_, f)| f)
+            .collect();
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let settings = MergeSettings {
+        threshold: args.threshold.unwrap_or(model.info.threshold),
+        min_gap_secs: args.min_gap_secs,
+        min_duration_secs: args.min_duration_secs,
+    };
+    // Detections carry no frequency bounds: tables get the model's whole band.
+    let nyquist_hz = f64::from(model.info.input.sample_rate_hz) / 2.0;
+    let label = model.info.manifest.positive_labels.join(" / ");
+    let label = if label.is_empty() {
+        "positive".to_owned()
+    } else {
+        label
+    };
+    let bar = ProgressBar::new(files.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg} (eta {eta})").map_or_else(
+            |_| ProgressStyle::default_bar(),
+            |s| s.progress_chars("=> "),
+        ),
+    );
+    let started = Instant::now();
+    let cancel = AtomicBool::new(false);
+    let (mut audio_secs, mut total, mut failed) = (0.0, 0_usize, 0_usize);
+    let mut combined = Vec::new();
+    let mut counts = String::from("recording,detections,audio_s\n");
+    for file in &files {
+        bar.set_message(
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        );
+        let mut length = 0.0;
+        match score_recording(&model, file, args.hop_secs, &cancel, &mut |_, secs| {
+            length = secs;
+        }) {
+            Ok(scores) => {
+                let detections = merge(&scores, &settings);
+                audio_secs += length;
+                total += detections.len();
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let rows: Vec<TableRow> = detections
+                    .iter()
+                    .map(|d| TableRow {
+                        start_secs: d.start_secs,
+                        end_secs: d.end_secs,
+                        low_hz: Some(0.0),
+                        high_hz: Some(nyquist_hz),
+                        label: label.clone(),
+                        kind: Some(SelectionKind::Positive),
+                        score: Some(f64::from(d.max_score)),
+                        file: Some(FileRef {
+                            name: name.clone(),
+                            path: Some(file.display().to_string()),
+                        }),
+                        ..TableRow::default()
+                    })
+                    .collect();
+                let stem = file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let extension = match args.format {
+                    TableFormat::Raven => "selections.txt",
+                    TableFormat::Audacity => "txt",
+                    TableFormat::Csv => "csv",
+                };
+                write_table(
+                    &args.out.join(format!("{stem}.{extension}")),
+                    args.format,
+                    &rows,
+                )?;
+                counts.push_str(&format!(
+                    "{},{},{length:.3}\n",
+                    csv_field(&name),
+                    detections.len()
+                ));
+                combined.extend(rows);
+            }
+            Err(error) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("warning: {error}: {}", file.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    write_table(
+        &args.out.join("all_detections.csv"),
+        TableFormat::Csv,
+        &combined,
+    )?;
+    crate::fsutil::write_atomically(&args.out.join("counts.csv"), counts.as_bytes())
+        .with_context(|| format!("cannot write counts.csv in {}", args.out.display()))?;
+    let wall_secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{total} detection(s) in {} file(s) ({failed} failed), {audio_secs:.0} s of audio in {wall_secs:.1} s ({:.0}× real time): {}",
+        files.len() - failed,
+        audio_secs / wall_secs.max(1e-9),
+        args.out.display()
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({
+                "files": files.len() - failed,
+                "failed": failed,
+                "detections": total,
+                "audio_secs": audio_secs,
+                "wall_secs": wall_secs,
+                "x_realtime": audio_secs / wall_secs.max(1e-9),
+                "threshold": settings.threshold,
+            })
+        );
+    }
+    Ok(if failed > 0 && failed == files.len() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            collect(&entry?.path(), files)?;
+        }
+    } else if crate::audio::is_audio_path(path) || !path.exists() {
+        // A missing file is kept so that it is reported, not silently skipped.
+        files.push(path.to_path_buf());
+    }
+    Ok(())
+}
+
+fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
+    let parsed = text.split_once('/').and_then(|(k, n)| {
+        Some((
+            k.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((k, n)) if n > 0 && (1..=n).contains(&k) => Ok((k, n)),
+        _ => anyhow::bail!("--shard must be K/N with 1 ≤ K ≤ N, not '{text}'"),
+    }
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
