@@ -58,7 +58,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         for (_, label, value) in &report.rates {
-            let unit = if label.ends_with("(ms)") {
+            let unit = if label.ends_with("(ms)") || label.ends_with("real time") {
                 ""
             } else {
                 " samples/s"

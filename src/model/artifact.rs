@@ -144,6 +144,30 @@ impl ModelArtifact {
         Ok(Self { info, net })
     }
 
+    /// A network with random weights described like a trained one (for benchmarks: its speed is
+    /// a trained model's speed).
+    #[must_use]
+    pub fn untrained(network: NetworkConfig, input: ModelInputSpec, device: &Device) -> Self {
+        Self {
+            net: network.init(device),
+            info: ModelInfo {
+                artifact_version: ARTIFACT_VERSION,
+                app_version: env!("CARGO_PKG_VERSION").to_owned(),
+                created: String::new(),
+                network,
+                input,
+                classes: vec!["negative".to_owned(), "positive".to_owned()],
+                threshold: 0.5,
+                training: serde_json::Value::Null,
+                epochs: Vec::new(),
+                best_epoch: 0,
+                validation: None,
+                test: None,
+                manifest: DatasetManifest::default(),
+            },
+        }
+    }
+
     /// Why this model cannot score audio made with `input`, if it cannot.
     #[must_use]
     pub fn mismatch(&self, input: &ModelInputSpec) -> Option<String> {

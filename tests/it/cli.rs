@@ -218,6 +218,7 @@ fn bench_reports_every_item_as_json() {
         "reference_train_samples_per_sec",
         "infer_samples_per_sec",
         "reference_infer_samples_per_sec",
+        "detect_x_realtime",
         "decode_wav_x_realtime",
         "decode_flac_x_realtime",
         "decode_mp3_x_realtime",
