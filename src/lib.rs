@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod demo;
 pub mod detect;
 pub mod dsp;
+pub mod evaluate;
 pub mod export;
 pub mod fsutil;
 #[cfg(feature = "gui")]

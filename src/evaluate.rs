@@ -1,0 +1,146 @@
+//! Event-level evaluation of detections against reference selections: a detection matches a
+//! reference event when they overlap in time or its centre lies within a tolerance of the
+//! event's; each reference is matched at most once, best-scoring detections first.
+
+use serde::{Deserialize, Serialize};
+
+/// A detection as evaluation sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ScoredSpan {
+    pub start_secs: f64,
+    pub end_secs: f64,
+    pub score: f32,
+}
+
+/// Counts and rates at one threshold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventMetrics {
+    pub threshold: f32,
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// False positives per hour of audio.
+    pub false_positives_per_hour: f64,
+}
+
+/// Which detections (by index) match a reference event: `matched[i]` for detection `i`.
+#[must_use]
+pub fn match_events(
+    detections: &[ScoredSpan],
+    references: &[(f64, f64)],
+    tolerance_secs: f64,
+) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..detections.len()).collect();
+    order.sort_by(|a, b| detections[*b].score.total_cmp(&detections[*a].score));
+    let mut used = vec![false; references.len()];
+    let mut matched = vec![false; detections.len()];
+    for i in order {
+        let d = detections[i];
+        let centre = f64::midpoint(d.start_secs, d.end_secs);
+        // The closest unused reference that qualifies.
+        let best = references
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !used[*j])
+            .filter(|(_, (start, end))| {
+                let overlaps = d.start_secs < *end && *start < d.end_secs;
+                let reference_centre = f64::midpoint(*start, *end);
+                overlaps || (centre - reference_centre).abs() <= tolerance_secs
+            })
+            .min_by(|(_, a), (_, b)| {
+                let distance = |(s, e): &(f64, f64)| (centre - f64::midpoint(*s, *e)).abs();
+                distance(a).total_cmp(&distance(b))
+            })
+            .map(|(j, _)| j);
+        if let Some(j) = best {
+            used[j] = true;
+            matched[i] = true;
+        }
+    }
+    matched
+}
+
+/// Metrics of the detections scoring at least `threshold`, over `audio_secs` of audio.
+#[must_use]
+pub fn evaluate(
+    detections: &[ScoredSpan],
+    references: &[(f64, f64)],
+    tolerance_secs: f64,
+    threshold: f32,
+    audio_secs: f64,
+) -> EventMetrics {
+    let kept: Vec<ScoredSpan> = detections
+        .iter()
+        .copied()
+        .filter(|d| d.score >= threshold)
+        .collect();
+    let matched = match_events(&kept, references, tolerance_secs);
+    let true_positives = matched.iter().filter(|m| **m).count();
+    let false_positives = kept.len() - true_positives;
+    let false_negatives = references.len() - true_positives;
+    let precision = if kept.is_empty() {
+        1.0
+    } else {
+        true_positives as f64 / kept.len() as f64
+    };
+    let recall = if references.is_empty() {
+        1.0
+    } else {
+        true_positives as f64 / references.len() as f64
+    };
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    EventMetrics {
+        threshold,
+        true_positives,
+        false_positives,
+        false_negatives,
+        precision,
+        recall,
+        f1,
+        false_positives_per_hour: false_positives as f64 * 3600.0 / audio_secs.max(1e-9),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(start_secs: f64, end_secs: f64, score: f32) -> ScoredSpan {
+        ScoredSpan {
+            start_secs,
+            end_secs,
+            score,
+        }
+    }
+
+    #[test]
+    fn each_reference_is_matched_once_by_overlap_or_tolerance() {
+        let references = [(10.0, 11.0), (20.0, 21.0), (40.0, 41.0)];
+        let detections = [
+            span(9.5, 10.5, 0.9),  // overlaps the first
+            span(10.2, 10.8, 0.8), // the first again: already used → false positive
+            span(22.0, 23.0, 0.7), // centre 22.5 is 2 s from 20.5: outside 1.5 s
+            span(41.5, 42.5, 0.6), // centre 42 is 1.5 s from 40.5: inside
+        ];
+        let matched = match_events(&detections, &references, 1.5);
+        assert_eq!(matched, vec![true, false, false, true]);
+        let m = evaluate(&detections, &references, 1.5, 0.0, 3600.0);
+        assert_eq!(
+            (m.true_positives, m.false_positives, m.false_negatives),
+            (2, 2, 1)
+        );
+        assert!((m.precision - 0.5).abs() < 1e-12);
+        assert!((m.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.false_positives_per_hour - 2.0).abs() < 1e-12);
+        // A higher threshold keeps the better detections only.
+        let strict = evaluate(&detections, &references, 1.5, 0.85, 1800.0);
+        assert_eq!((strict.true_positives, strict.false_positives), (1, 0));
+    }
+}
