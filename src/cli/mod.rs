@@ -4,6 +4,7 @@ mod bench;
 mod convert;
 mod demo;
 mod detect;
+mod evaluate;
 mod info;
 mod project;
 mod spectrogram;
@@ -46,6 +47,8 @@ pub enum Command {
     Project(project::ProjectArgs),
     /// Run a model over recordings and folders; writes tables of detections and counts.
     Detect(detect::DetectArgs),
+    /// Compare detections with reference tables, event by event (precision, recall, F1, FP/hour).
+    Evaluate(evaluate::EvaluateArgs),
     /// Train a recogniser on a project's selections and clips; writes a model folder.
     Train(train::TrainArgs),
 }
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Some(Command::Project(args)) => project::run(&args),
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Detect(args)) => detect::run(&args),
+        Some(Command::Evaluate(args)) => evaluate::run(&args),
         None => run_app(cli.files, cli.frame_stats),
     };
     match result {

@@ -524,3 +524,70 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
     ]);
     assert!(!bad.status.success() && stderr(&bad).contains("--shard"));
 }
+
+#[test]
+fn evaluate_matches_detections_to_reference_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let detections = dir.path().join("detections");
+    std::fs::create_dir(&detections).unwrap();
+    std::fs::write(
+        detections.join("counts.csv"),
+        "recording,detections,audio_s\nsite1.wav,3,1800.000\n",
+    )
+    .unwrap();
+    std::fs::write(
+        detections.join("site1.selections.txt"),
+        "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tBegin File\tScore\n\
+         1\tSpectrogram 1\t1\t9.5\t10.5\t0\t11025\tsite1.wav\t0.9\n\
+         2\tSpectrogram 1\t1\t30\t31\t0\t11025\tsite1.wav\t0.4\n\
+         3\tSpectrogram 1\t1\t41.5\t42.5\t0\t11025\tsite1.wav\t0.7\n",
+    )
+    .unwrap();
+    let truth = dir.path().join("site1.Table.1.selections.txt");
+    std::fs::write(
+        &truth,
+        "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tAnnotation\tKind\n\
+         1\tSpectrogram 1\t1\t10\t11\t1000\t2000\tcall\tpositive\n\
+         2\tSpectrogram 1\t1\t20\t21\t1000\t2000\tcall\tpositive\n\
+         3\tSpectrogram 1\t1\t40\t41\t1000\t2000\tcall\tpositive\n\
+         4\tSpectrogram 1\t1\t30\t31\t1000\t2000\tnoise\tnegative\n",
+    )
+    .unwrap();
+    let output = syrinx(&[
+        "evaluate",
+        "--detections",
+        detections.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value =
+        serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
+    let overall = &report["overall"];
+    assert_eq!(overall["true_positives"], 2);
+    assert_eq!(
+        overall["false_positives"], 1,
+        "the detection on the negative row"
+    );
+    assert_eq!(overall["false_negatives"], 1);
+    assert!((overall["false_positives_per_hour"].as_f64().unwrap() - 2.0).abs() < 1e-9);
+    // At 0.5 the low-scoring false positive is gone.
+    let at_half = report["curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| (m["threshold"].as_f64().unwrap() - 0.5).abs() < 1e-6)
+        .unwrap();
+    assert_eq!(at_half["false_positives"], 0);
+    assert_eq!(at_half["true_positives"], 2);
+    // A folder that is not a detection folder is named.
+    let bad = syrinx(&[
+        "evaluate",
+        "--detections",
+        dir.path().to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success() && stderr(&bad).contains("counts.csv"));
+}
