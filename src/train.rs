@@ -166,18 +166,15 @@ fn train_in_pool(
     let started = Instant::now();
     let (progress_tx, progress_rx) = mpsc::channel();
     let cache = std::thread::scope(|scope| {
-        let worker = scope.spawn(|| {
+        // The sender moves into the worker, so the loop below ends when the worker does.
+        let worker = scope.spawn(move || {
             SpectrogramCache::build(dataset, &config.input, cancel, &|done, total| {
                 let _ = progress_tx.send((done, total));
             })
         });
         // Forward progress from the pool's threads to `report`, which may not be `Sync`.
-        while !worker.is_finished() {
-            if let Ok((done, total)) =
-                progress_rx.recv_timeout(std::time::Duration::from_millis(50))
-            {
-                report(TrainEvent::Caching { done, total });
-            }
+        for (done, total) in progress_rx {
+            report(TrainEvent::Caching { done, total });
         }
         worker
             .join()
@@ -346,12 +343,11 @@ fn train_in_pool(
         return Err(TrainError::Failed("no epoch finished".to_owned()));
     };
     let mut scored = Vec::new();
-    let mut score_split = |indices: &[usize]| -> Vec<f32> {
+    let mut score_split = |indices: &[usize], inputs: &[f32]| -> Vec<f32> {
         if indices.is_empty() {
             return Vec::new();
         }
-        let inputs = plain_inputs(&maker, indices);
-        let scores = crate::model::scores(&best_net, &inputs, bands, frames, 64, &base_device);
+        let scores = crate::model::scores(&best_net, inputs, bands, frames, 64, &base_device);
         for ((&i, &score), values) in indices
             .iter()
             .zip(&scores)
@@ -370,8 +366,9 @@ fn train_in_pool(
         }
         scores
     };
-    let validation_scores = score_split(&validation);
-    let test_scores = score_split(&test);
+    // Validation inputs were built once before training; test inputs only now.
+    let validation_scores = score_split(&validation, &validation_inputs);
+    let test_scores = score_split(&test, &plain_inputs(&maker, &test));
     // The threshold comes from validation only (never from test).
     let threshold = if settings.pick_threshold {
         crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)

@@ -182,28 +182,30 @@ impl TrainingWindow {
         missing: &[ProjectRecordingId],
         waker: Arc<dyn Fn() + Send + Sync>,
     ) {
-        let project = project.clone();
-        let missing = missing.to_vec();
-        let sender = self.sender.clone();
         let seed = self.settings.seed;
-        let input = project.model_input;
         self.overview = None;
-        let spawned = spawn_worker("syrinx-dataset-summary", sender, waker, move || {
-            let config = DatasetConfig {
-                seed,
-                input,
-                ..DatasetConfig::default()
-            };
-            Message::Overview(
-                Dataset::from_project(&project, &missing, &config)
-                    .map(|dataset| DatasetOverview {
-                        rows: dataset.summary(),
-                        groups: dataset.per_group(),
-                        warnings: dataset.warnings,
-                    })
-                    .map_err(|e| e.to_string()),
-            )
-        });
+        let spawned = self.spawn_for_project(
+            "syrinx-dataset-summary",
+            project,
+            missing,
+            waker,
+            move |project, missing| {
+                let config = DatasetConfig {
+                    seed,
+                    input: project.model_input,
+                    ..DatasetConfig::default()
+                };
+                Message::Overview(
+                    Dataset::from_project(project, missing, &config)
+                        .map(|dataset| DatasetOverview {
+                            rows: dataset.summary(),
+                            groups: dataset.per_group(),
+                            warnings: dataset.warnings,
+                        })
+                        .map_err(|e| e.to_string()),
+                )
+            },
+        );
         if let Err(error) = spawned {
             self.overview = Some(Err(format!("cannot start the dataset summary: {error}")));
         }
@@ -217,28 +219,47 @@ impl TrainingWindow {
         missing: &[ProjectRecordingId],
         waker: Arc<dyn Fn() + Send + Sync>,
     ) {
-        let project = project.clone();
-        let missing = missing.to_vec();
-        let sender = self.sender.clone();
         let settings = self.settings.clone();
         self.preview_pending = true;
         self.preview_normalization = project.model_input.normalization;
-        let spawned = spawn_worker("syrinx-input-preview", sender, waker, move || {
-            Message::Preview(preview_inputs(&project, &missing, &settings))
-        });
+        let spawned = self.spawn_for_project(
+            "syrinx-input-preview",
+            project,
+            missing,
+            waker,
+            move |project, missing| Message::Preview(preview_inputs(project, missing, &settings)),
+        );
         if let Err(error) = spawned {
             self.preview_pending = false;
             self.preview = Some(Err(format!("cannot start the preview: {error}")));
         }
     }
 
-    /// Starts training `project` on a background thread; the model is saved to `model_dir`.
+    /// Runs `job` on a copy of the project on a named worker thread (see [`spawn_worker`]).
+    fn spawn_for_project(
+        &self,
+        name: &str,
+        project: &Project,
+        missing: &[ProjectRecordingId],
+        waker: Arc<dyn Fn() + Send + Sync>,
+        job: impl FnOnce(&Project, &[ProjectRecordingId]) -> Message + Send + 'static,
+    ) -> std::io::Result<()> {
+        let project = project.clone();
+        let missing = missing.to_vec();
+        spawn_worker(name, self.sender.clone(), waker, move || {
+            job(&project, &missing)
+        })
+    }
+
+    /// Starts training `project` on a background thread; the model is saved to the next free
+    /// `models/model_NN` beside the project (or in `data_dir` for an untitled one), chosen on
+    /// that thread so the window never waits on the disk.
     pub fn start(
         &mut self,
         project: &Project,
         project_path: Option<PathBuf>,
         missing: &[ProjectRecordingId],
-        model_dir: PathBuf,
+        data_dir: Option<PathBuf>,
         waker: Arc<dyn Fn() + Send + Sync>,
     ) {
         if self.is_running() {
@@ -287,6 +308,7 @@ impl TrainingWindow {
                         TrainError::Cancelled => "cancelled".to_owned(),
                         other => other.to_string(),
                     })?;
+                    let model_dir = next_model_dir(project_path.as_deref(), data_dir.as_deref());
                     outcome.artifact.save(&model_dir).map_err(|e| {
                         format!("training finished but the model could not be saved: {e}")
                     })?;

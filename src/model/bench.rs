@@ -42,11 +42,7 @@ pub fn train_step_breakdown(
     let device = base.autodiff();
     let mut net = network.init(&device).train();
     let mut optimizer = AdamConfig::new().init();
-    let x: Tensor<4> = Tensor::random(
-        [batch, 1, bands, frames],
-        Distribution::Uniform(-1.0, 1.0),
-        &device,
-    );
+    let x = random_inputs(batch, bands, frames, &device);
     let targets: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
     let y: Tensor<2> = Tensor::from_data(TensorData::new(targets, [batch, 1]), &device);
     let (mut forward, mut backward, mut update) = (Vec::new(), Vec::new(), Vec::new());
@@ -84,11 +80,7 @@ pub fn infer_samples_per_sec(
     let device = super::ComputeDevice::Cpu.device()?;
     device.seed(0);
     let net = network.init(&device).valid();
-    let x: Tensor<4> = Tensor::random(
-        [batch, 1, bands, frames],
-        Distribution::Uniform(-1.0, 1.0),
-        &device,
-    );
+    let x = random_inputs(batch, bands, frames, &device);
     let mut times = Vec::new();
     for step in 0..warmup + steps {
         let started = Instant::now();
@@ -99,6 +91,20 @@ pub fn infer_samples_per_sec(
         }
     }
     Ok(batch as f64 / median(&mut times))
+}
+
+/// A batch of uniform random inputs in [-1, 1), as the reference script uses.
+fn random_inputs(
+    batch: usize,
+    bands: usize,
+    frames: usize,
+    device: &burn::tensor::Device,
+) -> Tensor<4> {
+    Tensor::random(
+        [batch, 1, bands, frames],
+        Distribution::Uniform(-1.0, 1.0),
+        device,
+    )
 }
 
 fn median(times: &mut [f64]) -> f64 {

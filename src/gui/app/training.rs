@@ -5,7 +5,7 @@ use eframe::egui;
 
 use super::SyrinxApp;
 use crate::dataset::WindowOrigin;
-use crate::gui::training::{TrainAction, next_model_dir};
+use crate::gui::training::TrainAction;
 
 impl SyrinxApp {
     /// Opens the Train window and refreshes its dataset summary.
@@ -13,24 +13,33 @@ impl SyrinxApp {
         self.training.open = true;
         self.training.window_secs = self.document.project.model_input.window_secs();
         if !self.training.is_running() {
-            let missing: Vec<_> = self.document.missing.iter().copied().collect();
-            self.training.refresh_overview(
-                &self.document.project,
-                &missing,
-                std::sync::Arc::clone(&self.waker),
-            );
+            self.refresh_training_overview();
         }
     }
 
     /// Starts training the current project (the model goes to `models/model_NN` beside it).
     pub fn start_training(&mut self) {
-        let model_dir = next_model_dir(self.document.path.as_deref(), self.data_dir.as_deref());
-        let missing: Vec<_> = self.document.missing.iter().copied().collect();
+        let missing = self.missing_recordings();
         self.training.start(
             &self.document.project,
             self.document.path.clone(),
             &missing,
-            model_dir,
+            self.data_dir.clone(),
+            std::sync::Arc::clone(&self.waker),
+        );
+    }
+
+    /// Recordings of the project whose files are missing (left out of datasets).
+    fn missing_recordings(&self) -> Vec<crate::annotation::ProjectRecordingId> {
+        self.document.missing.iter().copied().collect()
+    }
+
+    /// Recounts the Train window's dataset (after the project or its model input changed).
+    fn refresh_training_overview(&mut self) {
+        let missing = self.missing_recordings();
+        self.training.refresh_overview(
+            &self.document.project,
+            &missing,
             std::sync::Arc::clone(&self.waker),
         );
     }
@@ -85,7 +94,7 @@ impl SyrinxApp {
                     }
                 }
                 TrainAction::Preview => {
-                    let missing: Vec<_> = self.document.missing.iter().copied().collect();
+                    let missing = self.missing_recordings();
                     self.training.request_preview(
                         &self.document.project,
                         &missing,
@@ -98,12 +107,7 @@ impl SyrinxApp {
                     if samples != input.window_samples {
                         input.window_samples = samples;
                         self.document.touch();
-                        let missing: Vec<_> = self.document.missing.iter().copied().collect();
-                        self.training.refresh_overview(
-                            &self.document.project,
-                            &missing,
-                            std::sync::Arc::clone(&self.waker),
-                        );
+                        self.refresh_training_overview();
                     }
                 }
                 TrainAction::UseWorkbenchSpectrogram => self.use_workbench_spectrogram(),
@@ -151,12 +155,7 @@ impl SyrinxApp {
                 self.info(format!(
                     "The model input is now {bands} × {frames} from the workbench's settings."
                 ));
-                let missing: Vec<_> = self.document.missing.iter().copied().collect();
-                self.training.refresh_overview(
-                    &self.document.project,
-                    &missing,
-                    std::sync::Arc::clone(&self.waker),
-                );
+                self.refresh_training_overview();
             }
             Err(error) => self.error(format!("These settings cannot make a model input: {error}")),
         }
