@@ -34,6 +34,36 @@ pub fn export_clips(
     out_dir: &Path,
     padding_secs: f64,
 ) -> Result<ClipExport, ClipError> {
+    write_clips(project, selections, padding_secs, |selection| {
+        out_dir
+            .join(selection.kind.name())
+            .join(folder_name(&selection.label))
+    })
+}
+
+/// The folder of hard negatives added at `iteration`: `neg_iteration_NN` in `project_dir`.
+#[must_use]
+pub fn negative_iteration_dir(project_dir: &Path, iteration: u32) -> PathBuf {
+    project_dir.join(format!("neg_iteration_{iteration:02}"))
+}
+
+/// Writes each selection as a clip padded by `padding_secs` straight into `out_dir` (the
+/// workshops' flat `neg_iteration_NN/` folders).
+pub fn export_clips_flat(
+    project: &Project,
+    selections: &[&Selection],
+    out_dir: &Path,
+    padding_secs: f64,
+) -> Result<ClipExport, ClipError> {
+    write_clips(project, selections, padding_secs, |_| out_dir.to_path_buf())
+}
+
+fn write_clips(
+    project: &Project,
+    selections: &[&Selection],
+    padding_secs: f64,
+    folder_of: impl Fn(&Selection) -> PathBuf,
+) -> Result<ClipExport, ClipError> {
     let mut export = ClipExport::default();
     let mut by_recording: BTreeMap<ProjectRecordingId, Vec<&Selection>> = BTreeMap::new();
     for selection in selections {
@@ -60,9 +90,7 @@ pub fn export_clips(
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         for selection in group {
-            let folder = out_dir
-                .join(selection.kind.name())
-                .join(folder_name(&selection.label));
+            let folder = folder_of(selection);
             std::fs::create_dir_all(&folder).map_err(|e| ClipError::Folder {
                 path: folder.clone(),
                 detail: e.to_string(),

@@ -81,15 +81,33 @@ pub fn evaluate(
     let true_positives = matched.iter().filter(|m| **m).count();
     let false_positives = kept.len() - true_positives;
     let false_negatives = references.len() - true_positives;
-    let precision = if kept.is_empty() {
+    rates(
+        EventMetrics {
+            threshold,
+            true_positives,
+            false_positives,
+            false_negatives,
+            ..EventMetrics::default()
+        },
+        audio_secs,
+    )
+}
+
+/// Fills precision, recall, F1 and false positives per hour from the counts (summed over
+/// recordings, say) and the seconds of audio they came from.
+#[must_use]
+pub fn rates(counts: EventMetrics, audio_secs: f64) -> EventMetrics {
+    let detected = counts.true_positives + counts.false_positives;
+    let references = counts.true_positives + counts.false_negatives;
+    let precision = if detected == 0 {
         1.0
     } else {
-        true_positives as f64 / kept.len() as f64
+        counts.true_positives as f64 / detected as f64
     };
-    let recall = if references.is_empty() {
+    let recall = if references == 0 {
         1.0
     } else {
-        true_positives as f64 / references.len() as f64
+        counts.true_positives as f64 / references as f64
     };
     let f1 = if precision + recall > 0.0 {
         2.0 * precision * recall / (precision + recall)
@@ -97,14 +115,11 @@ pub fn evaluate(
         0.0
     };
     EventMetrics {
-        threshold,
-        true_positives,
-        false_positives,
-        false_negatives,
         precision,
         recall,
         f1,
-        false_positives_per_hour: false_positives as f64 * 3600.0 / audio_secs.max(1e-9),
+        false_positives_per_hour: counts.false_positives as f64 * 3600.0 / audio_secs.max(1e-9),
+        ..counts
     }
 }
 

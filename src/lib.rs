@@ -25,6 +25,7 @@ pub mod model;
 pub mod playback;
 pub mod project;
 pub mod render;
+pub mod review;
 pub mod spectrogram;
 pub mod synth;
 pub mod timefmt;

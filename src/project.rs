@@ -144,6 +144,12 @@ pub struct Project {
     /// training (and shown in the app's model view). Older projects get the default.
     #[serde(default)]
     pub model_input: crate::dsp::ModelInputSpec,
+    /// Model folders trained for this project, oldest first: model `n` (1-based) is iteration `n`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub models: Vec<PathBuf>,
+    /// Model runs over the project's recordings, with every window's score and the verdicts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub detection_runs: Vec<crate::review::DetectionRun>,
 }
 
 impl Default for Project {
@@ -155,6 +161,8 @@ impl Default for Project {
             labels: Vec::new(),
             clip_folders: Vec::new(),
             model_input: crate::dsp::ModelInputSpec::default(),
+            models: Vec::new(),
+            detection_runs: Vec::new(),
         }
     }
 }
@@ -219,6 +227,12 @@ impl Project {
         for folder in &mut project.clip_folders {
             folder.path = base.join(&folder.path);
         }
+        for model in &mut project.models {
+            *model = base.join(&*model);
+        }
+        for run in &mut project.detection_runs {
+            run.model_dir = base.join(&run.model_dir);
+        }
         Ok((project, report))
     }
 
@@ -235,12 +249,39 @@ impl Project {
         for folder in &mut on_disk.clip_folders {
             folder.path = relative_to(&folder.path, &base);
         }
+        for model in &mut on_disk.models {
+            *model = relative_to(model, &base);
+        }
+        for run in &mut on_disk.detection_runs {
+            run.model_dir = relative_to(&run.model_dir, &base);
+        }
         let write_error = |detail: String| ProjectError::Write {
             path: path.to_path_buf(),
             detail,
         };
         let json = serde_json::to_vec_pretty(&on_disk).map_err(|e| write_error(e.to_string()))?;
         crate::fsutil::write_atomically(path, &json).map_err(|e| write_error(e.to_string()))
+    }
+
+    /// The training iteration a new model of this project is (1 for the first).
+    #[must_use]
+    pub fn next_iteration(&self) -> u32 {
+        u32::try_from(self.models.len()).unwrap_or(u32::MAX - 1) + 1
+    }
+
+    /// The iteration of the model at `dir` (0 when it is not one of the project's models).
+    #[must_use]
+    pub fn iteration_of(&self, dir: &Path) -> u32 {
+        self.models
+            .iter()
+            .position(|m| m == dir)
+            .map_or(0, |i| u32::try_from(i + 1).unwrap_or(u32::MAX))
+    }
+
+    /// The next free detection run id.
+    #[must_use]
+    pub fn next_run_id(&self) -> u32 {
+        self.detection_runs.iter().map(|r| r.id).max().unwrap_or(0) + 1
     }
 
     /// Adds a recording (or returns the one already at this path).

@@ -488,6 +488,7 @@ pub fn train_project(
     let dataset = Dataset::from_project(project, missing, config)?;
     let manifest = DatasetManifest {
         project: project_path.map(std::path::Path::to_path_buf),
+        iteration: project.next_iteration(),
         ..DatasetManifest::default()
     };
     train(&dataset, config, settings, manifest, cancel, report)

@@ -97,11 +97,23 @@ impl ModelArtifact {
 
     /// Reads a model folder (or its `model.json`) onto `device`.
     pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
-        let dir = if path.is_file() {
-            path.parent().unwrap_or(Path::new(".")).to_path_buf()
-        } else {
-            path.to_path_buf()
-        };
+        let dir = model_dir(path);
+        let info = Self::read_info(&dir)?;
+        let net = info
+            .network
+            .init(device)
+            .try_load_file(dir.join(WEIGHTS_FILE))
+            .map_err(|e| ModelError::Incompatible {
+                path: dir.clone(),
+                detail: format!("the weights do not match the network in {INFO_FILE}: {e}"),
+            })?;
+        Ok(Self { info, net })
+    }
+
+    /// Reads only `model.json` of a model folder (or the file itself): the description,
+    /// metrics and manifest, without the weights (the iteration history lists models this way).
+    pub fn read_info(path: &Path) -> Result<ModelInfo, ModelError> {
+        let dir = model_dir(path);
         let read_error = |detail: String| ModelError::Read {
             path: dir.clone(),
             detail,
@@ -133,15 +145,23 @@ impl ModelArtifact {
                 path: dir.clone(),
                 detail: format!("its input description is not usable here: {e}"),
             })?;
-        let net = info
-            .network
-            .init(device)
-            .try_load_file(dir.join(WEIGHTS_FILE))
-            .map_err(|e| ModelError::Incompatible {
-                path: dir.clone(),
-                detail: format!("the weights do not match the network in {INFO_FILE}: {e}"),
-            })?;
-        Ok(Self { info, net })
+        Ok(info)
+    }
+
+    /// Stores a new decision threshold in a saved model's `model.json` (atomically; the
+    /// weights are untouched). Detection uses it by default from then on.
+    pub fn write_threshold(path: &Path, threshold: f32) -> Result<ModelInfo, ModelError> {
+        let dir = model_dir(path);
+        let mut info = Self::read_info(&dir)?;
+        info.threshold = threshold;
+        let write_error = |detail: String| ModelError::Write {
+            path: dir.clone(),
+            detail,
+        };
+        let json = serde_json::to_string_pretty(&info).map_err(|e| write_error(e.to_string()))?;
+        crate::fsutil::write_atomically(&dir.join(INFO_FILE), json.as_bytes())
+            .map_err(|e| write_error(e.to_string()))?;
+        Ok(info)
     }
 
     /// A network with random weights described like a trained one (for benchmarks: its speed is
@@ -199,5 +219,14 @@ impl ModelArtifact {
             reasons.push("another input normalisation".to_owned());
         }
         Some(format!("the model was trained with {}", reasons.join(", ")))
+    }
+}
+
+/// The model folder a path names (the folder itself, or the folder of its `model.json`).
+fn model_dir(path: &Path) -> std::path::PathBuf {
+    if path.is_file() {
+        path.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        path.to_path_buf()
     }
 }

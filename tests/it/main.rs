@@ -16,5 +16,6 @@ mod gui_annotate;
 #[cfg(feature = "gui")]
 mod gui_train;
 mod playback;
+mod review;
 mod tiles;
 mod train;

@@ -18,7 +18,7 @@ const RATE_HZ: u32 = 8_000;
 const SECS: f64 = 24.0;
 
 /// One second windows at 8 kHz, 256/128 STFT, 32 mel bands: 32 × 61 inputs.
-fn small_input() -> ModelInputSpec {
+pub fn small_input() -> ModelInputSpec {
     let mut spectrogram = SpectrogramParams::default().mel(32);
     spectrogram.window_len = 256;
     spectrogram.hop_len = 128;

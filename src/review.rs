@@ -1,0 +1,803 @@
+//! Review: detection runs kept in the project with every window's score, verdicts on their
+//! detections, the review queue, turning false positives into Negative selections (with
+//! provenance) and what the verdicts say about the threshold.
+//!
+//! A run keeps the window scores, so changing the threshold or the merge re-merges instantly;
+//! verdicts follow their detection across a re-merge when the new detection covers mostly the
+//! same time (see [`carry_verdicts`]).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind};
+use crate::detect::{Detection, MergeSettings, WindowScores, merge};
+use crate::evaluate::{EventMetrics, ScoredSpan, evaluate};
+use crate::project::{Project, Split};
+
+/// Extra columns a selection made from review carries (exported with it to Raven and CSV).
+pub const SOURCE_COLUMN: &str = "Source";
+pub const MODEL_COLUMN: &str = "Model";
+pub const SCORE_COLUMN: &str = "Score";
+pub const ITERATION_COLUMN: &str = "Iteration";
+pub const SOURCE_FILE_COLUMN: &str = "Source File";
+pub const SOURCE_TIME_COLUMN: &str = "Source Time (s)";
+/// The `Source` of a negative made from a false positive.
+pub const FALSE_POSITIVE_SOURCE: &str = "false positive";
+/// The `Source` of a positive drawn during review (a call the model missed).
+pub const MISSED_CALL_SOURCE: &str = "missed call";
+
+/// A reviewer's decision on a detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    TruePositive,
+    FalsePositive,
+    Unsure,
+}
+
+impl Verdict {
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TruePositive => "true positive",
+            Self::FalsePositive => "false positive",
+            Self::Unsure => "unsure",
+        }
+    }
+
+    /// The short form used in tables (`TP`, `FP`, `?`).
+    #[must_use]
+    pub fn short(self) -> &'static str {
+        match self {
+            Self::TruePositive => "TP",
+            Self::FalsePositive => "FP",
+            Self::Unsure => "?",
+        }
+    }
+}
+
+/// A detection with the reviewer's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewedDetection {
+    #[serde(flatten)]
+    pub detection: Detection,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<Verdict>,
+    /// The Negative selection made from it (so that adding false positives twice adds each
+    /// once; an undone addition leaves an id that no longer exists, and it can be added again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub negative: Option<SelectionId>,
+}
+
+impl ReviewedDetection {
+    /// An unreviewed detection.
+    #[must_use]
+    pub fn new(detection: Detection) -> Self {
+        Self {
+            detection,
+            verdict: None,
+            negative: None,
+        }
+    }
+
+    /// Whether it carries anything a re-merge must not lose.
+    #[must_use]
+    pub fn is_reviewed(&self) -> bool {
+        self.verdict.is_some() || self.negative.is_some()
+    }
+}
+
+/// One recording's part of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordingDetections {
+    pub recording: ProjectRecordingId,
+    pub scores: WindowScores,
+    pub detections: Vec<ReviewedDetection>,
+    /// Reviewed detections that a stricter threshold or merge removed: kept so that their
+    /// verdicts come back when the settings do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<ReviewedDetection>,
+}
+
+/// A model run over some of the project's recordings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectionRun {
+    /// 1, 2, … within the project.
+    pub id: u32,
+    /// The model folder (absolute in memory, relative to the project on disk).
+    pub model_dir: PathBuf,
+    /// The model's `created` stamp: identifies it even if the folder moves.
+    pub model_id: String,
+    /// The model's training iteration (0 when unknown).
+    pub iteration: u32,
+    pub hop_secs: f64,
+    pub merge: MergeSettings,
+    /// Label given to detections and to selections made from them.
+    pub label: String,
+    /// Recordings scored, in the order they finished.
+    pub recordings: Vec<RecordingDetections>,
+    /// Recordings still to score (a cancelled or interrupted run resumes with these).
+    #[serde(default)]
+    pub pending: Vec<ProjectRecordingId>,
+    /// Recordings that could not be scored, with why.
+    #[serde(default)]
+    pub failed: Vec<(ProjectRecordingId, String)>,
+}
+
+impl RecordingDetections {
+    /// Merges the scores again with `settings`, carrying verdicts over (see [`carry_verdicts`]).
+    pub fn remerge(&mut self, settings: &MergeSettings) {
+        let mut old = std::mem::take(&mut self.detections);
+        old.append(&mut self.set_aside);
+        let (detections, set_aside) = carry_verdicts(old, merge(&self.scores, settings));
+        self.detections = detections;
+        self.set_aside = set_aside;
+    }
+}
+
+/// Where a detection sits in a run: `(index in recordings, index in detections)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DetectionRef {
+    pub recording_idx: usize,
+    pub detection_idx: usize,
+}
+
+/// How many detections have each verdict.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReviewCounts {
+    pub detections: usize,
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub unsure: usize,
+}
+
+impl ReviewCounts {
+    #[must_use]
+    pub fn reviewed(&self) -> usize {
+        self.true_positives + self.false_positives + self.unsure
+    }
+}
+
+/// The order of the review queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ReviewOrder {
+    ScoreHighFirst,
+    ScoreLowFirst,
+    Time,
+    /// A seeded random sample (the same seed gives the same order).
+    Random {
+        seed: u64,
+    },
+}
+
+impl ReviewOrder {
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ScoreHighFirst => "score, high first",
+            Self::ScoreLowFirst => "score, low first",
+            Self::Time => "time",
+            Self::Random { .. } => "random sample",
+        }
+    }
+}
+
+impl DetectionRun {
+    /// An empty run of a model over `recordings` (scored later with [`add_scores`](Self::add_scores)).
+    #[must_use]
+    pub fn new(
+        id: u32,
+        model_dir: PathBuf,
+        info: &crate::model::ModelInfo,
+        hop_secs: f64,
+        merge: MergeSettings,
+        recordings: Vec<ProjectRecordingId>,
+    ) -> Self {
+        let label = info.manifest.positive_labels.join(" / ");
+        Self {
+            id,
+            model_dir,
+            model_id: info.created.clone(),
+            iteration: info.manifest.iteration,
+            hop_secs,
+            merge,
+            label: if label.is_empty() {
+                "positive".to_owned()
+            } else {
+                label
+            },
+            recordings: Vec::new(),
+            pending: recordings,
+            failed: Vec::new(),
+        }
+    }
+
+    /// Stores one recording's scores (merged with the run's settings) and takes it off the
+    /// pending list. Scoring it again replaces the old scores (verdicts carried over).
+    pub fn add_scores(&mut self, recording: ProjectRecordingId, scores: WindowScores) {
+        self.pending.retain(|r| *r != recording);
+        self.failed.retain(|(r, _)| *r != recording);
+        let merge_settings = self.merge;
+        if let Some(existing) = self
+            .recordings
+            .iter_mut()
+            .find(|r| r.recording == recording)
+        {
+            existing.scores = scores;
+            existing.remerge(&merge_settings);
+        } else {
+            self.recordings.push(RecordingDetections {
+                recording,
+                detections: merge(&scores, &self.merge)
+                    .into_iter()
+                    .map(ReviewedDetection::new)
+                    .collect(),
+                set_aside: Vec::new(),
+                scores,
+            });
+        }
+    }
+
+    /// Notes that a recording could not be scored (it stays off the pending list).
+    pub fn add_failure(&mut self, recording: ProjectRecordingId, why: String) {
+        self.pending.retain(|r| *r != recording);
+        self.failed.retain(|(r, _)| *r != recording);
+        self.failed.push((recording, why));
+    }
+
+    /// Re-merges every recording with new settings, without running the model again.
+    pub fn set_merge(&mut self, settings: MergeSettings) {
+        self.merge = settings;
+        for recording in &mut self.recordings {
+            recording.remerge(&settings);
+        }
+    }
+
+    /// Records which Negative selections were made from which detections (after the plan's
+    /// selections were inserted).
+    pub fn mark_negatives(&mut self, plan: &NegativesPlan) {
+        for (selection, at) in plan.selections.iter().zip(&plan.sources) {
+            if let Some(d) = self.get_mut(*at) {
+                d.negative = Some(selection.id);
+            }
+        }
+    }
+
+    #[must_use]
+    pub fn of_recording(&self, recording: ProjectRecordingId) -> Option<&RecordingDetections> {
+        self.recordings.iter().find(|r| r.recording == recording)
+    }
+
+    #[must_use]
+    pub fn get(&self, at: DetectionRef) -> Option<&ReviewedDetection> {
+        self.recordings
+            .get(at.recording_idx)?
+            .detections
+            .get(at.detection_idx)
+    }
+
+    pub fn get_mut(&mut self, at: DetectionRef) -> Option<&mut ReviewedDetection> {
+        self.recordings
+            .get_mut(at.recording_idx)?
+            .detections
+            .get_mut(at.detection_idx)
+    }
+
+    /// The recording a detection belongs to.
+    #[must_use]
+    pub fn recording_of(&self, at: DetectionRef) -> Option<ProjectRecordingId> {
+        self.recordings.get(at.recording_idx).map(|r| r.recording)
+    }
+
+    /// Sets a verdict; returns the one it replaced.
+    pub fn set_verdict(&mut self, at: DetectionRef, verdict: Option<Verdict>) -> Option<Verdict> {
+        self.get_mut(at)
+            .and_then(|d| std::mem::replace(&mut d.verdict, verdict))
+    }
+
+    #[must_use]
+    pub fn counts(&self) -> ReviewCounts {
+        let mut counts = ReviewCounts::default();
+        for d in self.recordings.iter().flat_map(|r| &r.detections) {
+            counts.detections += 1;
+            match d.verdict {
+                Some(Verdict::TruePositive) => counts.true_positives += 1,
+                Some(Verdict::FalsePositive) => counts.false_positives += 1,
+                Some(Verdict::Unsure) => counts.unsure += 1,
+                None => {}
+            }
+        }
+        counts
+    }
+
+    /// Detections per recording (the count of calls).
+    #[must_use]
+    pub fn call_counts(&self) -> Vec<(ProjectRecordingId, usize)> {
+        self.recordings
+            .iter()
+            .map(|r| (r.recording, r.detections.len()))
+            .collect()
+    }
+
+    /// Seconds of audio scored.
+    #[must_use]
+    pub fn audio_secs(&self, project: &Project) -> f64 {
+        self.recordings
+            .iter()
+            .filter_map(|r| project.recording(r.recording))
+            .map(|r| r.duration_secs)
+            .sum()
+    }
+
+    /// Every detection in the order asked for (recordings in project order, then time, break
+    /// ties in score orders).
+    #[must_use]
+    pub fn queue(&self, order: ReviewOrder) -> Vec<DetectionRef> {
+        let mut refs: Vec<DetectionRef> = self
+            .recordings
+            .iter()
+            .enumerate()
+            .flat_map(|(recording_idx, r)| {
+                (0..r.detections.len()).map(move |detection_idx| DetectionRef {
+                    recording_idx,
+                    detection_idx,
+                })
+            })
+            .collect();
+        let score = |at: &DetectionRef| self.get(*at).map_or(0.0, |d| d.detection.max_score);
+        let key = |at: &DetectionRef| {
+            (
+                self.recordings[at.recording_idx].recording,
+                self.get(*at).map_or(0.0, |d| d.detection.start_secs),
+            )
+        };
+        let by_time = |a: &DetectionRef, b: &DetectionRef| {
+            let (ra, ta) = key(a);
+            let (rb, tb) = key(b);
+            ra.cmp(&rb).then(ta.total_cmp(&tb))
+        };
+        match order {
+            ReviewOrder::Time => refs.sort_by(by_time),
+            ReviewOrder::ScoreHighFirst => {
+                refs.sort_by(|a, b| score(b).total_cmp(&score(a)).then(by_time(a, b)));
+            }
+            ReviewOrder::ScoreLowFirst => {
+                refs.sort_by(|a, b| score(a).total_cmp(&score(b)).then(by_time(a, b)));
+            }
+            ReviewOrder::Random { seed } => {
+                refs.sort_by(by_time);
+                refs.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
+            }
+        }
+        refs
+    }
+}
+
+/// Gives new detections the verdicts of old ones covering mostly the same time: a new detection
+/// takes the verdict of the old one it overlaps most, when that overlap is at least half of the
+/// shorter of the two; each old verdict goes to one new detection at most. Returns the new
+/// detections and the reviewed old ones no new detection took (keep them: a later merge may).
+#[must_use]
+pub fn carry_verdicts(
+    old: Vec<ReviewedDetection>,
+    new: Vec<Detection>,
+) -> (Vec<ReviewedDetection>, Vec<ReviewedDetection>) {
+    let mut old: Vec<Option<ReviewedDetection>> = old
+        .into_iter()
+        .filter(ReviewedDetection::is_reviewed)
+        .map(Some)
+        .collect();
+    let overlap = |a: &Detection, b: &Detection| {
+        let shared = a.end_secs.min(b.end_secs) - a.start_secs.max(b.start_secs);
+        let shorter = (a.end_secs - a.start_secs).min(b.end_secs - b.start_secs);
+        (shared, shorter)
+    };
+    let carried = new
+        .into_iter()
+        .map(|detection| {
+            let best = old
+                .iter()
+                .enumerate()
+                .filter_map(|(i, o)| o.as_ref().map(|o| (i, overlap(&detection, &o.detection))))
+                .filter(|(_, (shared, shorter))| *shared > 0.0 && *shared >= 0.5 * shorter)
+                .max_by(|(_, a), (_, b)| a.0.total_cmp(&b.0))
+                .map(|(i, _)| i);
+            match best.and_then(|i| old[i].take()) {
+                Some(o) => ReviewedDetection {
+                    detection,
+                    verdict: o.verdict,
+                    negative: o.negative,
+                },
+                None => ReviewedDetection::new(detection),
+            }
+        })
+        .collect();
+    (carried, old.into_iter().flatten().collect())
+}
+
+/// Negative selections to add for a run's false positives.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NegativesPlan {
+    /// New Negative selections (fresh ids), one per false positive not added before.
+    pub selections: Vec<Selection>,
+    /// The detection each selection came from.
+    pub sources: Vec<DetectionRef>,
+    /// Recordings in the test split that negatives come from (training on them leaks the test).
+    pub test_recordings: Vec<String>,
+}
+
+/// Makes a Negative selection for every `FalsePositive` verdict of `run` that has none yet,
+/// spanning the detection's time and the recording's whole band, labelled with the run's label
+/// and carrying its provenance (source, model, score, iteration, file and time) as columns.
+#[must_use]
+pub fn plan_false_positive_negatives(project: &Project, run: &DetectionRun) -> NegativesPlan {
+    let mut plan = NegativesPlan::default();
+    let mut ids = project.selections.clone();
+    for (recording_idx, part) in run.recordings.iter().enumerate() {
+        let Some(recording) = project.recording(part.recording) else {
+            continue;
+        };
+        for (detection_idx, d) in part.detections.iter().enumerate() {
+            let already = d
+                .negative
+                .is_some_and(|id| project.selections.get(id).is_some());
+            if d.verdict != Some(Verdict::FalsePositive) || already {
+                continue;
+            }
+            let extra = BTreeMap::from([
+                (SOURCE_COLUMN.to_owned(), FALSE_POSITIVE_SOURCE.to_owned()),
+                (MODEL_COLUMN.to_owned(), run.model_id.clone()),
+                (
+                    SCORE_COLUMN.to_owned(),
+                    format!("{:.4}", d.detection.max_score),
+                ),
+                (ITERATION_COLUMN.to_owned(), run.iteration.to_string()),
+                (SOURCE_FILE_COLUMN.to_owned(), recording.name()),
+                (
+                    SOURCE_TIME_COLUMN.to_owned(),
+                    format!("{:.3}", d.detection.start_secs),
+                ),
+            ]);
+            plan.selections.push(Selection {
+                id: ids.new_id(),
+                recording: part.recording,
+                start_secs: d.detection.start_secs,
+                end_secs: d.detection.end_secs.min(recording.duration_secs),
+                low_hz: 0.0,
+                high_hz: recording.nyquist_hz(),
+                label: run.label.clone(),
+                kind: SelectionKind::Negative,
+                extra,
+            });
+            plan.sources.push(DetectionRef {
+                recording_idx,
+                detection_idx,
+            });
+            if recording.split == Split::Test && !plan.test_recordings.contains(&recording.name()) {
+                plan.test_recordings.push(recording.name());
+            }
+        }
+    }
+    plan
+}
+
+/// A Positive selection for a call the model missed, drawn during review of `run`.
+#[must_use]
+pub fn missed_call_columns(run: &DetectionRun) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (SOURCE_COLUMN.to_owned(), MISSED_CALL_SOURCE.to_owned()),
+        (MODEL_COLUMN.to_owned(), run.model_id.clone()),
+        (ITERATION_COLUMN.to_owned(), run.iteration.to_string()),
+    ])
+}
+
+/// Scores of reviewed detections and what they say about thresholds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ThresholdEvidence {
+    pub true_positive_scores: Vec<f32>,
+    pub false_positive_scores: Vec<f32>,
+    /// `(threshold, precision, true positives kept)` from the verdicts, thresholds ascending.
+    pub precision_curve: Vec<(f32, f64, usize)>,
+}
+
+impl ThresholdEvidence {
+    /// From the run's `TruePositive` and `FalsePositive` verdicts (unsure ones are left out).
+    #[must_use]
+    pub fn of(run: &DetectionRun) -> Self {
+        let mut evidence = Self::default();
+        for d in run.recordings.iter().flat_map(|r| &r.detections) {
+            match d.verdict {
+                Some(Verdict::TruePositive) => {
+                    evidence.true_positive_scores.push(d.detection.max_score);
+                }
+                Some(Verdict::FalsePositive) => {
+                    evidence.false_positive_scores.push(d.detection.max_score);
+                }
+                _ => {}
+            }
+        }
+        let mut thresholds: Vec<f32> = evidence
+            .true_positive_scores
+            .iter()
+            .chain(&evidence.false_positive_scores)
+            .copied()
+            .collect();
+        thresholds.sort_by(f32::total_cmp);
+        thresholds.dedup();
+        evidence.precision_curve = thresholds
+            .into_iter()
+            .map(|t| {
+                let tp = evidence
+                    .true_positive_scores
+                    .iter()
+                    .filter(|s| **s >= t)
+                    .count();
+                let fp = evidence
+                    .false_positive_scores
+                    .iter()
+                    .filter(|s| **s >= t)
+                    .count();
+                (t, tp as f64 / (tp + fp).max(1) as f64, tp)
+            })
+            .collect();
+        evidence
+    }
+
+    /// The lowest threshold whose precision (from the verdicts) reaches `target`: it keeps the
+    /// most true positives at that precision. `None` when no threshold does.
+    #[must_use]
+    pub fn threshold_for_precision(&self, target: f64) -> Option<f32> {
+        self.precision_curve
+            .iter()
+            .find(|(_, precision, tp)| *precision >= target && *tp > 0)
+            .map(|(t, _, _)| *t)
+    }
+
+    /// Counts per score bin (`bins` equal bins over 0–1) for true and false positives.
+    #[must_use]
+    pub fn histograms(&self, bins: usize) -> (Vec<usize>, Vec<usize>) {
+        let bins = bins.max(1);
+        let count = |scores: &[f32]| {
+            let mut counts = vec![0; bins];
+            for s in scores {
+                let bin = ((s.clamp(0.0, 1.0) * bins as f32) as usize).min(bins - 1);
+                counts[bin] += 1;
+            }
+            counts
+        };
+        (
+            count(&self.true_positive_scores),
+            count(&self.false_positive_scores),
+        )
+    }
+}
+
+/// Event-level evaluation of a run against the Positive selections of the recordings it
+/// scored that are marked fully annotated (the only ones whose missing calls are known).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunEvaluation {
+    /// Recordings with references that were evaluated.
+    pub recordings: usize,
+    pub audio_secs: f64,
+    pub references: usize,
+    /// At the run's threshold.
+    pub at_threshold: EventMetrics,
+    /// Over thresholds 0.05, 0.10, … 0.95 (windows re-merged at each).
+    pub curve: Vec<EventMetrics>,
+}
+
+/// A recording's scores, its reference events and its length.
+type EvaluatedPart<'a> = (&'a RecordingDetections, Vec<(f64, f64)>, f64);
+
+/// Evaluates `run` (see [`RunEvaluation`]); `None` when no scored recording is fully annotated.
+#[must_use]
+pub fn evaluate_run(
+    project: &Project,
+    run: &DetectionRun,
+    tolerance_secs: f64,
+) -> Option<RunEvaluation> {
+    // (scores, reference events, seconds of audio) of each fully annotated recording.
+    let parts: Vec<EvaluatedPart<'_>> = run
+        .recordings
+        .iter()
+        .filter_map(|part| {
+            let recording = project.recording(part.recording)?;
+            recording.fully_annotated.then(|| {
+                let references = project
+                    .selections
+                    .of_recording(part.recording)
+                    .filter(|s| s.kind == SelectionKind::Positive)
+                    .map(|s| (s.start_secs, s.end_secs))
+                    .collect();
+                (part, references, recording.duration_secs)
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        return None;
+    }
+    let at = |settings: &MergeSettings| {
+        let mut total = EventMetrics {
+            threshold: settings.threshold,
+            ..EventMetrics::default()
+        };
+        let mut audio_secs = 0.0;
+        for (part, references, secs) in &parts {
+            let spans: Vec<ScoredSpan> = merge(&part.scores, settings)
+                .iter()
+                .map(|d| ScoredSpan {
+                    start_secs: d.start_secs,
+                    end_secs: d.end_secs,
+                    score: d.max_score,
+                })
+                .collect();
+            let m = evaluate(&spans, references, tolerance_secs, 0.0, *secs);
+            total.true_positives += m.true_positives;
+            total.false_positives += m.false_positives;
+            total.false_negatives += m.false_negatives;
+            audio_secs += secs;
+        }
+        crate::evaluate::rates(total, audio_secs)
+    };
+    let curve = (1..=19)
+        .map(|i| {
+            at(&MergeSettings {
+                threshold: i as f32 * 0.05,
+                ..run.merge
+            })
+        })
+        .collect();
+    Some(RunEvaluation {
+        recordings: parts.len(),
+        audio_secs: parts.iter().map(|p| p.2).sum(),
+        references: parts.iter().map(|p| p.1.len()).sum(),
+        at_threshold: at(&run.merge),
+        curve,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detection(start_secs: f64, end_secs: f64, score: f32) -> Detection {
+        Detection {
+            start_secs,
+            end_secs,
+            max_score: score,
+            mean_score: score,
+            windows: 1,
+        }
+    }
+
+    fn reviewed(start_secs: f64, end_secs: f64, verdict: Option<Verdict>) -> ReviewedDetection {
+        ReviewedDetection {
+            detection: detection(start_secs, end_secs, 0.9),
+            verdict,
+            negative: None,
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_detections_that_cover_mostly_the_same_time() {
+        let old = [
+            reviewed(10.0, 12.5, Some(Verdict::TruePositive)),
+            reviewed(20.0, 22.5, Some(Verdict::FalsePositive)),
+            reviewed(30.0, 32.5, None),
+        ];
+        let new = vec![
+            detection(10.5, 12.5, 0.8), // mostly the first → TP
+            detection(19.0, 26.0, 0.7), // contains the second (shorter) wholly → FP
+            detection(30.0, 32.5, 0.6), // unreviewed before → none
+            detection(40.0, 42.5, 0.6), // new
+        ];
+        let (carried, left) = carry_verdicts(old.to_vec(), new);
+        assert!(left.is_empty());
+        let verdicts: Vec<_> = carried.iter().map(|d| d.verdict).collect();
+        assert_eq!(
+            verdicts,
+            vec![
+                Some(Verdict::TruePositive),
+                Some(Verdict::FalsePositive),
+                None,
+                None
+            ]
+        );
+        // Each old verdict goes to one new detection only; a sliver of overlap is not enough.
+        let (split, _) = carry_verdicts(
+            old[..1].to_vec(),
+            vec![detection(10.0, 11.5, 0.9), detection(11.5, 12.5, 0.9)],
+        );
+        assert_eq!(split[0].verdict, Some(Verdict::TruePositive));
+        assert_eq!(split[1].verdict, None);
+        let (sliver, left) = carry_verdicts(old[..1].to_vec(), vec![detection(12.0, 16.0, 0.9)]);
+        assert_eq!(sliver[0].verdict, None);
+        // The verdict no detection took is handed back to be kept.
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].verdict, Some(Verdict::TruePositive));
+    }
+
+    #[test]
+    fn threshold_evidence_counts_verdicts_and_finds_the_precise_threshold() {
+        let mut run = DetectionRun {
+            id: 1,
+            model_dir: PathBuf::new(),
+            model_id: String::new(),
+            iteration: 1,
+            hop_secs: 0.5,
+            merge: MergeSettings {
+                threshold: 0.5,
+                min_gap_secs: 0.0,
+                min_duration_secs: 0.0,
+            },
+            label: "call".to_owned(),
+            recordings: Vec::new(),
+            pending: Vec::new(),
+            failed: Vec::new(),
+        };
+        let mut part = RecordingDetections {
+            recording: ProjectRecordingId(0),
+            scores: WindowScores::default(),
+            detections: Vec::new(),
+            set_aside: Vec::new(),
+        };
+        for (score, verdict) in [
+            (0.95, Verdict::TruePositive),
+            (0.9, Verdict::TruePositive),
+            (0.8, Verdict::FalsePositive),
+            (0.7, Verdict::TruePositive),
+            (0.6, Verdict::FalsePositive),
+            (0.55, Verdict::Unsure),
+        ] {
+            part.detections.push(ReviewedDetection {
+                detection: detection(0.0, 1.0, score),
+                verdict: Some(verdict),
+                negative: None,
+            });
+        }
+        run.recordings.push(part);
+        let counts = run.counts();
+        assert_eq!(
+            (
+                counts.true_positives,
+                counts.false_positives,
+                counts.unsure,
+                counts.reviewed()
+            ),
+            (3, 2, 1, 6)
+        );
+        let evidence = ThresholdEvidence::of(&run);
+        assert_eq!(evidence.true_positive_scores.len(), 3);
+        // At 0.6 all five count: 3/5; at 0.7: 3/4; at 0.9: 2/2.
+        let precision_at = |t: f32| {
+            evidence
+                .precision_curve
+                .iter()
+                .find(|(x, _, _)| (*x - t).abs() < 1e-6)
+                .map(|(_, p, _)| *p)
+        };
+        assert_eq!(precision_at(0.6), Some(0.6));
+        assert_eq!(precision_at(0.7), Some(0.75));
+        assert_eq!(precision_at(0.9), Some(1.0));
+        assert_eq!(evidence.threshold_for_precision(1.0), Some(0.9));
+        assert_eq!(evidence.threshold_for_precision(0.7), Some(0.7));
+        let (tp, fp) = evidence.histograms(10);
+        assert_eq!(tp[9] + tp[7], 3);
+        assert_eq!(fp[8] + fp[6], 2);
+        // Queues: score orders and a repeatable random sample of every detection.
+        let high = run.queue(ReviewOrder::ScoreHighFirst);
+        assert_eq!(high[0].detection_idx, 0);
+        let low = run.queue(ReviewOrder::ScoreLowFirst);
+        assert_eq!(low[0].detection_idx, 5);
+        let a = run.queue(ReviewOrder::Random { seed: 7 });
+        let mut sorted = a.clone();
+        sorted.sort();
+        assert_eq!(sorted, run.queue(ReviewOrder::Time));
+        assert_eq!(a, run.queue(ReviewOrder::Random { seed: 7 }));
+    }
+}
