@@ -2,10 +2,12 @@
 //! multi-file table, Audacity labels per recording, or one CSV. The app's Export window and
 //! `syrinx project export` both call [`export_tables`].
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::annotation::{
-    AnnotationError, ProjectRecordingId, TableFormat, write_raven_combined, write_table,
+    AnnotationError, FileRef, ProjectRecordingId, SelectionKind, TableFormat, TableRow,
+    write_raven_combined, write_table,
 };
 use crate::project::Project;
 
@@ -87,4 +89,117 @@ pub fn export_tables(
         written.push(path);
     }
     Ok(written)
+}
+
+/// The combined Raven table of a detection run.
+pub const DETECTIONS_RAVEN_FILE: &str = "all_detections.selections.txt";
+/// The CSV of every detection (with verdicts).
+pub const DETECTIONS_CSV_FILE: &str = "all_detections.csv";
+/// Detections per recording.
+pub const COUNTS_FILE: &str = "counts.csv";
+
+/// Table rows of a run's detections on one recording: the whole band (detections carry no
+/// frequency bounds), the run's label, the maximum score, the verdict, and the file so that
+/// Raven tables get `Begin File`, `Begin Path` and `File Offset (s)`.
+#[must_use]
+pub fn detection_rows(
+    project: &Project,
+    part: &crate::review::RecordingDetections,
+    label: &str,
+) -> Vec<TableRow> {
+    let Some(recording) = project.recording(part.recording) else {
+        return Vec::new();
+    };
+    let file = FileRef {
+        name: recording.name(),
+        path: Some(recording.path.display().to_string()),
+    };
+    part.detections
+        .iter()
+        .map(|d| TableRow {
+            start_secs: d.detection.start_secs,
+            end_secs: d.detection.end_secs,
+            low_hz: Some(0.0),
+            high_hz: Some(recording.nyquist_hz()),
+            label: label.to_owned(),
+            kind: Some(SelectionKind::Positive),
+            score: Some(f64::from(d.detection.max_score)),
+            verdict: d.verdict.map(|v| format!("{v:?}")),
+            file: Some(file.clone()),
+            ..TableRow::default()
+        })
+        .collect()
+}
+
+/// Writes a run's detections: `<stem>.selections.txt` (Raven) and `<stem>.txt` (Audacity) per
+/// recording, [`DETECTIONS_RAVEN_FILE`] and [`DETECTIONS_CSV_FILE`] over all, and
+/// [`COUNTS_FILE`] (detections per recording: the count of calls).
+pub fn export_detections(
+    project: &Project,
+    run: &crate::review::DetectionRun,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ExportError> {
+    std::fs::create_dir_all(out_dir).map_err(|e| ExportError::Folder {
+        path: out_dir.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    let mut written = Vec::new();
+    let mut all = Vec::new();
+    let mut durations = BTreeMap::new();
+    let mut counts = String::from("recording,detections,audio_s\n");
+    for part in &run.recordings {
+        let Some(recording) = project.recording(part.recording) else {
+            continue;
+        };
+        let rows = detection_rows(project, part, &run.label);
+        let stem = recording
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for (format, name) in [
+            (TableFormat::Raven, format!("{stem}.selections.txt")),
+            (TableFormat::Audacity, format!("{stem}.txt")),
+        ] {
+            let path = out_dir.join(name);
+            write_table(&path, format, &rows)?;
+            written.push(path);
+        }
+        counts.push_str(&format!(
+            "{},{},{:.3}\n",
+            csv_field(&recording.name()),
+            rows.len(),
+            recording.duration_secs
+        ));
+        durations.insert(recording.name(), recording.duration_secs);
+        all.extend(rows);
+    }
+    let write = |name: &str, bytes: &[u8]| {
+        let path = out_dir.join(name);
+        crate::fsutil::write_atomically(&path, bytes)
+            .map(|()| path.clone())
+            .map_err(|e| ExportError::Write {
+                path,
+                detail: e.to_string(),
+            })
+    };
+    written.push(write(
+        DETECTIONS_RAVEN_FILE,
+        write_raven_combined(&all, &durations).as_bytes(),
+    )?);
+    let csv_path = out_dir.join(DETECTIONS_CSV_FILE);
+    write_table(&csv_path, TableFormat::Csv, &all)?;
+    written.push(csv_path);
+    written.push(write(COUNTS_FILE, counts.as_bytes())?);
+    Ok(written)
+}
+
+/// A CSV field, quoted when it holds a comma, quote or newline.
+#[must_use]
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
 }

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::annotation::{FileRef, SelectionKind, TableFormat, TableRow, write_table};
 use crate::detect::{MergeSettings, merge, score_recording};
+use crate::export::{COUNTS_FILE, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, csv_field};
 use crate::model::{ComputeDevice, ModelArtifact};
 
 #[derive(Debug, Args)]
@@ -92,6 +93,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let cancel = AtomicBool::new(false);
     let (mut audio_secs, mut total, mut failed) = (0.0, 0_usize, 0_usize);
     let mut combined = Vec::new();
+    let mut durations = std::collections::BTreeMap::new();
     let mut counts = String::from("recording,detections,audio_s\n");
     for file in &files {
         bar.set_message(
@@ -147,6 +149,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                     csv_field(&name),
                     detections.len()
                 ));
+                durations.insert(name.clone(), length);
                 combined.extend(rows);
             }
             Err(error) => {
@@ -158,12 +161,20 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     write_table(
-        &args.out.join("all_detections.csv"),
+        &args.out.join(DETECTIONS_CSV_FILE),
         TableFormat::Csv,
         &combined,
     )?;
-    crate::fsutil::write_atomically(&args.out.join("counts.csv"), counts.as_bytes())
-        .with_context(|| format!("cannot write counts.csv in {}", args.out.display()))?;
+    let raven = crate::annotation::write_raven_combined(&combined, &durations);
+    crate::fsutil::write_atomically(&args.out.join(DETECTIONS_RAVEN_FILE), raven.as_bytes())
+        .with_context(|| {
+            format!(
+                "cannot write {DETECTIONS_RAVEN_FILE} in {}",
+                args.out.display()
+            )
+        })?;
+    crate::fsutil::write_atomically(&args.out.join(COUNTS_FILE), counts.as_bytes())
+        .with_context(|| format!("cannot write {COUNTS_FILE} in {}", args.out.display()))?;
     let wall_secs = started.elapsed().as_secs_f64();
     eprintln!(
         "{total} detection(s) in {} file(s) ({failed} failed), {audio_secs:.0} s of audio in {wall_secs:.1} s ({:.0}× real time): {}",
@@ -214,13 +225,5 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
     match parsed {
         Some((k, n)) if n > 0 && (1..=n).contains(&k) => Ok((k, n)),
         _ => anyhow::bail!("--shard must be K/N with 1 ≤ K ≤ N, not '{text}'"),
-    }
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
     }
 }

@@ -43,6 +43,9 @@ pub struct Annotator {
     /// Kind and label of boxes drawn next.
     pub kind: SelectionKind,
     pub label: String,
+    /// While reviewing detections: a drawn box is a call the model missed, so it is made
+    /// Positive with this label (when none is chosen) and these provenance columns.
+    pub missed_call: Option<(String, std::collections::BTreeMap<String, String>)>,
     clipboard: Vec<Selection>,
     gesture: Option<Gesture>,
 }
@@ -53,6 +56,7 @@ impl Default for Annotator {
             selected: BTreeSet::new(),
             kind: SelectionKind::Positive,
             label: String::new(),
+            missed_call: None,
             clipboard: Vec::new(),
             gesture: None,
         }
@@ -208,7 +212,7 @@ impl Annotator {
         match outcome {
             Outcome::Create(tf) => {
                 let tf = target.clamp(tf);
-                let selection = Selection {
+                let mut selection = Selection {
                     id: document.project.selections.new_id(),
                     recording: target.recording,
                     start_secs: tf.start_secs,
@@ -219,6 +223,13 @@ impl Annotator {
                     kind: self.kind,
                     extra: Default::default(),
                 };
+                if let Some((label, columns)) = &self.missed_call {
+                    selection.kind = SelectionKind::Positive;
+                    if selection.label.is_empty() {
+                        selection.label.clone_from(label);
+                    }
+                    selection.extra.clone_from(columns);
+                }
                 self.selected = BTreeSet::from([selection.id]);
                 document.edit(DRAW, vec![Edit::Insert(vec![selection])]);
             }

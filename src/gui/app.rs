@@ -6,6 +6,7 @@
 
 mod annotating;
 mod projects;
+mod reviewing;
 mod training;
 
 use std::path::{Path, PathBuf};
@@ -254,6 +255,12 @@ pub struct SyrinxApp {
     ),
     /// The Train window and its background run.
     pub training: super::training::TrainingWindow,
+    /// The Detect window and its background batch.
+    pub detect: super::detection::DetectWindow,
+    /// The Review panel.
+    pub review: super::review::ReviewState,
+    /// The review queue's current detection waits for its recording to open.
+    pending_detection: bool,
 }
 
 /// Counts wake-ups from background threads, so a caller can wait for work to arrive (tests wait
@@ -364,6 +371,9 @@ impl SyrinxApp {
             primary_plot: None,
             counts: ((u64::MAX, 0), Arc::default()),
             training: super::training::TrainingWindow::default(),
+            detect: super::detection::DetectWindow::default(),
+            review: super::review::ReviewState::default(),
+            pending_detection: false,
             prefs,
         };
         let files = options.files;
@@ -614,6 +624,7 @@ impl SyrinxApp {
             && !self.loading_project
             && self.background_jobs == 0
             && !self.training.is_busy()
+            && !self.detect.is_running()
     }
 
     /// Wake-ups from background work so far.
@@ -783,6 +794,7 @@ impl SyrinxApp {
             self.pending_jump = None;
             self.jump_to_selection(selection);
         }
+        self.after_recording_opened(project_id);
     }
 
     /// Plays from the cursor (or the visible start) to the end; again stops.
@@ -889,6 +901,14 @@ impl SyrinxApp {
         if ctx.input_mut(|i| i.consume_shortcut(&train)) {
             self.open_training();
         }
+        let detect = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
+        if ctx.input_mut(|i| i.consume_shortcut(&detect)) {
+            self.open_detect();
+        }
+        let review = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
+        if ctx.input_mut(|i| i.consume_shortcut(&review)) {
+            self.toggle_review();
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&quit)) {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
@@ -904,7 +924,9 @@ impl SyrinxApp {
         if ctx.input_mut(|i| i.consume_shortcut(&go_to)) {
             ctx.memory_mut(|m| m.request_focus(egui::Id::unique("go to time")));
         }
-        // Box editing keys come first: with boxes selected the arrows nudge them.
+        // Review keys come first while reviewing; then box editing (with boxes selected the
+        // arrows nudge them).
+        self.review_keys(ctx);
         self.annotation_shortcuts(ctx);
         let (space, shift_space, follow, steps) = ctx.input(|i| {
             let steps: Vec<ViewStep> = VIEW_KEYS
@@ -942,6 +964,8 @@ impl SyrinxApp {
         let ctx = ui.ctx().clone();
         self.poll_events();
         self.poll_training();
+        self.poll_detection();
+        self.update_missed_call_mode();
         // The model view shows what training will use: the project's model input.
         self.model_view.spec = self.document.project.model_input;
         self.model_view.poll(&ctx, &self.waker);
@@ -953,6 +977,7 @@ impl SyrinxApp {
         self.messages_panel(ui);
         self.selection_panel(ui);
         self.recordings_panel(ui);
+        self.review_panel(ui);
         if self.prefs.show_settings_panel {
             self.settings_panel(ui);
         }
@@ -962,6 +987,7 @@ impl SyrinxApp {
         }
         self.dialogs(&ctx);
         self.training_window(&ctx);
+        self.detect_window(&ctx);
         self.annotator.prune(&self.document);
         self.update_measurement();
         self.autosave();
@@ -1010,6 +1036,21 @@ impl SyrinxApp {
                         .clicked()
                     {
                         self.open_training();
+                        ui.close();
+                    }
+                    if ui
+                        .button("Detect…")
+                        .on_hover_text("Ctrl+D: run a model over recordings")
+                        .clicked()
+                    {
+                        self.open_detect();
+                        ui.close();
+                    }
+                    if ui
+                        .checkbox(&mut self.review.open, "Review panel")
+                        .on_hover_text("Ctrl+R: review detections, close the loop, iterations")
+                        .clicked()
+                    {
                         ui.close();
                     }
                 });
@@ -1509,6 +1550,16 @@ impl SyrinxApp {
                 recording.info.duration_secs(),
             )
         };
+        // Detections near the view (a span either side: the pane may pan this frame).
+        let detections = {
+            let recording = &self.recordings[index];
+            let view = &recording.viewport;
+            self.detection_views(
+                recording.project_id,
+                view.start_secs - view.span_secs,
+                view.end_secs() + view.span_secs,
+            )
+        };
         let recording = &mut self.recordings[index];
         if let Some(secs) = overview_target {
             recording.viewport.center_on(secs);
@@ -1555,6 +1606,7 @@ impl SyrinxApp {
                     title,
                     boxes: &boxes,
                     preview: self.annotator.preview(&target),
+                    detections: &detections,
                 },
                 pane_height,
             );
@@ -1770,6 +1822,34 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+S", "save the project"),
     ("Ctrl+Shift+S", "save the project as…"),
     ("Ctrl+T", "open the Train window"),
+    (
+        "Ctrl+D",
+        "open the Detect window (run a model over recordings)",
+    ),
+    ("Ctrl+R", "show / hide the Review panel"),
+    (
+        "Up / T (reviewing)",
+        "the current detection is a true positive; next",
+    ),
+    (
+        "Down / F (reviewing)",
+        "the current detection is a false positive; next",
+    ),
+    ("U (reviewing)", "unsure; next"),
+    (
+        "Left / Right (reviewing)",
+        "previous / next detection (the view centres on it)",
+    ),
+    ("Z (reviewing)", "undo the last verdict"),
+    (
+        "Space (reviewing)",
+        "play the detection with a second either side",
+    ),
+    ("N (reviewing)", "add the false positives to the negatives"),
+    (
+        "drag (reviewing)",
+        "draw a call the model missed: it becomes a positive",
+    ),
     ("Ctrl+Q", "quit"),
 ];
 
@@ -1821,6 +1901,8 @@ impl eframe::App for SyrinxApp {
         self.player.stop();
         // A run in progress stops at its next batch; nothing of the project depends on it.
         self.training.cancel();
+        // Scores already in are kept; the run keeps its pending list and resumes later.
+        self.detect.cancel();
         self.save_before_exit();
         if self.print_frame_stats {
             eprintln!("{}", self.frame_stats.summary());

@@ -2,6 +2,7 @@
 
 mod annotate;
 mod app;
+mod detection;
 mod dialogs;
 mod document;
 mod files;
@@ -9,6 +10,7 @@ mod frame_stats;
 mod import_dialog;
 mod model_view;
 mod prefs;
+mod review;
 mod selection_table;
 mod settings_panel;
 mod spectrogram_view;
@@ -23,12 +25,14 @@ pub use app::{
     AUTOSAVE_INTERVAL, AppOptions, Message, OpenRecording, SHORTCUTS, SyrinxApp, default_data_dir,
     default_demo_dir,
 };
+pub use detection::{DetectAction, DetectScope, DetectWindow};
 pub use dialogs::PromptFor;
 pub use document::Document;
 pub use files::{FileDialog, NativeFileDialog, NoFileDialog, is_audio_path};
 pub use frame_stats::FrameStats;
 pub use import_dialog::{ImportDialog, LabelChoice};
 pub use prefs::{DisplaySettings, PaneSettings, Preferences};
+pub use review::{ReviewAction, ReviewState};
 pub use selection_table::SelectionTable;
 pub use training::{TrainAction, TrainResult, TrainingWindow, next_model_dir};
 

@@ -50,6 +50,89 @@ pub struct PaneInput<'a> {
     pub boxes: &'a [BoxView],
     /// A box being drawn or resized.
     pub preview: Option<TfBox>,
+    /// Detections of the reviewed run near the view.
+    pub detections: &'a [DetectionView],
+}
+
+/// A detection as the pane draws it: a band over its time (detections carry no frequency
+/// bounds), coloured by verdict, with its score; unlike selections it is never edited here.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DetectionView {
+    pub start_secs: f64,
+    pub end_secs: f64,
+    pub score: f32,
+    pub verdict: Option<crate::review::Verdict>,
+    /// The review queue's current detection.
+    pub current: bool,
+}
+
+/// Detection colours by verdict: unreviewed magenta, true green, false red, unsure grey — none
+/// of them the selection colours.
+#[must_use]
+pub fn verdict_color(verdict: Option<crate::review::Verdict>) -> Color32 {
+    use crate::review::Verdict;
+    match verdict {
+        None => Color32::from_rgb(235, 90, 235),
+        Some(Verdict::TruePositive) => Color32::from_rgb(80, 220, 110),
+        Some(Verdict::FalsePositive) => Color32::from_rgb(245, 70, 60),
+        Some(Verdict::Unsure) => Color32::from_rgb(190, 190, 190),
+    }
+}
+
+/// Height of the strip at the top of the plot that carries detection scores.
+const DETECTION_STRIP_PX: f32 = 14.0;
+
+fn draw_detections(
+    painter: &egui::Painter,
+    plot: Rect,
+    detections: &[DetectionView],
+    viewport: &Viewport,
+) {
+    let painter = painter.with_clip_rect(plot);
+    let font = egui::FontId::proportional(10.5);
+    let x_of = |secs: f64| plot.left() + viewport.x_of_secs(secs, f64::from(plot.width())) as f32;
+    for d in detections {
+        let (left, right) = (
+            x_of(d.start_secs),
+            x_of(d.end_secs).max(x_of(d.start_secs) + 2.0),
+        );
+        if right < plot.left() || left > plot.right() {
+            continue;
+        }
+        let color = verdict_color(d.verdict);
+        let band = Rect::from_min_max(pos2(left, plot.top()), pos2(right, plot.bottom()));
+        painter.rect_filled(
+            band,
+            0.0,
+            color.gamma_multiply(if d.current { 0.16 } else { 0.07 }),
+        );
+        let edge = Stroke::new(if d.current { 2.0 } else { 1.0 }, color.gamma_multiply(0.8));
+        for x in [left, right] {
+            painter.line_segment([pos2(x, plot.top()), pos2(x, plot.bottom())], edge);
+        }
+        let strip = Rect::from_min_max(
+            pos2(left, plot.top()),
+            pos2(right, plot.top() + DETECTION_STRIP_PX),
+        );
+        painter.rect_filled(strip, 0.0, color.gamma_multiply(0.9));
+        if d.current {
+            painter.rect_stroke(band, 0.0, Stroke::new(2.0, color), egui::StrokeKind::Inside);
+        }
+        let text = match d.verdict {
+            Some(v) => format!("{:.2} {}", d.score, v.short()),
+            None => format!("{:.2}", d.score),
+        };
+        // The score sits at the visible start of the band (a detection may begin off screen).
+        let (shown_left, shown_right) = (left.max(plot.left()), right.min(plot.right()));
+        let galley = painter.layout_no_wrap(text, font.clone(), Color32::BLACK);
+        if galley.size().x + 4.0 <= (shown_right - shown_left).max(34.0) {
+            painter.galley(
+                pos2(shown_left + 2.0, plot.top() + 1.0),
+                galley,
+                Color32::BLACK,
+            );
+        }
+    }
 }
 
 /// A selection as the pane draws it.
@@ -230,6 +313,7 @@ pub fn spectrogram_pane_ui(
         );
     }
 
+    draw_detections(&painter, plot, input.detections, viewport);
     draw_boxes(
         &painter,
         plot,

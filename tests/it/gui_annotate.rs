@@ -25,7 +25,7 @@ fn app(files: Vec<PathBuf>) -> Harness<'static, SyrinxApp> {
 
 /// Presses the primary button at `from`, moves to `to` in steps, releases: a drag as a hand does
 /// it, one frame per event.
-fn drag(harness: &mut Harness<'static, SyrinxApp>, from: Pos2, to: Pos2, modifiers: Modifiers) {
+pub fn drag(harness: &mut Harness<'static, SyrinxApp>, from: Pos2, to: Pos2, modifiers: Modifiers) {
     harness.event(egui::Event::ModifiersChanged(modifiers));
     harness.hover_at(from);
     harness.run_steps(1);
@@ -60,7 +60,7 @@ fn click_at(harness: &mut Harness<'static, SyrinxApp>, at: Pos2) {
     harness.run_steps(1);
 }
 
-fn point(harness: &Harness<'static, SyrinxApp>, secs: f64, hz: f64) -> Pos2 {
+pub fn point(harness: &Harness<'static, SyrinxApp>, secs: f64, hz: f64) -> Pos2 {
     harness
         .state()
         .screen_point(secs, hz)

@@ -13,7 +13,7 @@ use super::gui::{app_with, settle};
 use super::train::{generated_project, small_settings};
 
 /// Steps the app until `done` holds, waiting on its wake-ups (never on the clock).
-fn step_until(harness: &mut Harness<'static, SyrinxApp>, done: impl Fn(&SyrinxApp) -> bool) {
+pub fn step_until(harness: &mut Harness<'static, SyrinxApp>, done: impl Fn(&SyrinxApp) -> bool) {
     for _ in 0..5_000 {
         if done(harness.state()) {
             return;

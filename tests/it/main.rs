@@ -14,6 +14,8 @@ mod gui;
 #[cfg(feature = "gui")]
 mod gui_annotate;
 #[cfg(feature = "gui")]
+mod gui_review;
+#[cfg(feature = "gui")]
 mod gui_train;
 mod playback;
 mod review;

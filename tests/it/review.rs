@@ -21,7 +21,7 @@ const RATE_HZ: u32 = 8_000;
 
 /// `n` recordings of 40 s with chirps (the target) and steady tones (look-alikes) 3–4 s apart,
 /// so that each detection holds one sound; every sound is listed as a selection.
-fn sparse_project(dir: &Path, n: u32) -> Project {
+pub fn sparse_project(dir: &Path, n: u32) -> Project {
     let mut project = Project::default();
     let mut selections = Vec::new();
     let mut ids = syrinx::annotation::SelectionSet::default();
@@ -204,7 +204,6 @@ fn false_positives_fed_back_as_negatives_cut_false_positives_on_look_alikes() {
         );
     }
     let counts = run.counts();
-    eprintln!("iteration 1 on training recordings: {counts:?}");
     assert!(
         counts.false_positives > 0,
         "iteration 1 should mistake some look-alikes: {counts:?}"

@@ -46,7 +46,19 @@ impl SyrinxApp {
 
     pub(super) fn poll_training(&mut self) {
         match self.training.poll() {
-            Some(Ok(dir)) => self.info(format!("Model saved: {}", dir.display())),
+            Some(Ok(dir)) => {
+                // The project remembers its models in order: model n is iteration n.
+                if !self.document.project.models.contains(&dir) {
+                    self.document.project.models.push(dir.clone());
+                    self.document.touch();
+                }
+                self.detect.model_text = dir.display().to_string();
+                self.info(format!(
+                    "Model saved (iteration {}): {}",
+                    self.document.project.iteration_of(&dir),
+                    dir.display()
+                ));
+            }
             Some(Err(reason)) if self.training.cancelled => self.info(reason),
             Some(Err(reason)) => self.error(reason),
             None => {}

@@ -1,0 +1,706 @@
+//! The app's side of detection and review: starting, resuming and receiving detection batches,
+//! the Review panel's actions, the review keys, drawing detections, and closing the loop
+//! (false positives → negatives, retrain).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use eframe::egui;
+
+use super::SyrinxApp;
+use crate::annotation::{Edit, ProjectRecordingId};
+use crate::detect::MergeSettings;
+use crate::gui::detection::{DetectAction, DetectMessage, DetectScope};
+use crate::gui::review::ReviewAction;
+use crate::gui::spectrogram_view::DetectionView;
+use crate::project::Split;
+use crate::review::{DetectionRun, Verdict, plan_false_positive_negatives};
+
+/// Audio played either side of a detection.
+const PLAY_CONTEXT_SECS: f64 = 1.0;
+
+impl SyrinxApp {
+    /// Opens the Detect window, suggesting the project's newest model.
+    pub fn open_detect(&mut self) {
+        self.detect.open = true;
+        if self.detect.model_text.trim().is_empty()
+            && let Some(latest) = self.document.project.models.last()
+        {
+            self.detect.model_text = latest.display().to_string();
+        }
+    }
+
+    /// Shows or hides the Review panel.
+    pub fn toggle_review(&mut self) {
+        self.review.open = !self.review.open;
+    }
+
+    /// Starts a detection batch as the Detect window is set.
+    pub fn start_detection(&mut self) {
+        let model_text = self.detect.model_text.trim().to_owned();
+        if model_text.is_empty() {
+            self.error("Choose a model folder to detect with (train one first).".to_owned());
+            return;
+        }
+        let model_dir = self.absolute_to_project(PathBuf::from(model_text));
+        let project = &self.document.project;
+        let usable = |id: &ProjectRecordingId| !self.document.missing.contains(id);
+        let recordings: Vec<ProjectRecordingId> = match self.detect.scope {
+            DetectScope::Current => self
+                .active_recording()
+                .map(|r| r.project_id)
+                .into_iter()
+                .collect(),
+            DetectScope::Chosen => self.detect.chosen.iter().copied().collect(),
+            DetectScope::TestSplit => project
+                .recordings
+                .iter()
+                .filter(|r| r.split == Split::Test)
+                .map(|r| r.id)
+                .collect(),
+            DetectScope::Project => project.recordings.iter().map(|r| r.id).collect(),
+            DetectScope::Folder => Vec::new(),
+        };
+        let recordings: Vec<ProjectRecordingId> = recordings.into_iter().filter(usable).collect();
+        let folder = (self.detect.scope == DetectScope::Folder)
+            .then(|| PathBuf::from(self.detect.folder_text.trim()));
+        if folder.is_none() && recordings.is_empty() {
+            self.error(
+                "No recordings to run over: choose some (missing files are skipped).".to_owned(),
+            );
+            return;
+        }
+        if let Some(folder) = &folder
+            && !folder.is_dir()
+        {
+            self.error(format!("Not a folder: {}", folder.display()));
+            return;
+        }
+        let files = self.paths_of(&recordings);
+        let waker = Arc::clone(&self.waker);
+        if let Err(error) = self
+            .detect
+            .spawn(model_dir, files, folder, None, recordings, waker)
+        {
+            self.error(error);
+        }
+    }
+
+    /// Scores what a run has left (a cancelled or interrupted batch).
+    fn resume_detection(&mut self, run_id: u32) {
+        let Some(run) = self
+            .document
+            .project
+            .detection_runs
+            .iter()
+            .find(|r| r.id == run_id)
+        else {
+            return;
+        };
+        let pending: Vec<ProjectRecordingId> = run
+            .pending
+            .iter()
+            .copied()
+            .filter(|id| !self.document.missing.contains(id))
+            .collect();
+        let model_dir = run.model_dir.clone();
+        self.detect.hop_secs = run.hop_secs;
+        let files = self.paths_of(&pending);
+        let waker = Arc::clone(&self.waker);
+        if let Err(error) = self
+            .detect
+            .spawn(model_dir, files, None, Some(run_id), pending, waker)
+        {
+            self.error(error);
+        }
+    }
+
+    fn paths_of(&self, ids: &[ProjectRecordingId]) -> Vec<PathBuf> {
+        ids.iter()
+            .filter_map(|id| self.document.project.recording(*id))
+            .map(|r| r.path.clone())
+            .collect()
+    }
+
+    /// A path typed relative to the project's folder made absolute.
+    fn absolute_to_project(&self, path: PathBuf) -> PathBuf {
+        if path.is_absolute() {
+            return path;
+        }
+        self.document
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map_or(path.clone(), |dir| dir.join(&path))
+    }
+
+    fn run_mut(&mut self, id: u32) -> Option<&mut DetectionRun> {
+        self.document
+            .project
+            .detection_runs
+            .iter_mut()
+            .find(|r| r.id == id)
+    }
+
+    /// Takes what the detection job sent.
+    pub(super) fn poll_detection(&mut self) {
+        while let Ok(message) = self.detect.receiver.try_recv() {
+            match message {
+                DetectMessage::ModelLoaded(info) => self.detection_model_loaded(&info),
+                DetectMessage::Listed(files) => {
+                    let mut added = Vec::new();
+                    for (path, probed) in files {
+                        match probed {
+                            Ok((info, size, print)) => {
+                                let id =
+                                    self.document.project.add_fingerprinted(&info, size, print);
+                                added.push(id);
+                            }
+                            Err(error) => self.detect.errors.push(error),
+                        }
+                        let _ = path;
+                    }
+                    self.document.touch();
+                    if let Some(run_id) = self.detect.job.as_ref().and_then(|j| j.run_id)
+                        && let Some(run) = self.run_mut(run_id)
+                    {
+                        run.pending.extend(added);
+                    }
+                }
+                DetectMessage::Progress {
+                    file_index,
+                    files,
+                    done_secs,
+                    total_secs,
+                } => {
+                    if let Some(job) = &mut self.detect.job {
+                        job.file = (file_index, files);
+                        job.secs = (done_secs, total_secs);
+                    }
+                }
+                DetectMessage::Scored { path, result } => self.detection_scored(&path, result),
+                DetectMessage::Finished { cancelled, error } => {
+                    let job = self.detect.job.take();
+                    if let Some(error) = error {
+                        self.error(format!("Detection stopped: {error}"));
+                    } else if let Some(job) = job {
+                        let run = job.run_id.and_then(|id| {
+                            self.document
+                                .project
+                                .detection_runs
+                                .iter()
+                                .find(|r| r.id == id)
+                        });
+                        let detections = run.map_or(0, |r| r.counts().detections);
+                        let left = run.map_or(0, |r| r.pending.len());
+                        self.info(if cancelled {
+                            format!(
+                                "Detection cancelled: {} recording(s) scored, {left} left (Resume in the Detect window).",
+                                job.scored
+                            )
+                        } else {
+                            format!(
+                                "Detection finished: {} recording(s) in {:.1} s, {detections} detection(s), {} failed. Review them in the Review panel.",
+                                job.scored,
+                                job.started.elapsed().as_secs_f64(),
+                                job.failed
+                            )
+                        });
+                        self.review.open = true;
+                    }
+                }
+            }
+        }
+    }
+
+    fn detection_model_loaded(&mut self, info: &crate::model::ModelInfo) {
+        let Some(job) = &mut self.detect.job else {
+            return;
+        };
+        if job.run_id.is_some() {
+            return;
+        }
+        let project = &mut self.document.project;
+        let id = project.next_run_id();
+        let merge = MergeSettings {
+            threshold: self.detect.threshold.unwrap_or(info.threshold),
+            min_gap_secs: self.detect.min_gap_secs,
+            min_duration_secs: self.detect.min_duration_secs,
+        };
+        let mut run = DetectionRun::new(
+            id,
+            job.model_dir.clone(),
+            info,
+            job.hop_secs,
+            merge,
+            std::mem::take(&mut job.planned),
+        );
+        let iteration = project.iteration_of(&job.model_dir);
+        if iteration > 0 {
+            run.iteration = iteration;
+        }
+        project.detection_runs.push(run);
+        job.run_id = Some(id);
+        self.review.run_id = Some(id);
+        self.document.touch();
+    }
+
+    fn detection_scored(
+        &mut self,
+        path: &std::path::Path,
+        result: Result<crate::detect::WindowScores, String>,
+    ) {
+        let Some(run_id) = self.detect.job.as_ref().and_then(|j| j.run_id) else {
+            return;
+        };
+        let Some(recording) = self.document.project.recording_at(path).map(|r| r.id) else {
+            return;
+        };
+        let ok = result.is_ok();
+        if let Some(run) = self.run_mut(run_id) {
+            match result {
+                Ok(scores) => run.add_scores(recording, scores),
+                Err(error) => {
+                    run.add_failure(recording, error.clone());
+                    self.detect.errors.push(error);
+                }
+            }
+        }
+        if let Some(job) = &mut self.detect.job {
+            if ok {
+                job.scored += 1;
+            } else {
+                job.failed += 1;
+            }
+        }
+        self.document.touch();
+    }
+
+    pub(super) fn detect_window(&mut self, ctx: &egui::Context) {
+        if !self.detect.open {
+            return;
+        }
+        let current = self.active_recording().map(|r| r.project_id);
+        let resumable: Vec<(u32, String, usize)> = self
+            .document
+            .project
+            .detection_runs
+            .iter()
+            .filter(|r| !r.pending.is_empty())
+            .map(|r| (r.id, r.model_dir.display().to_string(), r.pending.len()))
+            .collect();
+        let actions = self
+            .detect
+            .window_ui(ctx, &self.document.project, current, &resumable);
+        for action in actions {
+            match action {
+                DetectAction::Start => self.start_detection(),
+                DetectAction::Resume(id) => self.resume_detection(id),
+                DetectAction::Cancel => self.detect.cancel(),
+            }
+        }
+    }
+
+    /// The Review panel (right side).
+    pub(super) fn review_panel(&mut self, ui: &mut egui::Ui) {
+        if !self.review.open {
+            return;
+        }
+        self.review
+            .refresh_history(&self.document.project, &self.waker);
+        self.review.refresh_queue(&self.document.project);
+        let mut actions = Vec::new();
+        egui::Panel::right("review")
+            .resizable(true)
+            .default_size(360.0)
+            .show(ui, |ui| {
+                actions = self.review.panel_ui(ui, &self.document.project);
+            });
+        for action in actions {
+            self.review_action(action);
+        }
+    }
+
+    /// Does what the Review panel (or a review key) asked.
+    pub fn review_action(&mut self, action: ReviewAction) {
+        match action {
+            ReviewAction::SelectRun(id) => {
+                self.review.run_id = Some(id);
+                self.review.refresh_queue(&self.document.project);
+                self.show_current_detection();
+            }
+            ReviewAction::SetThreshold(threshold) => {
+                if let Some(id) = self.review.run(&self.document.project).map(|r| r.id)
+                    && let Some(run) = self.run_mut(id)
+                {
+                    run.set_merge(MergeSettings {
+                        threshold,
+                        ..run.merge
+                    });
+                    self.document.touch();
+                    self.review.refresh_queue(&self.document.project);
+                }
+            }
+            ReviewAction::SetOrder(order) => {
+                self.review.order = order;
+                self.review.refresh_queue(&self.document.project);
+                self.review.position = 0;
+                self.show_current_detection();
+            }
+            ReviewAction::Verdict(verdict) => self.set_verdict(verdict),
+            ReviewAction::Previous => self.review_step(-1),
+            ReviewAction::Next => self.review_step(1),
+            ReviewAction::Goto(n) => {
+                self.review.position = n.min(self.review.queue.len().saturating_sub(1));
+                self.show_current_detection();
+            }
+            ReviewAction::UndoVerdict => self.undo_verdict(),
+            ReviewAction::Play => self.play_current_detection(),
+            ReviewAction::AddFalsePositives => self.add_false_positives_to_negatives(),
+            ReviewAction::SaveThreshold(threshold) => self.save_model_threshold(threshold),
+            ReviewAction::Retrain => self.retrain(),
+            ReviewAction::OpenDetect => self.open_detect(),
+            ReviewAction::ExportDetections => self.export_detections(),
+            ReviewAction::DeleteRun(id) => {
+                if self
+                    .detect
+                    .job
+                    .as_ref()
+                    .is_some_and(|j| j.run_id == Some(id))
+                {
+                    self.error("This run is still being scored: cancel it first.".to_owned());
+                    return;
+                }
+                self.document.project.detection_runs.retain(|r| r.id != id);
+                self.document.touch();
+                self.review.reset();
+                self.info(format!("Detection run {id} deleted."));
+            }
+        }
+    }
+
+    /// Gives the current detection a verdict and moves on to the next.
+    pub fn set_verdict(&mut self, verdict: Option<Verdict>) {
+        self.review.refresh_queue(&self.document.project);
+        let Some(at) = self.review.current() else {
+            return;
+        };
+        let Some(run_id) = self.review.run(&self.document.project).map(|r| r.id) else {
+            return;
+        };
+        if let Some(run) = self.run_mut(run_id) {
+            let before = run.set_verdict(at, verdict);
+            self.review.undo.push((run_id, at, before));
+            self.document.touch();
+        }
+        self.review_step(1);
+    }
+
+    fn undo_verdict(&mut self) {
+        let Some((run_id, at, before)) = self.review.undo.pop() else {
+            return;
+        };
+        if let Some(run) = self.run_mut(run_id) {
+            run.set_verdict(at, before);
+            self.document.touch();
+        }
+        self.review.run_id = Some(run_id);
+        self.review.refresh_queue(&self.document.project);
+        if let Some(n) = self.review.queue.iter().position(|q| *q == at) {
+            self.review.position = n;
+        }
+        self.show_current_detection();
+    }
+
+    /// Moves along the queue (clamped at its ends) and shows the detection.
+    pub fn review_step(&mut self, delta: isize) {
+        self.review.refresh_queue(&self.document.project);
+        let last = self.review.queue.len().saturating_sub(1);
+        self.review.position = self.review.position.saturating_add_signed(delta).min(last);
+        self.show_current_detection();
+    }
+
+    /// The current detection's recording and span.
+    fn current_detection(&self) -> Option<(ProjectRecordingId, f64, f64)> {
+        let run = self.review.run(&self.document.project)?;
+        let at = self.review.current()?;
+        let d = run.get(at)?;
+        Some((
+            run.recording_of(at)?,
+            d.detection.start_secs,
+            d.detection.end_secs,
+        ))
+    }
+
+    /// Opens the current detection's recording and centres the view on it.
+    fn show_current_detection(&mut self) {
+        let Some((recording, start_secs, end_secs)) = self.current_detection() else {
+            return;
+        };
+        match self.open_recording_of(recording).map(|r| r.id) {
+            Some(open) => {
+                self.active = Some(open);
+                if let Some(shown) = self.active_recording_mut() {
+                    let span = shown.viewport.span_secs.max(end_secs - start_secs + 2.0);
+                    let centre = f64::midpoint(start_secs, end_secs);
+                    shown
+                        .viewport
+                        .show_span(centre - span / 2.0, centre + span / 2.0);
+                    shown.cursor_secs = Some(start_secs);
+                }
+            }
+            None => {
+                self.pending_detection = true;
+                self.show_project_recording(recording);
+            }
+        }
+    }
+
+    /// After a recording opened: centre on the detection that asked for it.
+    pub(super) fn after_recording_opened(&mut self, project_id: ProjectRecordingId) {
+        if self.pending_detection
+            && self
+                .current_detection()
+                .is_some_and(|(recording, _, _)| recording == project_id)
+        {
+            self.pending_detection = false;
+            self.show_current_detection();
+        }
+    }
+
+    fn play_current_detection(&mut self) {
+        let Some((recording, start_secs, end_secs)) = self.current_detection() else {
+            return;
+        };
+        if self
+            .active_recording()
+            .is_none_or(|r| r.project_id != recording)
+        {
+            self.show_current_detection();
+            self.info("Opening the recording; press Space again when it is shown.".to_owned());
+            return;
+        }
+        let filter = self.prefs.playback_filter;
+        self.player.stop();
+        self.play_span(
+            (start_secs - PLAY_CONTEXT_SECS).max(0.0),
+            end_secs + PLAY_CONTEXT_SECS,
+            filter,
+        );
+    }
+
+    /// Every false positive of the reviewed run becomes a Negative selection (one undo step),
+    /// optionally also a WAV clip in `neg_iteration_NN/` beside the project.
+    pub fn add_false_positives_to_negatives(&mut self) {
+        let Some(run) = self.review.run(&self.document.project) else {
+            return;
+        };
+        let run_id = run.id;
+        let iteration = run.iteration.max(1);
+        let plan = plan_false_positive_negatives(&self.document.project, run);
+        if plan.selections.is_empty() {
+            self.info("No new false positives to add.".to_owned());
+            return;
+        }
+        let n = plan.selections.len();
+        self.document.edit(
+            &format!("add {n} false positive(s) to negatives"),
+            vec![Edit::Insert(plan.selections.clone())],
+        );
+        if let Some(run) = self.run_mut(run_id) {
+            run.mark_negatives(&plan);
+        }
+        self.document.touch();
+        let mut text = format!("{n} false positive(s) added as negatives (Ctrl+Z undoes).");
+        if !plan.test_recordings.is_empty() {
+            text.push_str(&format!(
+                " Warning: some come from test-split recordings ({}); the test score will flatter the model.",
+                plan.test_recordings.join(", ")
+            ));
+        }
+        if plan.test_recordings.is_empty() {
+            self.info(text);
+        } else {
+            self.error(text);
+        }
+        if self.review.write_clips {
+            let base = self
+                .document
+                .save_path()
+                .and_then(std::path::Path::parent)
+                .map(std::path::Path::to_path_buf)
+                .or_else(|| self.data_dir.clone());
+            let Some(base) = base else {
+                self.error("Save the project first: clips go beside it.".to_owned());
+                return;
+            };
+            let out = crate::clips::negative_iteration_dir(&base, iteration);
+            let project = self.document.project.clone();
+            let selections = plan.selections;
+            self.spawn_job("clips", super::Cleanup::Nothing, move || {
+                let refs: Vec<&crate::annotation::Selection> = selections.iter().collect();
+                let result = crate::clips::export_clips_flat(&project, &refs, &out, 0.0)
+                    .map(|export| {
+                        format!(
+                            "{} clip(s) written to {}{}",
+                            export.written.len(),
+                            out.display(),
+                            if export.failed.is_empty() {
+                                String::new()
+                            } else {
+                                format!("; not written: {}", export.failed.join("; "))
+                            }
+                        )
+                    })
+                    .map_err(|e| e.to_string());
+                super::Event::Exported(result)
+            });
+        }
+    }
+
+    /// Stores a threshold in the reviewed run's model (on a background thread).
+    fn save_model_threshold(&mut self, threshold: f32) {
+        let Some(dir) = self
+            .review
+            .run(&self.document.project)
+            .map(|r| r.model_dir.clone())
+        else {
+            return;
+        };
+        self.spawn_job("threshold", super::Cleanup::Nothing, move || {
+            super::Event::Exported(
+                crate::model::ModelArtifact::write_threshold(&dir, threshold)
+                    .map(|_| format!("Threshold {threshold:.3} saved in {}", dir.display()))
+                    .map_err(|e| e.to_string()),
+            )
+        });
+        self.review.reset_history();
+    }
+
+    /// Trains the next iteration with the Train window's current settings.
+    pub fn retrain(&mut self) {
+        if self.training.is_running() {
+            self.info("Training is running already.".to_owned());
+            self.training.open = true;
+            return;
+        }
+        self.open_training();
+        self.start_training();
+    }
+
+    /// Writes the reviewed run's detections beside the project (on a background thread).
+    fn export_detections(&mut self) {
+        let Some(run) = self.review.run(&self.document.project).cloned() else {
+            return;
+        };
+        let base = self
+            .document
+            .save_path()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf)
+            .or_else(|| self.data_dir.clone())
+            .unwrap_or_else(std::env::temp_dir);
+        let out = base.join("detections").join(format!("run_{:02}", run.id));
+        let project = self.document.project.clone();
+        self.spawn_job("export detections", super::Cleanup::Nothing, move || {
+            super::Event::Exported(
+                crate::export::export_detections(&project, &run, &out)
+                    .map(|written| {
+                        format!("{} file(s) written to {}", written.len(), out.display())
+                    })
+                    .map_err(|e| e.to_string()),
+            )
+        });
+    }
+
+    /// Review keys, while the panel is open and a run has detections: ↑/T true, ↓/F false,
+    /// U unsure, ←/→ previous/next, Z undo, Space play, N add false positives to negatives.
+    /// Returns whether review handled the keyboard this frame (other keys still work).
+    pub(super) fn review_keys(&mut self, ctx: &egui::Context) {
+        if !self.review.open || self.review.run(&self.document.project).is_none() {
+            return;
+        }
+        use egui::{Key, Modifiers};
+        let take = |key: Key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key));
+        let mut actions = Vec::new();
+        for (keys, action) in [
+            (
+                [Key::ArrowUp, Key::T],
+                ReviewAction::Verdict(Some(Verdict::TruePositive)),
+            ),
+            (
+                [Key::ArrowDown, Key::F],
+                ReviewAction::Verdict(Some(Verdict::FalsePositive)),
+            ),
+            (
+                [Key::U, Key::U],
+                ReviewAction::Verdict(Some(Verdict::Unsure)),
+            ),
+            ([Key::ArrowLeft, Key::ArrowLeft], ReviewAction::Previous),
+            ([Key::ArrowRight, Key::ArrowRight], ReviewAction::Next),
+            ([Key::Z, Key::Z], ReviewAction::UndoVerdict),
+            ([Key::Space, Key::Space], ReviewAction::Play),
+            ([Key::N, Key::N], ReviewAction::AddFalsePositives),
+        ] {
+            // Both keys are consumed so neither falls through to panning or playback.
+            let pressed = keys
+                .iter()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .fold(false, |any, key| take(*key) | any);
+            if pressed {
+                actions.push(action);
+            }
+        }
+        for action in actions {
+            self.review_action(action);
+        }
+    }
+
+    /// The reviewed run's detections on `recording` between `start_secs` and `end_secs`.
+    pub(super) fn detection_views(
+        &self,
+        recording: ProjectRecordingId,
+        start_secs: f64,
+        end_secs: f64,
+    ) -> Vec<DetectionView> {
+        let Some(run) = self.review.run(&self.document.project) else {
+            return Vec::new();
+        };
+        let current = self.review.current();
+        let Some((index, part)) = run
+            .recordings
+            .iter()
+            .enumerate()
+            .find(|(_, p)| p.recording == recording)
+        else {
+            return Vec::new();
+        };
+        part.detections
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| {
+                d.detection.end_secs >= start_secs && d.detection.start_secs <= end_secs
+            })
+            .map(|(i, d)| DetectionView {
+                start_secs: d.detection.start_secs,
+                end_secs: d.detection.end_secs,
+                score: d.detection.max_score,
+                verdict: d.verdict,
+                current: current.is_some_and(|c| c.recording_idx == index && c.detection_idx == i),
+            })
+            .collect()
+    }
+
+    /// While reviewing, boxes drawn are calls the model missed (see `Annotator::missed_call`).
+    pub(super) fn update_missed_call_mode(&mut self) {
+        self.annotator.missed_call = if self.review.open {
+            self.review
+                .run(&self.document.project)
+                .map(|run| (run.label.clone(), crate::review::missed_call_columns(run)))
+        } else {
+            None
+        };
+    }
+}

@@ -1,0 +1,542 @@
+//! The Detect window and its background job: a model over the current recording, chosen
+//! recordings, the whole project or a folder (recursive). The job loads the model, lists and
+//! fingerprints folder files, and scores one recording at a time, sending each result as it
+//! comes; a file that fails is reported and the batch goes on. The run lives in the project from
+//! the start with its pending recordings, so a cancelled or interrupted batch resumes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Instant;
+
+use eframe::egui;
+
+use crate::annotation::ProjectRecordingId;
+use crate::audio::RecordingInfo;
+use crate::detect::{DetectError, WindowScores, score_recording};
+use crate::model::{ComputeDevice, ModelArtifact, ModelInfo};
+use crate::project::{Project, Split};
+
+/// Which recordings a run covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetectScope {
+    Current,
+    Chosen,
+    TestSplit,
+    Project,
+    Folder,
+}
+
+impl DetectScope {
+    const ALL: [Self; 5] = [
+        Self::Current,
+        Self::Chosen,
+        Self::TestSplit,
+        Self::Project,
+        Self::Folder,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::Current => "current recording",
+            Self::Chosen => "chosen recordings",
+            Self::TestSplit => "recordings in the test split",
+            Self::Project => "every recording of the project",
+            Self::Folder => "a folder (recursive; files are added to the project)",
+        }
+    }
+}
+
+/// A folder file, probed and fingerprinted on the worker.
+pub type ListedFile = Result<(RecordingInfo, u64, String), String>;
+
+/// What the job sends.
+#[derive(Debug)]
+pub enum DetectMessage {
+    /// The model loaded (its description, for the run).
+    ModelLoaded(Box<ModelInfo>),
+    /// Folder files found (each probed, or why not).
+    Listed(Vec<(PathBuf, ListedFile)>),
+    Progress {
+        file_index: usize,
+        files: usize,
+        done_secs: f64,
+        total_secs: f64,
+    },
+    Scored {
+        path: PathBuf,
+        result: Result<WindowScores, String>,
+    },
+    /// The job ended: cancelled, or with an error that stopped it (the model did not load).
+    Finished {
+        cancelled: bool,
+        error: Option<String>,
+    },
+}
+
+/// What the window asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DetectAction {
+    Start,
+    Resume(u32),
+    Cancel,
+}
+
+/// A detection batch in progress.
+#[derive(Debug)]
+pub struct DetectJob {
+    cancel: Arc<AtomicBool>,
+    pub started: Instant,
+    /// The run the results go to (`None` until the model has loaded, for a new run).
+    pub run_id: Option<u32>,
+    /// Recordings to score, for a new run (the run is made when the model has loaded).
+    pub planned: Vec<ProjectRecordingId>,
+    pub model_dir: PathBuf,
+    pub hop_secs: f64,
+    pub file: (usize, usize),
+    pub secs: (f64, f64),
+    pub scored: usize,
+    pub failed: usize,
+}
+
+/// State of the Detect window.
+#[derive(Debug)]
+pub struct DetectWindow {
+    pub open: bool,
+    pub scope: DetectScope,
+    /// The model folder, as typed or chosen.
+    pub model_text: String,
+    pub folder_text: String,
+    pub hop_secs: f64,
+    /// `None`: the model's own threshold.
+    pub threshold: Option<f32>,
+    pub min_gap_secs: f64,
+    pub min_duration_secs: f64,
+    /// Recordings ticked for [`DetectScope::Chosen`].
+    pub chosen: std::collections::BTreeSet<ProjectRecordingId>,
+    pub job: Option<DetectJob>,
+    /// Per-file errors of the last batch.
+    pub errors: Vec<String>,
+    pub sender: Sender<DetectMessage>,
+    pub receiver: Receiver<DetectMessage>,
+}
+
+impl Default for DetectWindow {
+    fn default() -> Self {
+        let (sender, receiver) = channel();
+        Self {
+            open: false,
+            scope: DetectScope::Current,
+            model_text: String::new(),
+            folder_text: String::new(),
+            hop_secs: 0.5,
+            threshold: None,
+            min_gap_secs: 0.0,
+            min_duration_secs: 0.0,
+            chosen: std::collections::BTreeSet::new(),
+            job: None,
+            errors: Vec::new(),
+            sender,
+            receiver,
+        }
+    }
+}
+
+impl DetectWindow {
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub fn cancel(&mut self) {
+        if let Some(job) = &self.job {
+            job.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Starts scoring `files` (or the audio under `folder`) with the model at `model_dir`.
+    pub fn spawn(
+        &mut self,
+        model_dir: PathBuf,
+        files: Vec<PathBuf>,
+        folder: Option<PathBuf>,
+        run_id: Option<u32>,
+        planned: Vec<ProjectRecordingId>,
+        waker: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<(), String> {
+        if self.job.is_some() {
+            return Err("a detection batch is running already".to_owned());
+        }
+        let cancel = Arc::new(AtomicBool::new(false));
+        let job_cancel = Arc::clone(&cancel);
+        let sender = self.sender.clone();
+        let dir = model_dir.clone();
+        let hop_secs = self.hop_secs;
+        std::thread::Builder::new()
+            .name("syrinx-detect".to_owned())
+            .spawn(move || {
+                let panic_sender = sender.clone();
+                let panic_waker = Arc::clone(&waker);
+                let work = std::panic::AssertUnwindSafe(move || {
+                    run_batch(&dir, files, folder, hop_secs, &job_cancel, &sender, &*waker);
+                });
+                if std::panic::catch_unwind(work).is_err() {
+                    let _ = panic_sender.send(DetectMessage::Finished {
+                        cancelled: false,
+                        error: Some("detection failed unexpectedly".to_owned()),
+                    });
+                    panic_waker();
+                }
+            })
+            .map_err(|e| format!("cannot start detection: {e}"))?;
+        self.errors.clear();
+        self.job = Some(DetectJob {
+            cancel,
+            started: Instant::now(),
+            run_id,
+            planned,
+            model_dir,
+            hop_secs,
+            file: (0, 0),
+            secs: (0.0, 0.0),
+            scored: 0,
+            failed: 0,
+        });
+        Ok(())
+    }
+
+    /// The window; returns what the user asked for. `runs` lists resumable runs
+    /// `(id, description, pending)`.
+    pub fn window_ui(
+        &mut self,
+        ctx: &egui::Context,
+        project: &Project,
+        current: Option<ProjectRecordingId>,
+        resumable: &[(u32, String, usize)],
+    ) -> Vec<DetectAction> {
+        let mut actions = Vec::new();
+        let mut open = self.open;
+        egui::Window::new("Detect")
+            .open(&mut open)
+            .default_width(460.0)
+            .show(ctx, |ui| {
+                self.contents_ui(ui, project, current, resumable, &mut actions);
+            });
+        self.open = open;
+        actions
+    }
+
+    fn contents_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        project: &Project,
+        current: Option<ProjectRecordingId>,
+        resumable: &[(u32, String, usize)],
+        actions: &mut Vec<DetectAction>,
+    ) {
+        let running = self.job.is_some();
+        ui.add_enabled_ui(!running, |ui| {
+            egui::Grid::new("detect settings")
+                .num_columns(2)
+                .show(ui, |ui| {
+                    ui.label("Model folder");
+                    ui.horizontal(|ui| {
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.model_text)
+                                .desired_width(260.0)
+                                .hint_text("models/model_01"),
+                        )
+                        .on_hover_text("A folder written by Train or `syrinx train`");
+                        if !project.models.is_empty() {
+                            egui::ComboBox::from_id_salt("project models")
+                                .selected_text("project models")
+                                .show_ui(ui, |ui| {
+                                    for (i, dir) in project.models.iter().enumerate().rev() {
+                                        let name = format!(
+                                            "iteration {}: {}",
+                                            i + 1,
+                                            dir.file_name()
+                                                .map(|n| n.to_string_lossy().into_owned())
+                                                .unwrap_or_default()
+                                        );
+                                        if ui.selectable_label(false, name).clicked() {
+                                            self.model_text = dir.display().to_string();
+                                        }
+                                    }
+                                });
+                        }
+                    });
+                    ui.end_row();
+                    ui.label("Run over");
+                    egui::ComboBox::from_id_salt("detect scope")
+                        .selected_text(self.scope.name())
+                        .show_ui(ui, |ui| {
+                            for scope in DetectScope::ALL {
+                                ui.selectable_value(&mut self.scope, scope, scope.name());
+                            }
+                        });
+                    ui.end_row();
+                    ui.label("Hop (s)");
+                    ui.add(
+                        egui::DragValue::new(&mut self.hop_secs)
+                            .range(0.01..=60.0)
+                            .speed(0.01),
+                    )
+                    .on_hover_text(
+                        "Seconds between window starts: a smaller hop places detections more \
+                         precisely and costs more time",
+                    );
+                    ui.end_row();
+                    ui.label("Threshold");
+                    ui.horizontal(|ui| {
+                        let mut own = self.threshold.is_none();
+                        if ui
+                            .checkbox(&mut own, "the model's")
+                            .on_hover_text("Use the threshold stored in the model")
+                            .changed()
+                        {
+                            self.threshold = if own { None } else { Some(0.5) };
+                        }
+                        if let Some(threshold) = &mut self.threshold {
+                            ui.add(egui::Slider::new(threshold, 0.0..=1.0));
+                        }
+                    });
+                    ui.end_row();
+                    ui.label("Join gaps under (s)");
+                    ui.add(
+                        egui::DragValue::new(&mut self.min_gap_secs)
+                            .range(0.0..=60.0)
+                            .speed(0.05),
+                    );
+                    ui.end_row();
+                    ui.label("Drop detections under (s)");
+                    ui.add(
+                        egui::DragValue::new(&mut self.min_duration_secs)
+                            .range(0.0..=600.0)
+                            .speed(0.05),
+                    );
+                    ui.end_row();
+                });
+            match self.scope {
+                DetectScope::Current => {
+                    let name = current.and_then(|id| project.recording(id)).map_or_else(
+                        || "no recording is shown".to_owned(),
+                        crate::project::ProjectRecording::name,
+                    );
+                    ui.label(format!("Recording: {name}"));
+                }
+                DetectScope::Chosen => {
+                    egui::ScrollArea::vertical()
+                        .max_height(160.0)
+                        .show(ui, |ui| {
+                            for recording in &project.recordings {
+                                let mut ticked = self.chosen.contains(&recording.id);
+                                if ui.checkbox(&mut ticked, recording.name()).changed() {
+                                    if ticked {
+                                        self.chosen.insert(recording.id);
+                                    } else {
+                                        self.chosen.remove(&recording.id);
+                                    }
+                                }
+                            }
+                        });
+                }
+                DetectScope::TestSplit => {
+                    let n = project
+                        .recordings
+                        .iter()
+                        .filter(|r| r.split == Split::Test)
+                        .count();
+                    ui.label(format!("{n} recording(s) in the test split"));
+                }
+                DetectScope::Project => {
+                    ui.label(format!("{} recording(s)", project.recordings.len()));
+                }
+                DetectScope::Folder => {
+                    ui.horizontal(|ui| {
+                        ui.label("Folder");
+                        ui.add(
+                            egui::TextEdit::singleline(&mut self.folder_text)
+                                .desired_width(320.0)
+                                .hint_text("/data/survey_2024"),
+                        );
+                    });
+                }
+            }
+        });
+        ui.separator();
+        ui.horizontal(|ui| {
+            if running {
+                if ui.button("Cancel").clicked() {
+                    actions.push(DetectAction::Cancel);
+                }
+            } else if ui
+                .button("Start detection")
+                .on_hover_text("Score every window; results appear as each recording finishes")
+                .clicked()
+            {
+                actions.push(DetectAction::Start);
+            }
+            for (id, description, pending) in resumable {
+                if !running
+                    && ui
+                        .button(format!("Resume run {id} ({pending} left)"))
+                        .on_hover_text(description.as_str())
+                        .clicked()
+                {
+                    actions.push(DetectAction::Resume(*id));
+                }
+            }
+        });
+        if let Some(job) = &self.job {
+            let (index, files) = job.file;
+            let (done, total) = job.secs;
+            let within = if total > 0.0 { done / total } else { 0.0 };
+            let fraction = if files == 0 {
+                0.0
+            } else {
+                ((index as f64 + within) / files as f64) as f32
+            };
+            ui.add(
+                egui::ProgressBar::new(fraction)
+                    .show_percentage()
+                    .text(format!(
+                        "recording {} of {files} · {} done · {} failed · {:.0} s",
+                        (index + 1).min(files.max(1)),
+                        job.scored,
+                        job.failed,
+                        job.started.elapsed().as_secs_f64()
+                    )),
+            );
+        }
+        if !self.errors.is_empty() {
+            ui.colored_label(ui.visuals().error_fg_color, "Not scored:");
+            egui::ScrollArea::vertical()
+                .id_salt("detect errors")
+                .max_height(100.0)
+                .show(ui, |ui| {
+                    for error in &self.errors {
+                        ui.label(error);
+                    }
+                });
+        }
+    }
+}
+
+/// The worker: load the model, list the folder, score each file.
+fn run_batch(
+    model_dir: &Path,
+    mut files: Vec<PathBuf>,
+    folder: Option<PathBuf>,
+    hop_secs: f64,
+    cancel: &AtomicBool,
+    sender: &Sender<DetectMessage>,
+    waker: &(dyn Fn() + Send + Sync),
+) {
+    let send = |message: DetectMessage| {
+        let _ = sender.send(message);
+        waker();
+    };
+    let model = match ComputeDevice::Cpu
+        .device()
+        .map_err(|e| e.to_string())
+        .and_then(|device| ModelArtifact::load(model_dir, &device).map_err(|e| e.to_string()))
+    {
+        Ok(model) => model,
+        Err(error) => {
+            send(DetectMessage::Finished {
+                cancelled: false,
+                error: Some(error),
+            });
+            return;
+        }
+    };
+    send(DetectMessage::ModelLoaded(Box::new(model.info.clone())));
+    if let Some(folder) = folder {
+        let mut found = Vec::new();
+        if let Err(error) = collect_audio(&folder, &mut found) {
+            send(DetectMessage::Finished {
+                cancelled: false,
+                error: Some(format!("cannot list {}: {error}", folder.display())),
+            });
+            return;
+        }
+        found.sort();
+        let listed: Vec<(PathBuf, ListedFile)> = found
+            .into_iter()
+            .map(|path| {
+                let probed = crate::audio::probe(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|info| {
+                        crate::project::fingerprint(&path)
+                            .map(|(size, print)| (info, size, print))
+                            .map_err(|e| format!("{e}: {}", path.display()))
+                    });
+                (path, probed)
+            })
+            .collect();
+        files = listed
+            .iter()
+            .filter(|(_, r)| r.is_ok())
+            .map(|(p, _)| p.clone())
+            .collect();
+        send(DetectMessage::Listed(listed));
+    }
+    let count = files.len();
+    for (file_index, path) in files.into_iter().enumerate() {
+        if cancel.load(Ordering::Relaxed) {
+            send(DetectMessage::Finished {
+                cancelled: true,
+                error: None,
+            });
+            return;
+        }
+        let mut last = Instant::now();
+        let result = score_recording(&model, &path, hop_secs, cancel, &mut |done, total| {
+            if last.elapsed().as_millis() >= 100 {
+                last = Instant::now();
+                send(DetectMessage::Progress {
+                    file_index,
+                    files: count,
+                    done_secs: done,
+                    total_secs: total,
+                });
+            }
+        });
+        match result {
+            Err(DetectError::Cancelled) => {
+                send(DetectMessage::Finished {
+                    cancelled: true,
+                    error: None,
+                });
+                return;
+            }
+            other => {
+                let result = other.map_err(|e| format!("{e}: {}", path.display()));
+                send(DetectMessage::Progress {
+                    file_index: file_index + 1,
+                    files: count,
+                    done_secs: 0.0,
+                    total_secs: 0.0,
+                });
+                send(DetectMessage::Scored { path, result });
+            }
+        }
+    }
+    send(DetectMessage::Finished {
+        cancelled: false,
+        error: None,
+    });
+}
+
+fn collect_audio(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_dir() {
+        for entry in std::fs::read_dir(path)? {
+            collect_audio(&entry?.path(), files)?;
+        }
+    } else if crate::audio::is_audio_path(path) {
+        files.push(path.to_path_buf());
+    }
+    Ok(())
+}

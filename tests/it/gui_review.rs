@@ -1,0 +1,290 @@
+//! Detection and review in the desktop app through egui_kittest: a background detection run
+//! over the project, review keys, the one-click "Add false positives to negatives", threshold
+//! changes that keep verdicts, a missed call drawn during review, and verdicts saved.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use syrinx::annotation::SelectionKind;
+use syrinx::dataset::DatasetConfig;
+use syrinx::gui::{DetectScope, ReviewAction, SyrinxApp};
+use syrinx::project::Project;
+use syrinx::review::{self, Verdict};
+
+use super::gui::{app_with, settle};
+use super::gui_annotate::{drag, point};
+use super::gui_train::step_until;
+use super::review::sparse_project;
+use super::train::{small_input, small_settings};
+
+/// A saved project of generated chirps and tones with a small trained model (iteration 1).
+fn project_with_model(dir: &Path) -> PathBuf {
+    let mut project = sparse_project(dir, 3);
+    project.model_input = small_input();
+    let config = DatasetConfig {
+        input: small_input(),
+        seed: 3,
+        max_background_per_recording: 4,
+        ..DatasetConfig::default()
+    };
+    let outcome = syrinx::train::train_project(
+        &project,
+        None,
+        &[],
+        &config,
+        &small_settings(10),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let model_dir = dir.join("models/model_01");
+    outcome.artifact.save(&model_dir).unwrap();
+    project.models.push(model_dir);
+    let path = dir.join("calls.syrinx");
+    project.save(&path).unwrap();
+    path
+}
+
+fn open(path: &Path, dir: &Path) -> Harness<'static, SyrinxApp> {
+    let mut harness = app_with(
+        vec![path.to_path_buf()],
+        Arc::default(),
+        Some(dir.join("data")),
+        Duration::from_secs(3600),
+    );
+    settle(&mut harness);
+    harness
+}
+
+/// Runs detection over the whole project from the Detect window (the model's threshold).
+fn detect_all(harness: &mut Harness<'static, SyrinxApp>) {
+    harness.state_mut().open_detect();
+    harness.state_mut().detect.scope = DetectScope::Project;
+    harness.state_mut().detect.threshold = None;
+    harness.state_mut().detect.hop_secs = 0.25;
+    harness.run_steps(3);
+    harness.get_by_label("Start detection").click();
+    harness.run_steps(1);
+    assert!(harness.state().detect.is_running());
+    step_until(harness, |app| !app.detect.is_running());
+    settle(harness);
+}
+
+fn verdict_at(app: &SyrinxApp, n: usize) -> Option<Verdict> {
+    let run = app.review.run(&app.document.project).unwrap();
+    run.get(app.review.queue[n]).unwrap().verdict
+}
+
+#[test]
+fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    let mut harness = open(&path, dir.path());
+    detect_all(&mut harness);
+    {
+        let app = harness.state();
+        let run = &app.document.project.detection_runs[0];
+        assert_eq!(run.recordings.len(), 3, "{:?}", app.messages);
+        assert!(run.pending.is_empty());
+        assert_eq!(run.iteration, 1);
+        assert!(run.counts().detections >= 3, "{:?}", run.counts());
+        assert!(
+            app.review.open,
+            "the Review panel opens when detection finishes"
+        );
+        assert!(app.document.is_dirty());
+    }
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Reviewed 0 of").is_some());
+
+    // ↑/T true, ↓/F false, U unsure, each moving on; Z undoes; ← goes back.
+    harness.key_press(egui::Key::T);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::ArrowDown);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::U);
+    harness.run_steps(1);
+    {
+        let app = harness.state();
+        assert_eq!(verdict_at(app, 0), Some(Verdict::TruePositive));
+        assert_eq!(verdict_at(app, 1), Some(Verdict::FalsePositive));
+        assert_eq!(verdict_at(app, 2), Some(Verdict::Unsure));
+        assert_eq!(app.review.position, 3);
+    }
+    harness.key_press(egui::Key::Z);
+    harness.run_steps(1);
+    assert_eq!(verdict_at(harness.state(), 2), None);
+    assert_eq!(harness.state().review.position, 2);
+    harness.key_press(egui::Key::ArrowLeft);
+    harness.run_steps(1);
+    assert_eq!(harness.state().review.position, 1);
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(1);
+    harness.key_press(egui::Key::F);
+    harness.run_steps(2);
+    assert_eq!(verdict_at(harness.state(), 2), Some(Verdict::FalsePositive));
+    // The view centres on the current detection.
+    {
+        let app = harness.state();
+        let run = app.review.run(&app.document.project).unwrap();
+        let at = app.review.current().unwrap();
+        let d = &run.get(at).unwrap().detection;
+        let shown = app.active_recording().unwrap();
+        assert_eq!(Some(shown.project_id), run.recording_of(at));
+        let centre = f64::midpoint(d.start_secs, d.end_secs);
+        let view = shown.viewport;
+        assert!(
+            view.start_secs <= d.start_secs.max(0.0) && centre <= view.end_secs(),
+            "{view:?} does not show {d:?}"
+        );
+    }
+    assert!(harness.query_by_label_contains("Reviewed 3 of").is_some());
+
+    // One click: both false positives become negatives with provenance; undo takes them back;
+    // the N key adds them again.
+    let before = harness.state().document.project.selections.len();
+    harness
+        .get_by_label("Add false positives to negatives (2)")
+        .click();
+    harness.run_steps(2);
+    let negatives = |app: &SyrinxApp| -> Vec<syrinx::annotation::Selection> {
+        app.document
+            .project
+            .selections
+            .items()
+            .iter()
+            .filter(|s| {
+                s.extra.get(review::SOURCE_COLUMN).map(String::as_str)
+                    == Some(review::FALSE_POSITIVE_SOURCE)
+            })
+            .cloned()
+            .collect()
+    };
+    let added = negatives(harness.state());
+    assert_eq!(added.len(), 2);
+    assert!(added.iter().all(|s| s.kind == SelectionKind::Negative));
+    assert!(
+        added
+            .iter()
+            .all(|s| s.extra[review::ITERATION_COLUMN] == "1")
+    );
+    assert_eq!(
+        harness.state().document.project.selections.len(),
+        before + 2
+    );
+    assert!(
+        harness
+            .query_by_label("Add false positives to negatives (0)")
+            .is_some()
+    );
+    harness.state_mut().undo();
+    harness.run_steps(1);
+    assert!(negatives(harness.state()).is_empty());
+    harness.key_press(egui::Key::N);
+    harness.run_steps(1);
+    assert_eq!(negatives(harness.state()).len(), 2);
+
+    // A stricter threshold re-merges at once; going back restores the verdicts.
+    let all = harness.state().document.project.detection_runs[0].counts();
+    let threshold = harness.state().document.project.detection_runs[0]
+        .merge
+        .threshold;
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SetThreshold(0.999));
+    harness.run_steps(1);
+    let strict = harness.state().document.project.detection_runs[0].counts();
+    assert!(strict.detections < all.detections);
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SetThreshold(threshold));
+    harness.run_steps(1);
+    assert_eq!(
+        harness.state().document.project.detection_runs[0].counts(),
+        all
+    );
+
+    // Verdicts and runs are saved in the project.
+    harness.state_mut().save_project();
+    settle(&mut harness);
+    assert!(
+        !harness.state().document.is_dirty(),
+        "{:?}",
+        harness.state().messages
+    );
+    let (saved, _) = Project::load(&path).unwrap();
+    assert_eq!(saved.detection_runs[0].counts(), all);
+    assert_eq!(
+        saved.detection_runs,
+        harness.state().document.project.detection_runs
+    );
+}
+
+#[test]
+fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    let mut harness = open(&path, dir.path());
+    detect_all(&mut harness);
+    // Draw with the Negative kind chosen: during review the box is still a positive.
+    harness.state_mut().annotator.kind = SelectionKind::Negative;
+    let start_secs = harness
+        .state()
+        .active_recording()
+        .unwrap()
+        .viewport
+        .start_secs;
+    let before = harness.state().document.project.selections.len();
+    // Sounds start at 1 s: the first second is free.
+    assert!(start_secs < 0.1);
+    let from = point(&harness, 0.1, 1_500.0);
+    let to = point(&harness, 0.7, 2_500.0);
+    drag(&mut harness, from, to, egui::Modifiers::NONE);
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(app.document.project.selections.len(), before + 1);
+    let drawn = app
+        .document
+        .project
+        .selections
+        .items()
+        .iter()
+        .find(|s| {
+            s.extra.get(review::SOURCE_COLUMN).map(String::as_str)
+                == Some(review::MISSED_CALL_SOURCE)
+        })
+        .expect("the drawn box carries its provenance");
+    assert_eq!(drawn.kind, SelectionKind::Positive);
+    assert_eq!(drawn.extra[review::ITERATION_COLUMN], "1");
+
+    harness.key_press(egui::Key::T);
+    harness.run_steps(1);
+    // Export writes per-recording Raven tables with scores and file columns, plus the rest.
+    harness
+        .state_mut()
+        .review_action(ReviewAction::ExportDetections);
+    settle(&mut harness);
+    let out = dir.path().join("detections/run_01");
+    let combined =
+        std::fs::read_to_string(out.join(syrinx::export::DETECTIONS_RAVEN_FILE)).unwrap();
+    let header = combined.lines().next().unwrap();
+    for column in [
+        "Begin File",
+        "File Offset (s)",
+        "Begin Path",
+        "Score",
+        "Verdict",
+    ] {
+        assert!(header.contains(column), "{column} missing from {header}");
+    }
+    let counts = std::fs::read_to_string(out.join(syrinx::export::COUNTS_FILE)).unwrap();
+    assert_eq!(counts.lines().count(), 4, "{counts}");
+    assert!(out.join("sparse00.selections.txt").is_file());
+    assert!(out.join("sparse00.txt").is_file());
+    assert!(out.join(syrinx::export::DETECTIONS_CSV_FILE).is_file());
+}
