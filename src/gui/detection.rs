@@ -118,13 +118,12 @@ pub struct DetectWindow {
     pub job: Option<DetectJob>,
     /// Per-file errors of the last batch.
     pub errors: Vec<String>,
-    pub sender: Sender<DetectMessage>,
     pub receiver: Receiver<DetectMessage>,
 }
 
 impl Default for DetectWindow {
     fn default() -> Self {
-        let (sender, receiver) = channel();
+        let (_, receiver) = channel();
         Self {
             open: false,
             scope: DetectScope::Current,
@@ -137,7 +136,6 @@ impl Default for DetectWindow {
             chosen: std::collections::BTreeSet::new(),
             job: None,
             errors: Vec::new(),
-            sender,
             receiver,
         }
     }
@@ -155,6 +153,15 @@ impl DetectWindow {
         }
     }
 
+    /// Stops the batch and forgets it (its results would belong to a project no longer open).
+    pub fn abandon(&mut self) {
+        self.cancel();
+        self.job = None;
+        self.errors.clear();
+        let (_, receiver) = channel();
+        self.receiver = receiver;
+    }
+
     /// Starts scoring `files` (or the audio under `folder`) with the model at `model_dir`.
     pub fn spawn(
         &mut self,
@@ -170,7 +177,10 @@ impl DetectWindow {
         }
         let cancel = Arc::new(AtomicBool::new(false));
         let job_cancel = Arc::clone(&cancel);
-        let sender = self.sender.clone();
+        // A channel per batch: messages of an abandoned batch (another project was opened)
+        // can never reach the next one.
+        let (sender, receiver) = channel();
+        self.receiver = receiver;
         let dir = model_dir.clone();
         let hop_secs = self.hop_secs;
         std::thread::Builder::new()

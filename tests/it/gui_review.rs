@@ -288,3 +288,53 @@ fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
     assert!(out.join("sparse00.txt").is_file());
     assert!(out.join(syrinx::export::DETECTIONS_CSV_FILE).is_file());
 }
+
+#[test]
+fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    // A run that was cut short before scoring anything: all its recordings are pending.
+    let (mut project, _) = Project::load(&path).unwrap();
+    let model_dir = project.models[0].clone();
+    let info = syrinx::model::ModelArtifact::read_info(&model_dir).unwrap();
+    let ids = project.recordings.iter().map(|r| r.id).collect();
+    project.detection_runs.push(review::DetectionRun::new(
+        1,
+        model_dir.clone(),
+        &info,
+        0.25,
+        syrinx::detect::MergeSettings {
+            threshold: info.threshold,
+            min_gap_secs: 0.0,
+            min_duration_secs: 0.0,
+        },
+        ids,
+    ));
+    project.save(&path).unwrap();
+    let mut harness = open(&path, dir.path());
+    harness.state_mut().open_detect();
+    harness.run_steps(3);
+    harness.get_by_label("Resume run 1 (3 left)").click();
+    harness.run_steps(1);
+    assert!(harness.state().detect.is_running());
+    step_until(&mut harness, |app| !app.detect.is_running());
+    settle(&mut harness);
+    {
+        let run = &harness.state().document.project.detection_runs[0];
+        assert!(run.pending.is_empty());
+        assert_eq!(run.recordings.len(), 3);
+        assert_eq!(harness.state().document.project.detection_runs.len(), 1);
+    }
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SaveThreshold(0.77));
+    settle(&mut harness);
+    let saved = syrinx::model::ModelArtifact::read_info(&model_dir).unwrap();
+    assert!((saved.threshold - 0.77).abs() < 1e-6);
+    // The weights are untouched: the model still loads.
+    syrinx::model::ModelArtifact::load(
+        &model_dir,
+        &syrinx::model::ComputeDevice::Cpu.device().unwrap(),
+    )
+    .unwrap();
+}

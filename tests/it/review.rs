@@ -345,3 +345,81 @@ fn negatives_from_test_recordings_are_flagged() {
     assert_eq!(written.written[0].parent().unwrap(), out);
     assert!(out.ends_with("neg_iteration_03"));
 }
+
+#[test]
+fn a_run_is_evaluated_against_fully_annotated_recordings() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = sparse_project(dir.path(), 2);
+    // Only the first recording's calls are known.
+    project.recordings[0].fully_annotated = true;
+    let first = project.recordings[0].id;
+    let calls: Vec<(f64, f64)> = project
+        .selections
+        .of_recording(first)
+        .filter(|s| s.kind == SelectionKind::Positive)
+        .map(|s| (s.start_secs, s.end_secs))
+        .collect();
+    assert!(calls.len() >= 3);
+    // Scores: a window on every call but the last (score 0.9), and one false alarm between the
+    // first two calls (which are 3–4 s apart), clear of both (score 0.6); windows are 1 s long.
+    let mut starts = Vec::new();
+    let mut scores = Vec::new();
+    for (start, _) in &calls[..calls.len() - 1] {
+        starts.push(*start - 0.3);
+        scores.push(0.9);
+    }
+    starts.push(calls[0].0 + 1.2);
+    scores.push(0.6);
+    let order: Vec<usize> = {
+        let mut o: Vec<usize> = (0..starts.len()).collect();
+        o.sort_by(|a, b| starts[*a].total_cmp(&starts[*b]));
+        o
+    };
+    let window_scores = syrinx::detect::WindowScores {
+        window_secs: 1.0,
+        start_secs: order.iter().map(|i| starts[*i]).collect(),
+        scores: order.iter().map(|i| scores[*i]).collect(),
+    };
+    let mut run = DetectionRun {
+        id: 1,
+        model_dir: dir.path().join("m"),
+        model_id: String::new(),
+        iteration: 1,
+        hop_secs: 0.5,
+        merge: MergeSettings {
+            threshold: 0.5,
+            min_gap_secs: 0.0,
+            min_duration_secs: 0.0,
+        },
+        label: "chirp".to_owned(),
+        recordings: Vec::new(),
+        pending: vec![first, project.recordings[1].id],
+        failed: Vec::new(),
+    };
+    run.add_scores(first, window_scores);
+    run.add_failure(project.recordings[1].id, "unreadable".to_owned());
+    assert_eq!(run.failed.len(), 1);
+    assert!(run.pending.is_empty());
+    let evaluation = review::evaluate_run(&project, &run, 0.5).unwrap();
+    assert_eq!(evaluation.recordings, 1);
+    assert_eq!(evaluation.references, calls.len());
+    let m = evaluation.at_threshold;
+    let found = calls.len() - 1;
+    assert_eq!(
+        (m.true_positives, m.false_positives, m.false_negatives),
+        (found, 1, 1)
+    );
+    assert!((m.precision - found as f64 / (found + 1) as f64).abs() < 1e-12);
+    // At 0.7 the false alarm is gone: precision 1, the same recall for the real calls.
+    let strict = evaluation
+        .curve
+        .iter()
+        .find(|c| (c.threshold - 0.7).abs() < 1e-6)
+        .unwrap();
+    assert_eq!(strict.false_positives, 0);
+    assert_eq!(strict.true_positives, found);
+    assert!((strict.precision - 1.0).abs() < 1e-12);
+    // Without a fully annotated recording there is nothing to evaluate against.
+    project.recordings[0].fully_annotated = false;
+    assert!(review::evaluate_run(&project, &run, 0.5).is_none());
+}

@@ -120,6 +120,10 @@ impl SyrinxApp {
         self.import = None;
         self.measurement = None;
         self.pending_jump = None;
+        // A detection batch belongs to the project it started in.
+        self.detect.abandon();
+        self.review.reset();
+        self.pending_detection = false;
         if let Some(path) = &self.document.path {
             self.prefs.remember_project(path);
         }
