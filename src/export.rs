@@ -36,10 +36,7 @@ pub fn export_tables(
     format: TableFormat,
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ExportError> {
-    std::fs::create_dir_all(out_dir).map_err(|e| ExportError::Folder {
-        path: out_dir.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+    create_folder(out_dir)?;
     let chosen: Vec<_> = project
         .recordings
         .iter()
@@ -139,10 +136,7 @@ pub fn export_detections(
     run: &crate::review::DetectionRun,
     out_dir: &Path,
 ) -> Result<Vec<PathBuf>, ExportError> {
-    std::fs::create_dir_all(out_dir).map_err(|e| ExportError::Folder {
-        path: out_dir.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+    create_folder(out_dir)?;
     let mut written = Vec::new();
     let mut all = Vec::new();
     let mut durations = BTreeMap::new();
@@ -202,4 +196,11 @@ pub fn csv_field(text: &str) -> String {
     } else {
         text.to_owned()
     }
+}
+
+fn create_folder(dir: &Path) -> Result<(), ExportError> {
+    std::fs::create_dir_all(dir).map_err(|e| ExportError::Folder {
+        path: dir.to_path_buf(),
+        detail: e.to_string(),
+    })
 }

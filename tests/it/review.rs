@@ -15,63 +15,24 @@ use syrinx::project::{Project, Split};
 use syrinx::review::{self, DetectionRun, ReviewOrder, Verdict, plan_false_positive_negatives};
 use syrinx::train::train_project;
 
-use super::train::{generated_project, small_input, small_settings};
-
-const RATE_HZ: u32 = 8_000;
+use super::train::{Layout, generated_project, generated_recordings, small_input, small_settings};
 
 /// `n` recordings of 40 s with chirps (the target) and steady tones (look-alikes) 3–4 s apart,
 /// so that each detection holds one sound; every sound is listed as a selection.
 pub fn sparse_project(dir: &Path, n: u32) -> Project {
-    let mut project = Project::default();
-    let mut selections = Vec::new();
-    let mut ids = syrinx::annotation::SelectionSet::default();
-    for r in 0..n {
-        let mut rng = ChaCha8Rng::seed_from_u64(1_000 + u64::from(r));
-        let secs = 40.0;
-        let mut audio: Vec<f32> = (0..(secs * f64::from(RATE_HZ)) as usize)
-            .map(|_| rng.random_range(-0.02_f32..0.02))
-            .collect();
-        let mut events = Vec::new();
-        let mut t = 1.0;
-        while t + 1.5 < secs {
-            let positive = rng.random_bool(0.5);
-            let len = (0.3 * f64::from(RATE_HZ)) as usize;
-            let start = (t * f64::from(RATE_HZ)) as usize;
-            let amplitude = rng.random_range(0.1_f32..0.4);
-            let call = if positive {
-                syrinx::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ)
-            } else {
-                syrinx::synth::tone(rng.random_range(1_200.0..2_800.0), amplitude, len, RATE_HZ)
-            };
-            for (i, v) in call.iter().enumerate() {
-                audio[start + i] += v;
-            }
-            events.push((t, t + 0.3, positive));
-            t += rng.random_range(3.0..4.0);
-        }
-        let path = dir.join(format!("sparse{r:02}.wav"));
-        write_wav(&path, &audio, RATE_HZ, WavEncoding::Pcm16).unwrap();
-        let id = project.add_recording(&probe(&path).unwrap()).unwrap();
-        for (start_secs, end_secs, positive) in events {
-            selections.push(Selection {
-                id: ids.new_id(),
-                recording: id,
-                start_secs,
-                end_secs,
-                low_hz: 900.0,
-                high_hz: 3_100.0,
-                label: if positive { "chirp" } else { "tone" }.to_owned(),
-                kind: if positive {
-                    SelectionKind::Positive
-                } else {
-                    SelectionKind::Negative
-                },
-                extra: Default::default(),
-            });
-        }
-    }
-    project.selections = syrinx::annotation::SelectionSet::from_items(selections);
-    project
+    generated_recordings(
+        dir,
+        n,
+        &Layout {
+            secs: 40.0,
+            first_secs: 1.0,
+            end_margin_secs: 1.5,
+            gap_secs: 3.0..4.0,
+            seed_base: 1_000,
+            stem: "sparse",
+            fully_annotated: false,
+        },
+    )
 }
 
 /// Runs `model_dir` over `recordings` of `project` as a new detection run.
@@ -98,6 +59,31 @@ fn detect(project: &Project, model_dir: &Path, recordings: &[ProjectRecordingId]
     }
     assert!(run.pending.is_empty());
     run
+}
+
+/// An empty run of a made-up model (threshold 0.5, label `chirp`) over `pending`.
+fn test_run(
+    dir: &Path,
+    model_id: String,
+    iteration: u32,
+    pending: Vec<ProjectRecordingId>,
+) -> DetectionRun {
+    DetectionRun {
+        id: 1,
+        model_dir: dir.join("m"),
+        model_id,
+        iteration,
+        hop_secs: 0.5,
+        merge: MergeSettings {
+            threshold: 0.5,
+            min_gap_secs: 0.0,
+            min_duration_secs: 0.0,
+        },
+        label: "chirp".to_owned(),
+        recordings: Vec::new(),
+        pending,
+        failed: Vec::new(),
+    }
 }
 
 /// Detections of `run` that overlap none of `truth`'s Positive events.
@@ -290,22 +276,7 @@ fn negatives_from_test_recordings_are_flagged() {
     let mut project = generated_project(dir.path(), 1);
     project.recordings[0].split = Split::Test;
     let id = project.recordings[0].id;
-    let mut run = DetectionRun {
-        id: 1,
-        model_dir: dir.path().join("m"),
-        model_id: "2026-11-22T10:00:00Z".to_owned(),
-        iteration: 3,
-        hop_secs: 0.5,
-        merge: MergeSettings {
-            threshold: 0.5,
-            min_gap_secs: 0.0,
-            min_duration_secs: 0.0,
-        },
-        label: "chirp".to_owned(),
-        recordings: Vec::new(),
-        pending: vec![id],
-        failed: Vec::new(),
-    };
+    let mut run = test_run(dir.path(), "2026-11-22T10:00:00Z".to_owned(), 3, vec![id]);
     run.add_scores(
         id,
         syrinx::detect::WindowScores {
@@ -380,22 +351,12 @@ fn a_run_is_evaluated_against_fully_annotated_recordings() {
         start_secs: order.iter().map(|i| starts[*i]).collect(),
         scores: order.iter().map(|i| scores[*i]).collect(),
     };
-    let mut run = DetectionRun {
-        id: 1,
-        model_dir: dir.path().join("m"),
-        model_id: String::new(),
-        iteration: 1,
-        hop_secs: 0.5,
-        merge: MergeSettings {
-            threshold: 0.5,
-            min_gap_secs: 0.0,
-            min_duration_secs: 0.0,
-        },
-        label: "chirp".to_owned(),
-        recordings: Vec::new(),
-        pending: vec![first, project.recordings[1].id],
-        failed: Vec::new(),
-    };
+    let mut run = test_run(
+        dir.path(),
+        String::new(),
+        1,
+        vec![first, project.recordings[1].id],
+    );
     run.add_scores(first, window_scores);
     run.add_failure(project.recordings[1].id, "unreadable".to_owned());
     assert_eq!(run.failed.len(), 1);

@@ -53,22 +53,55 @@ pub fn small_settings(epochs: usize) -> TrainSettings {
     }
 }
 
+/// How [`generated_recordings`] lays sounds out.
+pub struct Layout {
+    pub secs: f64,
+    /// Start of the first sound.
+    pub first_secs: f64,
+    /// No sound starts within this of the end.
+    pub end_margin_secs: f64,
+    /// Seconds from one sound's start to the next's, drawn uniformly.
+    pub gap_secs: std::ops::Range<f64>,
+    pub seed_base: u64,
+    /// File names: `<stem>NN.wav`.
+    pub stem: &'static str,
+    pub fully_annotated: bool,
+}
+
 /// `n` recordings in their own groups, each with chirps (positive) and tones (negative) listed
 /// as selections; all fully annotated.
 pub fn generated_project(dir: &Path, n: u32) -> Project {
+    generated_recordings(
+        dir,
+        n,
+        &Layout {
+            secs: SECS,
+            first_secs: 0.5,
+            end_margin_secs: 0.9,
+            gap_secs: 1.2..2.0,
+            seed_base: 0,
+            stem: "rec",
+            fully_annotated: true,
+        },
+    )
+}
+
+/// `n` recordings of noise with 0.3 s rising chirps (positive) and steady tones (negative) at
+/// random, every sound listed as a selection.
+pub fn generated_recordings(dir: &Path, n: u32, layout: &Layout) -> Project {
     let mut project = Project::default();
     let mut selections = Vec::new();
     let mut next_id = 0;
     for r in 0..n {
-        let mut rng = ChaCha8Rng::seed_from_u64(u64::from(r));
-        let total = (SECS * f64::from(RATE_HZ)) as usize;
+        let mut rng = ChaCha8Rng::seed_from_u64(layout.seed_base + u64::from(r));
+        let total = (layout.secs * f64::from(RATE_HZ)) as usize;
         let mut audio: Vec<f32> = (0..total)
             .map(|_| rng.random_range(-0.02_f32..0.02))
             .collect();
-        let path = dir.join(format!("rec{r:02}.wav"));
+        let path = dir.join(format!("{}{r:02}.wav", layout.stem));
         let mut events = Vec::new();
-        let mut t = 0.5;
-        while t + 0.6 < SECS - 0.3 {
+        let mut t = layout.first_secs;
+        while t + layout.end_margin_secs < layout.secs {
             let positive = rng.random_bool(0.5);
             let len = (0.3 * f64::from(RATE_HZ)) as usize;
             let start = (t * f64::from(RATE_HZ)) as usize;
@@ -82,11 +115,11 @@ pub fn generated_project(dir: &Path, n: u32) -> Project {
                 audio[start + i] += v;
             }
             events.push((t, t + 0.3, positive));
-            t += rng.random_range(1.2..2.0);
+            t += rng.random_range(layout.gap_secs.clone());
         }
         write_wav(&path, &audio, RATE_HZ, WavEncoding::Pcm16).unwrap();
         let id = project.add_recording(&probe(&path).unwrap()).unwrap();
-        project.recording_mut(id).unwrap().fully_annotated = true;
+        project.recording_mut(id).unwrap().fully_annotated = layout.fully_annotated;
         for (start_secs, end_secs, positive) in events {
             selections.push(Selection {
                 id: SelectionId(next_id),
