@@ -35,6 +35,9 @@ pub struct WindowScores {
 /// then dropped): about 95 s at the default 256-sample hop and 22.05 kHz.
 const BLOCK_FRAMES: usize = 8_192;
 
+/// Windows scored per forward pass.
+const DETECT_BATCH: usize = 32;
+
 /// The hop between windows in spectrogram frames (at least one).
 #[must_use]
 pub fn hop_frames(model: &ModelArtifact, hop_secs: f64) -> usize {
@@ -113,7 +116,14 @@ pub fn score_recording_in_blocks(
             starts.push(start as f64 * hop as f64 / rate);
             start += step;
         }
-        let scores = crate::model::scores(&model.net, &inputs, out_bands, out_frames, 64, &device);
+        let scores = crate::model::scores(
+            &model.net,
+            &inputs,
+            out_bands,
+            out_frames,
+            DETECT_BATCH,
+            &device,
+        );
         result.start_secs.extend(starts);
         result.scores.extend(scores);
         progress(
