@@ -621,6 +621,11 @@ impl SyrinxApp {
         if !self.review.open || self.review.run(&self.document.project).is_none() {
             return;
         }
+        // Shift and Alt keep their workbench meanings (Shift+Space plays the view, Shift+arrows
+        // nudge ×10); egui's key matching would otherwise let them through.
+        if ctx.input(|i| i.modifiers.shift || i.modifiers.alt) {
+            return;
+        }
         use egui::{Key, Modifiers};
         let take = |key: Key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key));
         let mut actions = Vec::new();
