@@ -7,6 +7,7 @@ mod annotation;
 mod audio;
 mod cli;
 mod common;
+mod corrupt;
 mod demo;
 mod dsp;
 #[cfg(feature = "gui")]
