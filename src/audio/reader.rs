@@ -220,13 +220,14 @@ impl AudioReader {
             })?;
         let params = stream.decoder.codec_params().clone();
         // A rate of 0 (a damaged header) would make every duration infinite.
-        let sample_rate_hz = params
-            .sample_rate
-            .filter(|rate| *rate > 0)
-            .ok_or_else(|| AudioError::Corrupt {
-                path: path.to_path_buf(),
-                detail: "the header gives no sample rate".to_owned(),
-            })?;
+        let sample_rate_hz =
+            params
+                .sample_rate
+                .filter(|rate| *rate > 0)
+                .ok_or_else(|| AudioError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: "the header gives no sample rate".to_owned(),
+                })?;
         let container = match stream.format.format_info().short_name {
             "wave" => "wav".to_owned(),
             other => other.to_owned(),

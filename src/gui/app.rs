@@ -489,6 +489,15 @@ impl SyrinxApp {
         }
     }
 
+    /// Starts a background job that panics (tests check that the app reports it and goes on).
+    #[doc(hidden)]
+    #[allow(clippy::panic)] // the point of it
+    pub fn spawn_panicking_job_for_tests(&mut self) {
+        self.spawn_job("test job", Cleanup::Nothing, || {
+            panic!("deliberate failure");
+        });
+    }
+
     fn apply_cleanup(&mut self, cleanup: &Cleanup) {
         match cleanup {
             Cleanup::Nothing => {}

@@ -338,3 +338,48 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
     )
     .unwrap();
 }
+
+#[test]
+fn cancelling_detection_at_once_keeps_the_project_and_model_and_a_crashed_job_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    let model_json = dir.path().join("models/model_01/model.json");
+    let model_before = std::fs::read(&model_json).unwrap();
+    let mut harness = open(&path, dir.path());
+    let selections_before = harness.state().document.project.selections.clone();
+    harness.state_mut().open_detect();
+    harness.state_mut().detect.scope = DetectScope::Project;
+    harness.run_steps(3);
+    harness.get_by_label("Start detection").click();
+    harness.run_steps(1);
+    // Cancel in the same frame the batch started: however far it got, nothing is lost.
+    harness.state_mut().detect.cancel();
+    step_until(&mut harness, |app| !app.detect.is_running());
+    settle(&mut harness);
+    {
+        let app = harness.state();
+        assert_eq!(app.document.project.selections, selections_before);
+        if let Some(run) = app.document.project.detection_runs.first() {
+            assert_eq!(run.recordings.len() + run.pending.len(), 3, "{run:?}");
+            assert!(run.failed.is_empty());
+        }
+    }
+    assert_eq!(std::fs::read(&model_json).unwrap(), model_before);
+    // A background job that panics becomes an error message; the app goes on working.
+    harness.state_mut().spawn_panicking_job_for_tests();
+    settle(&mut harness);
+    assert!(
+        harness
+            .state()
+            .messages
+            .iter()
+            .any(|m| m.is_error && m.text.contains("deliberate failure")),
+        "{:?}",
+        harness.state().messages
+    );
+    harness.state_mut().save_project();
+    settle(&mut harness);
+    assert!(!harness.state().document.is_dirty());
+    let (saved, _) = Project::load(&path).unwrap();
+    assert_eq!(saved.selections, selections_before);
+}
