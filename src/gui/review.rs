@@ -66,6 +66,8 @@ pub struct ReviewState {
     pub undo: Vec<(u32, DetectionRef, Option<Verdict>)>,
     /// Also write WAV clips of new negatives into `neg_iteration_NN/`.
     pub write_clips: bool,
+    /// The run whose Delete was clicked once (a second click deletes).
+    confirm_delete: Option<u32>,
     /// Precision wanted when suggesting a threshold from the verdicts.
     pub target_precision: f64,
     pub tolerance_secs: f64,
@@ -89,6 +91,7 @@ impl Default for ReviewState {
             queue_stamp: None,
             undo: Vec::new(),
             write_clips: false,
+            confirm_delete: None,
             target_precision: 0.9,
             tolerance_secs: 1.5,
             evaluation: None,
@@ -255,12 +258,24 @@ impl ReviewState {
             {
                 actions.push(ReviewAction::ExportDetections);
             }
-            if ui
+            if self.confirm_delete == Some(run.id) {
+                if ui
+                    .small_button("Really delete")
+                    .on_hover_text("Its scores and verdicts are gone for good")
+                    .clicked()
+                {
+                    self.confirm_delete = None;
+                    actions.push(ReviewAction::DeleteRun(run.id));
+                }
+                if ui.small_button("Keep").clicked() {
+                    self.confirm_delete = None;
+                }
+            } else if ui
                 .small_button("Delete run")
-                .on_hover_text("Forget this run's scores and verdicts")
+                .on_hover_text("Forget this run's scores and verdicts (asks first)")
                 .clicked()
             {
-                actions.push(ReviewAction::DeleteRun(run.id));
+                self.confirm_delete = Some(run.id);
             }
         });
         let mut threshold = run.merge.threshold;
@@ -567,10 +582,16 @@ impl ReviewState {
                     .speed(0.1),
             );
         });
+        // Marking a recording fully annotated changes what there is to compare with.
+        let fully_annotated = project
+            .recordings
+            .iter()
+            .filter(|r| r.fully_annotated)
+            .count();
         let stamp = (
             run.id,
             run.merge.threshold.to_bits(),
-            run.recordings.len(),
+            run.recordings.len() + fully_annotated * 1_000_003,
             project.selections.version() ^ self.tolerance_secs.to_bits(),
         );
         if self.evaluation.as_ref().is_none_or(|(s, _)| *s != stamp) {

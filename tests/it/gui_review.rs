@@ -331,6 +331,14 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
     settle(&mut harness);
     let saved = syrinx::model::ModelArtifact::read_info(&model_dir).unwrap();
     assert!((saved.threshold - 0.77).abs() < 1e-6);
+    // Deleting a run asks first.
+    harness.run_steps(2);
+    harness.get_by_label("Delete run").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().document.project.detection_runs.len(), 1);
+    harness.get_by_label("Really delete").click();
+    harness.run_steps(2);
+    assert!(harness.state().document.project.detection_runs.is_empty());
     // The weights are untouched: the model still loads.
     syrinx::model::ModelArtifact::load(
         &model_dir,

@@ -150,16 +150,16 @@ impl SyrinxApp {
                 DetectMessage::ModelLoaded(info) => self.detection_model_loaded(&info),
                 DetectMessage::Listed(files) => {
                     let mut added = Vec::new();
-                    for (path, probed) in files {
+                    for (_, probed) in files {
                         match probed {
                             Ok((info, size, print)) => {
                                 let id =
                                     self.document.project.add_fingerprinted(&info, size, print);
                                 added.push(id);
                             }
+                            // The message names the file.
                             Err(error) => self.detect.errors.push(error),
                         }
-                        let _ = path;
                     }
                     self.document.touch();
                     if let Some(run_id) = self.detect.job.as_ref().and_then(|j| j.run_id)
