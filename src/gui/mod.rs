@@ -36,6 +36,9 @@ pub use review::{ReviewAction, ReviewState};
 pub use selection_table::SelectionTable;
 pub use training::{TrainAction, TrainResult, TrainingWindow, next_model_dir};
 
+/// The window icon (the same picture as the installed icon set).
+const WINDOW_ICON_PNG: &[u8] = include_bytes!("../../assets/syrinx-128.png");
+
 /// Identifies the app's storage (preferences, demo data).
 pub const APP_ID: &str = "Syrinx";
 
@@ -48,6 +51,11 @@ pub fn run(files: Vec<PathBuf>, frame_stats: bool) -> anyhow::Result<()> {
         .with_inner_size([1440.0, 900.0])
         .with_min_inner_size([800.0, 500.0])
         .with_drag_and_drop(true);
+    // The launcher icon, also shown by window managers that take it from the window.
+    let viewport = match eframe::icon_data::from_png_bytes(WINDOW_ICON_PNG) {
+        Ok(icon) => viewport.with_icon(icon),
+        Err(_) => viewport,
+    };
     let native_options = eframe::NativeOptions {
         viewport,
         persist_window: true,
@@ -78,4 +86,15 @@ pub fn run(files: Vec<PathBuf>, frame_stats: bool) -> anyhow::Result<()> {
             "cannot open the window (is there a display?): {e}. The commands work without one: syrinx --help"
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_icon_is_a_square_png() {
+        let icon =
+            eframe::icon_data::from_png_bytes(super::WINDOW_ICON_PNG).map_err(|e| e.to_string());
+        let icon = icon.as_ref().map(|i| (i.width, i.height, i.rgba.len()));
+        assert_eq!(icon, Ok((128, 128, 128 * 128 * 4)));
+    }
 }
