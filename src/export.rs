@@ -95,9 +95,44 @@ pub const DETECTIONS_CSV_FILE: &str = "all_detections.csv";
 /// Detections per recording.
 pub const COUNTS_FILE: &str = "counts.csv";
 
-/// Table rows of a run's detections on one recording: the whole band (detections carry no
-/// frequency bounds), the run's label, the maximum score, the verdict, and the file so that
-/// Raven tables get `Begin File`, `Begin Path` and `File Offset (s)`.
+/// The first line of [`COUNTS_FILE`].
+pub const COUNTS_HEADER: &str = "recording,detections,audio_s\n";
+
+/// One line of [`COUNTS_FILE`].
+#[must_use]
+pub fn counts_line(recording_name: &str, detections: usize, audio_secs: f64) -> String {
+    format!(
+        "{},{detections},{audio_secs:.3}\n",
+        csv_field(recording_name)
+    )
+}
+
+/// The table row of a detection: the band up to `high_hz` (detections carry no frequency
+/// bounds), `label`, the maximum score, the verdict if any, and the file so that Raven tables
+/// get `Begin File`, `Begin Path` and `File Offset (s)`.
+#[must_use]
+pub fn detection_row(
+    detection: &crate::detect::Detection,
+    file: &FileRef,
+    high_hz: f64,
+    label: &str,
+    verdict: Option<crate::review::Verdict>,
+) -> TableRow {
+    TableRow {
+        start_secs: detection.start_secs,
+        end_secs: detection.end_secs,
+        low_hz: Some(0.0),
+        high_hz: Some(high_hz),
+        label: label.to_owned(),
+        kind: Some(SelectionKind::Positive),
+        score: Some(f64::from(detection.max_score)),
+        verdict: verdict.map(|v| format!("{v:?}")),
+        file: Some(file.clone()),
+        ..TableRow::default()
+    }
+}
+
+/// Table rows of a run's detections on one recording (see [`detection_row`]).
 #[must_use]
 pub fn detection_rows(
     project: &Project,
@@ -113,17 +148,14 @@ pub fn detection_rows(
     };
     part.detections
         .iter()
-        .map(|d| TableRow {
-            start_secs: d.detection.start_secs,
-            end_secs: d.detection.end_secs,
-            low_hz: Some(0.0),
-            high_hz: Some(recording.nyquist_hz()),
-            label: label.to_owned(),
-            kind: Some(SelectionKind::Positive),
-            score: Some(f64::from(d.detection.max_score)),
-            verdict: d.verdict.map(|v| format!("{v:?}")),
-            file: Some(file.clone()),
-            ..TableRow::default()
+        .map(|d| {
+            detection_row(
+                &d.detection,
+                &file,
+                recording.nyquist_hz(),
+                label,
+                d.verdict,
+            )
         })
         .collect()
 }
@@ -140,7 +172,7 @@ pub fn export_detections(
     let mut written = Vec::new();
     let mut all = Vec::new();
     let mut durations = BTreeMap::new();
-    let mut counts = String::from("recording,detections,audio_s\n");
+    let mut counts = String::from(COUNTS_HEADER);
     for part in &run.recordings {
         let Some(recording) = project.recording(part.recording) else {
             continue;
@@ -159,11 +191,10 @@ pub fn export_detections(
             write_table(&path, format, &rows)?;
             written.push(path);
         }
-        counts.push_str(&format!(
-            "{},{},{:.3}\n",
-            csv_field(&recording.name()),
+        counts.push_str(&counts_line(
+            &recording.name(),
             rows.len(),
-            recording.duration_secs
+            recording.duration_secs,
         ));
         durations.insert(recording.name(), recording.duration_secs);
         all.extend(rows);

@@ -437,7 +437,8 @@ pub struct NegativesPlan {
 #[must_use]
 pub fn plan_false_positive_negatives(project: &Project, run: &DetectionRun) -> NegativesPlan {
     let mut plan = NegativesPlan::default();
-    let mut ids = project.selections.clone();
+    // Consecutive fresh ids (the panel calls this every frame: no copy of the selections).
+    let first_id = project.selections.next_free_id().0;
     for (recording_idx, part) in run.recordings.iter().enumerate() {
         let Some(recording) = project.recording(part.recording) else {
             continue;
@@ -464,7 +465,7 @@ pub fn plan_false_positive_negatives(project: &Project, run: &DetectionRun) -> N
                 ),
             ]);
             plan.selections.push(Selection {
-                id: ids.new_id(),
+                id: SelectionId(first_id + plan.selections.len() as u64),
                 recording: part.recording,
                 start_secs: d.detection.start_secs,
                 end_secs: d.detection.end_secs.min(recording.duration_secs),

@@ -79,6 +79,13 @@ impl SelectionSet {
         self.version
     }
 
+    /// The id [`new_id`](Self::new_id) would give next (inserting a selection with it, or a
+    /// run of consecutive ids from it, moves the next one past them).
+    #[must_use]
+    pub fn next_free_id(&self) -> SelectionId {
+        SelectionId(self.next_id)
+    }
+
     /// A fresh id for a new selection.
     pub fn new_id(&mut self) -> SelectionId {
         let id = SelectionId(self.next_id);

@@ -11,9 +11,12 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::annotation::{FileRef, SelectionKind, TableFormat, TableRow, write_table};
+use crate::annotation::{FileRef, TableFormat, TableRow, write_table};
 use crate::detect::{MergeSettings, merge, score_recording};
-use crate::export::{COUNTS_FILE, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, csv_field};
+use crate::export::{
+    COUNTS_FILE, COUNTS_HEADER, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, counts_line,
+    detection_row,
+};
 use crate::model::{ComputeDevice, ModelArtifact};
 
 #[derive(Debug, Args)]
@@ -99,7 +102,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let (mut audio_secs, mut total, mut failed) = (0.0, 0_usize, 0_usize);
     let mut combined = Vec::new();
     let mut durations = std::collections::BTreeMap::new();
-    let mut counts = String::from("recording,detections,audio_s\n");
+    let mut counts = String::from(COUNTS_HEADER);
     for file in &files {
         bar.set_message(
             file.file_name()
@@ -121,22 +124,13 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                let file_ref = FileRef {
+                    name: name.clone(),
+                    path: Some(file.display().to_string()),
+                };
                 let rows: Vec<TableRow> = detections
                     .iter()
-                    .map(|d| TableRow {
-                        start_secs: d.start_secs,
-                        end_secs: d.end_secs,
-                        low_hz: Some(0.0),
-                        high_hz: Some(nyquist_hz),
-                        label: label.clone(),
-                        kind: Some(SelectionKind::Positive),
-                        score: Some(f64::from(d.max_score)),
-                        file: Some(FileRef {
-                            name: name.clone(),
-                            path: Some(file.display().to_string()),
-                        }),
-                        ..TableRow::default()
-                    })
+                    .map(|d| detection_row(d, &file_ref, nyquist_hz, &label, None))
                     .collect();
                 let stem = file
                     .file_stem()
@@ -152,11 +146,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                     args.format,
                     &rows,
                 )?;
-                counts.push_str(&format!(
-                    "{},{},{length:.3}\n",
-                    csv_field(&name),
-                    detections.len()
-                ));
+                counts.push_str(&counts_line(&name, detections.len(), length));
                 durations.insert(name.clone(), length);
                 combined.extend(rows);
             }

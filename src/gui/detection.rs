@@ -87,6 +87,9 @@ pub enum DetectAction {
 #[derive(Debug)]
 pub struct DetectJob {
     cancel: Arc<AtomicBool>,
+    /// This batch's messages (a channel per batch: an abandoned batch, of a project no longer
+    /// open, can never reach the next one).
+    receiver: Receiver<DetectMessage>,
     pub started: Instant,
     /// The run the results go to (`None` until the model has loaded, for a new run).
     pub run_id: Option<u32>,
@@ -118,12 +121,10 @@ pub struct DetectWindow {
     pub job: Option<DetectJob>,
     /// Per-file errors of the last batch.
     pub errors: Vec<String>,
-    pub receiver: Receiver<DetectMessage>,
 }
 
 impl Default for DetectWindow {
     fn default() -> Self {
-        let (_, receiver) = channel();
         Self {
             open: false,
             scope: DetectScope::Current,
@@ -136,7 +137,6 @@ impl Default for DetectWindow {
             chosen: std::collections::BTreeSet::new(),
             job: None,
             errors: Vec::new(),
-            receiver,
         }
     }
 }
@@ -158,8 +158,14 @@ impl DetectWindow {
         self.cancel();
         self.job = None;
         self.errors.clear();
-        let (_, receiver) = channel();
-        self.receiver = receiver;
+    }
+
+    /// The messages the running batch has sent so far.
+    pub fn take_messages(&self) -> Vec<DetectMessage> {
+        self.job
+            .as_ref()
+            .map(|job| job.receiver.try_iter().collect())
+            .unwrap_or_default()
     }
 
     /// Starts scoring `files` (or the audio under `folder`) with the model at `model_dir`.
@@ -177,10 +183,7 @@ impl DetectWindow {
         }
         let cancel = Arc::new(AtomicBool::new(false));
         let job_cancel = Arc::clone(&cancel);
-        // A channel per batch: messages of an abandoned batch (another project was opened)
-        // can never reach the next one.
         let (sender, receiver) = channel();
-        self.receiver = receiver;
         let dir = model_dir.clone();
         let hop_secs = self.hop_secs;
         std::thread::Builder::new()
@@ -189,15 +192,13 @@ impl DetectWindow {
                 let panic_sender = sender.clone();
                 let panic_waker = Arc::clone(&waker);
                 let work = std::panic::AssertUnwindSafe(move || {
+                    let batch =
+                        || run_batch(&dir, files, folder, hop_secs, &job_cancel, &sender, &*waker);
                     // Scoring from inside a thread pool lets this thread share the network's
                     // parallel work instead of waiting on it (≈ 5 % faster here).
                     match rayon::ThreadPoolBuilder::new().build() {
-                        Ok(pool) => pool.install(|| {
-                            run_batch(&dir, files, folder, hop_secs, &job_cancel, &sender, &*waker);
-                        }),
-                        Err(_) => {
-                            run_batch(&dir, files, folder, hop_secs, &job_cancel, &sender, &*waker);
-                        }
+                        Ok(pool) => pool.install(batch),
+                        Err(_) => batch(),
                     }
                 });
                 if std::panic::catch_unwind(work).is_err() {
@@ -212,6 +213,7 @@ impl DetectWindow {
         self.errors.clear();
         self.job = Some(DetectJob {
             cancel,
+            receiver,
             started: Instant::now(),
             run_id,
             planned,

@@ -49,8 +49,9 @@ pub struct IterationRow {
     pub info: Result<ModelInfo, String>,
 }
 
-/// What an evaluation was computed from: run, threshold bits, recordings scored, selections.
-type EvaluationStamp = (u32, u32, usize, u64);
+/// What an evaluation was computed from: run, threshold bits, recordings scored, recordings
+/// marked fully annotated, selections version, tolerance bits.
+type EvaluationStamp = (u32, u32, usize, usize, u64, u64);
 
 /// State of the Review panel.
 #[derive(Debug)]
@@ -591,8 +592,10 @@ impl ReviewState {
         let stamp = (
             run.id,
             run.merge.threshold.to_bits(),
-            run.recordings.len() + fully_annotated * 1_000_003,
-            project.selections.version() ^ self.tolerance_secs.to_bits(),
+            run.recordings.len(),
+            fully_annotated,
+            project.selections.version(),
+            self.tolerance_secs.to_bits(),
         );
         if self.evaluation.as_ref().is_none_or(|(s, _)| *s != stamp) {
             self.evaluation = Some((stamp, evaluate_run(project, run, self.tolerance_secs)));

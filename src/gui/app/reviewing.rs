@@ -2,7 +2,6 @@
 //! the Review panel's actions, the review keys, drawing detections, and closing the loop
 //! (false positives → negatives, retrain).
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -145,7 +144,7 @@ impl SyrinxApp {
 
     /// Takes what the detection job sent.
     pub(super) fn poll_detection(&mut self) {
-        while let Ok(message) = self.detect.receiver.try_recv() {
+        for message in self.detect.take_messages() {
             match message {
                 DetectMessage::ModelLoaded(info) => self.detection_model_loaded(&info),
                 DetectMessage::Listed(files) => {
@@ -512,17 +511,14 @@ impl SyrinxApp {
             run.mark_negatives(&plan);
         }
         self.document.touch();
-        let mut text = format!("{n} false positive(s) added as negatives (Ctrl+Z undoes).");
-        if !plan.test_recordings.is_empty() {
-            text.push_str(&format!(
-                " Warning: some come from test-split recordings ({}); the test score will flatter the model.",
-                plan.test_recordings.join(", ")
-            ));
-        }
+        let text = format!("{n} false positive(s) added as negatives (Ctrl+Z undoes).");
         if plan.test_recordings.is_empty() {
             self.info(text);
         } else {
-            self.error(text);
+            self.error(format!(
+                "{text} Warning: some come from test-split recordings ({}); the test score will flatter the model.",
+                plan.test_recordings.join(", ")
+            ));
         }
         if self.review.write_clips {
             let base = self
@@ -628,33 +624,26 @@ impl SyrinxApp {
         }
         use egui::{Key, Modifiers};
         let take = |key: Key| ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key));
-        let mut actions = Vec::new();
-        for (keys, action) in [
+        let bindings: [(&[Key], ReviewAction); 8] = [
             (
-                [Key::ArrowUp, Key::T],
+                &[Key::ArrowUp, Key::T],
                 ReviewAction::Verdict(Some(Verdict::TruePositive)),
             ),
             (
-                [Key::ArrowDown, Key::F],
+                &[Key::ArrowDown, Key::F],
                 ReviewAction::Verdict(Some(Verdict::FalsePositive)),
             ),
-            (
-                [Key::U, Key::U],
-                ReviewAction::Verdict(Some(Verdict::Unsure)),
-            ),
-            ([Key::ArrowLeft, Key::ArrowLeft], ReviewAction::Previous),
-            ([Key::ArrowRight, Key::ArrowRight], ReviewAction::Next),
-            ([Key::Z, Key::Z], ReviewAction::UndoVerdict),
-            ([Key::Space, Key::Space], ReviewAction::Play),
-            ([Key::N, Key::N], ReviewAction::AddFalsePositives),
-        ] {
-            // Both keys are consumed so neither falls through to panning or playback.
-            let pressed = keys
-                .iter()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .fold(false, |any, key| take(*key) | any);
-            if pressed {
+            (&[Key::U], ReviewAction::Verdict(Some(Verdict::Unsure))),
+            (&[Key::ArrowLeft], ReviewAction::Previous),
+            (&[Key::ArrowRight], ReviewAction::Next),
+            (&[Key::Z], ReviewAction::UndoVerdict),
+            (&[Key::Space], ReviewAction::Play),
+            (&[Key::N], ReviewAction::AddFalsePositives),
+        ];
+        let mut actions = Vec::new();
+        for (keys, action) in bindings {
+            // Every key of a binding is consumed, so none falls through to panning or playback.
+            if keys.iter().fold(false, |any, key| take(*key) | any) {
                 actions.push(action);
             }
         }
