@@ -17,6 +17,8 @@ pub mod dsp;
 pub mod evaluate;
 pub mod export;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod measure;

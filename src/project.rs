@@ -181,12 +181,35 @@ pub struct LoadReport {
 impl Project {
     /// Reads a project, migrating older schemas and checking its recordings.
     pub fn load(path: &Path) -> Result<(Self, LoadReport), ProjectError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ProjectError::Read {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })?;
+        let (project, mut report) = Self::from_json(&text, path)?;
+        for recording in &project.recordings {
+            match std::fs::metadata(&recording.path) {
+                Err(_) => report.missing.push(recording.id),
+                Ok(meta) => {
+                    let same = meta.len() == recording.size_bytes
+                        && fingerprint(&recording.path)
+                            .is_ok_and(|(_, f)| f == recording.fingerprint);
+                    if !same {
+                        report.changed.push(recording.id);
+                    }
+                }
+            }
+        }
+        Ok((project, report))
+    }
+
+    /// Parses the text of a project file that lives at `path` (paths in it are relative to its
+    /// folder), migrating older schemas; touches no file, so it can be fed anything.
+    pub fn from_json(text: &str, path: &Path) -> Result<(Self, LoadReport), ProjectError> {
         let read_error = |detail: String| ProjectError::Read {
             path: path.to_path_buf(),
             detail,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
-        let mut value: serde_json::Value = serde_json::from_str(&text)
+        let mut value: serde_json::Value = serde_json::from_str(text)
             .map_err(|e| read_error(format!("not a Syrinx project (invalid JSON: {e})")))?;
         let version = value
             .get("schema_version")
@@ -212,17 +235,6 @@ impl Project {
         let base = project_dir(path);
         for recording in &mut project.recordings {
             recording.path = base.join(&recording.path);
-            match std::fs::metadata(&recording.path) {
-                Err(_) => report.missing.push(recording.id),
-                Ok(meta) => {
-                    let same = meta.len() == recording.size_bytes
-                        && fingerprint(&recording.path)
-                            .is_ok_and(|(_, f)| f == recording.fingerprint);
-                    if !same {
-                        report.changed.push(recording.id);
-                    }
-                }
-            }
         }
         for folder in &mut project.clip_folders {
             folder.path = base.join(&folder.path);
