@@ -500,3 +500,73 @@ fn peak_rss_mb() -> Option<f64> {
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
+
+/// Writes a large project for measuring what big surveys cost: `recording_count` recordings of
+/// `recording_secs` each (16-bit WAV at 22.05 kHz, `rec_NNN.wav`) in `dir`, and
+/// `selection_count` selections spread evenly over them (five labels, both kinds, an extra
+/// column on every tenth, as imported tables bring), saved as `dir/large.syrinx`.
+pub fn write_large_project(
+    dir: &Path,
+    recording_count: usize,
+    recording_secs: f64,
+    selection_count: usize,
+) -> Result<PathBuf, BenchError> {
+    use crate::annotation::{Selection, SelectionId, SelectionKind, SelectionSet};
+    const RATE_HZ: u32 = 22_050;
+    const LABELS: [&str; 5] = ["warbler", "whistle", "cricket", "rain", "unknown"];
+    let input_error = |path: &Path, detail: String| BenchError::Input {
+        path: path.to_path_buf(),
+        detail,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| input_error(dir, e.to_string()))?;
+    let mut project = crate::project::Project::default();
+    let frames = (recording_secs * f64::from(RATE_HZ)) as u64;
+    let mut ids = Vec::with_capacity(recording_count);
+    for index in 0..recording_count {
+        let path = dir.join(format!("rec_{index:03}.wav"));
+        let mut synth = FieldSynth::new(RATE_HZ, index as u64);
+        write_wav_streaming(&path, RATE_HZ, WavEncoding::Pcm16, frames, |block| {
+            synth.fill(block);
+        })?;
+        let info = crate::audio::probe(&path)?;
+        ids.push(
+            project
+                .add_recording(&info)
+                .map_err(|e| input_error(&path, e.to_string()))?,
+        );
+    }
+    let per_recording = selection_count.div_ceil(recording_count.max(1)).max(1);
+    let step_secs = recording_secs / per_recording as f64;
+    let selections = (0..selection_count)
+        .map(|n| {
+            let (recording, slot) = (n / per_recording, n % per_recording);
+            let start_secs = slot as f64 * step_secs;
+            let low_hz = 500.0 + (n % 40) as f64 * 150.0;
+            let mut extra = std::collections::BTreeMap::new();
+            if n % 10 == 0 {
+                extra.insert("Notes".to_owned(), format!("checked by observer {}", n % 7));
+            }
+            Selection {
+                id: SelectionId(n as u64),
+                recording: ids[recording.min(ids.len().saturating_sub(1))],
+                start_secs,
+                end_secs: start_secs + step_secs * 0.6,
+                low_hz,
+                high_hz: low_hz + 2_000.0,
+                label: LABELS[n % LABELS.len()].to_owned(),
+                kind: if n % LABELS.len() == 0 {
+                    SelectionKind::Positive
+                } else {
+                    SelectionKind::Negative
+                },
+                extra,
+            }
+        })
+        .collect();
+    project.selections = SelectionSet::from_items(selections);
+    let path = dir.join("large.syrinx");
+    project
+        .save(&path)
+        .map_err(|e| input_error(&path, e.to_string()))?;
+    Ok(path)
+}

@@ -8,8 +8,10 @@ mod audio;
 mod cli;
 mod common;
 mod corrupt;
+mod crash;
 mod demo;
 mod dsp;
+mod fuzz_regressions;
 #[cfg(feature = "gui")]
 mod gui;
 #[cfg(feature = "gui")]
