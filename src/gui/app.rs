@@ -39,6 +39,9 @@ use crate::viewport::{ViewStep, Viewport};
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;
 /// Messages kept on screen.
 const MAX_MESSAGES: usize = 6;
+/// Messages kept in the log (Help ▸ Messages): enough for a folder of hundreds of bad files,
+/// bounded so a long session does not grow without end.
+const MAX_LOGGED_MESSAGES: usize = 2_000;
 /// How often unsaved changes are written without being asked.
 pub const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -205,6 +208,10 @@ pub struct SyrinxApp {
     /// screen, reported with `--frame-stats`).
     first_screen_pending: Vec<(PathBuf, Instant)>,
     pub messages: Vec<Message>,
+    /// Every message of the session, oldest first (the last [`MAX_LOGGED_MESSAGES`]): the
+    /// status bar shows only the latest few.
+    pub message_log: std::collections::VecDeque<Message>,
+    show_message_log: bool,
     next_id: u64,
     next_order: u64,
     /// The recording to show when it has opened.
@@ -343,6 +350,8 @@ impl SyrinxApp {
             go_to_text: String::new(),
             path_text: String::new(),
             show_shortcuts: false,
+            message_log: std::collections::VecDeque::new(),
+            show_message_log: false,
             dialog_open: false,
             frame_stats: FrameStats::default(),
             print_frame_stats: options.frame_stats,
@@ -663,6 +672,10 @@ impl SyrinxApp {
     }
 
     fn push_message(&mut self, message: Message) {
+        self.message_log.push_back(message.clone());
+        while self.message_log.len() > MAX_LOGGED_MESSAGES {
+            self.message_log.pop_front();
+        }
         if !self.messages.contains(&message) {
             self.messages.push(message);
         }
@@ -994,6 +1007,9 @@ impl SyrinxApp {
         if self.show_shortcuts {
             self.shortcuts_window(&ctx);
         }
+        if self.show_message_log {
+            self.message_log_window(&ctx);
+        }
         self.dialogs(&ctx);
         self.training_window(&ctx);
         self.detect_window(&ctx);
@@ -1105,6 +1121,14 @@ impl SyrinxApp {
                     ui.checkbox(&mut self.prefs.follow_playback, "View follows playback (F)");
                 });
                 ui.menu_button("Help", |ui| {
+                    if ui
+                        .button("Messages")
+                        .on_hover_text("Every message and error of this session")
+                        .clicked()
+                    {
+                        self.show_message_log = true;
+                        ui.close();
+                    }
                     if ui.button("Keyboard shortcuts").clicked() {
                         self.show_shortcuts = true;
                         ui.close();
@@ -1252,7 +1276,8 @@ impl SyrinxApp {
                     &mut self.prefs.playback_filter.low_pass_hz,
                     8000.0,
                 );
-                ui.checkbox(&mut self.prefs.follow_playback, "follow");
+                ui.checkbox(&mut self.prefs.follow_playback, "follow")
+                    .on_hover_text("F: the view scrolls with the playhead");
                 ui.separator();
                 let label = ui.label("Go to");
                 let field = ui
@@ -1267,7 +1292,11 @@ impl SyrinxApp {
                 if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
                     self.go_to();
                 }
-                if ui.button("Go").clicked() {
+                if ui
+                    .button("Go")
+                    .on_hover_text("Centre the view on this time")
+                    .clicked()
+                {
                     self.go_to();
                 }
                 ui.separator();
@@ -1317,6 +1346,15 @@ impl SyrinxApp {
             }
             if let Some(i) = dismiss {
                 self.messages.remove(i);
+            }
+            let hidden = self.message_log.len().saturating_sub(self.messages.len());
+            if hidden > 0
+                && ui
+                    .small_button(format!("{hidden} earlier message(s)…"))
+                    .on_hover_text("Every message of this session (Help ▸ Messages)")
+                    .clicked()
+            {
+                self.show_message_log = true;
             }
             ui.horizontal(|ui| {
                 match self.hover {
@@ -1406,7 +1444,13 @@ impl SyrinxApp {
                             if missing {
                                 ui.horizontal(|ui| {
                                     ui.colored_label(ui.visuals().error_fg_color, "file not found");
-                                    if ui.small_button("Relink…").clicked() {
+                                    if ui
+                                        .small_button("Relink…")
+                                        .on_hover_text(
+                                            "Point it at the file's new place (checked to be the same recording)",
+                                        )
+                                        .clicked()
+                                    {
                                         relink = Some(recording.id);
                                     }
                                 });
@@ -1709,17 +1753,28 @@ impl SyrinxApp {
             ui.heading("Syrinx");
             ui.label("Open long field recordings and explore them as spectrograms.");
             ui.add_space(12.0);
-            if ui.button("Open recordings…").clicked() {
+            if ui
+                .button("Open recordings…")
+                .on_hover_text("Ctrl+O: wav, flac, mp3, ogg or aiff files of any length")
+                .clicked()
+            {
                 self.pick_files();
             }
-            if ui.button("Open the demo").clicked() {
+            if ui
+                .button("Open the demo")
+                .on_hover_text("Eleven one-minute recordings of an invented warbler, annotated")
+                .clicked()
+            {
                 self.open_demo();
             }
             ui.add_space(8.0);
             ui.label("or type a path (or drop files onto the window):");
-            let field = ui.add(
-                egui::TextEdit::singleline(&mut self.path_text).hint_text("/path/to/recording.wav"),
-            );
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.path_text)
+                        .hint_text("/path/to/recording.wav"),
+                )
+                .on_hover_text("A recording, a folder or a .syrinx project; Enter opens it");
             if field.lost_focus()
                 && ui.input(|i| i.key_pressed(egui::Key::Enter))
                 && !self.path_text.trim().is_empty()
@@ -1727,6 +1782,54 @@ impl SyrinxApp {
                 self.open_paths(vec![PathBuf::from(self.path_text.trim())]);
             }
         });
+    }
+
+    /// Every message of the session, newest last, errors in red.
+    fn message_log_window(&mut self, ctx: &egui::Context) {
+        let mut open = self.show_message_log;
+        let errors = self.message_log.iter().filter(|m| m.is_error).count();
+        egui::Window::new("Messages")
+            .open(&mut open)
+            .default_width(640.0)
+            .show(ctx, |ui| {
+                ui.label(format!(
+                    "{} message(s), {errors} error(s) this session",
+                    self.message_log.len()
+                ));
+                ui.horizontal(|ui| {
+                    if ui
+                        .button("Copy all")
+                        .on_hover_text("Copy every message to the clipboard, one per line")
+                        .clicked()
+                    {
+                        let text: Vec<&str> =
+                            self.message_log.iter().map(|m| m.text.as_str()).collect();
+                        ui.ctx().copy_text(text.join("\n"));
+                    }
+                    if ui
+                        .button("Clear")
+                        .on_hover_text("Empty the log and the status bar")
+                        .clicked()
+                    {
+                        self.message_log.clear();
+                        self.messages.clear();
+                    }
+                });
+                ui.separator();
+                egui::ScrollArea::vertical()
+                    .max_height(400.0)
+                    .stick_to_bottom(true)
+                    .show(ui, |ui| {
+                        for message in &self.message_log {
+                            if message.is_error {
+                                ui.colored_label(ui.visuals().error_fg_color, &message.text);
+                            } else {
+                                ui.label(&message.text);
+                            }
+                        }
+                    });
+            });
+        self.show_message_log = open;
     }
 
     fn shortcuts_window(&mut self, ctx: &egui::Context) {

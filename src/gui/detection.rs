@@ -285,7 +285,9 @@ impl DetectWindow {
                                             self.model_text = dir.display().to_string();
                                         }
                                     }
-                                });
+                                })
+                                .response
+                                .on_hover_text("The models trained for this project");
                         }
                     });
                     ui.end_row();
@@ -296,7 +298,9 @@ impl DetectWindow {
                             for scope in DetectScope::ALL {
                                 ui.selectable_value(&mut self.scope, scope, scope.name());
                             }
-                        });
+                        })
+                        .response
+                        .on_hover_text("Which recordings the model runs over");
                     ui.end_row();
                     ui.label("Hop (s)");
                     ui.add(
@@ -320,7 +324,8 @@ impl DetectWindow {
                             self.threshold = if own { None } else { Some(0.5) };
                         }
                         if let Some(threshold) = &mut self.threshold {
-                            ui.add(egui::Slider::new(threshold, 0.0..=1.0));
+                            ui.add(egui::Slider::new(threshold, 0.0..=1.0))
+                                .on_hover_text("Windows scoring at least this are positive");
                         }
                     });
                     ui.end_row();
@@ -329,6 +334,9 @@ impl DetectWindow {
                         egui::DragValue::new(&mut self.min_gap_secs)
                             .range(0.0..=60.0)
                             .speed(0.05),
+                    )
+                    .on_hover_text(
+                        "Positive windows closer than this are merged into one detection",
                     );
                     ui.end_row();
                     ui.label("Drop detections under (s)");
@@ -336,7 +344,8 @@ impl DetectWindow {
                         egui::DragValue::new(&mut self.min_duration_secs)
                             .range(0.0..=600.0)
                             .speed(0.05),
-                    );
+                    )
+                    .on_hover_text("Detections shorter than this are left out");
                     ui.end_row();
                 });
             match self.scope {
@@ -381,7 +390,8 @@ impl DetectWindow {
                             egui::TextEdit::singleline(&mut self.folder_text)
                                 .desired_width(320.0)
                                 .hint_text("/data/survey_2024"),
-                        );
+                        )
+                        .on_hover_text("Searched recursively; its recordings join the project");
                     });
                 }
             }
@@ -389,7 +399,13 @@ impl DetectWindow {
         ui.separator();
         ui.horizontal(|ui| {
             if running {
-                if ui.button("Cancel").clicked() {
+                if ui
+                    .button("Cancel")
+                    .on_hover_text(
+                        "Stops the run; what was scored is kept and Resume finishes it later",
+                    )
+                    .clicked()
+                {
                     actions.push(DetectAction::Cancel);
                 }
             } else if ui

@@ -206,19 +206,24 @@ impl ExportDialog {
                                 &mut self.format,
                                 TableFormat::Raven,
                                 "Raven selection tables (one per recording + one combined)",
-                            );
+                            )
+                            .on_hover_text("Open in Raven Pro or Lite; extra columns are kept");
                             ui.radio_value(
                                 &mut self.format,
                                 TableFormat::Audacity,
                                 "Audacity labels (one per recording, with frequencies)",
-                            );
-                            ui.radio_value(&mut self.format, TableFormat::Csv, "CSV (one file)");
+                            )
+                            .on_hover_text("Import in Audacity with File ▸ Import ▸ Labels");
+                            ui.radio_value(&mut self.format, TableFormat::Csv, "CSV (one file)")
+                                .on_hover_text("recording, start_s, end_s, low_hz, high_hz, label, kind: for spreadsheets and scripts");
                         });
                         ui.end_row();
                         ui.label("Recordings");
                         ui.horizontal(|ui| {
-                            ui.radio_value(&mut self.all_recordings, true, "all in the project");
-                            ui.radio_value(&mut self.all_recordings, false, "the one on screen");
+                            ui.radio_value(&mut self.all_recordings, true, "all in the project")
+                                .on_hover_text("Every recording's selections");
+                            ui.radio_value(&mut self.all_recordings, false, "the one on screen")
+                                .on_hover_text("Only the selections of the recording shown");
                         });
                         ui.end_row();
                         let label = ui.label("Folder");
@@ -228,9 +233,11 @@ impl ExportDialog {
                                     .hint_text("/path/to/export folder")
                                     .desired_width(300.0),
                             )
-                            .labelled_by(label.id);
+                            .labelled_by(label.id)
+                            .on_hover_text("Where the tables (and clips) are written; created if needed");
                             if ui
                                 .add_enabled(!self.browsing, egui::Button::new("Browse…"))
+                                .on_hover_text("Choose the folder in a file dialog")
                                 .clicked()
                             {
                                 self.browsing = true;
@@ -247,7 +254,8 @@ impl ExportDialog {
                                     .range(0.0..=30.0)
                                     .speed(0.05)
                                     .suffix(" s"),
-                            );
+                            )
+                            .on_hover_text("Seconds of audio kept on each side of every clip");
                         });
                         ui.end_row();
                     });
@@ -297,7 +305,8 @@ fn labels_grid(ui: &mut egui::Ui, labels: &mut Vec<LabelDef>) -> bool {
                         }
                     })
                     .response
-                    .accessible_name("Kind of this label");
+                    .accessible_name("Kind of this label")
+                    .on_hover_text("Whether boxes with this label are target calls or not");
                 let mut key = label.hotkey.map(String::from).unwrap_or_default();
                 let field = egui::TextEdit::singleline(&mut key)
                     .char_limit(1)
@@ -305,13 +314,18 @@ fn labels_grid(ui: &mut egui::Ui, labels: &mut Vec<LabelDef>) -> bool {
                 if ui
                     .add(field)
                     .accessible_name("Hotkey of this label")
+                    .on_hover_text("One key that gives the selected boxes this label")
                     .changed()
                 {
                     let wanted = key.chars().next().map(|c| c.to_ascii_lowercase());
                     label.hotkey = wanted.filter(|c| !RESERVED_HOTKEYS.contains(c));
                     changed = true;
                 }
-                if ui.small_button("remove").clicked() {
+                if ui
+                    .small_button("remove")
+                    .on_hover_text("Remove this label from the label set")
+                    .clicked()
+                {
                     remove = Some(index);
                 }
                 ui.end_row();
@@ -346,7 +360,8 @@ pub fn labels_window(
                     egui::TextEdit::singleline(new_label)
                         .hint_text("new label")
                         .desired_width(160.0),
-                );
+                )
+                .on_hover_text("Type a label name and press + to add it");
                 let name = new_label.trim().to_owned();
                 let addable = !name.is_empty() && !labels.iter().any(|l| l.name == name);
                 if ui.add_enabled(addable, egui::Button::new("Add")).clicked() {

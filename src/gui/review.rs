@@ -249,7 +249,9 @@ impl ReviewState {
                             actions.push(ReviewAction::SelectRun(r.id));
                         }
                     }
-                });
+                })
+                .response
+                .on_hover_text("Which detection run to review (newest first)");
             if ui
                 .small_button("Export…")
                 .on_hover_text(
@@ -268,7 +270,11 @@ impl ReviewState {
                     self.confirm_delete = None;
                     actions.push(ReviewAction::DeleteRun(run.id));
                 }
-                if ui.small_button("Keep").clicked() {
+                if ui
+                    .small_button("Keep")
+                    .on_hover_text("Do not delete the run")
+                    .clicked()
+                {
                     self.confirm_delete = None;
                 }
             } else if ui
@@ -280,11 +286,13 @@ impl ReviewState {
             }
         });
         let mut threshold = run.merge.threshold;
-        let response = ui.add(
-            egui::Slider::new(&mut threshold, 0.0..=1.0)
-                .text("threshold")
-                .fixed_decimals(2),
-        );
+        let response = ui
+            .add(
+                egui::Slider::new(&mut threshold, 0.0..=1.0)
+                    .text("threshold")
+                    .fixed_decimals(2),
+            )
+            .on_hover_text("Re-merges the run's window scores at once; verdicts are kept");
         if response.changed() {
             actions.push(ReviewAction::SetThreshold(threshold));
         }
@@ -333,9 +341,12 @@ impl ReviewState {
                             order = choice;
                         }
                     }
-                });
+                })
+                .response
+                .on_hover_text("The order detections come up for review");
             if let ReviewOrder::Random { seed } = &mut order {
-                ui.add(egui::DragValue::new(seed).prefix("seed "));
+                ui.add(egui::DragValue::new(seed).prefix("seed "))
+                    .on_hover_text("The same seed gives the same random sample");
             }
             if order != self.order {
                 actions.push(ReviewAction::SetOrder(order));
@@ -468,6 +479,9 @@ impl ReviewState {
                 "also write WAV clips to neg_iteration_{:02}/",
                 run.iteration.max(1)
             ),
+        )
+        .on_hover_text(
+            "Each new negative is also cut out as a clip in a folder beside the project",
         );
         if !plan.test_recordings.is_empty() {
             ui.colored_label(
@@ -546,13 +560,20 @@ impl ReviewState {
             });
         ui.horizontal(|ui| {
             ui.label("Precision wanted");
-            ui.add(egui::Slider::new(&mut self.target_precision, 0.5..=1.0).fixed_decimals(2));
+            ui.add(egui::Slider::new(&mut self.target_precision, 0.5..=1.0).fixed_decimals(2))
+                .on_hover_text(
+                    "Share of detections above the threshold that should be true positives",
+                );
         });
         match evidence.threshold_for_precision(self.target_precision) {
             Some(t) => {
                 ui.horizontal(|ui| {
                     ui.label(format!("Lowest threshold reaching it: {t:.3}"));
-                    if ui.button("Use it").clicked() {
+                    if ui
+                        .button("Use it")
+                        .on_hover_text("Set the run's threshold to this value")
+                        .clicked()
+                    {
                         actions.push(ReviewAction::SetThreshold(t));
                     }
                 });
@@ -581,6 +602,9 @@ impl ReviewState {
                 egui::DragValue::new(&mut self.tolerance_secs)
                     .range(0.0..=30.0)
                     .speed(0.1),
+            )
+            .on_hover_text(
+                "A detection matches a reference call it overlaps or whose centre is this close",
             );
         });
         // Marking a recording fully annotated changes what there is to compare with.

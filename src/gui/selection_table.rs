@@ -413,7 +413,8 @@ impl SelectionTable {
                     .hint_text("label or column text")
                     .desired_width(140.0),
             )
-            .labelled_by(label.id);
+            .labelled_by(label.id)
+            .on_hover_text("Shows only rows whose label or any column contains this text");
             egui::ComboBox::from_id_salt("kind filter")
                 .selected_text(self.kind_filter.map_or("all kinds", SelectionKind::name))
                 .show_ui(ui, |ui| {
@@ -430,7 +431,8 @@ impl SelectionTable {
                     );
                 })
                 .response
-                .accessible_name("Kind filter");
+                .accessible_name("Kind filter")
+                .on_hover_text("Show positive selections, negative ones, or both");
             egui::ComboBox::from_id_salt("label filter")
                 .selected_text(
                     self.label_filter
@@ -448,7 +450,8 @@ impl SelectionTable {
                     }
                 })
                 .response
-                .accessible_name("Label filter");
+                .accessible_name("Label filter")
+                .on_hover_text("Show the selections of one label only");
             ui.checkbox(&mut self.all_recordings, "all recordings")
                 .on_hover_text("Show the selections of every recording in the project");
             ui.separator();

@@ -81,7 +81,8 @@ pub fn pane_settings_ui(
 
             if let FrequencyScale::Mel { bands, norm, .. } = &mut params.scale {
                 ui.label("Mel bands");
-                ui.add(egui::Slider::new(bands, 16..=256).text("bands"));
+                ui.add(egui::Slider::new(bands, 16..=256).text("bands"))
+                    .on_hover_text("How many mel bands (rows): more bands, finer frequency detail");
                 ui.end_row();
                 ui.label("Mel normalisation");
                 ui.horizontal(|ui| {
@@ -95,7 +96,8 @@ pub fn pane_settings_ui(
 
             let nyquist = sample_rate_hz.map_or(96_000, |r| r / 2);
             ui.label("Min frequency");
-            ui.add(egui::Slider::new(&mut params.min_hz, 0..=nyquist.saturating_sub(100)).suffix(" Hz").text("min"));
+            ui.add(egui::Slider::new(&mut params.min_hz, 0..=nyquist.saturating_sub(100)).suffix(" Hz").text("min"))
+                .on_hover_text("Lowest frequency computed and shown (the bottom of the picture)");
             ui.end_row();
             ui.label("Max frequency");
             ui.horizontal(|ui| {
@@ -104,7 +106,8 @@ pub fn pane_settings_ui(
                     params.max_hz = limited.then_some(nyquist);
                 }
                 if let Some(max_hz) = &mut params.max_hz {
-                    ui.add(egui::Slider::new(max_hz, 100..=nyquist.max(200)).suffix(" Hz").text("max"));
+                    ui.add(egui::Slider::new(max_hz, 100..=nyquist.max(200)).suffix(" Hz").text("max"))
+                        .on_hover_text("Highest frequency computed and shown (the top of the picture)");
                 }
             });
             ui.end_row();
@@ -131,14 +134,16 @@ pub fn pane_settings_ui(
                 .on_hover_text("Colours from quiet to loud");
             ui.end_row();
             ui.label("Brightness");
-            ui.add(egui::Slider::new(&mut display.gain_db, -40.0..=40.0).suffix(" dB").text("gain"));
+            ui.add(egui::Slider::new(&mut display.gain_db, -40.0..=40.0).suffix(" dB").text("gain"))
+                .on_hover_text("Shifts every level up or down before colouring: brighter or darker");
             ui.end_row();
             ui.label("Contrast");
             ui.add(egui::Slider::new(&mut display.range_db, 20.0..=160.0).suffix(" dB").text("range"))
                 .on_hover_text("Levels shown between black and full colour: smaller = more contrast");
             ui.end_row();
             ui.label("Display floor");
-            ui.add(egui::Slider::new(&mut display.floor_db, -160.0..=-20.0).suffix(" dB").text("darkest"));
+            ui.add(egui::Slider::new(&mut display.floor_db, -160.0..=-20.0).suffix(" dB").text("darkest"))
+                .on_hover_text("The level drawn as the darkest colour; anything quieter is drawn the same");
             ui.end_row();
         });
     });

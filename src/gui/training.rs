@@ -644,7 +644,8 @@ impl TrainingWindow {
                     .range(0.1..=30.0)
                     .speed(0.05)
                     .max_decimals(2),
-            );
+            )
+            .on_hover_text("Seconds of audio per window (calls shorter than this sit inside it)");
             if response.changed() {
                 actions.push(TrainAction::SetWindowSecs(*window_secs));
             }
@@ -671,13 +672,20 @@ impl TrainingWindow {
                             s.network = network;
                         }
                     }
-                });
+                })
+                .response
+                .on_hover_text(
+                    "Small trains fastest; wide learns more from big data sets; reference is \
+                     the workshop network (slowest)",
+                );
             ui.end_row();
             ui.label("Epochs (most)");
-            ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500));
+            ui.add(egui::DragValue::new(&mut s.epochs).range(1..=500))
+                .on_hover_text("Passes over the training windows at most (early stopping may end sooner)");
             ui.end_row();
             ui.label("Batch size");
-            ui.add(egui::DragValue::new(&mut s.batch_size).range(1..=512));
+            ui.add(egui::DragValue::new(&mut s.batch_size).range(1..=512))
+                .on_hover_text("Windows per training step: larger is steadier and needs more memory");
             ui.end_row();
             ui.label("Learning rate");
             ui.add(
@@ -685,15 +693,18 @@ impl TrainingWindow {
                     .range(1e-5..=1e-1)
                     .speed(1e-4)
                     .max_decimals(5),
-            );
+            )
+            .on_hover_text("Adam's step size: lower it if the loss jumps about");
             ui.end_row();
             ui.label("Early stopping patience (epochs)")
                 .on_hover_text("Stop when validation loss has not improved for this many epochs; 0 never stops early");
-            ui.add(egui::DragValue::new(&mut s.patience).range(0..=100));
+            ui.add(egui::DragValue::new(&mut s.patience).range(0..=100))
+                .on_hover_text("Epochs without a better validation loss before training stops");
             ui.end_row();
             ui.label("Seed")
                 .on_hover_text("Same seed, same split, crops and weights: the same model");
-            ui.add(egui::DragValue::new(&mut s.seed));
+            ui.add(egui::DragValue::new(&mut s.seed))
+                .on_hover_text("Same seed, same split, crops and weights: the same model");
             ui.end_row();
         });
         ui.checkbox(
@@ -703,7 +714,8 @@ impl TrainingWindow {
         .on_hover_text("Otherwise 0.5; the test split is never used to choose it");
         ui.label("Augmentation");
         let a = &mut s.augmentation;
-        ui.checkbox(&mut a.random_crop, "random crop offset every epoch");
+        ui.checkbox(&mut a.random_crop, "random crop offset every epoch")
+            .on_hover_text("Each epoch places every selection at a new place in its window");
         ui.horizontal(|ui| {
             ui.label("Background from folder").on_hover_text(
                 "Recordings of rain, wind or site noise to mix in; empty: training negatives",
@@ -718,6 +730,9 @@ impl TrainingWindow {
                     egui::TextEdit::singleline(&mut text)
                         .hint_text("optional folder of noise recordings"),
                 )
+                .on_hover_text(
+                    "Recordings of rain, wind or site noise to mix into training windows",
+                )
                 .changed()
             {
                 let trimmed = text.trim();
@@ -725,12 +740,17 @@ impl TrainingWindow {
             }
         });
         let mut gain = a.gain_db > 0.0;
-        if ui.checkbox(&mut gain, "random gain (±6 dB)").changed() {
+        if ui
+            .checkbox(&mut gain, "random gain (±6 dB)")
+            .on_hover_text("Calls louder or fainter than recorded, so level alone does not decide")
+            .changed()
+        {
             a.gain_db = if gain { 6.0 } else { 0.0 };
         }
         let mut mix = a.mix_probability > 0.0;
         if ui
             .checkbox(&mut mix, "mix in background from negatives (0–15 dB SNR)")
+            .on_hover_text("Adds background sound to 30 % of windows, as in noisy field conditions")
             .changed()
         {
             a.mix_probability = if mix { 0.3 } else { 0.0 };
@@ -738,6 +758,7 @@ impl TrainingWindow {
         let mut masks = a.time_mask_frames > 0;
         if ui
             .checkbox(&mut masks, "time and frequency masking")
+            .on_hover_text("Blanks a random stretch of time and band of frequencies (SpecAugment)")
             .changed()
         {
             (a.time_mask_frames, a.frequency_mask_bands) = if masks { (12, 8) } else { (0, 0) };

@@ -275,3 +275,109 @@ fn malformed_projects_are_refused_by_name_and_never_panic() {
         }
     }
 }
+
+/// The app is handed every kind of broken file at once (with one good recording), then a broken
+/// project: each broken file is either read as far as it goes or gets an error message naming
+/// it, the good recording opens and can still be zoomed, and the project in use is kept.
+#[cfg(feature = "gui")]
+#[test]
+fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
+    use eframe::egui;
+    use egui_kittest::kittest::Queryable;
+    use std::time::Duration;
+
+    use super::gui::{app_with, settle};
+
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.wav");
+    write_wav(
+        &good,
+        &syrinx::synth::tone(1_000.0, 0.5, 8_000 * 20, 8_000),
+        8_000,
+        WavEncoding::Pcm16,
+    )
+    .unwrap();
+    let sources = [
+        (good.clone(), "wav"),
+        (fixture("tones.flac"), "flac"),
+        (fixture("tones.mp3"), "mp3"),
+        (fixture("tones.ogg"), "ogg"),
+        (fixture("tones_8k.aiff"), "aiff"),
+    ];
+    let mut broken = Vec::new();
+    for (index, (source, extension)) in sources.iter().enumerate() {
+        let bytes = std::fs::read(source).unwrap();
+        for (what, bytes) in variants(&bytes, 300 + index as u64) {
+            if ["empty", "first12", "cut50pc", "garbled0", "noise"].contains(&what.as_str()) {
+                broken.push(write(
+                    dir.path(),
+                    &format!("broken{index}_{what}.{extension}"),
+                    &bytes,
+                ));
+            }
+        }
+    }
+    let mut files = broken.clone();
+    files.push(good.clone());
+    let mut harness = app_with(files, Default::default(), None, Duration::from_secs(3600));
+    settle(&mut harness);
+    let app = harness.state();
+    // The status bar shows the latest few; the log (Help ▸ Messages) keeps every one.
+    let errors: Vec<&str> = app
+        .message_log
+        .iter()
+        .filter(|m| m.is_error)
+        .map(|m| m.text.as_str())
+        .collect();
+    for path in &broken {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let opened = app.recordings.iter().any(|r| &r.path == path);
+        assert!(
+            opened || errors.iter().any(|e| e.contains(name.as_ref())),
+            "{name}: neither opened nor reported; errors: {errors:#?}"
+        );
+    }
+    assert!(errors.len() >= 10, "{} errors: {errors:#?}", errors.len());
+    assert!(app.recordings.iter().any(|r| r.path == good));
+    // Still usable: show the good recording and zoom in with the keyboard.
+    let good_index = app.recordings.iter().position(|r| r.path == good).unwrap();
+    harness.state_mut().active = Some(harness.state().recordings[good_index].id);
+    harness.run();
+    let span_before = harness
+        .state()
+        .active_recording()
+        .unwrap()
+        .viewport
+        .span_secs;
+    harness.key_press(egui::Key::Plus);
+    harness.run();
+    let span_after = harness
+        .state()
+        .active_recording()
+        .unwrap()
+        .viewport
+        .span_secs;
+    assert!(span_after < span_before, "{span_before} → {span_after}");
+    // The status bar offers the rest of the messages.
+    harness.get_by_label_contains("earlier message(s)…").click();
+    harness.run();
+    harness.get_by_label_contains("error(s) this session");
+    // A broken project is refused by name; what is open stays open.
+    let project = write(
+        dir.path(),
+        "broken.syrinx",
+        b"{\"schema_version\": 1, \"recor",
+    );
+    let open_before = harness.state().recordings.len();
+    harness.state_mut().open_paths(vec![project]);
+    settle(&mut harness);
+    assert!(
+        harness
+            .state()
+            .message_log
+            .iter()
+            .any(|m| m.is_error && m.text.contains("broken.syrinx")),
+        "no message names broken.syrinx"
+    );
+    assert_eq!(harness.state().recordings.len(), open_before);
+}
