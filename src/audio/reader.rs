@@ -83,6 +83,8 @@ pub struct AudioReader {
     /// The furthest frame any decode has reached (finds the real end of truncated files).
     decoded_end: i64,
     warnings: Vec<String>,
+    /// Whether NaN or infinite samples were already reported (once per reader, not per packet).
+    non_finite_reported: bool,
 }
 
 /// A demuxer + decoder pair positioned somewhere in the file.
@@ -285,6 +287,7 @@ impl AudioReader {
             pending_start: 0,
             decoded_end: 0,
             warnings: Vec::new(),
+            non_finite_reported: false,
         };
 
         // Decode the first packets now: a file that probes but does not decode (random bytes
@@ -327,6 +330,7 @@ impl AudioReader {
             pending_start: 0,
             decoded_end: 0,
             warnings: Vec::new(),
+            non_finite_reported: false,
         })
     }
 
@@ -487,10 +491,33 @@ impl AudioReader {
                 Decoded::Audio { first_frame } => {
                     self.pending_start = first_frame;
                     self.decoded_end = self.decoded_end.max(self.pending_end());
+                    self.silence_non_finite(first_frame);
                 }
                 Decoded::Skipped(reason) => self.warnings.push(reason),
                 Decoded::End => return Ok(()),
             }
+        }
+    }
+
+    /// Replaces NaN and infinite samples in the packet just decoded (starting at `first_frame`)
+    /// with silence, with a warning (the first time). Float WAVs can hold them and a damaged MP3 can decode to
+    /// them (found by the `audio_file` fuzz target); one would turn a whole spectrogram column,
+    /// or a training batch's loss, into NaN.
+    fn silence_non_finite(&mut self, first_frame: i64) {
+        let mut count = 0_usize;
+        for sample in &mut self.pending {
+            if !sample.is_finite() {
+                *sample = 0.0;
+                count += 1;
+            }
+        }
+        if count > 0 && !self.non_finite_reported {
+            self.non_finite_reported = true;
+            self.warnings.push(format!(
+                "{count} sample(s) that are not numbers (NaN or infinity) near {:.3} s were replaced by silence: {}",
+                first_frame.max(0) as f64 / f64::from(self.info.sample_rate_hz),
+                self.info.path.display()
+            ));
         }
     }
 
@@ -565,6 +592,7 @@ impl AudioReader {
                 Decoded::Audio { first_frame } => {
                     self.decoded_end = first_frame + self.pending.len() as i64;
                     self.warnings.extend(problems);
+                    self.silence_non_finite(first_frame);
                     return Ok(first_frame);
                 }
                 Decoded::Skipped(problem) => problems.push(problem),

@@ -185,6 +185,43 @@ fn headers_that_claim_absurd_sizes_are_read_as_far_as_the_data_goes() {
 }
 
 #[test]
+fn samples_that_are_not_numbers_are_read_as_silence_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("source.wav");
+    let tone = syrinx::synth::tone(1_000.0, 0.5, 8_000, 8_000);
+    write_wav(&wav, &tone, 8_000, WavEncoding::Float32).unwrap();
+    let mut bytes = std::fs::read(&wav).unwrap();
+    let data_at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
+    // A float WAV may hold NaN and infinities (a damaged MP3 can decode to them too).
+    let poisoned_frames = [10_usize, 4_000, 7_999];
+    let values = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+    for (frame, value) in poisoned_frames.iter().zip(values) {
+        let at = data_at + frame * 4;
+        bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    }
+    let path = write(dir.path(), "not_numbers.wav", &bytes);
+    let mut reader = AudioReader::open(&path).unwrap();
+    let samples = reader.read_frames(0, 8_000).unwrap();
+    assert_eq!(samples.len(), 8_000);
+    assert!(
+        samples.iter().all(|s| s.is_finite()),
+        "NaN or infinity reached the caller"
+    );
+    for frame in poisoned_frames {
+        assert_eq!(samples[frame], 0.0, "frame {frame} should be silence");
+    }
+    // The rest of the recording is untouched.
+    assert!((samples[11] - tone[11]).abs() < 1e-6);
+    let warnings = reader.take_warnings();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning, not one per packet: {warnings:?}"
+    );
+    assert!(warnings[0].contains("not_numbers.wav") && warnings[0].contains("NaN"));
+}
+
+#[test]
 fn malformed_tables_never_panic_and_say_what_is_wrong() {
     let dir = tempfile::tempdir().unwrap();
     let raven = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tAnnotation\n\
