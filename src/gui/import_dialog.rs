@@ -210,7 +210,10 @@ impl ImportDialog {
                         }
                     })
                     .response
-                    .accessible_name("Label column");
+                    .accessible_name("Label column")
+                    .on_hover_text(
+                        "The column whose values are the selections' labels (species codes)",
+                    );
                 ui.end_row();
                 if self.has_kind_column() {
                     ui.label("Kind column");
@@ -218,6 +221,10 @@ impl ImportDialog {
                         .checkbox(
                             &mut self.options.use_kind_column,
                             "use the table's Kind column where set",
+                        )
+                        .on_hover_text(
+                            "Rows that say positive or negative keep it; the label choices below \
+                             apply to the rest",
                         )
                         .changed();
                     ui.end_row();
@@ -295,7 +302,14 @@ impl ImportDialog {
                                 (LabelChoice::Skip, "leave out"),
                             ] {
                                 let radio = egui::RadioButton::new(*choice == value, text);
-                                if ui.add_enabled(!from_kind_column, radio).clicked() {
+                                if ui
+                                    .add_enabled(!from_kind_column, radio)
+                                    .on_hover_text(
+                                        "What rows with this label become: positives (the call), \
+                                         negatives (anything else), or not imported",
+                                    )
+                                    .clicked()
+                                {
                                     *choice = value;
                                     changed = true;
                                 }
@@ -351,10 +365,18 @@ impl ImportDialog {
         ui.horizontal(|ui| {
             let count = preview.selections.len();
             let button = egui::Button::new(format!("Import {count} selection(s)"));
-            if ui.add_enabled(count > 0, button).clicked() {
+            if ui
+                .add_enabled(count > 0, button)
+                .on_hover_text("Adds them to the project (one undoable step)")
+                .clicked()
+            {
                 action = ImportAction::Imported(0);
             }
-            if ui.button("Cancel").clicked() {
+            if ui
+                .button("Cancel")
+                .on_hover_text("Closes this window; nothing is imported")
+                .clicked()
+            {
                 action = ImportAction::Cancel;
             }
         });
