@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use syrinx::audio::{WavEncoding, write_wav_streaming};
-use syrinx::bench::write_large_project;
+use syrinx::bench::{peak_rss_mb, write_large_project};
 use syrinx::project::Project;
 use syrinx::synth::FieldSynth;
 
@@ -23,13 +23,6 @@ fn arg<T: std::str::FromStr>(args: &[String], index: usize, default: T) -> anyho
             .parse()
             .map_err(|_| anyhow::anyhow!("not a number: {text}")),
     }
-}
-
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 fn main() -> anyhow::Result<()> {

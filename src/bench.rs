@@ -493,8 +493,8 @@ fn time_stft(
     ))
 }
 
-/// Peak resident set size (Linux `VmHWM`).
-fn peak_rss_mb() -> Option<f64> {
+/// Peak resident set size of this process in MB (Linux `VmHWM`; `None` elsewhere).
+pub fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
@@ -537,7 +537,9 @@ pub fn write_large_project(
     }
     let per_recording = selection_count.div_ceil(recording_count.max(1)).max(1);
     let step_secs = recording_secs / per_recording as f64;
+    // No recordings, no selections (there would be nothing to hang them on).
     let selections = (0..selection_count)
+        .filter(|_| !ids.is_empty())
         .map(|n| {
             let (recording, slot) = (n / per_recording, n % per_recording);
             let start_secs = slot as f64 * step_secs;
@@ -548,7 +550,7 @@ pub fn write_large_project(
             }
             Selection {
                 id: SelectionId(n as u64),
-                recording: ids[recording.min(ids.len().saturating_sub(1))],
+                recording: ids[recording.min(ids.len() - 1)],
                 start_secs,
                 end_secs: start_secs + step_secs * 0.6,
                 low_hz,

@@ -500,9 +500,9 @@ impl AudioReader {
     }
 
     /// Replaces NaN and infinite samples in the packet just decoded (starting at `first_frame`)
-    /// with silence, with a warning (the first time). Float WAVs can hold them and a damaged MP3 can decode to
-    /// them (found by the `audio_file` fuzz target); one would turn a whole spectrogram column,
-    /// or a training batch's loss, into NaN.
+    /// with silence, with a warning the first time. Float WAVs can hold them and a damaged MP3
+    /// can decode to them (found by the `audio_file` fuzz target); one would turn a whole
+    /// spectrogram column, or a training batch's loss, into NaN.
     fn silence_non_finite(&mut self, first_frame: i64) {
         let mut count = 0_usize;
         for sample in &mut self.pending {
