@@ -44,39 +44,66 @@ pub struct DemoRecordingSpec {
     pub noise_rms: f32,
     /// Whether it rains for part of the recording.
     pub rain: bool,
+    /// Level of the target's calls relative to the training sites (test sites are further from
+    /// the singers: fainter).
+    pub call_gain_db: f32,
+    /// Level of a steady insect chorus around 7 kHz (RMS; 0 = none): noise the training sites
+    /// never had.
+    pub chorus_rms: f32,
+    /// Chance that a call is answered within 0.25–0.6 s (calls closer together than a window).
+    pub answer_probability: f64,
 }
 
 /// The recordings `write_demo` writes: 8 minutes for training at four sites, 3 for testing at
-/// two other sites (so that no site is on both sides).
+/// two other sites (so that no site is on both sides). The test sites differ as real ones do:
+/// their calls are fainter (−6 to −9 dB), one has an insect chorus the training sites never
+/// had, and birds there answer each other closer together than a model window.
 pub const DEMO_RECORDINGS: [DemoRecordingSpec; 11] = [
-    spec("train", "SITE1_20240512_053000", 60.0, 101, 0.006, false),
-    spec("train", "SITE1_20240513_053000", 60.0, 102, 0.008, true),
-    spec("train", "SITE2_20240512_054500", 60.0, 103, 0.010, false),
-    spec("train", "SITE2_20240514_054500", 60.0, 104, 0.007, false),
-    spec("train", "SITE3_20240512_060000", 60.0, 105, 0.012, true),
-    spec("train", "SITE3_20240515_060000", 60.0, 106, 0.009, false),
-    spec("train", "SITE4_20240513_051500", 60.0, 107, 0.006, false),
-    spec("train", "SITE4_20240516_051500", 60.0, 108, 0.011, true),
-    spec("test", "SITE5_20240520_053000", 60.0, 201, 0.008, false),
-    spec("test", "SITE5_20240521_053000", 60.0, 202, 0.010, true),
-    spec("test", "SITE6_20240520_054500", 60.0, 203, 0.007, false),
+    train("SITE1_20240512_053000", 101, 0.006, false),
+    train("SITE1_20240513_053000", 102, 0.008, true),
+    train("SITE2_20240512_054500", 103, 0.010, false),
+    train("SITE2_20240514_054500", 104, 0.007, false),
+    train("SITE3_20240512_060000", 105, 0.012, true),
+    train("SITE3_20240515_060000", 106, 0.009, false),
+    train("SITE4_20240513_051500", 107, 0.006, false),
+    train("SITE4_20240516_051500", 108, 0.011, true),
+    test("SITE5_20240520_053000", 201, 0.010, false, -6.0, 0.0),
+    test("SITE5_20240521_053000", 202, 0.012, true, -8.0, 0.0),
+    test("SITE6_20240520_054500", 203, 0.008, false, -9.0, 0.006),
 ];
 
-const fn spec(
-    split: &'static str,
-    stem: &'static str,
-    secs: f64,
-    seed: u64,
-    noise_rms: f32,
-    rain: bool,
-) -> DemoRecordingSpec {
+const fn train(stem: &'static str, seed: u64, noise_rms: f32, rain: bool) -> DemoRecordingSpec {
     DemoRecordingSpec {
-        split,
+        split: "train",
         stem,
-        secs,
+        secs: 60.0,
         seed,
         noise_rms,
         rain,
+        call_gain_db: 0.0,
+        chorus_rms: 0.0,
+        answer_probability: 0.15,
+    }
+}
+
+const fn test(
+    stem: &'static str,
+    seed: u64,
+    noise_rms: f32,
+    rain: bool,
+    call_gain_db: f32,
+    chorus_rms: f32,
+) -> DemoRecordingSpec {
+    DemoRecordingSpec {
+        split: "test",
+        stem,
+        secs: 60.0,
+        seed,
+        noise_rms,
+        rain,
+        call_gain_db,
+        chorus_rms,
+        answer_probability: 0.4,
     }
 }
 
@@ -210,7 +237,10 @@ truth/  a Raven selection table per recording listing every call:\n\
 \n\
 Target: 'syrinx warbler', a trill of 5-9 notes each sweeping down from ~6 to ~3.5 kHz.\n\
 Look-alikes in the same band: 'rising whistle' and 'cricket trill'.\n\
-Background: pink noise, wind gusts, and rain in some recordings. Some warbler calls are faint.\n";
+Background: pink noise, wind gusts, and rain in some recordings. Some warbler calls are faint.\n\
+The test sites differ from the training sites, as real ones do: their calls are 6-9 dB\n\
+fainter, site 6 has an insect chorus near 7 kHz, and birds there often answer each other\n\
+within half a second (calls closer together than a model window).\n";
 
 /// Renders one recording and a table row for every sound in it.
 #[must_use]
@@ -220,18 +250,32 @@ pub fn render_recording(spec: &DemoRecordingSpec) -> (Vec<f32>, Vec<TableRow>) {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let mut samples = background(&mut rng, frames, spec);
     let mut selections = Vec::new();
+    let call_gain = 10f32.powf(spec.call_gain_db / 20.0);
     let mut at_secs = rng.random_range(0.5..2.0);
     while at_secs < spec.secs - 2.0 {
         let roll: f64 = rng.random_range(0.0..1.0);
         let selection = if roll < 0.5 {
-            warbler_call(&mut rng, &mut samples, at_secs)
+            warbler_call(&mut rng, &mut samples, at_secs, call_gain)
         } else if roll < 0.75 {
             rising_whistle(&mut rng, &mut samples, at_secs)
         } else {
             cricket_trill(&mut rng, &mut samples, at_secs)
         };
-        at_secs = selection.end_secs + rng.random_range(0.8..3.5);
+        let answered = selection.label == TARGET_LABEL
+            && selection.end_secs < spec.secs - 3.0
+            && rng.random_range(0.0..1.0) < spec.answer_probability;
+        let end_secs = selection.end_secs;
         selections.push(selection);
+        at_secs = if answered {
+            // Another bird answers at once: two calls closer together than a model window.
+            let reply_at = end_secs + rng.random_range(0.25..0.6);
+            let reply = warbler_call(&mut rng, &mut samples, reply_at, call_gain);
+            let reply_end = reply.end_secs;
+            selections.push(reply);
+            reply_end + rng.random_range(0.8..3.5)
+        } else {
+            end_secs + rng.random_range(0.8..3.5)
+        };
     }
     for s in &mut samples {
         *s = s.clamp(-1.0, 1.0);
@@ -270,6 +314,23 @@ fn background(rng: &mut ChaCha8Rng, frames: usize, spec: &DemoRecordingSpec) -> 
             })
             .sum();
         *sample += strength * lp2 * 6.0;
+    }
+    if spec.chorus_rms > 0.0 {
+        // An insect chorus: noise through a resonator at 7.2 kHz (Q ≈ 12), slowly pulsing.
+        let (centre_hz, q) = (7_200.0_f64, 12.0_f64);
+        let w = std::f64::consts::TAU * centre_hz / rate;
+        let r = 1.0 - w.sin() / (2.0 * q);
+        let (a1, a2) = ((2.0 * r * w.cos()) as f32, (-r * r) as f32);
+        let gain = spec.chorus_rms * ((1.0 - r * r) as f32).sqrt() * 2.0;
+        let (mut y1, mut y2) = (0.0_f32, 0.0_f32);
+        for (i, sample) in out.iter_mut().enumerate() {
+            let white: f32 = StandardNormal.sample(&mut *rng);
+            let y = gain * white + a1 * y1 + a2 * y2;
+            y2 = y1;
+            y1 = y;
+            let pulse = 0.75 + 0.25 * (std::f64::consts::TAU * 0.7 * i as f64 / rate).sin() as f32;
+            *sample += pulse * y;
+        }
     }
     if spec.rain {
         let start = rng.random_range(0.0..frames as f64 / 2.0) as usize;
@@ -318,14 +379,16 @@ fn add_sweep(
     }
 }
 
-/// The target: 5–9 downward-sweeping notes. One call in five is faint.
-fn warbler_call(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> TableRow {
+/// The target: 5–9 downward-sweeping notes, `gain` times the usual level. One call in five is
+/// faint.
+fn warbler_call(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64, gain: f32) -> TableRow {
     let notes = rng.random_range(5..=9);
-    let amplitude = if rng.random_range(0.0..1.0) < 0.2 {
-        rng.random_range(0.012..0.03)
-    } else {
-        rng.random_range(0.05..0.3)
-    };
+    let amplitude = gain
+        * if rng.random_range(0.0..1.0) < 0.2 {
+            rng.random_range(0.012..0.03)
+        } else {
+            rng.random_range(0.05..0.3)
+        };
     let note_secs = rng.random_range(0.045..0.075);
     let gap_secs = rng.random_range(0.02..0.04);
     let top_hz = rng.random_range(5400.0..6200.0);

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::{Deserialize, Serialize};
 
 use crate::audio::{AudioReader, ResamplingReader};
+use crate::dsp::ModelInputSpec;
 use crate::model::ModelArtifact;
 
 /// Errors detecting.
@@ -69,75 +70,22 @@ pub fn score_recording_in_blocks(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<WindowScores, DetectError> {
-    let block_frames = block_frames.max(1);
     let input = model.info.input;
-    let stft = input.stft()?;
-    let bands = stft.bands();
-    let native = input.native_frames();
-    let hop = input.spectrogram.hop_len as usize;
-    let window_len = input.spectrogram.window_len as usize;
-    let rate = f64::from(input.sample_rate_hz);
     let step = hop_frames(model, hop_secs);
-    let mut reader = ResamplingReader::new(AudioReader::open(path)?, input.sample_rate_hz)?;
-    let total_samples = usize::try_from(reader.frame_count()).unwrap_or(usize::MAX);
-    let total_frames = input.spectrogram.frame_count(total_samples);
+    let reader = ResamplingReader::new(AudioReader::open(path)?, input.sample_rate_hz)?;
+    let total_secs = reader.frame_count() as f64 / f64::from(input.sample_rate_hz);
     let device = burn::tensor::Device::flex();
     let (out_bands, out_frames) = input.shape();
-    let total_secs = total_samples as f64 / rate;
     // Batch norms folded into the convolutions: the same scores, one pass fewer per block.
-    let net = model.net.folded();
+    let nets = model.folded();
     // A producer thread decodes, transforms and slices the next block while this one is scored
     // (a bounded channel keeps at most one block waiting: memory stays bounded).
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Block, DetectError>>(1);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            let mut scratch = stft.scratch();
-            let mut db = Vec::new();
-            // Window starts in frames: 0, step, 2·step, … while the window fits.
-            let mut next_start = 0_usize;
-            while next_start + native <= total_frames.max(native) {
-                if cancel.load(Ordering::Relaxed) {
-                    let _ = sender.send(Err(DetectError::Cancelled));
-                    return;
-                }
-                // This block holds the windows starting in [next_start, next_start + block_frames).
-                let first_frame = next_start;
-                let last_start = (first_frame + block_frames)
-                    .min(total_frames.saturating_sub(native))
-                    .max(first_frame);
-                let frames_needed = last_start - first_frame + native;
-                let samples_needed = (frames_needed - 1) * hop + window_len;
-                let mut audio = match reader.read_frames((first_frame * hop) as u64, samples_needed)
-                {
-                    Ok(audio) => audio,
-                    Err(error) => {
-                        let _ = sender.send(Err(error.into()));
-                        return;
-                    }
-                };
-                // A recording shorter than one window is padded with silence, as in training.
-                audio.resize(samples_needed, 0.0);
-                let frames = stft.compute_serial_into(&audio, &mut scratch, &mut db);
-                let mut block = Block::default();
-                let mut start = first_frame;
-                while start <= last_start && start - first_frame + native <= frames {
-                    let offset = start - first_frame;
-                    let slice = &db[offset * bands..(offset + native) * bands];
-                    block
-                        .inputs
-                        .extend(input.from_spectrogram(slice, native, bands).values);
-                    block.start_secs.push(start as f64 * hop as f64 / rate);
-                    start += step;
-                }
-                block.done_secs = (start as f64 * hop as f64 / rate).min(total_secs);
-                if sender.send(Ok(block)).is_err() || start <= next_start {
-                    return;
-                }
-                next_start = start;
-                if total_frames < native {
-                    return;
-                }
-            }
+            produce_blocks(&input, reader, step, block_frames, cancel, &mut |block| {
+                sender.send(block).is_ok()
+            });
         });
         let mut result = WindowScores {
             window_secs: input.window_secs(),
@@ -148,8 +96,8 @@ pub fn score_recording_in_blocks(
             if cancel.load(Ordering::Relaxed) {
                 return Err(DetectError::Cancelled);
             }
-            let scores = crate::model::scores(
-                &net,
+            let scores = crate::model::ensemble_scores(
+                &nets,
                 &block.inputs,
                 out_bands,
                 out_frames,
@@ -158,19 +106,125 @@ pub fn score_recording_in_blocks(
             );
             result.start_secs.extend(block.start_secs);
             result.scores.extend(scores);
-            progress(block.done_secs, total_secs);
+            progress(block.done_secs.min(total_secs), total_secs);
         }
         Ok(result)
     })
 }
 
+/// Reads the recording behind `reader` block by block and hands each block's model inputs
+/// (windows `step` frames apart, on the spectrogram's hop grid) to `emit` until it returns
+/// false, the recording ends, an error is sent, or `cancel` is set.
+pub(crate) fn produce_blocks(
+    input: &ModelInputSpec,
+    mut reader: ResamplingReader,
+    step: usize,
+    block_frames: usize,
+    cancel: &AtomicBool,
+    emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
+) {
+    let block_frames = block_frames.max(1);
+    let stft = match input.stft() {
+        Ok(stft) => stft,
+        Err(error) => {
+            emit(Err(error.into()));
+            return;
+        }
+    };
+    let bands = stft.bands();
+    let native = input.native_frames();
+    let hop = input.spectrogram.hop_len as usize;
+    let window_len = input.spectrogram.window_len as usize;
+    let rate = f64::from(input.sample_rate_hz);
+    let total_samples = usize::try_from(reader.frame_count()).unwrap_or(usize::MAX);
+    let total_frames = input.spectrogram.frame_count(total_samples);
+    let total_secs = total_samples as f64 / rate;
+    let mut scratch = stft.scratch();
+    let mut db = Vec::new();
+    // Window starts in frames: 0, step, 2·step, … while the window fits.
+    let mut next_start = 0_usize;
+    while next_start + native <= total_frames.max(native) {
+        if cancel.load(Ordering::Relaxed) {
+            emit(Err(DetectError::Cancelled));
+            return;
+        }
+        // This block holds the windows starting in [next_start, next_start + block_frames).
+        let first_frame = next_start;
+        let last_start = (first_frame + block_frames)
+            .min(total_frames.saturating_sub(native))
+            .max(first_frame);
+        let frames_needed = last_start - first_frame + native;
+        let samples_needed = (frames_needed - 1) * hop + window_len;
+        let mut audio = match reader.read_frames((first_frame * hop) as u64, samples_needed) {
+            Ok(audio) => audio,
+            Err(error) => {
+                emit(Err(error.into()));
+                return;
+            }
+        };
+        // A recording shorter than one window is padded with silence, as in training.
+        audio.resize(samples_needed, 0.0);
+        let frames = stft.compute_serial_into(&audio, &mut scratch, &mut db);
+        let mut block = Block::default();
+        let mut start = first_frame;
+        while start <= last_start && start - first_frame + native <= frames {
+            let offset = start - first_frame;
+            let slice = &db[offset * bands..(offset + native) * bands];
+            block
+                .inputs
+                .extend(input.from_spectrogram(slice, native, bands).values);
+            block.start_secs.push(start as f64 * hop as f64 / rate);
+            start += step.max(1);
+        }
+        block.done_secs = (start as f64 * hop as f64 / rate).min(total_secs);
+        if !emit(Ok(block)) || start <= next_start {
+            return;
+        }
+        next_start = start;
+        if total_frames < native {
+            return;
+        }
+    }
+}
+
 /// One block's windows, ready to score.
-#[derive(Default)]
-struct Block {
-    start_secs: Vec<f64>,
-    inputs: Vec<f32>,
+#[derive(Debug, Default)]
+pub(crate) struct Block {
+    pub start_secs: Vec<f64>,
+    /// The windows' model inputs, one after another.
+    pub inputs: Vec<f32>,
     /// Seconds of the recording covered once these are scored.
-    done_secs: f64,
+    pub done_secs: f64,
+}
+
+/// How a model's scores become calls by default, stored in its artifact: chosen at training
+/// from the training calls.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DetectionDefaults {
+    /// Seconds between window starts (dense: a fraction of the window).
+    pub hop_secs: f64,
+    pub peaks: PeakSettings,
+    /// Median length of the training calls.
+    pub call_secs: f64,
+    /// The training calls' band (5th percentile of low edges, 95th of high), shown on
+    /// detections and exported with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band_hz: Option<(f64, f64)>,
+}
+
+impl DetectionDefaults {
+    /// Dense scoring (a sixth of the window, 0.02–0.25 s) and peaks separated by the plateau a
+    /// typical call leaves in the score curve.
+    #[must_use]
+    pub fn for_calls(call_secs: f64, window_secs: f64, band_hz: Option<(f64, f64)>) -> Self {
+        let hop_secs = (window_secs / 6.0).clamp(0.02, 0.25);
+        Self {
+            hop_secs,
+            peaks: PeakSettings::for_calls(call_secs, window_secs, hop_secs),
+            call_secs,
+            band_hz,
+        }
+    }
 }
 
 /// How scores become detections.
@@ -181,6 +235,34 @@ pub struct MergeSettings {
     pub min_gap_secs: f64,
     /// Shorter detections are dropped.
     pub min_duration_secs: f64,
+    /// One detection per peak of the score curve (see [`pick_peaks`]) instead of one per run
+    /// of positive windows; `None` merges runs (what runs made before peaks existed do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peaks: Option<PeakSettings>,
+}
+
+/// How the score curve is cut into calls.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PeakSettings {
+    /// Peaks whose windows start closer than this are one call.
+    pub min_separation_secs: f64,
+    /// A peak must rise this far (in logits, `ln(p / (1 − p))`) above the valley towards any
+    /// higher peak to count as a call of its own; the highest peak of a run always counts.
+    pub min_prominence: f32,
+}
+
+impl PeakSettings {
+    /// Separation from the training calls: a call of `call_secs` lies whole inside a
+    /// `window_secs` window for `window_secs − call_secs` of window starts (the plateau of its
+    /// scores), so peaks closer than that are one call; never closer than two hops.
+    #[must_use]
+    pub fn for_calls(call_secs: f64, window_secs: f64, hop_secs: f64) -> Self {
+        let plateau = (window_secs - call_secs).max(0.0);
+        Self {
+            min_separation_secs: plateau.max(2.0 * hop_secs),
+            min_prominence: 1.0,
+        }
+    }
 }
 
 /// A span of time the model calls positive: overlapping or touching positive windows merged.
@@ -194,11 +276,17 @@ pub struct Detection {
     pub windows: usize,
 }
 
-/// Thresholds window scores and merges overlapping or touching positive windows (and those
-/// closer than `min_gap_secs`) into detections, then drops those shorter than
-/// `min_duration_secs`. The count of calls is the count of detections.
+/// Window scores → detections: with `settings.peaks`, one per call by [`pick_peaks`];
+/// otherwise overlapping or touching positive windows (and those closer than `min_gap_secs`)
+/// merged. Then detections shorter than `min_duration_secs` are dropped. The count of calls is
+/// the count of detections.
 #[must_use]
 pub fn merge(scores: &WindowScores, settings: &MergeSettings) -> Vec<Detection> {
+    if let Some(peaks) = &settings.peaks {
+        let mut detections = pick_peaks(scores, settings.threshold, peaks);
+        detections.retain(|d| d.end_secs - d.start_secs >= settings.min_duration_secs);
+        return detections;
+    }
     let mut detections: Vec<Detection> = Vec::new();
     let mut sum = 0.0_f64;
     for (&start, &score) in scores.start_secs.iter().zip(&scores.scores) {
@@ -230,6 +318,128 @@ pub fn merge(scores: &WindowScores, settings: &MergeSettings) -> Vec<Detection> 
     detections
 }
 
+fn logit(score: f32) -> f32 {
+    let p = score.clamp(1e-6, 1.0 - 1e-6);
+    (p / (1.0 - p)).ln()
+}
+
+/// One detection per call: the local maxima of the score curve at or above `threshold`, each
+/// kept when it rises `min_prominence` (logits) above the valley towards any higher peak and lies
+/// `min_separation_secs` from every higher peak kept. A call's windows are the positive windows
+/// around its peak, up to the lowest point towards the next call; the call lies where all of
+/// them overlap, `[last start, first start + window]` (or, when they overlap nowhere, a hop-wide
+/// span at their middle).
+#[must_use]
+pub fn pick_peaks(
+    scores: &WindowScores,
+    threshold: f32,
+    settings: &PeakSettings,
+) -> Vec<Detection> {
+    let values = &scores.scores;
+    let starts = &scores.start_secs;
+    let n = values.len().min(starts.len());
+    let hop_secs = if n > 1 {
+        (starts[n - 1] - starts[0]) / (n - 1) as f64
+    } else {
+        scores.window_secs
+    };
+    // Local maxima (the middle of a flat top) at or above the threshold.
+    let mut candidates = Vec::new();
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && values[j + 1] == values[i] {
+            j += 1;
+        }
+        let rises = i == 0 || values[i - 1] < values[i];
+        let falls = j + 1 == n || values[j + 1] < values[i];
+        if values[i] >= threshold && rises && falls {
+            candidates.push(usize::midpoint(i, j));
+        }
+        i = j + 1;
+    }
+    // Prominence within the peak's run of positive windows: the valley towards the nearest
+    // higher point on each side, the higher of the two valleys being the base. A side that
+    // leaves the run first has no higher point, so the highest peak of a run always counts.
+    let prominent = |peak: usize| -> bool {
+        let height = logit(values[peak]);
+        let valley = |range: &mut dyn Iterator<Item = usize>| -> Option<f32> {
+            let mut low = height;
+            for k in range {
+                if values[k] < threshold {
+                    return None;
+                }
+                if values[k] > values[peak] {
+                    return Some(low);
+                }
+                low = low.min(logit(values[k]));
+            }
+            None
+        };
+        let left = valley(&mut (0..peak).rev());
+        let right = valley(&mut (peak + 1..n));
+        match (left, right) {
+            (None, None) => true,
+            (Some(v), None) | (None, Some(v)) => height - v >= settings.min_prominence,
+            (Some(a), Some(b)) => height - a.max(b) >= settings.min_prominence,
+        }
+    };
+    let mut order: Vec<usize> = candidates.into_iter().filter(|p| prominent(*p)).collect();
+    order.sort_by(|a, b| values[*b].total_cmp(&values[*a]).then(a.cmp(b)));
+    let mut kept: Vec<usize> = Vec::new();
+    for peak in order {
+        let far = kept
+            .iter()
+            .all(|k| (starts[*k] - starts[peak]).abs() + 1e-9 >= settings.min_separation_secs);
+        if far {
+            kept.push(peak);
+        }
+    }
+    kept.sort_unstable();
+    let mut detections = Vec::with_capacity(kept.len());
+    for (index, &peak) in kept.iter().enumerate() {
+        // The call's windows: positive, and not past the lowest point towards a neighbour.
+        let lowest_between = |from: usize, to: usize| -> usize {
+            (from..=to)
+                .min_by(|a, b| values[*a].total_cmp(&values[*b]))
+                .unwrap_or(from)
+        };
+        let left_limit = if index > 0 {
+            lowest_between(kept[index - 1], peak) + 1
+        } else {
+            0
+        };
+        let right_limit = if index + 1 < kept.len() {
+            lowest_between(peak, kept[index + 1]).saturating_sub(1)
+        } else {
+            n - 1
+        };
+        let mut first = peak;
+        while first > left_limit && values[first - 1] >= threshold {
+            first -= 1;
+        }
+        let mut last = peak;
+        while last < right_limit && values[last + 1] >= threshold {
+            last += 1;
+        }
+        let (mut start_secs, mut end_secs) = (starts[last], starts[first] + scores.window_secs);
+        if end_secs - start_secs < hop_secs {
+            let middle = f64::midpoint(starts[first], starts[last]) + scores.window_secs / 2.0;
+            start_secs = middle - hop_secs / 2.0;
+            end_secs = middle + hop_secs / 2.0;
+        }
+        let support = &values[first..=last];
+        detections.push(Detection {
+            start_secs,
+            end_secs,
+            max_score: values[peak],
+            mean_score: support.iter().sum::<f32>() / support.len() as f32,
+            windows: support.len(),
+        });
+    }
+    detections
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,7 +456,122 @@ mod tests {
         threshold: 0.5,
         min_gap_secs: 0.0,
         min_duration_secs: 0.0,
+        peaks: None,
     };
+
+    /// Scores of windows `window_secs` long every `hop_secs` over `secs` for calls at
+    /// `(start, end)`: 0.95 while a window holds a call whole, 0.6 when it holds half of it,
+    /// 0.02 otherwise, plus a little deterministic ripple.
+    fn curve(calls: &[(f64, f64)], window_secs: f64, hop_secs: f64, secs: f64) -> WindowScores {
+        let mut out = WindowScores {
+            window_secs,
+            ..WindowScores::default()
+        };
+        let mut start = 0.0;
+        let mut k = 0_u32;
+        while start + window_secs <= secs + 1e-9 {
+            let held = calls
+                .iter()
+                .map(|(s, e)| {
+                    let inside = (e.min(start + window_secs) - s.max(start)).max(0.0);
+                    inside / (e - s)
+                })
+                .fold(0.0_f64, f64::max);
+            let base = if held > 0.999 {
+                0.95
+            } else if held >= 0.5 {
+                0.6
+            } else {
+                0.02
+            };
+            let ripple = 0.03 * ((f64::from(k) * 1.7).sin() as f32);
+            out.start_secs.push(start);
+            out.scores.push((base + ripple).clamp(0.0, 1.0));
+            start += hop_secs;
+            k += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn calls_closer_than_a_window_are_counted_one_by_one() {
+        // Five 0.5 s calls 1.2 s apart (gaps of 0.7 s) under a 1.5 s window: merging the run
+        // of positive windows finds one detection; peaks find five, each on its call.
+        let calls: Vec<(f64, f64)> = (0..5)
+            .map(|i| (3.0 + 1.2 * f64::from(i), 3.5 + 1.2 * f64::from(i)))
+            .collect();
+        let scores = curve(&calls, 1.5, 0.1, 12.0);
+        assert_eq!(merge(&scores, &PLAIN).len(), 1);
+        let peaks = PeakSettings::for_calls(0.5, 1.5, 0.1);
+        let found = merge(
+            &scores,
+            &MergeSettings {
+                peaks: Some(peaks),
+                ..PLAIN
+            },
+        );
+        assert_eq!(found.len(), 5, "{found:?}");
+        for (detection, (start, end)) in found.iter().zip(&calls) {
+            let centre = f64::midpoint(detection.start_secs, detection.end_secs);
+            assert!(
+                (centre - f64::midpoint(*start, *end)).abs() < 0.3,
+                "{detection:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_call_gives_one_detection_however_the_plateau_ripples() {
+        let scores = curve(&[(4.0, 4.4)], 2.0, 0.05, 10.0);
+        let found = pick_peaks(&scores, 0.5, &PeakSettings::for_calls(0.4, 2.0, 0.05));
+        assert_eq!(found.len(), 1, "{found:?}");
+        // Windows holding at least half the call score high here, so where they all overlap is
+        // narrower than the call: the detection sits on it, centred.
+        let centre = f64::midpoint(found[0].start_secs, found[0].end_secs);
+        assert!((centre - 4.2).abs() < 0.06, "{found:?}");
+        assert!(
+            found[0].start_secs >= 3.95 && found[0].end_secs <= 4.45,
+            "{found:?}"
+        );
+        // Nothing above the threshold: nothing found.
+        assert!(pick_peaks(&scores, 0.99, &PeakSettings::for_calls(0.4, 2.0, 0.05)).is_empty());
+    }
+
+    #[test]
+    fn runs_apart_are_separate_calls_however_shallow_the_dip() {
+        // A weak model: 0.6 peaks and a dip to 0.45 below the 0.5 threshold between them.
+        let scores = WindowScores {
+            window_secs: 1.0,
+            start_secs: (0..9).map(f64::from).collect(),
+            scores: vec![0.3, 0.55, 0.6, 0.55, 0.45, 0.55, 0.58, 0.52, 0.3],
+        };
+        let settings = PeakSettings {
+            min_separation_secs: 1.0,
+            min_prominence: 1.0,
+        };
+        assert_eq!(pick_peaks(&scores, 0.5, &settings).len(), 2);
+        assert_eq!(merge(&scores, &PLAIN).len(), 2);
+    }
+
+    #[test]
+    fn a_shallow_second_peak_is_part_of_the_first_call() {
+        let scores = WindowScores {
+            window_secs: 1.0,
+            start_secs: (0..9).map(f64::from).collect(),
+            // Two peaks 4 s apart; the valley between them (0.85) is shallow next to 0.9.
+            scores: vec![0.1, 0.8, 0.97, 0.9, 0.85, 0.88, 0.9, 0.2, 0.1],
+        };
+        let settings = PeakSettings {
+            min_separation_secs: 1.0,
+            min_prominence: 1.0,
+        };
+        assert_eq!(pick_peaks(&scores, 0.5, &settings).len(), 1);
+        let deep = WindowScores {
+            scores: vec![0.1, 0.8, 0.97, 0.6, 0.3, 0.7, 0.9, 0.2, 0.1],
+            ..scores
+        };
+        assert_eq!(pick_peaks(&deep, 0.5, &settings).len(), 2);
+    }
 
     #[test]
     fn overlapping_positive_windows_become_one_detection() {

@@ -107,22 +107,23 @@ pub fn counts_line(recording_name: &str, detections: usize, audio_secs: f64) -> 
     )
 }
 
-/// The table row of a detection: the band up to `high_hz` (detections carry no frequency
-/// bounds), `label`, the maximum score, the verdict if any, and the file so that Raven tables
-/// get `Begin File`, `Begin Path` and `File Offset (s)`.
+/// The table row of a detection: `band_hz` (detections carry no frequency bounds of their own:
+/// the model's typical band of its calls, or the whole spectrum), `label`, the maximum score,
+/// the verdict if any, and the file so that Raven tables get `Begin File`, `Begin Path` and
+/// `File Offset (s)`.
 #[must_use]
 pub fn detection_row(
     detection: &crate::detect::Detection,
     file: &FileRef,
-    high_hz: f64,
+    band_hz: (f64, f64),
     label: &str,
     verdict: Option<crate::review::Verdict>,
 ) -> TableRow {
     TableRow {
         start_secs: detection.start_secs,
         end_secs: detection.end_secs,
-        low_hz: Some(0.0),
-        high_hz: Some(high_hz),
+        low_hz: Some(band_hz.0),
+        high_hz: Some(band_hz.1),
         label: label.to_owned(),
         kind: Some(SelectionKind::Positive),
         score: Some(f64::from(detection.max_score)),
@@ -152,7 +153,7 @@ pub fn detection_rows(
             detection_row(
                 &d.detection,
                 &file,
-                recording.nyquist_hz(),
+                (0.0, recording.nyquist_hz()),
                 label,
                 d.verdict,
             )

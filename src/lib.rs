@@ -15,6 +15,7 @@ pub mod demo;
 pub mod detect;
 pub mod dsp;
 pub mod evaluate;
+pub mod event_validation;
 pub mod export;
 pub mod fsutil;
 #[doc(hidden)]

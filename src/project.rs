@@ -144,6 +144,11 @@ pub struct Project {
     /// training (and shown in the app's model view). Older projects get the default.
     #[serde(default)]
     pub model_input: crate::dsp::ModelInputSpec,
+    /// Whether training proposes the model input from the data (rate, band, window; see
+    /// [`crate::dataset::propose_input`]) instead of using `model_input` as it is. `None` in
+    /// projects from before proposals: yes while their input is still the old default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propose_model_input: Option<bool>,
     /// Model folders trained for this project, oldest first: model `n` (1-based) is iteration `n`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub models: Vec<PathBuf>,
@@ -161,6 +166,7 @@ impl Default for Project {
             labels: Vec::new(),
             clip_folders: Vec::new(),
             model_input: crate::dsp::ModelInputSpec::default(),
+            propose_model_input: None,
             models: Vec::new(),
             detection_runs: Vec::new(),
         }
@@ -179,6 +185,13 @@ pub struct LoadReport {
 }
 
 impl Project {
+    /// Whether training proposes the model input from the data (see `propose_model_input`).
+    #[must_use]
+    pub fn proposes_model_input(&self) -> bool {
+        self.propose_model_input
+            .unwrap_or(self.model_input == crate::dsp::ModelInputSpec::default())
+    }
+
     /// Reads a project, migrating older schemas and checking its recordings.
     pub fn load(path: &Path) -> Result<(Self, LoadReport), ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|e| ProjectError::Read {

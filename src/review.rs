@@ -735,6 +735,7 @@ mod tests {
                 threshold: 0.5,
                 min_gap_secs: 0.0,
                 min_duration_secs: 0.0,
+                peaks: None,
             },
             label: "call".to_owned(),
             recordings: Vec::new(),

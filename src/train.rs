@@ -55,6 +55,13 @@ pub struct TrainSettings {
     /// Mix background from this folder's recordings (otherwise from training negatives).
     #[serde(default)]
     pub noise_dir: Option<std::path::PathBuf>,
+    /// Networks trained with consecutive seeds whose scores are averaged (1 = one network).
+    #[serde(default = "one_member")]
+    pub ensemble: usize,
+}
+
+fn one_member() -> usize {
+    1
 }
 
 impl Default for TrainSettings {
@@ -72,6 +79,7 @@ impl Default for TrainSettings {
             threshold: 0.5,
             pick_threshold: true,
             noise_dir: None,
+            ensemble: 1,
         }
     }
 }
@@ -219,135 +227,55 @@ fn train_in_pool(
     let validation_truth = truth(dataset, &validation);
 
     let base_device = settings.device.device()?;
-    base_device.seed(settings.seed);
-    let device = base_device.clone().autodiff();
-    let mut net: CallNet = settings.network.init(&device).train();
-    let mut optimizer = AdamConfig::new().init();
-    let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
-
-    let mut epochs: Vec<EpochMetrics> = Vec::new();
-    let mut best: Option<(f64, usize, CallNet)> = None;
-    let mut samples = 0_usize;
-    let mut batch_secs = 0.0;
-    for epoch in 1..=settings.epochs.max(1) {
-        let epoch_started = Instant::now();
-        let order: Vec<usize> = dataset
-            .balanced_epoch(&mut rng)
-            .into_iter()
-            .filter(|i| cache.has(*i))
-            .collect();
-        let batches: Vec<Vec<usize>> = order
-            .chunks(settings.batch_size.max(1))
-            .map(<[usize]>::to_vec)
-            .collect();
-        let n_batches = batches.len();
-        let epoch_seed = rand::RngExt::random::<u64>(&mut rng);
-        let (mut loss_sum, mut correct, mut seen) = (0.0, 0_usize, 0_usize);
-        // Batches are prepared on another thread while the network trains on the previous one.
-        let (batch_tx, batch_rx) = mpsc::sync_channel::<(Vec<f32>, Vec<f32>)>(2);
-        let step_result: Result<CallNet, TrainError> = std::thread::scope(|scope| {
-            let mut net = net;
-            // Owned here, so returning early drops it and unblocks the producer's `send`
-            // before the scope waits for that thread.
-            let batch_rx = batch_rx;
-            let maker = &maker;
-            let batches = &batches;
-            scope.spawn(move || {
-                let mut batch_rng = ChaCha8Rng::seed_from_u64(epoch_seed);
-                for indices in batches {
-                    if cancel.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let batch =
-                        maker.batch(indices, Some((&settings.augmentation, &mut batch_rng)));
-                    if batch_tx.send(batch).is_err() {
-                        break;
-                    }
-                }
-            });
-            for batch_index in 0..n_batches {
-                if cancel.load(Ordering::Relaxed) {
-                    return Err(TrainError::Cancelled);
-                }
-                let Ok((inputs, targets)) = batch_rx.recv() else {
-                    return Err(TrainError::Cancelled);
-                };
-                let step_started = Instant::now();
-                let n = targets.len();
-                let x = crate::model::input_tensor(inputs, bands, frames, &device);
-                let y: Tensor<2> =
-                    Tensor::from_data(TensorData::new(targets.clone(), [n, 1]), &device);
-                let logits = net.forward(x);
-                let loss = bce_with_logits(logits.clone(), y);
-                let loss_value = f64::from(loss.clone().into_scalar::<f32>());
-                if !loss_value.is_finite() {
-                    return Err(TrainError::Failed(format!(
-                        "the loss became {loss_value} in epoch {epoch}; try a lower learning rate"
-                    )));
-                }
-                let logit_values: Vec<f32> = logits.detach().into_data().iter::<f32>().collect();
-                correct += logit_values
-                    .iter()
-                    .zip(&targets)
-                    .filter(|(l, t)| (**l >= 0.0) == (**t >= 0.5))
-                    .count();
-                seen += n;
-                loss_sum += loss_value * n as f64;
-                let grads = GradientsParams::from_grads(loss.backward(), &net);
-                net = optimizer.step(settings.learning_rate, net, grads);
-                samples += n;
-                batch_secs += step_started.elapsed().as_secs_f64();
-                report(TrainEvent::Batch {
-                    epoch,
-                    batch: batch_index + 1,
-                    batches: n_batches,
-                    loss: loss_value,
-                    elapsed_secs: started.elapsed().as_secs_f64(),
-                });
-            }
-            Ok(net)
-        });
-        net = step_result?;
-        let snapshot = net.valid();
-        let validation_metrics = (!validation.is_empty()).then(|| {
-            let scores = crate::model::scores(
-                &snapshot,
-                &validation_inputs,
-                bands,
-                frames,
-                64,
-                &base_device,
-            );
-            SplitMetrics::new(&scores, &validation_truth, settings.threshold)
-        });
-        let metrics = EpochMetrics {
-            epoch,
-            train_loss: loss_sum / seen.max(1) as f64,
-            train_accuracy: correct as f64 / seen.max(1) as f64,
-            validation: validation_metrics.clone(),
-            secs: epoch_started.elapsed().as_secs_f64(),
-        };
-        report(TrainEvent::Epoch(metrics.clone()));
-        epochs.push(metrics);
-        // Keep the best model by validation loss (training loss when there is no validation).
-        let score = validation_metrics.map_or(epochs[epochs.len() - 1].train_loss, |m| m.loss);
-        if best.as_ref().is_none_or(|(loss, _, _)| score < *loss) {
-            best = Some((score, epoch, snapshot));
-        }
-        let best_epoch = best.as_ref().map_or(epoch, |b| b.1);
-        if settings.patience > 0 && epoch - best_epoch >= settings.patience {
-            break;
-        }
-    }
-    let Some((_, best_epoch, best_net)) = best else {
-        return Err(TrainError::Failed("no epoch finished".to_owned()));
+    let calls = training_calls(dataset);
+    let detection = crate::detect::DetectionDefaults::for_calls(
+        calls.unwrap_or(config.input.window_secs() / 2.0),
+        config.input.window_secs(),
+        manifest.positive_band_hz,
+    );
+    let events = crate::event_validation::EventValidation::build(
+        dataset,
+        &config.input,
+        &detection,
+        cancel,
+        &mut warnings,
+    );
+    let context = MemberContext {
+        dataset,
+        settings,
+        maker: &maker,
+        validation: &validation,
+        validation_inputs: &validation_inputs,
+        validation_truth: &validation_truth,
+        events: events.as_ref(),
+        base_device: &base_device,
+        bands,
+        frames,
+        cancel,
+        started,
     };
+    let mut members = Vec::new();
+    let mut epochs = Vec::new();
+    let (mut samples, mut batch_secs) = (0_usize, 0.0);
+    for member in 0..settings.ensemble.max(1) {
+        let trained = context.train_member(member, report)?;
+        samples += trained.samples;
+        batch_secs += trained.batch_secs;
+        if member == 0 {
+            epochs = trained.epochs.clone();
+        }
+        members.push(trained);
+    }
+    let best_epoch = members[0].best_epoch;
+    let nets: Vec<CallNet> = members.into_iter().map(|m| m.net).collect();
+    let folded: Vec<crate::model::FoldedNet> = nets.iter().map(CallNet::folded).collect();
     let mut scored = Vec::new();
     let mut score_split = |indices: &[usize], inputs: &[f32]| -> Vec<f32> {
         if indices.is_empty() {
             return Vec::new();
         }
-        let scores = crate::model::scores(&best_net, inputs, bands, frames, 64, &base_device);
+        let scores =
+            crate::model::ensemble_scores(&folded, inputs, bands, frames, 64, &base_device);
         for ((&i, &score), values) in indices
             .iter()
             .zip(&scores)
@@ -369,12 +297,22 @@ fn train_in_pool(
     // Validation inputs were built once before training; test inputs only now.
     let validation_scores = score_split(&validation, &validation_inputs);
     let test_scores = score_split(&test, &plain_inputs(&maker, &test));
-    // The threshold comes from validation only (never from test).
-    let threshold = if settings.pick_threshold {
-        crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)
-            .unwrap_or(settings.threshold)
-    } else {
-        settings.threshold
+    // The threshold comes from validation only (never from test): the best event F1 over the
+    // validation recordings when there are fully annotated ones, else the best window F1.
+    let validation_events = events.as_ref().map(|e| {
+        let scores =
+            crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device);
+        if settings.pick_threshold {
+            e.best(&scores)
+        } else {
+            e.metrics_at(&scores, settings.threshold)
+        }
+    });
+    let threshold = match (&validation_events, settings.pick_threshold) {
+        (_, false) => settings.threshold,
+        (Some(events), true) => events.threshold,
+        (None, true) => crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)
+            .unwrap_or(settings.threshold),
     };
     // Only the misclassified keep their input (for thumbnails in the evaluation view).
     for window in &mut scored {
@@ -406,18 +344,239 @@ fn train_in_pool(
         validation: validation_final,
         test: test_final,
         manifest,
+        detection: Some(detection),
+        validation_events,
+        ensemble: nets.len(),
+    };
+    let mut nets = nets.into_iter();
+    let Some(net) = nets.next() else {
+        return Err(TrainError::Failed("no network was trained".to_owned()));
     };
     Ok(TrainOutcome {
         epochs_run: info.epochs.len(),
         artifact: ModelArtifact {
             info,
-            net: best_net,
+            net,
+            members: nets.collect(),
         },
         scored,
         train_secs: started.elapsed().as_secs_f64(),
         samples_per_sec: samples as f64 / batch_secs.max(1e-9),
         warnings,
     })
+}
+
+/// Median length of the training positives cut from recordings (clips when there are none).
+fn training_calls(dataset: &Dataset) -> Option<f64> {
+    let lengths = |clips: bool| -> Vec<f64> {
+        let mut v: Vec<f64> = dataset
+            .windows
+            .iter()
+            .filter(|w| w.is_positive())
+            .filter(|w| matches!(w.origin, WindowOrigin::Clip { .. }) == clips)
+            .map(|w| w.end_secs - w.start_secs)
+            .filter(|d| *d > 0.0)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let mut lengths_secs = lengths(false);
+    if lengths_secs.is_empty() {
+        lengths_secs = lengths(true);
+    }
+    lengths_secs.get(lengths_secs.len() / 2).copied()
+}
+
+/// What every ensemble member trains with.
+struct MemberContext<'a> {
+    dataset: &'a Dataset,
+    settings: &'a TrainSettings,
+    maker: &'a InputMaker<'a>,
+    validation: &'a [usize],
+    validation_inputs: &'a [f32],
+    validation_truth: &'a [bool],
+    events: Option<&'a crate::event_validation::EventValidation>,
+    base_device: &'a burn::tensor::Device,
+    bands: usize,
+    frames: usize,
+    cancel: &'a AtomicBool,
+    started: Instant,
+}
+
+/// One trained network and how it got there.
+struct TrainedMember {
+    net: CallNet,
+    epochs: Vec<EpochMetrics>,
+    best_epoch: usize,
+    samples: usize,
+    batch_secs: f64,
+}
+
+impl MemberContext<'_> {
+    /// Trains member `member` (seed `settings.seed + member`) and keeps its best epoch: the best
+    /// mean event F1 over thresholds on the validation recordings (ties: the lower validation
+    /// loss), or the lowest validation loss when there is no event validation.
+    fn train_member(
+        &self,
+        member: usize,
+        report: &mut (dyn FnMut(TrainEvent) + Send),
+    ) -> Result<TrainedMember, TrainError> {
+        let (settings, dataset, cache_has) = (self.settings, self.dataset, |i: usize| {
+            self.maker.cache.has(i)
+        });
+        let (bands, frames, cancel) = (self.bands, self.frames, self.cancel);
+        let seed = settings.seed.wrapping_add(member as u64);
+        self.base_device.seed(seed);
+        let device = self.base_device.clone().autodiff();
+        let mut net: CallNet = settings.network.init(&device).train();
+        let mut optimizer = AdamConfig::new().init();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut epochs: Vec<EpochMetrics> = Vec::new();
+        // (event F1, −loss) compared lexicographically: higher is better.
+        let mut best: Option<((f64, f64), usize, CallNet)> = None;
+        let mut samples = 0_usize;
+        let mut batch_secs = 0.0;
+        for epoch in 1..=settings.epochs.max(1) {
+            let epoch_started = Instant::now();
+            let order: Vec<usize> = dataset
+                .balanced_epoch(&mut rng)
+                .into_iter()
+                .filter(|i| cache_has(*i))
+                .collect();
+            let batches: Vec<Vec<usize>> = order
+                .chunks(settings.batch_size.max(1))
+                .map(<[usize]>::to_vec)
+                .collect();
+            let n_batches = batches.len();
+            let epoch_seed = rand::RngExt::random::<u64>(&mut rng);
+            let (mut loss_sum, mut correct, mut seen) = (0.0, 0_usize, 0_usize);
+            // Batches are prepared on another thread while the network trains on the previous
+            // one.
+            let (batch_tx, batch_rx) = mpsc::sync_channel::<(Vec<f32>, Vec<f32>)>(2);
+            let step_result: Result<CallNet, TrainError> = std::thread::scope(|scope| {
+                let mut net = net;
+                // Owned here, so returning early drops it and unblocks the producer's `send`
+                // before the scope waits for that thread.
+                let batch_rx = batch_rx;
+                let maker = self.maker;
+                let batches = &batches;
+                scope.spawn(move || {
+                    let mut batch_rng = ChaCha8Rng::seed_from_u64(epoch_seed);
+                    for indices in batches {
+                        if cancel.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let batch =
+                            maker.batch(indices, Some((&settings.augmentation, &mut batch_rng)));
+                        if batch_tx.send(batch).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for batch_index in 0..n_batches {
+                    if cancel.load(Ordering::Relaxed) {
+                        return Err(TrainError::Cancelled);
+                    }
+                    let Ok((inputs, targets)) = batch_rx.recv() else {
+                        return Err(TrainError::Cancelled);
+                    };
+                    let step_started = Instant::now();
+                    let n = targets.len();
+                    let x = crate::model::input_tensor(inputs, bands, frames, &device);
+                    let y: Tensor<2> =
+                        Tensor::from_data(TensorData::new(targets.clone(), [n, 1]), &device);
+                    let logits = net.forward(x);
+                    let loss = bce_with_logits(logits.clone(), y);
+                    let loss_value = f64::from(loss.clone().into_scalar::<f32>());
+                    if !loss_value.is_finite() {
+                        return Err(TrainError::Failed(format!(
+                            "the loss became {loss_value} in epoch {epoch}; try a lower learning \
+                             rate"
+                        )));
+                    }
+                    let logit_values: Vec<f32> =
+                        logits.detach().into_data().iter::<f32>().collect();
+                    correct += logit_values
+                        .iter()
+                        .zip(&targets)
+                        .filter(|(l, t)| (**l >= 0.0) == (**t >= 0.5))
+                        .count();
+                    seen += n;
+                    loss_sum += loss_value * n as f64;
+                    let grads = GradientsParams::from_grads(loss.backward(), &net);
+                    net = optimizer.step(settings.learning_rate, net, grads);
+                    samples += n;
+                    batch_secs += step_started.elapsed().as_secs_f64();
+                    report(TrainEvent::Batch {
+                        epoch,
+                        batch: batch_index + 1,
+                        batches: n_batches,
+                        loss: loss_value,
+                        elapsed_secs: self.started.elapsed().as_secs_f64(),
+                    });
+                }
+                Ok(net)
+            });
+            net = step_result?;
+            let snapshot = net.valid();
+            let validation_metrics = (!self.validation.is_empty()).then(|| {
+                let scores = crate::model::scores(
+                    &snapshot,
+                    self.validation_inputs,
+                    bands,
+                    frames,
+                    64,
+                    self.base_device,
+                );
+                SplitMetrics::new(&scores, self.validation_truth, settings.threshold)
+            });
+            let event_summary = self.events.map(|events| {
+                let scores = crate::model::scores(
+                    &snapshot.folded(),
+                    &events.inputs,
+                    bands,
+                    frames,
+                    64,
+                    self.base_device,
+                );
+                events.summary(&scores)
+            });
+            let validation_events = event_summary.map(|(best, _)| best);
+            let validation_events_mean_f1 = event_summary.map(|(_, mean)| mean);
+            let metrics = EpochMetrics {
+                epoch,
+                train_loss: loss_sum / seen.max(1) as f64,
+                train_accuracy: correct as f64 / seen.max(1) as f64,
+                validation: validation_metrics.clone(),
+                validation_events,
+                validation_events_mean_f1,
+                secs: epoch_started.elapsed().as_secs_f64(),
+            };
+            report(TrainEvent::Epoch(metrics.clone()));
+            epochs.push(metrics);
+            // Validation loss (training loss when there is no validation), negated: higher is
+            // better, like F1.
+            let loss = validation_metrics.map_or(epochs[epochs.len() - 1].train_loss, |m| m.loss);
+            let key = (validation_events_mean_f1.unwrap_or(0.0), -loss);
+            if best.as_ref().is_none_or(|(b, _, _)| key > *b) {
+                best = Some((key, epoch, snapshot));
+            }
+            let best_epoch = best.as_ref().map_or(epoch, |b| b.1);
+            if settings.patience > 0 && epoch - best_epoch >= settings.patience {
+                break;
+            }
+        }
+        let Some((_, best_epoch, net)) = best else {
+            return Err(TrainError::Failed("no epoch finished".to_owned()));
+        };
+        Ok(TrainedMember {
+            net,
+            epochs,
+            best_epoch,
+            samples,
+            batch_secs,
+        })
+    }
 }
 
 /// Mean binary cross-entropy of `logits` against `targets` (0/1), computed stably from logits:
@@ -474,6 +633,52 @@ fn complete_manifest(manifest: &mut DatasetManifest, dataset: &Dataset) {
     manifest.positive_labels = labels;
 }
 
+/// The model input training on `project` uses, and the proposal it came from: the proposal
+/// from the data unless the user chose an input (see [`Project::proposes_model_input`]).
+///
+/// [`Project::proposes_model_input`]: crate::project::Project::proposes_model_input
+#[must_use]
+pub fn training_input(
+    project: &crate::project::Project,
+    missing: &[crate::annotation::ProjectRecordingId],
+) -> (
+    crate::dsp::ModelInputSpec,
+    Option<crate::dataset::InputProposal>,
+) {
+    if project.proposes_model_input() {
+        let proposal = crate::dataset::propose_input(project, missing);
+        (proposal.input, Some(proposal))
+    } else {
+        (project.model_input, None)
+    }
+}
+
+/// What training `project` with `settings` uses: the dataset configuration (the model input of
+/// [`training_input`], the settings' seed), the settings with the proposal's input pooling when
+/// the input was proposed, and the proposal. The app and `syrinx train` both start here.
+#[must_use]
+pub fn project_config(
+    project: &crate::project::Project,
+    missing: &[crate::annotation::ProjectRecordingId],
+    settings: &TrainSettings,
+) -> (
+    DatasetConfig,
+    TrainSettings,
+    Option<crate::dataset::InputProposal>,
+) {
+    let (input, proposal) = training_input(project, missing);
+    let config = DatasetConfig {
+        seed: settings.seed,
+        input,
+        ..DatasetConfig::default()
+    };
+    let mut settings = settings.clone();
+    if let Some(proposal) = &proposal {
+        settings.network.input_pool = proposal.input_pool;
+    }
+    (config, settings, proposal)
+}
+
 /// Trains on a project: builds its dataset (leaving `missing` recordings out), trains, and
 /// records the project in the manifest. The caller saves the artifact.
 pub fn train_project(
@@ -489,6 +694,7 @@ pub fn train_project(
     let manifest = DatasetManifest {
         project: project_path.map(std::path::Path::to_path_buf),
         iteration: project.next_iteration(),
+        positive_band_hz: crate::dataset::call_stats(project, missing).and_then(|c| c.band_hz),
         ..DatasetManifest::default()
     };
     train(&dataset, config, settings, manifest, cancel, report)

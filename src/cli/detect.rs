@@ -24,9 +24,10 @@ pub struct DetectArgs {
     /// The model folder (written by `syrinx train` or the app).
     #[arg(long, value_name = "MODEL_DIR")]
     pub model: PathBuf,
-    /// Seconds between window starts (rounded to whole spectrogram frames).
-    #[arg(long, default_value_t = 0.5)]
-    pub hop_secs: f64,
+    /// Seconds between window starts, rounded to whole spectrogram frames (default: the
+    /// model's, a sixth of its window; 0.5 s for models from before that).
+    #[arg(long)]
+    pub hop_secs: Option<f64>,
     /// Score at or above which a window is positive (default: the model's).
     #[arg(long)]
     pub threshold: Option<f32>,
@@ -36,6 +37,14 @@ pub struct DetectArgs {
     /// Drop detections shorter than this.
     #[arg(long, default_value_t = 0.0)]
     pub min_duration_secs: f64,
+    /// Peaks of the score curve closer than this are one call (default: the model's, from its
+    /// training calls).
+    #[arg(long, value_name = "SECS")]
+    pub min_separation_secs: Option<f64>,
+    /// One detection per run of positive windows instead of one per score peak (how models
+    /// before peak picking counted; calls closer than a window become one detection).
+    #[arg(long)]
+    pub merge_runs: bool,
     /// Table format per recording: raven, audacity or csv.
     #[arg(long, default_value = "raven")]
     pub format: TableFormat,
@@ -72,13 +81,39 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let defaults = model.info.merge_settings();
+    let peaks = if args.merge_runs {
+        None
+    } else {
+        let window_secs = model.info.input.window_secs();
+        let hop_secs = args
+            .hop_secs
+            .unwrap_or_else(|| model.info.detection_hop_secs());
+        let mut peaks = defaults.peaks.unwrap_or_else(|| {
+            crate::detect::PeakSettings::for_calls(window_secs / 2.0, window_secs, hop_secs)
+        });
+        if let Some(secs) = args.min_separation_secs {
+            peaks.min_separation_secs = secs;
+        }
+        Some(peaks)
+    };
     let settings = MergeSettings {
         threshold: args.threshold.unwrap_or(model.info.threshold),
         min_gap_secs: args.min_gap_secs,
         min_duration_secs: args.min_duration_secs,
+        peaks,
     };
-    // Detections carry no frequency bounds: tables get the model's whole band.
+    let hop_secs = args
+        .hop_secs
+        .unwrap_or_else(|| model.info.detection_hop_secs());
+    // Detections carry no frequency bounds: tables get the training calls' band when the model
+    // knows it, else the whole spectrum.
     let nyquist_hz = f64::from(model.info.input.sample_rate_hz) / 2.0;
+    let band_hz = model
+        .info
+        .detection
+        .and_then(|d| d.band_hz)
+        .unwrap_or((0.0, nyquist_hz));
     let label = model.info.manifest.positive_labels.join(" / ");
     let label = if label.is_empty() {
         "positive".to_owned()
@@ -111,7 +146,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         );
         let mut length = 0.0;
         let scored = pool.install(|| {
-            score_recording(&model, file, args.hop_secs, &cancel, &mut |_, secs| {
+            score_recording(&model, file, hop_secs, &cancel, &mut |_, secs| {
                 length = secs;
             })
         });
@@ -130,7 +165,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 };
                 let rows: Vec<TableRow> = detections
                     .iter()
-                    .map(|d| detection_row(d, &file_ref, nyquist_hz, &label, None))
+                    .map(|d| detection_row(d, &file_ref, band_hz, &label, None))
                     .collect();
                 let stem = file
                     .file_stem()

@@ -11,6 +11,7 @@ use clap::Args;
 
 use crate::annotation::{SelectionKind, TableRow, read_table};
 use crate::evaluate::{EventMetrics, ScoredSpan, evaluate};
+use crate::export::{COUNTS_FILE, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE};
 
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
@@ -36,7 +37,8 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     let mut detections: BTreeMap<String, Vec<ScoredSpan>> = BTreeMap::new();
     for path in tables_in(&args.detections)? {
         let name = file_name(&path);
-        if name == "all_detections.csv" || name == "counts.csv" {
+        // The combined tables repeat the per-recording ones.
+        if [DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, COUNTS_FILE].contains(&name.as_str()) {
             continue;
         }
         let table = read_table(&path)?;
@@ -105,25 +107,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
             total.false_negatives += m.false_negatives;
             secs += audio_secs[*recording];
         }
-        let found = total.true_positives + total.false_positives;
-        let events = total.true_positives + total.false_negatives;
-        total.precision = if found == 0 {
-            1.0
-        } else {
-            total.true_positives as f64 / found as f64
-        };
-        total.recall = if events == 0 {
-            1.0
-        } else {
-            total.true_positives as f64 / events as f64
-        };
-        total.f1 = if total.precision + total.recall > 0.0 {
-            2.0 * total.precision * total.recall / (total.precision + total.recall)
-        } else {
-            0.0
-        };
-        total.false_positives_per_hour = total.false_positives as f64 * 3600.0 / secs.max(1e-9);
-        total
+        crate::evaluate::rates(total, secs)
     };
     let overall = at(0.0);
     let curve: Vec<EventMetrics> = (0..=20).map(|i| at(i as f32 * 0.05)).collect();

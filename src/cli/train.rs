@@ -53,6 +53,17 @@ pub struct TrainArgs {
     /// Turn off augmentation (random crops stay on).
     #[arg(long)]
     pub no_augment: bool,
+    /// Which model input to train with: `proposed` (from the data: the recordings' rate, the
+    /// positives' band, a window from the calls' lengths), `project` (the project's, as set in
+    /// the app), or `auto`: the project's when one was set there, else the proposal.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "proposed", "project"])]
+    pub input: String,
+    /// Front end: pcen, background, standardize or db-range (default: the input's).
+    #[arg(long, value_name = "NAME")]
+    pub front_end: Option<crate::dsp::InputNormalization>,
+    /// Train this many networks (consecutive seeds) and average their scores.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub ensemble: usize,
     /// Print a JSON summary as the last line of stdout.
     #[arg(long)]
     pub json: bool,
@@ -65,11 +76,34 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: recording missing, left out: {}", r.path.display());
         }
     }
+    let (input, proposal) = match args.input.as_str() {
+        "project" => (project.model_input, None),
+        "proposed" => {
+            let proposal = crate::dataset::propose_input(&project, &report.missing);
+            (proposal.input, Some(proposal))
+        }
+        _ => crate::train::training_input(&project, &report.missing),
+    };
     let mut config = DatasetConfig {
         seed: args.seed,
-        input: project.model_input,
+        input,
         ..DatasetConfig::default()
     };
+    if let Some(front_end) = args.front_end {
+        config.input.normalization = front_end;
+    }
+    match &proposal {
+        Some(proposal) => {
+            eprintln!("model input proposed from the data:");
+            for reason in &proposal.reasons {
+                eprintln!("  {reason}");
+            }
+            for warning in &proposal.warnings {
+                eprintln!("warning: {warning}");
+            }
+        }
+        None => eprintln!("model input: the project's"),
+    }
     if let Some(secs) = args.window_secs {
         anyhow::ensure!(
             secs.is_finite() && secs > 0.05 && secs <= 60.0,
@@ -87,8 +121,12 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         device: args.device,
         threads: args.threads,
         noise_dir: args.noise_dir.clone(),
+        ensemble: args.ensemble.clamp(1, 16),
         ..TrainSettings::default()
     };
+    if let Some(proposal) = &proposal {
+        settings.network.input_pool = proposal.input_pool;
+    }
     if args.no_augment {
         settings.augmentation = crate::dataset::Augmentation {
             random_crop: true,
@@ -129,8 +167,16 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
                     v.loss, v.accuracy, v.precision, v.recall
                 )
             });
+            let events = metrics.validation_events.map_or_else(String::new, |e| {
+                format!(
+                    " · events F1 {:.3} at {:.2} (mean over thresholds {:.3})",
+                    e.f1,
+                    e.threshold,
+                    metrics.validation_events_mean_f1.unwrap_or(0.0)
+                )
+            });
             let line = format!(
-                "epoch {:>3}: train loss {:.3} acc {:.3}{validation} ({:.1} s)",
+                "epoch {:>3}: train loss {:.3} acc {:.3}{validation}{events} ({:.1} s)",
                 metrics.epoch, metrics.train_loss, metrics.train_accuracy, metrics.secs
             );
             // indicatif hides the bar (and its println) when stderr is not a terminal.
@@ -184,11 +230,26 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     );
     describe("validation", info.validation.as_ref());
     describe("test", info.test.as_ref());
+    if let Some(events) = &info.validation_events {
+        eprintln!(
+            "    events: validation recordings · {} of {} calls found · {} false positive(s) · \
+             precision {:.3} · recall {:.3} · F1 {:.3} at threshold {:.2}",
+            events.true_positives,
+            events.true_positives + events.false_negatives,
+            events.false_positives,
+            events.precision,
+            events.recall,
+            events.f1,
+            events.threshold
+        );
+    }
     if args.json {
         let summary = serde_json::json!({
             "model": args.out,
             "validation": info.validation,
+            "validation_events": info.validation_events,
             "test": info.test,
+            "input": info.input,
             "train_secs": outcome.train_secs,
             "epochs_run": outcome.epochs_run,
             "best_epoch": info.best_epoch,

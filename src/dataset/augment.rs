@@ -1,6 +1,8 @@
 //! Training-time augmentation, in the spectrogram domain so nothing is decoded or transformed
-//! again: random crop offsets, gain, background mixed in at a random SNR (in power, where
-//! spectra of independent sounds add), and time and frequency masking.
+//! again: random crop offsets (time shifts), gain, background mixed in at a random SNR (in
+//! power, where spectra of independent sounds add), small frequency shifts, and time and
+//! frequency masking. The level and noise ones teach a model that a fainter call at a noisier
+//! site is still a call.
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
@@ -11,8 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct Augmentation {
     /// A new random crop of every window every epoch (otherwise the centre crop).
     pub random_crop: bool,
-    /// Gain in ±dB, uniform (0 = off).
-    pub gain_db: f32,
+    /// Gain range in dB, uniform (`(0, 0)` = off): wide and mostly downwards, since calls
+    /// at other sites are usually further away.
+    pub gain_db: (f32, f32),
     /// Probability of mixing in a background crop from a training negative.
     pub mix_probability: f32,
     /// SNR range of the mix, dB (signal over background, by mean power).
@@ -21,17 +24,22 @@ pub struct Augmentation {
     pub time_mask_frames: usize,
     /// Up to this many bands masked in one run (0 = off).
     pub frequency_mask_bands: usize,
+    /// The image moved up or down by up to this many bands (0 = off): calls a little higher or
+    /// lower than the training calls.
+    #[serde(default)]
+    pub frequency_shift_bands: usize,
 }
 
 impl Default for Augmentation {
     fn default() -> Self {
         Self {
             random_crop: true,
-            gain_db: 6.0,
-            mix_probability: 0.3,
-            mix_snr_db: (0.0, 15.0),
+            gain_db: (-20.0, 6.0),
+            mix_probability: 0.5,
+            mix_snr_db: (-3.0, 15.0),
             time_mask_frames: 12,
             frequency_mask_bands: 8,
+            frequency_shift_bands: 2,
         }
     }
 }
@@ -42,11 +50,12 @@ impl Augmentation {
     pub fn none() -> Self {
         Self {
             random_crop: false,
-            gain_db: 0.0,
+            gain_db: (0.0, 0.0),
             mix_probability: 0.0,
             mix_snr_db: (0.0, 0.0),
             time_mask_frames: 0,
             frequency_mask_bands: 0,
+            frequency_shift_bands: 0,
         }
     }
 }
@@ -73,6 +82,23 @@ pub fn mix_at_snr(signal: &mut [f32], background: &[f32], snr_db: f32) {
     for (s, b) in signal.iter_mut().zip(background) {
         let power = to_power(*s) + scale * to_power(*b);
         *s = 10.0 * power.max(1e-30).log10();
+    }
+}
+
+/// Moves a frame-major `frames × bands` dB block up (positive `shift`) or down by `shift`
+/// bands; the bands moved in repeat the edge band.
+pub fn shift_bands(db: &mut [f32], bands: usize, shift: isize) {
+    if shift == 0 || bands < 2 {
+        return;
+    }
+    let mut row = vec![0.0_f32; bands];
+    let last = bands as isize - 1;
+    for frame in db.chunks_exact_mut(bands) {
+        for (band, out) in row.iter_mut().enumerate() {
+            let from = (band as isize - shift).clamp(0, last) as usize;
+            *out = frame[from];
+        }
+        frame.copy_from_slice(&row);
     }
 }
 
@@ -114,6 +140,16 @@ mod tests {
         for v in &signal {
             assert!((v - (-19.586)).abs() < 0.01, "{v}");
         }
+    }
+
+    #[test]
+    fn shifting_bands_moves_a_tone_and_repeats_the_edge() {
+        // Two frames of four bands: a tone in band 1.
+        let mut db = vec![-80.0, -20.0, -80.0, -70.0, -80.0, -20.0, -80.0, -70.0];
+        shift_bands(&mut db, 4, 2);
+        assert_eq!(db[..4], [-80.0, -80.0, -80.0, -20.0]);
+        shift_bands(&mut db, 4, -3);
+        assert_eq!(db[4..], [-20.0, -20.0, -20.0, -20.0]);
     }
 
     #[test]

@@ -83,11 +83,75 @@ pub fn background_starts(
     starts
 }
 
+/// Starts of "partial call" windows: each positive cut by a window edge so that only
+/// `fraction` of it (e.g. 0.3) lies inside — its end at the window's start, or its start at the
+/// window's end — where no positive lies wholly inside the window and the window stays in the
+/// recording. Taught as negatives, they make a model's scores dip between calls closer together
+/// than a window, so detection counts them one by one.
+#[must_use]
+pub fn partial_call_starts(
+    positives: &[(f64, f64)],
+    window_secs: f64,
+    fraction: f64,
+    duration_secs: f64,
+) -> Vec<f64> {
+    let mut starts = Vec::new();
+    for &(start, end) in positives {
+        let length = end - start;
+        if length <= 0.0 || length > window_secs {
+            continue;
+        }
+        for window_start in [
+            end - fraction * length,
+            start - window_secs + fraction * length,
+        ] {
+            let window_end = window_start + window_secs;
+            let inside = window_start >= 0.0 && window_end <= duration_secs;
+            let holds_a_call = positives
+                .iter()
+                .any(|&(s, e)| s >= window_start - 1e-9 && e <= window_end + 1e-9);
+            if inside && !holds_a_call {
+                starts.push(window_start);
+            }
+        }
+    }
+    starts.sort_by(f64::total_cmp);
+    starts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const WINDOW: f64 = 2.5;
+
+    #[test]
+    fn partial_call_windows_hold_a_piece_of_a_call_and_no_whole_one() {
+        // Two 1 s calls 0.5 s apart, one alone later.
+        let calls = [(10.0, 11.0), (11.5, 12.5), (20.0, 21.0)];
+        let starts = partial_call_starts(&calls, WINDOW, 0.3, 60.0);
+        for start in &starts {
+            let end = start + WINDOW;
+            assert!(
+                !calls.iter().any(|&(s, e)| s >= *start && e <= end),
+                "{start}"
+            );
+            let pieces = calls
+                .iter()
+                .filter(|&&(s, e)| s < end && *start < e)
+                .count();
+            assert!(pieces >= 1);
+        }
+        // The lone call gives two (its end at a window start, its start at a window end); of the
+        // pair's four, those that would hold the other call whole are left out.
+        assert!(starts.iter().any(|s| (s - 20.7).abs() < 1e-9));
+        assert!(starts.iter().any(|s| (s - 17.8).abs() < 1e-9));
+        assert!(
+            !starts.iter().any(|s| (s - 10.7).abs() < 1e-9),
+            "holds the second call"
+        );
+        assert!(partial_call_starts(&[(0.1, 0.5)], WINDOW, 0.3, 60.0).len() == 1);
+    }
 
     #[test]
     fn a_short_selection_lies_wholly_inside_every_allowed_crop() {

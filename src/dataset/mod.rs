@@ -7,6 +7,7 @@ pub mod augment;
 pub mod batch;
 pub mod cache;
 pub mod crop;
+pub mod propose;
 pub mod split;
 
 use std::collections::BTreeMap;
@@ -25,6 +26,7 @@ pub use augment::Augmentation;
 pub use batch::InputMaker;
 pub use cache::{CachedWindow, SpectrogramCache};
 pub use crop::CropRange;
+pub use propose::{CallStats, InputProposal, call_stats, propose_input};
 pub use split::SplitFractions;
 
 /// Errors building a dataset.
@@ -54,6 +56,11 @@ pub struct DatasetConfig {
     pub guard_secs: f64,
     /// At most this many background windows per fully annotated recording (seeded choice).
     pub max_background_per_recording: usize,
+    /// In fully annotated recordings, negatives holding only a piece (this fraction) of a
+    /// call at a window edge, so scores dip between close calls (0 = none). See
+    /// [`crop::partial_call_starts`].
+    #[serde(default)]
+    pub partial_call_fraction: f64,
 }
 
 impl Default for DatasetConfig {
@@ -64,6 +71,7 @@ impl Default for DatasetConfig {
             fractions: SplitFractions::default(),
             guard_secs: 0.5,
             max_background_per_recording: 40,
+            partial_call_fraction: 0.3,
         }
     }
 }
@@ -120,10 +128,27 @@ pub struct SummaryRow {
     pub windows: usize,
 }
 
+/// A project recording as the dataset sees it: event-level validation scores whole recordings
+/// that are fully annotated against their positives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRecording {
+    pub id: ProjectRecordingId,
+    pub path: PathBuf,
+    pub name: String,
+    pub duration_secs: f64,
+    /// The split its windows went to (`Auto` when it gave no window).
+    pub split: Split,
+    pub fully_annotated: bool,
+    /// Its Positive selections' spans, in time order.
+    pub positives: Vec<(f64, f64)>,
+}
+
 /// Windows from a project, split and ready for caching.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
     pub windows: Vec<WindowSpec>,
+    /// The project recordings the windows come from (clips are not recordings).
+    pub recordings: Vec<DatasetRecording>,
     /// Problems that did not stop the build (unreadable clips, imbalance, tiny classes, leakage).
     pub warnings: Vec<String>,
 }
@@ -141,6 +166,7 @@ impl Dataset {
         let window_secs = config.input.window_secs();
         let mut warnings = Vec::new();
         let mut windows = Vec::new();
+        let mut dataset_recordings = Vec::new();
         let recordings: Vec<_> = project
             .recordings
             .iter()
@@ -168,6 +194,15 @@ impl Dataset {
                 end_secs,
             };
             let mut positives = Vec::new();
+            let mut dataset_recording = DatasetRecording {
+                id: recording.id,
+                path: recording.path.clone(),
+                name: recording.name(),
+                duration_secs: recording.duration_secs,
+                split: Split::Auto,
+                fully_annotated: recording.fully_annotated,
+                positives: Vec::new(),
+            };
             for selection in project.selections.of_recording(recording.id) {
                 if selection.kind == SelectionKind::Positive {
                     positives.push((selection.start_secs, selection.end_secs));
@@ -189,6 +224,11 @@ impl Dataset {
                     selection.end_secs,
                 ));
             }
+            dataset_recording.positives.clone_from(&positives);
+            dataset_recording
+                .positives
+                .sort_by(|a, b| a.0.total_cmp(&b.0));
+            dataset_recordings.push(dataset_recording);
             if recording.fully_annotated {
                 let mut starts = crop::background_starts(
                     &positives,
@@ -201,13 +241,27 @@ impl Dataset {
                 starts.shuffle(&mut rng);
                 starts.truncate(config.max_background_per_recording);
                 starts.sort_by(f64::total_cmp);
-                for start in starts {
+                let partial = if config.partial_call_fraction > 0.0 {
+                    crop::partial_call_starts(
+                        &positives,
+                        window_secs,
+                        config.partial_call_fraction,
+                        recording.duration_secs,
+                    )
+                } else {
+                    Vec::new()
+                };
+                let labelled = starts
+                    .into_iter()
+                    .map(|s| (s, "background"))
+                    .chain(partial.into_iter().map(|s| (s, "partial call")));
+                for (start, label) in labelled {
                     windows.push(base(
                         WindowOrigin::Background {
                             recording: recording.id,
                         },
                         SelectionKind::Negative,
-                        "background".to_owned(),
+                        label.to_owned(),
                         CropRange {
                             min_start_secs: start,
                             max_start_secs: start,
@@ -291,7 +345,21 @@ impl Dataset {
                  (no leakage) and do not train the model"
             ));
         }
-        let mut dataset = Self { windows, warnings };
+        for recording in &mut dataset_recordings {
+            recording.split = windows
+                .iter()
+                .find(|w| match &w.origin {
+                    WindowOrigin::Selection { recording: r, .. }
+                    | WindowOrigin::Background { recording: r } => *r == recording.id,
+                    WindowOrigin::Clip { .. } => false,
+                })
+                .map_or(Split::Auto, |w| w.split);
+        }
+        let mut dataset = Self {
+            windows,
+            recordings: dataset_recordings,
+            warnings,
+        };
         dataset.check_balance()?;
         Ok(dataset)
     }

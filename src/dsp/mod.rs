@@ -2,6 +2,7 @@
 //! model-input builder. Pure computation on samples in memory; reading audio is `audio`'s job.
 
 mod fast_math;
+pub mod frontend;
 mod mel;
 mod model_input;
 mod params;

@@ -5,19 +5,95 @@
 use serde::{Deserialize, Serialize};
 
 use super::DspError;
+use super::frontend;
 use super::params::{FrequencyScale, SpectrogramParams};
 use super::stft::Stft;
 
-/// How dB values become network inputs.
+/// How dB values become network inputs (the front end; see [`super::frontend`]). Every variant
+/// works on one window on its own, so training crops and detection slices agree exactly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum InputNormalization {
-    /// `[low_db, high_db]` maps linearly to `[0, 1]`, clamped. Element-wise, so overlapping
-    /// windows of one long spectrogram can share work at detection.
+    /// `[low_db, high_db]` maps linearly to `[0, 1]`, clamped: absolute levels, so a fainter
+    /// call or a noisier site looks different.
     DbRange { low_db: i16, high_db: i16 },
     /// Zero mean and unit variance per image: ignores recording level, but each window is
     /// normalised on its own.
     Standardize,
+    /// Per-channel energy normalisation of the magnitudes (librosa's `pcen`), with its
+    /// parameters in thousandths so the spec stays hashable: gain (α), bias (δ), power (r).
+    Pcen {
+        time_constant_ms: u32,
+        gain_milli: u16,
+        bias_milli: u32,
+        power_milli: u16,
+    },
+    /// Each band's median over the window is subtracted (dB), then `[0, range_db]` above that
+    /// background maps to `[0, 1]`.
+    BackgroundSubtract { range_db: u16 },
+}
+
+impl InputNormalization {
+    /// PCEN with librosa's defaults (0.4 s, α 0.98, δ 2, r 0.5).
+    pub const PCEN: Self = Self::Pcen {
+        time_constant_ms: 400,
+        gain_milli: 980,
+        bias_milli: 2000,
+        power_milli: 500,
+    };
+    /// Background subtraction showing 0–40 dB above each band's median.
+    pub const BACKGROUND: Self = Self::BackgroundSubtract { range_db: 40 };
+    /// The first default: −100…−20 dBFS.
+    pub const DB_RANGE: Self = Self::DbRange {
+        low_db: -100,
+        high_db: -20,
+    };
+
+    /// Name for command lines and files.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DbRange { .. } => "db-range",
+            Self::Standardize => "standardize",
+            Self::Pcen { .. } => "pcen",
+            Self::BackgroundSubtract { .. } => "background",
+        }
+    }
+
+    /// One sentence for people.
+    #[must_use]
+    pub fn describe(self) -> String {
+        match self {
+            Self::DbRange { low_db, high_db } => {
+                format!("fixed range {low_db}…{high_db} dB → 0…1 (absolute levels)")
+            }
+            Self::Standardize => "standardised per window (mean 0, variance 1)".to_owned(),
+            Self::Pcen {
+                time_constant_ms, ..
+            } => format!(
+                "PCEN: each band divided by its own {:.2} s running level (ignores gain and \
+                 steady noise)",
+                f64::from(time_constant_ms) / 1000.0
+            ),
+            Self::BackgroundSubtract { range_db } => format!(
+                "background subtracted: 0…{range_db} dB above each band's median in the window"
+            ),
+        }
+    }
+}
+
+impl std::str::FromStr for InputNormalization {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let all = [
+            Self::DB_RANGE,
+            Self::Standardize,
+            Self::PCEN,
+            Self::BACKGROUND,
+        ];
+        crate::choice::parse_choice(s, &all, Self::name, "front end")
+    }
 }
 
 /// Everything needed to reproduce a model input from audio. Stored in every model artifact.
@@ -165,7 +241,15 @@ impl ModelInputSpec {
                 values[band * out_frames + frame] = low * (1.0 - fb) + high * fb;
             }
         }
-        normalize(&mut values, self.normalization);
+        // Frames after any time interpolation: what PCEN's time constant counts in.
+        let frame_secs = self.window_secs() / out_frames.max(1) as f64;
+        normalize(
+            &mut values,
+            out_bands,
+            out_frames,
+            frame_secs,
+            self.normalization,
+        );
         ModelInput {
             bands: out_bands,
             frames: out_frames,
@@ -174,22 +258,41 @@ impl ModelInputSpec {
     }
 }
 
-fn normalize(values: &mut [f32], normalization: InputNormalization) {
+fn normalize(
+    values: &mut [f32],
+    bands: usize,
+    frames: usize,
+    frame_secs: f64,
+    normalization: InputNormalization,
+) {
     match normalization {
         InputNormalization::DbRange { low_db, high_db } => {
-            let (low, span) = (f32::from(low_db), f32::from(high_db) - f32::from(low_db));
-            for v in values.iter_mut() {
-                *v = ((*v - low) / span).clamp(0.0, 1.0);
-            }
+            frontend::db_range(values, f32::from(low_db), f32::from(high_db));
         }
-        InputNormalization::Standardize => {
-            let n = values.len().max(1) as f32;
-            let mean = values.iter().sum::<f32>() / n;
-            let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n;
-            let scale = 1.0 / variance.sqrt().max(1e-3);
+        InputNormalization::Standardize => frontend::standardize(values),
+        InputNormalization::Pcen {
+            time_constant_ms,
+            gain_milli,
+            bias_milli,
+            power_milli,
+        } => {
+            // dB → magnitude, scaled as librosa's examples scale audio (×2³¹) so that ε and
+            // the bias act at the levels PCEN was tuned for.
+            const SCALE_DB: f32 = 186.64; // 20·log10(2³¹)
             for v in values.iter_mut() {
-                *v = (*v - mean) * scale;
+                *v = 10f32.powf((*v + SCALE_DB) / 20.0);
             }
+            let params = frontend::PcenParams {
+                time_constant_secs: f64::from(time_constant_ms) / 1000.0,
+                gain: f64::from(gain_milli) / 1000.0,
+                bias: f64::from(bias_milli) / 1000.0,
+                power: f64::from(power_milli) / 1000.0,
+                ..frontend::PcenParams::default()
+            };
+            frontend::pcen(values, bands, frames, &params, frame_secs);
+        }
+        InputNormalization::BackgroundSubtract { range_db } => {
+            frontend::subtract_background(values, bands, frames, f32::from(range_db));
         }
     }
 }

@@ -988,8 +988,9 @@ impl SyrinxApp {
         self.poll_training();
         self.poll_detection();
         self.update_missed_call_mode();
-        // The model view shows what training will use: the project's model input.
-        self.model_view.spec = self.document.project.model_input;
+        // The model view shows what training will use: the proposal or the project's input.
+        let missing: Vec<_> = self.document.missing.iter().copied().collect();
+        self.model_view.spec = self.training.update_input(&self.document.project, &missing);
         self.model_view.poll(&ctx, &self.waker);
         self.accept_dropped_files(&ctx);
         self.shortcuts(&ctx);

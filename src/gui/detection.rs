@@ -96,7 +96,8 @@ pub struct DetectJob {
     /// Recordings to score, for a new run (the run is made when the model has loaded).
     pub planned: Vec<ProjectRecordingId>,
     pub model_dir: PathBuf,
-    pub hop_secs: f64,
+    /// As asked for; `None`: the model's own (resolved when the model has loaded).
+    pub hop_secs: Option<f64>,
     pub file: (usize, usize),
     pub secs: (f64, f64),
     pub scored: usize,
@@ -111,7 +112,8 @@ pub struct DetectWindow {
     /// The model folder, as typed or chosen.
     pub model_text: String,
     pub folder_text: String,
-    pub hop_secs: f64,
+    /// `None`: the model's own hop (dense, from its training calls).
+    pub hop_secs: Option<f64>,
     /// `None`: the model's own threshold.
     pub threshold: Option<f32>,
     pub min_gap_secs: f64,
@@ -130,7 +132,7 @@ impl Default for DetectWindow {
             scope: DetectScope::Current,
             model_text: String::new(),
             folder_text: String::new(),
-            hop_secs: 0.5,
+            hop_secs: None,
             threshold: None,
             min_gap_secs: 0.0,
             min_duration_secs: 0.0,
@@ -303,15 +305,27 @@ impl DetectWindow {
                         .on_hover_text("Which recordings the model runs over");
                     ui.end_row();
                     ui.label("Hop (s)");
-                    ui.add(
-                        egui::DragValue::new(&mut self.hop_secs)
-                            .range(0.01..=60.0)
-                            .speed(0.01),
-                    )
-                    .on_hover_text(
-                        "Seconds between window starts: a smaller hop places detections more \
-                         precisely and costs more time",
-                    );
+                    ui.horizontal(|ui| {
+                        let mut own = self.hop_secs.is_none();
+                        if ui
+                            .checkbox(&mut own, "the model's")
+                            .on_hover_text(
+                                "Models carry a hop chosen from their training calls (a sixth \
+                                 of the window), dense enough to count calls closer together \
+                                 than a window",
+                            )
+                            .changed()
+                        {
+                            self.hop_secs = if own { None } else { Some(0.25) };
+                        }
+                        if let Some(hop) = &mut self.hop_secs {
+                            ui.add(egui::DragValue::new(hop).range(0.01..=60.0).speed(0.01))
+                                .on_hover_text(
+                                    "Seconds between window starts: a smaller hop places \
+                                     detections more precisely and costs more time",
+                                );
+                        }
+                    });
                     ui.end_row();
                     ui.label("Threshold");
                     ui.horizontal(|ui| {
@@ -466,7 +480,7 @@ fn run_batch(
     model_dir: &Path,
     mut files: Vec<PathBuf>,
     folder: Option<PathBuf>,
-    hop_secs: f64,
+    hop_secs: Option<f64>,
     cancel: &AtomicBool,
     sender: &Sender<DetectMessage>,
     waker: &(dyn Fn() + Send + Sync),
@@ -490,6 +504,7 @@ fn run_batch(
         }
     };
     send(DetectMessage::ModelLoaded(Box::new(model.info.clone())));
+    let hop_secs = hop_secs.unwrap_or_else(|| model.info.detection_hop_secs());
     if let Some(folder) = folder {
         let mut found = Vec::new();
         if let Err(error) = collect_audio(&folder, &mut found) {

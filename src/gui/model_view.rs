@@ -103,12 +103,7 @@ impl ModelView {
             spec.spectrogram.min_hz,
             max_hz
         ));
-        let normalisation = match spec.normalization {
-            InputNormalization::DbRange { low_db, high_db } => {
-                format!("{low_db}…{high_db} dB mapped to 0…1")
-            }
-            InputNormalization::Standardize => "standardised per window".to_owned(),
-        };
+        let normalisation = spec.normalization.describe();
         ui.label(format!(
             "{}-sample {} window, hop {}, {normalisation}",
             spec.spectrogram.window_len,
@@ -179,8 +174,10 @@ fn normalised_image(
 ) -> egui::ColorImage {
     let (bands, frames) = (input.bands, input.frames);
     let scale = |v: f32| match normalization {
-        InputNormalization::DbRange { .. } => v,
+        InputNormalization::DbRange { .. } | InputNormalization::BackgroundSubtract { .. } => v,
         InputNormalization::Standardize => (v + 3.0) / 6.0,
+        // PCEN of a quiet band is ≈ 0; calls reach 1–3.
+        InputNormalization::Pcen { .. } => v / 2.0,
     };
     // Band-major input → column-major for the shared image builder.
     let mut columns = vec![0.0; bands * frames];

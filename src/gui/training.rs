@@ -38,6 +38,11 @@ pub enum TrainAction {
     SetWindowSecs(f64),
     /// Train on the workbench's current spectrogram settings.
     UseWorkbenchSpectrogram,
+    /// Propose the model input from the data (`true`) or keep the project's own, starting from
+    /// the proposal (`false`).
+    UseProposal(bool),
+    /// Train with this front end (the project keeps its own input from then on).
+    SetFrontEnd(crate::dsp::InputNormalization),
 }
 
 /// The dataset as the summary shows it.
@@ -52,6 +57,8 @@ pub struct DatasetOverview {
 #[derive(Debug, Clone)]
 pub struct TrainResult {
     pub model_dir: PathBuf,
+    /// Event-level metrics on the fully annotated validation recordings (calls, not windows).
+    pub validation_events: Option<crate::evaluate::EventMetrics>,
     pub validation: Option<SplitMetrics>,
     pub test: Option<SplitMetrics>,
     pub scored: Vec<ScoredWindow>,
@@ -67,7 +74,7 @@ pub struct TrainResult {
 type PreviewTile = (String, crate::dsp::ModelInput);
 
 /// Preview tiles per request.
-const PREVIEW_TILES: usize = 12;
+const PREVIEW_TILES: usize = 15;
 
 enum Message {
     /// A worker thread panicked (the dataset summary or the preview).
@@ -93,6 +100,15 @@ pub struct TrainingWindow {
     pub settings: TrainSettings,
     /// The project's model window length, as edited here.
     pub window_secs: f64,
+    /// The model input proposed from the project's data, with its reasons.
+    pub proposal: Option<crate::dataset::InputProposal>,
+    /// Whether training uses the proposal (else the project's own input, `input`).
+    pub proposing: bool,
+    /// The input training will use.
+    pub input: crate::dsp::ModelInputSpec,
+    /// What `input` was worked out from: (selections version, recordings, model input, whether
+    /// proposing), so it is recomputed only when the project changes.
+    input_key: Option<(u64, usize, crate::dsp::ModelInputSpec, bool)>,
     pub overview: Option<Result<DatasetOverview, String>>,
     pub epochs: Vec<EpochMetrics>,
     pub result: Option<Result<TrainResult, String>>,
@@ -104,6 +120,8 @@ pub struct TrainingWindow {
     /// Thumbnails of the misclassified windows of the shown result.
     thumbnails: Vec<egui::TextureHandle>,
     preview_pending: bool,
+    /// Previews asked for so far (each seeds its own random draws).
+    preview_round: u64,
     preview_normalization: crate::dsp::InputNormalization,
     job: Option<Job>,
     sender: Sender<Message>,
@@ -126,6 +144,10 @@ impl Default for TrainingWindow {
             open: false,
             settings: TrainSettings::default(),
             window_secs: crate::dsp::ModelInputSpec::default().window_secs(),
+            proposal: None,
+            proposing: true,
+            input: crate::dsp::ModelInputSpec::default(),
+            input_key: None,
             overview: None,
             epochs: Vec::new(),
             result: None,
@@ -134,6 +156,7 @@ impl Default for TrainingWindow {
             preview_textures: Vec::new(),
             thumbnails: Vec::new(),
             preview_pending: false,
+            preview_round: 0,
             preview_normalization: crate::dsp::ModelInputSpec::default().normalization,
             job: None,
             sender,
@@ -184,6 +207,8 @@ impl TrainingWindow {
     ) {
         let seed = self.settings.seed;
         self.overview = None;
+        self.input_key = None;
+        self.update_input(project, missing);
         let spawned = self.spawn_for_project(
             "syrinx-dataset-summary",
             project,
@@ -192,7 +217,7 @@ impl TrainingWindow {
             move |project, missing| {
                 let config = DatasetConfig {
                     seed,
-                    input: project.model_input,
+                    input: crate::train::training_input(project, missing).0,
                     ..DatasetConfig::default()
                 };
                 Message::Overview(
@@ -211,6 +236,34 @@ impl TrainingWindow {
         }
     }
 
+    /// Works out the model input training will use (the proposal, or the project's own) when the
+    /// project changed since last time; cheap, since no audio is read. Returns it.
+    pub fn update_input(
+        &mut self,
+        project: &Project,
+        missing: &[ProjectRecordingId],
+    ) -> crate::dsp::ModelInputSpec {
+        let key = (
+            project.selections.version(),
+            project.recordings.len(),
+            project.model_input,
+            project.proposes_model_input(),
+        );
+        if self.input_key != Some(key) {
+            let proposal = crate::dataset::propose_input(project, missing);
+            self.proposing = key.3;
+            self.input = if self.proposing {
+                proposal.input
+            } else {
+                project.model_input
+            };
+            self.window_secs = self.input.window_secs();
+            self.proposal = Some(proposal);
+            self.input_key = Some(key);
+        }
+        self.input
+    }
+
     /// Asks for augmented inputs of a few random training windows (half positive), computed on a
     /// background thread exactly as training makes them.
     pub fn request_preview(
@@ -220,14 +273,20 @@ impl TrainingWindow {
         waker: Arc<dyn Fn() + Send + Sync>,
     ) {
         let settings = self.settings.clone();
+        self.preview_round += 1;
+        let round = self.preview_round;
         self.preview_pending = true;
-        self.preview_normalization = project.model_input.normalization;
+        self.preview_normalization = crate::train::training_input(project, missing)
+            .0
+            .normalization;
         let spawned = self.spawn_for_project(
             "syrinx-input-preview",
             project,
             missing,
             waker,
-            move |project, missing| Message::Preview(preview_inputs(project, missing, &settings)),
+            move |project, missing| {
+                Message::Preview(preview_inputs(project, missing, &settings, round))
+            },
         );
         if let Err(error) = spawned {
             self.preview_pending = false;
@@ -281,11 +340,8 @@ impl TrainingWindow {
                 let progress_waker = Arc::clone(&waker);
                 let mut last_batch_report = Instant::now();
                 let run = std::panic::AssertUnwindSafe(|| {
-                    let config = DatasetConfig {
-                        seed: settings.seed,
-                        input: project.model_input,
-                        ..DatasetConfig::default()
-                    };
+                    let (config, settings, _) =
+                        crate::train::project_config(&project, &missing, &settings);
                     let mut report = |event: TrainEvent| {
                         // Batches are frequent: wake the window at most ~20 times a second.
                         let urgent = !matches!(event, TrainEvent::Batch { .. });
@@ -315,6 +371,7 @@ impl TrainingWindow {
                     let info = &outcome.artifact.info;
                     Ok(TrainResult {
                         model_dir,
+                        validation_events: info.validation_events,
                         validation: info.validation.clone(),
                         test: info.test.clone(),
                         scored: outcome.scored,
@@ -515,17 +572,131 @@ impl TrainingWindow {
             None => {}
         }
         ui.separator();
+        egui::CollapsingHeader::new("Model input")
+            .default_open(true)
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!self.is_running(), |ui| self.input_ui(ui, actions));
+            });
         egui::CollapsingHeader::new("Dataset")
             .default_open(true)
             .show(ui, |ui| self.overview_ui(ui));
-        egui::CollapsingHeader::new("Model inputs")
+        egui::CollapsingHeader::new("Augmentation preview")
             .default_open(false)
             .show(ui, |ui| self.preview_ui(ui, actions));
         egui::CollapsingHeader::new("Settings")
             .default_open(true)
             .show(ui, |ui| {
-                ui.add_enabled_ui(!self.is_running(), |ui| self.settings_ui(ui, actions));
+                ui.add_enabled_ui(!self.is_running(), |ui| self.settings_ui(ui));
             });
+    }
+
+    /// The model input: proposed from the data (with why) or the project's own; the front end.
+    fn input_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<TrainAction>) {
+        ui.horizontal(|ui| {
+            if ui
+                .radio(self.proposing, "Proposed from the data")
+                .on_hover_text(
+                    "Sample rate, band, window and FFT chosen from the recordings and the \
+                     positives' boxes; follows the project as you annotate",
+                )
+                .clicked()
+                && !self.proposing
+            {
+                actions.push(TrainAction::UseProposal(true));
+            }
+            if ui
+                .radio(!self.proposing, "The project's own")
+                .on_hover_text(
+                    "Keep a fixed input (starting from the proposal); edit it below or with \
+                     \"Use the workbench's settings\"",
+                )
+                .clicked()
+                && self.proposing
+            {
+                actions.push(TrainAction::UseProposal(false));
+            }
+        });
+        let spec = &self.input;
+        let (bands, frames) = spec.shape();
+        ui.label(format!(
+            "{} Hz · {:.2} s window · {:.0}–{:.0} Hz · {bands} × {frames}",
+            spec.sample_rate_hz,
+            spec.window_secs(),
+            spec.spectrogram.min_hz,
+            spec.spectrogram.effective_max_hz(spec.sample_rate_hz)
+        ));
+        if self.proposing
+            && let Some(proposal) = &self.proposal
+        {
+            egui::CollapsingHeader::new("Why these choices")
+                .default_open(false)
+                .show(ui, |ui| {
+                    for reason in &proposal.reasons {
+                        ui.label(reason);
+                    }
+                });
+        }
+        if let Some(proposal) = &self.proposal {
+            for warning in &proposal.warnings {
+                ui.colored_label(ui.visuals().warn_fg_color, warning);
+            }
+        }
+        ui.horizontal(|ui| {
+            ui.label("Window length (s)").on_hover_text(
+                "The stretch of audio the model classifies; saved in the project and the model",
+            );
+            let response = ui
+                .add(
+                    egui::DragValue::new(&mut self.window_secs)
+                        .range(0.02..=30.0)
+                        .speed(0.05)
+                        .max_decimals(2),
+                )
+                .on_hover_text(
+                    "Seconds of audio per window (calls shorter than this sit inside it); \
+                     changing it makes the input the project's own",
+                );
+            if response.changed() {
+                actions.push(TrainAction::SetWindowSecs(self.window_secs));
+            }
+            if ui
+                .button("Use the workbench's settings")
+                .on_hover_text(
+                    "Train on the window size, overlap, window function, scale and frequency range \
+                     set in the Spectrogram panel (saved in the project and the model)",
+                )
+                .clicked()
+            {
+                actions.push(TrainAction::UseWorkbenchSpectrogram);
+            }
+        });
+        let spec = &self.input;
+        ui.horizontal(|ui| {
+            ui.label("Front end").on_hover_text(
+                "How the spectrogram is levelled before the network sees it: PCEN and \
+                 background subtraction ignore recording level and steady noise",
+            );
+            let current = spec.normalization;
+            egui::ComboBox::from_id_salt("front end")
+                .selected_text(current.name())
+                .show_ui(ui, |ui| {
+                    for choice in [
+                        crate::dsp::InputNormalization::PCEN,
+                        crate::dsp::InputNormalization::BACKGROUND,
+                        crate::dsp::InputNormalization::Standardize,
+                        crate::dsp::InputNormalization::DB_RANGE,
+                    ] {
+                        if ui
+                            .selectable_label(current.name() == choice.name(), choice.name())
+                            .on_hover_text(choice.describe())
+                            .clicked()
+                            && current.name() != choice.name()
+                        {
+                            actions.push(TrainAction::SetFrontEnd(choice));
+                        }
+                    }
+                });
+        });
     }
 
     fn overview_ui(&self, ui: &mut egui::Ui) {
@@ -600,13 +771,8 @@ impl TrainingWindow {
                         .iter()
                         .enumerate()
                         .map(|(i, (caption, input))| {
-                            let image = super::model_view::input_image(
-                                input,
-                                crate::dsp::InputNormalization::DbRange {
-                                    low_db: 0,
-                                    high_db: 1,
-                                },
-                            );
+                            let image =
+                                super::model_view::input_image(input, self.preview_normalization);
                             let texture = ui.ctx().load_texture(
                                 format!("preview {i}"),
                                 image,
@@ -622,7 +788,7 @@ impl TrainingWindow {
                             ui.image((texture.id(), egui::vec2(160.0, 96.0)));
                             ui.small(caption);
                         });
-                        if i % 4 == 3 {
+                        if i % 5 == 4 {
                             ui.end_row();
                         }
                     }
@@ -632,36 +798,9 @@ impl TrainingWindow {
         }
     }
 
-    fn settings_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<TrainAction>) {
-        let window_secs = &mut self.window_secs;
+    fn settings_ui(&mut self, ui: &mut egui::Ui) {
         let s = &mut self.settings;
         egui::Grid::new("train settings").show(ui, |ui| {
-            ui.label("Window length (s)").on_hover_text(
-                "The stretch of audio the model classifies; saved in the project and the model",
-            );
-            let response = ui.add(
-                egui::DragValue::new(window_secs)
-                    .range(0.1..=30.0)
-                    .speed(0.05)
-                    .max_decimals(2),
-            )
-            .on_hover_text("Seconds of audio per window (calls shorter than this sit inside it)");
-            if response.changed() {
-                actions.push(TrainAction::SetWindowSecs(*window_secs));
-            }
-            ui.end_row();
-            ui.label("Spectrogram");
-            if ui
-                .button("Use the workbench's settings")
-                .on_hover_text(
-                    "Train on the window size, overlap, window function, scale and frequency range \
-                     set in the Spectrogram panel (saved in the project and the model)",
-                )
-                .clicked()
-            {
-                actions.push(TrainAction::UseWorkbenchSpectrogram);
-            }
-            ui.end_row();
             ui.label("Network");
             egui::ComboBox::from_id_salt("network size")
                 .selected_text(network_name(&s.network))
@@ -701,6 +840,13 @@ impl TrainingWindow {
             ui.add(egui::DragValue::new(&mut s.patience).range(0..=100))
                 .on_hover_text("Epochs without a better validation loss before training stops");
             ui.end_row();
+            ui.label("Ensemble (networks)").on_hover_text(
+                "Train this many networks with consecutive seeds and average their scores: \
+                 steadier detections, N times the training and detection time",
+            );
+            ui.add(egui::DragValue::new(&mut s.ensemble).range(1..=8))
+                .on_hover_text("1 = a single network");
+            ui.end_row();
             ui.label("Seed")
                 .on_hover_text("Same seed, same split, crops and weights: the same model");
             ui.add(egui::DragValue::new(&mut s.seed))
@@ -739,21 +885,55 @@ impl TrainingWindow {
                 s.noise_dir = (!trimmed.is_empty()).then(|| PathBuf::from(trimmed));
             }
         });
-        let mut gain = a.gain_db > 0.0;
+        let defaults = crate::dataset::Augmentation::default();
+        let mut gain = a.gain_db.1 > a.gain_db.0;
         if ui
-            .checkbox(&mut gain, "random gain (±6 dB)")
-            .on_hover_text("Calls louder or fainter than recorded, so level alone does not decide")
+            .checkbox(
+                &mut gain,
+                format!(
+                    "random gain ({:+.0} to {:+.0} dB)",
+                    defaults.gain_db.0, defaults.gain_db.1
+                ),
+            )
+            .on_hover_text(
+                "Calls louder or (mostly) fainter than recorded, as at sites further from the \
+                 singers, so level alone does not decide",
+            )
             .changed()
         {
-            a.gain_db = if gain { 6.0 } else { 0.0 };
+            a.gain_db = if gain { defaults.gain_db } else { (0.0, 0.0) };
         }
         let mut mix = a.mix_probability > 0.0;
         if ui
-            .checkbox(&mut mix, "mix in background from negatives (0–15 dB SNR)")
-            .on_hover_text("Adds background sound to 30 % of windows, as in noisy field conditions")
+            .checkbox(
+                &mut mix,
+                format!(
+                    "mix in background ({:.0} to {:.0} dB SNR)",
+                    defaults.mix_snr_db.0, defaults.mix_snr_db.1
+                ),
+            )
+            .on_hover_text(
+                "Adds background from negatives (or the noise folder) to half of the windows, \
+                 some louder than the call, as at noisier sites",
+            )
             .changed()
         {
-            a.mix_probability = if mix { 0.3 } else { 0.0 };
+            a.mix_probability = if mix { defaults.mix_probability } else { 0.0 };
+            a.mix_snr_db = defaults.mix_snr_db;
+        }
+        let mut shift = a.frequency_shift_bands > 0;
+        if ui
+            .checkbox(&mut shift, "small frequency shifts")
+            .on_hover_text(
+                "Moves the image up or down a band or two: calls a little higher or lower",
+            )
+            .changed()
+        {
+            a.frequency_shift_bands = if shift {
+                defaults.frequency_shift_bands
+            } else {
+                0
+            };
         }
         let mut masks = a.time_mask_frames > 0;
         if ui
@@ -832,6 +1012,32 @@ impl TrainingWindow {
         for warning in &result.warnings {
             ui.colored_label(ui.visuals().warn_fg_color, warning);
         }
+        match &result.validation_events {
+            Some(events) => {
+                ui.label(format!(
+                    "Calls on the validation recordings: {} of {} found, {} false positive(s) · \
+                     precision {:.2} · recall {:.2} · F1 {:.2} (threshold {:.2})",
+                    events.true_positives,
+                    events.true_positives + events.false_negatives,
+                    events.false_positives,
+                    events.precision,
+                    events.recall,
+                    events.f1,
+                    events.threshold
+                ))
+                .on_hover_text(
+                    "Detection run over the fully annotated validation recordings and matched \
+                     to their positives as `syrinx evaluate` does: what counting calls will give",
+                );
+            }
+            None => {
+                ui.small(
+                    "No fully annotated validation recording: the epoch and threshold were \
+                     chosen on windows (mark recordings fully annotated to count calls)",
+                );
+            }
+        }
+        ui.small("Windows:");
         egui::Grid::new("final metrics")
             .striped(true)
             .show(ui, |ui| {
@@ -1027,45 +1233,41 @@ fn spawn_worker(
         .map(|_| ())
 }
 
-/// Augmented inputs of up to [`PREVIEW_TILES`] random training windows, half of them positive.
+/// Random training windows (two positive, one negative), each as recorded, with each
+/// augmentation alone and with all of them as training draws them; seeded from the settings'
+/// seed and the `round` of asking, so each "New random crops" shows new ones.
 fn preview_inputs(
     project: &Project,
     missing: &[ProjectRecordingId],
     settings: &TrainSettings,
+    round: u64,
 ) -> Result<Vec<PreviewTile>, String> {
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
-    let config = DatasetConfig {
-        seed: settings.seed,
-        input: project.model_input,
-        ..DatasetConfig::default()
-    };
+    let (config, settings, _) = crate::train::project_config(project, missing, settings);
     let dataset = Dataset::from_project(project, missing, &config).map_err(|e| e.to_string())?;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-    );
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(settings.seed ^ round.rotate_left(32));
     let (mut positives, mut negatives): (Vec<usize>, Vec<usize>) = dataset
         .of_split(Split::Train)
         .map(|(i, _)| i)
         .partition(|i| dataset.windows[*i].is_positive());
     positives.shuffle(&mut rng);
     negatives.shuffle(&mut rng);
-    let half = PREVIEW_TILES / 2;
     let chosen: Vec<usize> = positives
         .iter()
-        .take(half)
-        .chain(
-            negatives
-                .iter()
-                .take(PREVIEW_TILES - half.min(positives.len())),
-        )
+        .take(2)
+        .chain(negatives.iter().take(1))
         .copied()
         .collect();
+    // The chosen windows plus a few negatives to mix in as background.
+    let mut windows: Vec<usize> = chosen.clone();
+    windows.extend(negatives.iter().skip(1).take(3));
     let sample = Dataset {
-        windows: chosen.iter().map(|i| dataset.windows[*i].clone()).collect(),
-        warnings: Vec::new(),
+        windows: windows
+            .iter()
+            .map(|i| dataset.windows[*i].clone())
+            .collect(),
+        ..Dataset::default()
     };
     let cache = crate::dataset::SpectrogramCache::build(
         &sample,
@@ -1076,19 +1278,20 @@ fn preview_inputs(
     .map_err(|e| e.to_string())?;
     let maker = crate::dataset::InputMaker::new(&sample, &cache);
     let (bands, frames) = config.input.shape();
-    Ok((0..sample.windows.len())
-        .filter(|i| cache.has(*i))
-        .map(|i| {
-            let w = &sample.windows[i];
-            let values = maker.input(i, Some((&settings.augmentation, &mut rng)));
-            (
-                format!("{} '{}' · {}", w.kind.name(), w.label, w.source),
+    let mut tiles = Vec::new();
+    for i in (0..chosen.len()).filter(|i| cache.has(*i)) {
+        let w = &sample.windows[i];
+        for (what, values) in maker.augmentation_examples(i, &settings.augmentation, &mut rng) {
+            tiles.push((
+                format!("{} '{}' · {what}", w.kind.name(), w.label),
                 crate::dsp::ModelInput {
                     bands,
                     frames,
                     values,
                 },
-            )
-        })
-        .collect())
+            ));
+        }
+    }
+    tiles.truncate(PREVIEW_TILES);
+    Ok(tiles)
 }

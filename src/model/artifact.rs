@@ -25,6 +25,12 @@ pub struct EpochMetrics {
     pub train_loss: f64,
     pub train_accuracy: f64,
     pub validation: Option<SplitMetrics>,
+    /// Event-level metrics on the validation recordings at their best threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_events: Option<crate::evaluate::EventMetrics>,
+    /// Mean event F1 over the thresholds tried (what picks the kept epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_events_mean_f1: Option<f64>,
     pub secs: f64,
 }
 
@@ -42,6 +48,9 @@ pub struct DatasetManifest {
     pub clips: Vec<PathBuf>,
     pub background_windows: usize,
     pub positive_labels: Vec<String>,
+    /// The positives' band (5th percentile of low edges, 95th of high edges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive_band_hz: Option<(f64, f64)>,
 }
 
 /// Everything in `model.json`.
@@ -62,13 +71,69 @@ pub struct ModelInfo {
     pub validation: Option<SplitMetrics>,
     pub test: Option<SplitMetrics>,
     pub manifest: DatasetManifest,
+    /// How detection turns this model's scores into calls: hop, peak picking, the training
+    /// calls' typical length and band. Models from before peaks have none (runs of positive
+    /// windows are merged, 0.5 s apart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<crate::detect::DetectionDefaults>,
+    /// Event-level metrics on the validation recordings (the matcher of `syrinx evaluate`) at
+    /// the kept epoch and threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_events: Option<crate::evaluate::EventMetrics>,
+    /// Networks whose scores are averaged (trained with consecutive seeds); 1 = a single one.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub ensemble: usize,
 }
 
-/// A loaded (or freshly trained) model: its description and network.
+fn one() -> usize {
+    1
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_one(n: &usize) -> bool {
+    *n == 1
+}
+
+impl ModelInfo {
+    /// Seconds between window starts detection uses by default.
+    #[must_use]
+    pub fn detection_hop_secs(&self) -> f64 {
+        self.detection.as_ref().map_or(0.5, |d| d.hop_secs)
+    }
+
+    /// How detection turns scores into calls by default: the model's threshold and, for models
+    /// that carry them, its peak-picking settings.
+    #[must_use]
+    pub fn merge_settings(&self) -> crate::detect::MergeSettings {
+        crate::detect::MergeSettings {
+            threshold: self.threshold,
+            min_gap_secs: 0.0,
+            min_duration_secs: 0.0,
+            peaks: self.detection.as_ref().map(|d| d.peaks),
+        }
+    }
+}
+
+/// A loaded (or freshly trained) model: its description and network(s).
 #[derive(Debug, Clone)]
 pub struct ModelArtifact {
     pub info: ModelInfo,
     pub net: CallNet,
+    /// The ensemble's other members (`info.ensemble − 1` of them), scored with `net` and
+    /// averaged.
+    pub members: Vec<CallNet>,
+}
+
+/// The weights file of ensemble member `index` (0 = `weights.bpk`).
+fn weights_file(index: usize) -> String {
+    if index == 0 {
+        WEIGHTS_FILE.to_owned()
+    } else {
+        format!("weights_{}.bpk", index + 1)
+    }
 }
 
 impl ModelArtifact {
@@ -81,13 +146,14 @@ impl ModelArtifact {
             detail,
         };
         std::fs::create_dir_all(dir).map_err(|e| write_error(e.to_string()))?;
-        let partial = dir.join(format!("{WEIGHTS_FILE}.partial"));
-        self.net
-            .clone()
-            .save_file(&partial)
-            .map_err(|e| write_error(format!("weights: {e}")))?;
-        std::fs::rename(&partial, dir.join(WEIGHTS_FILE))
-            .map_err(|e| write_error(e.to_string()))?;
+        for (index, net) in self.nets().enumerate() {
+            let name = weights_file(index);
+            let partial = dir.join(format!("{name}.partial"));
+            net.clone()
+                .save_file(&partial)
+                .map_err(|e| write_error(format!("weights: {e}")))?;
+            std::fs::rename(&partial, dir.join(&name)).map_err(|e| write_error(e.to_string()))?;
+        }
         let json =
             serde_json::to_string_pretty(&self.info).map_err(|e| write_error(e.to_string()))?;
         crate::fsutil::write_atomically(&dir.join(INFO_FILE), json.as_bytes())
@@ -99,15 +165,32 @@ impl ModelArtifact {
     pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
         let dir = model_dir(path);
         let info = Self::read_info(&dir)?;
-        let net = info
-            .network
-            .init(device)
-            .try_load_file(dir.join(WEIGHTS_FILE))
-            .map_err(|e| ModelError::Incompatible {
-                path: dir.clone(),
-                detail: format!("the weights do not match the network in {INFO_FILE}: {e}"),
-            })?;
-        Ok(Self { info, net })
+        let load = |index: usize| {
+            let name = weights_file(index);
+            info.network
+                .init(device)
+                .try_load_file(dir.join(&name))
+                .map_err(|e| ModelError::Incompatible {
+                    path: dir.clone(),
+                    detail: format!("{name} does not match the network in {INFO_FILE}: {e}"),
+                })
+        };
+        let net = load(0)?;
+        let members = (1..info.ensemble.max(1))
+            .map(load)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { info, net, members })
+    }
+
+    /// Every network of the model: `net`, then the other ensemble members.
+    pub fn nets(&self) -> impl Iterator<Item = &CallNet> {
+        std::iter::once(&self.net).chain(&self.members)
+    }
+
+    /// Every network with its batch norms folded, for detection.
+    #[must_use]
+    pub fn folded(&self) -> Vec<super::network::FoldedNet> {
+        self.nets().map(CallNet::folded).collect()
     }
 
     /// Reads only `model.json` of a model folder (or the file itself): the description,
@@ -170,6 +253,7 @@ impl ModelArtifact {
     pub fn untrained(network: NetworkConfig, input: ModelInputSpec, device: &Device) -> Self {
         Self {
             net: network.init(device),
+            members: Vec::new(),
             info: ModelInfo {
                 artifact_version: ARTIFACT_VERSION,
                 app_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -184,6 +268,9 @@ impl ModelArtifact {
                 validation: None,
                 test: None,
                 manifest: DatasetManifest::default(),
+                detection: None,
+                validation_events: None,
+                ensemble: 1,
             },
         }
     }

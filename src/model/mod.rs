@@ -103,6 +103,34 @@ pub fn input_tensor(values: Vec<f32>, bands: usize, frames: usize, device: &Devi
     Tensor::from_data(TensorData::new(values, [batch, 1, bands, frames]), device)
 }
 
+/// Mean sigmoid scores of an ensemble of networks (one network: its scores).
+#[must_use]
+pub fn ensemble_scores(
+    nets: &[impl Logits],
+    inputs: &[f32],
+    bands: usize,
+    frames: usize,
+    batch: usize,
+    device: &Device,
+) -> Vec<f32> {
+    let mut total: Vec<f32> = Vec::new();
+    for net in nets {
+        let scores = scores(net, inputs, bands, frames, batch, device);
+        if total.is_empty() {
+            total = scores;
+        } else {
+            for (t, s) in total.iter_mut().zip(scores) {
+                *t += s;
+            }
+        }
+    }
+    let n = nets.len().max(1) as f32;
+    for t in &mut total {
+        *t /= n;
+    }
+    total
+}
+
 /// Sigmoid scores of `net` (in validation mode) for inputs laid one after another, in batches
 /// of `batch`.
 #[must_use]

@@ -264,21 +264,62 @@ fn model_inputs_have_a_fixed_shape_and_show_the_call() {
 
 #[test]
 fn model_inputs_from_a_long_spectrogram_equal_window_by_window() {
-    let spec = ModelInputSpec::default();
-    let stft = spec.stft().unwrap();
-    let long = FieldSynth::new(spec.sample_rate_hz, 2).take(spec.sample_rate_hz as usize * 8);
-    let whole = stft.compute(&long);
-    let hop = spec.spectrogram.hop_len as usize;
-    let (_, frames) = spec.shape();
-    for first_frame in [0, 37, 300] {
-        let start = first_frame * hop;
-        let direct = spec
-            .build(&stft, &long[start..start + spec.window_samples as usize])
-            .unwrap();
-        let slice = &whole.db[first_frame * whole.bands..(first_frame + frames) * whole.bands];
-        let shared = spec.from_spectrogram(slice, frames, whole.bands);
-        assert_eq!(direct, shared);
+    // Every front end works on one window alone, so detection's slices of a long spectrogram
+    // give exactly what training's crops give.
+    for normalization in [
+        InputNormalization::DB_RANGE,
+        InputNormalization::Standardize,
+        InputNormalization::PCEN,
+        InputNormalization::BACKGROUND,
+    ] {
+        let spec = ModelInputSpec {
+            normalization,
+            ..ModelInputSpec::default()
+        };
+        let stft = spec.stft().unwrap();
+        let long = FieldSynth::new(spec.sample_rate_hz, 2).take(spec.sample_rate_hz as usize * 8);
+        let whole = stft.compute(&long);
+        let hop = spec.spectrogram.hop_len as usize;
+        let (_, frames) = spec.shape();
+        for first_frame in [0, 37, 300] {
+            let start = first_frame * hop;
+            let direct = spec
+                .build(&stft, &long[start..start + spec.window_samples as usize])
+                .unwrap();
+            let slice = &whole.db[first_frame * whole.bands..(first_frame + frames) * whole.bands];
+            let shared = spec.from_spectrogram(slice, frames, whole.bands);
+            assert_eq!(direct, shared, "{normalization:?}");
+            assert!(
+                direct.values.iter().all(|v| v.is_finite()),
+                "{normalization:?}"
+            );
+        }
     }
+}
+
+#[test]
+fn pcen_and_background_subtraction_ignore_the_recording_level() {
+    // The same audio 20 dB quieter: the fixed dB range changes a lot, the adaptive front ends
+    // hardly (PCEN's α = 0.98 leaves a 2 % trace of the gain).
+    let audio = FieldSynth::new(22_050, 4).take(55_125);
+    let quiet: Vec<f32> = audio.iter().map(|v| v * 0.1).collect();
+    let change = |normalization| {
+        let spec = ModelInputSpec {
+            normalization,
+            ..ModelInputSpec::default()
+        };
+        let stft = spec.stft().unwrap();
+        let a = spec.build(&stft, &audio).unwrap().values;
+        let b = spec.build(&stft, &quiet).unwrap().values;
+        let spread = a.iter().map(|v| v.abs()).sum::<f32>() / a.len() as f32;
+        a.iter().zip(&b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32 / spread
+    };
+    let fixed = change(InputNormalization::DB_RANGE);
+    let pcen = change(InputNormalization::PCEN);
+    let background = change(InputNormalization::BACKGROUND);
+    assert!(fixed > 0.2, "fixed range: {fixed}");
+    assert!(pcen < 0.1 && pcen < fixed / 3.0, "PCEN: {pcen}");
+    assert!(background < 0.01, "background: {background}");
 }
 
 #[test]

@@ -99,6 +99,12 @@ fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
             .query_by_label_contains("Misclassified windows")
             .is_some()
     );
+    // The recordings are fully annotated: calls on the validation ones are counted too.
+    assert!(
+        harness
+            .query_by_label_contains("Calls on the validation recordings:")
+            .is_some()
+    );
     assert_eq!(harness.state().training.epochs.len(), 3);
     // The next run goes to a new folder.
     assert_eq!(
@@ -113,7 +119,7 @@ fn the_preview_shows_augmented_inputs_of_training_windows() {
     let (mut harness, _) = project_app(dir.path());
     harness.state_mut().open_training();
     settle(&mut harness);
-    harness.get_by_label("Model inputs").click();
+    harness.get_by_label("Augmentation preview").click();
     harness.run_steps(1);
     harness.get_by_label("Preview inputs").click();
     harness.run_steps(1);
@@ -125,8 +131,10 @@ fn the_preview_shows_augmented_inputs_of_training_windows() {
             other.as_ref().map(|r| r.as_ref().map(Vec::len))
         ),
     };
-    assert_eq!(tiles.len(), 12);
-    let (bands, frames) = harness.state().document.project.model_input.shape();
+    // Two positives and a negative, each as recorded, with each augmentation alone, and with
+    // all of them (the test settings turn some off).
+    assert!(tiles.len() >= 6 && tiles.len() <= 15, "{}", tiles.len());
+    let (bands, frames) = harness.state().training.input.shape();
     assert!(
         tiles
             .iter()
@@ -142,6 +150,12 @@ fn the_preview_shows_augmented_inputs_of_training_windows() {
             .iter()
             .any(|(caption, _)| caption.starts_with("negative"))
     );
+    for shown in ["as recorded", "all, as in training"] {
+        assert!(
+            tiles.iter().any(|(caption, _)| caption.ends_with(shown)),
+            "{shown}"
+        );
+    }
     harness.run_steps(1);
     assert!(harness.query_by_label("New random crops").is_some());
 }
@@ -171,6 +185,7 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
         let app = harness.state_mut();
         app.training.result = Some(Ok(syrinx::gui::TrainResult {
             model_dir: dir.path().join("models/model_01"),
+            validation_events: None,
             validation: None,
             test: None,
             scored: vec![syrinx::train::ScoredWindow {
@@ -228,7 +243,13 @@ fn the_model_input_can_take_the_workbench_spectrogram_settings() {
     let input = harness.state().document.project.model_input;
     assert_eq!(input.spectrogram, params);
     assert_eq!(input.bands, 64);
-    assert_eq!(input.sample_rate_hz, saved.model_input.sample_rate_hz);
+    // It starts from the input training would use: proposed, at the recordings' own 8 kHz; the
+    // project keeps it from now on.
+    assert_eq!(input.sample_rate_hz, saved.recordings[0].sample_rate_hz);
+    assert_eq!(
+        harness.state().document.project.propose_model_input,
+        Some(false)
+    );
     assert!(harness.state().document.is_dirty());
     settle(&mut harness);
     // Settings that cannot make an input are refused with a message, and nothing changes.
@@ -247,4 +268,39 @@ fn the_model_input_can_take_the_workbench_spectrogram_settings() {
             .iter()
             .any(|m| m.is_error && m.text.contains("cannot make a model input"))
     );
+}
+
+#[test]
+fn the_train_window_shows_the_proposed_input_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, saved) = project_app(dir.path());
+    assert!(saved.proposes_model_input());
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    // The generated recordings are 8 kHz with chirps boxed at 900–3100 Hz.
+    assert_eq!(harness.state().training.input.sample_rate_hz, 8_000);
+    harness.get_by_label("Why these choices").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("Sample rate 8000 Hz: the recordings' own rate")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Band 600–4200 Hz")
+            .is_some()
+    );
+    assert!(harness.query_by_label_contains("cut to 4000 Hz").is_some());
+    // Keeping a fixed input: the project's own, starting from the proposal.
+    harness.get_by_label("The project's own").click();
+    harness.run_steps(2);
+    let project = &harness.state().document.project;
+    assert_eq!(project.propose_model_input, Some(false));
+    assert_eq!(project.model_input, harness.state().training.input);
+    assert_eq!(project.model_input.sample_rate_hz, 8_000);
+    // And back.
+    harness.get_by_label("Proposed from the data").click();
+    harness.run_steps(2);
+    assert!(harness.state().document.project.proposes_model_input());
 }

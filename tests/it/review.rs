@@ -42,6 +42,7 @@ fn detect(project: &Project, model_dir: &Path, recordings: &[ProjectRecordingId]
         threshold: model.info.threshold,
         min_gap_secs: 0.0,
         min_duration_secs: 0.0,
+        peaks: None,
     };
     let mut run = DetectionRun::new(
         project.next_run_id(),
@@ -78,6 +79,7 @@ fn test_run(
             threshold: 0.5,
             min_gap_secs: 0.0,
             min_duration_secs: 0.0,
+            peaks: None,
         },
         label: "chirp".to_owned(),
         recordings: Vec::new(),

@@ -489,6 +489,144 @@ fn clips_cut_from_a_test_recording_stay_in_test_with_a_warning() {
 }
 
 #[test]
+fn validation_counts_calls_as_detection_does_and_an_ensemble_saves_and_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = generated_project(dir.path(), 6);
+    project.recordings[1].split = Split::Validation;
+    project.recordings[2].split = Split::Validation;
+    let config = config();
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    let settings = TrainSettings {
+        ensemble: 2,
+        ..small_settings(4)
+    };
+    let outcome = train(
+        &dataset,
+        &config,
+        &settings,
+        Default::default(),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let info = &outcome.artifact.info;
+    // Both members ran their epochs; every epoch of the first reports event metrics.
+    assert_eq!(info.ensemble, 2);
+    assert_eq!(outcome.artifact.members.len(), 1);
+    assert!(info.epochs.iter().all(|e| e.validation_events.is_some()));
+    let events = info.validation_events.expect("event-level validation");
+    assert_eq!(
+        info.threshold, events.threshold,
+        "the threshold comes from events"
+    );
+    let detection = info.detection.expect("detection defaults");
+    assert!(detection.hop_secs <= 0.25 && detection.peaks.min_separation_secs > 0.0);
+    assert!(
+        (detection.call_secs - 0.3).abs() < 1e-6,
+        "the chirps last 0.3 s"
+    );
+    // Saved and loaded: both members, the same scores.
+    let model_dir = dir.path().join("ensemble");
+    outcome.artifact.save(&model_dir).unwrap();
+    assert!(model_dir.join("weights_2.bpk").is_file());
+    let device = ComputeDevice::Cpu.device().unwrap();
+    let loaded = ModelArtifact::load(&model_dir, &device).unwrap();
+    assert_eq!(loaded.members.len(), 1);
+    assert_eq!(loaded.info, *info);
+    // Detecting over the validation recordings and matching as `syrinx evaluate` does gives
+    // the counts training reported.
+    let (mut tp, mut fp, mut fn_) = (0, 0, 0);
+    let validation: Vec<_> = dataset
+        .recordings
+        .iter()
+        .filter(|r| r.split == Split::Validation)
+        .collect();
+    assert!(
+        validation.len() >= 2,
+        "the pinned ones and any the split added"
+    );
+    for recording in validation {
+        let scores = syrinx::detect::score_recording(
+            &loaded,
+            &recording.path,
+            info.detection_hop_secs(),
+            &AtomicBool::new(false),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        let spans: Vec<syrinx::evaluate::ScoredSpan> =
+            syrinx::detect::merge(&scores, &info.merge_settings())
+                .iter()
+                .map(|d| syrinx::evaluate::ScoredSpan {
+                    start_secs: d.start_secs,
+                    end_secs: d.end_secs,
+                    score: d.max_score,
+                })
+                .collect();
+        let m = syrinx::evaluate::evaluate(
+            &spans,
+            &recording.positives,
+            1.5,
+            info.threshold,
+            recording.duration_secs,
+        );
+        tp += m.true_positives;
+        fp += m.false_positives;
+        fn_ += m.false_negatives;
+    }
+    assert_eq!(
+        (tp, fp, fn_),
+        (
+            events.true_positives,
+            events.false_positives,
+            events.false_negatives
+        )
+    );
+    // The ensemble's score is the mean of its members'.
+    let cache =
+        SpectrogramCache::build(&dataset, &config.input, &AtomicBool::new(false), &|_, _| {})
+            .unwrap();
+    let (inputs, _) = InputMaker::new(&dataset, &cache).batch(&[0, 1, 2], None);
+    let (bands, frames) = config.input.shape();
+    let one = syrinx::model::scores(&loaded.net, &inputs, bands, frames, 8, &device);
+    let two = syrinx::model::scores(&loaded.members[0], &inputs, bands, frames, 8, &device);
+    let mean = syrinx::model::ensemble_scores(&loaded.folded(), &inputs, bands, frames, 8, &device);
+    for ((a, b), m) in one.iter().zip(&two).zip(&mean) {
+        assert!(((a + b) / 2.0 - m).abs() < 1e-5);
+    }
+}
+
+#[test]
+fn a_project_trains_on_the_input_proposed_from_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 2);
+    // A new project proposes: the recordings' 8 kHz, the chirps' band, a short window.
+    assert!(project.proposes_model_input());
+    let (config, settings, proposal) =
+        syrinx::train::project_config(&project, &[], &TrainSettings::default());
+    let proposal = proposal.expect("proposed");
+    assert_eq!(config.input, proposal.input);
+    assert_eq!(config.input.sample_rate_hz, RATE_HZ);
+    assert!(config.input.spectrogram.min_hz >= 500 && config.input.spectrogram.min_hz <= 700);
+    assert!(
+        config.input.window_secs() < 0.6,
+        "{}",
+        config.input.window_secs()
+    );
+    assert_eq!(settings.network.input_pool, proposal.input_pool);
+    // Once the user sets an input, the project keeps it.
+    let mut fixed = project.clone();
+    fixed.model_input = small_input();
+    assert!(!fixed.proposes_model_input());
+    let (config, _, proposal) =
+        syrinx::train::project_config(&fixed, &[], &TrainSettings::default());
+    assert!(proposal.is_none());
+    assert_eq!(config.input, small_input());
+    fixed.propose_model_input = Some(true);
+    assert!(syrinx::train::training_input(&fixed, &[]).1.is_some());
+}
+
+#[test]
 fn detection_scores_equal_window_by_window_scores() {
     let dir = tempfile::tempdir().unwrap();
     let project = generated_project(dir.path(), 4);

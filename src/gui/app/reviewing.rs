@@ -104,7 +104,7 @@ impl SyrinxApp {
             .filter(|id| !self.document.missing.contains(id))
             .collect();
         let model_dir = run.model_dir.clone();
-        self.detect.hop_secs = run.hop_secs;
+        self.detect.hop_secs = Some(run.hop_secs);
         let files = self.paths_of(&pending);
         let waker = Arc::clone(&self.waker);
         if let Err(error) = self
@@ -226,12 +226,15 @@ impl SyrinxApp {
             threshold: self.detect.threshold.unwrap_or(info.threshold),
             min_gap_secs: self.detect.min_gap_secs,
             min_duration_secs: self.detect.min_duration_secs,
+            ..info.merge_settings()
         };
+        let hop_secs = job.hop_secs.unwrap_or_else(|| info.detection_hop_secs());
+        job.hop_secs = Some(hop_secs);
         let mut run = DetectionRun::new(
             id,
             job.model_dir.clone(),
             info,
-            job.hop_secs,
+            hop_secs,
             merge,
             std::mem::take(&mut job.planned),
         );

@@ -11,10 +11,18 @@ impl SyrinxApp {
     /// Opens the Train window and refreshes its dataset summary.
     pub fn open_training(&mut self) {
         self.training.open = true;
-        self.training.window_secs = self.document.project.model_input.window_secs();
         if !self.training.is_running() {
             self.refresh_training_overview();
         }
+    }
+
+    /// The project stops proposing its model input and keeps `input` from now on.
+    fn fix_model_input(&mut self, input: crate::dsp::ModelInputSpec) {
+        let project = &mut self.document.project;
+        project.model_input = input;
+        project.propose_model_input = Some(false);
+        self.document.touch();
+        self.refresh_training_overview();
     }
 
     /// Starts training the current project (the model goes to `models/model_NN` beside it).
@@ -74,8 +82,7 @@ impl SyrinxApp {
                 TrainAction::Start => self.start_training(),
                 TrainAction::Play(scored) => {
                     self.show_scored_window(&scored);
-                    let end_secs =
-                        scored.start_secs + self.document.project.model_input.window_secs();
+                    let end_secs = scored.start_secs + self.training.input.window_secs();
                     let shown = match &scored.window.origin {
                         WindowOrigin::Selection { recording, .. }
                         | WindowOrigin::Background { recording } => self
@@ -114,13 +121,27 @@ impl SyrinxApp {
                     );
                 }
                 TrainAction::SetWindowSecs(secs) => {
-                    let input = &mut self.document.project.model_input;
+                    let mut input = self.training.input;
                     let samples = (secs * f64::from(input.sample_rate_hz)).round() as u32;
                     if samples != input.window_samples {
                         input.window_samples = samples;
-                        self.document.touch();
-                        self.refresh_training_overview();
+                        self.fix_model_input(input);
                     }
+                }
+                TrainAction::UseProposal(true) => {
+                    self.document.project.propose_model_input = Some(true);
+                    self.document.touch();
+                    self.refresh_training_overview();
+                    self.info("Training proposes the model input from the data.".to_owned());
+                }
+                TrainAction::UseProposal(false) => {
+                    self.fix_model_input(self.training.input);
+                    self.info("The project keeps this model input from now on.".to_owned());
+                }
+                TrainAction::SetFrontEnd(normalization) => {
+                    let mut input = self.training.input;
+                    input.normalization = normalization;
+                    self.fix_model_input(input);
                 }
                 TrainAction::UseWorkbenchSpectrogram => self.use_workbench_spectrogram(),
                 TrainAction::Show(scored) => self.show_scored_window(&scored),
@@ -130,7 +151,7 @@ impl SyrinxApp {
 
     /// Shows a scored window: its selection, or its span of the recording, or its clip.
     fn show_scored_window(&mut self, scored: &crate::train::ScoredWindow) {
-        let end_secs = scored.start_secs + self.document.project.model_input.window_secs();
+        let end_secs = scored.start_secs + self.training.input.window_secs();
         match &scored.window.origin {
             WindowOrigin::Selection { id, .. } => self.jump_to_selection(*id),
             WindowOrigin::Background { recording } => {
@@ -149,25 +170,23 @@ impl SyrinxApp {
     /// Makes the workbench's spectrogram settings the project's model input (mel bands become
     /// the input's rows; a linear axis is interpolated to the current number of rows).
     fn use_workbench_spectrogram(&mut self) {
-        let mut input = self.document.project.model_input;
+        let mut input = self.training.input;
         input.spectrogram = self.prefs.primary.params;
         if let crate::dsp::FrequencyScale::Mel { bands, .. } = input.spectrogram.scale {
             input.bands = bands;
         }
         match input.validate() {
-            Ok(()) if input == self.document.project.model_input => {
+            Ok(()) if input == self.training.input => {
                 self.info(
                     "The model already uses the workbench's spectrogram settings.".to_owned(),
                 );
             }
             Ok(()) => {
-                self.document.project.model_input = input;
-                self.document.touch();
+                self.fix_model_input(input);
                 let (bands, frames) = input.shape();
                 self.info(format!(
                     "The model input is now {bands} × {frames} from the workbench's settings."
                 ));
-                self.refresh_training_overview();
             }
             Err(error) => self.error(format!("These settings cannot make a model input: {error}")),
         }
