@@ -22,8 +22,8 @@ use rand_distr::{Distribution, StandardNormal};
 use syrinx::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind, SelectionSet};
 use syrinx::audio::{WavEncoding, probe, write_wav};
 use syrinx::dataset::DatasetConfig;
-use syrinx::detect::{MergeSettings, merge, score_recording};
-use syrinx::evaluate::{EventMetrics, ScoredSpan, evaluate, rates};
+use syrinx::detect::{MergeSettings, score_recording};
+use syrinx::evaluate::{EventMetrics, evaluate_scores, rates};
 use syrinx::model::ModelArtifact;
 use syrinx::project::Project;
 use syrinx::train::{TrainSettings, project_config, train_project};
@@ -133,14 +133,7 @@ fn hydrophone(dir: &Path, index: usize, test: bool) -> Recording {
             secs + rng.random_range(8.0..40.0)
         };
     }
-    let name = format!(
-        "{}_{}{index:02}.wav",
-        case.name,
-        if test { "test" } else { "train" }
-    );
-    let path = dir.join(name);
-    write(&path, &audio, case.rate_hz);
-    Recording { path, calls }
+    save(dir, case, index, test, &audio, calls)
 }
 
 fn bats(dir: &Path, index: usize, test: bool) -> Recording {
@@ -173,13 +166,21 @@ fn bats(dir: &Path, index: usize, test: bool) -> Recording {
         }
         t += f64::from(n) * interval + rng.random_range(1.0..4.0);
     }
-    let name = format!(
-        "{}_{}{index:02}.wav",
-        case.name,
-        if test { "test" } else { "train" }
-    );
-    let path = dir.join(name);
-    write(&path, &audio, case.rate_hz);
+    save(dir, case, index, test, &audio, calls)
+}
+
+/// Writes `<case>_<train|test>NN.wav` in `dir`.
+fn save(
+    dir: &Path,
+    case: Case,
+    index: usize,
+    test: bool,
+    audio: &[f32],
+    calls: Vec<Call>,
+) -> Recording {
+    let side = if test { "test" } else { "train" };
+    let path = dir.join(format!("{}_{side}{index:02}.wav", case.name));
+    write(&path, audio, case.rate_hz);
     Recording { path, calls }
 }
 
@@ -245,19 +246,14 @@ fn score(
             continue;
         };
         secs += length;
-        let spans: Vec<ScoredSpan> = merge(&scores, settings)
-            .iter()
-            .map(|d| ScoredSpan {
-                start_secs: d.start_secs,
-                end_secs: d.end_secs,
-                score: d.max_score,
-            })
-            .collect();
         let references: Vec<(f64, f64)> = test.calls.iter().map(|c| (c.0, c.1)).collect();
-        let m = evaluate(&spans, &references, 1.5, settings.threshold, length);
-        total.true_positives += m.true_positives;
-        total.false_positives += m.false_positives;
-        total.false_negatives += m.false_negatives;
+        total.add_counts(&evaluate_scores(
+            &scores,
+            settings,
+            &references,
+            1.5,
+            length,
+        ));
     }
     (
         rates(total, secs),

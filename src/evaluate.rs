@@ -26,6 +26,65 @@ pub struct EventMetrics {
     pub false_positives_per_hour: f64,
 }
 
+impl From<&crate::detect::Detection> for ScoredSpan {
+    /// A detection scored by its best window.
+    fn from(d: &crate::detect::Detection) -> Self {
+        Self {
+            start_secs: d.start_secs,
+            end_secs: d.end_secs,
+            score: d.max_score,
+        }
+    }
+}
+
+impl EventMetrics {
+    /// Adds the counts of `other` (e.g. another recording's) to these.
+    pub fn add_counts(&mut self, other: &Self) {
+        self.true_positives += other.true_positives;
+        self.false_positives += other.false_positives;
+        self.false_negatives += other.false_negatives;
+    }
+
+    /// One line for people: "12 of 14 calls found, 1 false positive(s) · precision …".
+    #[must_use]
+    pub fn summary(&self) -> String {
+        format!(
+            "{} of {} calls found, {} false positive(s) · precision {:.3} · recall {:.3} · F1 \
+             {:.3} at threshold {:.2}",
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+            self.false_positives,
+            self.precision,
+            self.recall,
+            self.f1,
+            self.threshold
+        )
+    }
+}
+
+/// Metrics of the detections that `settings` cuts from `scores` (one recording), against
+/// `references`: the counts detection would give, matched as `syrinx evaluate` matches them.
+#[must_use]
+pub fn evaluate_scores(
+    scores: &crate::detect::WindowScores,
+    settings: &crate::detect::MergeSettings,
+    references: &[(f64, f64)],
+    tolerance_secs: f64,
+    audio_secs: f64,
+) -> EventMetrics {
+    let spans: Vec<ScoredSpan> = crate::detect::merge(scores, settings)
+        .iter()
+        .map(ScoredSpan::from)
+        .collect();
+    evaluate(
+        &spans,
+        references,
+        tolerance_secs,
+        settings.threshold,
+        audio_secs,
+    )
+}
+
 /// Which detections (by index) match a reference event: `matched[i]` for detection `i`.
 #[must_use]
 pub fn match_events(

@@ -8,9 +8,9 @@ use std::sync::atomic::AtomicBool;
 
 use crate::audio::{AudioReader, ResamplingReader};
 use crate::dataset::Dataset;
-use crate::detect::{DetectionDefaults, MergeSettings, WindowScores, merge};
+use crate::detect::{DetectionDefaults, MergeSettings, WindowScores};
 use crate::dsp::ModelInputSpec;
-use crate::evaluate::{EventMetrics, ScoredSpan};
+use crate::evaluate::EventMetrics;
 use crate::project::Split;
 
 /// A detection whose centre lies this close to a call's centre matches it (as in
@@ -159,24 +159,13 @@ impl EventValidation {
                 start_secs: recording.start_secs.clone(),
                 scores: slice.to_vec(),
             };
-            let spans: Vec<ScoredSpan> = merge(&curve, &settings)
-                .iter()
-                .map(|d| ScoredSpan {
-                    start_secs: d.start_secs,
-                    end_secs: d.end_secs,
-                    score: d.max_score,
-                })
-                .collect();
-            let m = crate::evaluate::evaluate(
-                &spans,
+            total.add_counts(&crate::evaluate::evaluate_scores(
+                &curve,
+                &settings,
                 &recording.positives,
                 TOLERANCE_SECS,
-                threshold,
                 recording.duration_secs,
-            );
-            total.true_positives += m.true_positives;
-            total.false_positives += m.false_positives;
-            total.false_negatives += m.false_negatives;
+            ));
         }
         crate::evaluate::rates(total, self.audio_secs())
     }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind};
 use crate::detect::{Detection, MergeSettings, WindowScores, merge};
-use crate::evaluate::{EventMetrics, ScoredSpan, evaluate};
+use crate::evaluate::EventMetrics;
 use crate::project::{Project, Split};
 
 /// Extra columns a selection made from review carries (exported with it to Raven and CSV).
@@ -629,18 +629,13 @@ pub fn evaluate_run(
         };
         let mut audio_secs = 0.0;
         for (part, references, secs) in &parts {
-            let spans: Vec<ScoredSpan> = merge(&part.scores, settings)
-                .iter()
-                .map(|d| ScoredSpan {
-                    start_secs: d.start_secs,
-                    end_secs: d.end_secs,
-                    score: d.max_score,
-                })
-                .collect();
-            let m = evaluate(&spans, references, tolerance_secs, 0.0, *secs);
-            total.true_positives += m.true_positives;
-            total.false_positives += m.false_positives;
-            total.false_negatives += m.false_negatives;
+            total.add_counts(&crate::evaluate::evaluate_scores(
+                &part.scores,
+                settings,
+                references,
+                tolerance_secs,
+                *secs,
+            ));
             audio_secs += secs;
         }
         crate::evaluate::rates(total, audio_secs)

@@ -20,8 +20,11 @@ pub struct TrainArgs {
     #[arg(value_name = "PROJECT")]
     pub project: PathBuf,
     /// Folder to write the model to (created; an existing model there is replaced).
-    #[arg(long, value_name = "MODEL_DIR")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "MODEL_DIR", required_unless_present = "show_input")]
+    pub out: Option<PathBuf>,
+    /// Print the model input training would use, and why, then stop (nothing is trained).
+    #[arg(long)]
+    pub show_input: bool,
     /// Most epochs (training stops earlier when validation stops improving).
     #[arg(long, default_value_t = TrainSettings::default().epochs)]
     pub epochs: usize,
@@ -106,12 +109,17 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(secs) = args.window_secs {
         anyhow::ensure!(
-            secs.is_finite() && secs > 0.05 && secs <= 60.0,
-            "--window-secs must be between 0.05 and 60 s, not {secs}"
+            secs.is_finite() && (0.01..=60.0).contains(&secs),
+            "--window-secs must be between 0.01 and 60 s, not {secs}"
         );
         config.input.window_samples =
             (secs * f64::from(config.input.sample_rate_hz)).round() as u32;
     }
+    let (false, Some(out)) = (args.show_input, args.out.as_deref()) else {
+        // --show-input: the input as JSON on stdout, for scripts; nothing is trained.
+        println!("{}", serde_json::to_string(&config.input)?);
+        return Ok(ExitCode::SUCCESS);
+    };
     let mut settings = TrainSettings {
         epochs: args.epochs,
         batch_size: args.batch.max(1),
@@ -200,10 +208,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}");
     }
-    outcome.artifact.save(&args.out).with_context(|| {
+    outcome.artifact.save(out).with_context(|| {
         format!(
             "training finished but the model was not saved to {}",
-            args.out.display()
+            out.display()
         )
     })?;
     let info = &outcome.artifact.info;
@@ -226,26 +234,16 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         outcome.train_secs,
         info.best_epoch,
         outcome.samples_per_sec,
-        args.out.display()
+        out.display()
     );
     describe("validation", info.validation.as_ref());
     describe("test", info.test.as_ref());
     if let Some(events) = &info.validation_events {
-        eprintln!(
-            "    events: validation recordings · {} of {} calls found · {} false positive(s) · \
-             precision {:.3} · recall {:.3} · F1 {:.3} at threshold {:.2}",
-            events.true_positives,
-            events.true_positives + events.false_negatives,
-            events.false_positives,
-            events.precision,
-            events.recall,
-            events.f1,
-            events.threshold
-        );
+        eprintln!("    events: validation recordings · {}", events.summary());
     }
     if args.json {
         let summary = serde_json::json!({
-            "model": args.out,
+            "model": out,
             "validation": info.validation,
             "validation_events": info.validation_events,
             "test": info.test,

@@ -29,6 +29,9 @@ pub use crop::CropRange;
 pub use propose::{CallStats, InputProposal, call_stats, propose_input};
 pub use split::SplitFractions;
 
+/// The label of negatives that hold only a piece of a call (see [`crop::partial_call_starts`]).
+pub const PARTIAL_CALL_LABEL: &str = "partial call";
+
 /// Errors building a dataset.
 #[derive(Debug, thiserror::Error)]
 pub enum DatasetError {
@@ -254,7 +257,7 @@ impl Dataset {
                 let labelled = starts
                     .into_iter()
                     .map(|s| (s, "background"))
-                    .chain(partial.into_iter().map(|s| (s, "partial call")));
+                    .chain(partial.into_iter().map(|s| (s, PARTIAL_CALL_LABEL)));
                 for (start, label) in labelled {
                     windows.push(base(
                         WindowOrigin::Background {
@@ -513,9 +516,16 @@ impl Dataset {
                  recordings fully annotated)"
             )));
         }
-        if negatives > positives * 3 {
+        // Partial-call windows are made from the positives themselves: they say nothing about
+        // how many negatives the user has.
+        let partial = self
+            .of_split(Split::Train)
+            .filter(|(_, w)| w.label == PARTIAL_CALL_LABEL)
+            .count();
+        let drawn_negatives = negatives - partial;
+        if drawn_negatives > positives * 3 {
             self.warnings.push(format!(
-                "negatives outnumber positives {negatives} to {positives} in training: \
+                "negatives outnumber positives {drawn_negatives} to {positives} in training: \
                  positives are oversampled, but more positives would help"
             ));
         }

@@ -94,6 +94,15 @@ pub fn call_stats(project: &Project, missing: &[ProjectRecordingId]) -> Option<C
     })
 }
 
+/// Seconds for people: milliseconds below a tenth of a second (bat calls), else seconds.
+fn duration_text(secs: f64) -> String {
+    if secs < 0.1 {
+        format!("{:.1} ms", secs * 1000.0)
+    } else {
+        format!("{secs:.2} s")
+    }
+}
+
 /// `value` rounded down (`up = false`) or up to a step of about a tenth of `scale`'s order of
 /// magnitude (e.g. 10 Hz for a band a few hundred hertz wide).
 fn round_to_step(value: f64, scale: f64, up: bool) -> f64 {
@@ -254,9 +263,12 @@ pub fn propose_input(project: &Project, missing: &[ProjectRecordingId]) -> Input
             let secs = (c.long_secs * 1.25).clamp(0.05, 10.0);
             let secs = (secs * 20.0).ceil() / 20.0;
             reasons.push(format!(
-                "Window {secs:.2} s: 90 % of the {} positive calls last {:.2} s or less (median \
-                 {:.2} s); longer calls are cropped.",
-                c.positives, c.long_secs, c.median_secs
+                "Window {}: 90 % of the {} positive calls last {} or less (median {}); longer \
+                 calls are cropped.",
+                duration_text(secs),
+                c.positives,
+                duration_text(c.long_secs),
+                duration_text(c.median_secs)
             ));
             secs
         }

@@ -857,7 +857,10 @@ impl TrainingWindow {
             &mut s.pick_threshold,
             "pick the threshold with the best validation F1",
         )
-        .on_hover_text("Otherwise 0.5; the test split is never used to choose it");
+        .on_hover_text(
+            "F1 of calls found on the fully annotated validation recordings (of windows when \
+             there are none); otherwise 0.5. The test split is never used to choose it",
+        );
         ui.label("Augmentation");
         let a = &mut s.augmentation;
         ui.checkbox(&mut a.random_crop, "random crop offset every epoch")
@@ -1015,15 +1018,8 @@ impl TrainingWindow {
         match &result.validation_events {
             Some(events) => {
                 ui.label(format!(
-                    "Calls on the validation recordings: {} of {} found, {} false positive(s) · \
-                     precision {:.2} · recall {:.2} · F1 {:.2} (threshold {:.2})",
-                    events.true_positives,
-                    events.true_positives + events.false_negatives,
-                    events.false_positives,
-                    events.precision,
-                    events.recall,
-                    events.f1,
-                    events.threshold
+                    "Calls on the validation recordings: {}",
+                    events.summary()
                 ))
                 .on_hover_text(
                     "Detection run over the fully annotated validation recordings and matched \

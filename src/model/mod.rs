@@ -113,18 +113,18 @@ pub fn ensemble_scores(
     batch: usize,
     device: &Device,
 ) -> Vec<f32> {
-    let mut total: Vec<f32> = Vec::new();
-    for net in nets {
-        let scores = scores(net, inputs, bands, frames, batch, device);
-        if total.is_empty() {
-            total = scores;
-        } else {
-            for (t, s) in total.iter_mut().zip(scores) {
-                *t += s;
-            }
+    let mut members = nets.iter();
+    let Some(first) = members.next() else {
+        return Vec::new();
+    };
+    let mut total = scores(first, inputs, bands, frames, batch, device);
+    for net in members {
+        let more = scores(net, inputs, bands, frames, batch, device);
+        for (t, s) in total.iter_mut().zip(more) {
+            *t += s;
         }
     }
-    let n = nets.len().max(1) as f32;
+    let n = nets.len() as f32;
     for t in &mut total {
         *t /= n;
     }

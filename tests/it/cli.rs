@@ -448,6 +448,43 @@ fn train_writes_a_model_and_ends_with_a_json_summary() {
 }
 
 #[test]
+fn train_shows_the_input_it_proposes_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = super::train::generated_project(dir.path(), 2);
+    let path = dir.path().join("calls.syrinx");
+    project.save(&path).unwrap();
+    let output = syrinx(&["train", path.to_str().unwrap(), "--show-input"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let why = stderr(&output);
+    assert!(why.contains("model input proposed from the data"), "{why}");
+    assert!(
+        why.contains("Sample rate 8000 Hz: the recordings' own rate"),
+        "{why}"
+    );
+    let input: syrinx::dsp::ModelInputSpec = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(input.sample_rate_hz, 8_000);
+    assert_eq!(input.normalization, syrinx::dsp::InputNormalization::PCEN);
+    // The project's own input instead, with another front end; nothing is trained.
+    let output = syrinx(&[
+        "train",
+        path.to_str().unwrap(),
+        "--show-input",
+        "--input",
+        "project",
+        "--front-end",
+        "background",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let input: syrinx::dsp::ModelInputSpec = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(input.sample_rate_hz, 22_050);
+    assert_eq!(
+        input.normalization,
+        syrinx::dsp::InputNormalization::BACKGROUND
+    );
+    assert!(!dir.path().join("models").exists());
+}
+
+#[test]
 fn detect_writes_a_table_per_recording_counts_and_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let project = super::train::generated_project(dir.path(), 4);

@@ -554,20 +554,11 @@ fn validation_counts_calls_as_detection_does_and_an_ensemble_saves_and_loads() {
             &mut |_, _| {},
         )
         .unwrap();
-        let spans: Vec<syrinx::evaluate::ScoredSpan> =
-            syrinx::detect::merge(&scores, &info.merge_settings())
-                .iter()
-                .map(|d| syrinx::evaluate::ScoredSpan {
-                    start_secs: d.start_secs,
-                    end_secs: d.end_secs,
-                    score: d.max_score,
-                })
-                .collect();
-        let m = syrinx::evaluate::evaluate(
-            &spans,
+        let m = syrinx::evaluate::evaluate_scores(
+            &scores,
+            &info.merge_settings(),
             &recording.positives,
             1.5,
-            info.threshold,
             recording.duration_secs,
         );
         tp += m.true_positives;
