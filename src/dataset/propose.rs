@@ -94,6 +94,17 @@ pub fn call_stats(project: &Project, missing: &[ProjectRecordingId]) -> Option<C
     })
 }
 
+/// Width in hertz of the lowest of `bands` Slaney mel bands spanning `low_hz`–`high_hz`.
+fn lowest_mel_band_hz(low_hz: f64, high_hz: f64, bands: usize) -> f64 {
+    let formula = crate::dsp::MelFormula::Slaney;
+    let (low, high) = (
+        crate::dsp::hz_to_mel(low_hz, formula),
+        crate::dsp::hz_to_mel(high_hz, formula),
+    );
+    let step = (high - low) / (bands as f64 + 1.0);
+    crate::dsp::mel_to_hz(low + step, formula) - low_hz
+}
+
 /// Seconds for people: milliseconds below a tenth of a second (bat calls), else seconds.
 fn duration_text(secs: f64) -> String {
     if secs < 0.1 {
@@ -289,9 +300,15 @@ pub fn propose_input(project: &Project, missing: &[ProjectRecordingId]) -> Input
     let window_samples = ((window_secs * f64::from(rate_hz)).round() as u32).max(64);
     let width_hz = (high_hz - low_hz).max(1.0);
     let (window_len, hop_len, bins, frames) = fft_size(width_hz, window_samples as usize, rate_hz);
-    // Mel when the band spans many octaves above 1 kHz (where mel spacing departs from linear).
+    // Mel when the band spans many octaves above 1 kHz (where mel spacing departs from
+    // linear), and only with enough bands no narrower than an FFT bin (narrower ones would
+    // repeat or miss bins).
     let octaves = (high_hz / low_hz.max(high_hz / 256.0)).log2();
-    let mel = octaves > 3.0 && high_hz > 2_000.0;
+    let bin_hz = f64::from(rate_hz) / f64::from(window_len);
+    let mel_bands = (32..=bins.min(128))
+        .rev()
+        .find(|b| lowest_mel_band_hz(low_hz, high_hz, *b) >= bin_hz);
+    let mel = octaves > 3.0 && high_hz > 2_000.0 && mel_bands.is_some_and(|b| b >= 48);
     let mut spectrogram = SpectrogramParams {
         window_len,
         hop_len,
@@ -303,8 +320,8 @@ pub fn propose_input(project: &Project, missing: &[ProjectRecordingId]) -> Input
         floor_db: -120,
     };
     // Rows: the FFT bins in the band (interpolated into 32–128 when there are fewer or more).
-    let bands = if mel {
-        bins.clamp(32, 128)
+    let bands = if let (true, Some(b)) = (mel, mel_bands) {
+        b
     } else {
         spectrogram.bands(rate_hz).clamp(32, 128)
     };
@@ -457,6 +474,35 @@ mod tests {
                 >= 800.0
         );
         frogs.input.validate().expect("valid");
+    }
+
+    #[test]
+    fn wide_bird_bands_are_mel_unless_the_low_bands_would_be_narrower_than_a_bin() {
+        // 1–10 kHz songs at 22.05 kHz: many octaves, mel with bands at least a bin wide.
+        let songs = propose_input(
+            &project(&[22_050; 2], 20, (1.0, 2.0), (1_000.0, 10_000.0)),
+            &[],
+        );
+        let spec = songs.input;
+        let FrequencyScale::Mel { bands, .. } = spec.spectrogram.scale else {
+            panic!("{:?}", songs.reasons);
+        };
+        let bin_hz = 22_050.0 / f64::from(spec.spectrogram.window_len);
+        let low = f64::from(spec.spectrogram.min_hz);
+        let high = spec.spectrogram.effective_max_hz(22_050);
+        assert!(lowest_mel_band_hz(low, high, usize::from(bands)) >= bin_hz);
+        spec.validate().expect("valid");
+        // spinetail.wav's calls (4–13.5 kHz at 44.1 kHz, 0.4 s): short calls want a short FFT,
+        // whose bins are wider than the lowest mel bands would be, so the axis stays linear.
+        let spinetail = propose_input(
+            &project(&[44_100], 14, (0.3, 0.45), (4_000.0, 13_500.0)),
+            &[],
+        );
+        assert!(
+            matches!(spinetail.input.spectrogram.scale, FrequencyScale::Linear),
+            "{:?}",
+            spinetail.reasons
+        );
     }
 
     #[test]
