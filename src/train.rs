@@ -214,9 +214,13 @@ fn train_in_pool(
         None => InputMaker::new(dataset, &cache),
     };
     let (bands, frames) = maker.shape();
+    // Window metrics describe the user's selections and background: partial-call windows are
+    // a training aid (they teach where a call ends), so they are not scored as validation or
+    // test windows; event-level validation covers what they are for.
     let usable = |split: Split| -> Vec<usize> {
         dataset
             .of_split(split)
+            .filter(|(_, w)| w.label != crate::dataset::PARTIAL_CALL_LABEL)
             .map(|(i, _)| i)
             .filter(|i| cache.has(*i))
             .collect()
