@@ -133,12 +133,14 @@ pub fn detection_row(
     }
 }
 
-/// Table rows of a run's detections on one recording (see [`detection_row`]).
+/// Table rows of a run's detections on one recording (see [`detection_row`]), with the
+/// model's band when the run knows it, else the recording's whole spectrum.
 #[must_use]
 pub fn detection_rows(
     project: &Project,
     part: &crate::review::RecordingDetections,
     label: &str,
+    band_hz: Option<(f64, f64)>,
 ) -> Vec<TableRow> {
     let Some(recording) = project.recording(part.recording) else {
         return Vec::new();
@@ -153,7 +155,7 @@ pub fn detection_rows(
             detection_row(
                 &d.detection,
                 &file,
-                (0.0, recording.nyquist_hz()),
+                band_hz.unwrap_or((0.0, recording.nyquist_hz())),
                 label,
                 d.verdict,
             )
@@ -178,7 +180,7 @@ pub fn export_detections(
         let Some(recording) = project.recording(part.recording) else {
             continue;
         };
-        let rows = detection_rows(project, part, &run.label);
+        let rows = detection_rows(project, part, &run.label, run.band_hz);
         let stem = recording
             .path
             .file_stem()

@@ -119,6 +119,10 @@ pub struct DetectionRun {
     pub merge: MergeSettings,
     /// Label given to detections and to selections made from them.
     pub label: String,
+    /// The model's training calls' band (detections are exported with it); `None` for models
+    /// that do not know it (the whole spectrum then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band_hz: Option<(f64, f64)>,
     /// Recordings scored, in the order they finished.
     pub recordings: Vec<RecordingDetections>,
     /// Recordings still to score (a cancelled or interrupted run resumes with these).
@@ -211,6 +215,7 @@ impl DetectionRun {
             } else {
                 label
             },
+            band_hz: info.detection.and_then(|d| d.band_hz),
             recordings: Vec::new(),
             pending: recordings,
             failed: Vec::new(),
@@ -733,6 +738,7 @@ mod tests {
                 peaks: None,
             },
             label: "call".to_owned(),
+            band_hz: None,
             recordings: Vec::new(),
             pending: Vec::new(),
             failed: Vec::new(),

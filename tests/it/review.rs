@@ -82,6 +82,7 @@ fn test_run(
             peaks: None,
         },
         label: "chirp".to_owned(),
+        band_hz: None,
         recordings: Vec::new(),
         pending,
         failed: Vec::new(),
@@ -317,6 +318,19 @@ fn negatives_from_test_recordings_are_flagged() {
     assert_eq!(written.written.len(), 1);
     assert_eq!(written.written[0].parent().unwrap(), out);
     assert!(out.ends_with("neg_iteration_03"));
+    // Exported detections span the whole spectrum, or the model's calls' band when it knows it.
+    let rows = |run: &DetectionRun| {
+        syrinx::export::detection_rows(&project, &run.recordings[0], &run.label, run.band_hz)
+    };
+    let whole = rows(&run);
+    assert_eq!(whole[0].low_hz, Some(0.0));
+    assert_eq!(whole[0].high_hz, Some(project.recordings[0].nyquist_hz()));
+    run.band_hz = Some((900.0, 3_100.0));
+    let banded = rows(&run);
+    assert_eq!(
+        (banded[0].low_hz, banded[0].high_hz),
+        (Some(900.0), Some(3_100.0))
+    );
 }
 
 #[test]
