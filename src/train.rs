@@ -637,10 +637,45 @@ fn complete_manifest(manifest: &mut DatasetManifest, dataset: &Dataset) {
     manifest.positive_labels = labels;
 }
 
+/// Where training takes its model input from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputSource {
+    /// The proposal while the project proposes (see [`Project::proposes_model_input`]), else
+    /// the project's own input.
+    ///
+    /// [`Project::proposes_model_input`]: crate::project::Project::proposes_model_input
+    #[default]
+    Auto,
+    /// The proposal from the data, whatever the project says.
+    Proposed,
+    /// The project's own input, whatever the project says.
+    Project,
+}
+
+impl InputSource {
+    pub const ALL: [Self; 3] = [Self::Auto, Self::Proposed, Self::Project];
+
+    /// Name for command lines.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Proposed => "proposed",
+            Self::Project => "project",
+        }
+    }
+}
+
+impl std::str::FromStr for InputSource {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::choice::parse_choice(s, &Self::ALL, Self::name, "input source")
+    }
+}
+
 /// The model input training on `project` uses, and the proposal it came from: the proposal
-/// from the data unless the user chose an input (see [`Project::proposes_model_input`]).
-///
-/// [`Project::proposes_model_input`]: crate::project::Project::proposes_model_input
+/// from the data unless the user chose an input ([`InputSource::Auto`]).
 #[must_use]
 pub fn training_input(
     project: &crate::project::Project,
@@ -649,7 +684,25 @@ pub fn training_input(
     crate::dsp::ModelInputSpec,
     Option<crate::dataset::InputProposal>,
 ) {
-    if project.proposes_model_input() {
+    input_from(project, missing, InputSource::Auto)
+}
+
+/// The model input `source` gives for `project`, and the proposal when it is one.
+#[must_use]
+pub fn input_from(
+    project: &crate::project::Project,
+    missing: &[crate::annotation::ProjectRecordingId],
+    source: InputSource,
+) -> (
+    crate::dsp::ModelInputSpec,
+    Option<crate::dataset::InputProposal>,
+) {
+    let propose = match source {
+        InputSource::Auto => project.proposes_model_input(),
+        InputSource::Proposed => true,
+        InputSource::Project => false,
+    };
+    if propose {
         let proposal = crate::dataset::propose_input(project, missing);
         (proposal.input, Some(proposal))
     } else {
@@ -670,7 +723,22 @@ pub fn project_config(
     TrainSettings,
     Option<crate::dataset::InputProposal>,
 ) {
-    let (input, proposal) = training_input(project, missing);
+    project_config_from(project, missing, settings, InputSource::Auto)
+}
+
+/// [`project_config`] with the model input from `source`.
+#[must_use]
+pub fn project_config_from(
+    project: &crate::project::Project,
+    missing: &[crate::annotation::ProjectRecordingId],
+    settings: &TrainSettings,
+    source: InputSource,
+) -> (
+    DatasetConfig,
+    TrainSettings,
+    Option<crate::dataset::InputProposal>,
+) {
+    let (input, proposal) = input_from(project, missing, source);
     let config = DatasetConfig {
         seed: settings.seed,
         input,

@@ -9,10 +9,9 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::dataset::DatasetConfig;
 use crate::model::ComputeDevice;
 use crate::project::Project;
-use crate::train::{TrainEvent, TrainSettings, train_project};
+use crate::train::{TrainEvent, TrainSettings, project_config_from, train_project};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -59,8 +58,8 @@ pub struct TrainArgs {
     /// Which model input to train with: `proposed` (from the data: the recordings' rate, the
     /// positives' band, a window from the calls' lengths), `project` (the project's, as set in
     /// the app), or `auto`: the project's when one was set there, else the proposal.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "proposed", "project"])]
-    pub input: String,
+    #[arg(long, default_value = "auto")]
+    pub input: crate::train::InputSource,
     /// Front end: pcen, background, standardize or db-range (default: the input's).
     #[arg(long, value_name = "NAME")]
     pub front_end: Option<crate::dsp::InputNormalization>,
@@ -79,19 +78,20 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             eprintln!("warning: recording missing, left out: {}", r.path.display());
         }
     }
-    let (input, proposal) = match args.input.as_str() {
-        "project" => (project.model_input, None),
-        "proposed" => {
-            let proposal = crate::dataset::propose_input(&project, &report.missing);
-            (proposal.input, Some(proposal))
-        }
-        _ => crate::train::training_input(&project, &report.missing),
-    };
-    let mut config = DatasetConfig {
+    let requested = TrainSettings {
+        epochs: args.epochs,
+        batch_size: args.batch.max(1),
+        learning_rate: args.learning_rate,
+        patience: args.patience,
         seed: args.seed,
-        input,
-        ..DatasetConfig::default()
+        device: args.device,
+        threads: args.threads,
+        noise_dir: args.noise_dir.clone(),
+        ensemble: args.ensemble.clamp(1, 16),
+        ..TrainSettings::default()
     };
+    let (mut config, mut settings, proposal) =
+        project_config_from(&project, &report.missing, &requested, args.input);
     if let Some(front_end) = args.front_end {
         config.input.normalization = front_end;
     }
@@ -120,21 +120,6 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&config.input)?);
         return Ok(ExitCode::SUCCESS);
     };
-    let mut settings = TrainSettings {
-        epochs: args.epochs,
-        batch_size: args.batch.max(1),
-        learning_rate: args.learning_rate,
-        patience: args.patience,
-        seed: args.seed,
-        device: args.device,
-        threads: args.threads,
-        noise_dir: args.noise_dir.clone(),
-        ensemble: args.ensemble.clamp(1, 16),
-        ..TrainSettings::default()
-    };
-    if let Some(proposal) = &proposal {
-        settings.network.input_pool = proposal.input_pool;
-    }
     if args.no_augment {
         settings.augmentation = crate::dataset::Augmentation {
             random_crop: true,
