@@ -4,7 +4,10 @@
 //!
 //! The target, the "syrinx warbler" (invented), sings a trill of 5–9 notes, each sweeping down
 //! from about 6 kHz to 3.5 kHz, with a second harmonic. Two distractors share its band: a single
-//! rising whistle, and a cricket-like pulsed buzz near 4.8 kHz.
+//! rising whistle, and a cricket-like pulsed buzz near 4.8 kHz. A third look-alike, a few slow
+//! falling chirps, lives only at the sites away from the training ones (survey and test): the
+//! noise of other sites that a first model has never heard, and that reviewing the survey
+//! teaches it.
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +29,8 @@ pub const TARGET_LABEL: &str = "syrinx warbler";
 pub const WHISTLE_LABEL: &str = "rising whistle";
 /// A pulsed insect-like buzz in the target's band.
 pub const CRICKET_LABEL: &str = "cricket trill";
+/// Two to four slow falling chirps in the target's band, heard only away from the training sites.
+pub const CHIRP_LABEL: &str = "falling chirps";
 /// The project file `write_demo` writes.
 pub const DEMO_PROJECT_FILE: &str = "demo.syrinx";
 /// AudioMoth's usual rate; the default model resamples to 22.05 kHz.
@@ -34,7 +39,7 @@ pub const DEMO_SAMPLE_RATE_HZ: u32 = 32_000;
 /// One demo recording: where it goes and how it sounds.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoRecordingSpec {
-    /// `train` or `test`.
+    /// The folder it goes in: `train`, `survey` or `test`.
     pub split: &'static str,
     /// File stem, AudioMoth style (site, date, time).
     pub stem: &'static str,
@@ -52,13 +57,18 @@ pub struct DemoRecordingSpec {
     pub chorus_rms: f32,
     /// Chance that a call is answered within 0.25–0.6 s (calls closer together than a window).
     pub answer_probability: f64,
+    /// Share of the sounds that are falling chirps (0 at the training sites: a first model has
+    /// never heard them).
+    pub chirp_share: f64,
 }
 
-/// The recordings `write_demo` writes: 8 minutes for training at four sites, 3 for testing at
-/// two other sites (so that no site is on both sides). The test sites differ as real ones do:
-/// their calls are fainter (−6 to −9 dB), one has an insect chorus the training sites never
-/// had, and birds there answer each other closer together than a model window.
-pub const DEMO_RECORDINGS: [DemoRecordingSpec; 11] = [
+/// The recordings `write_demo` writes: 8 minutes for training at four sites, 4 of survey at two
+/// more sites (unannotated: what detection runs over and review turns into training data) and 3
+/// for testing at two other sites (so that no site is on two sides). The sites away from the
+/// training ones differ as real ones do: their calls are fainter (−3 to −9 dB), some have an
+/// insect chorus the training sites never had, a look-alike (falling chirps) sings there and
+/// nowhere in the training set, and birds answer each other closer together than a model window.
+pub const DEMO_RECORDINGS: [DemoRecordingSpec; 15] = [
     train("SITE1_20240512_053000", 101, 0.006, false),
     train("SITE1_20240513_053000", 102, 0.008, true),
     train("SITE2_20240512_054500", 103, 0.010, false),
@@ -67,10 +77,65 @@ pub const DEMO_RECORDINGS: [DemoRecordingSpec; 11] = [
     train("SITE3_20240515_060000", 106, 0.009, false),
     train("SITE4_20240513_051500", 107, 0.006, false),
     train("SITE4_20240516_051500", 108, 0.011, true),
-    test("SITE5_20240520_053000", 201, 0.010, false, -6.0, 0.0),
-    test("SITE5_20240521_053000", 202, 0.012, true, -8.0, 0.0),
-    test("SITE6_20240520_054500", 203, 0.008, false, -9.0, 0.006),
+    away(
+        "survey",
+        "SITE7_20240518_052000",
+        301,
+        0.009,
+        false,
+        -3.0,
+        0.0,
+    ),
+    away(
+        "survey",
+        "SITE7_20240519_052000",
+        302,
+        0.011,
+        true,
+        -6.0,
+        0.0,
+    ),
+    away(
+        "survey",
+        "SITE8_20240518_054000",
+        303,
+        0.008,
+        false,
+        -5.0,
+        0.005,
+    ),
+    away(
+        "survey",
+        "SITE8_20240519_054000",
+        304,
+        0.010,
+        false,
+        -7.0,
+        0.0,
+    ),
+    away(
+        "test",
+        "SITE5_20240520_053000",
+        201,
+        0.010,
+        false,
+        -6.0,
+        0.0,
+    ),
+    away("test", "SITE5_20240521_053000", 202, 0.012, true, -8.0, 0.0),
+    away(
+        "test",
+        "SITE6_20240520_054500",
+        203,
+        0.008,
+        false,
+        -9.0,
+        0.006,
+    ),
 ];
+
+/// The folder of the unannotated survey recordings.
+pub const SURVEY_FOLDER: &str = "survey";
 
 const fn train(stem: &'static str, seed: u64, noise_rms: f32, rain: bool) -> DemoRecordingSpec {
     DemoRecordingSpec {
@@ -83,10 +148,13 @@ const fn train(stem: &'static str, seed: u64, noise_rms: f32, rain: bool) -> Dem
         call_gain_db: 0.0,
         chorus_rms: 0.0,
         answer_probability: 0.15,
+        chirp_share: 0.0,
     }
 }
 
-const fn test(
+/// A recording from a site away from the training ones (survey or test).
+const fn away(
+    split: &'static str,
     stem: &'static str,
     seed: u64,
     noise_rms: f32,
@@ -95,7 +163,7 @@ const fn test(
     chorus_rms: f32,
 ) -> DemoRecordingSpec {
     DemoRecordingSpec {
-        split: "test",
+        split,
         stem,
         secs: 60.0,
         seed,
@@ -104,6 +172,7 @@ const fn test(
         call_gain_db,
         chorus_rms,
         answer_probability: 0.4,
+        chirp_share: 0.3,
     }
 }
 
@@ -131,14 +200,15 @@ pub struct DemoSummary {
     pub negatives: usize,
 }
 
-/// Writes `DIR/train/*.wav`, `DIR/test/*.wav`, `DIR/truth/<stem>.Table.1.selections.txt`,
-/// `DIR/demo.syrinx` (training recordings fully annotated and grouped by site, test recordings in
-/// the test split without selections) and a `README.txt`. The audio and tables are the same byte
+/// Writes `DIR/train/*.wav`, `DIR/survey/*.wav`, `DIR/test/*.wav`,
+/// `DIR/truth/<stem>.Table.1.selections.txt`, `DIR/demo.syrinx` (training recordings fully
+/// annotated and grouped by site; survey recordings in the training split, unannotated; test
+/// recordings in the test split without selections) and a `README.txt`. The audio and tables are the same byte
 /// for byte every time.
 pub fn write_demo(dir: &Path) -> Result<DemoSummary, DemoError> {
     let mut summary = DemoSummary::default();
     let mut project = Project::default();
-    for sub in ["train", "test", "truth"] {
+    for sub in ["train", SURVEY_FOLDER, "test", "truth"] {
         let folder = dir.join(sub);
         std::fs::create_dir_all(&folder).map_err(|e| DemoError::Folder {
             path: folder.clone(),
@@ -189,10 +259,15 @@ pub fn write_demo(dir: &Path) -> Result<DemoSummary, DemoError> {
                 vec![Edit::Insert(preview.selections)],
             );
         } else {
+            // Survey recordings train (what review finds there is learnt); test ones only judge.
             let info = crate::audio::probe(&wav)?;
             let id = project.add_recording(&info)?;
             if let Some(recording) = project.recording_mut(id) {
-                recording.split = Split::Test;
+                recording.split = if spec.split == "test" {
+                    Split::Test
+                } else {
+                    Split::Train
+                };
                 recording.group = spec.stem.split('_').next().map(str::to_owned);
             }
         }
@@ -229,17 +304,20 @@ pub fn write_demo(dir: &Path) -> Result<DemoSummary, DemoError> {
 
 const README: &str = "Syrinx demo data (synthetic, generated by `syrinx demo`)\n\
 \n\
-train/  8 one-minute recordings from sites 1-4 (32 kHz, 16-bit WAV)\n\
-test/   3 one-minute recordings from sites 5-6\n\
-demo.syrinx  the Syrinx project: training recordings fully annotated, test ones not\n\
+train/  8 one-minute recordings from sites 1-4 (32 kHz, 16-bit WAV), fully annotated\n\
+survey/ 4 one-minute recordings from sites 7-8, unannotated: run detection over them,\n\
+        review, and what you mark is learnt (they are in the training split)\n\
+test/   3 one-minute recordings from sites 5-6, kept for testing\n\
+demo.syrinx  the Syrinx project: training recordings fully annotated, the others not\n\
 truth/  a Raven selection table per recording listing every call:\n\
         Annotation = what made the sound, Kind = positive (the target) or negative\n\
 \n\
 Target: 'syrinx warbler', a trill of 5-9 notes each sweeping down from ~6 to ~3.5 kHz.\n\
-Look-alikes in the same band: 'rising whistle' and 'cricket trill'.\n\
+Look-alikes in the same band: 'rising whistle' and 'cricket trill', and at the survey and\n\
+test sites only, 'falling chirps' (a first model has never heard them).\n\
 Background: pink noise, wind gusts, and rain in some recordings. Some warbler calls are faint.\n\
-The test sites differ from the training sites, as real ones do: their calls are 6-9 dB\n\
-fainter, site 6 has an insect chorus near 7 kHz, and birds there often answer each other\n\
+The survey and test sites differ from the training sites, as real ones do: their calls are\n\
+3-9 dB fainter, sites 6 and 8 have an insect chorus near 7 kHz, and birds there often answer each other\n\
 within half a second (calls closer together than a model window).\n";
 
 /// Renders one recording and a table row for every sound in it.
@@ -253,8 +331,16 @@ pub fn render_recording(spec: &DemoRecordingSpec) -> (Vec<f32>, Vec<TableRow>) {
     let call_gain = 10f32.powf(spec.call_gain_db / 20.0);
     let mut at_secs = rng.random_range(0.5..2.0);
     while at_secs < spec.secs - 2.0 {
-        let roll: f64 = rng.random_range(0.0..1.0);
-        let selection = if roll < 0.5 {
+        // Sites without chirps draw nothing extra (their recordings stay as they were).
+        let chirps = spec.chirp_share > 0.0 && rng.random_range(0.0..1.0) < spec.chirp_share;
+        let roll: f64 = if chirps {
+            0.0
+        } else {
+            rng.random_range(0.0..1.0)
+        };
+        let selection = if chirps {
+            falling_chirps(&mut rng, &mut samples, at_secs)
+        } else if roll < 0.5 {
             warbler_call(&mut rng, &mut samples, at_secs, call_gain)
         } else if roll < 0.75 {
             rising_whistle(&mut rng, &mut samples, at_secs)
@@ -430,6 +516,33 @@ fn rising_whistle(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) ->
         low_hz: Some((low_hz - 150.0).round()),
         high_hz: Some((high_hz + 150.0).round()),
         label: WHISTLE_LABEL.to_owned(),
+        kind: Some(SelectionKind::Negative),
+        ..TableRow::default()
+    }
+}
+
+/// Two to four slow notes, each falling through the target's band (0.1–0.16 s, with longer gaps
+/// than a trill's): a look-alike of a short, slow warbler call.
+fn falling_chirps(rng: &mut ChaCha8Rng, samples: &mut [f32], start_secs: f64) -> TableRow {
+    let notes = rng.random_range(2..=4);
+    let amplitude = rng.random_range(0.04..0.2);
+    let note_secs = rng.random_range(0.10..0.16);
+    let gap_secs = rng.random_range(0.06..0.12);
+    let top_hz = rng.random_range(5600.0..6400.0);
+    let bottom_hz = rng.random_range(3600.0..4200.0);
+    let mut at = start_secs;
+    for _ in 0..notes {
+        add_sweep(samples, at, note_secs, amplitude, 0.15, |p| {
+            top_hz + (bottom_hz - top_hz) * p
+        });
+        at += note_secs + gap_secs;
+    }
+    TableRow {
+        start_secs,
+        end_secs: at - gap_secs,
+        low_hz: Some((bottom_hz - 150.0).round()),
+        high_hz: Some((top_hz + 150.0).round()),
+        label: CHIRP_LABEL.to_owned(),
         kind: Some(SelectionKind::Negative),
         ..TableRow::default()
     }

@@ -46,13 +46,14 @@ pub struct EventValidation {
 }
 
 impl EventValidation {
-    /// The windows of the fully annotated validation recordings of `dataset`, `defaults.hop_secs`
-    /// apart. `None` when there is none (or none can be read); unreadable recordings and cut
-    /// audio become warnings.
+    /// The windows of the fully annotated recordings of `split` in `dataset` (validation while
+    /// training; test once, for the final figures), `defaults.hop_secs` apart. `None` when there
+    /// is none (or none can be read); unreadable recordings and cut audio become warnings.
     pub fn build(
         dataset: &Dataset,
         spec: &ModelInputSpec,
         defaults: &DetectionDefaults,
+        split: Split,
         cancel: &AtomicBool,
         warnings: &mut Vec<String>,
     ) -> Option<Self> {
@@ -68,7 +69,7 @@ impl EventValidation {
         let chosen = dataset
             .recordings
             .iter()
-            .filter(|r| r.split == Split::Validation && r.fully_annotated);
+            .filter(|r| r.split == split && r.fully_annotated);
         for recording in chosen {
             let windows = (recording.duration_secs / defaults.hop_secs).ceil() as usize + 1;
             if out.inputs.len() * 4 + windows * per_window > MAX_INPUT_BYTES {

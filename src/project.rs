@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::annotation::{
-    FileRef, ImportTarget, ProjectRecordingId, SelectionKind, SelectionSet, TableRow,
+    Edit, FileRef, ImportTarget, ProjectRecordingId, Selection, SelectionKind, SelectionSet,
+    TableRow,
 };
 use crate::audio::RecordingInfo;
 
@@ -25,6 +26,54 @@ const FINGERPRINT_BYTES: u64 = 64 * 1024;
 /// Upgrades from `index + 1` to `index + 2` (empty while version 1 is the only one).
 type Migration = fn(serde_json::Value) -> serde_json::Value;
 const MIGRATIONS: &[Migration] = &[];
+
+/// A change to a project beyond its selections, undone with the step it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProjectChange {
+    /// Labels added to the label set (by an import or an opened folder).
+    LabelsAdded(Vec<LabelDef>),
+    /// A recording taken out of the project, with its place in the list (its selections go in
+    /// the same step as a selection edit).
+    RecordingRemoved {
+        index: usize,
+        recording: ProjectRecording,
+    },
+}
+
+impl ProjectChange {
+    /// Makes the change (again).
+    pub fn redo(&self, project: &mut Project) {
+        match self {
+            Self::LabelsAdded(labels) => {
+                for label in labels {
+                    if !project.labels.iter().any(|l| l.name == label.name) {
+                        project.labels.push(label.clone());
+                    }
+                }
+            }
+            Self::RecordingRemoved { recording, .. } => {
+                project.recordings.retain(|r| r.id != recording.id);
+            }
+        }
+    }
+
+    /// Takes the change back.
+    pub fn undo(&self, project: &mut Project) {
+        match self {
+            Self::LabelsAdded(labels) => {
+                project
+                    .labels
+                    .retain(|l| !labels.iter().any(|added| added.name == l.name));
+            }
+            Self::RecordingRemoved { index, recording } => {
+                if project.recording(recording.id).is_none() {
+                    let at = (*index).min(project.recordings.len());
+                    project.recordings.insert(at, recording.clone());
+                }
+            }
+        }
+    }
+}
 
 /// Errors reading or writing projects.
 #[derive(Debug, thiserror::Error)]
@@ -357,6 +406,30 @@ impl Project {
             group: None,
         });
         id
+    }
+
+    /// What taking recording `id` out of the project is: the deletion of its selections and
+    /// the removal itself (apply both as one undo step). `None` when there is no such recording.
+    #[must_use]
+    pub fn removal_of(&self, id: ProjectRecordingId) -> Option<(Edit, ProjectChange)> {
+        let index = self.recordings.iter().position(|r| r.id == id)?;
+        let selections: Vec<Selection> = self.selections.of_recording(id).cloned().collect();
+        Some((
+            Edit::Delete(selections),
+            ProjectChange::RecordingRemoved {
+                index,
+                recording: self.recordings[index].clone(),
+            },
+        ))
+    }
+
+    /// Recordings to survey: not fully annotated and outside the test split. Detection runs over
+    /// these by default, and what review finds in them (false positives as negatives, missed
+    /// calls as positives) is training data, unlike the test split's.
+    pub fn survey_recordings(&self) -> impl Iterator<Item = &ProjectRecording> {
+        self.recordings
+            .iter()
+            .filter(|r| !r.fully_annotated && r.split != Split::Test)
     }
 
     #[must_use]

@@ -425,6 +425,24 @@ pub fn carry_verdicts(
     (carried, old.into_iter().flatten().collect())
 }
 
+/// The label a false positive's negative gets unless the reviewer picks one: it says what the
+/// sound is not, so that counts and exports keep it apart from the target (`not syrinx warbler`).
+#[must_use]
+pub fn false_positive_label(target: &str) -> String {
+    format!("not {target}")
+}
+
+/// How false positives become negatives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NegativeOptions {
+    /// The label of the new negatives; `None`: [`false_positive_label`] of the run's label.
+    pub label: Option<String>,
+    /// Also turn false positives in test-split recordings into negatives. Off by default: test
+    /// recordings are never trained on, so there they would only change what the test counts;
+    /// their verdicts stay in the run for evaluation.
+    pub include_test: bool,
+}
+
 /// Negative selections to add for a run's false positives.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NegativesPlan {
@@ -432,27 +450,49 @@ pub struct NegativesPlan {
     pub selections: Vec<Selection>,
     /// The detection each selection came from.
     pub sources: Vec<DetectionRef>,
-    /// Recordings in the test split that negatives come from (training on them leaks the test).
+    /// Test-split recordings whose false positives are kept for evaluation only (or, with
+    /// `include_test`, that negatives come from).
     pub test_recordings: Vec<String>,
+    /// False positives in test-split recordings left out (kept for evaluation only).
+    pub test_false_positives: usize,
 }
 
-/// Makes a Negative selection for every `FalsePositive` verdict of `run` that has none yet,
-/// spanning the detection's time and the recording's whole band, labelled with the run's label
-/// and carrying its provenance (source, model, score, iteration, file and time) as columns.
+/// Makes a Negative selection for every `FalsePositive` verdict of `run` that has none yet:
+/// the detection's time, the model's calls' band when the run knows it (else the recording's
+/// whole band), labelled as `options` says, and carrying its provenance (source, model, score,
+/// iteration, file and time) as columns. Test-split recordings are left out unless
+/// `options.include_test`.
 #[must_use]
-pub fn plan_false_positive_negatives(project: &Project, run: &DetectionRun) -> NegativesPlan {
+pub fn plan_false_positive_negatives(
+    project: &Project,
+    run: &DetectionRun,
+    options: &NegativeOptions,
+) -> NegativesPlan {
     let mut plan = NegativesPlan::default();
+    let label = options
+        .label
+        .clone()
+        .filter(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| false_positive_label(&run.label));
     // Consecutive fresh ids (the panel calls this every frame: no copy of the selections).
     let first_id = project.selections.next_free_id().0;
     for (recording_idx, part) in run.recordings.iter().enumerate() {
         let Some(recording) = project.recording(part.recording) else {
             continue;
         };
+        let is_test = recording.split == Split::Test;
         for (detection_idx, d) in part.detections.iter().enumerate() {
             let already = d
                 .negative
                 .is_some_and(|id| project.selections.get(id).is_some());
             if d.verdict != Some(Verdict::FalsePositive) || already {
+                continue;
+            }
+            if is_test && !plan.test_recordings.contains(&recording.name()) {
+                plan.test_recordings.push(recording.name());
+            }
+            if is_test && !options.include_test {
+                plan.test_false_positives += 1;
                 continue;
             }
             let extra = BTreeMap::from([
@@ -469,14 +509,20 @@ pub fn plan_false_positive_negatives(project: &Project, run: &DetectionRun) -> N
                     format!("{:.3}", d.detection.start_secs),
                 ),
             ]);
+            let nyquist_hz = recording.nyquist_hz();
+            let (low_hz, high_hz) = run
+                .band_hz
+                .map(|(low, high)| (low.clamp(0.0, nyquist_hz), high.clamp(0.0, nyquist_hz)))
+                .filter(|(low, high)| low < high)
+                .unwrap_or((0.0, nyquist_hz));
             plan.selections.push(Selection {
                 id: SelectionId(first_id + plan.selections.len() as u64),
                 recording: part.recording,
                 start_secs: d.detection.start_secs,
                 end_secs: d.detection.end_secs.min(recording.duration_secs),
-                low_hz: 0.0,
-                high_hz: recording.nyquist_hz(),
-                label: run.label.clone(),
+                low_hz,
+                high_hz,
+                label: label.clone(),
                 kind: SelectionKind::Negative,
                 extra,
             });
@@ -484,12 +530,137 @@ pub fn plan_false_positive_negatives(project: &Project, run: &DetectionRun) -> N
                 recording_idx,
                 detection_idx,
             });
-            if recording.split == Split::Test && !plan.test_recordings.contains(&recording.name()) {
-                plan.test_recordings.push(recording.name());
-            }
         }
     }
     plan
+}
+
+/// Reads a verdict as tables hold it: `FalsePositive` (as Syrinx writes it), `false_positive`,
+/// `false positive`, `fp`; the same for true positives and `unsure`. Case is ignored.
+#[must_use]
+pub fn parse_verdict(text: &str) -> Option<Verdict> {
+    let squeezed: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    match squeezed.as_str() {
+        "falsepositive" | "fp" | "false" | "no" => Some(Verdict::FalsePositive),
+        "truepositive" | "tp" | "true" | "yes" => Some(Verdict::TruePositive),
+        "unsure" | "u" | "maybe" => Some(Verdict::Unsure),
+        _ => None,
+    }
+}
+
+/// What a reviewed detection table gives: negatives for its false positives, and the rows that
+/// could not be placed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableNegatives {
+    pub selections: Vec<Selection>,
+    /// Rows marked false positive already in the project as negatives (left out).
+    pub already: usize,
+    /// Test-split rows kept for evaluation only (see [`NegativeOptions::include_test`]).
+    pub test_false_positives: usize,
+    /// `line: why` of rows left out.
+    pub problems: Vec<String>,
+}
+
+/// The command line's Review ▸ Add false positives to negatives: every row of a detection table
+/// (as `syrinx detect` writes it) whose verdict column says false positive becomes a Negative
+/// selection over the row's time and band, labelled as `options` says (default `not <row
+/// label>`) and carrying the same provenance columns. Rows go to the recording they name, else
+/// to `default`.
+#[must_use]
+pub fn plan_table_false_positives(
+    project: &Project,
+    rows: &[crate::annotation::TableRow],
+    default: Option<ProjectRecordingId>,
+    model: Option<&str>,
+    options: &NegativeOptions,
+) -> TableNegatives {
+    let mut out = TableNegatives::default();
+    let first_id = project.selections.next_free_id().0;
+    for row in rows {
+        if row.verdict.as_deref().and_then(parse_verdict) != Some(Verdict::FalsePositive) {
+            continue;
+        }
+        let Some(target) = project.import_target(row, default) else {
+            out.problems.push(format!(
+                "line {}: its recording is not in the project{}",
+                row.line,
+                row.file
+                    .as_ref()
+                    .map_or_else(String::new, |f| format!(" ({})", f.name))
+            ));
+            continue;
+        };
+        let Some(recording) = project.recording(target.recording) else {
+            continue;
+        };
+        if recording.split == Split::Test && !options.include_test {
+            out.test_false_positives += 1;
+            continue;
+        }
+        let end_secs = row.end_secs.min(recording.duration_secs);
+        let already = project.selections.of_recording(recording.id).any(|s| {
+            s.kind == SelectionKind::Negative
+                && s.extra.get(SOURCE_COLUMN).map(String::as_str) == Some(FALSE_POSITIVE_SOURCE)
+                && (s.start_secs - row.start_secs).abs() < 1e-3
+                && (s.end_secs - end_secs).abs() < 1e-3
+        });
+        if already {
+            out.already += 1;
+            continue;
+        }
+        if row.start_secs >= end_secs {
+            out.problems.push(format!(
+                "line {}: it starts after the recording ends",
+                row.line
+            ));
+            continue;
+        }
+        let nyquist_hz = recording.nyquist_hz();
+        let (low_hz, high_hz) = (
+            row.low_hz.unwrap_or(0.0).clamp(0.0, nyquist_hz),
+            row.high_hz.unwrap_or(nyquist_hz).clamp(0.0, nyquist_hz),
+        );
+        let (low_hz, high_hz) = if low_hz < high_hz {
+            (low_hz, high_hz)
+        } else {
+            (0.0, nyquist_hz)
+        };
+        let mut extra = BTreeMap::from([
+            (SOURCE_COLUMN.to_owned(), FALSE_POSITIVE_SOURCE.to_owned()),
+            (SOURCE_FILE_COLUMN.to_owned(), recording.name()),
+            (
+                SOURCE_TIME_COLUMN.to_owned(),
+                format!("{:.3}", row.start_secs),
+            ),
+        ]);
+        if let Some(score) = row.score {
+            extra.insert(SCORE_COLUMN.to_owned(), format!("{score:.4}"));
+        }
+        if let Some(model) = model {
+            extra.insert(MODEL_COLUMN.to_owned(), model.to_owned());
+        }
+        let label = options
+            .label
+            .clone()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| false_positive_label(&row.label));
+        out.selections.push(Selection {
+            id: SelectionId(first_id + out.selections.len() as u64),
+            recording: recording.id,
+            start_secs: row.start_secs,
+            end_secs,
+            low_hz,
+            high_hz,
+            label,
+            kind: SelectionKind::Negative,
+            extra,
+        });
+    }
+    out
 }
 
 /// A Positive selection for a call the model missed, drawn during review of `run`.

@@ -241,6 +241,7 @@ fn train_in_pool(
         dataset,
         &config.input,
         &detection,
+        crate::project::Split::Validation,
         cancel,
         &mut warnings,
     );
@@ -330,6 +331,21 @@ fn train_in_pool(
     };
     let validation_final = metrics_of(&validation_scores, &validation);
     let test_final = metrics_of(&test_scores, &test);
+    // Calls on the fully annotated test recordings, counted as detection and `syrinx evaluate`
+    // count them, at the threshold validation chose: the figure users compare with their own.
+    let test_events = crate::event_validation::EventValidation::build(
+        dataset,
+        &config.input,
+        &detection,
+        crate::project::Split::Test,
+        cancel,
+        &mut warnings,
+    )
+    .map(|e| {
+        let scores =
+            crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device);
+        e.metrics_at(&scores, threshold)
+    });
     complete_manifest(&mut manifest, dataset);
     let info = ModelInfo {
         artifact_version: ARTIFACT_VERSION,
@@ -350,6 +366,7 @@ fn train_in_pool(
         manifest,
         detection: Some(detection),
         validation_events,
+        test_events,
         ensemble: nets.len(),
     };
     let mut nets = nets.into_iter();
@@ -416,6 +433,12 @@ struct TrainedMember {
     batch_secs: f64,
 }
 
+/// burn's CPU backend keeps one random-number generator per process, which weight
+/// initialisation and dropout draw from: two trainings at once in one process (tests, a future
+/// batch of trainings) would draw from each other's sequence, and the same seed would no
+/// longer give the same model. Trainings take turns.
+static BACKEND_RNG: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 impl MemberContext<'_> {
     /// Trains member `member` (seed `settings.seed + member`) and keeps its best epoch: the best
     /// mean event F1 over thresholds on the validation recordings (ties: the lower validation
@@ -430,6 +453,10 @@ impl MemberContext<'_> {
         });
         let (bands, frames, cancel) = (self.bands, self.frames, self.cancel);
         let seed = settings.seed.wrapping_add(member as u64);
+        // Held until this member is trained: see `BACKEND_RNG`.
+        let _turn = BACKEND_RNG
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.base_device.seed(seed);
         let device = self.base_device.clone().autodiff();
         let mut net: CallNet = settings.network.init(&device).train();

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use super::{ProjectRecordingId, Selection, SelectionId};
+use crate::project::{Project, ProjectChange};
 
 /// Most steps kept for undo.
 const MAX_UNDO_STEPS: usize = 1000;
@@ -118,7 +119,7 @@ impl SelectionSet {
         self.items.iter().filter(move |s| s.recording == recording)
     }
 
-    fn apply(&mut self, edit: &Edit) {
+    pub(crate) fn apply(&mut self, edit: &Edit) {
         match edit {
             Edit::Insert(selections) => {
                 for selection in selections {
@@ -204,12 +205,22 @@ impl Edit {
     }
 }
 
-/// Undo and redo history of edits applied to a [`SelectionSet`].
+/// One undo step: selection edits and the changes to the rest of the project made with them
+/// (labels an import added, a recording taken out), undone together.
+#[derive(Debug, Clone)]
+struct Step {
+    name: String,
+    edits: Vec<Edit>,
+    changes: Vec<ProjectChange>,
+}
+
+/// Undo and redo history of edits applied to a [`SelectionSet`] (and, through
+/// [`undo_project`](Self::undo_project), of the project changes that came with them).
 #[derive(Debug, Clone, Default)]
 pub struct UndoStack {
     /// Each step is a list of edits undone together (an import is one step).
-    undo: Vec<(String, Vec<Edit>)>,
-    redo: Vec<(String, Vec<Edit>)>,
+    undo: Vec<Step>,
+    redo: Vec<Step>,
 }
 
 impl UndoStack {
@@ -222,11 +233,47 @@ impl UndoStack {
         for edit in &edits {
             set.apply(edit);
         }
-        self.undo.push((name.into(), edits));
+        self.push(Step {
+            name: name.into(),
+            edits,
+            changes: Vec::new(),
+        });
+    }
+
+    fn push(&mut self, step: Step) {
+        self.undo.push(step);
         if self.undo.len() > MAX_UNDO_STEPS {
             self.undo.remove(0);
         }
         self.redo.clear();
+    }
+
+    /// Applies `edits` to the project's selections and `change` to the project, as one step.
+    pub fn apply_to_project(
+        &mut self,
+        project: &mut Project,
+        name: impl Into<String>,
+        edits: Vec<Edit>,
+        change: ProjectChange,
+    ) {
+        let edits: Vec<Edit> = edits.into_iter().filter(|e| !e.is_empty()).collect();
+        for edit in &edits {
+            project.selections.apply(edit);
+        }
+        change.redo(project);
+        self.push(Step {
+            name: name.into(),
+            edits,
+            changes: vec![change],
+        });
+    }
+
+    /// Adds `change` (already made to the project) to the last step, so that undoing that step
+    /// undoes it too: the labels an import brought go with the import.
+    pub fn attach_to_last(&mut self, change: ProjectChange) {
+        if let Some(step) = self.undo.last_mut() {
+            step.changes.push(change);
+        }
     }
 
     /// Like [`apply`](Self::apply), but when the last step has the same `name` and updated the same
@@ -248,13 +295,14 @@ impl UndoStack {
             }
             _ => false,
         };
-        if let Some((last_name, last_edits)) = self.undo.last_mut()
-            && last_name == name
-            && same_ids(last_edits)
+        if let Some(step) = self.undo.last_mut()
+            && step.name == name
+            && step.changes.is_empty()
+            && same_ids(&step.edits)
             && !edit.is_empty()
         {
             set.apply(&edit);
-            if let [Edit::Update { after: merged, .. }] = last_edits.as_mut_slice() {
+            if let [Edit::Update { after: merged, .. }] = step.edits.as_mut_slice() {
                 merged.clone_from(after);
             }
             self.redo.clear();
@@ -263,34 +311,56 @@ impl UndoStack {
         self.apply(set, name, vec![edit]);
     }
 
-    /// Undoes the last step; returns its name.
+    /// Undoes the last step's selection edits; returns its name. (Steps with project changes
+    /// need [`undo_project`](Self::undo_project).)
     pub fn undo(&mut self, set: &mut SelectionSet) -> Option<String> {
-        let (name, edits) = self.undo.pop()?;
-        for edit in edits.iter().rev() {
+        let step = self.undo.pop()?;
+        for edit in step.edits.iter().rev() {
             set.apply(&edit.inverse());
         }
-        self.redo.push((name.clone(), edits));
+        let name = step.name.clone();
+        self.redo.push(step);
         Some(name)
     }
 
-    /// Redoes the last undone step; returns its name.
+    /// Redoes the last undone step's selection edits; returns its name.
     pub fn redo(&mut self, set: &mut SelectionSet) -> Option<String> {
-        let (name, edits) = self.redo.pop()?;
-        for edit in &edits {
+        let step = self.redo.pop()?;
+        for edit in &step.edits {
             set.apply(edit);
         }
-        self.undo.push((name.clone(), edits));
+        let name = step.name.clone();
+        self.undo.push(step);
         Some(name)
+    }
+
+    /// Undoes the last step, selections and project changes; returns its name.
+    pub fn undo_project(&mut self, project: &mut Project) -> Option<String> {
+        let changes = self.undo.last()?.changes.clone();
+        for change in changes.iter().rev() {
+            change.undo(project);
+        }
+        self.undo(&mut project.selections)
+    }
+
+    /// Redoes the last undone step, selections and project changes; returns its name.
+    pub fn redo_project(&mut self, project: &mut Project) -> Option<String> {
+        let changes = self.redo.last()?.changes.clone();
+        let name = self.redo(&mut project.selections);
+        for change in &changes {
+            change.redo(project);
+        }
+        name
     }
 
     #[must_use]
     pub fn undo_name(&self) -> Option<&str> {
-        self.undo.last().map(|(n, _)| n.as_str())
+        self.undo.last().map(|s| s.name.as_str())
     }
 
     #[must_use]
     pub fn redo_name(&self) -> Option<&str> {
-        self.redo.last().map(|(n, _)| n.as_str())
+        self.redo.last().map(|s| s.name.as_str())
     }
 }
 

@@ -49,7 +49,7 @@ pub fn run(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     write_table(&args.out, args.to, &rows)?;
-    eprintln!(
+    println!(
         "converted {} selections from {} to {} ({} lines skipped): {}",
         rows.len(),
         table.format.name(),

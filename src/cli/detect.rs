@@ -209,7 +209,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     crate::fsutil::write_atomically(&args.out.join(COUNTS_FILE), counts.as_bytes())
         .with_context(|| format!("cannot write {COUNTS_FILE} in {}", args.out.display()))?;
     let wall_secs = started.elapsed().as_secs_f64();
-    eprintln!(
+    println!(
         "{total} detection(s) in {} file(s) ({failed} failed), {audio_secs:.0} s of audio in {wall_secs:.1} s ({:.0}× real time): {}",
         files.len() - failed,
         audio_secs / wall_secs.max(1e-9),

@@ -111,7 +111,8 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     };
     let overall = at(0.0);
     let curve: Vec<EventMetrics> = (0..=20).map(|i| at(i as f32 * 0.05)).collect();
-    eprintln!(
+    // The report goes to stdout (`syrinx evaluate … > report.txt`); warnings to stderr.
+    println!(
         "{} event(s) in {} recording(s): {} found, {} false positive(s) ({:.1}/hour), {} missed · precision {:.3} · recall {:.3} · F1 {:.3}",
         overall.true_positives + overall.false_negatives,
         recordings.len() - missing.len(),
@@ -123,9 +124,9 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
         overall.recall,
         overall.f1
     );
-    eprintln!("threshold  precision  recall  F1     FP/hour");
+    println!("threshold  precision  recall  F1     FP/hour");
     for m in &curve {
-        eprintln!(
+        println!(
             "{:>9.2}  {:>9.3}  {:>6.3}  {:.3}  {:.1}",
             m.threshold, m.precision, m.recall, m.f1, m.false_positives_per_hour
         );

@@ -47,6 +47,10 @@ pub enum ProjectCommand {
         #[arg(long)]
         label: Option<String>,
     },
+    /// Turn the false positives of reviewed detection tables into negatives (what Review's "Add
+    /// false positives to negatives" does): rows whose verdict column says false positive
+    /// (FalsePositive, false_positive, fp) become Negative selections labelled "not <label>".
+    AddFalsePositives(AddFalsePositivesArgs),
     /// Export selections: a table per recording (and a combined one), or WAV clips.
     Export(ExportArgs),
     /// Print recordings, flags and selection counts.
@@ -110,6 +114,26 @@ pub struct ExportArgs {
     pub padding: f64,
 }
 
+#[derive(Debug, Args)]
+pub struct AddFalsePositivesArgs {
+    #[arg(value_name = "PROJECT.syrinx")]
+    pub project: PathBuf,
+    /// Detection tables with a verdict column (CSV from `syrinx detect --format csv`, or Raven
+    /// tables with a Verdict column), or folders of them.
+    #[arg(value_name = "TABLE", required = true)]
+    pub tables: Vec<PathBuf>,
+    /// Label of the new negatives (default: "not <the detection's label>").
+    #[arg(long)]
+    pub label: Option<String>,
+    /// The model the detections came from (its folder), for the provenance column.
+    #[arg(long, value_name = "MODEL_DIR")]
+    pub model: Option<PathBuf>,
+    /// Also add the false positives of test-split recordings (never trained on; by default
+    /// they are kept for evaluation only).
+    #[arg(long)]
+    pub include_test: bool,
+}
+
 pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         ProjectCommand::New { project } => {
@@ -147,6 +171,7 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
                 path.display()
             );
         }
+        ProjectCommand::AddFalsePositives(add) => run_add_false_positives(add)?,
         ProjectCommand::Export(export) => run_export(export)?,
         ProjectCommand::Show { project } => show(project)?,
     }
@@ -279,6 +304,71 @@ fn default_recording(
         .find(|(audio, _)| table_names_audio(table, audio))
         .or_else(|| (added.len() == 1).then(|| &added[0]))
         .map(|(_, id)| *id)
+}
+
+fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
+    let (mut project, _) = Project::load(&args.project)?;
+    let model = match &args.model {
+        Some(dir) => Some(crate::model::ModelArtifact::read_info(dir)?.created),
+        None => None,
+    };
+    let options = crate::review::NegativeOptions {
+        label: args.label.clone(),
+        include_test: args.include_test,
+    };
+    let mut tables = Vec::new();
+    for path in &args.tables {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot list {}", path.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.extension().is_some_and(|e| {
+                        e.eq_ignore_ascii_case("csv") || e.eq_ignore_ascii_case("txt")
+                    })
+                })
+                .collect();
+            found.sort();
+            tables.extend(found);
+        } else {
+            tables.push(path.clone());
+        }
+    }
+    let (mut added, mut already, mut test_kept) = (0, 0, 0);
+    let mut history = crate::annotation::UndoStack::default();
+    for table_path in &tables {
+        let table = read_table(table_path)?;
+        let default = project
+            .recordings
+            .iter()
+            .find(|r| crate::project::table_names_audio(table_path, &r.path))
+            .map(|r| r.id);
+        let plan = crate::review::plan_table_false_positives(
+            &project,
+            &table.rows,
+            default,
+            model.as_deref(),
+            &options,
+        );
+        for problem in &plan.problems {
+            eprintln!("warning: {problem}: {}", table_path.display());
+        }
+        added += plan.selections.len();
+        already += plan.already;
+        test_kept += plan.test_false_positives;
+        history.apply(
+            &mut project.selections,
+            "add false positives",
+            vec![crate::annotation::Edit::Insert(plan.selections)],
+        );
+    }
+    project.save(&args.project)?;
+    println!(
+        "{added} false positive(s) added as negatives ({already} already there, {test_kept} in test recordings kept for evaluation only): {}",
+        args.project.display()
+    );
+    Ok(())
 }
 
 fn run_export(args: &ExportArgs) -> anyhow::Result<()> {

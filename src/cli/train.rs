@@ -97,15 +97,15 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     }
     match &proposal {
         Some(proposal) => {
-            eprintln!("model input proposed from the data:");
+            println!("model input proposed from the data:");
             for reason in &proposal.reasons {
-                eprintln!("  {reason}");
+                println!("  {reason}");
             }
             for warning in &proposal.warnings {
                 eprintln!("warning: {warning}");
             }
         }
-        None => eprintln!("model input: the project's"),
+        None => println!("model input: the project's"),
     }
     if let Some(secs) = args.window_secs {
         anyhow::ensure!(
@@ -201,7 +201,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     })?;
     let info = &outcome.artifact.info;
     let describe = |name: &str, m: Option<&crate::metrics::SplitMetrics>| match m {
-        Some(m) => eprintln!(
+        Some(m) => println!(
             "{name:>10}: {} windows · accuracy {:.3} · precision {:.3} · recall {:.3} · F1 {:.3} · ROC-AUC {}",
             m.windows,
             m.accuracy,
@@ -211,9 +211,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             m.roc_auc
                 .map_or_else(|| "n/a".to_owned(), |a| format!("{a:.3}"))
         ),
-        None => eprintln!("{name:>10}: no windows"),
+        None => println!("{name:>10}: no windows"),
     };
-    eprintln!(
+    println!(
         "trained {} epoch(s) in {:.1} s (best epoch {}, {:.0} samples/s); model: {}",
         outcome.epochs_run,
         outcome.train_secs,
@@ -224,13 +224,21 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     describe("validation", info.validation.as_ref());
     describe("test", info.test.as_ref());
     if let Some(events) = &info.validation_events {
-        eprintln!("    events: validation recordings · {}", events.summary());
+        println!("    events: validation recordings · {}", events.summary());
+    }
+    match &info.test_events {
+        Some(events) => println!("    events: test recordings · {}", events.summary()),
+        None if info.test.is_some() => println!(
+            "    events: no fully annotated test recording (count calls with syrinx detect and syrinx evaluate)"
+        ),
+        None => {}
     }
     if args.json {
         let summary = serde_json::json!({
             "model": out,
             "validation": info.validation,
             "validation_events": info.validation_events,
+            "test_events": info.test_events,
             "test": info.test,
             "input": info.input,
             "train_secs": outcome.train_secs,

@@ -16,7 +16,6 @@ pub const RESIZE: &str = "resize";
 pub const DELETE: &str = "delete";
 pub const PASTE: &str = "paste";
 pub const NUDGE: &str = "nudge";
-pub const SET_KIND: &str = "change kind";
 pub const SET_LABEL: &str = "change label";
 
 /// What the pointer handler needs to know about the recording on screen.
@@ -250,24 +249,43 @@ impl Annotator {
         }
     }
 
-    /// Sets the kind of new boxes and of the selected ones.
-    pub fn set_kind(&mut self, document: &mut Document, kind: SelectionKind) {
+    /// Sets the kind of the next boxes drawn (the selected ones keep theirs: see
+    /// [`apply_to_selected`](Self::apply_to_selected)).
+    pub fn set_kind(&mut self, kind: SelectionKind) {
         self.kind = kind;
-        let ids: Vec<_> = self.selected.iter().copied().collect();
-        let edit = update(document, &ids, |s| s.kind = kind);
-        document.edit(SET_KIND, vec![edit]);
     }
 
-    /// Sets the label (and kind) of new boxes and of the selected ones.
-    pub fn set_label(&mut self, document: &mut Document, label: &str, kind: SelectionKind) {
+    /// Sets the label (and kind) of the next boxes drawn.
+    pub fn set_label(&mut self, label: &str, kind: SelectionKind) {
         self.label = label.to_owned();
         self.kind = kind;
-        let ids: Vec<_> = self.selected.iter().copied().collect();
+    }
+
+    /// Gives the selected boxes the current kind and label (one undo step); returns how many
+    /// changed.
+    pub fn apply_to_selected(&mut self, document: &mut Document) -> usize {
+        let (kind, label) = (self.kind, self.label.clone());
+        let ids: Vec<_> = self
+            .selected
+            .iter()
+            .copied()
+            .filter(|id| {
+                document
+                    .project
+                    .selections
+                    .get(*id)
+                    .is_some_and(|s| s.kind != kind || s.label != label)
+            })
+            .collect();
+        if ids.is_empty() {
+            return 0;
+        }
         let edit = update(document, &ids, |s| {
-            s.label = label.to_owned();
+            s.label.clone_from(&label);
             s.kind = kind;
         });
         document.edit(SET_LABEL, vec![edit]);
+        ids.len()
     }
 
     pub fn delete_selected(&mut self, document: &mut Document) {

@@ -28,6 +28,7 @@ use super::selection_table::SelectionTable;
 use super::settings_panel::pane_settings_ui;
 use super::spectrogram_view::{HoverReadout, PaneInput, overview_ui, spectrogram_pane_ui};
 use super::textures::{Colorizer, TextureCache, image_of_columns};
+use super::toasts;
 use crate::annotation::{ProjectRecordingId, SelectionId};
 use crate::audio::{AudioError, AudioReader, ChannelMode, RecordingInfo};
 use crate::playback::{AudioOutput, PlaybackFilter, PlaybackRequest, Player, SPEED_RANGE};
@@ -37,11 +38,19 @@ use crate::viewport::{ViewStep, Viewport};
 
 /// Memory for cached tiles.
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;
-/// Messages kept on screen.
+/// Messages kept for the notifications (the newest few are shown, see `toasts`).
 const MAX_MESSAGES: usize = 6;
 /// Messages kept in the log (Help ▸ Messages): enough for a folder of hundreds of bad files,
 /// bounded so a long session does not grow without end.
 const MAX_LOGGED_MESSAGES: usize = 2_000;
+const REMOVE_HELP: &str =
+    "Take it and its selections out of the project (the file is left alone; Ctrl+Z undoes)";
+/// The side panel (settings / Review tabs): its first width and the least it can be dragged to.
+const SIDE_PANEL_WIDTH: f32 = 330.0;
+const SIDE_PANEL_MIN_WIDTH: f32 = 250.0;
+/// The recordings list on the left.
+const RECORDINGS_PANEL_WIDTH: f32 = 210.0;
+const RECORDINGS_PANEL_MIN_WIDTH: f32 = 150.0;
 /// How often unsaved changes are written without being asked.
 pub const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -103,10 +112,12 @@ impl OpenRecording {
 }
 
 /// A note for the user: an error (red) or information.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub text: String,
     pub is_error: bool,
+    /// When it was first shown as a notification (`None`: not yet).
+    pub shown_secs: Option<f64>,
 }
 
 /// A file opened in the background.
@@ -255,6 +266,12 @@ pub struct SyrinxApp {
     background_jobs: usize,
     /// Where the (upper) spectrogram was drawn last frame.
     primary_plot: Option<egui::Rect>,
+    /// Help ▸ Getting started is open.
+    pub show_getting_started: bool,
+    /// The spectrogram was clicked last (label hotkeys act only then).
+    spectrogram_focused: bool,
+    /// The pointer is on the notifications (they stay while it is).
+    notifications_hovered: bool,
     /// Selections per recording, for the list, with the (generation, version) they were counted at.
     counts: (
         (u64, u64),
@@ -378,6 +395,9 @@ impl SyrinxApp {
             window_title: String::new(),
             background_jobs: 0,
             primary_plot: None,
+            show_getting_started: false,
+            spectrogram_focused: false,
+            notifications_hovered: false,
             counts: ((u64::MAX, 0), Arc::default()),
             training: super::training::TrainingWindow::default(),
             detect: super::detection::DetectWindow::default(),
@@ -661,6 +681,7 @@ impl SyrinxApp {
         self.push_message(Message {
             text,
             is_error: true,
+            shown_secs: None,
         });
     }
 
@@ -668,6 +689,7 @@ impl SyrinxApp {
         self.push_message(Message {
             text,
             is_error: false,
+            shown_secs: None,
         });
     }
 
@@ -676,9 +698,10 @@ impl SyrinxApp {
         while self.message_log.len() > MAX_LOGGED_MESSAGES {
             self.message_log.pop_front();
         }
-        if !self.messages.contains(&message) {
-            self.messages.push(message);
-        }
+        // The same message again is shown afresh, not twice.
+        self.messages
+            .retain(|m| m.text != message.text || m.is_error != message.is_error);
+        self.messages.push(message);
         while self.messages.len() > MAX_MESSAGES {
             self.messages.remove(0);
         }
@@ -715,7 +738,7 @@ impl SyrinxApp {
                     match picked {
                         Some(files) => self.open_paths(files),
                         None => self.info(
-                            "No files chosen. If no dialog appeared (no desktop portal), type a path in File > Open path."
+                            "No files chosen. If no dialog appeared (no desktop portal), use File > Open path… to type one."
                                 .to_owned(),
                         ),
                     }
@@ -993,6 +1016,10 @@ impl SyrinxApp {
         self.model_view.spec = self.training.update_input(&self.document.project, &missing);
         self.model_view.poll(&ctx, &self.waker);
         self.accept_dropped_files(&ctx);
+        if ctx.input(|i| i.pointer.any_pressed()) {
+            // A press anywhere takes focus from the spectrogram; one on it gives it back below.
+            self.spectrogram_focused = false;
+        }
         self.shortcuts(&ctx);
         self.menu_bar(ui);
         self.toolbar(ui);
@@ -1000,16 +1027,18 @@ impl SyrinxApp {
         self.messages_panel(ui);
         self.selection_panel(ui);
         self.recordings_panel(ui);
-        self.review_panel(ui);
-        if self.prefs.show_settings_panel {
-            self.settings_panel(ui);
-        }
+        self.side_panel(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         if self.show_shortcuts {
             self.shortcuts_window(&ctx);
         }
         if self.show_message_log {
             self.message_log_window(&ctx);
+        }
+        if self.show_getting_started {
+            let mut open = true;
+            super::getting_started::window(&ctx, &mut open);
+            self.show_getting_started = open;
         }
         self.dialogs(&ctx);
         self.training_window(&ctx);
@@ -1072,11 +1101,13 @@ impl SyrinxApp {
                         self.open_detect();
                         ui.close();
                     }
+                    let mut review = self.review.open;
                     if ui
-                        .checkbox(&mut self.review.open, "Review panel")
+                        .checkbox(&mut review, "Review panel")
                         .on_hover_text("Ctrl+R: review detections, close the loop, iterations")
                         .clicked()
                     {
+                        self.toggle_review();
                         ui.close();
                     }
                 });
@@ -1122,6 +1153,14 @@ impl SyrinxApp {
                     ui.checkbox(&mut self.prefs.follow_playback, "View follows playback (F)");
                 });
                 ui.menu_button("Help", |ui| {
+                    if ui
+                        .button("Getting started")
+                        .on_hover_text("The first session on the demo, step by step")
+                        .clicked()
+                    {
+                        self.show_getting_started = true;
+                        ui.close();
+                    }
                     if ui
                         .button("Messages")
                         .on_hover_text("Every message and error of this session")
@@ -1188,17 +1227,13 @@ impl SyrinxApp {
             self.ask_path(dialogs::PromptFor::OpenFolder, String::new());
             ui.close();
         }
-        ui.label("Open path:");
-        let field = ui.add(
-            egui::TextEdit::singleline(&mut self.path_text).hint_text("/path/to/recording.wav"),
-        );
-        if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
-            || ui.button("Open this path").clicked()
+        // A dialog of its own: a text field inside the menu closed the menu when clicked.
+        if ui
+            .button("Open path…")
+            .on_hover_text("Type the path of a recording, folder or project")
+            .clicked()
         {
-            let path = PathBuf::from(self.path_text.trim());
-            if !self.path_text.trim().is_empty() {
-                self.open_paths(vec![path]);
-            }
+            self.ask_path(dialogs::PromptFor::OpenPath, String::new());
             ui.close();
         }
         ui.menu_button("Recent recordings", |ui| {
@@ -1329,34 +1364,25 @@ impl SyrinxApp {
         });
     }
 
+    /// Notifications over the bottom-right corner (they never move the layout) and the status
+    /// bar: one line, whatever the messages.
     fn messages_panel(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let now_secs = ctx.input(|i| i.time);
+        let hovered = self.notifications_hovered;
+        if let Some(secs) = toasts::prune(&mut self.messages, now_secs, hovered) {
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(secs.max(0.05)));
+        }
+        let hidden = self.message_log.len().saturating_sub(self.messages.len());
+        let (dismiss, open_log, hovered) = toasts::show(&ctx, &self.messages, hidden);
+        self.notifications_hovered = hovered;
+        if let Some(i) = dismiss {
+            self.messages.remove(i);
+        }
+        if open_log {
+            self.show_message_log = true;
+        }
         egui::Panel::bottom("status").show(ui, |ui| {
-            let mut dismiss = None;
-            for (i, message) in self.messages.iter().enumerate() {
-                ui.horizontal(|ui| {
-                    let color = if message.is_error {
-                        ui.visuals().error_fg_color
-                    } else {
-                        ui.visuals().text_color()
-                    };
-                    if ui.small_button("×").on_hover_text("Dismiss").clicked() {
-                        dismiss = Some(i);
-                    }
-                    ui.colored_label(color, &message.text);
-                });
-            }
-            if let Some(i) = dismiss {
-                self.messages.remove(i);
-            }
-            let hidden = self.message_log.len().saturating_sub(self.messages.len());
-            if hidden > 0
-                && ui
-                    .small_button(format!("{hidden} earlier message(s)…"))
-                    .on_hover_text("Every message of this session (Help ▸ Messages)")
-                    .clicked()
-            {
-                self.show_message_log = true;
-            }
             ui.horizontal(|ui| {
                 match self.hover {
                     Some(h) => {
@@ -1376,11 +1402,21 @@ impl SyrinxApp {
                     }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let p95 = self.frame_stats.percentile_ms(95.0).unwrap_or(0.0);
-                    ui.weak(format!(
-                        "frame p95 {p95:.1} ms · tiles {:.0} MB",
-                        self.engine.cache_bytes() as f64 / 1e6
-                    ));
+                    // Frame times are for developers: shown with --frame-stats only.
+                    if self.print_frame_stats {
+                        let p95 = self.frame_stats.percentile_ms(95.0).unwrap_or(0.0);
+                        ui.weak(format!(
+                            "frame p95 {p95:.1} ms · tiles {:.0} MB",
+                            self.engine.cache_bytes() as f64 / 1e6
+                        ));
+                    }
+                    if ui
+                        .small_button(format!("Messages ({})", self.message_log.len()))
+                        .on_hover_text("Every message and error of this session")
+                        .clicked()
+                    {
+                        self.show_message_log = true;
+                    }
                     if !self.opening.is_empty() {
                         ui.spinner();
                         ui.weak(format!("opening {}…", self.opening.len()));
@@ -1393,9 +1429,12 @@ impl SyrinxApp {
     /// The project's recordings (open or not, missing ones marked), and the flags of the one
     /// on screen.
     fn recordings_panel(&mut self, ui: &mut egui::Ui) {
+        let max_width = (ui.available_width() * 0.25).max(RECORDINGS_PANEL_MIN_WIDTH);
         egui::Panel::left("recordings")
             .resizable(true)
-            .default_size(230.0)
+            .default_size(RECORDINGS_PANEL_WIDTH)
+            .min_size(RECORDINGS_PANEL_MIN_WIDTH)
+            .max_size(max_width)
             .show(ui, |ui| {
                 ui.heading("Recordings");
                 ui.weak(self.document.title());
@@ -1404,6 +1443,7 @@ impl SyrinxApp {
                 let mut open = None;
                 let mut relink = None;
                 let mut close = None;
+                let mut remove = None;
                 egui::ScrollArea::vertical()
                     .id_salt("recordings list")
                     .max_height(ui.available_height() - 150.0)
@@ -1441,6 +1481,16 @@ impl SyrinxApp {
                                 if response.clicked() {
                                     open = Some(recording.id);
                                 }
+                                response.context_menu(|ui| {
+                                    if ui
+                                        .button("Remove from project")
+                                        .on_hover_text(REMOVE_HELP)
+                                        .clicked()
+                                    {
+                                        remove = Some(recording.id);
+                                        ui.close();
+                                    }
+                                });
                             });
                             if missing {
                                 ui.horizontal(|ui| {
@@ -1485,6 +1535,9 @@ impl SyrinxApp {
                 }
                 if let Some(id) = relink {
                     self.ask_relink(id);
+                }
+                if let Some(id) = remove {
+                    self.remove_from_project(id);
                 }
                 ui.separator();
                 self.recording_flags_ui(ui);
@@ -1539,34 +1592,130 @@ impl SyrinxApp {
         if changed {
             self.document.touch();
         }
+        if ui
+            .button("Remove from project")
+            .on_hover_text(REMOVE_HELP)
+            .clicked()
+        {
+            self.remove_from_project(id);
+        }
     }
 
-    fn settings_panel(&mut self, ui: &mut egui::Ui) {
-        let rate = self.active_recording().map(|r| r.info.sample_rate_hz);
-        egui::Panel::right("settings")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| {
-                    ui.heading("Spectrogram");
-                    pane_settings_ui(ui, &mut self.prefs.primary, rate, "primary");
-                    if self.prefs.compare_mode {
-                        ui.separator();
-                        ui.heading("Lower pane");
-                        pane_settings_ui(ui, &mut self.prefs.compare, rate, "compare");
-                    }
-                    ui.separator();
-                    ui.checkbox(
-                        &mut self.prefs.show_model_view,
-                        egui::RichText::new("What the model sees").heading(),
-                    )
-                    .on_hover_text(
-                        "The exact input the recogniser gets for the window under the pointer",
-                    );
-                    if self.prefs.show_model_view {
-                        self.model_view.ui(ui);
+    /// Takes a recording and its selections out of the project (one undo step); the file
+    /// stays where it is.
+    pub fn remove_from_project(&mut self, id: ProjectRecordingId) {
+        let Some((edit, change)) = self.document.project.removal_of(id) else {
+            return;
+        };
+        if let Some(open) = self.open_recording_of(id).map(|r| r.id) {
+            self.close_recording(open);
+        }
+        let name = self
+            .document
+            .project
+            .recording(id)
+            .map(crate::project::ProjectRecording::name)
+            .unwrap_or_default();
+        let selections = match &edit {
+            crate::annotation::Edit::Delete(s) => s.len(),
+            _ => 0,
+        };
+        self.document
+            .edit_project(&format!("remove {name}"), vec![edit], change);
+        self.annotator.prune(&self.document);
+        self.info(format!(
+            "Removed {name} and its {selections} selection(s) from the project; the file is untouched (Ctrl+Z undoes)."
+        ));
+    }
+
+    /// The right side: the spectrogram settings and Review share it as tabs, so opening Review
+    /// never takes a second strip off the spectrogram. Collapsed, it is a narrow strip.
+    fn side_panel(&mut self, ui: &mut egui::Ui) {
+        if !self.prefs.show_settings_panel && !self.review.open {
+            egui::Panel::right("side collapsed")
+                .resizable(false)
+                .exact_size(28.0)
+                .show(ui, |ui| {
+                    if ui
+                        .button("«")
+                        .on_hover_text("Show the side panel (spectrogram settings, Review)")
+                        .clicked()
+                    {
+                        self.prefs.show_settings_panel = true;
                     }
                 });
+            return;
+        }
+        // Bounded so that panels can never squeeze the spectrogram below a usable width.
+        let max_width = (ui.available_width() * 0.4).max(SIDE_PANEL_MIN_WIDTH);
+        egui::Panel::right("side")
+            .resizable(true)
+            .default_size(SIDE_PANEL_WIDTH)
+            .min_size(SIDE_PANEL_MIN_WIDTH)
+            .max_size(max_width)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let review = self.review.open;
+                    if ui
+                        .selectable_label(!review, "Spectrogram")
+                        .on_hover_text("Window size, overlap, scale, colours; what the model sees")
+                        .clicked()
+                    {
+                        self.review.open = false;
+                        self.prefs.show_settings_panel = true;
+                    }
+                    if ui
+                        .selectable_label(review, "Review")
+                        .on_hover_text("Ctrl+R: review detections, close the loop, iterations")
+                        .clicked()
+                        && !review
+                    {
+                        self.open_review();
+                    }
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .small_button("»")
+                            .on_hover_text("Hide the side panel (View menu, Ctrl+R bring it back)")
+                            .clicked()
+                        {
+                            self.review.open = false;
+                            self.prefs.show_settings_panel = false;
+                        }
+                    });
+                });
+                ui.separator();
+                if self.review.open {
+                    self.review_panel(ui);
+                } else {
+                    self.settings_panel(ui);
+                }
+            });
+    }
+
+    /// The Spectrogram tab's contents.
+    fn settings_panel(&mut self, ui: &mut egui::Ui) {
+        let rate = self.active_recording().map(|r| r.info.sample_rate_hz);
+        egui::ScrollArea::vertical()
+            .id_salt("settings scroll")
+            .show(ui, |ui| {
+                ui.heading("Spectrogram");
+                pane_settings_ui(ui, &mut self.prefs.primary, rate, "primary");
+                if self.prefs.compare_mode {
+                    ui.separator();
+                    ui.heading("Lower pane");
+                    pane_settings_ui(ui, &mut self.prefs.compare, rate, "compare");
+                }
+                ui.separator();
+                ui.checkbox(
+                    &mut self.prefs.show_model_view,
+                    egui::RichText::new("What the model sees").heading(),
+                )
+                .on_hover_text(
+                    "The exact input the recogniser gets for the window under the pointer",
+                );
+                if self.prefs.show_model_view {
+                    self.model_view.ui(ui);
+                }
             });
     }
 
@@ -1671,6 +1820,7 @@ impl SyrinxApp {
             summaries.extend(output.summary);
             loading |= output.loading;
             if let Some(event) = output.pointer {
+                self.spectrogram_focused = true;
                 let drew = matches!(event, super::spectrogram_view::PanePointer::Released { .. });
                 if let Some(secs) = self.annotator.pointer(&mut self.document, &target, event) {
                     recording.cursor_secs = Some(secs);
@@ -1763,7 +1913,7 @@ impl SyrinxApp {
             }
             if ui
                 .button("Open the demo")
-                .on_hover_text("Eleven one-minute recordings of an invented warbler, annotated")
+                .on_hover_text("Fifteen one-minute recordings of an invented warbler: annotated, to survey and to test")
                 .clicked()
             {
                 self.open_demo();
@@ -1914,11 +2064,15 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+click", "add a box to the selection (or take it out)"),
     (
         "1 / 2",
-        "draw positive / negative (and make the selected boxes so)",
+        "the next boxes are positive / negative (the selected boxes keep theirs)",
     ),
     (
         "label hotkey",
-        "give the selected boxes (and new ones) that label (Edit > Labels…)",
+        "the next boxes get that label (Edit > Labels…); only after a click on the spectrogram",
+    ),
+    (
+        "Ctrl+L",
+        "give the selected boxes the kind and label of new boxes (undoable)",
     ),
     ("Delete / Backspace", "delete the selected boxes"),
     ("Ctrl+A", "select every box of the recording"),
@@ -1939,7 +2093,10 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
         "Ctrl+D",
         "open the Detect window (run a model over recordings)",
     ),
-    ("Ctrl+R", "show / hide the Review panel"),
+    (
+        "Ctrl+R",
+        "show / hide the Review tab (it opens on the current detection)",
+    ),
     (
         "Up / T (reviewing)",
         "the current detection is a true positive; next",

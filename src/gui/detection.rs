@@ -23,13 +23,16 @@ use crate::project::{Project, Split};
 pub enum DetectScope {
     Current,
     Chosen,
+    /// Recordings not fully annotated and outside the test split: what review teaches from.
+    Survey,
     TestSplit,
     Project,
     Folder,
 }
 
 impl DetectScope {
-    const ALL: [Self; 5] = [
+    const ALL: [Self; 6] = [
+        Self::Survey,
         Self::Current,
         Self::Chosen,
         Self::TestSplit,
@@ -41,6 +44,7 @@ impl DetectScope {
         match self {
             Self::Current => "current recording",
             Self::Chosen => "chosen recordings",
+            Self::Survey => "recordings to survey (not annotated, not test)",
             Self::TestSplit => "recordings in the test split",
             Self::Project => "every recording of the project",
             Self::Folder => "a folder (recursive; files are added to the project)",
@@ -129,7 +133,7 @@ impl Default for DetectWindow {
     fn default() -> Self {
         Self {
             open: false,
-            scope: DetectScope::Current,
+            scope: DetectScope::Survey,
             model_text: String::new(),
             folder_text: String::new(),
             hop_secs: None,
@@ -386,7 +390,18 @@ impl DetectWindow {
                             }
                         });
                 }
+                DetectScope::Survey => {
+                    let n = project.survey_recordings().count();
+                    ui.label(format!(
+                        "{n} recording(s) not fully annotated and outside the test split: \
+                         what you review there is learnt at the next training"
+                    ));
+                }
                 DetectScope::TestSplit => {
+                    ui.weak(
+                        "Test recordings are never trained on: review them to measure the \
+                         model, not to teach it.",
+                    );
                     let n = project
                         .recordings
                         .iter()

@@ -17,6 +17,8 @@ pub enum PromptFor {
     ImportTable,
     OpenFolder,
     Relink(ProjectRecordingId),
+    /// A recording, folder or project typed in full (where no file dialog can be shown).
+    OpenPath,
 }
 
 impl PromptFor {
@@ -28,6 +30,7 @@ impl PromptFor {
             Self::ImportTable => PathPurpose::ImportTable,
             Self::OpenFolder => PathPurpose::OpenFolder,
             Self::Relink(_) => PathPurpose::Relink,
+            Self::OpenPath => PathPurpose::OpenPath,
         }
     }
 
@@ -38,6 +41,7 @@ impl PromptFor {
             Self::ImportTable => "/path/to/recording.Table.1.selections.txt",
             Self::OpenFolder => "/path/to/folder",
             Self::Relink(_) => "/new/path/to/recording.wav",
+            Self::OpenPath => "/path/to/recording.wav (or a folder, or a .syrinx project)",
         }
     }
 }
@@ -213,7 +217,7 @@ impl ExportDialog {
                                 TableFormat::Audacity,
                                 "Audacity labels (one per recording, with frequencies)",
                             )
-                            .on_hover_text("Import in Audacity with File ▸ Import ▸ Labels");
+                            .on_hover_text("Import in Audacity with File > Import > Labels");
                             ui.radio_value(&mut self.format, TableFormat::Csv, "CSV (one file)")
                                 .on_hover_text("recording, start_s, end_s, low_hz, high_hz, label, kind: for spreadsheets and scripts");
                         });

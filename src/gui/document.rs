@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::annotation::{Edit, ProjectRecordingId, UndoStack};
-use crate::project::{LoadReport, Project};
+use crate::project::{LoadReport, Project, ProjectChange};
 
 /// A project and its editing state.
 #[derive(Debug, Default)]
@@ -118,12 +118,28 @@ impl Document {
             .apply_coalescing(&mut self.project.selections, name, edit);
     }
 
-    /// Undoes the last step; returns its name.
+    /// Applies `edits` and a change to the rest of the project as one undoable step.
+    pub fn edit_project(&mut self, name: &str, edits: Vec<Edit>, change: ProjectChange) {
+        self.undo
+            .apply_to_project(&mut self.project, name, edits, change);
+        self.touch();
+    }
+
+    /// Undoes the last step (with the project changes made in it); returns its name.
     pub fn undo(&mut self) -> Option<String> {
-        self.undo.undo(&mut self.project.selections)
+        let name = self.undo.undo_project(&mut self.project);
+        if name.is_some() {
+            // Labels or recordings may have changed as well as selections.
+            self.touch();
+        }
+        name
     }
 
     pub fn redo(&mut self) -> Option<String> {
-        self.undo.redo(&mut self.project.selections)
+        let name = self.undo.redo_project(&mut self.project);
+        if name.is_some() {
+            self.touch();
+        }
+        name
     }
 }

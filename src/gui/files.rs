@@ -20,6 +20,8 @@ pub enum PathPurpose {
     ExportFolder,
     /// A new location for a recording that moved.
     Relink,
+    /// A recording, a folder or a project, typed (File ▸ Open path).
+    OpenPath,
 }
 
 impl PathPurpose {
@@ -32,6 +34,7 @@ impl PathPurpose {
             Self::OpenFolder => "Open folder",
             Self::ExportFolder => "Export to folder",
             Self::Relink => "Find moved recording",
+            Self::OpenPath => "Open path",
         }
     }
 
@@ -85,6 +88,7 @@ impl FileDialog for NativeFileDialog {
                 .add_filter("All files", &["*"])
                 .pick_file(),
             PathPurpose::Relink => dialog.add_filter("Audio", &AUDIO_EXTENSIONS).pick_file(),
+            PathPurpose::OpenPath => dialog.pick_file(),
             PathPurpose::OpenFolder | PathPurpose::ExportFolder => dialog.pick_folder(),
         }
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use eframe::egui;
-use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
 
 use crate::model::{ModelArtifact, ModelInfo};
 use crate::project::Project;
@@ -67,6 +67,9 @@ pub struct ReviewState {
     pub undo: Vec<(u32, DetectionRef, Option<Verdict>)>,
     /// Also write WAV clips of new negatives into `neg_iteration_NN/`.
     pub write_clips: bool,
+    /// How false positives become negatives: their label (empty: `not <target>`) and whether
+    /// test recordings' ones are added too (off: kept for evaluation only).
+    pub negative_options: crate::review::NegativeOptions,
     /// The run whose Delete was clicked once (a second click deletes).
     confirm_delete: Option<u32>,
     /// Precision wanted when suggesting a threshold from the verdicts.
@@ -92,6 +95,7 @@ impl Default for ReviewState {
             queue_stamp: None,
             undo: Vec::new(),
             write_clips: false,
+            negative_options: crate::review::NegativeOptions::default(),
             confirm_delete: None,
             target_precision: 0.9,
             tolerance_secs: 1.5,
@@ -456,8 +460,48 @@ impl ReviewState {
         run: &DetectionRun,
         actions: &mut Vec<ReviewAction>,
     ) {
-        let plan = crate::review::plan_false_positive_negatives(project, run);
+        let plan =
+            crate::review::plan_false_positive_negatives(project, run, &self.negative_options);
         let n = plan.selections.len();
+        ui.horizontal(|ui| {
+            let label = ui.label("Label them");
+            let default_label = crate::review::false_positive_label(&run.label);
+            let mut text = self.negative_options.label.clone().unwrap_or_default();
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .hint_text(default_label.as_str())
+                        .desired_width(140.0),
+                )
+                .labelled_by(label.id)
+                .on_hover_text(
+                    "What the new negatives are: counted and exported under this label, apart                      from the target",
+                );
+            if field.changed() {
+                self.negative_options.label = (!text.trim().is_empty()).then_some(text);
+            }
+            let negative_labels: Vec<&str> = project
+                .labels
+                .iter()
+                .filter(|l| l.kind == crate::annotation::SelectionKind::Negative)
+                .map(|l| l.name.as_str())
+                .collect();
+            if !negative_labels.is_empty() {
+                egui::ComboBox::from_id_salt("negative label")
+                    .selected_text("pick…")
+                    .width(60.0)
+                    .show_ui(ui, |ui| {
+                        if ui.selectable_label(false, default_label.as_str()).clicked() {
+                            self.negative_options.label = None;
+                        }
+                        for name in negative_labels {
+                            if ui.selectable_label(false, name).clicked() {
+                                self.negative_options.label = Some(name.to_owned());
+                            }
+                        }
+                    });
+            }
+        });
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(
@@ -465,8 +509,8 @@ impl ReviewState {
                     egui::Button::new(format!("Add false positives to negatives ({n})")),
                 )
                 .on_hover_text(
-                    "N: every false positive becomes a Negative selection that remembers its \
-                     model, score and iteration (undo with Ctrl+Z)",
+                    "N: every false positive becomes a Negative selection over the model's band \
+                     that remembers its model, score and iteration (undo with Ctrl+Z)",
                 )
                 .clicked()
             {
@@ -484,14 +528,30 @@ impl ReviewState {
             "Each new negative is also cut out as a clip in a folder beside the project",
         );
         if !plan.test_recordings.is_empty() {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!(
-                    "Warning: {} come from test-split recordings ({}): training on them makes the test \
-                     score flattering.",
-                    if n == 1 { "It would" } else { "Some would" },
-                    plan.test_recordings.join(", ")
-                ),
+            let recordings = plan.test_recordings.join(", ");
+            if self.negative_options.include_test {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Some come from test recordings ({recordings}): test recordings are never \
+                         trained on, so there they only change what the test counts."
+                    ),
+                );
+            } else {
+                ui.weak(format!(
+                    "{} false positive(s) in test recordings ({recordings}) are kept for \
+                     evaluation only: the model never trains on test recordings. To teach it, \
+                     review recordings outside the test split (the demo's survey).",
+                    plan.test_false_positives
+                ));
+            }
+            ui.checkbox(
+                &mut self.negative_options.include_test,
+                "add the test recordings' false positives as negatives too",
+            )
+            .on_hover_text(
+                "They are not trained on either way; as negatives they become part of the test's \
+                 truth",
             );
         }
         if ui
@@ -526,21 +586,22 @@ impl ReviewState {
                 })
                 .collect()
         };
+        let (tp_color, fp_color) = (
+            egui::Color32::from_rgb(80, 200, 100),
+            egui::Color32::from_rgb(230, 70, 60),
+        );
+        super::legend::legend_row(
+            ui,
+            &[("true positives", tp_color), ("false positives", fp_color)],
+        );
         Plot::new("verdict histogram")
             .height(110.0)
-            .legend(Legend::default())
             .allow_scroll(false)
             .allow_drag(false)
             .x_axis_label("score")
             .show(ui, |plot| {
-                plot.bar_chart(
-                    BarChart::new("true positives", bars(&tp, 0.0))
-                        .color(egui::Color32::from_rgb(80, 200, 100)),
-                );
-                plot.bar_chart(
-                    BarChart::new("false positives", bars(&fp, 0.5))
-                        .color(egui::Color32::from_rgb(230, 70, 60)),
-                );
+                plot.bar_chart(BarChart::new("true positives", bars(&tp, 0.0)).color(tp_color));
+                plot.bar_chart(BarChart::new("false positives", bars(&fp, 0.5)).color(fp_color));
             });
         let points: PlotPoints = evidence
             .precision_curve

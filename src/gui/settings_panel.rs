@@ -4,7 +4,7 @@
 use eframe::egui;
 use egui_plot::{Line, Plot, PlotPoints};
 
-use super::prefs::PaneSettings;
+use super::prefs::{DisplaySettings, PaneSettings};
 use crate::dsp::{FrequencyScale, MelFormula, MelNorm, WindowFunction, window_coefficients};
 use crate::render::Colormap;
 
@@ -112,9 +112,12 @@ pub fn pane_settings_ui(
             });
             ui.end_row();
 
-            ui.label("dB floor");
-            ui.add(egui::Slider::new(&mut params.floor_db, -200..=-40).suffix(" dB").text("floor"))
-                .on_hover_text("Levels below this are clamped, so digital silence stays finite");
+            ui.label("Silence level");
+            ui.add(egui::Slider::new(&mut params.floor_db, -200..=-40).suffix(" dB").text("clamp"))
+                .on_hover_text(
+                    "Computed levels below this are raised to it, so digital silence stays finite. \
+                     Keep it below the darkest level shown (Display), or quiet parts are drawn flat.",
+                );
             ui.end_row();
         });
 
@@ -141,14 +144,43 @@ pub fn pane_settings_ui(
             ui.add(egui::Slider::new(&mut display.range_db, 20.0..=160.0).suffix(" dB").text("range"))
                 .on_hover_text("Levels shown between black and full colour: smaller = more contrast");
             ui.end_row();
-            ui.label("Display floor");
-            ui.add(egui::Slider::new(&mut display.floor_db, -160.0..=-20.0).suffix(" dB").text("darkest"))
+            ui.label("Darkest level");
+            ui.add(egui::Slider::new(&mut display.floor_db, -160.0..=-20.0).suffix(" dB").text("black"))
                 .on_hover_text("The level drawn as the darkest colour; anything quieter is drawn the same");
             ui.end_row();
         });
     });
+    if let Some(silence_db) = flat_below_db(&settings.params, &settings.display) {
+        ui.horizontal_wrapped(|ui| {
+            ui.colored_label(
+                ui.visuals().warn_fg_color,
+                format!(
+                    "The silence level ({silence_db:.0} dB) is above the darkest level shown: \
+                     everything quieter is drawn in one flat colour."
+                ),
+            );
+            if ui
+                .small_button("Show from the silence level")
+                .on_hover_text("Set the darkest level to the silence level")
+                .clicked()
+            {
+                settings.display.floor_db = silence_db + settings.display.gain_db;
+            }
+        });
+    }
     resolution_ui(ui, settings, sample_rate_hz, id_salt);
     *settings != before
+}
+
+/// The silence level (computed levels are clamped to it) when it lies above the darkest level the
+/// colours show, after brightness: the view below it is one flat colour. `None` when it does not.
+#[must_use]
+pub fn flat_below_db(
+    params: &crate::dsp::SpectrogramParams,
+    display: &DisplaySettings,
+) -> Option<f32> {
+    let silence_db = f32::from(params.floor_db);
+    (silence_db + display.gain_db > display.floor_db + 0.5).then_some(silence_db)
 }
 
 /// Δt, Δf and a plot of the window function.
@@ -187,4 +219,28 @@ fn resolution_ui(
         .show(ui, |plot| {
             plot.line(Line::new(params.window.label(), points));
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silence_level_above_the_darkest_colour_is_flagged() {
+        let mut settings = PaneSettings::default();
+        assert_eq!(
+            flat_below_db(&settings.params, &settings.display),
+            None,
+            "the defaults draw quiet parts"
+        );
+        settings.params.floor_db = -60;
+        settings.display.floor_db = -100.0;
+        assert_eq!(
+            flat_below_db(&settings.params, &settings.display),
+            Some(-60.0)
+        );
+        // What the warning's button does: black starts at the silence level.
+        settings.display.floor_db = -60.0 + settings.display.gain_db;
+        assert_eq!(flat_below_db(&settings.params, &settings.display), None);
+    }
 }

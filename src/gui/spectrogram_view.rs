@@ -82,6 +82,19 @@ pub fn verdict_color(verdict: Option<crate::review::Verdict>) -> Color32 {
 /// Height of the strip at the top of the plot that carries detection scores.
 const DETECTION_STRIP_PX: f32 = 14.0;
 
+/// The frame of the detection under review.
+pub const CURRENT_DETECTION_COLOR: Color32 = Color32::from_rgb(255, 200, 40);
+
+/// The edges a detection is drawn with: the current one amber and three times as wide.
+#[must_use]
+pub fn detection_edge(d: &DetectionView) -> Stroke {
+    if d.current {
+        Stroke::new(3.0, CURRENT_DETECTION_COLOR)
+    } else {
+        Stroke::new(1.0, verdict_color(d.verdict).gamma_multiply(0.8))
+    }
+}
+
 fn draw_detections(
     painter: &egui::Painter,
     plot: Rect,
@@ -106,17 +119,21 @@ fn draw_detections(
             0.0,
             color.gamma_multiply(if d.current { 0.16 } else { 0.07 }),
         );
-        let edge = Stroke::new(if d.current { 2.0 } else { 1.0 }, color.gamma_multiply(0.8));
+        let edge = detection_edge(d);
         for x in [left, right] {
             painter.line_segment([pos2(x, plot.top()), pos2(x, plot.bottom())], edge);
         }
-        let strip = Rect::from_min_max(
-            pos2(left, plot.top()),
-            pos2(right, plot.top() + DETECTION_STRIP_PX),
-        );
+        let strip_px = if d.current {
+            2.0 * DETECTION_STRIP_PX
+        } else {
+            DETECTION_STRIP_PX
+        };
+        let strip = Rect::from_min_max(pos2(left, plot.top()), pos2(right, plot.top() + strip_px));
         painter.rect_filled(strip, 0.0, color.gamma_multiply(0.9));
         if d.current {
-            painter.rect_stroke(band, 0.0, Stroke::new(2.0, color), egui::StrokeKind::Inside);
+            // The one under review stands out from its neighbours: an amber frame, wider
+            // edges and a tall strip (its neighbours keep thin magenta edges).
+            painter.rect_stroke(band, 0.0, edge, egui::StrokeKind::Inside);
         }
         let text = match d.verdict {
             Some(v) => format!("{:.2} {}", d.score, v.short()),
@@ -845,4 +862,24 @@ pub fn overview_ui(
     (response.clicked() || response.dragged()).then(|| {
         f64::from(((pointer.x - strip.left()) / strip.width()).clamp(0.0, 1.0)) * duration_secs
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_detection_under_review_is_drawn_unlike_its_neighbours() {
+        let view = |current| DetectionView {
+            start_secs: 1.0,
+            end_secs: 2.0,
+            score: 0.9,
+            verdict: None,
+            current,
+        };
+        let (current, other) = (detection_edge(&view(true)), detection_edge(&view(false)));
+        assert_eq!(current.color, CURRENT_DETECTION_COLOR);
+        assert_ne!(other.color, CURRENT_DETECTION_COLOR);
+        assert!(current.width >= 3.0 * other.width);
+    }
 }

@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
 use eframe::egui;
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{Line, Plot, PlotPoints};
 
 use crate::annotation::ProjectRecordingId;
 use crate::dataset::{Dataset, DatasetConfig, SummaryRow};
@@ -59,6 +59,7 @@ pub struct TrainResult {
     pub model_dir: PathBuf,
     /// Event-level metrics on the fully annotated validation recordings (calls, not windows).
     pub validation_events: Option<crate::evaluate::EventMetrics>,
+    pub test_events: Option<crate::evaluate::EventMetrics>,
     pub validation: Option<SplitMetrics>,
     pub test: Option<SplitMetrics>,
     pub scored: Vec<ScoredWindow>,
@@ -94,6 +95,11 @@ struct Job {
     position: Option<(usize, usize, usize)>,
 }
 
+/// The curves and the result the window shows for one run.
+type ShownRun = (Vec<EpochMetrics>, Option<Result<TrainResult, String>>);
+/// One curve's value at an epoch.
+type EpochValue = dyn Fn(&EpochMetrics) -> Option<f64>;
+
 /// State of the Train window.
 pub struct TrainingWindow {
     pub open: bool,
@@ -112,6 +118,9 @@ pub struct TrainingWindow {
     pub overview: Option<Result<DatasetOverview, String>>,
     pub epochs: Vec<EpochMetrics>,
     pub result: Option<Result<TrainResult, String>>,
+    /// The curves and result shown before the running job started: back on screen if it is
+    /// cancelled (a cancelled run must not wipe the last good one).
+    previous: Option<ShownRun>,
     /// The last run was cancelled.
     pub cancelled: bool,
     /// Augmented model inputs of random training windows, as asked for with "Preview inputs".
@@ -151,6 +160,7 @@ impl Default for TrainingWindow {
             overview: None,
             epochs: Vec::new(),
             result: None,
+            previous: None,
             cancelled: false,
             preview: None,
             preview_textures: Vec::new(),
@@ -330,8 +340,7 @@ impl TrainingWindow {
         let sender = self.sender.clone();
         let cancel = Arc::new(AtomicBool::new(false));
         let job_cancel = Arc::clone(&cancel);
-        self.epochs.clear();
-        self.result = None;
+        self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
         self.cancelled = false;
         let spawned = std::thread::Builder::new()
             .name("syrinx-train".to_owned())
@@ -372,6 +381,7 @@ impl TrainingWindow {
                     Ok(TrainResult {
                         model_dir,
                         validation_events: info.validation_events,
+                        test_events: info.test_events,
                         validation: info.validation.clone(),
                         test: info.test.clone(),
                         scored: outcome.scored,
@@ -460,15 +470,21 @@ impl TrainingWindow {
                     match *result {
                         Err(reason) if reason == "cancelled" => {
                             self.cancelled = true;
+                            if let Some((epochs, result)) = self.previous.take() {
+                                self.epochs = epochs;
+                                self.result = result;
+                            }
                             finished = Some(Err(
                                 "Training cancelled; the project is unchanged.".to_owned()
                             ));
                         }
                         Err(reason) => {
+                            self.previous = None;
                             finished = Some(Err(reason.clone()));
                             self.result = Some(Err(reason));
                         }
                         Ok(result) => {
+                            self.previous = None;
                             self.thumbnails.clear();
                             finished = Some(Ok(result.model_dir.clone()));
                             self.result = Some(Ok(result));
@@ -530,7 +546,11 @@ impl TrainingWindow {
             if let Some(job) = &self.job {
                 ui.label(&job.stage);
             } else if self.cancelled {
-                ui.label("Cancelled; the project is unchanged.");
+                ui.label(if self.result.is_some() {
+                    "Cancelled; the project is unchanged. Below: the last finished run."
+                } else {
+                    "Cancelled; the project is unchanged."
+                });
             }
         });
         if let Some((fraction, eta)) = self.progress() {
@@ -956,42 +976,48 @@ impl TrainingWindow {
                 .collect::<Vec<_>>()
                 .into()
         };
+        let c = super::legend::SERIES_COLORS;
         ui.columns(2, |columns| {
+            let loss = [("train loss", c[0]), ("validation loss", c[1])];
+            super::legend::legend_row(&mut columns[0], &loss);
             Plot::new("loss curves")
                 .height(170.0)
-                .legend(Legend::default())
                 .x_axis_label("epoch")
                 .include_y(0.0)
                 .show(&mut columns[0], |plot| {
-                    plot.line(Line::new("train loss", series(&|m| Some(m.train_loss))));
-                    plot.line(Line::new(
-                        "validation loss",
-                        series(&|m| m.validation.as_ref().map(|v| v.loss)),
-                    ));
+                    plot.line(
+                        Line::new(loss[0].0, series(&|m| Some(m.train_loss))).color(loss[0].1),
+                    );
+                    plot.line(
+                        Line::new(
+                            loss[1].0,
+                            series(&|m| m.validation.as_ref().map(|v| v.loss)),
+                        )
+                        .color(loss[1].1),
+                    );
                 });
+            let rates = [
+                ("train accuracy", c[0]),
+                ("validation accuracy", c[1]),
+                ("validation precision", c[2]),
+                ("validation recall", c[3]),
+            ];
+            super::legend::legend_row(&mut columns[1], &rates);
             Plot::new("accuracy curves")
                 .height(170.0)
-                .legend(Legend::default())
                 .x_axis_label("epoch")
                 .include_y(0.0)
                 .include_y(1.0)
                 .show(&mut columns[1], |plot| {
-                    plot.line(Line::new(
-                        "train accuracy",
-                        series(&|m| Some(m.train_accuracy)),
-                    ));
-                    plot.line(Line::new(
-                        "validation accuracy",
-                        series(&|m| m.validation.as_ref().map(|v| v.accuracy)),
-                    ));
-                    plot.line(Line::new(
-                        "validation precision",
-                        series(&|m| m.validation.as_ref().map(|v| v.precision)),
-                    ));
-                    plot.line(Line::new(
-                        "validation recall",
-                        series(&|m| m.validation.as_ref().map(|v| v.recall)),
-                    ));
+                    let values: [&EpochValue; 4] = [
+                        &|m| Some(m.train_accuracy),
+                        &|m| m.validation.as_ref().map(|v| v.accuracy),
+                        &|m| m.validation.as_ref().map(|v| v.precision),
+                        &|m| m.validation.as_ref().map(|v| v.recall),
+                    ];
+                    for ((name, color), value) in rates.iter().zip(values) {
+                        plot.line(Line::new(*name, series(value)).color(*color));
+                    }
                 });
         });
     }
@@ -1015,25 +1041,64 @@ impl TrainingWindow {
         for warning in &result.warnings {
             ui.colored_label(ui.visuals().warn_fg_color, warning);
         }
-        match &result.validation_events {
-            Some(events) => {
-                ui.label(format!(
-                    "Calls on the validation recordings: {}",
-                    events.summary()
-                ))
-                .on_hover_text(
-                    "Detection run over the fully annotated validation recordings and matched \
-                     to their positives as `syrinx evaluate` does: what counting calls will give",
-                );
-            }
-            None => {
-                ui.small(
-                    "No fully annotated validation recording: the epoch and threshold were \
-                     chosen on windows (mark recordings fully annotated to count calls)",
-                );
-            }
+        // Calls first: what detection and `syrinx evaluate` count. Windows below, labelled as
+        // such, so that a window F1 of 1.00 is never read as "every call found".
+        ui.label(egui::RichText::new("Calls (as Detect and syrinx evaluate count them)").strong())
+            .on_hover_text(
+                "Detection run over the fully annotated recordings of each split and matched to \
+                 their positives as `syrinx evaluate` does",
+            );
+        egui::Grid::new("event metrics")
+            .striped(true)
+            .show(ui, |ui| {
+                for header in [
+                    "split",
+                    "calls",
+                    "found",
+                    "false pos.",
+                    "missed",
+                    "precision",
+                    "recall",
+                    "F1",
+                ] {
+                    ui.strong(header);
+                }
+                ui.end_row();
+                for (name, events) in [
+                    ("validation", &result.validation_events),
+                    ("test", &result.test_events),
+                ] {
+                    ui.label(name);
+                    match events {
+                        Some(m) => {
+                            ui.label((m.true_positives + m.false_negatives).to_string());
+                            ui.label(m.true_positives.to_string());
+                            ui.label(m.false_positives.to_string());
+                            ui.label(m.false_negatives.to_string());
+                            for value in [m.precision, m.recall, m.f1] {
+                                ui.label(format!("{value:.3}"));
+                            }
+                        }
+                        None => {
+                            ui.weak("no fully annotated recording");
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        if result.test_events.is_none() {
+            ui.small(
+                "To count calls on test recordings that are not annotated: Detect over them, then \
+                 Review (or syrinx evaluate against a truth table).",
+            );
         }
-        ui.small("Windows:");
+        if result.validation_events.is_none() {
+            ui.small(
+                "No fully annotated validation recording: the epoch and threshold were chosen on \
+                 windows (mark recordings fully annotated to count calls)",
+            );
+        }
+        ui.label(egui::RichText::new("Windows (what the network classifies; not calls)").strong());
         egui::Grid::new("final metrics")
             .striped(true)
             .show(ui, |ui| {

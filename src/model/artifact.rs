@@ -80,6 +80,9 @@ pub struct ModelInfo {
     /// the kept epoch and threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_events: Option<crate::evaluate::EventMetrics>,
+    /// Event-level metrics on the fully annotated test recordings at the chosen threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_events: Option<crate::evaluate::EventMetrics>,
     /// Networks whose scores are averaged (trained with consecutive seeds); 1 = a single one.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub ensemble: usize,
@@ -270,6 +273,7 @@ impl ModelArtifact {
                 manifest: DatasetManifest::default(),
                 detection: None,
                 validation_events: None,
+                test_events: None,
                 ensemble: 1,
             },
         }

@@ -455,13 +455,14 @@ fn train_shows_the_input_it_proposes_and_why() {
     project.save(&path).unwrap();
     let output = syrinx(&["train", path.to_str().unwrap(), "--show-input"]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let why = stderr(&output);
+    let why = stdout(&output);
     assert!(why.contains("model input proposed from the data"), "{why}");
     assert!(
         why.contains("Sample rate 8000 Hz: the recordings' own rate"),
         "{why}"
     );
-    let input: syrinx::dsp::ModelInputSpec = serde_json::from_str(stdout(&output).trim()).unwrap();
+    let input: syrinx::dsp::ModelInputSpec =
+        serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
     assert_eq!(input.sample_rate_hz, 8_000);
     assert_eq!(input.normalization, syrinx::dsp::InputNormalization::PCEN);
     // The project's own input instead, with another front end; nothing is trained.
@@ -475,7 +476,9 @@ fn train_shows_the_input_it_proposes_and_why() {
         "background",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
-    let input: syrinx::dsp::ModelInputSpec = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert!(stdout(&output).contains("model input: the project's"));
+    let input: syrinx::dsp::ModelInputSpec =
+        serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
     assert_eq!(input.sample_rate_hz, 22_050);
     assert_eq!(
         input.normalization,
@@ -601,6 +604,14 @@ fn evaluate_matches_detections_to_reference_events() {
     assert!(output.status.success(), "{}", stderr(&output));
     let report: serde_json::Value =
         serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
+    // The human-readable report is on stdout too (`… > report.txt` keeps it), before the JSON.
+    let text = stdout(&output);
+    assert!(
+        text.contains("2 found, 1 false positive(s)") && text.contains("1 missed"),
+        "{text}"
+    );
+    assert!(text.contains("threshold  precision  recall"), "{text}");
+    assert!(!stderr(&output).contains("threshold  precision"));
     let overall = &report["overall"];
     assert_eq!(overall["true_positives"], 2);
     assert_eq!(
@@ -627,4 +638,87 @@ fn evaluate_matches_detections_to_reference_events() {
         truth.to_str().unwrap(),
     ]);
     assert!(!bad.status.success() && stderr(&bad).contains("counts.csv"));
+}
+
+#[test]
+fn reviewed_false_positives_in_a_detection_table_become_labelled_negatives() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = super::train::generated_project(dir.path(), 2);
+    project.recordings[1].split = syrinx::project::Split::Test;
+    let path = dir.path().join("calls.syrinx");
+    project.save(&path).unwrap();
+    let (first, second) = (project.recordings[0].name(), project.recordings[1].name());
+    // A reviewer filled the verdict column of `syrinx detect --format csv`'s table.
+    let table = dir.path().join("reviewed.csv");
+    std::fs::write(
+        &table,
+        format!(
+            "recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict\n\
+             {first},1.0,2.0,900,3100,chirp,positive,0.91,FalsePositive\n\
+             {first},4.0,5.0,900,3100,chirp,positive,0.88,TruePositive\n\
+             {first},7.0,8.0,900,3100,chirp,positive,0.70,\n\
+             {second},3.0,4.0,900,3100,chirp,positive,0.95,fp\n\
+             elsewhere.wav,3.0,4.0,900,3100,chirp,positive,0.95,fp\n"
+        ),
+    )
+    .unwrap();
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "project",
+            "add-false-positives",
+            path.to_str().unwrap(),
+            table.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        syrinx(&args)
+    };
+    let output = add(&[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains(
+            "1 false positive(s) added as negatives (0 already there, 1 in test recordings"
+        ),
+        "{}",
+        stdout(&output)
+    );
+    assert!(
+        stderr(&output).contains("elsewhere.wav"),
+        "{}",
+        stderr(&output)
+    );
+    let (saved, _) = syrinx::project::Project::load(&path).unwrap();
+    let added: Vec<_> = saved
+        .selections
+        .items()
+        .iter()
+        .filter(|s| {
+            s.extra
+                .get(syrinx::review::SOURCE_COLUMN)
+                .map(String::as_str)
+                == Some(syrinx::review::FALSE_POSITIVE_SOURCE)
+        })
+        .collect();
+    assert_eq!(added.len(), 1);
+    let negative = added[0];
+    assert_eq!(negative.kind, syrinx::annotation::SelectionKind::Negative);
+    assert_eq!(negative.label, "not chirp");
+    assert_eq!((negative.start_secs, negative.end_secs), (1.0, 2.0));
+    assert_eq!((negative.low_hz, negative.high_hz), (900.0, 3100.0));
+    assert_eq!(negative.extra[syrinx::review::SCORE_COLUMN], "0.9100");
+    // Again: nothing new; with --include-test the test recording's one joins, with a label.
+    let again = add(&["--include-test", "--label", "noise"]);
+    assert!(
+        stdout(&again)
+            .contains("1 false positive(s) added as negatives (1 already there, 0 in test"),
+        "{}",
+        stdout(&again)
+    );
+    let (saved, _) = syrinx::project::Project::load(&path).unwrap();
+    assert!(
+        saved
+            .selections
+            .items()
+            .iter()
+            .any(|s| s.label == "noise" && s.recording == saved.recordings[1].id)
+    );
 }

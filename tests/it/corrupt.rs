@@ -395,8 +395,8 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
         .viewport
         .span_secs;
     assert!(span_after < span_before, "{span_before} → {span_after}");
-    // The status bar offers the rest of the messages.
-    harness.get_by_label_contains("earlier message(s)…").click();
+    // The status bar offers every message of the session.
+    harness.get_by_label_contains("Messages (").click();
     harness.run();
     harness.get_by_label_contains("error(s) this session");
     // A broken project is refused by name; what is open stays open.

@@ -1,7 +1,8 @@
 use syrinx::annotation::SelectionKind;
 use syrinx::audio::{ChannelMode, probe, read_all};
 use syrinx::demo::{
-    CRICKET_LABEL, DEMO_RECORDINGS, TARGET_LABEL, WHISTLE_LABEL, render_recording, write_demo,
+    CHIRP_LABEL, CRICKET_LABEL, DEMO_RECORDINGS, TARGET_LABEL, WHISTLE_LABEL, render_recording,
+    write_demo,
 };
 use syrinx::dsp::{SpectrogramParams, Stft};
 use syrinx::project::{Project, Split};
@@ -11,7 +12,7 @@ fn the_demo_is_deterministic_and_laid_out_as_documented() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let written = write_demo(a.path()).unwrap();
     write_demo(b.path()).unwrap();
-    assert_eq!(written.recordings.len(), 11);
+    assert_eq!(written.recordings.len(), 15);
     assert!(
         written.positives >= 80 && written.negatives >= 60,
         "{written:?}"
@@ -41,8 +42,9 @@ fn the_demo_is_deterministic_and_laid_out_as_documented() {
         );
     }
     let train = std::fs::read_dir(a.path().join("train")).unwrap().count();
+    let survey = std::fs::read_dir(a.path().join("survey")).unwrap().count();
     let test = std::fs::read_dir(a.path().join("test")).unwrap().count();
-    assert_eq!((train, test), (8, 3));
+    assert_eq!((train, survey, test), (8, 4, 3));
     let table = std::fs::read_to_string(&written.tables[0]).unwrap();
     assert!(table.lines().next().unwrap().contains("\tAnnotation\tKind"));
     assert!(
@@ -52,25 +54,34 @@ fn the_demo_is_deterministic_and_laid_out_as_documented() {
             .all(|l| l.ends_with("\tpositive") || l.ends_with("\tnegative"))
     );
 
-    // The project: training recordings fully annotated with the truth, test ones in the test split.
+    // The project: training recordings fully annotated with the truth; survey ones in the
+    // training split, unannotated (what review teaches from); test ones in the test split.
     let (project, report) = Project::load(&a.path().join("demo.syrinx")).unwrap();
     assert!(
         report.missing.is_empty() && report.changed.is_empty(),
         "{report:?}"
     );
-    assert_eq!(project.recordings.len(), 11);
+    assert_eq!(project.recordings.len(), 15);
     let annotated: Vec<_> = project
         .recordings
         .iter()
         .filter(|r| r.fully_annotated)
         .collect();
     assert_eq!(annotated.len(), 8);
+    let survey: Vec<_> = project.survey_recordings().collect();
+    assert_eq!(survey.len(), 4);
     assert!(
+        survey
+            .iter()
+            .all(|r| r.split == Split::Train && r.path.to_string_lossy().contains("survey"))
+    );
+    assert_eq!(
         project
             .recordings
             .iter()
-            .filter(|r| !r.fully_annotated)
-            .all(|r| r.split == Split::Test)
+            .filter(|r| !r.fully_annotated && r.split == Split::Test)
+            .count(),
+        3
     );
     assert_eq!(project.recordings[0].group.as_deref(), Some("SITE1"));
     let summary = project.summary();
@@ -119,6 +130,20 @@ fn the_truth_describes_every_sound_and_the_calls_are_audible() {
         };
         assert_eq!(row.kind, Some(expected));
         assert!([TARGET_LABEL, WHISTLE_LABEL, CRICKET_LABEL].contains(&row.label.as_str()));
+    }
+    // The falling chirps sing only away from the training sites: a first model never hears them.
+    for spec in &DEMO_RECORDINGS {
+        let chirps = render_recording(spec)
+            .1
+            .iter()
+            .filter(|r| r.label == CHIRP_LABEL && r.kind == Some(SelectionKind::Negative))
+            .count();
+        assert_eq!(
+            spec.split == "train",
+            chirps == 0,
+            "{}: {chirps}",
+            spec.stem
+        );
     }
     // Inside a call's box the level stands clearly above the same band outside any call.
     let rate = 32_000;

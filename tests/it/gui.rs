@@ -292,3 +292,61 @@ fn the_readme_lists_every_shortcut_the_app_knows() {
         assert!(readme.contains(&row), "README lacks the row {row}");
     }
 }
+
+#[test]
+fn getting_started_is_the_readmes_first_session() {
+    let mut harness = app(Vec::new(), Arc::default());
+    settle(&mut harness);
+    harness.get_by_label("Help").click();
+    harness.run();
+    harness.get_by_label("Getting started").click();
+    harness.run();
+    assert!(harness.state().show_getting_started);
+    harness.get_by_label("1. Look.");
+    harness.get_by_label("6. Feed the mistakes back.");
+    // The README's first session has the same steps, in the same order.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let session = readme
+        .split("## A first session")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has a first session");
+    let mut at = 0;
+    for (n, (title, _)) in syrinx::gui::GETTING_STARTED_STEPS.iter().enumerate() {
+        let step = format!("{}. **{title}**", n + 1);
+        let found = session[at..]
+            .find(&step)
+            .unwrap_or_else(|| panic!("README first session lacks {step:?} (in order)"));
+        at += found + step.len();
+    }
+}
+
+#[test]
+fn messages_are_notifications_that_never_move_the_spectrogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(vec![recording(dir.path(), "a.wav")], Arc::default());
+    settle(&mut harness);
+    let before = harness.state().screen_point(5.0, 3000.0).unwrap();
+    // Errors and information pile up: nothing below or beside them moves.
+    for n in 0..6 {
+        harness
+            .state_mut()
+            .open_paths(vec![dir.path().join(format!("missing_{n}.wav"))]);
+        settle(&mut harness);
+        harness.state_mut().apply_to_selected();
+        harness.run_steps(2);
+        assert_eq!(harness.state().screen_point(5.0, 3000.0).unwrap(), before);
+    }
+    let app = harness.state();
+    assert!(app.messages.len() <= 6, "{}", app.messages.len());
+    assert!(
+        app.messages
+            .iter()
+            .any(|m| m.is_error && m.text.contains("missing_5.wav"))
+    );
+    // Every one stays in the log.
+    harness.get_by_label_contains("Messages (").click();
+    harness.run();
+    harness.get_by_label_contains("error(s) this session");
+}

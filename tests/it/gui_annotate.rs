@@ -176,18 +176,87 @@ fn boxes_move_and_resize_by_dragging_and_shift_drag_draws_a_full_band_selection(
 }
 
 #[test]
+fn one_and_two_set_the_next_box_and_label_hotkeys_need_the_spectrogram() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    // Press 1, drag; press 2, drag: a positive and a negative (the first stays positive).
+    harness.key_press(egui::Key::Num1);
+    let (from, to) = (point(&harness, 2.0, 3000.0), point(&harness, 3.0, 5000.0));
+    drag(&mut harness, from, to, Modifiers::NONE);
+    harness.key_press(egui::Key::Num2);
+    let (from, to) = (point(&harness, 8.0, 3000.0), point(&harness, 9.0, 5000.0));
+    drag(&mut harness, from, to, Modifiers::NONE);
+    settle(&mut harness);
+    let mut boxes = selections(&harness);
+    boxes.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
+    let kinds: Vec<SelectionKind> = boxes.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, [SelectionKind::Positive, SelectionKind::Negative]);
+
+    harness.state_mut().document.project.labels = vec![syrinx::project::LabelDef {
+        name: "WOTH".to_owned(),
+        kind: SelectionKind::Positive,
+        hotkey: Some('3'),
+    }];
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    settle(&mut harness);
+    assert_eq!(harness.state().annotator.selected.len(), 2);
+    // A click outside the spectrogram (the recordings list): typing a digit labels nothing.
+    click_at(&mut harness, Pos2::new(20.0, 400.0));
+    harness.event(egui::Event::Text("3".to_owned()));
+    settle(&mut harness);
+    assert_ne!(harness.state().annotator.label, "WOTH");
+    // With the spectrogram focused the hotkey sets the next boxes' label, not the selected ones'.
+    let empty = point(&harness, 15.0, 1000.0);
+    click_at(&mut harness, empty);
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
+    harness.event(egui::Event::Text("3".to_owned()));
+    settle(&mut harness);
+    assert_eq!(harness.state().annotator.label, "WOTH");
+    assert!(selections(&harness).iter().all(|s| s.label != "WOTH"));
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::L);
+    settle(&mut harness);
+    assert!(
+        selections(&harness)
+            .iter()
+            .all(|s| s.label == "WOTH" && s.kind == SelectionKind::Positive)
+    );
+}
+
+#[test]
 fn keys_change_kind_nudge_delete_copy_and_paste() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, _) = opened(dir.path(), "a.wav");
     let drawn = draw_box(&mut harness);
 
+    // 2 sets the kind of the next box only; the selected one changes with Ctrl+L (one undo).
     harness.key_press(egui::Key::Num2);
     settle(&mut harness);
-    assert_eq!(only(&harness).kind, SelectionKind::Negative, "2: negative");
     assert_eq!(harness.state().annotator.kind, SelectionKind::Negative);
+    assert_eq!(only(&harness).kind, SelectionKind::Positive, "2 leaves it");
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::L);
+    settle(&mut harness);
+    assert_eq!(
+        only(&harness).kind,
+        SelectionKind::Negative,
+        "Ctrl+L: negative"
+    );
+    assert!(
+        harness
+            .state()
+            .messages
+            .last()
+            .unwrap()
+            .text
+            .contains("made negative"),
+        "{:?}",
+        harness.state().messages
+    );
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut harness);
+    assert_eq!(only(&harness).kind, SelectionKind::Positive, "undone");
     harness.key_press(egui::Key::Num1);
     settle(&mut harness);
-    assert_eq!(only(&harness).kind, SelectionKind::Positive);
+    assert_eq!(harness.state().annotator.kind, SelectionKind::Positive);
 
     // Arrows nudge the selected box (a hundredth of the 20 s view) and leave the view alone.
     let view_before = harness.state().active_recording().unwrap().viewport;

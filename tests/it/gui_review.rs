@@ -107,6 +107,21 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     }
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Reviewed 0 of").is_some());
+    // Review opened on the first detection: its recording is shown, the detection in view.
+    settle(&mut harness);
+    {
+        let app = harness.state();
+        let run = app.review.run(&app.document.project).unwrap();
+        let first = app.review.queue[0];
+        let d = &run.get(first).unwrap().detection;
+        let shown = app.active_recording().unwrap();
+        assert_eq!(shown.project_id, run.recording_of(first).unwrap());
+        assert!(
+            shown.viewport.start_secs <= d.start_secs && d.end_secs <= shown.viewport.end_secs(),
+            "{d:?} in {:?}",
+            shown.viewport
+        );
+    }
 
     // ↑/T true, ↓/F false, U unsure, each moving on; Z undoes; ← goes back.
     harness.key_press(egui::Key::T);
@@ -239,6 +254,9 @@ fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
     detect_all(&mut harness);
     // Draw with the Negative kind chosen: during review the box is still a positive.
     harness.state_mut().annotator.kind = SelectionKind::Negative;
+    // Review jumped to the first detection; back to the recording's start.
+    harness.key_press(egui::Key::Home);
+    harness.run_steps(2);
     let start_secs = harness
         .state()
         .active_recording()

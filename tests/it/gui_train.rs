@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use syrinx::gui::SyrinxApp;
@@ -63,6 +64,15 @@ fn train_shows_progress_and_cancel_leaves_the_project_unchanged() {
     step_until(&mut harness, |app| !app.training.epochs.is_empty());
     harness.run_steps(1);
     assert!(harness.query_by_label("Cancel training").is_some());
+    // The curves' names are a row of labels above the plots, not a legend over the curves.
+    for name in ["train loss", "validation loss", "validation recall"] {
+        assert!(
+            harness
+                .query_by_role_and_label(egui::accesskit::Role::Label, name)
+                .is_some(),
+            "{name}"
+        );
+    }
     harness.get_by_label("Cancel training").click();
     step_until(&mut harness, |app| !app.training.is_running());
     harness.run_steps(2);
@@ -99,18 +109,56 @@ fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
             .query_by_label_contains("Misclassified windows")
             .is_some()
     );
-    // The recordings are fully annotated: calls on the validation ones are counted too.
+    // The recordings are fully annotated: calls are counted on validation and test recordings,
+    // in a table of their own above the windows'.
     assert!(
         harness
-            .query_by_label_contains("Calls on the validation recordings:")
+            .query_by_label_contains("Calls (as Detect and syrinx evaluate count them)")
             .is_some()
     );
+    {
+        let result = match &harness.state().training.result {
+            Some(Ok(result)) => result.clone(),
+            _ => panic!("no result"),
+        };
+        let (validation, test) = (
+            result.validation_events.unwrap(),
+            result.test_events.unwrap(),
+        );
+        assert!(validation.true_positives + validation.false_negatives > 0);
+        assert!(test.true_positives + test.false_negatives > 0, "{test:?}");
+        assert!(
+            harness
+                .query_by_label_contains("Windows (what the network classifies")
+                .is_some()
+        );
+    }
     assert_eq!(harness.state().training.epochs.len(), 3);
     // The next run goes to a new folder.
     assert_eq!(
         syrinx::gui::next_model_dir(Some(&dir.path().join("calls.syrinx")), None),
         dir.path().join("models/model_02")
     );
+
+    // A second run, cancelled: the first run's curves and result come back.
+    harness.state_mut().training.settings = syrinx::train::TrainSettings {
+        patience: 0,
+        ..small_settings(1_000)
+    };
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    step_until(&mut harness, |app| !app.training.epochs.is_empty());
+    harness.state_mut().training.cancel();
+    step_until(&mut harness, |app| !app.training.is_running());
+    harness.run_steps(2);
+    let training = &harness.state().training;
+    assert!(training.cancelled);
+    assert_eq!(training.epochs.len(), 3, "the first run's curves");
+    match &training.result {
+        Some(Ok(result)) => assert_eq!(result.model_dir, model_dir),
+        other => panic!("the first run's result is gone: {:?}", other.is_some()),
+    }
+    assert!(!dir.path().join("models/model_02").exists());
 }
 
 #[test]
@@ -186,6 +234,7 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
         app.training.result = Some(Ok(syrinx::gui::TrainResult {
             model_dir: dir.path().join("models/model_01"),
             validation_events: None,
+            test_events: None,
             validation: None,
             test: None,
             scored: vec![syrinx::train::ScoredWindow {

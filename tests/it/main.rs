@@ -10,6 +10,7 @@ mod common;
 mod corrupt;
 mod crash;
 mod demo;
+mod demo_loop;
 mod dsp;
 mod fuzz_regressions;
 #[cfg(feature = "gui")]

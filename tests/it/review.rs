@@ -200,7 +200,8 @@ fn false_positives_fed_back_as_negatives_cut_false_positives_on_look_alikes() {
     project.detection_runs.push(run);
 
     // One step adds every false positive as a Negative selection with its provenance.
-    let plan = plan_false_positive_negatives(&project, &project.detection_runs[0]);
+    let plan =
+        plan_false_positive_negatives(&project, &project.detection_runs[0], &Default::default());
     assert_eq!(plan.selections.len(), counts.false_positives);
     assert!(plan.test_recordings.is_empty());
     let first = &plan.selections[0];
@@ -229,14 +230,14 @@ fn false_positives_fed_back_as_negatives_cut_false_positives_on_look_alikes() {
     );
     // Asking again adds nothing; undo removes them all and they can be added again.
     assert!(
-        plan_false_positive_negatives(&project, &project.detection_runs[0])
+        plan_false_positive_negatives(&project, &project.detection_runs[0], &Default::default())
             .selections
             .is_empty()
     );
     history.undo(&mut project.selections);
     assert_eq!(project.selections.items(), before.items());
     assert_eq!(
-        plan_false_positive_negatives(&project, &project.detection_runs[0])
+        plan_false_positive_negatives(&project, &project.detection_runs[0], &Default::default())
             .selections
             .len(),
         counts.false_positives
@@ -291,7 +292,11 @@ fn negatives_from_test_recordings_are_flagged() {
     assert_eq!(run.recordings[0].detections.len(), 2);
     let queue = run.queue(ReviewOrder::Time);
     run.set_verdict(queue[1], Some(Verdict::FalsePositive));
-    let plan = plan_false_positive_negatives(&project, &run);
+    let options = review::NegativeOptions {
+        include_test: true,
+        ..Default::default()
+    };
+    let plan = plan_false_positive_negatives(&project, &run, &options);
     assert_eq!(plan.selections.len(), 1);
     assert_eq!(plan.test_recordings, vec![project.recordings[0].name()]);
     let negative = &plan.selections[0];

@@ -56,7 +56,8 @@ pub fn remember_label(document: &mut Document, annotator: &Annotator) {
     }
 }
 
-/// Adds every label in use to the label set (after an import).
+/// Adds every label in use to the label set (after an import), as part of the last undo step:
+/// undoing the import takes them away again.
 pub fn remember_labels(document: &mut Document) {
     let known: BTreeSet<String> = document
         .project
@@ -78,7 +79,10 @@ pub fn remember_labels(document: &mut Document) {
         }
     }
     if !new.is_empty() {
-        document.project.labels.extend(new);
+        document.project.labels.extend(new.iter().cloned());
+        document
+            .undo
+            .attach_to_last(crate::project::ProjectChange::LabelsAdded(new));
         document.touch();
     }
 }
@@ -184,30 +188,62 @@ impl SyrinxApp {
         {
             self.annotator.delete_selected(&mut self.document);
         }
+        // 1 and 2 set the kind of the next box only: "press 1, drag; press 2, drag" must not
+        // turn the first box into a negative. Changing the selected boxes is Ctrl+L.
         if consume(shortcut(Modifiers::NONE, Key::Num1)) {
-            self.annotator
-                .set_kind(&mut self.document, SelectionKind::Positive);
+            self.annotator.set_kind(SelectionKind::Positive);
         }
         if consume(shortcut(Modifiers::NONE, Key::Num2)) {
-            self.annotator
-                .set_kind(&mut self.document, SelectionKind::Negative);
+            self.annotator.set_kind(SelectionKind::Negative);
         }
-        for c in typed {
-            let c = c.to_ascii_lowercase();
-            let Some(label) = self
-                .document
-                .project
-                .labels
-                .iter()
-                .find(|l| l.hotkey == Some(c))
-                .cloned()
-            else {
-                continue;
-            };
-            self.annotator
-                .set_label(&mut self.document, &label.name, label.kind);
+        if consume(shortcut(Modifiers::COMMAND, Key::L)) {
+            self.apply_to_selected();
+        }
+        // Label hotkeys only while the spectrogram has focus (it was clicked last), so typing
+        // "0.3" after clicking a button or a table row labels nothing.
+        if self.spectrogram_focused {
+            for c in typed {
+                let c = c.to_ascii_lowercase();
+                let Some(label) = self
+                    .document
+                    .project
+                    .labels
+                    .iter()
+                    .find(|l| l.hotkey == Some(c))
+                    .cloned()
+                else {
+                    continue;
+                };
+                self.annotator.set_label(&label.name, label.kind);
+                self.info(format!(
+                    "Next boxes: {} ({}); Ctrl+L gives it to the selected boxes.",
+                    label.name,
+                    label.kind.name()
+                ));
+            }
         }
         self.nudge_keys(ctx);
+    }
+
+    /// Gives the selected boxes the kind and label of new boxes, and says so.
+    pub fn apply_to_selected(&mut self) {
+        let n = self.annotator.apply_to_selected(&mut self.document);
+        let what = format!(
+            "{} · {}",
+            self.annotator.kind.name(),
+            if self.annotator.label.trim().is_empty() {
+                "no label"
+            } else {
+                self.annotator.label.trim()
+            }
+        );
+        if n > 0 {
+            self.info(format!("{n} box(es) made {what} (Ctrl+Z undoes)."));
+        } else if self.annotator.selected.is_empty() {
+            self.info("Select boxes first (click, Ctrl+click or Ctrl+A).".to_owned());
+        } else {
+            self.info(format!("The selected boxes are already {what}."));
+        }
     }
 
     /// Arrows move the selected boxes (a hundredth of the view; with Shift a tenth).
@@ -301,6 +337,17 @@ impl SyrinxApp {
             ui.close();
         }
         ui.separator();
+        if ui
+            .add_enabled(
+                !self.annotator.selected.is_empty(),
+                egui::Button::new("Give the selected boxes the kind and label of new boxes"),
+            )
+            .on_hover_text("Ctrl+L")
+            .clicked()
+        {
+            self.apply_to_selected();
+            ui.close();
+        }
         if ui.button("Labels…").clicked() {
             self.show_labels = true;
             ui.close();
@@ -324,13 +371,10 @@ impl SyrinxApp {
                     });
                     if ui
                         .selectable_label(selected, rich)
-                        .on_hover_text(format!(
-                            "{key}: new boxes (and the selected ones) are {}",
-                            kind.name()
-                        ))
+                        .on_hover_text(format!("{key}: the next boxes are {}", kind.name()))
                         .clicked()
                     {
-                        self.annotator.set_kind(&mut self.document, kind);
+                        self.annotator.set_kind(kind);
                     }
                 }
                 let label = ui.label("Label");
@@ -354,8 +398,7 @@ impl SyrinxApp {
                             None => format!("{} ({})", label.name, label.kind.name()),
                         };
                         if ui.button(text).clicked() {
-                            self.annotator
-                                .set_label(&mut self.document, &label.name, label.kind);
+                            self.annotator.set_label(&label.name, label.kind);
                             ui.close();
                         }
                     }
@@ -366,7 +409,7 @@ impl SyrinxApp {
                     }
                 })
                 .response
-                .on_hover_text("Choose a label (the selected boxes get it too)");
+                .on_hover_text("Choose the label of the next boxes");
                 ui.separator();
                 let undo = self.document.undo.undo_name().map(str::to_owned);
                 let redo = self.document.undo.redo_name().map(str::to_owned);
@@ -394,6 +437,23 @@ impl SyrinxApp {
                 let selected = self.annotator.selected.len();
                 if selected > 0 {
                     ui.label(format!("{selected} selected"));
+                    if ui
+                        .button(format!(
+                            "Make {} · {}",
+                            self.annotator.kind.name(),
+                            if self.annotator.label.trim().is_empty() {
+                                "no label"
+                            } else {
+                                self.annotator.label.trim()
+                            }
+                        ))
+                        .on_hover_text(
+                            "Ctrl+L: give the selected boxes the kind and label above (Ctrl+Z undoes)",
+                        )
+                        .clicked()
+                    {
+                        self.apply_to_selected();
+                    }
                     if ui
                         .button("Delete")
                         .on_hover_text("Delete the selected boxes (Delete)")

@@ -246,6 +246,9 @@ impl SyrinxApp {
                 "Its recordings join the project, each with the selection table of the same name if there is one."
                     .to_owned()
             }
+            PromptFor::OpenPath => {
+                "A recording, a folder of recordings or a .syrinx project, typed in full.".to_owned()
+            }
             _ => String::new(),
         };
         self.prompt = Some(PathPrompt::new(purpose, text, detail));
@@ -395,6 +398,7 @@ impl SyrinxApp {
             }
             PromptFor::ImportTable => self.import_table(path),
             PromptFor::OpenFolder => self.open_folder(path),
+            PromptFor::OpenPath => self.open_paths(vec![path]),
             PromptFor::Relink(id) => {
                 let Some(expected) = self.document.project.recording(id).cloned() else {
                     return;

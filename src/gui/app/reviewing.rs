@@ -32,7 +32,18 @@ impl SyrinxApp {
 
     /// Shows or hides the Review panel.
     pub fn toggle_review(&mut self) {
-        self.review.open = !self.review.open;
+        if self.review.open {
+            self.review.open = false;
+        } else {
+            self.open_review();
+        }
+    }
+
+    /// Shows the Review tab and brings the current detection on screen.
+    pub fn open_review(&mut self) {
+        self.review.open = true;
+        self.review.refresh_queue(&self.document.project);
+        self.show_current_detection();
     }
 
     /// Starts a detection batch as the Detect window is set.
@@ -52,6 +63,7 @@ impl SyrinxApp {
                 .into_iter()
                 .collect(),
             DetectScope::Chosen => self.detect.chosen.iter().copied().collect(),
+            DetectScope::Survey => project.survey_recordings().map(|r| r.id).collect(),
             DetectScope::TestSplit => project
                 .recordings
                 .iter()
@@ -206,7 +218,9 @@ impl SyrinxApp {
                                 job.failed
                             )
                         });
-                        self.review.open = true;
+                        if !self.review.open {
+                            self.open_review();
+                        }
                     }
                 }
             }
@@ -305,20 +319,12 @@ impl SyrinxApp {
     }
 
     /// The Review panel (right side).
+    /// The Review tab's contents.
     pub(super) fn review_panel(&mut self, ui: &mut egui::Ui) {
-        if !self.review.open {
-            return;
-        }
         self.review
             .refresh_history(&self.document.project, &self.waker);
         self.review.refresh_queue(&self.document.project);
-        let mut actions = Vec::new();
-        egui::Panel::right("review")
-            .resizable(true)
-            .default_size(360.0)
-            .show(ui, |ui| {
-                actions = self.review.panel_ui(ui, &self.document.project);
-            });
+        let actions = self.review.panel_ui(ui, &self.document.project);
         for action in actions {
             self.review_action(action);
         }
@@ -500,9 +506,20 @@ impl SyrinxApp {
         };
         let run_id = run.id;
         let iteration = run.iteration.max(1);
-        let plan = plan_false_positive_negatives(&self.document.project, run);
+        let plan = plan_false_positive_negatives(
+            &self.document.project,
+            run,
+            &self.review.negative_options,
+        );
         if plan.selections.is_empty() {
-            self.info("No new false positives to add.".to_owned());
+            self.info(if plan.test_false_positives > 0 {
+                format!(
+                    "No new false positives to add: the {} in test recordings are kept for evaluation only.",
+                    plan.test_false_positives
+                )
+            } else {
+                "No new false positives to add.".to_owned()
+            });
             return;
         }
         let n = plan.selections.len();
@@ -514,15 +531,17 @@ impl SyrinxApp {
             run.mark_negatives(&plan);
         }
         self.document.touch();
-        let text = format!("{n} false positive(s) added as negatives (Ctrl+Z undoes).");
-        if plan.test_recordings.is_empty() {
-            self.info(text);
-        } else {
-            self.error(format!(
-                "{text} Warning: some come from test-split recordings ({}); the test score will flatter the model.",
-                plan.test_recordings.join(", ")
+        let label = plan.selections[0].label.clone();
+        let mut text = format!(
+            "{n} false positive(s) added as negatives labelled \"{label}\" (Ctrl+Z undoes)."
+        );
+        if plan.test_false_positives > 0 {
+            text.push_str(&format!(
+                " {} in test recordings kept for evaluation only.",
+                plan.test_false_positives
             ));
         }
+        self.info(text);
         if self.review.write_clips {
             let base = self
                 .document
