@@ -37,8 +37,12 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     let mut detections: BTreeMap<String, Vec<ScoredSpan>> = BTreeMap::new();
     for path in tables_in(&args.detections)? {
         let name = file_name(&path);
-        // The combined tables repeat the per-recording ones.
-        if [DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, COUNTS_FILE].contains(&name.as_str()) {
+        // The combined tables repeat the per-recording ones; anything not named after a
+        // recording the detector ran over (a report written into the folder) is not a table.
+        let recording_stem = name.split('.').next().unwrap_or_default();
+        if [DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, COUNTS_FILE].contains(&name.as_str())
+            || !audio_secs.contains_key(recording_stem)
+        {
             continue;
         }
         let table = read_table(&path)?;

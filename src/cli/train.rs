@@ -227,7 +227,10 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         println!("    events: validation recordings · {}", events.summary());
     }
     match &info.test_events {
-        Some(events) => println!("    events: test recordings · {}", events.summary()),
+        Some(events) => println!(
+            "    events: annotated test recordings · {}",
+            events.summary()
+        ),
         None if info.test.is_some() => println!(
             "    events: no fully annotated test recording (count calls with syrinx detect and syrinx evaluate)"
         ),

@@ -46,10 +46,10 @@ const MAX_LOGGED_MESSAGES: usize = 2_000;
 const REMOVE_HELP: &str =
     "Take it and its selections out of the project (the file is left alone; Ctrl+Z undoes)";
 /// The side panel (settings / Review tabs): its first width and the least it can be dragged to.
-const SIDE_PANEL_WIDTH: f32 = 330.0;
+const SIDE_PANEL_WIDTH: f32 = 320.0;
 const SIDE_PANEL_MIN_WIDTH: f32 = 250.0;
 /// The recordings list on the left.
-const RECORDINGS_PANEL_WIDTH: f32 = 210.0;
+const RECORDINGS_PANEL_WIDTH: f32 = 190.0;
 const RECORDINGS_PANEL_MIN_WIDTH: f32 = 150.0;
 /// How often unsaved changes are written without being asked.
 pub const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(30);
@@ -1684,11 +1684,19 @@ impl SyrinxApp {
                     });
                 });
                 ui.separator();
-                if self.review.open {
-                    self.review_panel(ui);
-                } else {
-                    self.settings_panel(ui);
-                }
+                // Content wider than the panel scrolls sideways: it must never widen the panel
+                // (egui keeps a panel as wide as its widest frame: the width crept up).
+                // (Both tabs scroll vertically inside.)
+                egui::ScrollArea::horizontal()
+                    .id_salt("side panel")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if self.review.open {
+                            self.review_panel(ui);
+                        } else {
+                            self.settings_panel(ui);
+                        }
+                    });
             });
     }
 

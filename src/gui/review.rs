@@ -230,7 +230,7 @@ impl ReviewState {
     }
 
     fn run_ui(&mut self, ui: &mut egui::Ui, project: &Project, actions: &mut Vec<ReviewAction>) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.heading("Review");
             if ui
                 .button("Detect…")
@@ -244,7 +244,7 @@ impl ReviewState {
             ui.label("No detections yet: train a model, then Detect.");
             return;
         };
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             egui::ComboBox::from_id_salt("review run")
                 .selected_text(run_name(run))
                 .show_ui(ui, |ui| {
@@ -327,7 +327,7 @@ impl ReviewState {
         run: &DetectionRun,
         actions: &mut Vec<ReviewAction>,
     ) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Order");
             let mut order = self.order;
             egui::ComboBox::from_id_salt("review order")
@@ -376,7 +376,7 @@ impl ReviewState {
             .recording_of(at)
             .and_then(|id| project.recording(id))
             .map_or_else(String::new, crate::project::ProjectRecording::name);
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.strong(format!("{} / {}", self.position + 1, self.queue.len()));
             let length_secs = run
                 .recording_of(at)
@@ -390,7 +390,7 @@ impl ReviewState {
                 d.detection.mean_score
             ));
         });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Verdict:");
             ui.strong(d.verdict.map_or("not reviewed", Verdict::name));
         });
@@ -418,7 +418,7 @@ impl ReviewState {
                 }
             }
         });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui.button("Previous").on_hover_text("Left arrow").clicked() {
                 actions.push(ReviewAction::Previous);
             }
@@ -463,7 +463,7 @@ impl ReviewState {
         let plan =
             crate::review::plan_false_positive_negatives(project, run, &self.negative_options);
         let n = plan.selections.len();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             let label = ui.label("Label them");
             let default_label = crate::review::false_positive_label(&run.label);
             let mut text = self.negative_options.label.clone().unwrap_or_default();
@@ -502,7 +502,7 @@ impl ReviewState {
                     });
             }
         });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             if ui
                 .add_enabled(
                     n > 0,
@@ -619,7 +619,7 @@ impl ReviewState {
             .show(ui, |plot| {
                 plot.line(Line::new("precision", points));
             });
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Precision wanted");
             ui.add(egui::Slider::new(&mut self.target_precision, 0.5..=1.0).fixed_decimals(2))
                 .on_hover_text(
@@ -628,7 +628,7 @@ impl ReviewState {
         });
         match evidence.threshold_for_precision(self.target_precision) {
             Some(t) => {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.label(format!("Lowest threshold reaching it: {t:.3}"));
                     if ui
                         .button("Use it")
@@ -657,7 +657,7 @@ impl ReviewState {
     }
 
     fn evaluation_ui(&mut self, ui: &mut egui::Ui, project: &Project, run: &DetectionRun) {
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Tolerance (s)");
             ui.add(
                 egui::DragValue::new(&mut self.tolerance_secs)
@@ -751,7 +751,10 @@ impl ReviewState {
             .num_columns(6)
             .show(ui, |ui| {
                 for header in ["#", "model", "val F1", "test F1", "negatives", "review"] {
-                    ui.strong(header);
+                    ui.strong(header).on_hover_text(
+                        "F1 of calls (as syrinx evaluate counts them) on the fully annotated \
+                         recordings of the split; \"w\": of windows, where none is annotated",
+                    );
                 }
                 ui.end_row();
                 for row in rows {
@@ -769,12 +772,17 @@ impl ReviewState {
                                 info.created,
                                 info.threshold
                             ));
-                            let f1 = |m: &Option<crate::metrics::SplitMetrics>| {
-                                m.as_ref()
-                                    .map_or("–".to_owned(), |m| format!("{:.2}", m.f1))
+                            // Calls first; windows (marked) only where no call was counted.
+                            let f1 = |events: &Option<crate::evaluate::EventMetrics>,
+                                      windows: &Option<crate::metrics::SplitMetrics>| {
+                                match (events, windows) {
+                                    (Some(e), _) => format!("{:.2}", e.f1),
+                                    (None, Some(w)) => format!("{:.2} w", w.f1),
+                                    (None, None) => "–".to_owned(),
+                                }
                             };
-                            ui.label(f1(&info.validation));
-                            ui.label(f1(&info.test));
+                            ui.label(f1(&info.validation_events, &info.validation));
+                            ui.label(f1(&info.test_events, &info.test));
                             let negatives: usize = info.manifest.groups.iter().map(|g| g.3).sum();
                             ui.label(negatives.to_string())
                                 .on_hover_text("negative windows it was trained on");

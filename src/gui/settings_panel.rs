@@ -43,7 +43,7 @@ pub fn pane_settings_ui(
             ui.label("Overlap");
             let mut overlap = params.overlap_percent().round();
             if ui
-                .add(egui::Slider::new(&mut overlap, 0.0..=95.0).suffix(" %").text("overlap"))
+                .add(egui::Slider::new(&mut overlap, 0.0..=95.0).suffix(" %"))
                 .on_hover_text("How much consecutive windows overlap; more overlap = smoother in time, more work")
                 .changed()
             {
@@ -96,7 +96,7 @@ pub fn pane_settings_ui(
 
             let nyquist = sample_rate_hz.map_or(96_000, |r| r / 2);
             ui.label("Min frequency");
-            ui.add(egui::Slider::new(&mut params.min_hz, 0..=nyquist.saturating_sub(100)).suffix(" Hz").text("min"))
+            ui.add(egui::Slider::new(&mut params.min_hz, 0..=nyquist.saturating_sub(100)).suffix(" Hz"))
                 .on_hover_text("Lowest frequency computed and shown (the bottom of the picture)");
             ui.end_row();
             ui.label("Max frequency");
@@ -106,14 +106,14 @@ pub fn pane_settings_ui(
                     params.max_hz = limited.then_some(nyquist);
                 }
                 if let Some(max_hz) = &mut params.max_hz {
-                    ui.add(egui::Slider::new(max_hz, 100..=nyquist.max(200)).suffix(" Hz").text("max"))
+                    ui.add(egui::Slider::new(max_hz, 100..=nyquist.max(200)).suffix(" Hz"))
                         .on_hover_text("Highest frequency computed and shown (the top of the picture)");
                 }
             });
             ui.end_row();
 
             ui.label("Silence level");
-            ui.add(egui::Slider::new(&mut params.floor_db, -200..=-40).suffix(" dB").text("clamp"))
+            ui.add(egui::Slider::new(&mut params.floor_db, -200..=-40).suffix(" dB"))
                 .on_hover_text(
                     "Computed levels below this are raised to it, so digital silence stays finite. \
                      Keep it below the darkest level shown (Display), or quiet parts are drawn flat.",
@@ -137,15 +137,15 @@ pub fn pane_settings_ui(
                 .on_hover_text("Colours from quiet to loud");
             ui.end_row();
             ui.label("Brightness");
-            ui.add(egui::Slider::new(&mut display.gain_db, -40.0..=40.0).suffix(" dB").text("gain"))
+            ui.add(egui::Slider::new(&mut display.gain_db, -40.0..=40.0).suffix(" dB"))
                 .on_hover_text("Shifts every level up or down before colouring: brighter or darker");
             ui.end_row();
             ui.label("Contrast");
-            ui.add(egui::Slider::new(&mut display.range_db, 20.0..=160.0).suffix(" dB").text("range"))
+            ui.add(egui::Slider::new(&mut display.range_db, 20.0..=160.0).suffix(" dB"))
                 .on_hover_text("Levels shown between black and full colour: smaller = more contrast");
             ui.end_row();
             ui.label("Darkest level");
-            ui.add(egui::Slider::new(&mut display.floor_db, -160.0..=-20.0).suffix(" dB").text("black"))
+            ui.add(egui::Slider::new(&mut display.floor_db, -160.0..=-20.0).suffix(" dB"))
                 .on_hover_text("The level drawn as the darkest colour; anything quieter is drawn the same");
             ui.end_row();
         });

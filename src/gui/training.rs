@@ -1086,12 +1086,11 @@ impl TrainingWindow {
                     ui.end_row();
                 }
             });
-        if result.test_events.is_none() {
-            ui.small(
-                "To count calls on test recordings that are not annotated: Detect over them, then \
-                 Review (or syrinx evaluate against a truth table).",
-            );
-        }
+        ui.small(
+            "Counted on the fully annotated recordings of each split. Test recordings without \
+             annotations (the demo's sites 5-6) are not in these rows: Detect over them, then \
+             Review, or use syrinx evaluate against a truth table.",
+        );
         if result.validation_events.is_none() {
             ui.small(
                 "No fully annotated validation recording: the epoch and threshold were chosen on \

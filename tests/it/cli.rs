@@ -583,6 +583,12 @@ fn evaluate_matches_detections_to_reference_events() {
          3\tSpectrogram 1\t1\t41.5\t42.5\t0\t11025\tsite1.wav\t0.7\n",
     )
     .unwrap();
+    // A report from an earlier `syrinx evaluate … > detections/report.txt` is not a table.
+    std::fs::write(
+        detections.join("report.txt"),
+        "3 event(s) in 1 recording(s): …\n",
+    )
+    .unwrap();
     let truth = dir.path().join("site1.Table.1.selections.txt");
     std::fs::write(
         &truth,

@@ -468,11 +468,71 @@ fn a_raven_table_imports_through_the_preview_dialog_as_one_undo_step() {
             .any(|l| l.name == "WOTH"),
         "the label joined the label set"
     );
-    // The whole import is one step.
+    // The whole import is one step, and the labels it brought go with it (and come back).
+    let has_woth = |harness: &Harness<'static, SyrinxApp>| {
+        harness
+            .state()
+            .document
+            .project
+            .labels
+            .iter()
+            .any(|l| l.name == "WOTH")
+    };
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
     harness.run();
     assert!(selections(&harness).is_empty());
+    assert!(!has_woth(&harness), "undoing the import removes its labels");
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    harness.run();
+    assert_eq!(selections(&harness).len(), 2);
+    assert!(has_woth(&harness));
     settle(&mut harness);
+}
+
+#[test]
+fn file_open_path_is_a_dialog_that_opens_what_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = recording(dir.path(), "typed.wav");
+    let mut harness = app(Vec::new());
+    settle(&mut harness);
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label("Open path…").click();
+    harness.run();
+    // The field lives in its own window: clicking it does not close anything.
+    harness.get_by_label("Path").click();
+    harness.run();
+    harness.get_by_label("Path").focus();
+    harness
+        .get_by_label("Path")
+        .type_text(&audio.display().to_string());
+    harness.run();
+    harness.get_by_label("OK").click();
+    settle(&mut harness);
+    assert_eq!(harness.state().active_recording().unwrap().path, audio);
+}
+
+#[test]
+fn a_recording_removed_from_the_project_comes_back_with_undo() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, audio) = opened(dir.path(), "a.wav");
+    draw_box(&mut harness);
+    harness.get_by_label("Remove from project").click();
+    settle(&mut harness);
+    {
+        let app = harness.state();
+        assert!(app.document.project.recordings.is_empty());
+        assert!(app.document.project.selections.is_empty());
+        assert!(app.recordings.is_empty(), "it was closed");
+        assert!(audio.exists(), "the file is untouched");
+        assert!(app.messages.last().unwrap().text.contains("Ctrl+Z undoes"));
+    }
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(app.document.project.recordings.len(), 1);
+    assert_eq!(app.document.project.recordings[0].path, audio);
+    assert_eq!(app.document.project.selections.len(), 1);
 }
 
 #[test]

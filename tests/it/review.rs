@@ -275,7 +275,7 @@ fn false_positives_fed_back_as_negatives_cut_false_positives_on_look_alikes() {
 }
 
 #[test]
-fn negatives_from_test_recordings_are_flagged() {
+fn negatives_from_test_recordings_are_kept_for_evaluation_unless_asked() {
     let dir = tempfile::tempdir().unwrap();
     let mut project = generated_project(dir.path(), 1);
     project.recordings[0].split = Split::Test;
@@ -292,12 +292,19 @@ fn negatives_from_test_recordings_are_flagged() {
     assert_eq!(run.recordings[0].detections.len(), 2);
     let queue = run.queue(ReviewOrder::Time);
     run.set_verdict(queue[1], Some(Verdict::FalsePositive));
+    // By default a test recording's false positives are kept for evaluation only.
+    let kept = plan_false_positive_negatives(&project, &run, &Default::default());
+    assert!(kept.selections.is_empty());
+    assert_eq!(kept.test_false_positives, 1);
+    assert_eq!(kept.test_recordings, vec![project.recordings[0].name()]);
+    // Asked to, it makes them negatives, labelled as the reviewer says.
     let options = review::NegativeOptions {
         include_test: true,
-        ..Default::default()
+        label: Some("wind".to_owned()),
     };
     let plan = plan_false_positive_negatives(&project, &run, &options);
     assert_eq!(plan.selections.len(), 1);
+    assert_eq!(plan.selections[0].label, "wind");
     assert_eq!(plan.test_recordings, vec![project.recordings[0].name()]);
     let negative = &plan.selections[0];
     assert_eq!((negative.start_secs, negative.end_secs), (5.0, 6.0));

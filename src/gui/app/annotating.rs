@@ -496,9 +496,17 @@ impl SyrinxApp {
 
     /// The bottom panel: the selected box's details and the selection table.
     pub(super) fn selection_panel(&mut self, ui: &mut egui::Ui) {
+        // A third of the window at most to start with: on a 720-pixel laptop screen the
+        // spectrogram keeps most of the height.
+        let default_height = (ui.available_height() * 0.28).clamp(120.0, 250.0);
+        // Bounded by the window (not only at first), so a window made smaller keeps a usable
+        // spectrogram above it.
+        let max_height = (ui.available_height() * 0.3).max(90.0);
         egui::Panel::bottom("selections")
             .resizable(true)
-            .default_size(250.0)
+            .default_size(default_height)
+            .min_size(90.0)
+            .max_size(max_height)
             .show(ui, |ui| {
                 self.selected_strip(ui);
                 ui.separator();
