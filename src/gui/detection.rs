@@ -106,6 +106,8 @@ pub struct DetectJob {
     pub secs: (f64, f64),
     pub scored: usize,
     pub failed: usize,
+    /// The run Review showed before this one was made: back on screen if it is cancelled.
+    pub previous_review_run: Option<u32>,
 }
 
 /// State of the Detect window.
@@ -229,6 +231,7 @@ impl DetectWindow {
             secs: (0.0, 0.0),
             scored: 0,
             failed: 0,
+            previous_review_run: None,
         });
         Ok(())
     }

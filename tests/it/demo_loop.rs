@@ -65,7 +65,7 @@ fn detect(project: &Project, model_dir: &Path, recordings: &[ProjectRecordingId]
 }
 
 /// The target's calls in a recording's truth table.
-fn truth_calls(demo: &Path, recording: &Path) -> Vec<(f64, f64)> {
+pub fn truth_calls(demo: &Path, recording: &Path) -> Vec<(f64, f64)> {
     let stem = recording.file_stem().unwrap().to_string_lossy();
     let table = read_table(&demo.join(format!("truth/{stem}.Table.1.selections.txt"))).unwrap();
     table
@@ -76,8 +76,8 @@ fn truth_calls(demo: &Path, recording: &Path) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Event-level figures of a run over the test recordings, matched as `syrinx evaluate` does.
-fn test_metrics(project: &Project, demo: &Path, run: &DetectionRun) -> EventMetrics {
+/// Event-level figures of a run against the demo's truth, matched as `syrinx evaluate` does.
+pub fn test_metrics(project: &Project, demo: &Path, run: &DetectionRun) -> EventMetrics {
     let mut total = EventMetrics::default();
     let mut secs = 0.0;
     for part in &run.recordings {

@@ -86,6 +86,28 @@ fn draw_box(harness: &mut Harness<'static, SyrinxApp>) -> Selection {
     only(harness)
 }
 
+/// File ▸ `item`, then the path typed into the prompt's field (clicked first) and OK.
+fn through_file_menu(harness: &mut Harness<'static, SyrinxApp>, item: &str, path: &Path) {
+    harness.get_by_label("File").click();
+    harness.run();
+    harness.get_by_label(item).click();
+    harness.run();
+    type_into_prompt(harness, path);
+}
+
+/// Types `path` into the open path prompt (clicking its field first) and clicks OK.
+fn type_into_prompt(harness: &mut Harness<'static, SyrinxApp>, path: &Path) {
+    harness.get_by_label("Path").click();
+    harness.run();
+    harness.get_by_label("Path").focus();
+    harness
+        .get_by_label("Path")
+        .type_text(&path.display().to_string());
+    harness.run();
+    harness.get_by_label("OK").click();
+    settle(harness);
+}
+
 fn opened(dir: &Path, name: &str) -> (Harness<'static, SyrinxApp>, PathBuf) {
     let path = recording(dir, name);
     let mut harness = app(vec![path.clone()]);
@@ -421,17 +443,7 @@ fn a_raven_table_imports_through_the_preview_dialog_as_one_undo_step() {
     let table = dir.path().join("a.Table.1.selections.txt");
     std::fs::write(&table, RAVEN_TABLE).unwrap();
 
-    harness.get_by_label("File").click();
-    harness.run();
-    harness.get_by_label("Import selection table…").click();
-    harness.run();
-    harness.get_by_label("Path").focus();
-    harness
-        .get_by_label("Path")
-        .type_text(&table.display().to_string());
-    harness.run();
-    harness.get_by_label("OK").click();
-    settle(&mut harness);
+    through_file_menu(&mut harness, "Import selection table…", &table);
 
     // The preview: Species chosen as the label column, "noise" guessed negative.
     harness.get_by_label("Import selections");
@@ -495,20 +507,8 @@ fn file_open_path_is_a_dialog_that_opens_what_is_typed() {
     let audio = recording(dir.path(), "typed.wav");
     let mut harness = app(Vec::new());
     settle(&mut harness);
-    harness.get_by_label("File").click();
-    harness.run();
-    harness.get_by_label("Open path…").click();
-    harness.run();
-    // The field lives in its own window: clicking it does not close anything.
-    harness.get_by_label("Path").click();
-    harness.run();
-    harness.get_by_label("Path").focus();
-    harness
-        .get_by_label("Path")
-        .type_text(&audio.display().to_string());
-    harness.run();
-    harness.get_by_label("OK").click();
-    settle(&mut harness);
+    // The field lives in its own window: clicking it to type does not close anything.
+    through_file_menu(&mut harness, "Open path…", &audio);
     assert_eq!(harness.state().active_recording().unwrap().path, audio);
 }
 
@@ -644,13 +644,7 @@ fn a_missing_recording_is_reported_kept_and_relinked() {
 
     harness.get_by_label("Relink…").click();
     harness.run();
-    harness.get_by_label("Path").focus();
-    harness
-        .get_by_label("Path")
-        .type_text(&new_home.display().to_string());
-    harness.run();
-    harness.get_by_label("OK").click();
-    settle(&mut harness);
+    type_into_prompt(&mut harness, &new_home);
     let app = harness.state();
     assert!(app.document.missing.is_empty());
     assert_eq!(app.document.project.recordings[0].path, new_home);

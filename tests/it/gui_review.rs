@@ -80,6 +80,16 @@ fn detect_all(harness: &mut Harness<'static, SyrinxApp>) {
     settle(harness);
 }
 
+/// Clicks Start detection and cancels in the same frame; waits until the job has ended.
+fn start_and_cancel_detection(harness: &mut Harness<'static, SyrinxApp>) {
+    harness.run_steps(3);
+    harness.get_by_label("Start detection").click();
+    harness.run_steps(1);
+    harness.state_mut().detect.cancel();
+    step_until(harness, |app| !app.detect.is_running());
+    settle(harness);
+}
+
 fn verdict_at(app: &SyrinxApp, n: usize) -> Option<Verdict> {
     let run = app.review.run(&app.document.project).unwrap();
     run.get(app.review.queue[n]).unwrap().verdict
@@ -382,13 +392,8 @@ fn cancelling_detection_at_once_keeps_the_project_and_model_and_a_crashed_job_is
     let selections_before = harness.state().document.project.selections.clone();
     harness.state_mut().open_detect();
     harness.state_mut().detect.scope = DetectScope::Project;
-    harness.run_steps(3);
-    harness.get_by_label("Start detection").click();
-    harness.run_steps(1);
     // Cancel in the same frame the batch started: however far it got, nothing is lost.
-    harness.state_mut().detect.cancel();
-    step_until(&mut harness, |app| !app.detect.is_running());
-    settle(&mut harness);
+    start_and_cancel_detection(&mut harness);
     {
         let app = harness.state();
         assert_eq!(app.document.project.selections, selections_before);
@@ -452,4 +457,22 @@ fn a_laptop_screen_keeps_a_usable_spectrogram_with_review_open() {
     harness.get_by_label("»").click();
     harness.run_steps(3);
     assert!(spectrogram_width(harness.state()) > width + 200.0);
+}
+
+#[test]
+fn a_cancelled_detection_run_does_not_take_review_from_the_last_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    let mut harness = open(&path, dir.path());
+    detect_all(&mut harness);
+    let first = harness.state().document.project.detection_runs[0].id;
+    harness
+        .state_mut()
+        .review_action(ReviewAction::Verdict(Some(Verdict::TruePositive)));
+    harness.state_mut().open_detect();
+    start_and_cancel_detection(&mut harness);
+    let app = harness.state();
+    let shown = app.review.run(&app.document.project).unwrap();
+    assert_eq!(shown.id, first, "Review still shows the finished run");
+    assert_eq!(shown.counts().true_positives, 1, "with its verdicts");
 }

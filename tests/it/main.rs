@@ -18,6 +18,8 @@ mod gui;
 #[cfg(feature = "gui")]
 mod gui_annotate;
 #[cfg(feature = "gui")]
+mod gui_loop;
+#[cfg(feature = "gui")]
 mod gui_review;
 #[cfg(feature = "gui")]
 mod gui_train;

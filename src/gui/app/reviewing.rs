@@ -205,9 +205,19 @@ impl SyrinxApp {
                         });
                         let detections = run.map_or(0, |r| r.counts().detections);
                         let left = run.map_or(0, |r| r.pending.len());
+                        let mut kept = String::new();
+                        if cancelled
+                            && let Some(previous) = job.previous_review_run
+                            && previous != job.run_id.unwrap_or(0)
+                        {
+                            // A cancelled run stays (to resume) but does not take over Review.
+                            self.review.run_id = Some(previous);
+                            self.review.refresh_queue(&self.document.project);
+                            kept = format!(" Review still shows run {previous}.");
+                        }
                         self.info(if cancelled {
                             format!(
-                                "Detection cancelled: {} recording(s) scored, {left} left (Resume in the Detect window).",
+                                "Detection cancelled: {} recording(s) scored, {left} left (Resume in the Detect window).{kept}",
                                 job.scored
                             )
                         } else {
@@ -258,6 +268,8 @@ impl SyrinxApp {
         }
         project.detection_runs.push(run);
         job.run_id = Some(id);
+        // What Review showed, for a cancel to go back to.
+        job.previous_review_run = self.review.run(&self.document.project).map(|r| r.id);
         self.review.run_id = Some(id);
         self.document.touch();
     }
