@@ -222,6 +222,34 @@ impl DetectionRun {
         }
     }
 
+    /// A new, empty run of the model in `model_dir` over `recordings` of `project`, as the Detect
+    /// window and `syrinx detect --project` make it: the project's next run id, and the model's
+    /// iteration in the project when it is one of the project's models (else the model's own).
+    #[must_use]
+    pub fn for_project(
+        project: &Project,
+        model_dir: &std::path::Path,
+        info: &crate::model::ModelInfo,
+        hop_secs: f64,
+        merge: MergeSettings,
+        recordings: Vec<ProjectRecordingId>,
+    ) -> Self {
+        let model_dir = std::path::absolute(model_dir).unwrap_or_else(|_| model_dir.to_path_buf());
+        let mut run = Self::new(
+            project.next_run_id(),
+            model_dir.clone(),
+            info,
+            hop_secs,
+            merge,
+            recordings,
+        );
+        let iteration = project.iteration_of(&model_dir);
+        if iteration > 0 {
+            run.iteration = iteration;
+        }
+        run
+    }
+
     /// Stores one recording's scores (merged with the run's settings) and takes it off the
     /// pending list. Scoring it again replaces the old scores (verdicts carried over).
     pub fn add_scores(&mut self, recording: ProjectRecordingId, scores: WindowScores) {

@@ -54,6 +54,10 @@ pub struct DetectArgs {
     /// Print a JSON summary as the last line of stdout.
     #[arg(long)]
     pub json: bool,
+    /// Also store the run in this project (recordings not in it yet are added), with every
+    /// window's score, so the app's Review tab opens it like a run it made itself.
+    #[arg(long, value_name = "PROJECT.syrinx")]
+    pub project: Option<PathBuf>,
     /// Folder for the tables (created).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -63,6 +67,11 @@ pub struct DetectArgs {
 }
 
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
+    // Shards run at once would each rewrite the same project file: the last one would win.
+    anyhow::ensure!(
+        args.project.is_none() || args.shard.is_none(),
+        "--project cannot be combined with --shard (parallel shards would overwrite each other's runs); run the shards without --project"
+    );
     let model = ModelArtifact::load(&args.model, &ComputeDevice::Cpu.device()?)?;
     let mut files = Vec::new();
     for path in &args.paths {
@@ -138,6 +147,8 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let mut combined = Vec::new();
     let mut durations = std::collections::BTreeMap::new();
     let mut counts = String::from(COUNTS_HEADER);
+    // (file, scores or why not), for --project.
+    let mut scored_files: Vec<(PathBuf, Result<crate::detect::WindowScores, String>)> = Vec::new();
     for file in &files {
         bar.set_message(
             file.file_name()
@@ -150,6 +161,15 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 length = secs;
             })
         });
+        if args.project.is_some() {
+            scored_files.push((
+                file.clone(),
+                scored
+                    .as_ref()
+                    .map(Clone::clone)
+                    .map_err(ToString::to_string),
+            ));
+        }
         match scored {
             Ok(scores) => {
                 let detections = merge(&scores, &settings);
@@ -208,6 +228,20 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         })?;
     crate::fsutil::write_atomically(&args.out.join(COUNTS_FILE), counts.as_bytes())
         .with_context(|| format!("cannot write {COUNTS_FILE} in {}", args.out.display()))?;
+    if let Some(project) = &args.project {
+        let (id, recordings) = add_run_to_project(
+            project,
+            &args.model,
+            &model.info,
+            hop_secs,
+            settings,
+            scored_files,
+        )?;
+        println!(
+            "run {id} ({recordings} recording(s)) stored in {}: open it in the app's Review tab",
+            project.display()
+        );
+    }
     let wall_secs = started.elapsed().as_secs_f64();
     println!(
         "{total} detection(s) in {} file(s) ({failed} failed), {audio_secs:.0} s of audio in {wall_secs:.1} s ({:.0}× real time): {}",
@@ -246,6 +280,46 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
         files.push(path.to_path_buf());
     }
     Ok(())
+}
+
+/// Stores a run of the model over `scored` files in the project at `path` (adding recordings it
+/// does not hold yet), as the Detect window would have made it, and saves the project.
+fn add_run_to_project(
+    path: &Path,
+    model_dir: &Path,
+    info: &crate::model::ModelInfo,
+    hop_secs: f64,
+    merge: MergeSettings,
+    scored: Vec<(PathBuf, Result<crate::detect::WindowScores, String>)>,
+) -> anyhow::Result<(u32, usize)> {
+    let (mut project, _) = crate::project::Project::load(path)?;
+    let mut parts = Vec::new();
+    for (file, result) in scored {
+        let id = match project.recording_at(&file) {
+            Some(recording) => recording.id,
+            None => match crate::audio::probe(&file) {
+                Ok(info) => project.add_recording(&info)?,
+                Err(error) => {
+                    eprintln!("warning: not added to the project: {error}");
+                    continue;
+                }
+            },
+        };
+        parts.push((id, result));
+    }
+    let ids = parts.iter().map(|(id, _)| *id).collect();
+    let mut run =
+        crate::review::DetectionRun::for_project(&project, model_dir, info, hop_secs, merge, ids);
+    for (id, result) in parts {
+        match result {
+            Ok(scores) => run.add_scores(id, scores),
+            Err(why) => run.add_failure(id, why),
+        }
+    }
+    let (id, recordings) = (run.id, run.recordings.len());
+    project.detection_runs.push(run);
+    project.save(path)?;
+    Ok((id, recordings))
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {

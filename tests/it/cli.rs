@@ -563,6 +563,54 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(!bad.status.success() && stderr(&bad).contains("--shard"));
+
+    // --project: the run is stored in the project, every window's score with it; a recording
+    // the project did not hold joins it.
+    let extra = dir.path().join("extra");
+    std::fs::create_dir(&extra).unwrap();
+    std::fs::copy(dir.path().join("rec00.wav"), extra.join("new.wav")).unwrap();
+    let output = syrinx(&[
+        "detect",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        dir.path().join("into_project").to_str().unwrap(),
+        "--project",
+        path.to_str().unwrap(),
+        dir.path().join("rec00.wav").to_str().unwrap(),
+        dir.path().join("rec01.wav").to_str().unwrap(),
+        extra.join("new.wav").to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("run 1 (3 recording(s)) stored in"),
+        "{}",
+        stdout(&output)
+    );
+    let (saved, _) = syrinx::project::Project::load(&path).unwrap();
+    assert_eq!(saved.recordings.len(), 5);
+    let run = &saved.detection_runs[0];
+    assert_eq!(run.recordings.len(), 3);
+    assert!(run.pending.is_empty());
+    assert!(run.recordings.iter().all(|r| !r.scores.scores.is_empty()));
+    // The same tables as without --project.
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("into_project/rec00.selections.txt")).unwrap(),
+        std::fs::read_to_string(out.join("rec00.selections.txt")).unwrap()
+    );
+    let both = syrinx(&[
+        "detect",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--project",
+        path.to_str().unwrap(),
+        "--shard",
+        "1/2",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(!both.status.success() && stderr(&both).contains("--project cannot be combined"));
 }
 
 #[test]

@@ -476,3 +476,61 @@ fn a_cancelled_detection_run_does_not_take_review_from_the_last_one() {
     assert_eq!(shown.id, first, "Review still shows the finished run");
     assert_eq!(shown.counts().true_positives, 1, "with its verdicts");
 }
+
+#[test]
+fn a_run_from_syrinx_detect_with_project_is_reviewed_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    let (project, _) = Project::load(&path).unwrap();
+    let mut args: Vec<String> = [
+        "detect",
+        "--model",
+        dir.path().join("models/model_01").to_str().unwrap(),
+        "--out",
+        dir.path().join("cluster_out").to_str().unwrap(),
+        "--project",
+        path.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend(
+        project
+            .recordings
+            .iter()
+            .map(|r| r.path.display().to_string()),
+    );
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut harness = open(&path, dir.path());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::R);
+    settle(&mut harness);
+    {
+        let app = harness.state();
+        let run = app
+            .review
+            .run(&app.document.project)
+            .expect("the CLI's run");
+        assert_eq!(run.recordings.len(), 3);
+        assert_eq!(run.iteration, 1, "model_01 is the project's first model");
+        assert!(!app.review.queue.is_empty());
+        // Review opened on its first detection.
+        let first = app.review.queue[0];
+        assert_eq!(
+            app.active_recording().unwrap().project_id,
+            run.recording_of(first).unwrap()
+        );
+    }
+    harness.key_press(egui::Key::ArrowUp);
+    harness.run_steps(1);
+    let app = harness.state();
+    let run = app.review.run(&app.document.project).unwrap();
+    assert_eq!(run.counts().true_positives, 1);
+}

@@ -245,7 +245,6 @@ impl SyrinxApp {
             return;
         }
         let project = &mut self.document.project;
-        let id = project.next_run_id();
         let merge = MergeSettings {
             threshold: self.detect.threshold.unwrap_or(info.threshold),
             min_gap_secs: self.detect.min_gap_secs,
@@ -254,18 +253,15 @@ impl SyrinxApp {
         };
         let hop_secs = job.hop_secs.unwrap_or_else(|| info.detection_hop_secs());
         job.hop_secs = Some(hop_secs);
-        let mut run = DetectionRun::new(
-            id,
-            job.model_dir.clone(),
+        let run = DetectionRun::for_project(
+            project,
+            &job.model_dir,
             info,
             hop_secs,
             merge,
             std::mem::take(&mut job.planned),
         );
-        let iteration = project.iteration_of(&job.model_dir);
-        if iteration > 0 {
-            run.iteration = iteration;
-        }
+        let id = run.id;
         project.detection_runs.push(run);
         job.run_id = Some(id);
         // What Review showed, for a cancel to go back to.
