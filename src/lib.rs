@@ -22,6 +22,7 @@ pub mod fsutil;
 pub mod fuzzing;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod jobs;
 pub mod measure;
 pub mod metrics;
 pub mod model;

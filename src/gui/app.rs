@@ -10,7 +10,6 @@ mod reviewing;
 mod training;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -208,8 +207,8 @@ pub struct SyrinxApp {
     playing_recording: Option<RecordingId>,
     model_view: ModelView,
     overview: Option<Overview>,
-    events: Receiver<Event>,
-    sender: Sender<Event>,
+    /// Background jobs started with `spawn_job`, each with what to undo if it fails.
+    jobs: Vec<(crate::jobs::Job<(), Event>, Cleanup)>,
     waker: Arc<dyn Fn() + Send + Sync>,
     file_dialog: Arc<dyn FileDialog>,
     demo_dir: Option<PathBuf>,
@@ -263,7 +262,6 @@ pub struct SyrinxApp {
     pub play_band_limited: bool,
     window_title: String,
     /// Jobs started by `spawn_job` whose event has not arrived.
-    background_jobs: usize,
     /// Where the (upper) spectrogram was drawn last frame.
     primary_plot: Option<egui::Rect>,
     /// Help ▸ Getting started is open.
@@ -341,7 +339,6 @@ impl SyrinxApp {
             counter.bump();
             repaint_ctx.request_repaint();
         });
-        let (sender, events) = channel();
         let mut app = Self {
             engine: TileEngine::new(TILE_CACHE_BYTES, options.tile_threads, Arc::clone(&waker)),
             player: Player::new(options.audio_output, Some(Arc::clone(&waker))),
@@ -351,8 +348,7 @@ impl SyrinxApp {
             overview: None,
             recordings: Vec::new(),
             active: None,
-            events,
-            sender,
+            jobs: Vec::new(),
             waker,
             file_dialog: options.file_dialog,
             demo_dir: options.demo_dir,
@@ -393,7 +389,6 @@ impl SyrinxApp {
             measurement: None,
             play_band_limited: true,
             window_title: String::new(),
-            background_jobs: 0,
             primary_plot: None,
             show_getting_started: false,
             spectrogram_focused: false,
@@ -489,32 +484,12 @@ impl SyrinxApp {
         cleanup: Cleanup,
         job: impl FnOnce() -> Event + Send + 'static,
     ) {
-        let sender = self.sender.clone();
-        let waker = Arc::clone(&self.waker);
-        let on_error = cleanup.clone();
-        self.background_jobs += 1;
-        let spawned = std::thread::Builder::new()
-            .name(format!("syrinx-{}", name.replace(' ', "-")))
-            .spawn(move || {
-                let event = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
-                    .unwrap_or_else(|panic| {
-                        let why = panic
-                            .downcast_ref::<&str>()
-                            .map(|s| (*s).to_owned())
-                            .or_else(|| panic.downcast_ref::<String>().cloned())
-                            .unwrap_or_else(|| "unknown error".to_owned());
-                        Event::JobFailed {
-                            message: format!("{name} failed unexpectedly: {why}"),
-                            cleanup,
-                        }
-                    });
-                let _ = sender.send(event);
-                waker();
-            });
-        if let Err(error) = spawned {
-            self.background_jobs -= 1;
-            self.error(format!("cannot start {name}: {error}"));
-            self.apply_cleanup(&on_error);
+        match crate::jobs::Job::spawn(name, Arc::clone(&self.waker), move |_| Ok(job())) {
+            Ok(job) => self.jobs.push((job, cleanup)),
+            Err(error) => {
+                self.error(error.to_string());
+                self.apply_cleanup(&cleanup);
+            }
         }
     }
 
@@ -660,7 +635,7 @@ impl SyrinxApp {
             && !self.dialog_open
             && self.saving == 0
             && !self.loading_project
-            && self.background_jobs == 0
+            && self.jobs.is_empty()
             && !self.training.is_busy()
             && !self.detect.is_running()
     }
@@ -709,8 +684,23 @@ impl SyrinxApp {
 
     /// Takes what background threads finished.
     fn poll_events(&mut self) {
-        while let Ok(event) = self.events.try_recv() {
-            self.background_jobs = self.background_jobs.saturating_sub(1);
+        let mut finished = Vec::new();
+        self.jobs.retain_mut(|(job, cleanup)| match job.poll() {
+            None => true,
+            Some(Ok(event)) => {
+                finished.push(event);
+                false
+            }
+            // A panic in the job: reported, and what it started undone.
+            Some(Err(error)) => {
+                finished.push(Event::JobFailed {
+                    message: error.to_string(),
+                    cleanup: cleanup.clone(),
+                });
+                false
+            }
+        });
+        for event in finished {
             match event {
                 Event::Opened {
                     path,

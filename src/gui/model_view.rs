@@ -2,7 +2,6 @@
 //! cursor, built in the background by the same function training and detection use.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 
 use eframe::egui;
 
@@ -15,7 +14,8 @@ use crate::render::Colormap;
 /// Seconds the pointer must move before the picture is rebuilt.
 const MIN_MOVE_SECS: f64 = 0.02;
 
-type Job = Receiver<Result<(f64, ModelInput), String>>;
+/// Builds one picture: (centre, input), or why not.
+type Job = crate::jobs::Job<(), Result<(f64, ModelInput), String>>;
 
 /// The panel's state: the spec, what is shown and what is being built.
 #[derive(Default)]
@@ -53,28 +53,23 @@ impl ModelView {
         self.start(reader, center_secs, Arc::clone(waker));
     }
 
-    fn start(&mut self, reader: AudioReader, center_secs: f64, waker: Arc<dyn Fn() + Send + Sync>) {
-        let (sender, receiver) = channel();
+    fn start(&mut self, reader: AudioReader, center_secs: f64, waker: crate::jobs::Waker) {
         let spec = self.spec;
-        let spawned = std::thread::Builder::new()
-            .name("syrinx-model-view".to_owned())
-            .spawn(move || {
-                let result =
-                    build_input(reader, &spec, center_secs).map(|input| (center_secs, input));
-                let _ = sender.send(result);
-                waker();
-            });
-        if spawned.is_ok() {
-            self.job = Some(receiver);
+        match crate::jobs::Job::spawn("model view", waker, move |_| {
+            Ok(build_input(reader, &spec, center_secs).map(|input| (center_secs, input)))
+        }) {
+            Ok(job) => self.job = Some(job),
+            Err(error) => self.error = Some(error.to_string()),
         }
     }
 
     /// Takes a finished picture (call once a frame).
     pub fn poll(&mut self, ctx: &egui::Context, waker: &Arc<dyn Fn() + Send + Sync>) {
-        let Some(job) = &self.job else { return };
-        let Ok(result) = job.try_recv() else { return };
+        let Some(job) = &mut self.job else { return };
+        let Some(result) = job.poll() else { return };
         self.job = None;
-        match result {
+        // A panic while building is shown like any other failure.
+        match result.unwrap_or_else(|error| Err(error.to_string())) {
             Ok((secs, input)) => {
                 let image = input_image(&input, self.spec.normalization);
                 let texture = ctx.load_texture("model input", image, egui::TextureOptions::NEAREST);

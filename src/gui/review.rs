@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 use eframe::egui;
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
@@ -79,13 +78,12 @@ pub struct ReviewState {
     evaluation: Option<(EvaluationStamp, Option<RunEvaluation>)>,
     history: Option<Vec<IterationRow>>,
     history_of: Vec<PathBuf>,
-    history_sender: Sender<Vec<IterationRow>>,
-    history_receiver: Receiver<Vec<IterationRow>>,
+    /// The job reading the models' descriptions for the Iterations table.
+    history_job: Option<crate::jobs::Job<(), Vec<IterationRow>>>,
 }
 
 impl Default for ReviewState {
     fn default() -> Self {
-        let (history_sender, history_receiver) = channel();
         Self {
             open: false,
             run_id: None,
@@ -102,8 +100,7 @@ impl Default for ReviewState {
             evaluation: None,
             history: None,
             history_of: Vec::new(),
-            history_sender,
-            history_receiver,
+            history_job: None,
         }
     }
 }
@@ -160,32 +157,35 @@ impl ReviewState {
     }
 
     /// Reads the project's models' descriptions on a background thread when the list changed.
-    pub fn refresh_history(&mut self, project: &Project, waker: &Arc<dyn Fn() + Send + Sync>) {
-        while let Ok(rows) = self.history_receiver.try_recv() {
-            self.history = Some(rows);
+    pub fn refresh_history(&mut self, project: &Project, waker: &crate::jobs::Waker) {
+        if let Some(job) = &mut self.history_job
+            && let Some(result) = job.poll()
+        {
+            self.history_job = None;
+            // A failure to read is shown in the rows; a job that could not run leaves the
+            // table as it was.
+            if let Ok(rows) = result {
+                self.history = Some(rows);
+            }
         }
         if self.history_of == project.models {
             return;
         }
         self.history_of.clone_from(&project.models);
         let dirs = project.models.clone();
-        let sender = self.history_sender.clone();
-        let waker = Arc::clone(waker);
-        let _ = std::thread::Builder::new()
-            .name("syrinx-history".to_owned())
-            .spawn(move || {
-                let rows = dirs
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, dir)| IterationRow {
-                        iteration: i + 1,
-                        info: ModelArtifact::read_info(&dir).map_err(|e| e.to_string()),
-                        dir,
-                    })
-                    .collect();
-                let _ = sender.send(rows);
-                waker();
-            });
+        // A newer list replaces a job still reading an older one (its result is dropped).
+        self.history_job = crate::jobs::Job::spawn("history", Arc::clone(waker), move |_| {
+            Ok(dirs
+                .into_iter()
+                .enumerate()
+                .map(|(i, dir)| IterationRow {
+                    iteration: i + 1,
+                    info: ModelArtifact::read_info(&dir).map_err(|e| e.to_string()),
+                    dir,
+                })
+                .collect())
+        })
+        .ok();
     }
 
     /// Reads the models again (a threshold was saved in one).

@@ -1,0 +1,328 @@
+//! Background jobs, one way for the app and the command line: a named thread, progress through a
+//! bounded channel (a worker never blocks on a reader that stopped looking: when the channel is
+//! full the newest progress is dropped), a cancel flag, a typed result, a panic caught once and
+//! turned into an error that names the job, and a waker called after every message (the core
+//! never names a GUI toolkit: the app passes one that repaints its window).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+
+/// Called after every progress message and when the job ends.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+/// Progress messages kept unread before the newest are dropped.
+pub const PROGRESS_CAPACITY: usize = 256;
+
+/// Why a job gave no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    #[error("{job} was cancelled")]
+    Cancelled { job: String },
+    #[error("{job} failed unexpectedly: {why}")]
+    Panicked { job: String, why: String },
+    #[error("cannot start {job}: {why}")]
+    NotStarted { job: String, why: String },
+    /// The thread went away without a result (it cannot, short of an abort).
+    #[error("{job} stopped without a result")]
+    Lost { job: String },
+}
+
+/// What the work sees: where to report progress and whether to stop.
+pub struct JobContext<P> {
+    name: String,
+    progress: SyncSender<P>,
+    cancel: Arc<AtomicBool>,
+    waker: Waker,
+}
+
+impl<P> JobContext<P> {
+    /// Sends progress (dropped when the reader is far behind) and wakes the reader.
+    pub fn report(&self, progress: P) {
+        match self.progress.try_send(progress) {
+            Ok(()) | Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {}
+        }
+        (self.waker)();
+    }
+
+    #[must_use]
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// The flag itself, for core functions that take `&AtomicBool`.
+    #[must_use]
+    pub fn cancel_flag(&self) -> &AtomicBool {
+        &self.cancel
+    }
+
+    /// The error a worker returns when it stops because it was cancelled.
+    #[must_use]
+    pub fn cancelled(&self) -> JobError {
+        JobError::Cancelled {
+            job: self.name.clone(),
+        }
+    }
+}
+
+impl<P> std::fmt::Debug for JobContext<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobContext")
+            .field("name", &self.name)
+            .field("cancelled", &self.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P, T> std::fmt::Debug for Job<P, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("name", &self.name)
+            .field("finished", &self.finished)
+            .field("cancelling", &self.is_cancelling())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A running (or finished) job with progress of type `P` and a result of type `T`.
+pub struct Job<P, T> {
+    name: String,
+    progress: Receiver<P>,
+    result: Receiver<Result<T, JobError>>,
+    cancel: Arc<AtomicBool>,
+    finished: bool,
+}
+
+impl<P: Send + 'static, T: Send + 'static> Job<P, T> {
+    /// Starts `work` on a thread called `syrinx-<name>`. A panic in it becomes
+    /// [`JobError::Panicked`]; a thread that cannot start, [`JobError::NotStarted`].
+    pub fn spawn(
+        name: &str,
+        waker: Waker,
+        work: impl FnOnce(&JobContext<P>) -> Result<T, JobError> + Send + 'static,
+    ) -> Result<Self, JobError> {
+        let (progress_sender, progress) = sync_channel(PROGRESS_CAPACITY);
+        let (result_sender, result) = sync_channel(1);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let context = JobContext {
+            name: name.to_owned(),
+            progress: progress_sender,
+            cancel: Arc::clone(&cancel),
+            waker: Arc::clone(&waker),
+        };
+        let job_name = name.to_owned();
+        std::thread::Builder::new()
+            .name(format!("syrinx-{}", name.replace(' ', "-")))
+            .spawn(move || {
+                let outcome =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&context)))
+                        .unwrap_or_else(|panic| {
+                            Err(JobError::Panicked {
+                                job: job_name,
+                                why: panic_text(panic.as_ref()),
+                            })
+                        });
+                let _ = result_sender.send(outcome);
+                waker();
+            })
+            .map_err(|error| JobError::NotStarted {
+                job: name.to_owned(),
+                why: error.to_string(),
+            })?;
+        Ok(Self {
+            name: name.to_owned(),
+            progress,
+            result,
+            cancel,
+            finished: false,
+        })
+    }
+}
+
+impl<P, T> Job<P, T> {
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Asks the work to stop (it decides when: see [`JobContext::is_cancelled`]).
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    #[must_use]
+    pub fn is_cancelling(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Progress sent since the last call, oldest first.
+    pub fn progress(&self) -> impl Iterator<Item = P> + '_ {
+        self.progress.try_iter()
+    }
+
+    /// The result, once, when the job has ended; `None` while it runs (and after).
+    pub fn poll(&mut self) -> Option<Result<T, JobError>> {
+        if self.finished {
+            return None;
+        }
+        match self.result.try_recv() {
+            Ok(result) => {
+                self.finished = true;
+                Some(result)
+            }
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => {
+                self.finished = true;
+                Some(Err(JobError::Lost {
+                    job: self.name.clone(),
+                }))
+            }
+        }
+    }
+
+    /// Whether the result has not been taken yet.
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        !self.finished
+    }
+
+    /// Blocks until the job ends (the command line's way).
+    pub fn wait(mut self) -> Result<T, JobError> {
+        self.finished = true;
+        self.result.recv().unwrap_or_else(|_| {
+            Err(JobError::Lost {
+                job: self.name.clone(),
+            })
+        })
+    }
+}
+
+/// The message a panic carried.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown error".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    fn counting_waker() -> (Waker, Arc<AtomicUsize>) {
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        (
+            Arc::new(move || {
+                seen.fetch_add(1, Ordering::Relaxed);
+            }),
+            count,
+        )
+    }
+
+    #[test]
+    fn progress_arrives_in_order_and_the_result_once() {
+        let (waker, wakes) = counting_waker();
+        let job = Job::spawn("counting", waker, |context: &JobContext<u32>| {
+            assert_eq!(
+                std::thread::current().name(),
+                Some("syrinx-counting"),
+                "the thread is named"
+            );
+            for i in 0..10 {
+                context.report(i);
+            }
+            Ok("done")
+        })
+        .unwrap();
+        assert_eq!(job.name(), "counting");
+        let mut job = job;
+        let result = loop {
+            if let Some(result) = job.poll() {
+                break result;
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(result, Ok("done"));
+        assert!(job.poll().is_none(), "the result comes once");
+        assert!(!job.is_running());
+        let progress: Vec<u32> = job.progress().collect();
+        assert_eq!(progress, (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            wakes.load(Ordering::Relaxed),
+            11,
+            "one per message and one at the end"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_job_stops_when_its_work_looks() {
+        let (waker, _) = counting_waker();
+        let (started_sender, started) = std::sync::mpsc::channel();
+        let job = Job::spawn("waiting", waker, move |context: &JobContext<()>| {
+            started_sender.send(()).unwrap();
+            while !context.is_cancelled() {
+                std::thread::yield_now();
+            }
+            Err::<(), _>(context.cancelled())
+        })
+        .unwrap();
+        started.recv().unwrap();
+        assert!(!job.is_cancelling());
+        job.cancel();
+        assert!(job.is_cancelling());
+        assert_eq!(
+            job.wait(),
+            Err(JobError::Cancelled {
+                job: "waiting".to_owned()
+            })
+        );
+    }
+
+    #[test]
+    fn a_panic_becomes_an_error_that_names_the_job() {
+        let (waker, wakes) = counting_waker();
+        let job =
+            Job::<(), ()>::spawn("exploding", waker, |_| panic!("deliberate failure")).unwrap();
+        let error = job.wait().unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "exploding failed unexpectedly: deliberate failure"
+        );
+        assert_eq!(
+            wakes.load(Ordering::Relaxed),
+            1,
+            "the reader is woken to see it"
+        );
+    }
+
+    #[test]
+    fn a_reader_far_behind_never_blocks_the_worker() {
+        let (waker, _) = counting_waker();
+        let job = Job::spawn("chatty", waker, |context: &JobContext<usize>| {
+            for i in 0..PROGRESS_CAPACITY * 4 {
+                context.report(i);
+            }
+            Ok(())
+        })
+        .unwrap();
+        // Nobody reads progress: the worker still finishes.
+        let mut job = job;
+        let result = loop {
+            if let Some(result) = job.poll() {
+                break result;
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(result, Ok(()));
+        let kept: Vec<usize> = job.progress().collect();
+        assert_eq!(
+            kept,
+            (0..PROGRESS_CAPACITY).collect::<Vec<_>>(),
+            "the oldest kept, in order"
+        );
+    }
+}
