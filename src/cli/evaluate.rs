@@ -39,9 +39,12 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
         let name = file_name(&path);
         // The combined tables repeat the per-recording ones; anything not named after a
         // recording the detector ran over (a report written into the folder) is not a table.
-        let recording_stem = name.split('.').next().unwrap_or_default();
+        // (Stems may hold dots: `site.1.wav` → `site.1.selections.txt`.)
+        let names_a_recording = name
+            .match_indices('.')
+            .any(|(at, _)| audio_secs.contains_key(&name[..at]));
         if [DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, COUNTS_FILE].contains(&name.as_str())
-            || !audio_secs.contains_key(recording_stem)
+            || !names_a_recording
         {
             continue;
         }
