@@ -42,6 +42,7 @@ const MAX_MESSAGES: usize = 6;
 /// Messages kept in the log (Help ▸ Messages): enough for a folder of hundreds of bad files,
 /// bounded so a long session does not grow without end.
 const MAX_LOGGED_MESSAGES: usize = 2_000;
+/// What Remove from project does (its hover text).
 const REMOVE_HELP: &str =
     "Take it and its selections out of the project (the file is left alone; Ctrl+Z undoes)";
 /// The side panel (settings / Review tabs): its first width and the least it can be dragged to.
@@ -1957,7 +1958,7 @@ impl SyrinxApp {
                     }
                     if ui
                         .button("Clear")
-                        .on_hover_text("Empty the log and the status bar")
+                        .on_hover_text("Empty the log and the notifications")
                         .clicked()
                     {
                         self.message_log.clear();
