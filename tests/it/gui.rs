@@ -345,6 +345,8 @@ fn messages_are_notifications_that_never_move_the_spectrogram() {
             .iter()
             .any(|m| m.is_error && m.text.contains("missing_5.wav"))
     );
+    // The status bar is for users: no frame times (those come with --frame-stats).
+    assert!(harness.query_by_label_contains("frame p95").is_none());
     // Every one stays in the log.
     harness.get_by_label_contains("Messages (").click();
     harness.run();
