@@ -21,6 +21,9 @@ pub enum JobError {
     Cancelled { job: String },
     #[error("{job} failed unexpectedly: {why}")]
     Panicked { job: String, why: String },
+    /// The work ended with an error of its own (already saying what and why).
+    #[error("{why}")]
+    Failed { job: String, why: String },
     #[error("cannot start {job}: {why}")]
     NotStarted { job: String, why: String },
     /// The thread went away without a result (it cannot, short of an abort).
@@ -54,6 +57,15 @@ impl<P> JobContext<P> {
     #[must_use]
     pub fn cancel_flag(&self) -> &AtomicBool {
         &self.cancel
+    }
+
+    /// The error a worker returns when its work failed, with the work's own message.
+    #[must_use]
+    pub fn failed(&self, why: impl std::fmt::Display) -> JobError {
+        JobError::Failed {
+            job: self.name.clone(),
+            why: why.to_string(),
+        }
     }
 
     /// The error a worker returns when it stops because it was cancelled.

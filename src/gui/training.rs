@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
@@ -82,13 +82,12 @@ enum Message {
     Crashed(String),
     Overview(Result<DatasetOverview, String>),
     Preview(Result<Vec<PreviewTile>, String>),
-    Progress(TrainEvent),
-    Finished(Box<Result<TrainResult, String>>),
 }
 
 /// A training run in progress.
 struct Job {
-    cancel: Arc<AtomicBool>,
+    /// The run itself: training events as progress, the saved model's figures as its result.
+    work: crate::jobs::Job<TrainEvent, TrainResult>,
     started: Instant,
     stage: String,
     /// `(epoch, batch, batches)` of the last batch.
@@ -337,97 +336,77 @@ impl TrainingWindow {
         let project = project.clone();
         let missing = missing.to_vec();
         let settings = self.settings.clone();
-        let sender = self.sender.clone();
-        let cancel = Arc::new(AtomicBool::new(false));
-        let job_cancel = Arc::clone(&cancel);
         self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
         self.cancelled = false;
-        let spawned = std::thread::Builder::new()
-            .name("syrinx-train".to_owned())
-            .spawn(move || {
-                let progress_sender = sender.clone();
-                let progress_waker = Arc::clone(&waker);
-                let mut last_batch_report = Instant::now();
-                let run = std::panic::AssertUnwindSafe(|| {
-                    let (config, settings, _) =
-                        crate::train::project_config(&project, &missing, &settings);
-                    let mut report = |event: TrainEvent| {
-                        // Batches are frequent: wake the window at most ~20 times a second.
-                        let urgent = !matches!(event, TrainEvent::Batch { .. });
-                        if urgent || last_batch_report.elapsed().as_millis() >= 50 {
-                            last_batch_report = Instant::now();
-                            let _ = progress_sender.send(Message::Progress(event));
-                            progress_waker();
-                        }
-                    };
-                    let outcome = train_project(
-                        &project,
-                        project_path.as_deref(),
-                        &missing,
-                        &config,
-                        &settings,
-                        &job_cancel,
-                        &mut report,
-                    )
-                    .map_err(|e| match e {
-                        TrainError::Cancelled => "cancelled".to_owned(),
-                        other => other.to_string(),
-                    })?;
-                    let model_dir = next_model_dir(project_path.as_deref(), data_dir.as_deref());
-                    outcome.artifact.save(&model_dir).map_err(|e| {
-                        format!("training finished but the model could not be saved: {e}")
-                    })?;
-                    let info = &outcome.artifact.info;
-                    Ok(TrainResult {
-                        model_dir,
-                        validation_events: info.validation_events,
-                        test_events: info.test_events,
-                        validation: info.validation.clone(),
-                        test: info.test.clone(),
-                        scored: outcome.scored,
-                        epochs_run: outcome.epochs_run,
-                        best_epoch: info.best_epoch,
-                        train_secs: outcome.train_secs,
-                        samples_per_sec: outcome.samples_per_sec,
-                        threshold: info.threshold,
-                        warnings: outcome.warnings,
-                    })
-                });
-                let result = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
-                    let why = panic
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_owned())
-                        .or_else(|| panic.downcast_ref::<String>().cloned())
-                        .unwrap_or_else(|| "unknown error".to_owned());
-                    Err(format!("training failed unexpectedly: {why}"))
-                });
-                let _ = sender.send(Message::Finished(Box::new(result)));
-                waker();
-            });
+        let spawned = crate::jobs::Job::spawn("training", waker, move |context| {
+            let (config, settings, _) = crate::train::project_config(&project, &missing, &settings);
+            let mut last_batch_report = Instant::now();
+            let mut report = |event: TrainEvent| {
+                // Batches are frequent: wake the window at most ~20 times a second.
+                let urgent = !matches!(event, TrainEvent::Batch { .. });
+                if urgent || last_batch_report.elapsed().as_millis() >= 50 {
+                    last_batch_report = Instant::now();
+                    context.report(event);
+                }
+            };
+            let outcome = train_project(
+                &project,
+                project_path.as_deref(),
+                &missing,
+                &config,
+                &settings,
+                context.cancel_flag(),
+                &mut report,
+            )
+            .map_err(|e| match e {
+                TrainError::Cancelled => context.cancelled(),
+                other => context.failed(other),
+            })?;
+            let model_dir = next_model_dir(project_path.as_deref(), data_dir.as_deref());
+            outcome.artifact.save(&model_dir).map_err(|e| {
+                context.failed(format!(
+                    "training finished but the model could not be saved: {e}"
+                ))
+            })?;
+            let info = &outcome.artifact.info;
+            Ok(TrainResult {
+                model_dir,
+                validation_events: info.validation_events,
+                test_events: info.test_events,
+                validation: info.validation.clone(),
+                test: info.test.clone(),
+                scored: outcome.scored,
+                epochs_run: outcome.epochs_run,
+                best_epoch: info.best_epoch,
+                train_secs: outcome.train_secs,
+                samples_per_sec: outcome.samples_per_sec,
+                threshold: info.threshold,
+                warnings: outcome.warnings,
+            })
+        });
         match spawned {
-            Ok(_) => {
+            Ok(work) => {
                 self.job = Some(Job {
-                    cancel,
+                    work,
                     started: Instant::now(),
                     stage: "preparing the dataset".to_owned(),
                     position: None,
                 });
             }
-            Err(error) => self.result = Some(Err(format!("cannot start training: {error}"))),
+            Err(error) => self.result = Some(Err(error.to_string())),
         }
     }
 
     /// Asks the running job to stop (it stops within one batch).
     pub fn cancel(&mut self) {
         if let Some(job) = &mut self.job {
-            job.cancel.store(true, Ordering::Relaxed);
+            job.work.cancel();
             job.stage = "cancelling".to_owned();
         }
     }
 
     /// Takes what the background threads sent; returns a finished run's result once.
     pub fn poll(&mut self) -> Option<Result<PathBuf, String>> {
-        let mut finished = None;
         while let Ok(message) = self.receiver.try_recv() {
             match message {
                 Message::Crashed(reason) => {
@@ -445,55 +424,55 @@ impl TrainingWindow {
                     self.preview_textures.clear();
                     self.preview = Some(preview);
                 }
-                Message::Progress(event) => {
-                    let Some(job) = &mut self.job else { continue };
-                    match event {
-                        TrainEvent::Caching { done, total } => {
-                            job.stage = format!("spectrograms {done}/{total}");
-                        }
-                        TrainEvent::Batch {
-                            epoch,
-                            batch,
-                            batches,
-                            ..
-                        } => {
-                            if !job.cancel.load(Ordering::Relaxed) {
-                                job.stage = format!("epoch {epoch}, batch {batch}/{batches}");
-                            }
-                            job.position = Some((epoch, batch, batches));
-                        }
-                        TrainEvent::Epoch(metrics) => self.epochs.push(metrics),
-                    }
-                }
-                Message::Finished(result) => {
-                    self.job = None;
-                    match *result {
-                        Err(reason) if reason == "cancelled" => {
-                            self.cancelled = true;
-                            if let Some((epochs, result)) = self.previous.take() {
-                                self.epochs = epochs;
-                                self.result = result;
-                            }
-                            finished = Some(Err(
-                                "Training cancelled; the project is unchanged.".to_owned()
-                            ));
-                        }
-                        Err(reason) => {
-                            self.previous = None;
-                            finished = Some(Err(reason.clone()));
-                            self.result = Some(Err(reason));
-                        }
-                        Ok(result) => {
-                            self.previous = None;
-                            self.thumbnails.clear();
-                            finished = Some(Ok(result.model_dir.clone()));
-                            self.result = Some(Ok(result));
-                        }
-                    }
-                }
             }
         }
-        finished
+        let Some(job) = &mut self.job else {
+            return None;
+        };
+        for event in job.work.progress() {
+            match event {
+                TrainEvent::Caching { done, total } => {
+                    job.stage = format!("spectrograms {done}/{total}");
+                }
+                TrainEvent::Batch {
+                    epoch,
+                    batch,
+                    batches,
+                    ..
+                } => {
+                    if !job.work.is_cancelling() {
+                        job.stage = format!("epoch {epoch}, batch {batch}/{batches}");
+                    }
+                    job.position = Some((epoch, batch, batches));
+                }
+                TrainEvent::Epoch(metrics) => self.epochs.push(metrics),
+            }
+        }
+        let result = job.work.poll()?;
+        self.job = None;
+        let finished = match result {
+            Err(crate::jobs::JobError::Cancelled { .. }) => {
+                self.cancelled = true;
+                if let Some((epochs, result)) = self.previous.take() {
+                    self.epochs = epochs;
+                    self.result = result;
+                }
+                Err("Training cancelled; the project is unchanged.".to_owned())
+            }
+            Err(error) => {
+                self.previous = None;
+                self.result = Some(Err(error.to_string()));
+                Err(error.to_string())
+            }
+            Ok(result) => {
+                self.previous = None;
+                self.thumbnails.clear();
+                let model_dir = result.model_dir.clone();
+                self.result = Some(Ok(result));
+                Ok(model_dir)
+            }
+        };
+        Some(finished)
     }
 
     /// Overall progress (0–1) and an estimate of the seconds left, while training.
