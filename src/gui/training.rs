@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
 use eframe::egui;
@@ -77,12 +76,8 @@ type PreviewTile = (String, crate::dsp::ModelInput);
 /// Preview tiles per request.
 const PREVIEW_TILES: usize = 15;
 
-enum Message {
-    /// A worker thread panicked (the dataset summary or the preview).
-    Crashed(String),
-    Overview(Result<DatasetOverview, String>),
-    Preview(Result<Vec<PreviewTile>, String>),
-}
+/// A worker's job over a copy of the project: its result, or why not.
+type ProjectJob<T> = crate::jobs::Job<(), Result<T, String>>;
 
 /// A training run in progress.
 struct Job {
@@ -132,8 +127,10 @@ pub struct TrainingWindow {
     preview_round: u64,
     preview_normalization: crate::dsp::InputNormalization,
     job: Option<Job>,
-    sender: Sender<Message>,
-    receiver: Receiver<Message>,
+    /// The dataset summary being computed (a newer request replaces an older one).
+    overview_job: Option<ProjectJob<DatasetOverview>>,
+    /// The augmentation preview being computed.
+    preview_job: Option<ProjectJob<Vec<PreviewTile>>>,
 }
 
 impl std::fmt::Debug for TrainingWindow {
@@ -147,7 +144,6 @@ impl std::fmt::Debug for TrainingWindow {
 
 impl Default for TrainingWindow {
     fn default() -> Self {
-        let (sender, receiver) = channel();
         Self {
             open: false,
             settings: TrainSettings::default(),
@@ -168,8 +164,8 @@ impl Default for TrainingWindow {
             preview_round: 0,
             preview_normalization: crate::dsp::ModelInputSpec::default().normalization,
             job: None,
-            sender,
-            receiver,
+            overview_job: None,
+            preview_job: None,
         }
     }
 }
@@ -218,8 +214,8 @@ impl TrainingWindow {
         self.overview = None;
         self.input_key = None;
         self.update_input(project, missing);
-        let spawned = self.spawn_for_project(
-            "syrinx-dataset-summary",
+        let spawned = spawn_for_project(
+            "dataset summary",
             project,
             missing,
             waker,
@@ -229,19 +225,18 @@ impl TrainingWindow {
                     input: crate::train::training_input(project, missing).0,
                     ..DatasetConfig::default()
                 };
-                Message::Overview(
-                    Dataset::from_project(project, missing, &config)
-                        .map(|dataset| DatasetOverview {
-                            rows: dataset.summary(),
-                            groups: dataset.per_group(),
-                            warnings: dataset.warnings,
-                        })
-                        .map_err(|e| e.to_string()),
-                )
+                Dataset::from_project(project, missing, &config)
+                    .map(|dataset| DatasetOverview {
+                        rows: dataset.summary(),
+                        groups: dataset.per_group(),
+                        warnings: dataset.warnings,
+                    })
+                    .map_err(|e| e.to_string())
             },
         );
-        if let Err(error) = spawned {
-            self.overview = Some(Err(format!("cannot start the dataset summary: {error}")));
+        match spawned {
+            Ok(job) => self.overview_job = Some(job),
+            Err(error) => self.overview = Some(Err(error.to_string())),
         }
     }
 
@@ -288,35 +283,20 @@ impl TrainingWindow {
         self.preview_normalization = crate::train::training_input(project, missing)
             .0
             .normalization;
-        let spawned = self.spawn_for_project(
-            "syrinx-input-preview",
+        let spawned = spawn_for_project(
+            "input preview",
             project,
             missing,
             waker,
-            move |project, missing| {
-                Message::Preview(preview_inputs(project, missing, &settings, round))
-            },
+            move |project, missing| preview_inputs(project, missing, &settings, round),
         );
-        if let Err(error) = spawned {
-            self.preview_pending = false;
-            self.preview = Some(Err(format!("cannot start the preview: {error}")));
+        match spawned {
+            Ok(job) => self.preview_job = Some(job),
+            Err(error) => {
+                self.preview_pending = false;
+                self.preview = Some(Err(error.to_string()));
+            }
         }
-    }
-
-    /// Runs `job` on a copy of the project on a named worker thread (see [`spawn_worker`]).
-    fn spawn_for_project(
-        &self,
-        name: &str,
-        project: &Project,
-        missing: &[ProjectRecordingId],
-        waker: Arc<dyn Fn() + Send + Sync>,
-        job: impl FnOnce(&Project, &[ProjectRecordingId]) -> Message + Send + 'static,
-    ) -> std::io::Result<()> {
-        let project = project.clone();
-        let missing = missing.to_vec();
-        spawn_worker(name, self.sender.clone(), waker, move || {
-            job(&project, &missing)
-        })
     }
 
     /// Starts training `project` on a background thread; the model is saved to the next free
@@ -407,24 +387,16 @@ impl TrainingWindow {
 
     /// Takes what the background threads sent; returns a finished run's result once.
     pub fn poll(&mut self) -> Option<Result<PathBuf, String>> {
-        while let Ok(message) = self.receiver.try_recv() {
-            match message {
-                Message::Crashed(reason) => {
-                    if self.preview_pending {
-                        self.preview_pending = false;
-                        self.preview = Some(Err(reason.clone()));
-                    }
-                    if self.overview.is_none() {
-                        self.overview = Some(Err(reason));
-                    }
-                }
-                Message::Overview(overview) => self.overview = Some(overview),
-                Message::Preview(preview) => {
-                    self.preview_pending = false;
-                    self.preview_textures.clear();
-                    self.preview = Some(preview);
-                }
-            }
+        // A worker that panicked is reported where its result would have been.
+        if let Some(result) = self.overview_job.as_mut().and_then(crate::jobs::Job::poll) {
+            self.overview_job = None;
+            self.overview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
+        }
+        if let Some(result) = self.preview_job.as_mut().and_then(crate::jobs::Job::poll) {
+            self.preview_job = None;
+            self.preview_pending = false;
+            self.preview_textures.clear();
+            self.preview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
         }
         let Some(job) = &mut self.job else {
             return None;
@@ -1252,24 +1224,17 @@ fn network_name(network: &crate::model::NetworkConfig) -> String {
         )
 }
 
-/// Runs `job` on a named thread and sends its message (or, if it panics, `Message::Crashed`),
-/// then wakes the window.
-fn spawn_worker(
+/// Runs `job` on a copy of the project as a background job called `name`.
+fn spawn_for_project<T: Send + 'static>(
     name: &str,
-    sender: Sender<Message>,
+    project: &Project,
+    missing: &[ProjectRecordingId],
     waker: Arc<dyn Fn() + Send + Sync>,
-    job: impl FnOnce() -> Message + Send + 'static,
-) -> std::io::Result<()> {
-    let what = name.trim_start_matches("syrinx-").replace('-', " ");
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || {
-            let message = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
-                .unwrap_or_else(|_| Message::Crashed(format!("the {what} failed unexpectedly")));
-            let _ = sender.send(message);
-            waker();
-        })
-        .map(|_| ())
+    job: impl FnOnce(&Project, &[ProjectRecordingId]) -> Result<T, String> + Send + 'static,
+) -> Result<ProjectJob<T>, crate::jobs::JobError> {
+    let project = project.clone();
+    let missing = missing.to_vec();
+    crate::jobs::Job::spawn(name, waker, move |_| Ok(job(&project, &missing)))
 }
 
 /// Random training windows (two positive, one negative), each as recorded, with each
