@@ -471,6 +471,69 @@ pub struct NegativeOptions {
     pub include_test: bool,
 }
 
+impl NegativeOptions {
+    /// The label for false positives of `target`: the one asked for, else `not <target>`.
+    fn label_for(&self, target: &str) -> String {
+        self.label
+            .clone()
+            .filter(|l| !l.trim().is_empty())
+            .unwrap_or_else(|| false_positive_label(target))
+    }
+}
+
+/// A false positive, wherever it was marked (Review, or a reviewed table).
+struct FalsePositive<'a> {
+    recording: &'a crate::project::ProjectRecording,
+    start_secs: f64,
+    end_secs: f64,
+    /// `None`: the recording's whole band.
+    band_hz: Option<(f64, f64)>,
+    score: Option<f64>,
+    model: Option<&'a str>,
+    iteration: Option<u32>,
+}
+
+impl FalsePositive<'_> {
+    /// The Negative selection made of it: cut to the recording, over its band (clamped to the
+    /// recording's; the whole band when there is none), with its provenance as columns.
+    fn negative(&self, id: SelectionId, label: String) -> Selection {
+        let nyquist_hz = self.recording.nyquist_hz();
+        let (low_hz, high_hz) = self
+            .band_hz
+            .map(|(low, high)| (low.clamp(0.0, nyquist_hz), high.clamp(0.0, nyquist_hz)))
+            .filter(|(low, high)| low < high)
+            .unwrap_or((0.0, nyquist_hz));
+        let mut extra = BTreeMap::from([
+            (SOURCE_COLUMN.to_owned(), FALSE_POSITIVE_SOURCE.to_owned()),
+            (SOURCE_FILE_COLUMN.to_owned(), self.recording.name()),
+            (
+                SOURCE_TIME_COLUMN.to_owned(),
+                format!("{:.3}", self.start_secs),
+            ),
+        ]);
+        if let Some(score) = self.score {
+            extra.insert(SCORE_COLUMN.to_owned(), format!("{score:.4}"));
+        }
+        if let Some(model) = self.model {
+            extra.insert(MODEL_COLUMN.to_owned(), model.to_owned());
+        }
+        if let Some(iteration) = self.iteration {
+            extra.insert(ITERATION_COLUMN.to_owned(), iteration.to_string());
+        }
+        Selection {
+            id,
+            recording: self.recording.id,
+            start_secs: self.start_secs,
+            end_secs: self.end_secs.min(self.recording.duration_secs),
+            low_hz,
+            high_hz,
+            label,
+            kind: SelectionKind::Negative,
+            extra,
+        }
+    }
+}
+
 /// Negative selections to add for a run's false positives.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NegativesPlan {
@@ -497,11 +560,7 @@ pub fn plan_false_positive_negatives(
     options: &NegativeOptions,
 ) -> NegativesPlan {
     let mut plan = NegativesPlan::default();
-    let label = options
-        .label
-        .clone()
-        .filter(|l| !l.trim().is_empty())
-        .unwrap_or_else(|| false_positive_label(&run.label));
+    let label = options.label_for(&run.label);
     // Consecutive fresh ids (the panel calls this every frame: no copy of the selections).
     let first_id = project.selections.next_free_id().0;
     for (recording_idx, part) in run.recordings.iter().enumerate() {
@@ -523,37 +582,18 @@ pub fn plan_false_positive_negatives(
                 plan.test_false_positives += 1;
                 continue;
             }
-            let extra = BTreeMap::from([
-                (SOURCE_COLUMN.to_owned(), FALSE_POSITIVE_SOURCE.to_owned()),
-                (MODEL_COLUMN.to_owned(), run.model_id.clone()),
-                (
-                    SCORE_COLUMN.to_owned(),
-                    format!("{:.4}", d.detection.max_score),
-                ),
-                (ITERATION_COLUMN.to_owned(), run.iteration.to_string()),
-                (SOURCE_FILE_COLUMN.to_owned(), recording.name()),
-                (
-                    SOURCE_TIME_COLUMN.to_owned(),
-                    format!("{:.3}", d.detection.start_secs),
-                ),
-            ]);
-            let nyquist_hz = recording.nyquist_hz();
-            let (low_hz, high_hz) = run
-                .band_hz
-                .map(|(low, high)| (low.clamp(0.0, nyquist_hz), high.clamp(0.0, nyquist_hz)))
-                .filter(|(low, high)| low < high)
-                .unwrap_or((0.0, nyquist_hz));
-            plan.selections.push(Selection {
-                id: SelectionId(first_id + plan.selections.len() as u64),
-                recording: part.recording,
+            let false_positive = FalsePositive {
+                recording,
                 start_secs: d.detection.start_secs,
-                end_secs: d.detection.end_secs.min(recording.duration_secs),
-                low_hz,
-                high_hz,
-                label: label.clone(),
-                kind: SelectionKind::Negative,
-                extra,
-            });
+                end_secs: d.detection.end_secs,
+                band_hz: run.band_hz,
+                score: Some(f64::from(d.detection.max_score)),
+                model: Some(&run.model_id),
+                iteration: Some(run.iteration),
+            };
+            let id = SelectionId(first_id + plan.selections.len() as u64);
+            plan.selections
+                .push(false_positive.negative(id, label.clone()));
             plan.sources.push(DetectionRef {
                 recording_idx,
                 detection_idx,
@@ -647,46 +687,21 @@ pub fn plan_table_false_positives(
             ));
             continue;
         }
-        let nyquist_hz = recording.nyquist_hz();
-        let (low_hz, high_hz) = (
-            row.low_hz.unwrap_or(0.0).clamp(0.0, nyquist_hz),
-            row.high_hz.unwrap_or(nyquist_hz).clamp(0.0, nyquist_hz),
-        );
-        let (low_hz, high_hz) = if low_hz < high_hz {
-            (low_hz, high_hz)
-        } else {
-            (0.0, nyquist_hz)
-        };
-        let mut extra = BTreeMap::from([
-            (SOURCE_COLUMN.to_owned(), FALSE_POSITIVE_SOURCE.to_owned()),
-            (SOURCE_FILE_COLUMN.to_owned(), recording.name()),
-            (
-                SOURCE_TIME_COLUMN.to_owned(),
-                format!("{:.3}", row.start_secs),
-            ),
-        ]);
-        if let Some(score) = row.score {
-            extra.insert(SCORE_COLUMN.to_owned(), format!("{score:.4}"));
-        }
-        if let Some(model) = model {
-            extra.insert(MODEL_COLUMN.to_owned(), model.to_owned());
-        }
-        let label = options
-            .label
-            .clone()
-            .filter(|l| !l.trim().is_empty())
-            .unwrap_or_else(|| false_positive_label(&row.label));
-        out.selections.push(Selection {
-            id: SelectionId(first_id + out.selections.len() as u64),
-            recording: recording.id,
+        let false_positive = FalsePositive {
+            recording,
             start_secs: row.start_secs,
             end_secs,
-            low_hz,
-            high_hz,
-            label,
-            kind: SelectionKind::Negative,
-            extra,
-        });
+            band_hz: Some((
+                row.low_hz.unwrap_or(0.0),
+                row.high_hz.unwrap_or(f64::INFINITY),
+            )),
+            score: row.score,
+            model,
+            iteration: None,
+        };
+        let id = SelectionId(first_id + out.selections.len() as u64);
+        out.selections
+            .push(false_positive.negative(id, options.label_for(&row.label)));
     }
     out
 }

@@ -122,7 +122,6 @@ pub struct TrainingWindow {
     preview_textures: Vec<(String, egui::TextureHandle)>,
     /// Thumbnails of the misclassified windows of the shown result.
     thumbnails: Vec<egui::TextureHandle>,
-    preview_pending: bool,
     /// Previews asked for so far (each seeds its own random draws).
     preview_round: u64,
     preview_normalization: crate::dsp::InputNormalization,
@@ -160,7 +159,6 @@ impl Default for TrainingWindow {
             preview: None,
             preview_textures: Vec::new(),
             thumbnails: Vec::new(),
-            preview_pending: false,
             preview_round: 0,
             preview_normalization: crate::dsp::ModelInputSpec::default().normalization,
             job: None,
@@ -194,7 +192,7 @@ impl TrainingWindow {
     /// Whether background work of this window is under way (a run, or the dataset summary).
     #[must_use]
     pub fn is_busy(&self) -> bool {
-        self.job.is_some() || (self.open && self.overview.is_none()) || self.preview_pending
+        self.job.is_some() || (self.open && self.overview.is_none()) || self.preview_job.is_some()
     }
 
     /// Thumbnails made for the shown result's misclassified windows.
@@ -279,7 +277,6 @@ impl TrainingWindow {
         let settings = self.settings.clone();
         self.preview_round += 1;
         let round = self.preview_round;
-        self.preview_pending = true;
         self.preview_normalization = crate::train::training_input(project, missing)
             .0
             .normalization;
@@ -293,7 +290,6 @@ impl TrainingWindow {
         match spawned {
             Ok(job) => self.preview_job = Some(job),
             Err(error) => {
-                self.preview_pending = false;
                 self.preview = Some(Err(error.to_string()));
             }
         }
@@ -394,7 +390,6 @@ impl TrainingWindow {
         }
         if let Some(result) = self.preview_job.as_mut().and_then(crate::jobs::Job::poll) {
             self.preview_job = None;
-            self.preview_pending = false;
             self.preview_textures.clear();
             self.preview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
         }
@@ -722,13 +717,13 @@ impl TrainingWindow {
         ui.horizontal(|ui| {
             let label = if self.preview.is_some() { "New random crops" } else { "Preview inputs" };
             if ui
-                .add_enabled(!self.preview_pending, egui::Button::new(label))
+                .add_enabled(self.preview_job.is_none(), egui::Button::new(label))
                 .on_hover_text("What the network will be shown: random training windows, cropped and augmented as in training")
                 .clicked()
             {
                 actions.push(TrainAction::Preview);
             }
-            if self.preview_pending {
+            if self.preview_job.is_some() {
                 ui.spinner();
             }
         });
