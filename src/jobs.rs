@@ -1,17 +1,18 @@
 //! Background jobs, one way for the app and the command line: a named thread, progress through a
 //! bounded channel (a worker never blocks on a reader that stopped looking: when the channel is
-//! full the newest progress is dropped), a cancel flag, a typed result, a panic caught once and
+//! full the newest progress is dropped), partial results that are never dropped (delivered in
+//! order with the progress), a cancel flag, a typed result, a panic caught once and
 //! turned into an error that names the job, and a waker called after every message (the core
 //! never names a GUI toolkit: the app passes one that repaints its window).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel, sync_channel};
 
 /// Called after every progress message and when the job ends.
 pub type Waker = Arc<dyn Fn() + Send + Sync>;
 
-/// Progress messages kept unread before the newest are dropped.
+/// Progress messages kept unread before the newest are dropped (delivered results do not count).
 pub const PROGRESS_CAPACITY: usize = 256;
 
 /// Why a job gave no result.
@@ -34,7 +35,10 @@ pub enum JobError {
 /// What the work sees: where to report progress and whether to stop.
 pub struct JobContext<P> {
     name: String,
-    progress: SyncSender<P>,
+    /// `(droppable, message)`: progress and delivered results share one channel to keep order.
+    progress: Sender<(bool, P)>,
+    /// Droppable messages sent and not read yet.
+    unread: Arc<AtomicUsize>,
     cancel: Arc<AtomicBool>,
     waker: Waker,
 }
@@ -42,9 +46,18 @@ pub struct JobContext<P> {
 impl<P> JobContext<P> {
     /// Sends progress (dropped when the reader is far behind) and wakes the reader.
     pub fn report(&self, progress: P) {
-        match self.progress.try_send(progress) {
-            Ok(()) | Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {}
+        if self.unread.load(Ordering::Acquire) < PROGRESS_CAPACITY {
+            self.unread.fetch_add(1, Ordering::AcqRel);
+            // A reader that went away reads nothing more: nothing to do.
+            let _ = self.progress.send((true, progress));
         }
+        (self.waker)();
+    }
+
+    /// Sends a partial result, which is never dropped (a file scored in a batch: the reader
+    /// keeps it even if the batch is cancelled later), and wakes the reader.
+    pub fn deliver(&self, result: P) {
+        let _ = self.progress.send((false, result));
         (self.waker)();
     }
 
@@ -99,7 +112,8 @@ impl<P, T> std::fmt::Debug for Job<P, T> {
 /// A running (or finished) job with progress of type `P` and a result of type `T`.
 pub struct Job<P, T> {
     name: String,
-    progress: Receiver<P>,
+    progress: Receiver<(bool, P)>,
+    unread: Arc<AtomicUsize>,
     result: Receiver<Result<T, JobError>>,
     cancel: Arc<AtomicBool>,
     finished: bool,
@@ -115,12 +129,14 @@ impl<P: Send + 'static, T: Send + 'static> Job<P, T> {
         waker: Waker,
         work: impl FnOnce(&JobContext<P>) -> Result<T, JobError> + Send + 'static,
     ) -> Result<Self, JobError> {
-        let (progress_sender, progress) = sync_channel(PROGRESS_CAPACITY);
+        let (progress_sender, progress) = channel();
         let (result_sender, result) = sync_channel(1);
         let cancel = Arc::new(AtomicBool::new(false));
+        let unread = Arc::new(AtomicUsize::new(0));
         let context = JobContext {
             name: name.to_owned(),
             progress: progress_sender,
+            unread: Arc::clone(&unread),
             cancel: Arc::clone(&cancel),
             waker: Arc::clone(&waker),
         };
@@ -146,6 +162,7 @@ impl<P: Send + 'static, T: Send + 'static> Job<P, T> {
         Ok(Self {
             name: name.to_owned(),
             progress,
+            unread,
             result,
             cancel,
             finished: false,
@@ -170,9 +187,14 @@ impl<P, T> Job<P, T> {
         self.cancel.load(Ordering::Relaxed)
     }
 
-    /// Progress sent since the last call, oldest first.
+    /// Progress and delivered results sent since the last call, oldest first.
     pub fn progress(&self) -> impl Iterator<Item = P> + '_ {
-        self.progress.try_iter()
+        self.progress.try_iter().map(|(droppable, message)| {
+            if droppable {
+                self.unread.fetch_sub(1, Ordering::AcqRel);
+            }
+            message
+        })
     }
 
     /// The result, once, when the job has ended; `None` while it runs (and after).
@@ -314,6 +336,36 @@ mod tests {
             1,
             "the reader is woken to see it"
         );
+    }
+
+    #[test]
+    fn delivered_results_are_never_dropped_and_keep_their_place() {
+        let (waker, _) = counting_waker();
+        let job = Job::spawn("scoring", waker, |context: &JobContext<(bool, usize)>| {
+            for i in 0..PROGRESS_CAPACITY * 3 {
+                if i % 100 == 0 {
+                    context.deliver((true, i));
+                } else {
+                    context.report((false, i));
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+        let mut job = job;
+        let result = loop {
+            if let Some(result) = job.poll() {
+                break result;
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(result, Ok(()));
+        let messages: Vec<(bool, usize)> = job.progress().collect();
+        let delivered: Vec<usize> = messages.iter().filter(|m| m.0).map(|m| m.1).collect();
+        assert_eq!(delivered, [0, 100, 200, 300, 400, 500, 600, 700]);
+        assert!(messages.windows(2).all(|w| w[0].1 < w[1].1), "in order");
+        let reported = messages.iter().filter(|m| !m.0).count();
+        assert_eq!(reported, PROGRESS_CAPACITY, "progress still bounded");
     }
 
     #[test]

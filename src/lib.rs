@@ -35,3 +35,4 @@ pub mod synth;
 pub mod timefmt;
 pub mod train;
 pub mod viewport;
+pub mod workflow;

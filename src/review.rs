@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind};
 use crate::detect::{Detection, MergeSettings, WindowScores, merge};
 use crate::evaluate::EventMetrics;
+use crate::project::score_files::{ScoreFileError, StoredScores};
 use crate::project::{Project, Split};
 
 /// Extra columns a selection made from review carries (exported with it to Raven and CSV).
@@ -96,7 +97,9 @@ impl ReviewedDetection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordingDetections {
     pub recording: ProjectRecordingId,
-    pub scores: WindowScores,
+    /// Every window's score: in the project's side files on disk, read when needed.
+    #[serde(default, skip_serializing)]
+    pub scores: StoredScores,
     pub detections: Vec<ReviewedDetection>,
     /// Reviewed detections that a stricter threshold or merge removed: kept so that their
     /// verdicts come back when the settings do.
@@ -135,12 +138,15 @@ pub struct DetectionRun {
 
 impl RecordingDetections {
     /// Merges the scores again with `settings`, carrying verdicts over (see [`carry_verdicts`]).
-    pub fn remerge(&mut self, settings: &MergeSettings) {
+    /// When the scores cannot be read the detections stay as they were.
+    pub fn remerge(&mut self, settings: &MergeSettings) -> Result<(), ScoreFileError> {
+        let scores = self.scores.get()?;
         let mut old = std::mem::take(&mut self.detections);
         old.append(&mut self.set_aside);
-        let (detections, set_aside) = carry_verdicts(old, merge(&self.scores, settings));
+        let (detections, set_aside) = carry_verdicts(old, merge(&scores, settings));
         self.detections = detections;
         self.set_aside = set_aside;
+        Ok(())
     }
 }
 
@@ -256,22 +262,22 @@ impl DetectionRun {
         self.pending.retain(|r| *r != recording);
         self.failed.retain(|(r, _)| *r != recording);
         let merge_settings = self.merge;
+        let detections = merge(&scores, &merge_settings);
         if let Some(existing) = self
             .recordings
             .iter_mut()
             .find(|r| r.recording == recording)
         {
-            existing.scores = scores;
-            existing.remerge(&merge_settings);
+            let mut old = std::mem::take(&mut existing.detections);
+            old.append(&mut existing.set_aside);
+            (existing.detections, existing.set_aside) = carry_verdicts(old, detections);
+            existing.scores = StoredScores::in_memory(scores);
         } else {
             self.recordings.push(RecordingDetections {
                 recording,
-                detections: merge(&scores, &self.merge)
-                    .into_iter()
-                    .map(ReviewedDetection::new)
-                    .collect(),
+                detections: detections.into_iter().map(ReviewedDetection::new).collect(),
                 set_aside: Vec::new(),
-                scores,
+                scores: StoredScores::in_memory(scores),
             });
         }
     }
@@ -283,12 +289,15 @@ impl DetectionRun {
         self.failed.push((recording, why));
     }
 
-    /// Re-merges every recording with new settings, without running the model again.
-    pub fn set_merge(&mut self, settings: MergeSettings) {
+    /// Re-merges every recording with new settings, without running the model again. Returns
+    /// the recordings whose scores could not be read (their detections stay as they were).
+    #[must_use]
+    pub fn set_merge(&mut self, settings: MergeSettings) -> Vec<ScoreFileError> {
         self.merge = settings;
-        for recording in &mut self.recordings {
-            recording.remerge(&settings);
-        }
+        self.recordings
+            .iter_mut()
+            .filter_map(|recording| recording.remerge(&settings).err())
+            .collect()
     }
 
     /// Records which Negative selections were made from which detections (after the plan's
@@ -812,34 +821,34 @@ pub struct RunEvaluation {
 }
 
 /// A recording's scores, its reference events and its length.
-type EvaluatedPart<'a> = (&'a RecordingDetections, Vec<(f64, f64)>, f64);
+type EvaluatedPart = (std::sync::Arc<WindowScores>, Vec<(f64, f64)>, f64);
 
-/// Evaluates `run` (see [`RunEvaluation`]); `None` when no scored recording is fully annotated.
-#[must_use]
+/// Evaluates `run` (see [`RunEvaluation`]); `None` when no scored recording is fully annotated,
+/// an error when the scores of one of them cannot be read.
 pub fn evaluate_run(
     project: &Project,
     run: &DetectionRun,
     tolerance_secs: f64,
-) -> Option<RunEvaluation> {
+) -> Result<Option<RunEvaluation>, ScoreFileError> {
     // (scores, reference events, seconds of audio) of each fully annotated recording.
-    let parts: Vec<EvaluatedPart<'_>> = run
-        .recordings
-        .iter()
-        .filter_map(|part| {
-            let recording = project.recording(part.recording)?;
-            recording.fully_annotated.then(|| {
-                let references = project
-                    .selections
-                    .of_recording(part.recording)
-                    .filter(|s| s.kind == SelectionKind::Positive)
-                    .map(|s| (s.start_secs, s.end_secs))
-                    .collect();
-                (part, references, recording.duration_secs)
-            })
-        })
-        .collect();
+    let mut parts: Vec<EvaluatedPart> = Vec::new();
+    for part in &run.recordings {
+        let Some(recording) = project
+            .recording(part.recording)
+            .filter(|r| r.fully_annotated)
+        else {
+            continue;
+        };
+        let references = project
+            .selections
+            .of_recording(part.recording)
+            .filter(|s| s.kind == SelectionKind::Positive)
+            .map(|s| (s.start_secs, s.end_secs))
+            .collect();
+        parts.push((part.scores.get()?, references, recording.duration_secs));
+    }
     if parts.is_empty() {
-        return None;
+        return Ok(None);
     }
     let at = |settings: &MergeSettings| {
         let mut total = EventMetrics {
@@ -847,9 +856,9 @@ pub fn evaluate_run(
             ..EventMetrics::default()
         };
         let mut audio_secs = 0.0;
-        for (part, references, secs) in &parts {
+        for (scores, references, secs) in &parts {
             total.add_counts(&crate::evaluate::evaluate_scores(
-                &part.scores,
+                scores,
                 settings,
                 references,
                 tolerance_secs,
@@ -867,13 +876,13 @@ pub fn evaluate_run(
             })
         })
         .collect();
-    Some(RunEvaluation {
+    Ok(Some(RunEvaluation {
         recordings: parts.len(),
         audio_secs: parts.iter().map(|p| p.2).sum(),
         references: parts.iter().map(|p| p.1.len()).sum(),
         at_threshold: at(&run.merge),
         curve,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -959,7 +968,7 @@ mod tests {
         };
         let mut part = RecordingDetections {
             recording: ProjectRecordingId(0),
-            scores: WindowScores::default(),
+            scores: WindowScores::default().into(),
             detections: Vec::new(),
             set_aside: Vec::new(),
         };

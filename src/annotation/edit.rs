@@ -276,6 +276,34 @@ impl UndoStack {
         }
     }
 
+    /// Applies a project change as one step called `name`; when the last step is a change of
+    /// the same thing with the same name (see [`ProjectChange::continues_with`]), merges into
+    /// it, so that typing a group name or dragging a setting is one undo step.
+    pub fn apply_project_change(
+        &mut self,
+        project: &mut Project,
+        name: impl Into<String>,
+        change: ProjectChange,
+    ) {
+        let name = name.into();
+        change.redo(project);
+        if let Some(last) = self.undo.last_mut()
+            && last.name == name
+            && last.edits.is_empty()
+            && let [previous] = last.changes.as_mut_slice()
+            && previous.continues_with(&change)
+        {
+            *previous = previous.followed_by(&change);
+            self.redo.clear();
+            return;
+        }
+        self.push(Step {
+            name,
+            edits: Vec::new(),
+            changes: vec![change],
+        });
+    }
+
     /// Like [`apply`](Self::apply), but when the last step has the same `name` and updated the same
     /// selections, merges into it: typing a label or dragging a time is one undo step, not one per
     /// keystroke.

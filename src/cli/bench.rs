@@ -21,12 +21,16 @@ pub struct BenchArgs {
     /// Threads for the "all threads" items and the networks (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Measure only this part: audio (decoding, spectrograms) or models (training, inference).
-    #[arg(long, value_parser = ["audio", "models"])]
+    /// Measure only this part: audio (decoding, spectrograms), models (training, inference) or
+    /// project (opening and autosaving a project with 1,000 hours of detection runs).
+    #[arg(long, value_parser = ["audio", "models", "project"])]
     pub only: Option<String>,
     /// Timed steps per network item (more steps, steadier numbers).
     #[arg(long, default_value_t = 8, value_name = "N")]
     pub model_steps: usize,
+    /// Hours of detection runs in the project item's generated project.
+    #[arg(long, default_value_t = crate::bench::PROJECT_HOURS, value_name = "HOURS")]
+    pub project_hours: usize,
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
@@ -39,9 +43,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         options.threads = threads.max(1);
     }
     options.model_steps = args.model_steps.max(1);
+    options.project_hours = Some(args.project_hours.max(1));
     match args.only.as_deref() {
-        Some("audio") => options.models = false,
-        Some("models") => options.audio = false,
+        Some("audio") => {
+            options.models = false;
+            options.project_hours = None;
+        }
+        Some("models") => {
+            options.audio = false;
+            options.project_hours = None;
+        }
+        Some("project") => {
+            options.audio = false;
+            options.models = false;
+        }
         _ => {}
     }
     let report = run_bench(&options, |line| eprintln!("{line}"))?;
@@ -58,7 +73,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             );
         }
         for (_, label, value) in &report.rates {
-            let unit = if label.ends_with("(ms)") || label.ends_with("real time") {
+            let unit = if label.ends_with(')') || label.ends_with("real time") {
                 ""
             } else {
                 " samples/s"

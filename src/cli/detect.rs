@@ -1,23 +1,28 @@
-//! `syrinx detect`: a model over files and folders; one table of detections per recording, a
-//! combined CSV and per-recording counts. `--shard K/N` takes a deterministic slice of the file
-//! list so a cluster job array can split a survey.
+//! `syrinx detect`: a model over files, folders or a project's recordings; one table of
+//! detections per recording, a combined CSV and per-recording counts. `--shard K/N` takes a
+//! deterministic slice of the file list so a cluster job array can split a survey. The batch is
+//! the app's ([`crate::workflow::detect::run_batch`]); with `--project` the run it leaves is the
+//! app's too, so the Review tab opens it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::annotation::{FileRef, TableFormat, TableRow, write_table};
-use crate::detect::{MergeSettings, merge, score_recording};
+use crate::annotation::{FileRef, ProjectRecordingId, TableFormat, TableRow, write_table};
+use crate::detect::merge;
 use crate::export::{
     COUNTS_FILE, COUNTS_HEADER, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, counts_line,
     detection_row,
 };
-use crate::model::{ComputeDevice, ModelArtifact};
+use crate::project::Project;
+use crate::workflow::detect::{
+    BatchEvent, BatchPlan, DetectScope, MergeChoice, RunTarget, list_audio, run_batch, shard_of,
+};
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {
@@ -41,8 +46,9 @@ pub struct DetectArgs {
     /// training calls).
     #[arg(long, value_name = "SECS")]
     pub min_separation_secs: Option<f64>,
-    /// One detection per run of positive windows instead of one per score peak (how models
-    /// before peak picking counted; calls closer than a window become one detection).
+    /// One detection per run of positive windows instead of one per score peak (calls closer
+    /// than a window become one detection; models from before peak picking count this way
+    /// unless --min-separation-secs is given).
     #[arg(long)]
     pub merge_runs: bool,
     /// Table format per recording: raven, audacity or csv.
@@ -55,79 +61,77 @@ pub struct DetectArgs {
     #[arg(long)]
     pub json: bool,
     /// Also store the run in this project (recordings not in it yet are added), with every
-    /// window's score, so the app's Review tab opens it like a run it made itself.
+    /// window's score, so the app's Review tab opens it like a run it made itself. With
+    /// `--shard`, the shard's run goes to `OUT/shard_K_of_N.syrinx` instead (shards run at once
+    /// would overwrite each other): `syrinx project merge-shards` then makes them one run.
     #[arg(long, value_name = "PROJECT.syrinx")]
     pub project: Option<PathBuf>,
+    /// Score the project's recordings in this scope: survey (not fully annotated, not in the
+    /// test split: what review teaches from), test, or all. Needs --project.
+    #[arg(long, value_name = "SCOPE", requires = "project")]
+    pub scope: Option<DetectScope>,
     /// Folder for the tables (created).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Recordings, or folders searched recursively for recordings.
-    #[arg(value_name = "PATHS", required = true)]
+    #[arg(value_name = "PATHS", required_unless_present = "scope")]
     pub paths: Vec<PathBuf>,
 }
 
 pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
-    // Shards run at once would each rewrite the same project file: the last one would win.
-    anyhow::ensure!(
-        args.project.is_none() || args.shard.is_none(),
-        "--project cannot be combined with --shard (parallel shards would overwrite each other's runs); run the shards without --project"
-    );
-    let model = ModelArtifact::load(&args.model, &ComputeDevice::Cpu.device()?)?;
-    let mut files = Vec::new();
-    for path in &args.paths {
-        collect(path, &mut files).with_context(|| format!("cannot list {}", path.display()))?;
+    let project = args
+        .project
+        .as_deref()
+        .map(|path| Project::load(path).map(|(project, _)| project))
+        .transpose()?;
+    let mut files = list_audio(&args.paths).context("cannot list the recordings")?;
+    if let (Some(scope), Some(project)) = (args.scope, &project) {
+        let ids = scope.recordings(project, None, &std::collections::BTreeSet::new());
+        files.extend(
+            ids.iter()
+                .filter_map(|id| project.recording(*id))
+                .map(|r| r.path.clone()),
+        );
+        files.sort();
+        files.dedup();
     }
-    files.sort();
-    files.dedup();
-    if let Some(shard) = &args.shard {
-        let (k, n) = parse_shard(shard)?;
-        files = files
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| i % n == k - 1)
-            .map(|(_, f)| f)
-            .collect();
+    let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    if let Some((k, n)) = shard {
+        files = shard_of(files, k, n);
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let defaults = model.info.merge_settings();
-    let peaks = if args.merge_runs {
-        None
-    } else {
-        let window_secs = model.info.input.window_secs();
-        let hop_secs = args
-            .hop_secs
-            .unwrap_or_else(|| model.info.detection_hop_secs());
-        let mut peaks = defaults.peaks.unwrap_or_else(|| {
-            crate::detect::PeakSettings::for_calls(window_secs / 2.0, window_secs, hop_secs)
-        });
-        if let Some(secs) = args.min_separation_secs {
-            peaks.min_separation_secs = secs;
+    // The project the run goes to: the one named, or for a shard a project of its own.
+    let mut target = match (project, shard) {
+        (Some(project), None) => args.project.clone().map(|path| (project, path)),
+        (Some(project), Some((k, n))) => {
+            let mut own = Project::default();
+            own.models.clone_from(&project.models);
+            for file in &files {
+                if let Some(recording) = project.recording_at(file) {
+                    own.adopt_recording(recording);
+                }
+            }
+            Some((own, args.out.join(format!("shard_{k}_of_{n}.syrinx"))))
         }
-        Some(peaks)
+        (None, _) => None,
     };
-    let settings = MergeSettings {
-        threshold: args.threshold.unwrap_or(model.info.threshold),
+    let planned = match &mut target {
+        Some((project, _)) => add_recordings(project, &files),
+        None => Vec::new(),
+    };
+    let plan = BatchPlan {
+        model_dir: args.model.clone(),
+        files: files.clone(),
+        folder: None,
+        hop_secs: args.hop_secs,
+    };
+    let choice = MergeChoice {
+        threshold: args.threshold,
         min_gap_secs: args.min_gap_secs,
         min_duration_secs: args.min_duration_secs,
-        peaks,
-    };
-    let hop_secs = args
-        .hop_secs
-        .unwrap_or_else(|| model.info.detection_hop_secs());
-    // Detections carry no frequency bounds: tables get the training calls' band when the model
-    // knows it, else the whole spectrum.
-    let nyquist_hz = f64::from(model.info.input.sample_rate_hz) / 2.0;
-    let band_hz = model
-        .info
-        .detection
-        .and_then(|d| d.band_hz)
-        .unwrap_or((0.0, nyquist_hz));
-    let label = model.info.manifest.positive_labels.join(" / ");
-    let label = if label.is_empty() {
-        "positive".to_owned()
-    } else {
-        label
+        min_separation_secs: args.min_separation_secs,
+        merge_runs: args.merge_runs,
     };
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(
@@ -138,188 +142,214 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     );
     let started = Instant::now();
     let cancel = AtomicBool::new(false);
-    // Scoring from inside a thread pool lets this thread share the network's parallel work
-    // instead of waiting on it (≈ 5 % faster on 2 cores).
-    let pool = rayon::ThreadPoolBuilder::new()
-        .build()
-        .context("cannot start worker threads")?;
-    let (mut audio_secs, mut total, mut failed) = (0.0, 0_usize, 0_usize);
-    let mut combined = Vec::new();
-    let mut durations = std::collections::BTreeMap::new();
-    let mut counts = String::from(COUNTS_HEADER);
-    // (file, scores or why not), for --project.
-    let mut scored_files: Vec<(PathBuf, Result<crate::detect::WindowScores, String>)> = Vec::new();
-    for file in &files {
-        bar.set_message(
-            file.file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
-        let mut length = 0.0;
-        let scored = pool.install(|| {
-            score_recording(&model, file, hop_secs, &cancel, &mut |_, secs| {
-                length = secs;
-            })
-        });
-        if args.project.is_some() {
-            scored_files.push((
-                file.clone(),
-                scored
-                    .as_ref()
-                    .map(Clone::clone)
-                    .map_err(ToString::to_string),
-            ));
-        }
-        match scored {
-            Ok(scores) => {
-                let detections = merge(&scores, &settings);
-                audio_secs += length;
-                total += detections.len();
-                let name = file
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let file_ref = FileRef {
-                    name: name.clone(),
-                    path: Some(file.display().to_string()),
-                };
-                let rows: Vec<TableRow> = detections
-                    .iter()
-                    .map(|d| detection_row(d, &file_ref, band_hz, &label, None))
-                    .collect();
-                let stem = file
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let extension = match args.format {
-                    TableFormat::Raven => "selections.txt",
-                    TableFormat::Audacity => "txt",
-                    TableFormat::Csv => "csv",
-                };
-                write_table(
-                    &args.out.join(format!("{stem}.{extension}")),
-                    args.format,
-                    &rows,
-                )?;
-                counts.push_str(&counts_line(&name, detections.len(), length));
-                durations.insert(name.clone(), length);
-                combined.extend(rows);
-            }
-            Err(error) => {
-                failed += 1;
-                bar.suspend(|| eprintln!("warning: {error}: {}", file.display()));
+    let mut tables = Tables::default();
+    let mut run: Option<RunTarget> = None;
+    // A table that cannot be written stops the batch (the disk is full, say): kept to report.
+    let mut write_error: Option<anyhow::Error> = None;
+    let totals = run_batch(&plan, &cancel, &mut |event| match event {
+        BatchEvent::ModelLoaded { info, hop_secs } => {
+            let settings = choice.settings(&info, hop_secs);
+            tables.settings = Some(settings);
+            let nyquist_hz = f64::from(info.input.sample_rate_hz) / 2.0;
+            // Detections carry no frequency bounds: tables get the training calls' band when
+            // the model knows it, else the whole spectrum.
+            tables.band_hz = info
+                .detection
+                .and_then(|d| d.band_hz)
+                .unwrap_or((0.0, nyquist_hz));
+            let label = info.manifest.positive_labels.join(" / ");
+            tables.label = if label.is_empty() {
+                "positive".to_owned()
+            } else {
+                label
+            };
+            if let Some((project, _)) = &mut target {
+                run = Some(RunTarget::start(
+                    project,
+                    &args.model,
+                    &info,
+                    hop_secs,
+                    settings,
+                    planned.clone(),
+                ));
             }
         }
-        bar.inc(1);
-    }
+        BatchEvent::Started { path, .. } => bar.set_message(file_name(&path)),
+        BatchEvent::Position { .. } | BatchEvent::Listed(_) => {}
+        BatchEvent::Scored {
+            path,
+            audio_secs,
+            result,
+        } => {
+            match &result {
+                Ok(scores) => {
+                    if let Err(error) = tables.add(&path, scores, audio_secs, args) {
+                        write_error.get_or_insert(error);
+                        cancel.store(true, Ordering::Relaxed);
+                    }
+                }
+                Err(error) => bar.suspend(|| eprintln!("warning: {error}")),
+            }
+            if let (Some(run), Some((project, _))) = (run, &mut target) {
+                run.add_scored(project, &path, result);
+            }
+            bar.inc(1);
+        }
+    });
     bar.finish_and_clear();
-    write_table(
-        &args.out.join(DETECTIONS_CSV_FILE),
-        TableFormat::Csv,
-        &combined,
-    )?;
-    let raven = crate::annotation::write_raven_combined(&combined, &durations);
-    crate::fsutil::write_atomically(&args.out.join(DETECTIONS_RAVEN_FILE), raven.as_bytes())
-        .with_context(|| {
-            format!(
-                "cannot write {DETECTIONS_RAVEN_FILE} in {}",
+    if let Some(error) = write_error {
+        return Err(error);
+    }
+    let totals = totals?;
+    tables.finish(&args.out)?;
+    if let (Some(run), Some((project, path))) = (run, &target) {
+        project.save(path)?;
+        let recordings = project
+            .detection_runs
+            .iter()
+            .find(|r| r.id == run.run_id)
+            .map_or(0, |r| r.recordings.len());
+        if shard.is_some() {
+            println!(
+                "shard run ({recordings} recording(s)) stored in {}: merge the shards with `syrinx project merge-shards PROJECT {}…`",
+                path.display(),
                 args.out.display()
-            )
-        })?;
-    crate::fsutil::write_atomically(&args.out.join(COUNTS_FILE), counts.as_bytes())
-        .with_context(|| format!("cannot write {COUNTS_FILE} in {}", args.out.display()))?;
-    if let Some(project) = &args.project {
-        let (id, recordings) = add_run_to_project(
-            project,
-            &args.model,
-            &model.info,
-            hop_secs,
-            settings,
-            scored_files,
-        )?;
-        println!(
-            "run {id} ({recordings} recording(s)) stored in {}: open it in the app's Review tab",
-            project.display()
-        );
+            );
+        } else {
+            println!(
+                "run {} ({recordings} recording(s)) stored in {}: open it in the app's Review tab",
+                run.run_id,
+                path.display()
+            );
+        }
     }
     let wall_secs = started.elapsed().as_secs_f64();
+    let x_realtime = totals.audio_secs / wall_secs.max(1e-9);
     println!(
-        "{total} detection(s) in {} file(s) ({failed} failed), {audio_secs:.0} s of audio in {wall_secs:.1} s ({:.0}× real time): {}",
-        files.len() - failed,
-        audio_secs / wall_secs.max(1e-9),
+        "{} detection(s) in {} file(s) ({} failed), {:.0} s of audio in {wall_secs:.1} s ({x_realtime:.0}× real time): {}",
+        tables.total,
+        totals.scored,
+        totals.failed,
+        totals.audio_secs,
         args.out.display()
     );
     if args.json {
         println!(
             "{}",
             serde_json::json!({
-                "files": files.len() - failed,
-                "failed": failed,
-                "detections": total,
-                "audio_secs": audio_secs,
+                "files": totals.scored,
+                "failed": totals.failed,
+                "detections": tables.total,
+                "audio_secs": totals.audio_secs,
                 "wall_secs": wall_secs,
-                "x_realtime": audio_secs / wall_secs.max(1e-9),
-                "threshold": settings.threshold,
+                "x_realtime": x_realtime,
+                "threshold": tables.settings.map(|s| s.threshold),
             })
         );
     }
-    Ok(if failed > 0 && failed == files.len() {
+    Ok(if totals.failed > 0 && totals.scored == 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            collect(&entry?.path(), files)?;
-        }
-    } else if crate::audio::is_audio_path(path) || !path.exists() {
-        // A missing file is kept so that it is reported, not silently skipped.
-        files.push(path.to_path_buf());
-    }
-    Ok(())
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
-/// Stores a run of the model over `scored` files in the project at `path` (adding recordings it
-/// does not hold yet), as the Detect window would have made it, and saves the project.
-fn add_run_to_project(
-    path: &Path,
-    model_dir: &Path,
-    info: &crate::model::ModelInfo,
-    hop_secs: f64,
-    merge: MergeSettings,
-    scored: Vec<(PathBuf, Result<crate::detect::WindowScores, String>)>,
-) -> anyhow::Result<(u32, usize)> {
-    let (mut project, _) = crate::project::Project::load(path)?;
-    let mut parts = Vec::new();
-    for (file, result) in scored {
-        let id = match project.recording_at(&file) {
-            Some(recording) => recording.id,
-            None => match crate::audio::probe(&file) {
-                Ok(info) => project.add_recording(&info)?,
-                Err(error) => {
-                    eprintln!("warning: not added to the project: {error}");
-                    continue;
-                }
+/// The project's recordings for `files`, adding those it lacks (a file that cannot be probed
+/// is left out with a warning; scoring reports it too).
+fn add_recordings(project: &mut Project, files: &[PathBuf]) -> Vec<ProjectRecordingId> {
+    let mut ids = Vec::new();
+    for file in files {
+        match project.recording_at(file) {
+            Some(recording) => ids.push(recording.id),
+            None => match crate::audio::probe(file)
+                .map_err(|e| e.to_string())
+                .and_then(|info| project.add_recording(&info).map_err(|e| e.to_string()))
+            {
+                Ok(id) => ids.push(id),
+                Err(error) => eprintln!("warning: not added to the project: {error}"),
             },
-        };
-        parts.push((id, result));
-    }
-    let ids = parts.iter().map(|(id, _)| *id).collect();
-    let mut run =
-        crate::review::DetectionRun::for_project(&project, model_dir, info, hop_secs, merge, ids);
-    for (id, result) in parts {
-        match result {
-            Ok(scores) => run.add_scores(id, scores),
-            Err(why) => run.add_failure(id, why),
         }
     }
-    let (id, recordings) = (run.id, run.recordings.len());
-    project.detection_runs.push(run);
-    project.save(path)?;
-    Ok((id, recordings))
+    ids
+}
+
+/// The tables a batch writes as it goes: one per recording, then the combined ones.
+#[derive(Default)]
+struct Tables {
+    settings: Option<crate::detect::MergeSettings>,
+    band_hz: (f64, f64),
+    label: String,
+    total: usize,
+    combined: Vec<TableRow>,
+    durations: std::collections::BTreeMap<String, f64>,
+    counts: String,
+}
+
+impl Tables {
+    fn add(
+        &mut self,
+        file: &Path,
+        scores: &crate::detect::WindowScores,
+        audio_secs: f64,
+        args: &DetectArgs,
+    ) -> anyhow::Result<()> {
+        let Some(settings) = &self.settings else {
+            return Ok(());
+        };
+        let detections = merge(scores, settings);
+        self.total += detections.len();
+        let name = file_name(file);
+        let file_ref = FileRef {
+            name: name.clone(),
+            path: Some(file.display().to_string()),
+        };
+        let rows: Vec<TableRow> = detections
+            .iter()
+            .map(|d| detection_row(d, &file_ref, self.band_hz, &self.label, None))
+            .collect();
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let extension = match args.format {
+            TableFormat::Raven => "selections.txt",
+            TableFormat::Audacity => "txt",
+            TableFormat::Csv => "csv",
+        };
+        write_table(
+            &args.out.join(format!("{stem}.{extension}")),
+            args.format,
+            &rows,
+        )?;
+        self.counts
+            .push_str(&counts_line(&name, detections.len(), audio_secs));
+        self.durations.insert(name, audio_secs);
+        self.combined.extend(rows);
+        Ok(())
+    }
+
+    fn finish(&self, out: &Path) -> anyhow::Result<()> {
+        write_table(
+            &out.join(DETECTIONS_CSV_FILE),
+            TableFormat::Csv,
+            &self.combined,
+        )?;
+        let raven = crate::annotation::write_raven_combined(&self.combined, &self.durations);
+        crate::fsutil::write_atomically(&out.join(DETECTIONS_RAVEN_FILE), raven.as_bytes())
+            .with_context(|| {
+                format!("cannot write {DETECTIONS_RAVEN_FILE} in {}", out.display())
+            })?;
+        let counts = format!("{COUNTS_HEADER}{}", self.counts);
+        crate::fsutil::write_atomically(&out.join(COUNTS_FILE), counts.as_bytes())
+            .with_context(|| format!("cannot write {COUNTS_FILE} in {}", out.display()))?;
+        Ok(())
+    }
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {

@@ -51,6 +51,16 @@ pub enum ProjectCommand {
     /// false positives to negatives" does): rows whose verdict column says false positive
     /// (FalsePositive, false_positive, fp) become Negative selections labelled "not <label>".
     AddFalsePositives(AddFalsePositivesArgs),
+    /// Merge the shard runs of a cluster job array (`syrinx detect --shard K/N --project P`,
+    /// which writes OUT/shard_K_of_N.syrinx) into the project: one run per model and settings,
+    /// reviewable in the app as if it had scored everything itself.
+    MergeShards {
+        #[arg(value_name = "PROJECT.syrinx")]
+        project: PathBuf,
+        /// Shard projects, or the folders they were written to.
+        #[arg(value_name = "SHARD", required = true)]
+        shards: Vec<PathBuf>,
+    },
     /// Export selections: a table per recording (and a combined one), or WAV clips.
     Export(ExportArgs),
     /// Print recordings, flags and selection counts.
@@ -172,6 +182,7 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
             );
         }
         ProjectCommand::AddFalsePositives(add) => run_add_false_positives(add)?,
+        ProjectCommand::MergeShards { project, shards } => merge_shards(project, shards)?,
         ProjectCommand::Export(export) => run_export(export)?,
         ProjectCommand::Show { project } => show(project)?,
     }
@@ -286,6 +297,46 @@ fn run_add(args: &AddArgs) -> anyhow::Result<()> {
     if failures > 0 {
         bail!("{failures} file(s) could not be added (see above)");
     }
+    Ok(())
+}
+
+fn merge_shards(path: &Path, shards: &[PathBuf]) -> anyhow::Result<()> {
+    let (mut project, _) = Project::load(path)?;
+    let mut files = Vec::new();
+    for shard in shards {
+        if shard.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(shard)
+                .with_context(|| format!("cannot list {}", shard.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| crate::project::is_project_path(p))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                bail!("no shard project (*.syrinx) in {}", shard.display());
+            }
+            files.extend(found);
+        } else {
+            files.push(shard.clone());
+        }
+    }
+    let shards = files
+        .iter()
+        .map(|file| Project::load(file).map(|(shard, _)| shard))
+        .collect::<Result<Vec<_>, _>>()?;
+    let merged = crate::workflow::detect::merge_shard_runs(&mut project, &shards);
+    project.save(path)?;
+    for (id, recordings) in &merged.runs {
+        println!(
+            "run {id} ({recordings} recording(s)) stored in {}: open it in the app's Review tab",
+            path.display()
+        );
+    }
+    println!(
+        "{} shard(s) merged, {} recording(s) added to the project",
+        shards.len(),
+        merged.recordings_added
+    );
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 //! `app/projects.rs`, the annotation panels and keys in `app/annotating.rs`.
 
 mod annotating;
+mod commands;
+pub use commands::shortcut_rows;
 mod projects;
 mod reviewing;
 mod training;
@@ -16,6 +18,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 
 use super::annotate::{Annotator, EditTarget};
+use super::commands::Menu;
 use super::dialogs::{self, ExportDialog, PathPrompt};
 use super::document::Document;
 use super::files::FileDialog;
@@ -232,6 +235,8 @@ pub struct SyrinxApp {
     pub go_to_text: String,
     pub path_text: String,
     show_shortcuts: bool,
+    /// The command palette (Ctrl+K).
+    palette: commands::Palette,
     dialog_open: bool,
     pub frame_stats: FrameStats,
     print_frame_stats: bool,
@@ -364,6 +369,7 @@ impl SyrinxApp {
             go_to_text: String::new(),
             path_text: String::new(),
             show_shortcuts: false,
+            palette: commands::Palette::default(),
             message_log: std::collections::VecDeque::new(),
             show_message_log: false,
             dialog_open: false,
@@ -922,71 +928,24 @@ impl SyrinxApp {
         }
     }
 
-    /// Keyboard shortcuts (ignored while typing in a field).
+    /// Keyboard shortcuts (ignored while typing in a field): the keys of the current context
+    /// first (reviewing, box editing, the view), then the command table's.
     fn shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.egui_wants_keyboard_input() {
             return;
-        }
-        use egui::{Key, KeyboardShortcut, Modifiers};
-        let open = KeyboardShortcut::new(Modifiers::COMMAND, Key::O);
-        let go_to = KeyboardShortcut::new(Modifiers::COMMAND, Key::G);
-        let quit = KeyboardShortcut::new(Modifiers::COMMAND, Key::Q);
-        let save_as = KeyboardShortcut::new(Modifiers::COMMAND | Modifiers::SHIFT, Key::S);
-        let save = KeyboardShortcut::new(Modifiers::COMMAND, Key::S);
-        let train = KeyboardShortcut::new(Modifiers::COMMAND, Key::T);
-        if ctx.input_mut(|i| i.consume_shortcut(&train)) {
-            self.open_training();
-        }
-        let detect = KeyboardShortcut::new(Modifiers::COMMAND, Key::D);
-        if ctx.input_mut(|i| i.consume_shortcut(&detect)) {
-            self.open_detect();
-        }
-        let review = KeyboardShortcut::new(Modifiers::COMMAND, Key::R);
-        if ctx.input_mut(|i| i.consume_shortcut(&review)) {
-            self.toggle_review();
-        }
-        if ctx.input_mut(|i| i.consume_shortcut(&quit)) {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
-        if ctx.input_mut(|i| i.consume_shortcut(&open)) {
-            self.pick_files();
-        }
-        if ctx.input_mut(|i| i.consume_shortcut(&save_as)) {
-            self.ask_save_as();
-        }
-        if ctx.input_mut(|i| i.consume_shortcut(&save)) {
-            self.save_project();
-        }
-        if ctx.input_mut(|i| i.consume_shortcut(&go_to)) {
-            ctx.memory_mut(|m| m.request_focus(egui::Id::unique("go to time")));
         }
         // Review keys come first while reviewing; then box editing (with boxes selected the
         // arrows nudge them).
         self.review_keys(ctx);
         self.annotation_shortcuts(ctx);
-        let (space, shift_space, follow, steps) = ctx.input(|i| {
-            let steps: Vec<ViewStep> = VIEW_KEYS
+        self.command_keys(ctx);
+        let steps: Vec<ViewStep> = ctx.input(|i| {
+            VIEW_KEYS
                 .iter()
                 .filter(|(keys, _)| keys.iter().any(|k| i.key_pressed(*k)))
                 .map(|(_, step)| *step)
-                .collect();
-            let space = i.key_pressed(Key::Space);
-            (
-                space && !i.modifiers.shift,
-                space && i.modifiers.shift,
-                i.key_pressed(Key::F) && i.modifiers.is_none(),
-                steps,
-            )
+                .collect()
         });
-        if space {
-            self.toggle_playback();
-        }
-        if shift_space {
-            self.play_visible();
-        }
-        if follow {
-            self.prefs.follow_playback = !self.prefs.follow_playback;
-        }
         if let Some(recording) = self.active_recording_mut() {
             for step in steps {
                 recording.viewport.step(step);
@@ -1023,6 +982,7 @@ impl SyrinxApp {
         if self.show_shortcuts {
             self.shortcuts_window(&ctx);
         }
+        self.palette_ui(&ctx);
         if self.show_message_log {
             self.message_log_window(&ctx);
         }
@@ -1069,115 +1029,14 @@ impl SyrinxApp {
     fn menu_bar(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
-                ui.menu_button("File", |ui| {
-                    self.file_menu(ui);
-                });
-                ui.menu_button("Edit", |ui| {
-                    self.edit_menu(ui);
-                });
-                ui.menu_button("Model", |ui| {
-                    if ui
-                        .button("Train…")
-                        .on_hover_text("Ctrl+T: train a recogniser on this project")
-                        .clicked()
-                    {
-                        self.open_training();
-                        ui.close();
-                    }
-                    if ui
-                        .button("Detect…")
-                        .on_hover_text("Ctrl+D: run a model over recordings")
-                        .clicked()
-                    {
-                        self.open_detect();
-                        ui.close();
-                    }
-                    let mut review = self.review.open;
-                    if ui
-                        .checkbox(&mut review, "Review panel")
-                        .on_hover_text("Ctrl+R: review detections, close the loop, iterations")
-                        .clicked()
-                    {
-                        self.toggle_review();
-                        ui.close();
-                    }
-                });
-                ui.menu_button("View", |ui| {
-                    ui.checkbox(&mut self.prefs.compare_mode, "Compare two settings");
-                    ui.checkbox(
-                        &mut self.prefs.show_settings_panel,
-                        "Spectrogram settings panel",
-                    );
-                    ui.checkbox(&mut self.prefs.show_model_view, "What the model sees");
-                    if ui
-                        .checkbox(&mut self.prefs.dark_theme, "Dark theme")
-                        .changed()
-                    {
-                        ui.ctx().set_theme(if self.prefs.dark_theme {
-                            egui::Theme::Dark
-                        } else {
-                            egui::Theme::Light
-                        });
-                    }
-                    if ui.button("Reset frequency zoom").clicked()
-                        && let Some(recording) = self.active_recording_mut()
-                    {
-                        recording.viewport.reset_frequency();
-                    }
-                });
-                ui.menu_button("Playback", |ui| {
-                    if ui
-                        .button(if self.player.is_playing() {
-                            "Stop (Space)"
-                        } else {
-                            "Play (Space)"
-                        })
-                        .clicked()
-                    {
-                        self.toggle_playback();
-                        ui.close();
-                    }
-                    if ui.button("Play visible range (Shift+Space)").clicked() {
-                        self.play_visible();
-                        ui.close();
-                    }
-                    ui.checkbox(&mut self.prefs.follow_playback, "View follows playback (F)");
-                });
-                ui.menu_button("Help", |ui| {
-                    if ui
-                        .button("Getting started")
-                        .on_hover_text("The first session on the demo, step by step")
-                        .clicked()
-                    {
-                        self.show_getting_started = true;
-                        ui.close();
-                    }
-                    if ui
-                        .button("Messages")
-                        .on_hover_text("Every message and error of this session")
-                        .clicked()
-                    {
-                        self.show_message_log = true;
-                        ui.close();
-                    }
-                    if ui.button("Keyboard shortcuts").clicked() {
-                        self.show_shortcuts = true;
-                        ui.close();
-                    }
-                });
+                for menu in Menu::ALL {
+                    ui.menu_button(menu.name(), |ui| self.command_menu_ui(ui, menu));
+                }
             });
         });
     }
 
-    fn file_menu(&mut self, ui: &mut egui::Ui) {
-        if ui.button("New project").clicked() {
-            self.new_project();
-            ui.close();
-        }
-        if ui.button("Open project…").clicked() {
-            self.ask_path(dialogs::PromptFor::OpenProject, String::new());
-            ui.close();
-        }
+    fn recent_projects_menu_ui(&mut self, ui: &mut egui::Ui) {
         ui.menu_button("Recent projects", |ui| {
             if self.prefs.recent_projects.is_empty() {
                 ui.label("No recent projects");
@@ -1189,44 +1048,9 @@ impl SyrinxApp {
                 }
             }
         });
-        if ui.button("Save project").on_hover_text("Ctrl+S").clicked() {
-            self.save_project();
-            ui.close();
-        }
-        if ui
-            .button("Save project as…")
-            .on_hover_text("Ctrl+Shift+S")
-            .clicked()
-        {
-            self.ask_save_as();
-            ui.close();
-        }
-        ui.separator();
-        if ui
-            .button("Open recordings…")
-            .on_hover_text("Ctrl+O")
-            .clicked()
-        {
-            self.pick_files();
-            ui.close();
-        }
-        if ui
-            .button("Open folder…")
-            .on_hover_text("Adds its recordings, with the selection tables of the same name")
-            .clicked()
-        {
-            self.ask_path(dialogs::PromptFor::OpenFolder, String::new());
-            ui.close();
-        }
-        // A dialog of its own: a text field inside the menu closed the menu when clicked.
-        if ui
-            .button("Open path…")
-            .on_hover_text("Type the path of a recording, folder or project")
-            .clicked()
-        {
-            self.ask_path(dialogs::PromptFor::OpenPath, String::new());
-            ui.close();
-        }
+    }
+
+    fn recent_recordings_menu_ui(&mut self, ui: &mut egui::Ui) {
         ui.menu_button("Recent recordings", |ui| {
             if self.prefs.recent_files.is_empty() {
                 ui.label("No recent files");
@@ -1238,29 +1062,6 @@ impl SyrinxApp {
                 }
             }
         });
-        if ui.button("Open the demo").clicked() {
-            self.open_demo();
-            ui.close();
-        }
-        if let Some(id) = self.active
-            && ui.button("Close recording").clicked()
-        {
-            self.close_recording(id);
-            ui.close();
-        }
-        ui.separator();
-        if ui.button("Import selection table…").clicked() {
-            self.ask_path(dialogs::PromptFor::ImportTable, String::new());
-            ui.close();
-        }
-        if ui.button("Export selections…").clicked() {
-            self.open_export_dialog();
-            ui.close();
-        }
-        ui.separator();
-        if ui.button("Quit").on_hover_text("Ctrl+Q").clicked() {
-            ui.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
     }
 
     fn toolbar(&mut self, ui: &mut egui::Ui) {
@@ -1310,7 +1111,7 @@ impl SyrinxApp {
                 let field = ui
                     .add(
                         egui::TextEdit::singleline(&mut self.go_to_text)
-                            .id(egui::Id::unique("go to time"))
+                            .id(egui::Id::unique(GO_TO_FIELD))
                             .desired_width(80.0)
                             .hint_text("h:mm:ss"),
                     )
@@ -1541,22 +1342,24 @@ impl SyrinxApp {
             ui.weak("Open a recording to set its training flags.");
             return;
         };
-        let Some(recording) = self.document.project.recording_mut(id) else {
+        let Some(before) = self
+            .document
+            .project
+            .recording(id)
+            .map(crate::project::ProjectRecording::flags)
+        else {
             return;
         };
-        let mut changed = ui
-            .checkbox(&mut recording.fully_annotated, "Fully annotated")
-            .on_hover_text(FULLY_ANNOTATED_HELP)
-            .changed();
+        let mut flags = before.clone();
+        ui.checkbox(&mut flags.fully_annotated, "Fully annotated")
+            .on_hover_text(FULLY_ANNOTATED_HELP);
         ui.horizontal(|ui| {
             ui.label("Split");
             egui::ComboBox::from_id_salt("recording split")
-                .selected_text(recording.split.name())
+                .selected_text(flags.split.name())
                 .show_ui(ui, |ui| {
                     for split in crate::project::Split::ALL {
-                        changed |= ui
-                            .selectable_value(&mut recording.split, split, split.name())
-                            .changed();
+                        ui.selectable_value(&mut flags.split, split, split.name());
                     }
                 })
                 .response
@@ -1565,7 +1368,7 @@ impl SyrinxApp {
         });
         ui.horizontal(|ui| {
             let label = ui.label("Site/group");
-            let mut group = recording.group.clone().unwrap_or_default();
+            let mut group = flags.group.clone().unwrap_or_default();
             if ui
                 .add(
                     egui::TextEdit::singleline(&mut group)
@@ -1576,12 +1379,19 @@ impl SyrinxApp {
                 .on_hover_text("Recordings of one group always land in the same split")
                 .changed()
             {
-                recording.group = (!group.trim().is_empty()).then_some(group);
-                changed = true;
+                flags.group = (!group.trim().is_empty()).then_some(group);
             }
         });
-        if changed {
-            self.document.touch();
+        // One undo step per flag (typing a group name is one step).
+        if let Some(change) = self.document.project.flags_change(id, flags.clone()) {
+            let name = if flags.fully_annotated != before.fully_annotated {
+                "mark fully annotated"
+            } else if flags.split != before.split {
+                "change the split"
+            } else {
+                "change the group"
+            };
+            self.document.change_project(name, change);
         }
         if ui
             .button("Remove from project")
@@ -1982,23 +1792,6 @@ impl SyrinxApp {
         self.show_message_log = open;
     }
 
-    fn shortcuts_window(&mut self, ctx: &egui::Context) {
-        let mut open = self.show_shortcuts;
-        egui::Window::new("Keyboard shortcuts")
-            .open(&mut open)
-            .resizable(false)
-            .show(ctx, |ui| {
-                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                    for (keys, action) in SHORTCUTS {
-                        ui.monospace(*keys);
-                        ui.label(*action);
-                        ui.end_row();
-                    }
-                });
-            });
-        self.show_shortcuts = open;
-    }
-
     fn save_preferences(&mut self, storage: &mut dyn eframe::Storage) {
         self.prefs.last_session.clear();
         self.prefs.last_project = self.document.save_path().map(Path::to_path_buf);
@@ -2006,6 +1799,8 @@ impl SyrinxApp {
     }
 }
 
+/// The toolbar's go-to-time field (Ctrl+G focuses it).
+const GO_TO_FIELD: &str = "go to time";
 const CLOSE_HELP: &str = "Close (it stays in the project)";
 const CHANGED_HELP: &str = "Its size or content differs from when it was added to the project: \
     check that the selections still fit.";
@@ -2026,100 +1821,6 @@ const VIEW_KEYS: [(&[egui::Key], ViewStep); 10] = [
     (&[egui::Key::End], ViewStep::End),
     (&[egui::Key::ArrowUp], ViewStep::ZoomFrequencyIn),
     (&[egui::Key::ArrowDown], ViewStep::ZoomFrequencyOut),
-];
-
-/// Every shortcut, for the help window and the README.
-pub const SHORTCUTS: &[(&str, &str)] = &[
-    (
-        "Space",
-        "play / stop from the cursor (or the visible start)",
-    ),
-    ("Shift+Space", "play the visible range"),
-    (
-        "Left / Right",
-        "pan by a tenth of the view (boxes selected: nudge them)",
-    ),
-    ("Page Up / Page Down", "previous / next page (10 % overlap)"),
-    ("Home / End", "start / end of the recording"),
-    ("+ / −", "zoom time in / out"),
-    (
-        "Up / Down",
-        "zoom frequency in / out (boxes selected: nudge them)",
-    ),
-    ("Shift+arrows", "nudge selected boxes ten times further"),
-    ("wheel", "pan time"),
-    ("Ctrl+wheel", "zoom time at the pointer"),
-    ("Shift+wheel", "zoom frequency at the pointer"),
-    (
-        "drag",
-        "draw a box (on a box: move it; on an edge or corner: resize)",
-    ),
-    ("Shift+drag", "draw a full-band time selection"),
-    (
-        "Alt+drag / right drag / middle drag",
-        "pan (time, and frequency when zoomed)",
-    ),
-    ("click", "select a box, or set the cursor"),
-    ("Ctrl+click", "add a box to the selection (or take it out)"),
-    (
-        "1 / 2",
-        "the next boxes are positive / negative (the selected boxes keep theirs)",
-    ),
-    (
-        "label hotkey",
-        "the next boxes get that label (Edit > Labels…); only after a click on the spectrogram",
-    ),
-    (
-        "Ctrl+L",
-        "give the selected boxes the kind and label of new boxes (undoable)",
-    ),
-    ("Delete / Backspace", "delete the selected boxes"),
-    ("Ctrl+A", "select every box of the recording"),
-    (
-        "Ctrl+C / Ctrl+V",
-        "copy / paste boxes (pasted at the cursor)",
-    ),
-    ("Ctrl+Z", "undo"),
-    ("Ctrl+Shift+Z / Ctrl+Y", "redo"),
-    ("Esc", "cancel the drag, or clear the selection"),
-    ("F", "view follows playback on/off"),
-    ("Ctrl+G", "go to time"),
-    ("Ctrl+O", "open recordings"),
-    ("Ctrl+S", "save the project"),
-    ("Ctrl+Shift+S", "save the project as…"),
-    ("Ctrl+T", "open the Train window"),
-    (
-        "Ctrl+D",
-        "open the Detect window (run a model over recordings)",
-    ),
-    (
-        "Ctrl+R",
-        "show / hide the Review tab (it opens on the current detection)",
-    ),
-    (
-        "Up / T (reviewing)",
-        "the current detection is a true positive; next",
-    ),
-    (
-        "Down / F (reviewing)",
-        "the current detection is a false positive; next",
-    ),
-    ("U (reviewing)", "unsure; next"),
-    (
-        "Left / Right (reviewing)",
-        "previous / next detection (the view centres on it)",
-    ),
-    ("Z (reviewing)", "undo the last verdict"),
-    (
-        "Space (reviewing)",
-        "play the detection with a second either side",
-    ),
-    ("N (reviewing)", "add the false positives to the negatives"),
-    (
-        "drag (reviewing)",
-        "draw a call the model missed: it becomes a positive",
-    ),
-    ("Ctrl+Q", "quit"),
 ];
 
 fn pane_title(settings: &PaneSettings) -> String {

@@ -1,83 +1,22 @@
 //! The Detect window and its background job: a model over the current recording, chosen
-//! recordings, the whole project or a folder (recursive). The job loads the model, lists and
-//! fingerprints folder files, and scores one recording at a time, sending each result as it
-//! comes; a file that fails is reported and the batch goes on. The run lives in the project from
-//! the start with its pending recordings, so a cancelled or interrupted batch resumes.
+//! recordings, the whole project or a folder (recursive). The batch is the core's
+//! ([`crate::workflow::detect::run_batch`], the one `syrinx detect` runs) on a [`Job`]: each
+//! recording's scores are delivered as they come; a file that fails is reported and the batch
+//! goes on. The run lives in the project from the start with its pending recordings, so a
+//! cancelled or interrupted batch resumes.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use eframe::egui;
 
 use crate::annotation::ProjectRecordingId;
-use crate::audio::RecordingInfo;
-use crate::detect::{DetectError, WindowScores, score_recording};
-use crate::model::{ComputeDevice, ModelArtifact, ModelInfo};
+use crate::jobs::{Job, JobError, Waker};
 use crate::project::{Project, Split};
-
-/// Which recordings a run covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetectScope {
-    Current,
-    Chosen,
-    /// Recordings not fully annotated and outside the test split: what review teaches from.
-    Survey,
-    TestSplit,
-    Project,
-    Folder,
-}
-
-impl DetectScope {
-    const ALL: [Self; 6] = [
-        Self::Survey,
-        Self::Current,
-        Self::Chosen,
-        Self::TestSplit,
-        Self::Project,
-        Self::Folder,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Self::Current => "current recording",
-            Self::Chosen => "chosen recordings",
-            Self::Survey => "recordings to survey (not annotated, not test)",
-            Self::TestSplit => "recordings in the test split",
-            Self::Project => "every recording of the project",
-            Self::Folder => "a folder (recursive; files are added to the project)",
-        }
-    }
-}
-
-/// A folder file, probed and fingerprinted on the worker.
-pub type ListedFile = Result<(RecordingInfo, u64, String), String>;
-
-/// What the job sends.
-#[derive(Debug)]
-pub enum DetectMessage {
-    /// The model loaded (its description, for the run).
-    ModelLoaded(Box<ModelInfo>),
-    /// Folder files found (each probed, or why not).
-    Listed(Vec<(PathBuf, ListedFile)>),
-    Progress {
-        file_index: usize,
-        files: usize,
-        done_secs: f64,
-        total_secs: f64,
-    },
-    Scored {
-        path: PathBuf,
-        result: Result<WindowScores, String>,
-    },
-    /// The job ended: cancelled, or with an error that stopped it (the model did not load).
-    Finished {
-        cancelled: bool,
-        error: Option<String>,
-    },
-}
+pub use crate::workflow::detect::DetectScope;
+use crate::workflow::detect::{
+    BatchError, BatchEvent, BatchPlan, BatchTotals, RunTarget, run_batch,
+};
 
 /// What the window asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,18 +29,15 @@ pub enum DetectAction {
 /// A detection batch in progress.
 #[derive(Debug)]
 pub struct DetectJob {
-    cancel: Arc<AtomicBool>,
-    /// This batch's messages (a channel per batch: an abandoned batch, of a project no longer
-    /// open, can never reach the next one).
-    receiver: Receiver<DetectMessage>,
+    /// This batch's job (one per batch: an abandoned batch, of a project no longer open, can
+    /// never reach the next one).
+    pub job: Job<BatchEvent, BatchTotals>,
     pub started: Instant,
     /// The run the results go to (`None` until the model has loaded, for a new run).
-    pub run_id: Option<u32>,
+    pub run: Option<RunTarget>,
     /// Recordings to score, for a new run (the run is made when the model has loaded).
     pub planned: Vec<ProjectRecordingId>,
     pub model_dir: PathBuf,
-    /// As asked for; `None`: the model's own (resolved when the model has loaded).
-    pub hop_secs: Option<f64>,
     pub file: (usize, usize),
     pub secs: (f64, f64),
     pub scored: usize,
@@ -157,7 +93,7 @@ impl DetectWindow {
 
     pub fn cancel(&mut self) {
         if let Some(job) = &self.job {
-            job.cancel.store(true, Ordering::Relaxed);
+            job.job.cancel();
         }
     }
 
@@ -168,65 +104,40 @@ impl DetectWindow {
         self.errors.clear();
     }
 
-    /// The messages the running batch has sent so far.
-    pub fn take_messages(&self) -> Vec<DetectMessage> {
-        self.job
-            .as_ref()
-            .map(|job| job.receiver.try_iter().collect())
-            .unwrap_or_default()
-    }
-
-    /// Starts scoring `files` (or the audio under `folder`) with the model at `model_dir`.
+    /// Starts scoring `plan` into `run` (an existing run being resumed) or into a new run over
+    /// `planned`.
     pub fn spawn(
         &mut self,
-        model_dir: PathBuf,
-        files: Vec<PathBuf>,
-        folder: Option<PathBuf>,
-        run_id: Option<u32>,
+        plan: BatchPlan,
+        run: Option<RunTarget>,
         planned: Vec<ProjectRecordingId>,
-        waker: Arc<dyn Fn() + Send + Sync>,
+        waker: Waker,
     ) -> Result<(), String> {
         if self.job.is_some() {
             return Err("a detection batch is running already".to_owned());
         }
-        let cancel = Arc::new(AtomicBool::new(false));
-        let job_cancel = Arc::clone(&cancel);
-        let (sender, receiver) = channel();
-        let dir = model_dir.clone();
-        let hop_secs = self.hop_secs;
-        std::thread::Builder::new()
-            .name("syrinx-detect".to_owned())
-            .spawn(move || {
-                let panic_sender = sender.clone();
-                let panic_waker = Arc::clone(&waker);
-                let work = std::panic::AssertUnwindSafe(move || {
-                    let batch =
-                        || run_batch(&dir, files, folder, hop_secs, &job_cancel, &sender, &*waker);
-                    // Scoring from inside a thread pool lets this thread share the network's
-                    // parallel work instead of waiting on it (≈ 5 % faster here).
-                    match rayon::ThreadPoolBuilder::new().build() {
-                        Ok(pool) => pool.install(batch),
-                        Err(_) => batch(),
-                    }
-                });
-                if std::panic::catch_unwind(work).is_err() {
-                    let _ = panic_sender.send(DetectMessage::Finished {
-                        cancelled: false,
-                        error: Some("detection failed unexpectedly".to_owned()),
-                    });
-                    panic_waker();
+        let model_dir = plan.model_dir.clone();
+        let job = Job::spawn("detection", waker, move |context| {
+            let mut on_event = |event: BatchEvent| {
+                if event.is_progress() {
+                    context.report(event);
+                } else {
+                    context.deliver(event);
                 }
+            };
+            run_batch(&plan, context.cancel_flag(), &mut on_event).map_err(|error| match error {
+                BatchError::Cancelled => context.cancelled(),
+                other => context.failed(other),
             })
-            .map_err(|e| format!("cannot start detection: {e}"))?;
+        })
+        .map_err(|e| e.to_string())?;
         self.errors.clear();
         self.job = Some(DetectJob {
-            cancel,
-            receiver,
+            job,
             started: Instant::now(),
-            run_id,
+            run,
             planned,
             model_dir,
-            hop_secs,
             file: (0, 0),
             secs: (0.0, 0.0),
             scored: 0,
@@ -234,6 +145,15 @@ impl DetectWindow {
             previous_review_run: None,
         });
         Ok(())
+    }
+
+    /// What the running batch sent so far, and its end when it has ended.
+    pub fn take_events(&mut self) -> (Vec<BatchEvent>, Option<Result<BatchTotals, JobError>>) {
+        let Some(job) = &mut self.job else {
+            return (Vec::new(), None);
+        };
+        let events = job.job.progress().collect();
+        (events, job.job.poll())
     }
 
     /// The window; returns what the user asked for. `runs` lists resumable runs
@@ -491,122 +411,4 @@ impl DetectWindow {
                 });
         }
     }
-}
-
-/// The worker: load the model, list the folder, score each file.
-fn run_batch(
-    model_dir: &Path,
-    mut files: Vec<PathBuf>,
-    folder: Option<PathBuf>,
-    hop_secs: Option<f64>,
-    cancel: &AtomicBool,
-    sender: &Sender<DetectMessage>,
-    waker: &(dyn Fn() + Send + Sync),
-) {
-    let send = |message: DetectMessage| {
-        let _ = sender.send(message);
-        waker();
-    };
-    let model = match ComputeDevice::Cpu
-        .device()
-        .map_err(|e| e.to_string())
-        .and_then(|device| ModelArtifact::load(model_dir, &device).map_err(|e| e.to_string()))
-    {
-        Ok(model) => model,
-        Err(error) => {
-            send(DetectMessage::Finished {
-                cancelled: false,
-                error: Some(error),
-            });
-            return;
-        }
-    };
-    send(DetectMessage::ModelLoaded(Box::new(model.info.clone())));
-    let hop_secs = hop_secs.unwrap_or_else(|| model.info.detection_hop_secs());
-    if let Some(folder) = folder {
-        let mut found = Vec::new();
-        if let Err(error) = collect_audio(&folder, &mut found) {
-            send(DetectMessage::Finished {
-                cancelled: false,
-                error: Some(format!("cannot list {}: {error}", folder.display())),
-            });
-            return;
-        }
-        found.sort();
-        let listed: Vec<(PathBuf, ListedFile)> = found
-            .into_iter()
-            .map(|path| {
-                let probed = crate::audio::probe(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|info| {
-                        crate::project::fingerprint(&path)
-                            .map(|(size, print)| (info, size, print))
-                            .map_err(|e| format!("{e}: {}", path.display()))
-                    });
-                (path, probed)
-            })
-            .collect();
-        files = listed
-            .iter()
-            .filter(|(_, r)| r.is_ok())
-            .map(|(p, _)| p.clone())
-            .collect();
-        send(DetectMessage::Listed(listed));
-    }
-    let count = files.len();
-    for (file_index, path) in files.into_iter().enumerate() {
-        if cancel.load(Ordering::Relaxed) {
-            send(DetectMessage::Finished {
-                cancelled: true,
-                error: None,
-            });
-            return;
-        }
-        let mut last = Instant::now();
-        let result = score_recording(&model, &path, hop_secs, cancel, &mut |done, total| {
-            if last.elapsed().as_millis() >= 100 {
-                last = Instant::now();
-                send(DetectMessage::Progress {
-                    file_index,
-                    files: count,
-                    done_secs: done,
-                    total_secs: total,
-                });
-            }
-        });
-        match result {
-            Err(DetectError::Cancelled) => {
-                send(DetectMessage::Finished {
-                    cancelled: true,
-                    error: None,
-                });
-                return;
-            }
-            other => {
-                let result = other.map_err(|e| format!("{e}: {}", path.display()));
-                send(DetectMessage::Progress {
-                    file_index: file_index + 1,
-                    files: count,
-                    done_secs: 0.0,
-                    total_secs: 0.0,
-                });
-                send(DetectMessage::Scored { path, result });
-            }
-        }
-    }
-    send(DetectMessage::Finished {
-        cancelled: false,
-        error: None,
-    });
-}
-
-fn collect_audio(path: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        for entry in std::fs::read_dir(path)? {
-            collect_audio(&entry?.path(), files)?;
-        }
-    } else if crate::audio::is_audio_path(path) {
-        files.push(path.to_path_buf());
-    }
-    Ok(())
 }

@@ -125,6 +125,15 @@ impl Document {
         self.touch();
     }
 
+    /// Makes a change to the project (not its selections) as one undo step called `name`,
+    /// merged into the last step when it changed the same thing (see
+    /// [`UndoStack::apply_project_change`](crate::annotation::UndoStack::apply_project_change)).
+    pub fn change_project(&mut self, name: &str, change: ProjectChange) {
+        self.undo
+            .apply_project_change(&mut self.project, name, change);
+        self.touch();
+    }
+
     /// Undoes the last step (with the project changes made in it); returns its name.
     pub fn undo(&mut self) -> Option<String> {
         let name = self.undo.undo_project(&mut self.project);

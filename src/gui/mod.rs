@@ -2,6 +2,7 @@
 
 mod annotate;
 mod app;
+pub mod commands;
 mod detection;
 mod dialogs;
 mod document;
@@ -25,8 +26,8 @@ use std::sync::Arc;
 
 pub use annotate::{Annotator, EditTarget};
 pub use app::{
-    AUTOSAVE_INTERVAL, AppOptions, Message, OpenRecording, SHORTCUTS, SyrinxApp, default_data_dir,
-    default_demo_dir,
+    AUTOSAVE_INTERVAL, AppOptions, Message, OpenRecording, SyrinxApp, default_data_dir,
+    default_demo_dir, shortcut_rows,
 };
 pub use detection::{DetectAction, DetectScope, DetectWindow};
 pub use dialogs::PromptFor;

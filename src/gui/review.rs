@@ -75,7 +75,7 @@ pub struct ReviewState {
     pub target_precision: f64,
     pub tolerance_secs: f64,
     /// The last evaluation and what it was computed from (run, threshold, recordings, version).
-    evaluation: Option<(EvaluationStamp, Option<RunEvaluation>)>,
+    evaluation: Option<(EvaluationStamp, Result<Option<RunEvaluation>, String>)>,
     history: Option<Vec<IterationRow>>,
     history_of: Vec<PathBuf>,
     /// The job reading the models' descriptions for the Iterations table.
@@ -683,10 +683,19 @@ impl ReviewState {
             self.tolerance_secs.to_bits(),
         );
         if self.evaluation.as_ref().is_none_or(|(s, _)| *s != stamp) {
-            self.evaluation = Some((stamp, evaluate_run(project, run, self.tolerance_secs)));
+            let evaluation =
+                evaluate_run(project, run, self.tolerance_secs).map_err(|e| e.to_string());
+            self.evaluation = Some((stamp, evaluation));
         }
         let Some((_, evaluation)) = &self.evaluation else {
             return;
+        };
+        let evaluation = match evaluation {
+            Ok(evaluation) => evaluation,
+            Err(error) => {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+                return;
+            }
         };
         let Some(evaluation) = evaluation else {
             ui.weak(

@@ -638,7 +638,7 @@ impl TrainingWindow {
         });
         let spec = &self.input;
         ui.horizontal(|ui| {
-            ui.label("Front end").on_hover_text(
+            let label = ui.label("Front end").on_hover_text(
                 "How the spectrogram is levelled before the network sees it: PCEN and \
                  background subtraction ignore recording level and steady noise",
             );
@@ -661,7 +661,9 @@ impl TrainingWindow {
                             actions.push(TrainAction::SetFrontEnd(choice));
                         }
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
         });
     }
 
@@ -767,7 +769,7 @@ impl TrainingWindow {
     fn settings_ui(&mut self, ui: &mut egui::Ui) {
         let s = &mut self.settings;
         egui::Grid::new("train settings").show(ui, |ui| {
-            ui.label("Network");
+            let label = ui.label("Network");
             egui::ComboBox::from_id_salt("network size")
                 .selected_text(network_name(&s.network))
                 .show_ui(ui, |ui| {
@@ -779,6 +781,7 @@ impl TrainingWindow {
                     }
                 })
                 .response
+                .labelled_by(label.id)
                 .on_hover_text(
                     "Small trains fastest; wide learns more from big data sets; reference is \
                      the workshop network (slowest)",

@@ -327,7 +327,10 @@ fn projects_save_and_load_unchanged_with_relative_paths() {
     project.save(&path).unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
-        text.contains("\"schema_version\": 1") && text.contains("\"audio/night.wav\""),
+        text.contains(&format!(
+            "\"schema_version\": {}",
+            syrinx::project::SCHEMA_VERSION
+        )) && text.contains("\"audio/night.wav\""),
         "{text}"
     );
     let (loaded, report) = Project::load(&path).unwrap();

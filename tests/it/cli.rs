@@ -592,25 +592,117 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
     let run = &saved.detection_runs[0];
     assert_eq!(run.recordings.len(), 3);
     assert!(run.pending.is_empty());
-    assert!(run.recordings.iter().all(|r| !r.scores.scores.is_empty()));
+    assert!(
+        run.recordings
+            .iter()
+            .all(|r| !r.scores.get().unwrap().scores.is_empty())
+    );
     // The same tables as without --project.
     assert_eq!(
         std::fs::read_to_string(dir.path().join("into_project/rec00.selections.txt")).unwrap(),
         std::fs::read_to_string(out.join("rec00.selections.txt")).unwrap()
     );
-    let both = syrinx(&[
+
+    // A cluster job array: each shard stores its run in a project of its own, and merging them
+    // gives one run, the same as scoring everything in one go.
+    let single = &saved.detection_runs[0];
+    let mut shard_dirs = Vec::new();
+    for k in 1..=2 {
+        let shard_out = dir.path().join(format!("project_shard{k}"));
+        let output = syrinx(&[
+            "detect",
+            "--model",
+            model.to_str().unwrap(),
+            "--out",
+            shard_out.to_str().unwrap(),
+            "--project",
+            path.to_str().unwrap(),
+            "--shard",
+            &format!("{k}/2"),
+            dir.path().join("rec00.wav").to_str().unwrap(),
+            dir.path().join("rec01.wav").to_str().unwrap(),
+            extra.join("new.wav").to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            stdout(&output).contains("merge-shards"),
+            "{}",
+            stdout(&output)
+        );
+        assert!(shard_out.join(format!("shard_{k}_of_2.syrinx")).is_file());
+        shard_dirs.push(shard_out);
+    }
+    let (untouched, _) = syrinx::project::Project::load(&path).unwrap();
+    assert_eq!(
+        untouched.detection_runs.len(),
+        1,
+        "shards leave the project alone"
+    );
+    let merged = syrinx(&[
+        "project",
+        "merge-shards",
+        path.to_str().unwrap(),
+        shard_dirs[0].to_str().unwrap(),
+        shard_dirs[1].to_str().unwrap(),
+    ]);
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    assert!(
+        stdout(&merged).contains("run 2 (3 recording(s))"),
+        "{}",
+        stdout(&merged)
+    );
+    let (saved, _) = syrinx::project::Project::load(&path).unwrap();
+    assert_eq!(saved.recordings.len(), 5, "no recording added twice");
+    let run = &saved.detection_runs[1];
+    assert_eq!(
+        (run.model_id.as_str(), run.hop_secs),
+        (single.model_id.as_str(), single.hop_secs)
+    );
+    for part in &single.recordings {
+        let same = run.of_recording(part.recording).unwrap();
+        assert_eq!(same.detections, part.detections);
+        assert_eq!(*same.scores.get().unwrap(), *part.scores.get().unwrap());
+    }
+    // The shards' folders can go: the project holds its own copy of the scores.
+    for shard in &shard_dirs {
+        std::fs::remove_dir_all(shard).unwrap();
+    }
+    let (saved, _) = syrinx::project::Project::load(&path).unwrap();
+    assert!(
+        saved.detection_runs[1]
+            .recordings
+            .iter()
+            .all(|r| r.scores.get().is_ok())
+    );
+
+    // A survey of the project's own recordings, named by scope instead of by path.
+    let output = syrinx(&[
+        "detect",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        dir.path().join("by_scope").to_str().unwrap(),
+        "--project",
+        path.to_str().unwrap(),
+        "--scope",
+        "all",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("run 3 (5 recording(s))"),
+        "{}",
+        stdout(&output)
+    );
+    let no_project = syrinx(&[
         "detect",
         "--model",
         model.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-        "--project",
-        path.to_str().unwrap(),
-        "--shard",
-        "1/2",
-        dir.path().to_str().unwrap(),
+        "--scope",
+        "survey",
     ]);
-    assert!(!both.status.success() && stderr(&both).contains("--project cannot be combined"));
+    assert!(!no_project.status.success() && stderr(&no_project).contains("--project"));
 }
 
 #[test]

@@ -84,7 +84,7 @@ pub fn test_metrics(project: &Project, demo: &Path, run: &DetectionRun) -> Event
         let recording = project.recording(part.recording).unwrap();
         let calls = truth_calls(demo, &recording.path);
         total.add_counts(&evaluate_scores(
-            &part.scores,
+            &part.scores.get().unwrap(),
             &run.merge,
             &calls,
             1.5,

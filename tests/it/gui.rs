@@ -274,9 +274,15 @@ fn the_shortcuts_window_lists_every_shortcut() {
     harness.run();
     harness.get_by_label("Keyboard shortcuts").click();
     harness.run();
-    for (keys, action) in syrinx::gui::SHORTCUTS {
-        harness.get_by_label(keys);
-        harness.get_by_label(action);
+    for (keys, action) in syrinx::gui::shortcut_rows() {
+        assert!(
+            harness.query_all_by_label(&keys).next().is_some(),
+            "no row for {keys}"
+        );
+        assert!(
+            harness.query_all_by_label(&action).next().is_some(),
+            "no row for {action}"
+        );
     }
     // With nothing open, the welcome screen offers the ways in.
     harness.get_by_label("Open recordings…");
@@ -287,10 +293,87 @@ fn the_shortcuts_window_lists_every_shortcut() {
 fn the_readme_lists_every_shortcut_the_app_knows() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for (keys, action) in syrinx::gui::SHORTCUTS {
-        let row = format!("| {keys} | {action} |");
-        assert!(readme.contains(&row), "README lacks the row {row}");
+    let rows: Vec<String> = syrinx::gui::shortcut_rows()
+        .iter()
+        .map(|(keys, action)| format!("| {keys} | {action} |"))
+        .collect();
+    let missing: Vec<&String> = rows
+        .iter()
+        .filter(|row| !readme.contains(row.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "README lacks {missing:?}; the whole table:\n{}",
+        rows.join("\n")
+    );
+}
+
+#[test]
+fn every_command_is_in_its_menu_and_the_palette_runs_commands_by_name() {
+    use syrinx::gui::commands::{Command, Menu};
+    for menu in Menu::ALL {
+        // A fresh window per menu: the Edit menu's Undo must not be the annotation bar's.
+        let mut harness = app(Vec::new(), Arc::default());
+        harness.run();
+        harness.get_by_label(menu.name()).click();
+        harness.run();
+        for command in Command::ALL.into_iter().filter(|c| c.menu() == menu) {
+            assert!(
+                harness.query_all_by_label(command.name()).next().is_some(),
+                "{} is not in the {} menu",
+                command.name(),
+                menu.name()
+            );
+        }
     }
+    let mut harness = app(Vec::new(), Arc::default());
+    harness.run();
+    // Ctrl+K opens the palette with the field focused; typing filters; Enter runs the first.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    harness.run();
+    assert!(harness.state().palette_is_open());
+    harness.get_by_label("Command palette");
+    // An empty query lists every enabled command (the palette itself aside).
+    let enabled = Command::ALL
+        .into_iter()
+        .filter(|c| harness.state().command_enabled(*c) && *c != Command::CommandPalette);
+    for command in enabled.collect::<Vec<_>>() {
+        let row = format!("{} > {}", command.menu().name(), command.name());
+        assert!(
+            harness.query_by_label(&row).is_some(),
+            "{row} not in the palette"
+        );
+    }
+    // The field has the focus: typed text goes to it.
+    harness.event(egui::Event::Text("train".to_owned()));
+    harness.run();
+    assert!(harness.query_by_label("Model > Train…").is_some());
+    assert!(
+        harness.query_by_label("File > Save project").is_none(),
+        "filtered out"
+    );
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(3);
+    assert!(!harness.state().palette_is_open());
+    assert!(harness.state().training.open, "Enter ran Train…");
+    // Tests (and scripts) drive commands by name; disabled ones do not run.
+    let ctx = harness.ctx.clone();
+    assert!(
+        harness
+            .state_mut()
+            .run_command_named(&ctx, "Keyboard shortcuts")
+    );
+    assert!(
+        !harness.state_mut().run_command_named(&ctx, "Undo"),
+        "nothing to undo"
+    );
+    assert!(
+        !harness
+            .state_mut()
+            .run_command_named(&ctx, "No such command")
+    );
+    harness.run();
+    harness.get_by_label("Keyboard shortcuts");
 }
 
 #[test]

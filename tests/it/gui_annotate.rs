@@ -536,6 +536,29 @@ fn a_recording_removed_from_the_project_comes_back_with_undo() {
 }
 
 #[test]
+fn recording_flags_are_undoable_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    let fully_annotated = |harness: &Harness<'static, SyrinxApp>| {
+        harness.state().document.project.recordings[0].fully_annotated
+    };
+    assert!(!fully_annotated(&harness));
+    harness.get_by_label("Fully annotated").click();
+    harness.run();
+    assert!(fully_annotated(&harness));
+    assert_eq!(
+        harness.state().document.undo.undo_name(),
+        Some("mark fully annotated")
+    );
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
+    harness.run();
+    assert!(!fully_annotated(&harness), "Ctrl+Z takes the flag back");
+    harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, egui::Key::Z);
+    harness.run();
+    assert!(fully_annotated(&harness));
+}
+
+#[test]
 fn a_project_saved_as_reopens_with_its_recordings_and_selections() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, audio) = opened(dir.path(), "a.wav");

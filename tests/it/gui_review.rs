@@ -534,3 +534,90 @@ fn a_run_from_syrinx_detect_with_project_is_reviewed_in_the_app() {
     let run = app.review.run(&app.document.project).unwrap();
     assert_eq!(run.counts().true_positives, 1);
 }
+
+#[test]
+fn a_run_scored_by_the_command_line_is_reviewed_in_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    // What a cluster job does: score the project's recordings headless, into the project.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args([
+            "detect",
+            "--model",
+            dir.path().join("models/model_01").to_str().unwrap(),
+            "--hop-secs",
+            "0.25",
+            "--project",
+            path.to_str().unwrap(),
+            "--scope",
+            "all",
+            "--out",
+            dir.path().join("cluster_out").to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut harness = open(&path, dir.path());
+    assert!(
+        harness.state().document.project.detection_runs[0]
+            .recordings
+            .iter()
+            .all(|r| !r.scores.is_loaded()),
+        "opening the project leaves the scores on disk"
+    );
+    // Review opens on the run as if the app had made it.
+    let ctx = harness.ctx.clone();
+    assert!(harness.state_mut().run_command_named(&ctx, "Review panel"));
+    settle(&mut harness);
+    let detections = {
+        let app = harness.state();
+        let run = app
+            .review
+            .run(&app.document.project)
+            .expect("the command line's run is shown");
+        assert_eq!(run.recordings.len(), 3);
+        assert!(run.pending.is_empty());
+        assert_eq!(run.iteration, 1, "it knows the project's model");
+        run.counts().detections
+    };
+    assert!(detections >= 4, "{detections}");
+    harness
+        .get_by_label_contains(&format!("Reviewed 0 of {detections}"))
+        .hover();
+    // Verdicts by key, saved into the same project.
+    harness.key_press(egui::Key::T);
+    harness.run_steps(2);
+    assert_eq!(verdict_at(harness.state(), 0), Some(Verdict::TruePositive));
+    // A new threshold re-merges from the scores on disk; going back brings the verdict back.
+    let counts = |harness: &Harness<'static, SyrinxApp>| {
+        let app = harness.state();
+        app.review.run(&app.document.project).unwrap().counts()
+    };
+    let reviewed = counts(&harness);
+    assert_eq!(reviewed.true_positives, 1);
+    let threshold = harness.state().document.project.detection_runs[0]
+        .merge
+        .threshold;
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SetThreshold(0.999));
+    harness.run_steps(2);
+    assert!(counts(&harness).detections < reviewed.detections);
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SetThreshold(threshold));
+    harness.run_steps(2);
+    assert_eq!(counts(&harness), reviewed);
+    assert!(
+        harness.state().messages.iter().all(|m| !m.is_error),
+        "{:?}",
+        harness.state().messages
+    );
+    let app = harness.state();
+    let run = app.review.run(&app.document.project).unwrap();
+    assert!(run.recordings.iter().all(|r| r.scores.is_loaded()));
+}

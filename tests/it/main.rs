@@ -23,6 +23,7 @@ mod gui_loop;
 mod gui_review;
 #[cfg(feature = "gui")]
 mod gui_train;
+mod migration;
 mod playback;
 mod review;
 mod tiles;

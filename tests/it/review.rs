@@ -311,16 +311,18 @@ fn negatives_from_test_recordings_are_kept_for_evaluation_unless_asked() {
     assert_eq!(negative.extra[review::ITERATION_COLUMN], "3");
     assert_eq!(negative.extra[review::SOURCE_TIME_COLUMN], "5.000");
     // A higher threshold re-merges without scoring again; the verdict stays with its detection.
-    run.set_merge(MergeSettings {
+    let unread = run.set_merge(MergeSettings {
         threshold: 0.75,
         ..run.merge
     });
+    assert!(unread.is_empty());
     assert_eq!(run.recordings[0].detections.len(), 1);
     assert_eq!(run.counts().false_positives, 0);
-    run.set_merge(MergeSettings {
+    let unread = run.set_merge(MergeSettings {
         threshold: 0.5,
         ..run.merge
     });
+    assert!(unread.is_empty());
     // … and comes back when the threshold does.
     assert_eq!(run.counts().false_positives, 1);
     // The clip of a negative is written flat into neg_iteration_NN.
@@ -389,7 +391,7 @@ fn a_run_is_evaluated_against_fully_annotated_recordings() {
     run.add_failure(project.recordings[1].id, "unreadable".to_owned());
     assert_eq!(run.failed.len(), 1);
     assert!(run.pending.is_empty());
-    let evaluation = review::evaluate_run(&project, &run, 0.5).unwrap();
+    let evaluation = review::evaluate_run(&project, &run, 0.5).unwrap().unwrap();
     assert_eq!(evaluation.recordings, 1);
     assert_eq!(evaluation.references, calls.len());
     let m = evaluation.at_threshold;
@@ -410,5 +412,5 @@ fn a_run_is_evaluated_against_fully_annotated_recordings() {
     assert!((strict.precision - 1.0).abs() < 1e-12);
     // Without a fully annotated recording there is nothing to evaluate against.
     project.recordings[0].fully_annotated = false;
-    assert!(review::evaluate_run(&project, &run, 0.5).is_none());
+    assert!(review::evaluate_run(&project, &run, 0.5).unwrap().is_none());
 }

@@ -89,7 +89,7 @@ pub fn remember_labels(document: &mut Document) {
 
 impl SyrinxApp {
     /// The box editor's view of the recording on screen.
-    fn active_target(&self) -> Option<EditTarget> {
+    pub(super) fn active_target(&self) -> Option<EditTarget> {
         self.active_recording()
             .map(|recording| edit_target(recording, &self.document))
     }
@@ -136,57 +136,27 @@ impl SyrinxApp {
         self.annotator.paste(&mut self.document, &target, at);
     }
 
-    /// The box-editing keys (see `SHORTCUTS`).
+    /// The box-editing keys of the drawing context (Esc, 1 / 2, label hotkeys; the rest are
+    /// commands: see `gui::commands`).
     pub(super) fn annotation_shortcuts(&mut self, ctx: &egui::Context) {
         use egui::{Key, KeyboardShortcut, Modifiers};
         let shortcut = |modifiers, key| KeyboardShortcut::new(modifiers, key);
         let consume = |s: KeyboardShortcut| ctx.input_mut(|i| i.consume_shortcut(&s));
-        if consume(shortcut(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z))
-            || consume(shortcut(Modifiers::COMMAND, Key::Y))
-        {
-            self.redo();
-        } else if consume(shortcut(Modifiers::COMMAND, Key::Z)) {
-            self.undo();
-        }
-        if consume(shortcut(Modifiers::COMMAND, Key::A))
-            && let Some(target) = self.active_target()
-        {
-            self.annotator.select_all(&self.document, target.recording);
-        }
-        let (copy_event, paste_event, typed) = ctx.input(|i| {
-            let copy = i
-                .events
-                .iter()
-                .any(|e| matches!(e, egui::Event::Copy | egui::Event::Cut));
-            let paste = i.events.iter().any(|e| matches!(e, egui::Event::Paste(_)));
-            let typed: Vec<char> = i
-                .events
+        let typed: Vec<char> = ctx.input(|i| {
+            i.events
                 .iter()
                 .filter_map(|e| match e {
                     egui::Event::Text(text) => text.chars().next(),
                     _ => None,
                 })
-                .collect();
-            (copy, paste, typed)
+                .collect()
         });
-        if copy_event || consume(shortcut(Modifiers::COMMAND, Key::C)) {
-            self.copy_selection(ctx);
-        }
-        if paste_event || consume(shortcut(Modifiers::COMMAND, Key::V)) {
-            self.paste_selection();
-        }
         if consume(shortcut(Modifiers::NONE, Key::Escape)) {
             if self.annotator.is_dragging() {
                 self.annotator.cancel_gesture();
             } else {
                 self.annotator.selected.clear();
             }
-        }
-        if !self.annotator.selected.is_empty()
-            && (consume(shortcut(Modifiers::NONE, Key::Delete))
-                || consume(shortcut(Modifiers::NONE, Key::Backspace)))
-        {
-            self.annotator.delete_selected(&mut self.document);
         }
         // 1 and 2 set the kind of the next box only: "press 1, drag; press 2, drag" must not
         // turn the first box into a negative. Changing the selected boxes is Ctrl+L.
@@ -195,9 +165,6 @@ impl SyrinxApp {
         }
         if consume(shortcut(Modifiers::NONE, Key::Num2)) {
             self.annotator.set_kind(SelectionKind::Negative);
-        }
-        if consume(shortcut(Modifiers::COMMAND, Key::L)) {
-            self.apply_to_selected();
         }
         // Label hotkeys only while the spectrogram has focus (it was clicked last), so typing
         // "0.3" after clicking a button or a table row labels nothing.
@@ -272,85 +239,6 @@ impl SyrinxApp {
                 self.annotator
                     .nudge(&mut self.document, &target, delta_secs, delta_hz);
             }
-        }
-    }
-
-    pub(super) fn edit_menu(&mut self, ui: &mut egui::Ui) {
-        let undo = self.document.undo.undo_name().map(|n| format!("Undo {n}"));
-        let redo = self.document.undo.redo_name().map(|n| format!("Redo {n}"));
-        if ui
-            .add_enabled(
-                undo.is_some(),
-                egui::Button::new(undo.unwrap_or_else(|| "Undo".to_owned())),
-            )
-            .on_hover_text("Ctrl+Z")
-            .clicked()
-        {
-            self.undo();
-            ui.close();
-        }
-        if ui
-            .add_enabled(
-                redo.is_some(),
-                egui::Button::new(redo.unwrap_or_else(|| "Redo".to_owned())),
-            )
-            .on_hover_text("Ctrl+Shift+Z")
-            .clicked()
-        {
-            self.redo();
-            ui.close();
-        }
-        ui.separator();
-        let any = !self.annotator.selected.is_empty();
-        if ui
-            .add_enabled(any, egui::Button::new("Delete selected boxes"))
-            .on_hover_text("Delete")
-            .clicked()
-        {
-            self.annotator.delete_selected(&mut self.document);
-            ui.close();
-        }
-        if ui
-            .add_enabled(any, egui::Button::new("Copy boxes"))
-            .on_hover_text("Ctrl+C")
-            .clicked()
-        {
-            self.copy_selection(ui.ctx());
-            ui.close();
-        }
-        if ui
-            .button("Paste boxes at the cursor")
-            .on_hover_text("Ctrl+V")
-            .clicked()
-        {
-            self.paste_selection();
-            ui.close();
-        }
-        if ui
-            .button("Select every box of this recording")
-            .on_hover_text("Ctrl+A")
-            .clicked()
-        {
-            if let Some(target) = self.active_target() {
-                self.annotator.select_all(&self.document, target.recording);
-            }
-            ui.close();
-        }
-        ui.separator();
-        if ui
-            .add_enabled(
-                !self.annotator.selected.is_empty(),
-                egui::Button::new("Give the selected boxes the kind and label of new boxes"),
-            )
-            .on_hover_text("Ctrl+L")
-            .clicked()
-        {
-            self.apply_to_selected();
-            ui.close();
-        }
-        if ui.button("Labels…").clicked() {
-            self.show_labels = true;
-            ui.close();
         }
     }
 

@@ -59,13 +59,7 @@ impl SaveGate {
     }
 }
 
-/// Whether `path` names a project file.
-#[must_use]
-pub fn is_project_path(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case(PROJECT_EXTENSION))
-}
+pub use crate::project::is_project_path;
 
 /// A fresh file name for an untitled project's autosave.
 #[must_use]

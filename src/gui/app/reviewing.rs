@@ -10,11 +10,11 @@ use eframe::egui;
 use super::SyrinxApp;
 use crate::annotation::{Edit, ProjectRecordingId};
 use crate::detect::MergeSettings;
-use crate::gui::detection::{DetectAction, DetectMessage, DetectScope};
+use crate::gui::detection::{DetectAction, DetectScope};
 use crate::gui::review::ReviewAction;
 use crate::gui::spectrogram_view::DetectionView;
-use crate::project::Split;
 use crate::review::{DetectionRun, Verdict, plan_false_positive_negatives};
+use crate::workflow::detect::{BatchEvent, BatchPlan, MergeChoice, RunTarget};
 
 /// Audio played either side of a detection.
 const PLAY_CONTEXT_SECS: f64 = 1.0;
@@ -55,25 +55,14 @@ impl SyrinxApp {
         }
         let model_dir = self.absolute_to_project(PathBuf::from(model_text));
         let project = &self.document.project;
-        let usable = |id: &ProjectRecordingId| !self.document.missing.contains(id);
-        let recordings: Vec<ProjectRecordingId> = match self.detect.scope {
-            DetectScope::Current => self
-                .active_recording()
-                .map(|r| r.project_id)
-                .into_iter()
-                .collect(),
-            DetectScope::Chosen => self.detect.chosen.iter().copied().collect(),
-            DetectScope::Survey => project.survey_recordings().map(|r| r.id).collect(),
-            DetectScope::TestSplit => project
-                .recordings
-                .iter()
-                .filter(|r| r.split == Split::Test)
-                .map(|r| r.id)
-                .collect(),
-            DetectScope::Project => project.recordings.iter().map(|r| r.id).collect(),
-            DetectScope::Folder => Vec::new(),
-        };
-        let recordings: Vec<ProjectRecordingId> = recordings.into_iter().filter(usable).collect();
+        let current = self.active_recording().map(|r| r.project_id);
+        let recordings: Vec<ProjectRecordingId> = self
+            .detect
+            .scope
+            .recordings(project, current, &self.detect.chosen)
+            .into_iter()
+            .filter(|id| !self.document.missing.contains(id))
+            .collect();
         let folder = (self.detect.scope == DetectScope::Folder)
             .then(|| PathBuf::from(self.detect.folder_text.trim()));
         if folder.is_none() && recordings.is_empty() {
@@ -88,12 +77,14 @@ impl SyrinxApp {
             self.error(format!("Not a folder: {}", folder.display()));
             return;
         }
-        let files = self.paths_of(&recordings);
+        let plan = BatchPlan {
+            model_dir,
+            files: self.paths_of(&recordings),
+            folder,
+            hop_secs: self.detect.hop_secs,
+        };
         let waker = Arc::clone(&self.waker);
-        if let Err(error) = self
-            .detect
-            .spawn(model_dir, files, folder, None, recordings, waker)
-        {
+        if let Err(error) = self.detect.spawn(plan, None, recordings, waker) {
             self.error(error);
         }
     }
@@ -115,13 +106,16 @@ impl SyrinxApp {
             .copied()
             .filter(|id| !self.document.missing.contains(id))
             .collect();
-        let model_dir = run.model_dir.clone();
-        self.detect.hop_secs = Some(run.hop_secs);
-        let files = self.paths_of(&pending);
+        let plan = BatchPlan {
+            model_dir: run.model_dir.clone(),
+            files: self.paths_of(&pending),
+            folder: None,
+            hop_secs: Some(run.hop_secs),
+        };
         let waker = Arc::clone(&self.waker);
         if let Err(error) = self
             .detect
-            .spawn(model_dir, files, None, Some(run_id), pending, waker)
+            .spawn(plan, Some(RunTarget { run_id }), pending, waker)
         {
             self.error(error);
         }
@@ -156,30 +150,22 @@ impl SyrinxApp {
 
     /// Takes what the detection job sent.
     pub(super) fn poll_detection(&mut self) {
-        for message in self.detect.take_messages() {
-            match message {
-                DetectMessage::ModelLoaded(info) => self.detection_model_loaded(&info),
-                DetectMessage::Listed(files) => {
-                    let mut added = Vec::new();
-                    for (_, probed) in files {
-                        match probed {
-                            Ok((info, size, print)) => {
-                                let id =
-                                    self.document.project.add_fingerprinted(&info, size, print);
-                                added.push(id);
-                            }
-                            // The message names the file.
-                            Err(error) => self.detect.errors.push(error),
-                        }
-                    }
-                    self.document.touch();
-                    if let Some(run_id) = self.detect.job.as_ref().and_then(|j| j.run_id)
-                        && let Some(run) = self.run_mut(run_id)
-                    {
-                        run.pending.extend(added);
+        let (events, end) = self.detect.take_events();
+        for event in events {
+            match event {
+                BatchEvent::ModelLoaded { info, hop_secs } => {
+                    self.detection_model_loaded(&info, hop_secs);
+                }
+                BatchEvent::Listed(files) => {
+                    if let Some(run) = self.detect.job.as_ref().and_then(|j| j.run) {
+                        let errors = run.add_listed(&mut self.document.project, files);
+                        // Each message names its file.
+                        self.detect.errors.extend(errors);
+                        self.document.touch();
                     }
                 }
-                DetectMessage::Progress {
+                BatchEvent::Started { .. } => {}
+                BatchEvent::Position {
                     file_index,
                     files,
                     done_secs,
@@ -190,83 +176,91 @@ impl SyrinxApp {
                         job.secs = (done_secs, total_secs);
                     }
                 }
-                DetectMessage::Scored { path, result } => self.detection_scored(&path, result),
-                DetectMessage::Finished { cancelled, error } => {
-                    let job = self.detect.job.take();
-                    if let Some(error) = error {
-                        self.error(format!("Detection stopped: {error}"));
-                    } else if let Some(job) = job {
-                        let run = job.run_id.and_then(|id| {
-                            self.document
-                                .project
-                                .detection_runs
-                                .iter()
-                                .find(|r| r.id == id)
-                        });
-                        let detections = run.map_or(0, |r| r.counts().detections);
-                        let left = run.map_or(0, |r| r.pending.len());
-                        let mut kept = String::new();
-                        if cancelled
-                            && let Some(previous) = job.previous_review_run
-                            && previous != job.run_id.unwrap_or(0)
-                        {
-                            // A cancelled run stays (to resume) but does not take over Review.
-                            self.review.run_id = Some(previous);
-                            self.review.refresh_queue(&self.document.project);
-                            kept = format!(" Review still shows run {previous}.");
-                        }
-                        self.info(if cancelled {
-                            format!(
-                                "Detection cancelled: {} recording(s) scored, {left} left (Resume in the Detect window).{kept}",
-                                job.scored
-                            )
-                        } else {
-                            format!(
-                                "Detection finished: {} recording(s) in {:.1} s, {detections} detection(s), {} failed. Review them in the Review panel.",
-                                job.scored,
-                                job.started.elapsed().as_secs_f64(),
-                                job.failed
-                            )
-                        });
-                        if !self.review.open {
-                            self.open_review();
-                        }
-                    }
-                }
+                BatchEvent::Scored { path, result, .. } => self.detection_scored(&path, result),
             }
+        }
+        if let Some(end) = end {
+            self.detection_finished(&end);
         }
     }
 
-    fn detection_model_loaded(&mut self, info: &crate::model::ModelInfo) {
+    fn detection_finished(
+        &mut self,
+        end: &Result<crate::workflow::detect::BatchTotals, crate::jobs::JobError>,
+    ) {
+        let Some(job) = self.detect.job.take() else {
+            return;
+        };
+        let cancelled = matches!(end, Err(crate::jobs::JobError::Cancelled { .. }));
+        if let Err(error) = end
+            && !cancelled
+        {
+            self.error(format!("Detection stopped: {error}"));
+            return;
+        }
+        let run_id = job.run.map(|r| r.run_id);
+        let run = run_id.and_then(|id| {
+            self.document
+                .project
+                .detection_runs
+                .iter()
+                .find(|r| r.id == id)
+        });
+        let detections = run.map_or(0, |r| r.counts().detections);
+        let left = run.map_or(0, |r| r.pending.len());
+        let mut kept = String::new();
+        if cancelled
+            && let Some(previous) = job.previous_review_run
+            && Some(previous) != run_id
+        {
+            // A cancelled run stays (to resume) but does not take over Review.
+            self.review.run_id = Some(previous);
+            self.review.refresh_queue(&self.document.project);
+            kept = format!(" Review still shows run {previous}.");
+        }
+        self.info(if cancelled {
+            format!(
+                "Detection cancelled: {} recording(s) scored, {left} left (Resume in the Detect window).{kept}",
+                job.scored
+            )
+        } else {
+            format!(
+                "Detection finished: {} recording(s) in {:.1} s, {detections} detection(s), {} failed. Review them in the Review panel.",
+                job.scored,
+                job.started.elapsed().as_secs_f64(),
+                job.failed
+            )
+        });
+        if !self.review.open {
+            self.open_review();
+        }
+    }
+
+    fn detection_model_loaded(&mut self, info: &crate::model::ModelInfo, hop_secs: f64) {
         let Some(job) = &mut self.detect.job else {
             return;
         };
-        if job.run_id.is_some() {
+        if job.run.is_some() {
             return;
         }
-        let project = &mut self.document.project;
-        let merge = MergeSettings {
-            threshold: self.detect.threshold.unwrap_or(info.threshold),
+        let choice = MergeChoice {
+            threshold: self.detect.threshold,
             min_gap_secs: self.detect.min_gap_secs,
             min_duration_secs: self.detect.min_duration_secs,
-            ..info.merge_settings()
+            ..MergeChoice::default()
         };
-        let hop_secs = job.hop_secs.unwrap_or_else(|| info.detection_hop_secs());
-        job.hop_secs = Some(hop_secs);
-        let run = DetectionRun::for_project(
-            project,
+        let run = RunTarget::start(
+            &mut self.document.project,
             &job.model_dir,
             info,
             hop_secs,
-            merge,
+            choice.settings(info, hop_secs),
             std::mem::take(&mut job.planned),
         );
-        let id = run.id;
-        project.detection_runs.push(run);
-        job.run_id = Some(id);
+        job.run = Some(run);
         // What Review showed, for a cancel to go back to.
         job.previous_review_run = self.review.run(&self.document.project).map(|r| r.id);
-        self.review.run_id = Some(id);
+        self.review.run_id = Some(run.run_id);
         self.document.touch();
     }
 
@@ -275,24 +269,17 @@ impl SyrinxApp {
         path: &std::path::Path,
         result: Result<crate::detect::WindowScores, String>,
     ) {
-        let Some(run_id) = self.detect.job.as_ref().and_then(|j| j.run_id) else {
+        let Some(run) = self.detect.job.as_ref().and_then(|j| j.run) else {
             return;
         };
-        let Some(recording) = self.document.project.recording_at(path).map(|r| r.id) else {
-            return;
-        };
-        let ok = result.is_ok();
-        if let Some(run) = self.run_mut(run_id) {
-            match result {
-                Ok(scores) => run.add_scores(recording, scores),
-                Err(error) => {
-                    run.add_failure(recording, error.clone());
-                    self.detect.errors.push(error);
-                }
-            }
+        if let Err(error) = &result {
+            self.detect.errors.push(error.clone());
         }
+        let Some(scored) = run.add_scored(&mut self.document.project, path, result) else {
+            return;
+        };
         if let Some(job) = &mut self.detect.job {
-            if ok {
+            if scored {
                 job.scored += 1;
             } else {
                 job.failed += 1;
@@ -350,11 +337,17 @@ impl SyrinxApp {
                 if let Some(id) = self.review.run(&self.document.project).map(|r| r.id)
                     && let Some(run) = self.run_mut(id)
                 {
-                    run.set_merge(MergeSettings {
+                    let unread = run.set_merge(MergeSettings {
                         threshold,
                         ..run.merge
                     });
                     self.document.touch();
+                    if let Some(first) = unread.first() {
+                        self.error(format!(
+                            "{} recording(s) keep their old detections: {first}",
+                            unread.len()
+                        ));
+                    }
                     self.review.refresh_queue(&self.document.project);
                 }
             }
@@ -383,7 +376,7 @@ impl SyrinxApp {
                     .detect
                     .job
                     .as_ref()
-                    .is_some_and(|j| j.run_id == Some(id))
+                    .is_some_and(|j| j.run.is_some_and(|r| r.run_id == id))
                 {
                     self.error("This run is still being scored: cancel it first.".to_owned());
                     return;

@@ -18,10 +18,18 @@ impl SyrinxApp {
 
     /// The project stops proposing its model input and keeps `input` from now on.
     fn fix_model_input(&mut self, input: crate::dsp::ModelInputSpec) {
-        let project = &mut self.document.project;
-        project.model_input = input;
-        project.propose_model_input = Some(false);
-        self.document.touch();
+        self.set_model_input(crate::project::ModelInputChoice {
+            input,
+            propose: Some(false),
+        });
+    }
+
+    /// Changes the model input as one undo step.
+    fn set_model_input(&mut self, choice: crate::project::ModelInputChoice) {
+        if let Some(change) = self.document.project.model_input_change(choice) {
+            self.document
+                .change_project("change the model input", change);
+        }
         self.refresh_training_overview();
     }
 
@@ -129,9 +137,10 @@ impl SyrinxApp {
                     }
                 }
                 TrainAction::UseProposal(true) => {
-                    self.document.project.propose_model_input = Some(true);
-                    self.document.touch();
-                    self.refresh_training_overview();
+                    self.set_model_input(crate::project::ModelInputChoice {
+                        propose: Some(true),
+                        ..self.document.project.model_input_choice()
+                    });
                     self.info("Training proposes the model input from the data.".to_owned());
                 }
                 TrainAction::UseProposal(false) => {

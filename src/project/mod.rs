@@ -1,7 +1,10 @@
 //! The project file (`*.syrinx`): recordings (by path relative to the project, with what is needed
 //! to notice a moved or changed file), selections, labels, per-recording flags and clip folders.
 //! JSON via serde with a `schema_version`; written atomically; older versions are migrated, never
-//! discarded; a recording that cannot be found is reported and kept.
+//! discarded; a recording that cannot be found is reported and kept. Runs' window scores live
+//! beside it ([`score_files`]).
+
+pub mod score_files;
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -17,15 +20,24 @@ use crate::annotation::{
 use crate::audio::RecordingInfo;
 
 /// The schema this version writes. Version 1 is the first; [`MIGRATIONS`] grows with each change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 keeps runs' window scores in side files instead of inline.
+pub const SCHEMA_VERSION: u32 = 2;
 /// Project file extension.
 pub const PROJECT_EXTENSION: &str = "syrinx";
 /// Bytes hashed at each end of a recording for its fingerprint.
 const FINGERPRINT_BYTES: u64 = 64 * 1024;
 
-/// Upgrades from `index + 1` to `index + 2` (empty while version 1 is the only one).
+/// Upgrades from `index + 1` to `index + 2`.
 type Migration = fn(serde_json::Value) -> serde_json::Value;
-const MIGRATIONS: &[Migration] = &[];
+const MIGRATIONS: &[Migration] = &[scores_inline_to_side_files];
+
+/// 1 → 2: the JSON is the same less the inline `scores` of each run's recordings. Those are read
+/// into memory as they are (see [`score_files::StoredScores`]'s `Deserialize`) and written to side
+/// files by the next save, so nothing needs to change here; a project migrated but never saved
+/// stays readable by older versions.
+fn scores_inline_to_side_files(value: serde_json::Value) -> serde_json::Value {
+    value
+}
 
 /// A change to a project beyond its selections, undone with the step it belongs to.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +50,66 @@ pub enum ProjectChange {
         index: usize,
         recording: ProjectRecording,
     },
+    /// A recording's training flags changed.
+    RecordingFlags {
+        id: ProjectRecordingId,
+        before: RecordingFlags,
+        after: RecordingFlags,
+    },
+    /// What the model sees changed (or whether training proposes it).
+    ModelInput {
+        before: ModelInputChoice,
+        after: ModelInputChoice,
+    },
+}
+
+/// A recording's training flags: what the split and the training windows take from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordingFlags {
+    pub fully_annotated: bool,
+    pub split: Split,
+    pub group: Option<String>,
+}
+
+/// The project's model input and whether training proposes it instead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ModelInputChoice {
+    pub input: crate::dsp::ModelInputSpec,
+    pub propose: Option<bool>,
+}
+
+impl ProjectChange {
+    /// Whether `next` only carries this change further (the same recording's flags, or the
+    /// model input again): typing a group name is one undo step, not one per key.
+    #[must_use]
+    pub fn continues_with(&self, next: &Self) -> bool {
+        match (self, next) {
+            (Self::RecordingFlags { id, .. }, Self::RecordingFlags { id: next_id, .. }) => {
+                id == next_id
+            }
+            (Self::ModelInput { .. }, Self::ModelInput { .. }) => true,
+            _ => false,
+        }
+    }
+
+    /// This change followed by `next` (see [`continues_with`](Self::continues_with)), as one.
+    #[must_use]
+    pub fn followed_by(&self, next: &Self) -> Self {
+        match (self, next) {
+            (Self::RecordingFlags { id, before, .. }, Self::RecordingFlags { after, .. }) => {
+                Self::RecordingFlags {
+                    id: *id,
+                    before: before.clone(),
+                    after: after.clone(),
+                }
+            }
+            (Self::ModelInput { before, .. }, Self::ModelInput { after, .. }) => Self::ModelInput {
+                before: *before,
+                after: *after,
+            },
+            _ => next.clone(),
+        }
+    }
 }
 
 impl ProjectChange {
@@ -54,6 +126,12 @@ impl ProjectChange {
             Self::RecordingRemoved { recording, .. } => {
                 project.recordings.retain(|r| r.id != recording.id);
             }
+            Self::RecordingFlags { id, after, .. } => {
+                if let Some(recording) = project.recording_mut(*id) {
+                    recording.set_flags(after.clone());
+                }
+            }
+            Self::ModelInput { after, .. } => project.set_model_input_choice(*after),
         }
     }
 
@@ -71,6 +149,12 @@ impl ProjectChange {
                     project.recordings.insert(at, recording.clone());
                 }
             }
+            Self::RecordingFlags { id, before, .. } => {
+                if let Some(recording) = project.recording_mut(*id) {
+                    recording.set_flags(before.clone());
+                }
+            }
+            Self::ModelInput { before, .. } => project.set_model_input_choice(*before),
         }
     }
 }
@@ -157,6 +241,21 @@ impl ProjectRecording {
     pub fn nyquist_hz(&self) -> f64 {
         f64::from(self.sample_rate_hz) / 2.0
     }
+
+    #[must_use]
+    pub fn flags(&self) -> RecordingFlags {
+        RecordingFlags {
+            fully_annotated: self.fully_annotated,
+            split: self.split,
+            group: self.group.clone(),
+        }
+    }
+
+    fn set_flags(&mut self, flags: RecordingFlags) {
+        self.fully_annotated = flags.fully_annotated;
+        self.split = flags.split;
+        self.group = flags.group;
+    }
 }
 
 /// A label the project uses, with its default kind and an optional key to choose it.
@@ -241,6 +340,38 @@ impl Project {
             .unwrap_or(self.model_input == crate::dsp::ModelInputSpec::default())
     }
 
+    #[must_use]
+    pub fn model_input_choice(&self) -> ModelInputChoice {
+        ModelInputChoice {
+            input: self.model_input,
+            propose: self.propose_model_input,
+        }
+    }
+
+    fn set_model_input_choice(&mut self, choice: ModelInputChoice) {
+        self.model_input = choice.input;
+        self.propose_model_input = choice.propose;
+    }
+
+    /// The change that gives recording `id` the flags `after` (`None`: no such recording, or
+    /// nothing would change).
+    #[must_use]
+    pub fn flags_change(
+        &self,
+        id: ProjectRecordingId,
+        after: RecordingFlags,
+    ) -> Option<ProjectChange> {
+        let before = self.recording(id)?.flags();
+        (before != after).then_some(ProjectChange::RecordingFlags { id, before, after })
+    }
+
+    /// The change that makes the model input `after` (`None`: nothing would change).
+    #[must_use]
+    pub fn model_input_change(&self, after: ModelInputChoice) -> Option<ProjectChange> {
+        let before = self.model_input_choice();
+        (before != after).then_some(ProjectChange::ModelInput { before, after })
+    }
+
     /// Reads a project, migrating older schemas and checking its recordings.
     pub fn load(path: &Path) -> Result<(Self, LoadReport), ProjectError> {
         let text = std::fs::read_to_string(path).map_err(|e| ProjectError::Read {
@@ -295,24 +426,51 @@ impl Project {
         let mut project: Self = serde_json::from_value(value)
             .map_err(|e| read_error(format!("damaged project ({e})")))?;
         let base = project_dir(path);
+        // `..` resolved, so that a recording is found by its path however it was reached.
+        let resolve = |relative: &Path| without_dots(&base.join(relative));
         for recording in &mut project.recordings {
-            recording.path = base.join(&recording.path);
+            recording.path = resolve(&recording.path);
         }
         for folder in &mut project.clip_folders {
-            folder.path = base.join(&folder.path);
+            folder.path = resolve(&folder.path);
         }
         for model in &mut project.models {
-            *model = base.join(&*model);
+            *model = resolve(model);
         }
+        let scores_dir = scores_dir(path);
         for run in &mut project.detection_runs {
-            run.model_dir = base.join(&run.model_dir);
+            run.model_dir = resolve(&run.model_dir);
+            for part in &run.recordings {
+                part.scores.attach_file(score_files::score_file(
+                    &scores_dir,
+                    run.id,
+                    part.recording,
+                ));
+            }
         }
         Ok((project, report))
     }
 
     /// Writes the project atomically (a temporary file renamed over the old one), with paths
-    /// relative to the project's folder.
+    /// relative to the project's folder. Runs' window scores not in the scores folder yet are
+    /// written there first (each once: they never change), so the project file never names a
+    /// side file that is not there; side files of runs no longer in the project are removed after.
     pub fn save(&self, path: &Path) -> Result<(), ProjectError> {
+        let scores_dir = scores_dir(path);
+        for run in &self.detection_runs {
+            for part in &run.recordings {
+                part.scores
+                    .store_at(&score_files::score_file(
+                        &scores_dir,
+                        run.id,
+                        part.recording,
+                    ))
+                    .map_err(|e| ProjectError::Write {
+                        path: path.to_path_buf(),
+                        detail: e.to_string(),
+                    })?;
+            }
+        }
         let base = project_dir(path);
         let base = std::path::absolute(&base).unwrap_or(base);
         let mut on_disk = self.clone();
@@ -334,7 +492,13 @@ impl Project {
             detail,
         };
         let json = serde_json::to_vec_pretty(&on_disk).map_err(|e| write_error(e.to_string()))?;
-        crate::fsutil::write_atomically(path, &json).map_err(|e| write_error(e.to_string()))
+        crate::fsutil::write_atomically(path, &json).map_err(|e| write_error(e.to_string()))?;
+        score_files::prune(&scores_dir, |run_id, recording| {
+            self.detection_runs.iter().any(|run| {
+                run.id == run_id && recording.is_none_or(|r| run.of_recording(r).is_some())
+            })
+        });
+        Ok(())
     }
 
     /// The training iteration a new model of this project is (1 for the first).
@@ -374,6 +538,30 @@ impl Project {
         Ok(self.add_fingerprinted(info, size_bytes, fingerprint))
     }
 
+    fn next_recording_id(&self) -> ProjectRecordingId {
+        ProjectRecordingId(
+            self.recordings
+                .iter()
+                .map(|r| r.id.0 + 1)
+                .max()
+                .unwrap_or(0),
+        )
+    }
+
+    /// Adds a recording of another project (a shard's) as it is there, flags included, under
+    /// a new id; or returns the one already at its path.
+    pub fn adopt_recording(&mut self, recording: &ProjectRecording) -> ProjectRecordingId {
+        if let Some(existing) = self.recording_at(&recording.path) {
+            return existing.id;
+        }
+        let id = self.next_recording_id();
+        self.recordings.push(ProjectRecording {
+            id,
+            ..recording.clone()
+        });
+        id
+    }
+
     /// Adds a recording whose [`fingerprint`] was taken already (the app takes it on a
     /// background thread), or returns the one already at this path.
     pub fn add_fingerprinted(
@@ -386,13 +574,7 @@ impl Project {
         if let Some(existing) = self.recordings.iter().find(|r| r.path == path) {
             return existing.id;
         }
-        let id = ProjectRecordingId(
-            self.recordings
-                .iter()
-                .map(|r| r.id.0 + 1)
-                .max()
-                .unwrap_or(0),
-        );
+        let id = self.next_recording_id();
         self.recordings.push(ProjectRecording {
             id,
             path,
@@ -612,6 +794,42 @@ fn project_dir(path: &Path) -> PathBuf {
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
+/// `path` with `.` and `a/..` taken out, without touching the disk (a symbolic link to a folder
+/// followed by `..` would be read differently by the OS: project paths are written without them).
+fn without_dots(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) {
+                    out.pop();
+                } else {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Whether `path` names a project file.
+#[must_use]
+pub fn is_project_path(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(PROJECT_EXTENSION))
+}
+
+/// The folder beside the project file at `path` that holds its runs' window scores
+/// (`survey.syrinx` → `survey.scores/`).
+#[must_use]
+pub fn scores_dir(path: &Path) -> PathBuf {
+    path.with_extension("scores")
+}
+
 /// `path` relative to `base` when possible (`../x.wav` included), else as given.
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
     pathdiff::diff_paths(path, base).unwrap_or_else(|| path.to_path_buf())
@@ -681,4 +899,80 @@ pub fn pair_folder(dir: &Path) -> std::io::Result<Vec<(PathBuf, Option<PathBuf>)
             (audio.clone(), table.map(|t| (*t).clone()))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project_with_one_recording() -> Project {
+        let mut project = Project::default();
+        project.recordings.push(ProjectRecording {
+            id: ProjectRecordingId(4),
+            path: PathBuf::from("/data/a.wav"),
+            duration_secs: 60.0,
+            sample_rate_hz: 22_050,
+            channels: 1,
+            size_bytes: 0,
+            fingerprint: String::new(),
+            fully_annotated: false,
+            split: Split::Auto,
+            group: None,
+        });
+        project
+    }
+
+    #[test]
+    fn flag_and_model_input_edits_undo_and_typing_is_one_step() {
+        let mut project = project_with_one_recording();
+        let id = ProjectRecordingId(4);
+        let mut undo = crate::annotation::UndoStack::default();
+        let mut flags = project.recording(id).unwrap().flags();
+        assert!(
+            project.flags_change(id, flags.clone()).is_none(),
+            "no change, no step"
+        );
+        flags.fully_annotated = true;
+        let change = project.flags_change(id, flags.clone()).unwrap();
+        undo.apply_project_change(&mut project, "mark fully annotated", change);
+        // Typing "S1" is two changes and one step.
+        for typed in ["S", "S1"] {
+            flags.group = Some(typed.to_owned());
+            let change = project.flags_change(id, flags.clone()).unwrap();
+            undo.apply_project_change(&mut project, "change the group", change);
+        }
+        assert_eq!(project.recording(id).unwrap().group.as_deref(), Some("S1"));
+        assert_eq!(
+            undo.undo_project(&mut project).as_deref(),
+            Some("change the group")
+        );
+        assert_eq!(project.recording(id).unwrap().group, None);
+        assert!(project.recording(id).unwrap().fully_annotated);
+        assert_eq!(
+            undo.undo_project(&mut project).as_deref(),
+            Some("mark fully annotated")
+        );
+        assert!(!project.recording(id).unwrap().fully_annotated);
+        undo.redo_project(&mut project);
+        assert!(project.recording(id).unwrap().fully_annotated);
+
+        let mut choice = project.model_input_choice();
+        choice.propose = Some(false);
+        choice.input.window_samples *= 2;
+        let change = project.model_input_change(choice).unwrap();
+        undo.apply_project_change(&mut project, "change the model input", change);
+        assert_eq!(project.model_input, choice.input);
+        undo.undo_project(&mut project);
+        assert_eq!(project.model_input, crate::dsp::ModelInputSpec::default());
+        assert_eq!(project.propose_model_input, None);
+    }
+
+    #[test]
+    fn dots_are_resolved_without_the_disk() {
+        assert_eq!(
+            without_dots(Path::new("/data/project/../survey/./a.wav")),
+            PathBuf::from("/data/survey/a.wav")
+        );
+        assert_eq!(without_dots(Path::new("../x/../y")), PathBuf::from("../y"));
+    }
 }

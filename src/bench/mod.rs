@@ -12,6 +12,8 @@ use crate::audio::{
 use crate::dsp::{SpectrogramParams, Stft};
 use crate::synth::FieldSynth;
 
+pub mod project_io;
+
 /// Errors while preparing or running benchmarks.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -63,6 +65,9 @@ pub struct BenchOptions {
     pub models: bool,
     /// Timed steps per network item (after warm-up).
     pub model_steps: usize,
+    /// Measure loading and saving a project whose detection runs cover this many hours
+    /// (`None`: skip).
+    pub project_hours: Option<usize>,
 }
 
 impl BenchOptions {
@@ -76,6 +81,7 @@ impl BenchOptions {
             audio: true,
             models: true,
             model_steps: 8,
+            project_hours: Some(PROJECT_HOURS),
         }
     }
 }
@@ -157,6 +163,9 @@ impl BenchReport {
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
+
+/// Hours of detection runs in the generated project (two runs over 500 one-hour recordings).
+pub const PROJECT_HOURS: usize = 1_000;
 
 /// Sample rates every item is measured at.
 const RATES_HZ: [u32; 2] = [22_050, 44_100];
@@ -272,6 +281,42 @@ pub fn run(
                 wall_secs,
             });
         }
+    }
+    if let Some(hours) = options.project_hours {
+        progress(&format!(
+            "writing a project with {hours} hours of detection runs…"
+        ));
+        let dir = options.cache_dir.join(format!("project_{hours}h"));
+        // A fresh project each time: an older one may have been written by an older schema.
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = project_io::write_run_project(&dir, hours.div_ceil(2), 2)?;
+        progress("loading and saving it…");
+        let times = project_io::time_project_io(&path)?;
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut rate = |key: &str, label: String, value: f64| {
+            report.rates.push((key.to_owned(), label, value));
+        };
+        let hours = times.run_hours;
+        rate(
+            "project_load_ms",
+            format!("open a project with {hours:.0} h of runs (ms)"),
+            times.load_secs * 1e3,
+        );
+        rate(
+            "project_save_ms",
+            "autosave it after one verdict (ms)".to_owned(),
+            times.save_secs * 1e3,
+        );
+        rate(
+            "project_file_mb",
+            "its project file (MB)".to_owned(),
+            times.project_bytes as f64 / 1e6,
+        );
+        rate(
+            "project_scores_mb",
+            "its window-score side files (MB)".to_owned(),
+            times.side_bytes as f64 / 1e6,
+        );
     }
     report.peak_rss_mb = peak_rss_mb();
     Ok(report)
@@ -435,8 +480,8 @@ fn prepare_input(options: &BenchOptions, format: &str, rate: u32) -> Result<Path
 
 /// The shipped 10 s MP3s that are repeated into an hour (encoded from `FieldSynth` by LAME; see
 /// `tests/fixtures/regenerate.sh`). Embedded, so an installed binary can benchmark too.
-static MP3_SOURCE_22050: &[u8] = include_bytes!("../assets/bench/field_22050hz.mp3");
-static MP3_SOURCE_44100: &[u8] = include_bytes!("../assets/bench/field_44100hz.mp3");
+static MP3_SOURCE_22050: &[u8] = include_bytes!("../../assets/bench/field_22050hz.mp3");
+static MP3_SOURCE_44100: &[u8] = include_bytes!("../../assets/bench/field_44100hz.mp3");
 
 /// Writes the embedded MP3 source for `rate` into the cache folder and returns its path.
 fn bench_mp3_source(cache_dir: &Path, rate: u32) -> Result<PathBuf, BenchError> {
