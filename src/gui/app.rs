@@ -6,7 +6,9 @@
 
 mod annotating;
 mod commands;
+mod jobs_panel;
 pub use commands::shortcut_rows;
+pub use jobs_panel::{CancelTarget, JobRow};
 mod projects;
 mod reviewing;
 mod training;
@@ -171,6 +173,11 @@ enum Event {
         message: String,
         cleanup: Cleanup,
     },
+    /// A job stopped because it was asked to.
+    JobCancelled {
+        message: String,
+        cleanup: Cleanup,
+    },
 }
 
 /// What to reset when a background job dies without answering.
@@ -180,6 +187,14 @@ enum Cleanup {
     Opening(PathBuf),
     Saving,
     Dialog,
+    /// Nothing to reset, and the job stops when asked (the jobs window offers Cancel).
+    Cancellable,
+}
+
+impl Cleanup {
+    fn is_cancellable(&self) -> bool {
+        matches!(self, Self::Cancellable)
+    }
 }
 
 /// The overview picture of the active recording.
@@ -235,6 +250,8 @@ pub struct SyrinxApp {
     pub go_to_text: String,
     pub path_text: String,
     show_shortcuts: bool,
+    /// The jobs window.
+    show_jobs: bool,
     /// The command palette (Ctrl+K).
     palette: commands::Palette,
     dialog_open: bool,
@@ -369,6 +386,7 @@ impl SyrinxApp {
             go_to_text: String::new(),
             path_text: String::new(),
             show_shortcuts: false,
+            show_jobs: false,
             palette: commands::Palette::default(),
             message_log: std::collections::VecDeque::new(),
             show_message_log: false,
@@ -511,7 +529,7 @@ impl SyrinxApp {
 
     fn apply_cleanup(&mut self, cleanup: &Cleanup) {
         match cleanup {
-            Cleanup::Nothing => {}
+            Cleanup::Nothing | Cleanup::Cancellable => {}
             Cleanup::Opening(path) => {
                 self.opening.retain(|p| p != path);
                 self.first_screen_pending.retain(|(p, _)| p != path);
@@ -698,6 +716,14 @@ impl SyrinxApp {
                 finished.push(event);
                 false
             }
+            // Stopped by the user: said so, not as an error.
+            Some(Err(error @ crate::jobs::JobError::Cancelled { .. })) => {
+                finished.push(Event::JobCancelled {
+                    message: error.to_string(),
+                    cleanup: cleanup.clone(),
+                });
+                false
+            }
             // A panic in the job: reported, and what it started undone.
             Some(Err(error)) => {
                 finished.push(Event::JobFailed {
@@ -743,6 +769,10 @@ impl SyrinxApp {
                 Event::JobFailed { message, cleanup } => {
                     self.apply_cleanup(&cleanup);
                     self.error(message);
+                }
+                Event::JobCancelled { message, cleanup } => {
+                    self.apply_cleanup(&cleanup);
+                    self.info(message);
                 }
                 other => self.project_event(other),
             }
@@ -983,6 +1013,7 @@ impl SyrinxApp {
             self.shortcuts_window(&ctx);
         }
         self.palette_ui(&ctx);
+        self.jobs_window(&ctx);
         if self.show_message_log {
             self.message_log_window(&ctx);
         }
@@ -1209,8 +1240,8 @@ impl SyrinxApp {
                     {
                         self.show_message_log = true;
                     }
+                    self.jobs_button_ui(ui);
                     if !self.opening.is_empty() {
-                        ui.spinner();
                         ui.weak(format!("opening {}…", self.opening.len()));
                     }
                 });

@@ -73,6 +73,7 @@ pub enum Command {
     DarkTheme,
     ResetFrequencyZoom,
     GoToTime,
+    Jobs,
     PlayStop,
     PlayVisible,
     FollowPlayback,
@@ -100,7 +101,7 @@ const CTRL_SHIFT: Modifiers = Modifiers {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Self; 36] = [
+    pub const ALL: [Self; 37] = [
         Self::NewProject,
         Self::OpenProject,
         Self::SaveProject,
@@ -130,6 +131,7 @@ impl Command {
         Self::DarkTheme,
         Self::ResetFrequencyZoom,
         Self::GoToTime,
+        Self::Jobs,
         Self::CommandPalette,
         Self::PlayStop,
         Self::PlayVisible,
@@ -172,6 +174,7 @@ impl Command {
             Self::DarkTheme => "Dark theme",
             Self::ResetFrequencyZoom => "Reset frequency zoom",
             Self::GoToTime => "Go to time",
+            Self::Jobs => "Jobs",
             Self::CommandPalette => "Command palette…",
             Self::PlayStop => "Play / stop",
             Self::PlayVisible => "Play visible range",
@@ -219,6 +222,7 @@ impl Command {
             Self::DarkTheme => "dark or light colours",
             Self::ResetFrequencyZoom => "show the whole frequency range again",
             Self::GoToTime => "go to a time (type it in the toolbar)",
+            Self::Jobs => "what runs in the background, with progress and Cancel",
             Self::CommandPalette => "find any command by name and run it",
             Self::PlayStop => "play / stop from the cursor (or the visible start)",
             Self::PlayVisible => "play the visible range",
@@ -260,6 +264,7 @@ impl Command {
             | C::DarkTheme
             | C::ResetFrequencyZoom
             | C::GoToTime
+            | C::Jobs
             | C::CommandPalette => Menu::View,
             C::PlayStop | C::PlayVisible | C::FollowPlayback => Menu::Playback,
             C::GettingStarted | C::Messages | C::KeyboardShortcuts => Menu::Help,

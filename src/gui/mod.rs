@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 pub use annotate::{Annotator, EditTarget};
 pub use app::{
-    AUTOSAVE_INTERVAL, AppOptions, Message, OpenRecording, SyrinxApp, default_data_dir,
-    default_demo_dir, shortcut_rows,
+    AUTOSAVE_INTERVAL, AppOptions, CancelTarget, JobRow, Message, OpenRecording, SyrinxApp,
+    default_data_dir, default_demo_dir, shortcut_rows,
 };
 pub use detection::{DetectAction, DetectScope, DetectWindow};
 pub use dialogs::PromptFor;

@@ -435,3 +435,26 @@ fn messages_are_notifications_that_never_move_the_spectrogram() {
     harness.run();
     harness.get_by_label_contains("error(s) this session");
 }
+
+#[test]
+fn the_jobs_window_shows_what_runs_and_cancels_it() {
+    let mut harness = app(Vec::new(), Arc::default());
+    harness.run();
+    assert!(harness.state().running_jobs().is_empty());
+    assert!(harness.query_by_label_contains("Jobs (").is_none());
+    harness.state_mut().spawn_waiting_job_for_tests();
+    harness.run_steps(2);
+    let rows = harness.state().running_jobs();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].name, "waiting");
+    harness.get_by_label("Jobs (1)").click();
+    harness.run_steps(2);
+    harness.get_by_label("Cancel waiting").click();
+    harness.run_steps(2);
+    settle(&mut harness);
+    let app = harness.state();
+    assert!(app.running_jobs().is_empty());
+    let last = app.messages.last().unwrap();
+    assert!(!last.is_error, "a cancel is not an error: {}", last.text);
+    assert_eq!(last.text, "waiting was cancelled");
+}

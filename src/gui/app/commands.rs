@@ -49,6 +49,7 @@ impl SyrinxApp {
             Command::ModelView => Some(self.prefs.show_model_view),
             Command::DarkTheme => Some(self.prefs.dark_theme),
             Command::FollowPlayback => Some(self.prefs.follow_playback),
+            Command::Jobs => Some(self.show_jobs),
             _ => None,
         }
     }
@@ -135,6 +136,7 @@ impl SyrinxApp {
                     ..Palette::default()
                 };
             }
+            Command::Jobs => self.show_jobs = !self.show_jobs,
             Command::PlayStop => self.toggle_playback(),
             Command::PlayVisible => self.play_visible(),
             Command::FollowPlayback => self.prefs.follow_playback = !self.prefs.follow_playback,
