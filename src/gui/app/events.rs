@@ -1,0 +1,130 @@
+//! Background jobs of the app and what their results do: each job's event comes back here, a
+//! failed or cancelled one undoes what it started.
+
+use super::*;
+
+impl SyrinxApp {
+    /// Runs `job` on its own thread; its event (or, if it panics, a message) comes back through
+    /// the event channel.
+    pub(super) fn spawn_job(
+        &mut self,
+        name: &'static str,
+        cleanup: Cleanup,
+        job: impl FnOnce() -> Event + Send + 'static,
+    ) {
+        match crate::jobs::Job::spawn(name, Arc::clone(&self.waker), move |_| Ok(job())) {
+            Ok(job) => self.jobs.push((job, cleanup)),
+            Err(error) => {
+                self.error(error.to_string());
+                self.apply_cleanup(&cleanup);
+            }
+        }
+    }
+
+    /// Starts a background job that panics (tests check that the app reports it and goes on).
+    #[doc(hidden)]
+    #[allow(clippy::panic)] // the point of it
+    pub fn spawn_panicking_job_for_tests(&mut self) {
+        self.spawn_job("test job", Cleanup::Nothing, || {
+            panic!("deliberate failure");
+        });
+    }
+
+    pub(super) fn apply_cleanup(&mut self, cleanup: &Cleanup) {
+        match cleanup {
+            Cleanup::Nothing | Cleanup::Cancellable => {}
+            Cleanup::Opening(path) => {
+                self.opening.retain(|p| p != path);
+                self.first_screen_pending.retain(|(p, _)| p != path);
+            }
+            Cleanup::Saving => self.saving = self.saving.saturating_sub(1),
+            Cleanup::Dialog => {
+                self.dialog_open = false;
+                if let Some(prompt) = &mut self.prompt {
+                    prompt.browsing = false;
+                }
+                if let Some(export) = &mut self.export {
+                    export.browsing = false;
+                }
+            }
+        }
+    }
+
+    /// Takes what background threads finished.
+    pub(super) fn poll_events(&mut self) {
+        let mut finished = Vec::new();
+        self.jobs.retain_mut(|(job, cleanup)| match job.poll() {
+            None => true,
+            Some(Ok(event)) => {
+                finished.push(event);
+                false
+            }
+            // Stopped by the user: said so, not as an error.
+            Some(Err(error @ crate::jobs::JobError::Cancelled { .. })) => {
+                finished.push(Event::JobCancelled {
+                    message: error.to_string(),
+                    cleanup: cleanup.clone(),
+                });
+                false
+            }
+            // A panic in the job: reported, and what it started undone.
+            Some(Err(error)) => {
+                finished.push(Event::JobFailed {
+                    message: error.to_string(),
+                    cleanup: cleanup.clone(),
+                });
+                false
+            }
+        });
+        for event in finished {
+            match event {
+                Event::Opened {
+                    path,
+                    order,
+                    project_id,
+                    result,
+                } => {
+                    self.opening.retain(|p| p != &path);
+                    match *result {
+                        Ok(opened) => self.add_recording(path, order, project_id, opened),
+                        Err(error) => {
+                            self.first_screen_pending.retain(|(p, _)| p != &path);
+                            self.error(error.to_string());
+                        }
+                    }
+                }
+                Event::DemoReady(Ok(project)) => {
+                    self.messages
+                        .retain(|m| !m.text.starts_with("preparing the demo"));
+                    self.open_project(project);
+                }
+                Event::DemoReady(Err(error)) => self.error(error),
+                Event::Picked(picked) => {
+                    self.dialog_open = false;
+                    match picked {
+                        Some(files) => self.open_paths(files),
+                        None => self.info(
+                            "No files chosen. If no dialog appeared (no desktop portal), use File > Open path… to type one."
+                                .to_owned(),
+                        ),
+                    }
+                }
+                Event::JobFailed { message, cleanup } => {
+                    self.apply_cleanup(&cleanup);
+                    self.error(message);
+                }
+                Event::JobCancelled { message, cleanup } => {
+                    self.apply_cleanup(&cleanup);
+                    self.info(message);
+                }
+                other => self.project_event(other),
+            }
+        }
+        for error in self.engine.take_errors() {
+            self.error(error);
+        }
+        if let Some(error) = self.player.take_error() {
+            self.error(error.to_string());
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! The workbench's layout: the right side panel (Spectrogram | Review tabs), the settings
+//! panel, the central spectrogram panes with their overview, and the welcome screen.
+
+use super::*;
+
+impl SyrinxApp {
+    /// The right side: the spectrogram settings and Review share it as tabs, so opening Review
+    /// never takes a second strip off the spectrogram. Collapsed, it is a narrow strip.
+    pub(super) fn side_panel(&mut self, ui: &mut egui::Ui) {
+        if !self.prefs.show_settings_panel && !self.review.open {
+            egui::Panel::right("side collapsed")
+                .resizable(false)
+                .exact_size(28.0)
+                .show(ui, |ui| {
+                    if ui
+                        .button("«")
+                        .on_hover_text("Show the side panel (spectrogram settings, Review)")
+                        .clicked()
+                    {
+                        self.prefs.show_settings_panel = true;
+                    }
+                });
+            return;
+        }
+        // Bounded so that panels can never squeeze the spectrogram below a usable width.
+        let max_width = (ui.available_width() * 0.4).max(SIDE_PANEL_MIN_WIDTH);
+        egui::Panel::right("side")
+            .resizable(true)
+            .default_size(SIDE_PANEL_WIDTH)
+            .min_size(SIDE_PANEL_MIN_WIDTH)
+            .max_size(max_width)
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    let review = self.review.open;
+                    if ui
+                        .selectable_label(!review, "Spectrogram")
+                        .on_hover_text("Window size, overlap, scale, colours; what the model sees")
+                        .clicked()
+                    {
+                        self.review.open = false;
+                        self.prefs.show_settings_panel = true;
+                    }
+                    if ui
+                        .selectable_label(review, "Review")
+                        .on_hover_text("Ctrl+R: review detections, close the loop, iterations")
+                        .clicked()
+                        && !review
+                    {
+                        self.open_review();
+                    }
+                    ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                        if ui
+                            .small_button("»")
+                            .on_hover_text("Hide the side panel (View menu, Ctrl+R bring it back)")
+                            .clicked()
+                        {
+                            self.review.open = false;
+                            self.prefs.show_settings_panel = false;
+                        }
+                    });
+                });
+                ui.separator();
+                // Content wider than the panel scrolls sideways: it must never widen the panel
+                // (egui keeps a panel as wide as its widest frame: the width crept up).
+                // (Both tabs scroll vertically inside.)
+                egui::ScrollArea::horizontal()
+                    .id_salt("side panel")
+                    .auto_shrink([false, false])
+                    .show(ui, |ui| {
+                        if self.review.open {
+                            self.review_panel(ui);
+                        } else {
+                            self.settings_panel(ui);
+                        }
+                    });
+            });
+    }
+
+    /// The Spectrogram tab's contents.
+    pub(super) fn settings_panel(&mut self, ui: &mut egui::Ui) {
+        let rate = self.active_recording().map(|r| r.info.sample_rate_hz);
+        egui::ScrollArea::vertical()
+            .id_salt("settings scroll")
+            .show(ui, |ui| {
+                ui.heading("Spectrogram");
+                pane_settings_ui(ui, &mut self.prefs.primary, rate, "primary");
+                if self.prefs.compare_mode {
+                    ui.separator();
+                    ui.heading("Lower pane");
+                    pane_settings_ui(ui, &mut self.prefs.compare, rate, "compare");
+                }
+                ui.separator();
+                ui.checkbox(
+                    &mut self.prefs.show_model_view,
+                    egui::RichText::new("What the model sees").heading(),
+                )
+                .on_hover_text(
+                    "The exact input the recogniser gets for the window under the pointer",
+                );
+                if self.prefs.show_model_view {
+                    self.model_view.ui(ui);
+                }
+            });
+    }
+
+    pub(super) fn central(&mut self, ui: &mut egui::Ui) {
+        let Some(index) = self
+            .active
+            .and_then(|id| self.recordings.iter().position(|r| r.id == id))
+        else {
+            self.welcome(ui);
+            return;
+        };
+        let ctx = ui.ctx().clone();
+        let playhead = self.playhead_secs();
+        let compare = self.prefs.compare_mode;
+        let (primary, lower) = (self.prefs.primary, self.prefs.compare);
+
+        // Overview of the whole recording from the primary pane's summary.
+        let overview_target = {
+            let key = SpectrogramKey {
+                recording: self.recordings[index].id,
+                params: primary.params,
+                channel: ChannelMode::Mix,
+            };
+            self.update_overview(&ctx, key, &primary);
+            let recording = &self.recordings[index];
+            let (texture, progress) = match &self.overview {
+                Some(o) if o.key == key => (Some(o.texture.id()), Some(o.progress)),
+                _ => (None, None),
+            };
+            overview_ui(
+                ui,
+                &recording.viewport,
+                texture,
+                progress,
+                recording.info.duration_secs(),
+            )
+        };
+        // Detections near the view (a span either side: the pane may pan this frame).
+        let detections = {
+            let recording = &self.recordings[index];
+            let view = &recording.viewport;
+            self.detection_views(
+                recording.project_id,
+                view.start_secs - view.span_secs,
+                view.end_secs() + view.span_secs,
+            )
+        };
+        let recording = &mut self.recordings[index];
+        if let Some(secs) = overview_target {
+            recording.viewport.center_on(secs);
+        }
+        let target = edit_target(recording, &self.document);
+        let available = ui.available_height();
+        let pane_height = if compare {
+            (available / 2.0).max(120.0)
+        } else {
+            available.max(160.0)
+        };
+        let mut wanted = Vec::new();
+        let mut summaries = Vec::new();
+        let mut hover = None;
+        let mut loading = false;
+        let panes: Vec<(PaneSettings, bool, Option<String>)> = if compare {
+            vec![
+                (primary, false, Some(pane_title(&primary))),
+                (lower, true, Some(pane_title(&lower))),
+            ]
+        } else {
+            vec![(primary, true, None)]
+        };
+        for (pane_index, (settings, show_time_axis, title)) in panes.into_iter().enumerate() {
+            let boxes = self.annotator.boxes(
+                &self.document,
+                &target,
+                recording.viewport.start_secs,
+                recording.viewport.end_secs(),
+            );
+            let output = spectrogram_pane_ui(
+                ui,
+                &mut recording.viewport,
+                PaneInput {
+                    engine: &self.engine,
+                    textures: &mut self.textures,
+                    recording: recording.id,
+                    info: &recording.info,
+                    settings: &settings,
+                    channel: ChannelMode::Mix,
+                    playhead_secs: playhead,
+                    cursor_secs: recording.cursor_secs,
+                    show_time_axis,
+                    title,
+                    boxes: &boxes,
+                    preview: self.annotator.preview(&target),
+                    detections: &detections,
+                },
+                pane_height,
+            );
+            if pane_index == 0 {
+                self.primary_plot = output.plot;
+            }
+            wanted.extend(output.wanted_tiles);
+            summaries.extend(output.summary);
+            loading |= output.loading;
+            if let Some(event) = output.pointer {
+                self.spectrogram_focused = true;
+                let drew = matches!(
+                    event,
+                    crate::gui::spectrogram_view::PanePointer::Released { .. }
+                );
+                if let Some(secs) = self.annotator.pointer(&mut self.document, &target, event) {
+                    recording.cursor_secs = Some(secs);
+                }
+                if drew {
+                    annotating::remember_label(&mut self.document, &self.annotator);
+                }
+            }
+            hover = hover.or(output.hover);
+        }
+        self.hover = hover;
+        if !loading {
+            let path = self.recordings[index].path.clone();
+            if let Some(at) = self
+                .first_screen_pending
+                .iter()
+                .position(|(p, _)| *p == path)
+            {
+                let (_, asked) = self.first_screen_pending.remove(at);
+                let millis = asked.elapsed().as_secs_f64() * 1e3;
+                if self.print_frame_stats {
+                    eprintln!(
+                        "first screen of {} after {millis:.0} ms (from asking to open it)",
+                        path.display()
+                    );
+                }
+            }
+        }
+        let request = (wanted, summaries);
+        if request != self.last_request {
+            self.engine.request(&request.0, &request.1);
+            self.last_request = request;
+        }
+        if self.prefs.show_model_view
+            && let Some(h) = hover
+        {
+            let reader = &self.recordings[index].reader;
+            self.model_view.request(reader, h.secs, &self.waker);
+        }
+    }
+
+    /// Rebuilds the overview texture when the summary has grown or the colours changed.
+    pub(super) fn update_overview(
+        &mut self,
+        ctx: &egui::Context,
+        key: SpectrogramKey,
+        settings: &PaneSettings,
+    ) {
+        let Some(progress) = self.engine.summary_progress(&key) else {
+            return;
+        };
+        let current = self
+            .overview
+            .as_ref()
+            .filter(|o| o.key == key && o.display == settings.display);
+        if current.is_some_and(|o| o.columns_done == progress.columns_done) {
+            return;
+        }
+        let Some(overview) = self.engine.overview(&key) else {
+            return;
+        };
+        let image = image_of_columns(
+            &overview.db,
+            overview.columns,
+            overview.rows,
+            &Colorizer::new(&settings.display),
+        );
+        let texture = ctx.load_texture("overview", image, egui::TextureOptions::LINEAR);
+        self.overview = Some(Overview {
+            key,
+            columns_done: progress.columns_done,
+            display: settings.display,
+            texture,
+            progress: overview.progress,
+        });
+    }
+
+    pub(super) fn welcome(&mut self, ui: &mut egui::Ui) {
+        ui.vertical_centered(|ui| {
+            ui.add_space(ui.available_height() / 4.0);
+            ui.heading("Syrinx");
+            ui.label("Open long field recordings and explore them as spectrograms.");
+            ui.add_space(12.0);
+            if ui
+                .button("Open recordings…")
+                .on_hover_text("Ctrl+O: wav, flac, mp3, ogg or aiff files of any length")
+                .clicked()
+            {
+                self.pick_files();
+            }
+            if ui
+                .button("Open the demo")
+                .on_hover_text("Fifteen one-minute recordings of an invented warbler: annotated, to survey and to test")
+                .clicked()
+            {
+                self.open_demo();
+            }
+            ui.add_space(8.0);
+            ui.label("or type a path (or drop files onto the window):");
+            let field = ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.path_text)
+                        .hint_text("/path/to/recording.wav"),
+                )
+                .on_hover_text("A recording, a folder or a .syrinx project; Enter opens it");
+            if field.lost_focus()
+                && ui.input(|i| i.key_pressed(egui::Key::Enter))
+                && !self.path_text.trim().is_empty()
+            {
+                self.open_paths(vec![PathBuf::from(self.path_text.trim())]);
+            }
+        });
+    }
+}

@@ -1,0 +1,140 @@
+//! The app's life: made from its options (preferences, the last project, the demo on first
+//! run), each frame handed to `ui_root`, and what it saves when the window closes.
+
+use super::*;
+
+impl SyrinxApp {
+    /// The app with preferences from `storage` (if any).
+    pub fn new(
+        ctx: &egui::Context,
+        storage: Option<&dyn eframe::Storage>,
+        options: AppOptions,
+    ) -> Self {
+        let prefs: Preferences = storage
+            .and_then(|s| eframe::get_value(s, PREFERENCES_KEY))
+            .unwrap_or_default();
+        ctx.options_mut(|o| o.zoom_with_keyboard = false);
+        ctx.set_theme(if prefs.dark_theme {
+            egui::Theme::Dark
+        } else {
+            egui::Theme::Light
+        });
+        let repaint_ctx = ctx.clone();
+        let activity = Arc::new(Activity::default());
+        let counter = Arc::clone(&activity);
+        let waker: Arc<dyn Fn() + Send + Sync> = Arc::new(move || {
+            counter.bump();
+            repaint_ctx.request_repaint();
+        });
+        let mut app = Self {
+            engine: TileEngine::new(TILE_CACHE_BYTES, options.tile_threads, Arc::clone(&waker)),
+            player: Player::new(options.audio_output, Some(Arc::clone(&waker))),
+            playing_recording: None,
+            textures: TextureCache::default(),
+            model_view: ModelView::default(),
+            overview: None,
+            recordings: Vec::new(),
+            active: None,
+            jobs: Vec::new(),
+            waker,
+            file_dialog: options.file_dialog,
+            demo_dir: options.demo_dir,
+            opening: Vec::new(),
+            first_screen_pending: Vec::new(),
+            messages: Vec::new(),
+            next_id: 1,
+            next_order: 0,
+            focus_next: None,
+            last_request: (Vec::new(), Vec::new()),
+            hover: None,
+            go_to_text: String::new(),
+            path_text: String::new(),
+            show_shortcuts: false,
+            show_jobs: false,
+            palette: commands::Palette::default(),
+            message_log: std::collections::VecDeque::new(),
+            show_message_log: false,
+            dialog_open: false,
+            frame_stats: FrameStats::default(),
+            print_frame_stats: options.frame_stats,
+            activity,
+            document: Document::untitled(projects::untitled_path(options.data_dir.as_deref())),
+            annotator: Annotator::default(),
+            table: SelectionTable::default(),
+            import: None,
+            prompt: None,
+            export: None,
+            show_labels: false,
+            new_label: String::new(),
+            data_dir: options.data_dir,
+            autosave_interval: options.autosave_interval,
+            saving: 0,
+            save_sequence: 0,
+            save_gate: Arc::default(),
+            generation: 0,
+            last_save_attempt: Instant::now(),
+            loading_project: false,
+            pending_jump: None,
+            measurement: None,
+            play_band_limited: true,
+            window_title: String::new(),
+            primary_plot: None,
+            show_getting_started: false,
+            spectrogram_focused: false,
+            notifications_hovered: false,
+            counts: ((u64::MAX, 0), Arc::default()),
+            training: crate::gui::training::TrainingWindow::default(),
+            detect: crate::gui::detection::DetectWindow::default(),
+            review: crate::gui::review::ReviewState::default(),
+            pending_detection: false,
+            prefs,
+        };
+        let files = options.files;
+        let last_project = app.prefs.last_project.clone().filter(|p| p.exists());
+        if !files.is_empty() {
+            app.open_paths(files);
+        } else if let Some(project) = last_project {
+            app.open_project(project);
+        } else if !app.prefs.last_session.is_empty() {
+            let files = app
+                .prefs
+                .last_session
+                .iter()
+                .filter(|p| p.exists())
+                .cloned()
+                .collect();
+            app.open_paths(files);
+        } else if options.open_demo_on_first_run && !app.prefs.demo_offered {
+            app.open_demo();
+        }
+        app
+    }
+
+    pub(super) fn save_preferences(&mut self, storage: &mut dyn eframe::Storage) {
+        self.prefs.last_session.clear();
+        self.prefs.last_project = self.document.save_path().map(Path::to_path_buf);
+        eframe::set_value(storage, PREFERENCES_KEY, &self.prefs);
+    }
+}
+
+impl eframe::App for SyrinxApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.ui_root(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        self.save_preferences(storage);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.player.stop();
+        // A run in progress stops at its next batch; nothing of the project depends on it.
+        self.training.cancel();
+        // Scores already in are kept; the run keeps its pending list and resumes later.
+        self.detect.cancel();
+        self.save_before_exit();
+        if self.print_frame_stats {
+            eprintln!("{}", self.frame_stats.summary());
+        }
+    }
+}
