@@ -22,10 +22,11 @@ use rand_distr::{Distribution, StandardNormal};
 use syrinx::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind, SelectionSet};
 use syrinx::audio::{WavEncoding, probe, write_wav};
 use syrinx::dataset::DatasetConfig;
-use syrinx::detect::{MergeSettings, score_recording};
+use syrinx::detect::MergeSettings;
 use syrinx::evaluate::{EventMetrics, evaluate_scores, rates};
 use syrinx::model::ModelArtifact;
 use syrinx::project::Project;
+use syrinx::scoring::score_recording;
 use syrinx::train::{TrainSettings, project_config, train_project};
 
 /// A call: start, end, low and high frequency.

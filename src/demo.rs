@@ -17,10 +17,10 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::annotation::{
     AnnotationError, Edit, ImportOptions, ParsedTable, SelectionKind, TableFormat, TableRow,
-    UndoStack, preview_import, write_raven_table,
+    preview_import, write_raven_table,
 };
 use crate::audio::{AudioError, WavEncoding, write_wav};
-use crate::project::{LabelDef, Project, ProjectError, Split};
+use crate::project::{LabelDef, Project, ProjectError, Split, UndoStack};
 use crate::synth::PinkFilter;
 
 /// The label of the target species' calls.

@@ -93,7 +93,7 @@ impl EventValidation {
             let first_window = out.inputs.len() / (per_window / 4).max(1);
             let mut start_secs = Vec::new();
             let mut failed = None;
-            crate::detect::produce_blocks(spec, reader, step, 4_096, cancel, &mut |block| {
+            crate::scoring::produce_blocks(spec, reader, step, 4_096, cancel, &mut |block| {
                 match block {
                     Ok(block) => {
                         start_secs.extend(block.start_secs);

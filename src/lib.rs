@@ -1,38 +1,119 @@
 //! Syrinx: build animal-call recognisers from your own field recordings.
 //!
 //! The core (this library) never names a GUI toolkit: the desktop app and the `syrinx` command
-//! line both call it. The README's "How it is built" section maps the modules.
+//! line both call it. Modules are listed in the order data flows through them, and none uses a
+//! module listed after it (no cycles). The README's "How it is built" section has the map.
 
-pub mod annotation;
-pub mod audio;
-pub mod bench;
-pub mod boxedit;
+// ── Utilities ──
+
+// parsing a choice among named values (CLI and settings)
 mod choice;
-pub mod cli;
-pub mod clips;
-pub mod dataset;
-pub mod demo;
-pub mod detect;
-pub mod dsp;
-pub mod evaluate;
-pub mod event_validation;
-pub mod export;
+
+// atomic writes
 pub mod fsutil;
+
+// times as people type and read them
+pub mod timefmt;
+
+// background jobs: named thread, progress, cancel, typed result, panics caught
+pub mod jobs;
+
+// deterministic test signals and field-like scenes
+pub mod synth;
+
+// ── Audio in, spectrograms, pictures, sound out ──
+
+// decoding, sample-accurate reads, resampling, WAV/FLAC writing
+pub mod audio;
+
+// STFT, mel, window functions, the model input and its front ends
+pub mod dsp;
+
+// streamed spectrograms and the tile engine of the view
+pub mod spectrogram;
+
+// the view's time/frequency ↔ screen transforms
+pub mod viewport;
+
+// colour maps, axes, PNG figures
+pub mod render;
+
+// decoder thread and ring buffer to the audio device
+pub mod playback;
+
+// ── Annotations ──
+
+// selections, their edits, Raven/Audacity/CSV tables, import mapping
+pub mod annotation;
+
+// drawing, moving and resizing boxes (pure state machine)
+pub mod boxedit;
+
+// ── Scores and calls ──
+
+// window scores → detections (peak picking, merging); pure
+pub mod detect;
+
+// the event matcher: detections against reference calls
+pub mod evaluate;
+
+// confusion counts, precision/recall/F1, ROC-AUC
+pub mod metrics;
+
+// the burn CNN, its artifact, scoring batches
+pub mod model;
+
+// a model over a recording, block by block
+pub mod scoring;
+
+// ── The project and what is made from it ──
+
+// the project file, its runs and score files, undo of project changes
+pub mod project;
+
+// a box's peak frequency and levels
+pub mod measure;
+
+// WAV clips of selections
+pub mod clips;
+
+// selections, clips and background → training windows; splits; proposals
+pub mod dataset;
+
+// validation recordings scored and counted as detection does
+pub mod event_validation;
+
+// the training loop
+pub mod train;
+
+// what verdicts lead to: negatives, threshold evidence, run evaluation
+pub mod review;
+
+// tables of a project's selections and of detections
+pub mod export;
+
+// ── The loop's steps for both front ends ──
+
+// detect (scope, batch, run, shards), export, folders, training preview
+pub mod workflow;
+
+// ── Data and measurement ──
+
+// the synthetic demo data set and project
+pub mod demo;
+
+// the benchmark suite (`syrinx bench`)
+pub mod bench;
+
+// entry points for the cargo-fuzz targets
 #[doc(hidden)]
 pub mod fuzzing;
+
+// ── Front ends ──
+
+// the desktop app
 #[cfg(feature = "gui")]
 pub mod gui;
-pub mod jobs;
-pub mod measure;
-pub mod metrics;
-pub mod model;
-pub mod playback;
-pub mod project;
-pub mod render;
-pub mod review;
-pub mod spectrogram;
-pub mod synth;
-pub mod timefmt;
-pub mod train;
-pub mod viewport;
-pub mod workflow;
+
+// the `syrinx` command line (opens the app when asked to)
+pub mod cli;

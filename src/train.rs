@@ -610,14 +610,7 @@ impl MemberContext<'_> {
     }
 }
 
-/// Mean binary cross-entropy of `logits` against `targets` (0/1), computed stably from logits:
-/// `max(x, 0) − x·y + log(1 + e^(−|x|))`.
-#[must_use]
-pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    let positive_part = logits.clone().clamp_min(0.0);
-    let log_term = logits.clone().abs().neg().exp().log1p();
-    (positive_part - logits * targets + log_term).mean()
-}
+pub use crate::model::bce_with_logits;
 
 /// The current time as RFC 3339 (UTC, seconds).
 fn now_rfc3339() -> String {

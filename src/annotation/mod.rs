@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audacity::{parse_audacity, write_audacity};
 pub use csv_table::{CSV_COLUMNS, parse_csv, write_csv};
-pub use edit::{Edit, SelectionSet, UndoStack};
+pub use edit::{Edit, SelectionSet};
 pub use import::{
     ImportOptions, ImportPreview, ImportTarget, LABEL_COLUMN_PREFERENCE, UnknownLabels,
     preview_import,

@@ -428,7 +428,7 @@ fn time_detection(
     model.info.detection = detection;
     let started = std::time::Instant::now();
     let mut audio_secs = 0.0;
-    let scores = crate::detect::score_recording(
+    let scores = crate::scoring::score_recording(
         &model,
         path,
         model.info.detection_hop_secs(),

@@ -9,13 +9,11 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use crate::annotation::{
-    Edit, ImportOptions, ProjectRecordingId, SelectionKind, TableFormat, UndoStack, UnknownLabels,
+    Edit, ImportOptions, ProjectRecordingId, SelectionKind, TableFormat, UnknownLabels,
     preview_import, read_table,
 };
 use crate::audio::probe;
-use crate::clips::export_clips;
-use crate::export::export_tables;
-use crate::project::{Project, Split, pair_folder, table_names_audio};
+use crate::project::{Project, Split, UndoStack, pair_folder, table_names_audio};
 use crate::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]
@@ -387,7 +385,7 @@ fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
         }
     }
     let (mut added, mut already, mut test_kept) = (0, 0, 0);
-    let mut history = crate::annotation::UndoStack::default();
+    let mut history = crate::project::UndoStack::default();
     for table_path in &tables {
         let table = read_table(table_path)?;
         let default = project
@@ -432,19 +430,24 @@ fn run_export(args: &ExportArgs) -> anyhow::Result<()> {
             );
         }
     }
-    let written = export_tables(&project, None, args.to, &args.out)?.len();
-    println!("wrote {written} table(s) to {}", args.out.display());
-    if args.clips {
-        let selections: Vec<_> = project.selections.items().iter().collect();
-        let export = export_clips(&project, &selections, &args.out.join("clips"), args.padding)?;
-        for failure in &export.failed {
-            eprintln!("error: {failure}");
-        }
-        println!(
-            "wrote {} clip(s) to {}",
-            export.written.len(),
-            args.out.join("clips").display()
-        );
+    let outcome = crate::workflow::export::export_selections(
+        &project,
+        None,
+        args.to,
+        &args.out,
+        args.clips,
+        args.padding,
+    )?;
+    println!(
+        "wrote {} table(s) to {}",
+        outcome.tables.len(),
+        args.out.display()
+    );
+    for failure in &outcome.failed {
+        eprintln!("error: {failure}");
+    }
+    if let Some((dir, count)) = &outcome.clips {
+        println!("wrote {count} clip(s) to {}", dir.display());
     }
     Ok(())
 }

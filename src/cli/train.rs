@@ -5,13 +5,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 
-use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::model::ComputeDevice;
 use crate::project::Project;
-use crate::train::{TrainEvent, TrainSettings, project_config_from, train_project};
+use crate::train::{TrainEvent, TrainSettings, project_config_from};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -180,25 +179,21 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let outcome = train_project(
+    let outcome = crate::workflow::train::train_and_save(
         &project,
         Some(&args.project),
         &report.missing,
         &config,
         &settings,
+        out,
         &cancel,
         &mut on_event,
-    )?;
+    );
     bar.finish_and_clear();
+    let outcome = outcome?;
     for warning in &outcome.warnings {
         eprintln!("warning: {warning}");
     }
-    outcome.artifact.save(out).with_context(|| {
-        format!(
-            "training finished but the model was not saved to {}",
-            out.display()
-        )
-    })?;
     let info = &outcome.artifact.info;
     let describe = |name: &str, m: Option<&crate::metrics::SplitMetrics>| match m {
         Some(m) => println!(

@@ -7,6 +7,7 @@
 mod annotating;
 mod bars;
 mod commands;
+mod detecting;
 mod events;
 mod jobs_panel;
 mod layout;
@@ -429,14 +430,14 @@ impl SyrinxApp {
             self.spectrogram_focused = false;
         }
         self.shortcuts(&ctx);
-        self.menu_bar(ui);
-        self.toolbar(ui);
-        self.annotation_bar(ui);
-        self.messages_panel(ui);
-        self.selection_panel(ui);
-        self.recordings_panel(ui);
-        self.side_panel(ui);
-        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        self.menu_bar_ui(ui);
+        self.toolbar_ui(ui);
+        self.annotation_bar_ui(ui);
+        self.messages_panel_ui(ui);
+        self.selection_panel_ui(ui);
+        self.recordings_panel_ui(ui);
+        self.side_panel_ui(ui);
+        egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         if self.show_shortcuts {
             self.shortcuts_window(&ctx);
         }
@@ -525,7 +526,7 @@ fn pane_title(settings: &PaneSettings) -> String {
 }
 
 /// A cut-off that can be switched off.
-fn filter_field(ui: &mut egui::Ui, name: &str, value: &mut Option<f32>, default_hz: f32) {
+fn filter_field_ui(ui: &mut egui::Ui, name: &str, value: &mut Option<f32>, default_hz: f32) {
     let mut enabled = value.is_some();
     if ui
         .checkbox(&mut enabled, name)

@@ -286,7 +286,7 @@ const LABELS_HELP: &str =
     "A label's hotkey gives the selected boxes (and the next ones drawn) that label and kind.";
 
 /// One row per label: kind, hotkey, remove.
-fn labels_grid(ui: &mut egui::Ui, labels: &mut Vec<LabelDef>) -> bool {
+fn labels_grid_ui(ui: &mut egui::Ui, labels: &mut Vec<LabelDef>) -> bool {
     let mut changed = false;
     let mut remove = None;
     egui::Grid::new("labels grid")
@@ -358,7 +358,7 @@ pub fn labels_window(
         .collapsible(false)
         .show(ctx, |ui| {
             ui.weak(LABELS_HELP);
-            changed |= labels_grid(ui, labels);
+            changed |= labels_grid_ui(ui, labels);
             ui.horizontal(|ui| {
                 ui.add(
                     egui::TextEdit::singleline(new_label)

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::annotation::{Edit, ProjectRecordingId, UndoStack};
-use crate::project::{LoadReport, Project, ProjectChange};
+use crate::annotation::{Edit, ProjectRecordingId};
+use crate::project::{LoadReport, Project, ProjectChange, UndoStack};
 
 /// A project and its editing state.
 #[derive(Debug, Default)]
@@ -127,7 +127,7 @@ impl Document {
 
     /// Makes a change to the project (not its selections) as one undo step called `name`,
     /// merged into the last step when it changed the same thing (see
-    /// [`UndoStack::apply_project_change`](crate::annotation::UndoStack::apply_project_change)).
+    /// [`UndoStack::apply_project_change`](crate::project::UndoStack::apply_project_change)).
     pub fn change_project(&mut self, name: &str, change: ProjectChange) {
         self.undo
             .apply_project_change(&mut self.project, name, change);

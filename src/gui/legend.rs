@@ -4,15 +4,10 @@
 use eframe::egui::{self, Color32};
 
 /// Series colours, distinguishable on the dark and the light theme.
-pub const SERIES_COLORS: [Color32; 4] = [
-    Color32::from_rgb(90, 160, 255),
-    Color32::from_rgb(255, 150, 50),
-    Color32::from_rgb(90, 200, 110),
-    Color32::from_rgb(220, 90, 200),
-];
+pub const SERIES_COLORS: [Color32; 4] = crate::gui::theme::SERIES;
 
 /// A colour swatch and name for each series, on one wrapping line.
-pub fn legend_row(ui: &mut egui::Ui, series: &[(&str, Color32)]) {
+pub fn legend_row_ui(ui: &mut egui::Ui, series: &[(&str, Color32)]) {
     ui.horizontal_wrapped(|ui| {
         for (name, color) in series {
             let (rect, _) = ui.allocate_exact_size(egui::vec2(14.0, 4.0), egui::Sense::hover());

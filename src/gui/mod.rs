@@ -18,6 +18,7 @@ mod selection_table;
 mod settings_panel;
 mod spectrogram_view;
 mod textures;
+pub mod theme;
 mod toasts;
 mod training;
 

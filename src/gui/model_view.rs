@@ -83,7 +83,7 @@ impl ModelView {
         }
     }
 
-    pub fn ui(&self, ui: &mut egui::Ui) {
+    pub fn view_ui(&self, ui: &mut egui::Ui) {
         let spec = &self.spec;
         let (bands, frames) = spec.shape();
         let band_text = match spec.spectrogram.scale {

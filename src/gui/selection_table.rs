@@ -131,7 +131,7 @@ impl SelectionTable {
         active: Option<ProjectRecordingId>,
     ) -> Option<RowClick> {
         let mut clicked = None;
-        self.toolbar(ui, document, active);
+        self.toolbar_ui(ui, document, active);
         let all = self.all_recordings;
         let cached = self.cached(document, active);
         let rows = cached.rows.clone();
@@ -250,14 +250,14 @@ impl SelectionTable {
                             row.set_selected(is_selected);
                             if all {
                                 row.col(|ui| {
-                                    cell(
+                                    cell_ui(
                                         ui,
                                         names.get(&selection.recording).map_or("?", String::as_str),
                                     );
                                 });
                             }
                             row.col(|ui| {
-                                cell(ui, (selection.id.0 + 1).to_string());
+                                cell_ui(ui, (selection.id.0 + 1).to_string());
                             });
                             let (duration, nyquist) = limits(selection);
                             let numbers = [
@@ -295,7 +295,7 @@ impl SelectionTable {
                             {
                                 row.col(|ui| {
                                     if !editing {
-                                        cell(ui, format_cell(value, speed));
+                                        cell_ui(ui, format_cell(value, speed));
                                         return;
                                     }
                                     let mut new = value;
@@ -323,7 +323,7 @@ impl SelectionTable {
                                 });
                             }
                             row.col(|ui| {
-                                cell(ui, format!("{:.3}", selection.duration_secs()));
+                                cell_ui(ui, format!("{:.3}", selection.duration_secs()));
                             });
                             row.col(|ui| {
                                 let text = egui::RichText::new(selection.kind.name())
@@ -345,7 +345,7 @@ impl SelectionTable {
                                         ));
                                     }
                                 } else {
-                                    cell(ui, text);
+                                    cell_ui(ui, text);
                                 }
                             });
                             row.col(|ui| {
@@ -368,7 +368,7 @@ impl SelectionTable {
                                         ));
                                     }
                                 } else {
-                                    cell(ui, selection.label.as_str());
+                                    cell_ui(ui, selection.label.as_str());
                                 }
                             });
                             for column in &extras {
@@ -393,7 +393,7 @@ impl SelectionTable {
         clicked
     }
 
-    fn toolbar(
+    fn toolbar_ui(
         &mut self,
         ui: &mut egui::Ui,
         document: &Document,
@@ -492,7 +492,7 @@ impl SelectionTable {
 }
 
 /// A table cell's text: not selectable, so a click selects the row.
-fn cell(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
+fn cell_ui(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
     ui.add(egui::Label::new(text).selectable(false).truncate());
 }
 

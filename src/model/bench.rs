@@ -48,7 +48,7 @@ pub fn train_step_breakdown(
     let (mut forward, mut backward, mut update) = (Vec::new(), Vec::new(), Vec::new());
     for step in 0..warmup + steps {
         let t0 = Instant::now();
-        let loss = crate::train::bce_with_logits(net.forward(x.clone()), y.clone());
+        let loss = super::bce_with_logits(net.forward(x.clone()), y.clone());
         let _ = loss.clone().into_scalar::<f32>();
         let t1 = Instant::now();
         let grads = GradientsParams::from_grads(loss.backward(), &net);

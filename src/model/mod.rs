@@ -96,6 +96,15 @@ impl std::str::FromStr for ComputeDevice {
     }
 }
 
+/// Mean binary cross-entropy of `logits` against `targets` (0/1), computed stably from logits:
+/// `max(x, 0) − x·y + log(1 + e^(−|x|))`.
+#[must_use]
+pub fn bce_with_logits(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let positive_part = logits.clone().clamp_min(0.0);
+    let log_term = logits.clone().abs().neg().exp().log1p();
+    (positive_part - logits * targets + log_term).mean()
+}
+
 /// A `[batch, 1, bands, frames]` tensor from inputs laid one after another.
 #[must_use]
 pub fn input_tensor(values: Vec<f32>, bands: usize, frames: usize, device: &Device) -> Tensor<4> {

@@ -4,7 +4,11 @@
 //! discarded; a recording that cannot be found is reported and kept. Runs' window scores live
 //! beside it ([`score_files`]).
 
+pub mod runs;
 pub mod score_files;
+pub mod undo;
+
+pub use undo::UndoStack;
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -56,6 +60,11 @@ pub enum ProjectChange {
         before: RecordingFlags,
         after: RecordingFlags,
     },
+    /// The label set edited (names, kinds, hotkeys) in the Labels window.
+    Labels {
+        before: Vec<LabelDef>,
+        after: Vec<LabelDef>,
+    },
     /// What the model sees changed (or whether training proposes it).
     ModelInput {
         before: ModelInputChoice,
@@ -87,7 +96,8 @@ impl ProjectChange {
             (Self::RecordingFlags { id, .. }, Self::RecordingFlags { id: next_id, .. }) => {
                 id == next_id
             }
-            (Self::ModelInput { .. }, Self::ModelInput { .. }) => true,
+            (Self::ModelInput { .. }, Self::ModelInput { .. })
+            | (Self::Labels { .. }, Self::Labels { .. }) => true,
             _ => false,
         }
     }
@@ -106,6 +116,10 @@ impl ProjectChange {
             (Self::ModelInput { before, .. }, Self::ModelInput { after, .. }) => Self::ModelInput {
                 before: *before,
                 after: *after,
+            },
+            (Self::Labels { before, .. }, Self::Labels { after, .. }) => Self::Labels {
+                before: before.clone(),
+                after: after.clone(),
             },
             _ => next.clone(),
         }
@@ -132,6 +146,7 @@ impl ProjectChange {
                 }
             }
             Self::ModelInput { after, .. } => project.set_model_input_choice(*after),
+            Self::Labels { after, .. } => project.labels.clone_from(after),
         }
     }
 
@@ -155,6 +170,7 @@ impl ProjectChange {
                 }
             }
             Self::ModelInput { before, .. } => project.set_model_input_choice(*before),
+            Self::Labels { before, .. } => project.labels.clone_from(before),
         }
     }
 }
@@ -302,7 +318,7 @@ pub struct Project {
     pub models: Vec<PathBuf>,
     /// Model runs over the project's recordings, with every window's score and the verdicts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub detection_runs: Vec<crate::review::DetectionRun>,
+    pub detection_runs: Vec<runs::DetectionRun>,
 }
 
 impl Default for Project {
@@ -926,7 +942,7 @@ mod tests {
     fn flag_and_model_input_edits_undo_and_typing_is_one_step() {
         let mut project = project_with_one_recording();
         let id = ProjectRecordingId(4);
-        let mut undo = crate::annotation::UndoStack::default();
+        let mut undo = UndoStack::default();
         let mut flags = project.recording(id).unwrap().flags();
         assert!(
             project.flags_change(id, flags.clone()).is_none(),
@@ -965,6 +981,25 @@ mod tests {
         undo.undo_project(&mut project);
         assert_eq!(project.model_input, crate::dsp::ModelInputSpec::default());
         assert_eq!(project.propose_model_input, None);
+
+        // Typing a label's name in the Labels window: one step, undone at once.
+        for typed in ["w", "wa", "war"] {
+            let change = ProjectChange::Labels {
+                before: project.labels.clone(),
+                after: vec![LabelDef {
+                    name: typed.to_owned(),
+                    kind: SelectionKind::Positive,
+                    hotkey: Some('w'),
+                }],
+            };
+            undo.apply_project_change(&mut project, "edit labels", change);
+        }
+        assert_eq!(project.labels[0].name, "war");
+        assert_eq!(
+            undo.undo_project(&mut project).as_deref(),
+            Some("edit labels")
+        );
+        assert!(project.labels.is_empty());
     }
 
     #[test]

@@ -10,10 +10,11 @@ use std::time::Instant;
 
 use crate::annotation::ProjectRecordingId;
 use crate::audio::RecordingInfo;
-use crate::detect::{DetectError, MergeSettings, PeakSettings, WindowScores, score_recording};
+use crate::detect::{MergeSettings, PeakSettings, WindowScores};
 use crate::model::{ComputeDevice, ModelArtifact, ModelInfo};
 use crate::project::{Project, ProjectRecording, Split};
 use crate::review::DetectionRun;
+use crate::scoring::{DetectError, score_recording};
 
 /// Why a batch stopped before its end (a file that fails does not stop it: it is reported in
 /// [`BatchEvent::Scored`]).

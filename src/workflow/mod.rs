@@ -4,3 +4,6 @@
 //! app exactly as if the app had done it.
 
 pub mod detect;
+pub mod export;
+pub mod folders;
+pub mod train;

@@ -1,12 +1,12 @@
 use std::path::{Path, PathBuf};
 
 use syrinx::annotation::{
-    Edit, ImportOptions, SelectionKind, TableFormat, TableRow, UndoStack, UnknownLabels,
-    parse_table, preview_import, read_table, write_table,
+    Edit, ImportOptions, SelectionKind, TableFormat, TableRow, UnknownLabels, parse_table,
+    preview_import, read_table, write_table,
 };
 use syrinx::audio::{WavEncoding, probe, write_wav};
 use syrinx::clips::export_clips;
-use syrinx::project::{Project, Split, pair_folder};
+use syrinx::project::{Project, Split, UndoStack, pair_folder};
 use syrinx::synth::FieldSynth;
 
 use crate::common::fixture;

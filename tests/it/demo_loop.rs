@@ -6,15 +6,16 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use syrinx::annotation::{Edit, ProjectRecordingId, SelectionKind, UndoStack, read_table};
+use syrinx::annotation::{Edit, ProjectRecordingId, SelectionKind, read_table};
 use syrinx::demo::{TARGET_LABEL, write_demo};
-use syrinx::detect::score_recording;
 use syrinx::evaluate::{EventMetrics, evaluate_scores};
 use syrinx::model::{ComputeDevice, ModelArtifact};
+use syrinx::project::UndoStack;
 use syrinx::project::{Project, Split};
 use syrinx::review::{
     self, DetectionRun, NegativeOptions, ReviewOrder, Verdict, plan_false_positive_negatives,
 };
+use syrinx::scoring::score_recording;
 use syrinx::train::{InputSource, TrainSettings, project_config_from, train_project};
 
 /// Trains the next iteration with the app's and the CLI's defaults and adds it to the project.
@@ -153,7 +154,7 @@ fn reviewing_the_survey_teaches_the_second_iteration_what_the_first_got_wrong() 
         "add false positives to negatives",
         vec![Edit::Insert(plan.selections.clone())],
     );
-    run.mark_negatives(&plan);
+    run.mark_negatives(plan.made());
     project.detection_runs.push(run);
     // Counted apart from the target.
     let summary = project.summary();

@@ -638,7 +638,7 @@ fn a_missing_recording_is_reported_kept_and_relinked() {
         kind: SelectionKind::Positive,
         extra: Default::default(),
     };
-    let mut history = syrinx::annotation::UndoStack::default();
+    let mut history = syrinx::project::UndoStack::default();
     history.apply(
         &mut project.selections,
         "add",

@@ -4,6 +4,7 @@
 //! of MB in debug builds).
 
 mod annotation;
+mod architecture;
 mod audio;
 mod cli;
 mod common;

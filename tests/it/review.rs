@@ -6,13 +6,15 @@ use std::sync::atomic::AtomicBool;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use syrinx::annotation::{Edit, ProjectRecordingId, Selection, SelectionKind, UndoStack};
+use syrinx::annotation::{Edit, ProjectRecordingId, Selection, SelectionKind};
 use syrinx::audio::{WavEncoding, probe, write_wav};
 use syrinx::dataset::DatasetConfig;
-use syrinx::detect::{MergeSettings, score_recording};
+use syrinx::detect::MergeSettings;
 use syrinx::model::{ComputeDevice, ModelArtifact};
+use syrinx::project::UndoStack;
 use syrinx::project::{Project, Split};
 use syrinx::review::{self, DetectionRun, ReviewOrder, Verdict, plan_false_positive_negatives};
+use syrinx::scoring::score_recording;
 use syrinx::train::train_project;
 
 use super::train::{Layout, generated_project, generated_recordings, small_input, small_settings};
@@ -223,7 +225,7 @@ fn false_positives_fed_back_as_negatives_cut_false_positives_on_look_alikes() {
         "add false positives to negatives",
         vec![Edit::Insert(plan.selections.clone())],
     );
-    project.detection_runs[0].mark_negatives(&plan);
+    project.detection_runs[0].mark_negatives(plan.made());
     assert_eq!(
         project.selections.len(),
         before.len() + plan.selections.len()

@@ -546,7 +546,7 @@ fn validation_counts_calls_as_detection_does_and_an_ensemble_saves_and_loads() {
         "the pinned ones and any the split added"
     );
     for recording in validation {
-        let scores = syrinx::detect::score_recording(
+        let scores = syrinx::scoring::score_recording(
             &loaded,
             &recording.path,
             info.detection_hop_secs(),
@@ -636,13 +636,13 @@ fn detection_scores_equal_window_by_window_scores() {
     let path = &project.recordings[1].path;
     let mut reports = 0;
     let found =
-        syrinx::detect::score_recording(model, path, 0.5, &AtomicBool::new(false), &mut |_, _| {
+        syrinx::scoring::score_recording(model, path, 0.5, &AtomicBool::new(false), &mut |_, _| {
             reports += 1;
         })
         .unwrap();
     assert!(reports > 0);
     // 0.5 s is 31.25 frames of 128 samples at 8 kHz: windows start every 31 frames.
-    let step = syrinx::detect::hop_frames(model, 0.5);
+    let step = syrinx::scoring::hop_frames(model, 0.5);
     assert_eq!(step, 31);
     assert_eq!(found.scores.len(), found.start_secs.len());
     let input = model.info.input;
@@ -664,7 +664,7 @@ fn detection_scores_equal_window_by_window_scores() {
     }
     assert!(worst < 1e-4, "scores differ by up to {worst}");
     // Small blocks (edges every 100 frames) give the same windows and scores.
-    let blocked = syrinx::detect::score_recording_in_blocks(
+    let blocked = syrinx::scoring::score_recording_in_blocks(
         model,
         path,
         0.5,
@@ -679,9 +679,9 @@ fn detection_scores_equal_window_by_window_scores() {
     }
     // Cancelling stops it.
     let cancelled =
-        syrinx::detect::score_recording(model, path, 0.5, &AtomicBool::new(true), &mut |_, _| {});
+        syrinx::scoring::score_recording(model, path, 0.5, &AtomicBool::new(true), &mut |_, _| {});
     assert!(matches!(
         cancelled,
-        Err(syrinx::detect::DetectError::Cancelled)
+        Err(syrinx::scoring::DetectError::Cancelled)
     ));
 }

@@ -243,7 +243,7 @@ impl SyrinxApp {
     }
 
     /// Kind and label of new boxes, undo/redo, what is selected.
-    pub(super) fn annotation_bar(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn annotation_bar_ui(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("annotation bar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 ui.label("Draw");
@@ -383,7 +383,7 @@ impl SyrinxApp {
     }
 
     /// The bottom panel: the selected box's details and the selection table.
-    pub(super) fn selection_panel(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn selection_panel_ui(&mut self, ui: &mut egui::Ui) {
         // A third of the window at most to start with: on a 720-pixel laptop screen the
         // spectrogram keeps most of the height.
         let default_height = (ui.available_height() * 0.28).clamp(120.0, 250.0);
@@ -396,7 +396,7 @@ impl SyrinxApp {
             .min_size(90.0)
             .max_size(max_height)
             .show(ui, |ui| {
-                self.selected_strip(ui);
+                self.selected_strip_ui(ui);
                 ui.separator();
                 let active = self.active_recording().map(|r| r.project_id);
                 let clicked = self
@@ -415,7 +415,7 @@ impl SyrinxApp {
             });
     }
 
-    fn selected_strip(&mut self, ui: &mut egui::Ui) {
+    fn selected_strip_ui(&mut self, ui: &mut egui::Ui) {
         let Some(selection) = self.annotator.single(&self.document).cloned() else {
             ui.horizontal(|ui| {
                 let n = self.annotator.selected.len();

@@ -3,7 +3,7 @@
 use super::*;
 
 impl SyrinxApp {
-    pub(super) fn menu_bar(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
                 for menu in Menu::ALL {
@@ -41,7 +41,7 @@ impl SyrinxApp {
         });
     }
 
-    pub(super) fn toolbar(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
                 let playing = self.player.is_playing();
@@ -69,13 +69,13 @@ impl SyrinxApp {
                     .suffix("×"),
                 )
                 .on_hover_text("Below 1× slows down and lowers the pitch (bats, insects)");
-                filter_field(
+                filter_field_ui(
                     ui,
                     "high-pass",
                     &mut self.prefs.playback_filter.high_pass_hz,
                     1000.0,
                 );
-                filter_field(
+                filter_field_ui(
                     ui,
                     "low-pass",
                     &mut self.prefs.playback_filter.low_pass_hz,

@@ -6,7 +6,7 @@ use super::*;
 impl SyrinxApp {
     /// The right side: the spectrogram settings and Review share it as tabs, so opening Review
     /// never takes a second strip off the spectrogram. Collapsed, it is a narrow strip.
-    pub(super) fn side_panel(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn side_panel_ui(&mut self, ui: &mut egui::Ui) {
         if !self.prefs.show_settings_panel && !self.review.open {
             egui::Panel::right("side collapsed")
                 .resizable(false)
@@ -68,16 +68,16 @@ impl SyrinxApp {
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         if self.review.open {
-                            self.review_panel(ui);
+                            self.review_panel_ui(ui);
                         } else {
-                            self.settings_panel(ui);
+                            self.settings_panel_ui(ui);
                         }
                     });
             });
     }
 
     /// The Spectrogram tab's contents.
-    pub(super) fn settings_panel(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn settings_panel_ui(&mut self, ui: &mut egui::Ui) {
         let rate = self.active_recording().map(|r| r.info.sample_rate_hz);
         egui::ScrollArea::vertical()
             .id_salt("settings scroll")
@@ -98,17 +98,17 @@ impl SyrinxApp {
                     "The exact input the recogniser gets for the window under the pointer",
                 );
                 if self.prefs.show_model_view {
-                    self.model_view.ui(ui);
+                    self.model_view.view_ui(ui);
                 }
             });
     }
 
-    pub(super) fn central(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn central_ui(&mut self, ui: &mut egui::Ui) {
         let Some(index) = self
             .active
             .and_then(|id| self.recordings.iter().position(|r| r.id == id))
         else {
-            self.welcome(ui);
+            self.welcome_ui(ui);
             return;
         };
         let ctx = ui.ctx().clone();
@@ -285,7 +285,7 @@ impl SyrinxApp {
         });
     }
 
-    pub(super) fn welcome(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn welcome_ui(&mut self, ui: &mut egui::Ui) {
         ui.vertical_centered(|ui| {
             ui.add_space(ui.available_height() / 4.0);
             ui.heading("Syrinx");

@@ -36,7 +36,7 @@ impl SyrinxApp {
 
     /// Notifications over the bottom-right corner (they never move the layout) and the status
     /// bar: one line, whatever the messages.
-    pub(super) fn messages_panel(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn messages_panel_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         let now_secs = ctx.input(|i| i.time);
         let hovered = self.notifications_hovered;

@@ -8,31 +8,18 @@ use std::sync::{Arc, Mutex};
 use eframe::egui;
 
 use super::{Cleanup, Event, SyrinxApp};
-use crate::annotation::{
-    Edit, ImportOptions, ParsedTable, ProjectRecordingId, TableFormat, preview_import, read_table,
-};
-use crate::audio::{RecordingInfo, probe};
+use crate::annotation::{Edit, ImportOptions, ProjectRecordingId, preview_import, read_table};
+use crate::audio::probe;
 use crate::gui::dialogs::{ExportAction, ExportDialog, PathPrompt, PromptAction, PromptFor};
 use crate::gui::document::Document;
 use crate::gui::import_dialog::{ImportAction, ImportDialog};
 use crate::gui::selection_table::SelectionTable;
-use crate::project::{
-    PROJECT_EXTENSION, Project, check_relink, fingerprint, pair_folder, table_names_audio,
-};
+use crate::project::{PROJECT_EXTENSION, Project, check_relink, table_names_audio};
 
 /// Folder under the data folder where untitled projects are autosaved.
 const AUTOSAVE_FOLDER: &str = "autosave";
 
-/// Audio and tables found in a folder (read in the background).
-#[derive(Debug, Default)]
-pub struct FolderContents {
-    /// Recordings that opened, with their size and fingerprint.
-    pub recordings: Vec<(RecordingInfo, u64, String)>,
-    /// Tables paired with a recording (by its path).
-    pub tables: Vec<(PathBuf, PathBuf, Result<ParsedTable, String>)>,
-    /// Files that could not be read.
-    pub errors: Vec<String>,
-}
+pub use crate::workflow::folders::FolderContents;
 
 /// Orders saves: a save that started earlier never overwrites one that started later.
 #[derive(Debug, Default)]
@@ -267,7 +254,7 @@ impl SyrinxApp {
     /// Opens a folder: its recordings join the project with their same-stem tables.
     pub fn open_folder(&mut self, dir: PathBuf) {
         self.spawn_job("reading a folder", Cleanup::Nothing, move || {
-            let result = read_folder(&dir);
+            let result = crate::workflow::folders::read_folder(&dir).map_err(|e| e.to_string());
             Event::FolderRead(dir, Box::new(result))
         });
     }
@@ -308,14 +295,20 @@ impl SyrinxApp {
         let (format, clips, padding) = (dialog.format, dialog.clips, dialog.padding_secs);
         let folder = PathBuf::from(dialog.folder.trim());
         self.spawn_job("exporting", Cleanup::Nothing, move || {
-            Event::Exported(export(
+            let exported = crate::workflow::export::export_selections(
                 &project,
                 scope.as_deref(),
                 format,
                 &folder,
                 clips,
                 padding,
-            ))
+            );
+            // Clips that could not be cut make the summary an error (the rest were written).
+            Event::Exported(match exported {
+                Ok(outcome) if outcome.failed.is_empty() => Ok(outcome.summary(format, &folder)),
+                Ok(outcome) => Err(outcome.summary(format, &folder)),
+                Err(error) => Err(error.to_string()),
+            })
         });
     }
 
@@ -367,13 +360,19 @@ impl SyrinxApp {
         }
         if self.show_labels {
             let mut open = true;
-            if crate::gui::dialogs::labels_window(
-                ctx,
-                &mut open,
-                &mut self.document.project.labels,
-                &mut self.new_label,
-            ) {
-                self.document.touch();
+            let before = self.document.project.labels.clone();
+            let mut labels = before.clone();
+            // Edited on a copy: the change is one undo step (typing a name is one).
+            if crate::gui::dialogs::labels_window(ctx, &mut open, &mut labels, &mut self.new_label)
+                && labels != before
+            {
+                self.document.change_project(
+                    "edit labels",
+                    crate::project::ProjectChange::Labels {
+                        before,
+                        after: labels,
+                    },
+                );
             }
             self.show_labels = open;
         }
@@ -624,76 +623,4 @@ impl SyrinxApp {
             self.show_project_recording(id);
         }
     }
-}
-
-/// Probes a folder's recordings and reads their tables (on a background thread).
-fn read_folder(dir: &Path) -> Result<FolderContents, String> {
-    let pairs =
-        pair_folder(dir).map_err(|e| format!("cannot read the folder: {e}: {}", dir.display()))?;
-    let mut contents = FolderContents::default();
-    for (audio, table) in pairs {
-        let info = match probe(&audio) {
-            Ok(info) => info,
-            Err(error) => {
-                contents.errors.push(error.to_string());
-                continue;
-            }
-        };
-        match fingerprint(&audio) {
-            Ok((size, print)) => contents.recordings.push((info, size, print)),
-            Err(error) => {
-                contents
-                    .errors
-                    .push(format!("cannot read {}: {error}", audio.display()));
-                continue;
-            }
-        }
-        if let Some(table) = table {
-            let parsed = read_table(&table).map_err(|e| e.to_string());
-            contents.tables.push((audio, table, parsed));
-        }
-    }
-    Ok(contents)
-}
-
-/// Writes tables (and clips) of `project` into `folder`; returns a summary for the user.
-fn export(
-    project: &Project,
-    scope: Option<&[ProjectRecordingId]>,
-    format: TableFormat,
-    folder: &Path,
-    clips: bool,
-    padding_secs: f64,
-) -> Result<String, String> {
-    let written =
-        crate::export::export_tables(project, scope, format, folder).map_err(|e| e.to_string())?;
-    let mut summary = format!(
-        "Exported {} {} table(s) to {}",
-        written.len(),
-        format.name(),
-        folder.display()
-    );
-    if clips {
-        let selections: Vec<_> = project
-            .selections
-            .items()
-            .iter()
-            .filter(|s| scope.is_none_or(|ids| ids.contains(&s.recording)))
-            .collect();
-        let clips_dir = folder.join("clips");
-        let export = crate::clips::export_clips(project, &selections, &clips_dir, padding_secs)
-            .map_err(|e| e.to_string())?;
-        summary.push_str(&format!(
-            " and {} clip(s) to {}",
-            export.written.len(),
-            clips_dir.display()
-        ));
-        if !export.failed.is_empty() {
-            return Err(format!(
-                "{summary}; not exported: {}",
-                export.failed.join("; ")
-            ));
-        }
-    }
-    Ok(summary)
 }

@@ -6,7 +6,7 @@ use super::*;
 impl SyrinxApp {
     /// The project's recordings (open or not, missing ones marked), and the flags of the one
     /// on screen.
-    pub(super) fn recordings_panel(&mut self, ui: &mut egui::Ui) {
+    pub(super) fn recordings_panel_ui(&mut self, ui: &mut egui::Ui) {
         let max_width = (ui.available_width() * 0.25).max(RECORDINGS_PANEL_MIN_WIDTH);
         egui::Panel::left("recordings")
             .resizable(true)

@@ -1,0 +1,282 @@
+//! Detection from the app: the Detect window's requests, the batch run as a job
+//! ([`crate::workflow::detect::run_batch`]), and its results put into the project's run as
+//! they arrive.
+
+use super::SyrinxApp;
+use crate::annotation::ProjectRecordingId;
+use crate::gui::detection::{DetectAction, DetectScope};
+use crate::workflow::detect::{BatchEvent, BatchPlan, MergeChoice, RunTarget};
+use eframe::egui;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+impl SyrinxApp {
+    /// Opens the Detect window, suggesting the project's newest model.
+    pub fn open_detect(&mut self) {
+        self.detect.open = true;
+        if self.detect.model_text.trim().is_empty()
+            && let Some(latest) = self.document.project.models.last()
+        {
+            self.detect.model_text = latest.display().to_string();
+        }
+    }
+
+    /// Starts a detection batch as the Detect window is set.
+    pub fn start_detection(&mut self) {
+        let model_text = self.detect.model_text.trim().to_owned();
+        if model_text.is_empty() {
+            self.error("Choose a model folder to detect with (train one first).".to_owned());
+            return;
+        }
+        let model_dir = self.absolute_to_project(PathBuf::from(model_text));
+        let project = &self.document.project;
+        let current = self.active_recording().map(|r| r.project_id);
+        let recordings: Vec<ProjectRecordingId> = self
+            .detect
+            .scope
+            .recordings(project, current, &self.detect.chosen)
+            .into_iter()
+            .filter(|id| !self.document.missing.contains(id))
+            .collect();
+        let folder = (self.detect.scope == DetectScope::Folder)
+            .then(|| PathBuf::from(self.detect.folder_text.trim()));
+        if folder.is_none() && recordings.is_empty() {
+            self.error(
+                "No recordings to run over: choose some (missing files are skipped).".to_owned(),
+            );
+            return;
+        }
+        if let Some(folder) = &folder
+            && !folder.is_dir()
+        {
+            self.error(format!("Not a folder: {}", folder.display()));
+            return;
+        }
+        let plan = BatchPlan {
+            model_dir,
+            files: self.paths_of(&recordings),
+            folder,
+            hop_secs: self.detect.hop_secs,
+        };
+        let waker = Arc::clone(&self.waker);
+        if let Err(error) = self.detect.spawn(plan, None, recordings, waker) {
+            self.error(error);
+        }
+    }
+
+    /// Scores what a run has left (a cancelled or interrupted batch).
+    pub(super) fn resume_detection(&mut self, run_id: u32) {
+        let Some(run) = self
+            .document
+            .project
+            .detection_runs
+            .iter()
+            .find(|r| r.id == run_id)
+        else {
+            return;
+        };
+        let pending: Vec<ProjectRecordingId> = run
+            .pending
+            .iter()
+            .copied()
+            .filter(|id| !self.document.missing.contains(id))
+            .collect();
+        let plan = BatchPlan {
+            model_dir: run.model_dir.clone(),
+            files: self.paths_of(&pending),
+            folder: None,
+            hop_secs: Some(run.hop_secs),
+        };
+        let waker = Arc::clone(&self.waker);
+        if let Err(error) = self
+            .detect
+            .spawn(plan, Some(RunTarget { run_id }), pending, waker)
+        {
+            self.error(error);
+        }
+    }
+
+    pub(super) fn paths_of(&self, ids: &[ProjectRecordingId]) -> Vec<PathBuf> {
+        ids.iter()
+            .filter_map(|id| self.document.project.recording(*id))
+            .map(|r| r.path.clone())
+            .collect()
+    }
+
+    /// A path typed relative to the project's folder made absolute.
+    pub(super) fn absolute_to_project(&self, path: PathBuf) -> PathBuf {
+        if path.is_absolute() {
+            return path;
+        }
+        self.document
+            .path
+            .as_deref()
+            .and_then(std::path::Path::parent)
+            .map_or(path.clone(), |dir| dir.join(&path))
+    }
+
+    /// Takes what the detection job sent.
+    pub(super) fn poll_detection(&mut self) {
+        let (events, end) = self.detect.take_events();
+        for event in events {
+            match event {
+                BatchEvent::ModelLoaded { info, hop_secs } => {
+                    self.detection_model_loaded(&info, hop_secs);
+                }
+                BatchEvent::Listed(files) => {
+                    if let Some(run) = self.detect.job.as_ref().and_then(|j| j.run) {
+                        let errors = run.add_listed(&mut self.document.project, files);
+                        // Each message names its file.
+                        self.detect.errors.extend(errors);
+                        self.document.touch();
+                    }
+                }
+                BatchEvent::Started { .. } => {}
+                BatchEvent::Position {
+                    file_index,
+                    files,
+                    done_secs,
+                    total_secs,
+                } => {
+                    if let Some(job) = &mut self.detect.job {
+                        job.file = (file_index, files);
+                        job.secs = (done_secs, total_secs);
+                    }
+                }
+                BatchEvent::Scored { path, result, .. } => self.detection_scored(&path, result),
+            }
+        }
+        if let Some(end) = end {
+            self.detection_finished(&end);
+        }
+    }
+
+    pub(super) fn detection_finished(
+        &mut self,
+        end: &Result<crate::workflow::detect::BatchTotals, crate::jobs::JobError>,
+    ) {
+        let Some(job) = self.detect.job.take() else {
+            return;
+        };
+        let cancelled = matches!(end, Err(crate::jobs::JobError::Cancelled { .. }));
+        if let Err(error) = end
+            && !cancelled
+        {
+            self.error(format!("Detection stopped: {error}"));
+            return;
+        }
+        let run_id = job.run.map(|r| r.run_id);
+        let run = run_id.and_then(|id| {
+            self.document
+                .project
+                .detection_runs
+                .iter()
+                .find(|r| r.id == id)
+        });
+        let detections = run.map_or(0, |r| r.counts().detections);
+        let left = run.map_or(0, |r| r.pending.len());
+        let mut kept = String::new();
+        if cancelled
+            && let Some(previous) = job.previous_review_run
+            && Some(previous) != run_id
+        {
+            // A cancelled run stays (to resume) but does not take over Review.
+            self.review.run_id = Some(previous);
+            self.review.refresh_queue(&self.document.project);
+            kept = format!(" Review still shows run {previous}.");
+        }
+        self.info(if cancelled {
+            format!(
+                "Detection cancelled: {} recording(s) scored, {left} left (Resume in the Detect window).{kept}",
+                job.scored
+            )
+        } else {
+            format!(
+                "Detection finished: {} recording(s) in {:.1} s, {detections} detection(s), {} failed. Review them in the Review panel.",
+                job.scored,
+                job.started.elapsed().as_secs_f64(),
+                job.failed
+            )
+        });
+        if !self.review.open {
+            self.open_review();
+        }
+    }
+
+    pub(super) fn detection_model_loaded(&mut self, info: &crate::model::ModelInfo, hop_secs: f64) {
+        let Some(job) = &mut self.detect.job else {
+            return;
+        };
+        if job.run.is_some() {
+            return;
+        }
+        let choice = MergeChoice {
+            threshold: self.detect.threshold,
+            min_gap_secs: self.detect.min_gap_secs,
+            min_duration_secs: self.detect.min_duration_secs,
+            ..MergeChoice::default()
+        };
+        let run = RunTarget::start(
+            &mut self.document.project,
+            &job.model_dir,
+            info,
+            hop_secs,
+            choice.settings(info, hop_secs),
+            std::mem::take(&mut job.planned),
+        );
+        job.run = Some(run);
+        // What Review showed, for a cancel to go back to.
+        job.previous_review_run = self.review.run(&self.document.project).map(|r| r.id);
+        self.review.run_id = Some(run.run_id);
+        self.document.touch();
+    }
+
+    pub(super) fn detection_scored(
+        &mut self,
+        path: &std::path::Path,
+        result: Result<crate::detect::WindowScores, String>,
+    ) {
+        let Some(run) = self.detect.job.as_ref().and_then(|j| j.run) else {
+            return;
+        };
+        if let Err(error) = &result {
+            self.detect.errors.push(error.clone());
+        }
+        let Some(scored) = run.add_scored(&mut self.document.project, path, result) else {
+            return;
+        };
+        if let Some(job) = &mut self.detect.job {
+            if scored {
+                job.scored += 1;
+            } else {
+                job.failed += 1;
+            }
+        }
+        self.document.touch();
+    }
+
+    pub(super) fn detect_window(&mut self, ctx: &egui::Context) {
+        if !self.detect.open {
+            return;
+        }
+        let current = self.active_recording().map(|r| r.project_id);
+        let resumable: Vec<(u32, String, usize)> = self
+            .document
+            .project
+            .detection_runs
+            .iter()
+            .filter(|r| !r.pending.is_empty())
+            .map(|r| (r.id, r.model_dir.display().to_string(), r.pending.len()))
+            .collect();
+        let actions = self
+            .detect
+            .window_ui(ctx, &self.document.project, current, &resumable);
+        for action in actions {
+            match action {
+                DetectAction::Start => self.start_detection(),
+                DetectAction::Resume(id) => self.resume_detection(id),
+                DetectAction::Cancel => self.detect.cancel(),
+            }
+        }
+    }
+}

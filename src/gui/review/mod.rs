@@ -1,0 +1,334 @@
+//! The Review panel: pick a detection run, move the threshold (detections re-merge at once),
+//! walk the review queue with the keyboard, turn false positives into negatives, see what the
+//! verdicts say about the threshold, how the run compares with reference selections, and how
+//! each training iteration did.
+
+mod measures;
+mod queue;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use eframe::egui;
+use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+
+use crate::model::{ModelArtifact, ModelInfo};
+use crate::project::Project;
+use crate::review::{
+    DetectionRef, DetectionRun, ReviewOrder, RunEvaluation, ThresholdEvidence, Verdict,
+    evaluate_run,
+};
+use crate::timefmt::format_time_secs;
+
+/// What the panel asks the app to do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReviewAction {
+    SelectRun(u32),
+    /// Re-merge the run at this threshold (instant; the model does not run again).
+    SetThreshold(f32),
+    SetOrder(ReviewOrder),
+    Verdict(Option<Verdict>),
+    Previous,
+    Next,
+    /// Go to the queue's `n`-th detection.
+    Goto(usize),
+    UndoVerdict,
+    Play,
+    AddFalsePositives,
+    /// Store this threshold in the run's model.
+    SaveThreshold(f32),
+    Retrain,
+    OpenDetect,
+    ExportDetections,
+    DeleteRun(u32),
+}
+
+/// One trained model as the iteration history shows it.
+#[derive(Debug, Clone)]
+pub struct IterationRow {
+    pub iteration: usize,
+    pub dir: PathBuf,
+    pub info: Result<ModelInfo, String>,
+}
+
+/// What an evaluation was computed from: run, threshold bits, recordings scored, recordings
+/// marked fully annotated, selections version, tolerance bits.
+type EvaluationStamp = (u32, u32, usize, usize, u64, u64);
+
+/// State of the Review panel.
+#[derive(Debug)]
+pub struct ReviewState {
+    pub open: bool,
+    pub run_id: Option<u32>,
+    pub order: ReviewOrder,
+    pub queue: Vec<DetectionRef>,
+    pub position: usize,
+    /// What the queue was built from: (run, detections, threshold bits, order).
+    queue_stamp: Option<(u32, usize, u32, ReviewOrder)>,
+    /// Verdict changes, newest last: (run, detection, verdict before).
+    pub undo: Vec<(u32, DetectionRef, Option<Verdict>)>,
+    /// Also write WAV clips of new negatives into `neg_iteration_NN/`.
+    pub write_clips: bool,
+    /// How false positives become negatives: their label (empty: `not <target>`) and whether
+    /// test recordings' ones are added too (off: kept for evaluation only).
+    pub negative_options: crate::review::NegativeOptions,
+    /// The run whose Delete was clicked once (a second click deletes).
+    confirm_delete: Option<u32>,
+    /// Precision wanted when suggesting a threshold from the verdicts.
+    pub target_precision: f64,
+    pub tolerance_secs: f64,
+    /// The last evaluation and what it was computed from (run, threshold, recordings, version).
+    evaluation: Option<(EvaluationStamp, Result<Option<RunEvaluation>, String>)>,
+    history: Option<Vec<IterationRow>>,
+    history_of: Vec<PathBuf>,
+    /// The job reading the models' descriptions for the Iterations table.
+    history_job: Option<crate::jobs::Job<(), Vec<IterationRow>>>,
+}
+
+impl Default for ReviewState {
+    fn default() -> Self {
+        Self {
+            open: false,
+            run_id: None,
+            order: ReviewOrder::ScoreHighFirst,
+            queue: Vec::new(),
+            position: 0,
+            queue_stamp: None,
+            undo: Vec::new(),
+            write_clips: false,
+            negative_options: crate::review::NegativeOptions::default(),
+            confirm_delete: None,
+            target_precision: 0.9,
+            tolerance_secs: 1.5,
+            evaluation: None,
+            history: None,
+            history_of: Vec::new(),
+            history_job: None,
+        }
+    }
+}
+
+impl ReviewState {
+    /// The run being reviewed (the newest when none was picked).
+    #[must_use]
+    pub fn run<'a>(&self, project: &'a Project) -> Option<&'a DetectionRun> {
+        self.run_id
+            .and_then(|id| project.detection_runs.iter().find(|r| r.id == id))
+            .or_else(|| project.detection_runs.last())
+    }
+
+    /// Rebuilds the queue when the run, its detections or the order changed, keeping the
+    /// position on the same detection where it still exists.
+    pub fn refresh_queue(&mut self, project: &Project) {
+        let Some(run) = self.run(project) else {
+            self.queue.clear();
+            self.queue_stamp = None;
+            return;
+        };
+        let stamp = (
+            run.id,
+            run.counts().detections,
+            run.merge.threshold.to_bits(),
+            self.order,
+        );
+        if self.queue_stamp == Some(stamp) {
+            return;
+        }
+        let same_run = self.queue_stamp.is_some_and(|s| s.0 == run.id);
+        let current = self
+            .current()
+            .filter(|_| same_run)
+            .and_then(|at| Some((run.recording_of(at)?, run.get(at)?.detection.start_secs)));
+        self.queue = run.queue(self.order);
+        self.queue_stamp = Some(stamp);
+        self.run_id = Some(run.id);
+        self.position = current
+            .and_then(|(recording, start)| {
+                self.queue.iter().position(|at| {
+                    run.recording_of(*at) == Some(recording)
+                        && run.get(*at).is_some_and(|d| {
+                            (d.detection.start_secs - start).abs() < run.merge.min_gap_secs + 1.0
+                        })
+                })
+            })
+            .unwrap_or(0);
+    }
+
+    #[must_use]
+    pub fn current(&self) -> Option<DetectionRef> {
+        self.queue.get(self.position).copied()
+    }
+
+    /// Reads the project's models' descriptions on a background thread when the list changed.
+    pub fn refresh_history(&mut self, project: &Project, waker: &crate::jobs::Waker) {
+        if let Some(job) = &mut self.history_job
+            && let Some(result) = job.poll()
+        {
+            self.history_job = None;
+            // A failure to read is shown in the rows; a job that could not run leaves the
+            // table as it was.
+            if let Ok(rows) = result {
+                self.history = Some(rows);
+            }
+        }
+        if self.history_of == project.models {
+            return;
+        }
+        self.history_of.clone_from(&project.models);
+        let dirs = project.models.clone();
+        // A newer list replaces a job still reading an older one (its result is dropped).
+        self.history_job = crate::jobs::Job::spawn("history", Arc::clone(waker), move |_| {
+            Ok(dirs
+                .into_iter()
+                .enumerate()
+                .map(|(i, dir)| IterationRow {
+                    iteration: i + 1,
+                    info: ModelArtifact::read_info(&dir).map_err(|e| e.to_string()),
+                    dir,
+                })
+                .collect())
+        })
+        .ok();
+    }
+
+    /// Reads the models again (a threshold was saved in one).
+    pub fn reset_history(&mut self) {
+        self.history_of.clear();
+    }
+
+    /// Forgets the cached evaluation and history (another project was opened).
+    pub fn reset(&mut self) {
+        self.run_id = None;
+        self.queue.clear();
+        self.queue_stamp = None;
+        self.position = 0;
+        self.undo.clear();
+        self.evaluation = None;
+        self.history = None;
+        self.history_of.clear();
+    }
+
+    /// The panel's contents.
+    pub fn panel_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Vec<ReviewAction> {
+        let mut actions = Vec::new();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            self.run_ui(ui, project, &mut actions);
+            if let Some(run) = self.run(project) {
+                ui.separator();
+                self.queue_ui(ui, project, run, &mut actions);
+                ui.separator();
+                self.negatives_ui(ui, project, run, &mut actions);
+                egui::CollapsingHeader::new("Threshold from review")
+                    .default_open(false)
+                    .show(ui, |ui| self.threshold_ui(ui, run, &mut actions));
+                egui::CollapsingHeader::new("Against reference selections")
+                    .default_open(false)
+                    .show(ui, |ui| self.evaluation_ui(ui, project, run));
+            }
+            egui::CollapsingHeader::new("Iterations")
+                .default_open(true)
+                .show(ui, |ui| self.history_ui(ui, project, &mut actions));
+        });
+        actions
+    }
+
+    fn run_ui(&mut self, ui: &mut egui::Ui, project: &Project, actions: &mut Vec<ReviewAction>) {
+        ui.horizontal_wrapped(|ui| {
+            ui.heading("Review");
+            if ui
+                .button("Detect…")
+                .on_hover_text("Run a model over recordings (Ctrl+D)")
+                .clicked()
+            {
+                actions.push(ReviewAction::OpenDetect);
+            }
+        });
+        let Some(run) = self.run(project) else {
+            ui.label("No detections yet: train a model, then Detect.");
+            return;
+        };
+        ui.horizontal_wrapped(|ui| {
+            egui::ComboBox::from_id_salt("review run")
+                .selected_text(run_name(run))
+                .show_ui(ui, |ui| {
+                    for r in project.detection_runs.iter().rev() {
+                        if ui.selectable_label(r.id == run.id, run_name(r)).clicked() {
+                            actions.push(ReviewAction::SelectRun(r.id));
+                        }
+                    }
+                })
+                .response
+                .on_hover_text("Which detection run to review (newest first)");
+            if ui
+                .small_button("Export…")
+                .on_hover_text(
+                    "Raven tables per recording and combined, CSV, Audacity labels, counts",
+                )
+                .clicked()
+            {
+                actions.push(ReviewAction::ExportDetections);
+            }
+            if self.confirm_delete == Some(run.id) {
+                if ui
+                    .small_button("Really delete")
+                    .on_hover_text("Its scores and verdicts are gone for good")
+                    .clicked()
+                {
+                    self.confirm_delete = None;
+                    actions.push(ReviewAction::DeleteRun(run.id));
+                }
+                if ui
+                    .small_button("Keep")
+                    .on_hover_text("Do not delete the run")
+                    .clicked()
+                {
+                    self.confirm_delete = None;
+                }
+            } else if ui
+                .small_button("Delete run")
+                .on_hover_text("Forget this run's scores and verdicts (asks first)")
+                .clicked()
+            {
+                self.confirm_delete = Some(run.id);
+            }
+        });
+        let mut threshold = run.merge.threshold;
+        let response = ui
+            .add(
+                egui::Slider::new(&mut threshold, 0.0..=1.0)
+                    .text("threshold")
+                    .fixed_decimals(2),
+            )
+            .on_hover_text("Re-merges the run's window scores at once; verdicts are kept");
+        if response.changed() {
+            actions.push(ReviewAction::SetThreshold(threshold));
+        }
+        let counts = run.counts();
+        let audio_secs = run.audio_secs(project);
+        ui.label(format!(
+            "{} detection(s) in {} recording(s), {:.0} min of audio{}{}",
+            counts.detections,
+            run.recordings.len(),
+            audio_secs / 60.0,
+            if run.pending.is_empty() {
+                String::new()
+            } else {
+                format!(", {} not scored yet", run.pending.len())
+            },
+            if run.failed.is_empty() {
+                String::new()
+            } else {
+                format!(", {} failed", run.failed.len())
+            }
+        ));
+    }
+}
+
+fn run_name(run: &DetectionRun) -> String {
+    let model = run
+        .model_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("run {} · {model} (iteration {})", run.id, run.iteration)
+}

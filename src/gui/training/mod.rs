@@ -1,0 +1,506 @@
+//! The Train window: dataset summary, settings, a background training job with progress, ETA,
+//! live loss/accuracy curves and cancel, then the evaluation (metrics, confusion matrix, PR
+//! curve, misclassified windows one click from their place in the recording).
+
+mod panels;
+mod result;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use eframe::egui;
+use egui_plot::{Line, Plot, PlotPoints};
+
+use crate::annotation::ProjectRecordingId;
+use crate::dataset::{Dataset, DatasetConfig, SummaryRow};
+use crate::metrics::SplitMetrics;
+use crate::model::artifact::EpochMetrics;
+use crate::project::{Project, Split};
+use crate::train::{ScoredWindow, TrainError, TrainEvent, TrainSettings};
+use crate::workflow::train::{PreviewTile, TrainStepError, preview_inputs};
+
+/// What the window asks the app to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainAction {
+    /// Start training on the current project.
+    Start,
+    /// Show this window's place in its recording.
+    Show(Box<ScoredWindow>),
+    /// Play the window (showing it first).
+    Play(Box<ScoredWindow>),
+    /// Make a selection the other kind (error analysis: the label was wrong).
+    SetKind(
+        crate::annotation::SelectionId,
+        crate::annotation::SelectionKind,
+    ),
+    /// Show augmented model inputs of random training windows.
+    Preview,
+    /// Make the project's model window this many seconds long.
+    SetWindowSecs(f64),
+    /// Train on the workbench's current spectrogram settings.
+    UseWorkbenchSpectrogram,
+    /// Propose the model input from the data (`true`) or keep the project's own, starting from
+    /// the proposal (`false`).
+    UseProposal(bool),
+    /// Train with this front end (the project keeps its own input from then on).
+    SetFrontEnd(crate::dsp::InputNormalization),
+}
+
+/// The dataset as the summary shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DatasetOverview {
+    pub rows: Vec<SummaryRow>,
+    pub groups: Vec<(String, Split, usize, usize)>,
+    pub warnings: Vec<String>,
+}
+
+/// A finished run.
+#[derive(Debug, Clone)]
+pub struct TrainResult {
+    pub model_dir: PathBuf,
+    /// Event-level metrics on the fully annotated validation recordings (calls, not windows).
+    pub validation_events: Option<crate::evaluate::EventMetrics>,
+    pub test_events: Option<crate::evaluate::EventMetrics>,
+    pub validation: Option<SplitMetrics>,
+    pub test: Option<SplitMetrics>,
+    pub scored: Vec<ScoredWindow>,
+    pub epochs_run: usize,
+    pub best_epoch: usize,
+    pub train_secs: f64,
+    pub samples_per_sec: f64,
+    pub threshold: f32,
+    pub warnings: Vec<String>,
+}
+
+/// A worker's job over a copy of the project: its result, or why not.
+type ProjectJob<T> = crate::jobs::Job<(), Result<T, String>>;
+
+/// A training run in progress.
+struct Job {
+    /// The run itself: training events as progress, the saved model's figures as its result.
+    work: crate::jobs::Job<TrainEvent, TrainResult>,
+    started: Instant,
+    stage: String,
+    /// `(epoch, batch, batches)` of the last batch.
+    position: Option<(usize, usize, usize)>,
+}
+
+/// The curves and the result the window shows for one run.
+type ShownRun = (Vec<EpochMetrics>, Option<Result<TrainResult, String>>);
+/// One curve's value at an epoch.
+type EpochValue = dyn Fn(&EpochMetrics) -> Option<f64>;
+
+/// State of the Train window.
+pub struct TrainingWindow {
+    pub open: bool,
+    pub settings: TrainSettings,
+    /// The project's model window length, as edited here.
+    pub window_secs: f64,
+    /// The model input proposed from the project's data, with its reasons.
+    pub proposal: Option<crate::dataset::InputProposal>,
+    /// Whether training uses the proposal (else the project's own input, `input`).
+    pub proposing: bool,
+    /// The input training will use.
+    pub input: crate::dsp::ModelInputSpec,
+    /// What `input` was worked out from: (selections version, recordings, model input, whether
+    /// proposing), so it is recomputed only when the project changes.
+    input_key: Option<(u64, usize, crate::dsp::ModelInputSpec, bool)>,
+    pub overview: Option<Result<DatasetOverview, String>>,
+    pub epochs: Vec<EpochMetrics>,
+    pub result: Option<Result<TrainResult, String>>,
+    /// The curves and result shown before the running job started: back on screen if it is
+    /// cancelled (a cancelled run must not wipe the last good one).
+    previous: Option<ShownRun>,
+    /// The last run was cancelled.
+    pub cancelled: bool,
+    /// Augmented model inputs of random training windows, as asked for with "Preview inputs".
+    pub preview: Option<Result<Vec<PreviewTile>, String>>,
+    preview_textures: Vec<(String, egui::TextureHandle)>,
+    /// Thumbnails of the misclassified windows of the shown result.
+    thumbnails: Vec<egui::TextureHandle>,
+    /// Previews asked for so far (each seeds its own random draws).
+    preview_round: u64,
+    preview_normalization: crate::dsp::InputNormalization,
+    job: Option<Job>,
+    /// The dataset summary being computed (a newer request replaces an older one).
+    overview_job: Option<ProjectJob<DatasetOverview>>,
+    /// The augmentation preview being computed.
+    preview_job: Option<ProjectJob<Vec<PreviewTile>>>,
+}
+
+impl std::fmt::Debug for TrainingWindow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrainingWindow")
+            .field("open", &self.open)
+            .field("running", &self.is_running())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for TrainingWindow {
+    fn default() -> Self {
+        Self {
+            open: false,
+            settings: TrainSettings::default(),
+            window_secs: crate::dsp::ModelInputSpec::default().window_secs(),
+            proposal: None,
+            proposing: true,
+            input: crate::dsp::ModelInputSpec::default(),
+            input_key: None,
+            overview: None,
+            epochs: Vec::new(),
+            result: None,
+            previous: None,
+            cancelled: false,
+            preview: None,
+            preview_textures: Vec::new(),
+            thumbnails: Vec::new(),
+            preview_round: 0,
+            preview_normalization: crate::dsp::ModelInputSpec::default().normalization,
+            job: None,
+            overview_job: None,
+            preview_job: None,
+        }
+    }
+}
+
+pub use crate::workflow::train::next_model_dir;
+
+impl TrainingWindow {
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Whether background work of this window is under way (a run, or the dataset summary).
+    #[must_use]
+    pub fn is_busy(&self) -> bool {
+        self.job.is_some() || (self.open && self.overview.is_none()) || self.preview_job.is_some()
+    }
+
+    /// Thumbnails made for the shown result's misclassified windows.
+    #[must_use]
+    pub fn thumbnail_count(&self) -> usize {
+        self.thumbnails.len()
+    }
+
+    /// Asks for the dataset summary of `project` (computed on a background thread).
+    pub fn refresh_overview(
+        &mut self,
+        project: &Project,
+        missing: &[ProjectRecordingId],
+        waker: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        let seed = self.settings.seed;
+        self.overview = None;
+        self.input_key = None;
+        self.update_input(project, missing);
+        let spawned = spawn_for_project(
+            "dataset summary",
+            project,
+            missing,
+            waker,
+            move |project, missing| {
+                let config = DatasetConfig {
+                    seed,
+                    input: crate::train::training_input(project, missing).0,
+                    ..DatasetConfig::default()
+                };
+                Dataset::from_project(project, missing, &config)
+                    .map(|dataset| DatasetOverview {
+                        rows: dataset.summary(),
+                        groups: dataset.per_group(),
+                        warnings: dataset.warnings,
+                    })
+                    .map_err(|e| e.to_string())
+            },
+        );
+        match spawned {
+            Ok(job) => self.overview_job = Some(job),
+            Err(error) => self.overview = Some(Err(error.to_string())),
+        }
+    }
+
+    /// Works out the model input training will use (the proposal, or the project's own) when the
+    /// project changed since last time; cheap, since no audio is read. Returns it.
+    pub fn update_input(
+        &mut self,
+        project: &Project,
+        missing: &[ProjectRecordingId],
+    ) -> crate::dsp::ModelInputSpec {
+        let key = (
+            project.selections.version(),
+            project.recordings.len(),
+            project.model_input,
+            project.proposes_model_input(),
+        );
+        if self.input_key != Some(key) {
+            let proposal = crate::dataset::propose_input(project, missing);
+            self.proposing = key.3;
+            self.input = if self.proposing {
+                proposal.input
+            } else {
+                project.model_input
+            };
+            self.window_secs = self.input.window_secs();
+            self.proposal = Some(proposal);
+            self.input_key = Some(key);
+        }
+        self.input
+    }
+
+    /// Asks for augmented inputs of a few random training windows (half positive), computed on a
+    /// background thread exactly as training makes them.
+    pub fn request_preview(
+        &mut self,
+        project: &Project,
+        missing: &[ProjectRecordingId],
+        waker: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        let settings = self.settings.clone();
+        self.preview_round += 1;
+        let round = self.preview_round;
+        self.preview_normalization = crate::train::training_input(project, missing)
+            .0
+            .normalization;
+        let spawned = spawn_for_project(
+            "input preview",
+            project,
+            missing,
+            waker,
+            move |project, missing| preview_inputs(project, missing, &settings, round),
+        );
+        match spawned {
+            Ok(job) => self.preview_job = Some(job),
+            Err(error) => {
+                self.preview = Some(Err(error.to_string()));
+            }
+        }
+    }
+
+    /// Starts training `project` on a background thread; the model is saved to the next free
+    /// `models/model_NN` beside the project (or in `data_dir` for an untitled one), chosen on
+    /// that thread so the window never waits on the disk.
+    pub fn start(
+        &mut self,
+        project: &Project,
+        project_path: Option<PathBuf>,
+        missing: &[ProjectRecordingId],
+        data_dir: Option<PathBuf>,
+        waker: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        if self.is_running() {
+            return;
+        }
+        let project = project.clone();
+        let missing = missing.to_vec();
+        let settings = self.settings.clone();
+        self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
+        self.cancelled = false;
+        let spawned = crate::jobs::Job::spawn("training", waker, move |context| {
+            let (config, settings, _) = crate::train::project_config(&project, &missing, &settings);
+            let mut last_batch_report = Instant::now();
+            let mut report = |event: TrainEvent| {
+                // Batches are frequent: wake the window at most ~20 times a second.
+                let urgent = !matches!(event, TrainEvent::Batch { .. });
+                if urgent || last_batch_report.elapsed().as_millis() >= 50 {
+                    last_batch_report = Instant::now();
+                    context.report(event);
+                }
+            };
+            let model_dir = next_model_dir(project_path.as_deref(), data_dir.as_deref());
+            let outcome = crate::workflow::train::train_and_save(
+                &project,
+                project_path.as_deref(),
+                &missing,
+                &config,
+                &settings,
+                &model_dir,
+                context.cancel_flag(),
+                &mut report,
+            )
+            .map_err(|e| match e {
+                TrainStepError::Train(TrainError::Cancelled) => context.cancelled(),
+                other => context.failed(other),
+            })?;
+            let info = &outcome.artifact.info;
+            Ok(TrainResult {
+                model_dir,
+                validation_events: info.validation_events,
+                test_events: info.test_events,
+                validation: info.validation.clone(),
+                test: info.test.clone(),
+                scored: outcome.scored,
+                epochs_run: outcome.epochs_run,
+                best_epoch: info.best_epoch,
+                train_secs: outcome.train_secs,
+                samples_per_sec: outcome.samples_per_sec,
+                threshold: info.threshold,
+                warnings: outcome.warnings,
+            })
+        });
+        match spawned {
+            Ok(work) => {
+                self.job = Some(Job {
+                    work,
+                    started: Instant::now(),
+                    stage: "preparing the dataset".to_owned(),
+                    position: None,
+                });
+            }
+            Err(error) => self.result = Some(Err(error.to_string())),
+        }
+    }
+
+    /// Asks the running job to stop (it stops within one batch).
+    pub fn cancel(&mut self) {
+        if let Some(job) = &mut self.job {
+            job.work.cancel();
+            job.stage = "cancelling".to_owned();
+        }
+    }
+
+    /// Takes what the background threads sent; returns a finished run's result once.
+    pub fn poll(&mut self) -> Option<Result<PathBuf, String>> {
+        // A worker that panicked is reported where its result would have been.
+        if let Some(result) = self.overview_job.as_mut().and_then(crate::jobs::Job::poll) {
+            self.overview_job = None;
+            self.overview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
+        }
+        if let Some(result) = self.preview_job.as_mut().and_then(crate::jobs::Job::poll) {
+            self.preview_job = None;
+            self.preview_textures.clear();
+            self.preview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
+        }
+        let Some(job) = &mut self.job else {
+            return None;
+        };
+        for event in job.work.progress() {
+            match event {
+                TrainEvent::Caching { done, total } => {
+                    job.stage = format!("spectrograms {done}/{total}");
+                }
+                TrainEvent::Batch {
+                    epoch,
+                    batch,
+                    batches,
+                    ..
+                } => {
+                    if !job.work.is_cancelling() {
+                        job.stage = format!("epoch {epoch}, batch {batch}/{batches}");
+                    }
+                    job.position = Some((epoch, batch, batches));
+                }
+                TrainEvent::Epoch(metrics) => self.epochs.push(metrics),
+            }
+        }
+        let result = job.work.poll()?;
+        self.job = None;
+        let finished = match result {
+            Err(crate::jobs::JobError::Cancelled { .. }) => {
+                self.cancelled = true;
+                if let Some((epochs, result)) = self.previous.take() {
+                    self.epochs = epochs;
+                    self.result = result;
+                }
+                Err("Training cancelled; the project is unchanged.".to_owned())
+            }
+            Err(error) => {
+                self.previous = None;
+                self.result = Some(Err(error.to_string()));
+                Err(error.to_string())
+            }
+            Ok(result) => {
+                self.previous = None;
+                self.thumbnails.clear();
+                let model_dir = result.model_dir.clone();
+                self.result = Some(Ok(result));
+                Ok(model_dir)
+            }
+        };
+        Some(finished)
+    }
+
+    /// Overall progress (0–1) and an estimate of the seconds left, while training.
+    #[must_use]
+    pub fn progress(&self) -> Option<(f32, Option<f64>)> {
+        let job = self.job.as_ref()?;
+        let Some((epoch, batch, batches)) = job.position else {
+            return Some((0.0, None));
+        };
+        let epochs = self.settings.epochs.max(1);
+        let done = ((epoch - 1) * batches + batch) as f64;
+        let total = (epochs * batches).max(1) as f64;
+        let fraction = (done / total).clamp(0.0, 1.0);
+        let elapsed = job.started.elapsed().as_secs_f64();
+        let eta = (fraction > 0.0).then(|| elapsed * (1.0 - fraction) / fraction);
+        Some((fraction as f32, eta))
+    }
+
+    /// Draws the window; returns what the user asked for.
+    pub fn window_ui(&mut self, ctx: &egui::Context) -> Vec<TrainAction> {
+        let mut actions = Vec::new();
+        let mut open = self.open;
+        egui::Window::new("Train")
+            .open(&mut open)
+            .default_width(720.0)
+            .default_height(640.0)
+            .pivot(egui::Align2::CENTER_TOP)
+            .default_pos(ctx.content_rect().center_top() + egui::vec2(0.0, 60.0))
+            .max_height(ctx.content_rect().height() - 80.0)
+            .vscroll(true)
+            .show(ctx, |ui| self.contents_ui(ui, &mut actions));
+        self.open = open;
+        actions
+    }
+}
+
+/// The networks offered in the Train window, smallest first.
+fn network_choices() -> Vec<(&'static str, crate::model::NetworkConfig)> {
+    let default = crate::model::NetworkConfig::default();
+    vec![
+        (
+            "small (8-16-24-32)",
+            crate::model::NetworkConfig {
+                channels: vec![8, 16, 24, 32],
+                ..default.clone()
+            },
+        ),
+        ("default (16-32-48-64)", default.clone()),
+        (
+            "wide (32-64-96-128)",
+            crate::model::NetworkConfig {
+                channels: vec![32, 64, 96, 128],
+                ..default
+            },
+        ),
+        (
+            "reference (16-32-64-128, full resolution; slow)",
+            crate::model::NetworkConfig::reference(),
+        ),
+    ]
+}
+
+fn network_name(network: &crate::model::NetworkConfig) -> String {
+    network_choices()
+        .into_iter()
+        .find(|(_, n)| n == network)
+        .map_or_else(
+            || format!("custom {:?}", network.channels),
+            |(name, _)| name.to_owned(),
+        )
+}
+
+/// Runs `job` on a copy of the project as a background job called `name`.
+fn spawn_for_project<T: Send + 'static>(
+    name: &str,
+    project: &Project,
+    missing: &[ProjectRecordingId],
+    waker: Arc<dyn Fn() + Send + Sync>,
+    job: impl FnOnce(&Project, &[ProjectRecordingId]) -> Result<T, String> + Send + 'static,
+) -> Result<ProjectJob<T>, crate::jobs::JobError> {
+    let project = project.clone();
+    let missing = missing.to_vec();
+    crate::jobs::Job::spawn(name, waker, move |_| Ok(job(&project, &missing)))
+}

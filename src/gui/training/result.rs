@@ -1,0 +1,220 @@
+//! The Train window's result: validation and test figures by event and by window, the calls
+//! table, misclassified windows, and the model's threshold.
+
+use super::*;
+
+impl TrainingWindow {
+    pub(super) fn result_ui(
+        ui: &mut egui::Ui,
+        result: &TrainResult,
+        thumbnails: &[egui::TextureHandle],
+        actions: &mut Vec<TrainAction>,
+    ) {
+        ui.separator();
+        ui.strong(format!(
+            "Model saved: {} ({} epochs, best {}, threshold {:.2}, {:.1} s, {:.0} windows/s)",
+            result.model_dir.display(),
+            result.epochs_run,
+            result.best_epoch,
+            result.threshold,
+            result.train_secs,
+            result.samples_per_sec
+        ));
+        for warning in &result.warnings {
+            ui.colored_label(ui.visuals().warn_fg_color, warning);
+        }
+        // Calls first: what detection and `syrinx evaluate` count. Windows below, labelled as
+        // such, so that a window F1 of 1.00 is never read as "every call found".
+        ui.label(egui::RichText::new("Calls (as Detect and syrinx evaluate count them)").strong())
+            .on_hover_text(
+                "Detection run over the fully annotated recordings of each split and matched to \
+                 their positives as `syrinx evaluate` does",
+            );
+        egui::Grid::new("event metrics")
+            .striped(true)
+            .show(ui, |ui| {
+                for header in [
+                    "split",
+                    "calls",
+                    "found",
+                    "false pos.",
+                    "missed",
+                    "precision",
+                    "recall",
+                    "F1",
+                ] {
+                    ui.strong(header);
+                }
+                ui.end_row();
+                for (name, events) in [
+                    ("validation", &result.validation_events),
+                    ("test", &result.test_events),
+                ] {
+                    ui.label(name);
+                    match events {
+                        Some(m) => {
+                            ui.label((m.true_positives + m.false_negatives).to_string());
+                            ui.label(m.true_positives.to_string());
+                            ui.label(m.false_positives.to_string());
+                            ui.label(m.false_negatives.to_string());
+                            for value in [m.precision, m.recall, m.f1] {
+                                ui.label(format!("{value:.3}"));
+                            }
+                        }
+                        None => {
+                            ui.weak("no fully annotated recording");
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        ui.small(
+            "Counted on the fully annotated recordings of each split. Test recordings without \
+             annotations (the demo's sites 5-6) are not in these rows: Detect over them, then \
+             Review, or use syrinx evaluate against a truth table.",
+        );
+        if result.validation_events.is_none() {
+            ui.small(
+                "No fully annotated validation recording: the epoch and threshold were chosen on \
+                 windows (mark recordings fully annotated to count calls)",
+            );
+        }
+        ui.label(egui::RichText::new("Windows (what the network classifies; not calls)").strong());
+        egui::Grid::new("final metrics")
+            .striped(true)
+            .show(ui, |ui| {
+                for header in [
+                    "split",
+                    "windows",
+                    "accuracy",
+                    "precision",
+                    "recall",
+                    "F1",
+                    "ROC-AUC",
+                    "TP",
+                    "FP",
+                    "TN",
+                    "FN",
+                ] {
+                    ui.strong(header);
+                }
+                ui.end_row();
+                for (name, metrics) in [("validation", &result.validation), ("test", &result.test)]
+                {
+                    ui.label(name);
+                    match metrics {
+                        Some(m) => {
+                            ui.label(m.windows.to_string());
+                            for value in [m.accuracy, m.precision, m.recall, m.f1] {
+                                ui.label(format!("{value:.3}"));
+                            }
+                            ui.label(
+                                m.roc_auc
+                                    .map_or_else(|| "–".to_owned(), |a| format!("{a:.3}")),
+                            );
+                            let c = m.confusion;
+                            for count in [
+                                c.true_positives,
+                                c.false_positives,
+                                c.true_negatives,
+                                c.false_negatives,
+                            ] {
+                                ui.label(count.to_string());
+                            }
+                        }
+                        None => {
+                            ui.label("no windows");
+                        }
+                    }
+                    ui.end_row();
+                }
+            });
+        let validation: Vec<&ScoredWindow> = result
+            .scored
+            .iter()
+            .filter(|s| s.window.split == Split::Validation)
+            .collect();
+        if !validation.is_empty() {
+            let scores: Vec<f32> = validation.iter().map(|s| s.score).collect();
+            let truth: Vec<bool> = validation.iter().map(|s| s.window.is_positive()).collect();
+            let curve: PlotPoints<'static> = crate::metrics::pr_curve(&scores, &truth)
+                .into_iter()
+                .map(|(recall, precision, _)| [recall, precision])
+                .collect::<Vec<_>>()
+                .into();
+            Plot::new("pr curve")
+                .height(150.0)
+                .x_axis_label("recall")
+                .y_axis_label("precision")
+                .include_x(0.0)
+                .include_x(1.0)
+                .include_y(0.0)
+                .include_y(1.0)
+                .show(ui, |plot| {
+                    plot.line(Line::new("validation PR curve", curve));
+                });
+        }
+        let wrong: Vec<&ScoredWindow> = result
+            .scored
+            .iter()
+            .filter(|s| s.is_misclassified(result.threshold))
+            .collect();
+        ui.label(format!("Misclassified windows: {}", wrong.len()));
+        for (i, scored) in wrong.into_iter().enumerate() {
+            let w = &scored.window;
+            let text = format!(
+                "{} · {} {:.2}–{:.2} s · {} '{}' · score {:.2}",
+                w.split.name(),
+                w.source,
+                w.start_secs,
+                w.end_secs,
+                w.kind.name(),
+                w.label,
+                scored.score
+            );
+            ui.horizontal(|ui| {
+                if let Some(texture) = thumbnails.get(i) {
+                    let response = ui.add(
+                        egui::Image::new((texture.id(), egui::vec2(80.0, 48.0)))
+                            .sense(egui::Sense::click()),
+                    );
+                    if response
+                        .on_hover_text("What the model saw; click to show it")
+                        .clicked()
+                    {
+                        actions.push(TrainAction::Show(Box::new(scored.clone())));
+                    }
+                }
+                if ui
+                    .link(text)
+                    .on_hover_text("Show it in the recording")
+                    .clicked()
+                {
+                    actions.push(TrainAction::Show(Box::new(scored.clone())));
+                }
+                if ui.small_button("Play").clicked() {
+                    actions.push(TrainAction::Play(Box::new(scored.clone())));
+                }
+                if let crate::dataset::WindowOrigin::Selection { id, .. } = w.origin {
+                    let other = match w.kind {
+                        crate::annotation::SelectionKind::Positive => {
+                            crate::annotation::SelectionKind::Negative
+                        }
+                        crate::annotation::SelectionKind::Negative => {
+                            crate::annotation::SelectionKind::Positive
+                        }
+                    };
+                    if ui
+                        .small_button(format!("Make {}", other.name()))
+                        .on_hover_text(
+                            "The selection was labelled wrongly: change its kind (undoable)",
+                        )
+                        .clicked()
+                    {
+                        actions.push(TrainAction::SetKind(id, other));
+                    }
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! Scoring: a model over a recording. The recording's spectrogram is computed once, block by
+//! block in bounded memory, and every window (on the spectrogram's hop grid, `hop_secs` apart)
+//! is sliced from it — the same frames training cropped — and scored in batches. The scores of
+//! every window are kept ([`WindowScores`]); [`crate::detect`] cuts them into calls.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::audio::{AudioReader, ResamplingReader};
+use crate::detect::WindowScores;
+use crate::dsp::ModelInputSpec;
+use crate::model::ModelArtifact;
+
+/// Errors detecting.
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error(transparent)]
+    Audio(#[from] crate::audio::AudioError),
+    #[error("the model's input cannot be computed: {0}")]
+    Input(#[from] crate::dsp::DspError),
+    #[error("detection cancelled")]
+    Cancelled,
+}
+
+/// Spectrogram frames computed per block (the block's audio is read, transformed and scored,
+/// then dropped): about 95 s at the default 256-sample hop and 22.05 kHz.
+const BLOCK_FRAMES: usize = 8_192;
+
+/// Windows scored per forward pass.
+const DETECT_BATCH: usize = 32;
+
+/// The hop between windows in spectrogram frames (at least one).
+#[must_use]
+pub fn hop_frames(model: &ModelArtifact, hop_secs: f64) -> usize {
+    let input = &model.info.input;
+    let frame_secs = f64::from(input.spectrogram.hop_len) / f64::from(input.sample_rate_hz);
+    ((hop_secs / frame_secs).round() as usize).max(1)
+}
+
+/// Scores every window of the recording at `path`, `hop_secs` apart (rounded to whole
+/// spectrogram frames). `progress(done_secs, total_secs)` reports; `cancel` stops between blocks.
+pub fn score_recording(
+    model: &ModelArtifact,
+    path: &Path,
+    hop_secs: f64,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(f64, f64),
+) -> Result<WindowScores, DetectError> {
+    score_recording_in_blocks(model, path, hop_secs, BLOCK_FRAMES, cancel, progress)
+}
+
+/// [`score_recording`] with blocks of `block_frames` window starts (tests use small blocks to
+/// check that block edges change nothing).
+#[doc(hidden)]
+pub fn score_recording_in_blocks(
+    model: &ModelArtifact,
+    path: &Path,
+    hop_secs: f64,
+    block_frames: usize,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(f64, f64),
+) -> Result<WindowScores, DetectError> {
+    let input = model.info.input;
+    let step = hop_frames(model, hop_secs);
+    let reader = ResamplingReader::new(AudioReader::open(path)?, input.sample_rate_hz)?;
+    let total_secs = reader.frame_count() as f64 / f64::from(input.sample_rate_hz);
+    let device = burn::tensor::Device::flex();
+    let (out_bands, out_frames) = input.shape();
+    // Batch norms folded into the convolutions: the same scores, one pass fewer per block.
+    let nets = model.folded();
+    // A producer thread decodes, transforms and slices the next block while this one is scored
+    // (a bounded channel keeps at most one block waiting: memory stays bounded).
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Block, DetectError>>(1);
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            produce_blocks(&input, reader, step, block_frames, cancel, &mut |block| {
+                sender.send(block).is_ok()
+            });
+        });
+        let mut result = WindowScores {
+            window_secs: input.window_secs(),
+            ..WindowScores::default()
+        };
+        for block in receiver {
+            let block = block?;
+            if cancel.load(Ordering::Relaxed) {
+                return Err(DetectError::Cancelled);
+            }
+            let scores = crate::model::ensemble_scores(
+                &nets,
+                &block.inputs,
+                out_bands,
+                out_frames,
+                DETECT_BATCH,
+                &device,
+            );
+            result.start_secs.extend(block.start_secs);
+            result.scores.extend(scores);
+            progress(block.done_secs.min(total_secs), total_secs);
+        }
+        Ok(result)
+    })
+}
+
+/// Reads the recording behind `reader` block by block and hands each block's model inputs
+/// (windows `step` frames apart, on the spectrogram's hop grid) to `emit` until it returns
+/// false, the recording ends, an error is sent, or `cancel` is set.
+pub(crate) fn produce_blocks(
+    input: &ModelInputSpec,
+    mut reader: ResamplingReader,
+    step: usize,
+    block_frames: usize,
+    cancel: &AtomicBool,
+    emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
+) {
+    let block_frames = block_frames.max(1);
+    let stft = match input.stft() {
+        Ok(stft) => stft,
+        Err(error) => {
+            emit(Err(error.into()));
+            return;
+        }
+    };
+    let bands = stft.bands();
+    let native = input.native_frames();
+    let hop = input.spectrogram.hop_len as usize;
+    let window_len = input.spectrogram.window_len as usize;
+    let rate = f64::from(input.sample_rate_hz);
+    let total_samples = usize::try_from(reader.frame_count()).unwrap_or(usize::MAX);
+    let total_frames = input.spectrogram.frame_count(total_samples);
+    let total_secs = total_samples as f64 / rate;
+    let mut scratch = stft.scratch();
+    let mut db = Vec::new();
+    // Window starts in frames: 0, step, 2·step, … while the window fits.
+    let mut next_start = 0_usize;
+    while next_start + native <= total_frames.max(native) {
+        if cancel.load(Ordering::Relaxed) {
+            emit(Err(DetectError::Cancelled));
+            return;
+        }
+        // This block holds the windows starting in [next_start, next_start + block_frames).
+        let first_frame = next_start;
+        let last_start = (first_frame + block_frames)
+            .min(total_frames.saturating_sub(native))
+            .max(first_frame);
+        let frames_needed = last_start - first_frame + native;
+        let samples_needed = (frames_needed - 1) * hop + window_len;
+        let mut audio = match reader.read_frames((first_frame * hop) as u64, samples_needed) {
+            Ok(audio) => audio,
+            Err(error) => {
+                emit(Err(error.into()));
+                return;
+            }
+        };
+        // A recording shorter than one window is padded with silence, as in training.
+        audio.resize(samples_needed, 0.0);
+        let frames = stft.compute_serial_into(&audio, &mut scratch, &mut db);
+        let mut block = Block::default();
+        let mut start = first_frame;
+        while start <= last_start && start - first_frame + native <= frames {
+            let offset = start - first_frame;
+            let slice = &db[offset * bands..(offset + native) * bands];
+            block
+                .inputs
+                .extend(input.from_spectrogram(slice, native, bands).values);
+            block.start_secs.push(start as f64 * hop as f64 / rate);
+            start += step.max(1);
+        }
+        block.done_secs = (start as f64 * hop as f64 / rate).min(total_secs);
+        if !emit(Ok(block)) || start <= next_start {
+            return;
+        }
+        next_start = start;
+        if total_frames < native {
+            return;
+        }
+    }
+}
+
+/// One block's windows, ready to score.
+#[derive(Debug, Default)]
+pub(crate) struct Block {
+    pub start_secs: Vec<f64>,
+    /// The windows' model inputs, one after another.
+    pub inputs: Vec<f32>,
+    /// Seconds of the recording covered once these are scored.
+    pub done_secs: f64,
+}
