@@ -261,6 +261,8 @@ pub struct SyrinxApp {
     show_shortcuts: bool,
     /// The jobs window.
     show_jobs: bool,
+    /// Whether the jobs window has shown a job since it opened.
+    jobs_window_had_rows: bool,
     /// The command palette (Ctrl+K).
     palette: commands::Palette,
     dialog_open: bool,

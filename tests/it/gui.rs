@@ -457,4 +457,10 @@ fn the_jobs_window_shows_what_runs_and_cancels_it() {
     let last = app.messages.last().unwrap();
     assert!(!last.is_error, "a cancel is not an error: {}", last.text);
     assert_eq!(last.text, "waiting was cancelled");
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("Jobs").is_none()
+            && harness.query_by_label("Nothing is running.").is_none(),
+        "the window closes when its last job ends"
+    );
 }

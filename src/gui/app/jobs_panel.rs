@@ -112,12 +112,23 @@ impl SyrinxApp {
             return;
         }
         let rows = self.running_jobs();
+        // Closes by itself when the last job it showed ends (it would only cover the
+        // notification saying so); opened from the View menu with nothing running, it stays.
+        if rows.is_empty() && std::mem::take(&mut self.jobs_window_had_rows) {
+            self.show_jobs = false;
+            return;
+        }
+        self.jobs_window_had_rows |= !rows.is_empty();
         let mut open = true;
         let mut cancel = Vec::new();
+        // Above the status bar's Jobs button, where the eye already is.
+        let corner = ctx.content_rect().right_bottom() - egui::vec2(12.0, 32.0);
         egui::Window::new("Jobs")
             .open(&mut open)
             .resizable(false)
             .default_width(360.0)
+            .pivot(egui::Align2::RIGHT_BOTTOM)
+            .default_pos(corner)
             .show(ctx, |ui| {
                 if rows.is_empty() {
                     ui.weak("Nothing is running.");

@@ -51,6 +51,7 @@ impl SyrinxApp {
             path_text: String::new(),
             show_shortcuts: false,
             show_jobs: false,
+            jobs_window_had_rows: false,
             palette: commands::Palette::default(),
             message_log: std::collections::VecDeque::new(),
             show_message_log: false,
