@@ -254,6 +254,16 @@ mod tests {
 
     use super::*;
 
+    /// Polls as the app does until the result comes (progress stays unread for the test).
+    fn poll_until_done<P, T>(job: &mut Job<P, T>) -> Result<T, JobError> {
+        loop {
+            if let Some(result) = job.poll() {
+                return result;
+            }
+            std::thread::yield_now();
+        }
+    }
+
     fn counting_waker() -> (Waker, Arc<AtomicUsize>) {
         let count = Arc::new(AtomicUsize::new(0));
         let seen = Arc::clone(&count);
@@ -282,12 +292,7 @@ mod tests {
         .unwrap();
         assert_eq!(job.name(), "counting");
         let mut job = job;
-        let result = loop {
-            if let Some(result) = job.poll() {
-                break result;
-            }
-            std::thread::yield_now();
-        };
+        let result = poll_until_done(&mut job);
         assert_eq!(result, Ok("done"));
         assert!(job.poll().is_none(), "the result comes once");
         assert!(!job.is_running());
@@ -353,12 +358,7 @@ mod tests {
         })
         .unwrap();
         let mut job = job;
-        let result = loop {
-            if let Some(result) = job.poll() {
-                break result;
-            }
-            std::thread::yield_now();
-        };
+        let result = poll_until_done(&mut job);
         assert_eq!(result, Ok(()));
         let messages: Vec<(bool, usize)> = job.progress().collect();
         let delivered: Vec<usize> = messages.iter().filter(|m| m.0).map(|m| m.1).collect();
@@ -380,12 +380,7 @@ mod tests {
         .unwrap();
         // Nobody reads progress: the worker still finishes.
         let mut job = job;
-        let result = loop {
-            if let Some(result) = job.poll() {
-                break result;
-            }
-            std::thread::yield_now();
-        };
+        let result = poll_until_done(&mut job);
         assert_eq!(result, Ok(()));
         let kept: Vec<usize> = job.progress().collect();
         assert_eq!(
