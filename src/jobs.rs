@@ -239,6 +239,42 @@ impl<P, T> Job<P, T> {
     }
 }
 
+/// Runs `work` as a job and hands its progress and results to `on_progress` here, as they
+/// arrive, until it ends: the command line's way (the work runs on its own thread while this one
+/// writes tables or draws the progress bar). `on_progress` returns false to cancel the job.
+pub fn run_here<P: Send + 'static, T: Send + 'static>(
+    name: &str,
+    work: impl FnOnce(&JobContext<P>) -> Result<T, JobError> + Send + 'static,
+    on_progress: &mut dyn FnMut(P) -> bool,
+) -> Result<T, JobError> {
+    // The job wakes this thread after every message: one token is enough, since every wake-up
+    // reads everything sent so far.
+    let (wake, woken) = sync_channel::<()>(1);
+    let waker: Waker = Arc::new(move || {
+        let _ = wake.try_send(());
+    });
+    let mut job = Job::spawn(name, waker, work)?;
+    loop {
+        for message in job.progress() {
+            if !on_progress(message) {
+                job.cancel();
+            }
+        }
+        if let Some(result) = job.poll() {
+            // What was sent just before the end.
+            for message in job.progress() {
+                on_progress(message);
+            }
+            if let Some(thread) = job.thread.take() {
+                let _ = thread.join();
+            }
+            return result;
+        }
+        // An error means the job's thread is gone: its result is there for `poll`.
+        let _ = woken.recv();
+    }
+}
+
 /// The message a panic carried.
 fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     panic
@@ -366,6 +402,47 @@ mod tests {
         assert!(messages.windows(2).all(|w| w[0].1 < w[1].1), "in order");
         let reported = messages.iter().filter(|m| !m.0).count();
         assert_eq!(reported, PROGRESS_CAPACITY, "progress still bounded");
+    }
+
+    #[test]
+    fn run_here_hands_over_everything_in_order_and_cancels_when_told() {
+        let mut seen = Vec::new();
+        let result = run_here(
+            "counting here",
+            |context: &JobContext<usize>| {
+                for i in 0..50 {
+                    context.deliver(i);
+                }
+                Ok("done")
+            },
+            &mut |i| {
+                seen.push(i);
+                true
+            },
+        );
+        assert_eq!(result, Ok("done"));
+        assert_eq!(seen, (0..50).collect::<Vec<_>>());
+        // Returning false cancels: the work sees it and stops.
+        let result = run_here(
+            "stoppable",
+            |context: &JobContext<()>| {
+                while !context.is_cancelled() {
+                    context.report(());
+                    std::thread::yield_now();
+                }
+                Err::<(), _>(context.cancelled())
+            },
+            &mut |()| false,
+        );
+        assert!(
+            matches!(result, Err(JobError::Cancelled { .. })),
+            "{result:?}"
+        );
+        let panicked = run_here::<(), ()>("exploding here", |_| panic!("boom"), &mut |()| true);
+        assert_eq!(
+            panicked.unwrap_err().to_string(),
+            "exploding here failed unexpectedly: boom"
+        );
     }
 
     #[test]

@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -21,7 +20,7 @@ use crate::export::{
 };
 use crate::project::Project;
 use crate::workflow::detect::{
-    BatchEvent, BatchPlan, DetectScope, MergeChoice, RunTarget, list_audio, run_batch, shard_of,
+    BatchEvent, BatchPlan, DetectScope, MergeChoice, RunTarget, batch_job, list_audio, shard_of,
 };
 
 #[derive(Debug, Args)]
@@ -141,60 +140,63 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         ),
     );
     let started = Instant::now();
-    let cancel = AtomicBool::new(false);
     let mut tables = Tables::default();
     let mut run: Option<RunTarget> = None;
     // A table that cannot be written stops the batch (the disk is full, say): kept to report.
     let mut write_error: Option<anyhow::Error> = None;
-    let totals = run_batch(&plan, &cancel, &mut |event| match event {
-        BatchEvent::ModelLoaded { info, hop_secs } => {
-            let settings = choice.settings(&info, hop_secs);
-            tables.settings = Some(settings);
-            let nyquist_hz = f64::from(info.input.sample_rate_hz) / 2.0;
-            // Detections carry no frequency bounds: tables get the training calls' band when
-            // the model knows it, else the whole spectrum.
-            tables.band_hz = info
-                .detection
-                .and_then(|d| d.band_hz)
-                .unwrap_or((0.0, nyquist_hz));
-            let label = info.manifest.positive_labels.join(" / ");
-            tables.label = if label.is_empty() {
-                "positive".to_owned()
-            } else {
-                label
-            };
-            if let Some((project, _)) = &mut target {
-                run = Some(RunTarget::start(
-                    project,
-                    &args.model,
-                    &info,
-                    hop_secs,
-                    settings,
-                    planned.clone(),
-                ));
-            }
-        }
-        BatchEvent::Started { path, .. } => bar.set_message(file_name(&path)),
-        BatchEvent::Position { .. } | BatchEvent::Listed(_) => {}
-        BatchEvent::Scored {
-            path,
-            audio_secs,
-            result,
-        } => {
-            match &result {
-                Ok(scores) => {
-                    if let Err(error) = tables.add(&path, scores, audio_secs, args) {
-                        write_error.get_or_insert(error);
-                        cancel.store(true, Ordering::Relaxed);
-                    }
+    // The batch runs as a job (the app's way); tables are written here as results arrive.
+    let totals = crate::jobs::run_here("detection", batch_job(plan), &mut |event| {
+        match event {
+            BatchEvent::ModelLoaded { info, hop_secs } => {
+                let settings = choice.settings(&info, hop_secs);
+                tables.settings = Some(settings);
+                let nyquist_hz = f64::from(info.input.sample_rate_hz) / 2.0;
+                // Detections carry no frequency bounds: tables get the training calls' band when
+                // the model knows it, else the whole spectrum.
+                tables.band_hz = info
+                    .detection
+                    .and_then(|d| d.band_hz)
+                    .unwrap_or((0.0, nyquist_hz));
+                let label = info.manifest.positive_labels.join(" / ");
+                tables.label = if label.is_empty() {
+                    "positive".to_owned()
+                } else {
+                    label
+                };
+                if let Some((project, _)) = &mut target {
+                    run = Some(RunTarget::start(
+                        project,
+                        &args.model,
+                        &info,
+                        hop_secs,
+                        settings,
+                        planned.clone(),
+                    ));
                 }
-                Err(error) => bar.suspend(|| eprintln!("warning: {error}")),
             }
-            if let (Some(run), Some((project, _))) = (run, &mut target) {
-                run.add_scored(project, &path, result);
+            BatchEvent::Started { path, .. } => bar.set_message(file_name(&path)),
+            BatchEvent::Position { .. } | BatchEvent::Listed(_) => {}
+            BatchEvent::Scored {
+                path,
+                audio_secs,
+                result,
+            } => {
+                match &result {
+                    Ok(scores) => {
+                        if let Err(error) = tables.add(&path, scores, audio_secs, args) {
+                            write_error.get_or_insert(error);
+                        }
+                    }
+                    Err(error) => bar.suspend(|| eprintln!("warning: {error}")),
+                }
+                if let (Some(run), Some((project, _))) = (run, &mut target) {
+                    run.add_scored(project, &path, result);
+                }
+                bar.inc(1);
             }
-            bar.inc(1);
         }
+        // A table that could not be written stops the batch.
+        write_error.is_none()
     });
     bar.finish_and_clear();
     if let Some(error) = write_error {

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -133,8 +132,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
                 |s| s.progress_chars("=> "),
             ),
     );
-    let cancel = AtomicBool::new(false);
-    let mut on_event = |event: TrainEvent| match event {
+    let on_event = |event: TrainEvent| match event {
         TrainEvent::Caching { done, total } => {
             bar.set_prefix("spectrograms");
             bar.set_length(total as u64);
@@ -179,16 +177,32 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             }
         }
     };
-    let outcome = crate::workflow::train::train_and_save(
-        &project,
-        Some(&args.project),
-        &report.missing,
-        &config,
-        &settings,
-        out,
-        &cancel,
-        &mut on_event,
-    );
+    // Training runs as a job (the app's way); this thread draws the progress.
+    let work = {
+        let (project, project_path, missing) = (
+            project.clone(),
+            args.project.clone(),
+            report.missing.clone(),
+        );
+        let (config, settings, out) = (config.clone(), settings.clone(), out.to_path_buf());
+        move |context: &crate::jobs::JobContext<TrainEvent>| {
+            crate::workflow::train::train_and_save(
+                &project,
+                Some(&project_path),
+                &missing,
+                &config,
+                &settings,
+                &out,
+                context.cancel_flag(),
+                &mut |event| context.deliver(event),
+            )
+            .map_err(|error| context.failed(error))
+        }
+    };
+    let outcome = crate::jobs::run_here("training", work, &mut |event| {
+        on_event(event);
+        true
+    });
     bar.finish_and_clear();
     let outcome = outcome?;
     for warning in &outcome.warnings {

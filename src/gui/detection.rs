@@ -14,9 +14,7 @@ use crate::annotation::ProjectRecordingId;
 use crate::jobs::{Job, JobError, Waker};
 use crate::project::{Project, Split};
 pub use crate::workflow::detect::DetectScope;
-use crate::workflow::detect::{
-    BatchError, BatchEvent, BatchPlan, BatchTotals, RunTarget, run_batch,
-};
+use crate::workflow::detect::{BatchEvent, BatchPlan, BatchTotals, RunTarget, batch_job};
 
 /// What the window asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,20 +115,7 @@ impl DetectWindow {
             return Err("a detection batch is running already".to_owned());
         }
         let model_dir = plan.model_dir.clone();
-        let job = Job::spawn("detection", waker, move |context| {
-            let mut on_event = |event: BatchEvent| {
-                if event.is_progress() {
-                    context.report(event);
-                } else {
-                    context.deliver(event);
-                }
-            };
-            run_batch(&plan, context.cancel_flag(), &mut on_event).map_err(|error| match error {
-                BatchError::Cancelled => context.cancelled(),
-                other => context.failed(other),
-            })
-        })
-        .map_err(|e| e.to_string())?;
+        let job = Job::spawn("detection", waker, batch_job(plan)).map_err(|e| e.to_string())?;
         self.errors.clear();
         self.job = Some(DetectJob {
             job,

@@ -234,6 +234,28 @@ pub fn run_batch(
     }
 }
 
+/// [`run_batch`] as the work of a [`crate::jobs::Job`]: progress may be dropped when the reader
+/// is far behind, results never; a cancel is [`crate::jobs::JobError::Cancelled`].
+pub fn batch_job(
+    plan: BatchPlan,
+) -> impl FnOnce(&crate::jobs::JobContext<BatchEvent>) -> Result<BatchTotals, crate::jobs::JobError>
++ Send
++ 'static {
+    move |context| {
+        let mut on_event = |event: BatchEvent| {
+            if event.is_progress() {
+                context.report(event);
+            } else {
+                context.deliver(event);
+            }
+        };
+        run_batch(&plan, context.cancel_flag(), &mut on_event).map_err(|error| match error {
+            BatchError::Cancelled => context.cancelled(),
+            other => context.failed(other),
+        })
+    }
+}
+
 fn score_files(
     plan: &BatchPlan,
     cancel: &AtomicBool,
