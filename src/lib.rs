@@ -54,10 +54,7 @@ pub mod boxedit;
 // window scores → detections (peak picking, merging); pure
 pub mod detect;
 
-// the event matcher: detections against reference calls
-pub mod evaluate;
-
-// confusion counts, precision/recall/F1, ROC-AUC
+// confusion counts, precision/recall/F1, ROC-AUC, event counts
 pub mod metrics;
 
 // the burn CNN, its artifact, scoring batches
@@ -80,8 +77,8 @@ pub mod clips;
 // selections, clips and background → training windows; splits; proposals
 pub mod dataset;
 
-// validation recordings scored and counted as detection does
-pub mod event_validation;
+// event-level evaluation: the matcher, validation during training, a reviewed run
+pub mod evaluate;
 
 // the training loop
 pub mod train;

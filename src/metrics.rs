@@ -197,6 +197,45 @@ impl SplitMetrics {
     }
 }
 
+/// Counts and rates at one threshold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct EventMetrics {
+    pub threshold: f32,
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// False positives per hour of audio.
+    pub false_positives_per_hour: f64,
+}
+
+impl EventMetrics {
+    /// Adds the counts of `other` (e.g. another recording's) to these.
+    pub fn add_counts(&mut self, other: &Self) {
+        self.true_positives += other.true_positives;
+        self.false_positives += other.false_positives;
+        self.false_negatives += other.false_negatives;
+    }
+
+    /// One line for people: "12 of 14 calls found, 1 false positive(s) · precision …".
+    #[must_use]
+    pub fn summary(&self) -> String {
+        format!(
+            "{} of {} calls found, {} false positive(s) · precision {:.3} · recall {:.3} · F1 \
+             {:.3} at threshold {:.2}",
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+            self.false_positives,
+            self.precision,
+            self.recall,
+            self.f1,
+            self.threshold
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,10 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind};
-use crate::detect::{MergeSettings, WindowScores};
-use crate::evaluate::EventMetrics;
 pub use crate::project::runs::*;
-use crate::project::score_files::ScoreFileError;
 use crate::project::{Project, Split};
 
 /// Extra columns a selection made from review carries (exported with it to Raven and CSV).
@@ -379,91 +376,14 @@ impl ThresholdEvidence {
     }
 }
 
-/// Event-level evaluation of a run against the Positive selections of the recordings it
-/// scored that are marked fully annotated (the only ones whose missing calls are known).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunEvaluation {
-    /// Recordings with references that were evaluated.
-    pub recordings: usize,
-    pub audio_secs: f64,
-    pub references: usize,
-    /// At the run's threshold.
-    pub at_threshold: EventMetrics,
-    /// Over thresholds 0.05, 0.10, … 0.95 (windows re-merged at each).
-    pub curve: Vec<EventMetrics>,
-}
-
-/// A recording's scores, its reference events and its length.
-type EvaluatedPart = (std::sync::Arc<WindowScores>, Vec<(f64, f64)>, f64);
-
-/// Evaluates `run` (see [`RunEvaluation`]); `None` when no scored recording is fully annotated,
-/// an error when the scores of one of them cannot be read.
-pub fn evaluate_run(
-    project: &Project,
-    run: &DetectionRun,
-    tolerance_secs: f64,
-) -> Result<Option<RunEvaluation>, ScoreFileError> {
-    // (scores, reference events, seconds of audio) of each fully annotated recording.
-    let mut parts: Vec<EvaluatedPart> = Vec::new();
-    for part in &run.recordings {
-        let Some(recording) = project
-            .recording(part.recording)
-            .filter(|r| r.fully_annotated)
-        else {
-            continue;
-        };
-        let references = project
-            .selections
-            .of_recording(part.recording)
-            .filter(|s| s.kind == SelectionKind::Positive)
-            .map(|s| (s.start_secs, s.end_secs))
-            .collect();
-        parts.push((part.scores.get()?, references, recording.duration_secs));
-    }
-    if parts.is_empty() {
-        return Ok(None);
-    }
-    let at = |settings: &MergeSettings| {
-        let mut total = EventMetrics {
-            threshold: settings.threshold,
-            ..EventMetrics::default()
-        };
-        let mut audio_secs = 0.0;
-        for (scores, references, secs) in &parts {
-            total.add_counts(&crate::evaluate::evaluate_scores(
-                scores,
-                settings,
-                references,
-                tolerance_secs,
-                *secs,
-            ));
-            audio_secs += secs;
-        }
-        crate::evaluate::rates(total, audio_secs)
-    };
-    let curve = (1..=19)
-        .map(|i| {
-            at(&MergeSettings {
-                threshold: i as f32 * 0.05,
-                ..run.merge
-            })
-        })
-        .collect();
-    Ok(Some(RunEvaluation {
-        recordings: parts.len(),
-        audio_secs: parts.iter().map(|p| p.2).sum(),
-        references: parts.iter().map(|p| p.1.len()).sum(),
-        at_threshold: at(&run.merge),
-        curve,
-    }))
-}
+pub use crate::evaluate::runs::{RunEvaluation, evaluate_run};
 
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::detect::Detection;
+    use crate::detect::{Detection, MergeSettings, WindowScores};
 
     fn detection(start_secs: f64, end_secs: f64, score: f32) -> Detection {
         Detection {

@@ -237,7 +237,7 @@ fn train_in_pool(
         config.input.window_secs(),
         manifest.positive_band_hz,
     );
-    let events = crate::event_validation::EventValidation::build(
+    let events = crate::evaluate::validation::EventValidation::build(
         dataset,
         &config.input,
         &detection,
@@ -333,7 +333,7 @@ fn train_in_pool(
     let test_final = metrics_of(&test_scores, &test);
     // Calls on the fully annotated test recordings, counted as detection and `syrinx evaluate`
     // count them, at the threshold validation chose: the figure users compare with their own.
-    let test_events = crate::event_validation::EventValidation::build(
+    let test_events = crate::evaluate::validation::EventValidation::build(
         dataset,
         &config.input,
         &detection,
@@ -416,7 +416,7 @@ struct MemberContext<'a> {
     validation: &'a [usize],
     validation_inputs: &'a [f32],
     validation_truth: &'a [bool],
-    events: Option<&'a crate::event_validation::EventValidation>,
+    events: Option<&'a crate::evaluate::validation::EventValidation>,
     base_device: &'a burn::tensor::Device,
     bands: usize,
     frames: usize,

@@ -27,7 +27,7 @@ pub struct EpochMetrics {
     pub validation: Option<SplitMetrics>,
     /// Event-level metrics on the validation recordings at their best threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation_events: Option<crate::evaluate::EventMetrics>,
+    pub validation_events: Option<crate::metrics::EventMetrics>,
     /// Mean event F1 over the thresholds tried (what picks the kept epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validation_events_mean_f1: Option<f64>,
@@ -79,10 +79,10 @@ pub struct ModelInfo {
     /// Event-level metrics on the validation recordings (the matcher of `syrinx evaluate`) at
     /// the kept epoch and threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub validation_events: Option<crate::evaluate::EventMetrics>,
+    pub validation_events: Option<crate::metrics::EventMetrics>,
     /// Event-level metrics on the fully annotated test recordings at the chosen threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub test_events: Option<crate::evaluate::EventMetrics>,
+    pub test_events: Option<crate::metrics::EventMetrics>,
     /// Networks whose scores are averaged (trained with consecutive seeds); 1 = a single one.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub ensemble: usize,

@@ -1,6 +1,14 @@
-//! Event-level evaluation of detections against reference selections: a detection matches a
-//! reference event when they overlap in time or its centre lies within a tolerance of the
-//! event's; each reference is matched at most once, best-scoring detections first.
+//! Event-level evaluation, in one place: the matcher (a detection matches a reference event
+//! when they overlap in time or its centre lies within a tolerance of the event's; each
+//! reference is matched at most once, best-scoring detections first), as `syrinx evaluate` runs
+//! it over tables; the validation recordings scored and counted during training
+//! ([`validation`]); and a reviewed run against the project's fully annotated recordings
+//! ([`runs`]).
+
+pub mod runs;
+pub mod validation;
+
+pub use crate::metrics::EventMetrics;
 
 use serde::{Deserialize, Serialize};
 
@@ -12,20 +20,6 @@ pub struct ScoredSpan {
     pub score: f32,
 }
 
-/// Counts and rates at one threshold.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct EventMetrics {
-    pub threshold: f32,
-    pub true_positives: usize,
-    pub false_positives: usize,
-    pub false_negatives: usize,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    /// False positives per hour of audio.
-    pub false_positives_per_hour: f64,
-}
-
 impl From<&crate::detect::Detection> for ScoredSpan {
     /// A detection scored by its best window.
     fn from(d: &crate::detect::Detection) -> Self {
@@ -34,31 +28,6 @@ impl From<&crate::detect::Detection> for ScoredSpan {
             end_secs: d.end_secs,
             score: d.max_score,
         }
-    }
-}
-
-impl EventMetrics {
-    /// Adds the counts of `other` (e.g. another recording's) to these.
-    pub fn add_counts(&mut self, other: &Self) {
-        self.true_positives += other.true_positives;
-        self.false_positives += other.false_positives;
-        self.false_negatives += other.false_negatives;
-    }
-
-    /// One line for people: "12 of 14 calls found, 1 false positive(s) · precision …".
-    #[must_use]
-    pub fn summary(&self) -> String {
-        format!(
-            "{} of {} calls found, {} false positive(s) · precision {:.3} · recall {:.3} · F1 \
-             {:.3} at threshold {:.2}",
-            self.true_positives,
-            self.true_positives + self.false_negatives,
-            self.false_positives,
-            self.precision,
-            self.recall,
-            self.f1,
-            self.threshold
-        )
     }
 }
 
