@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::annotation::{Edit, ProjectRecordingId};
-use crate::project::{LoadReport, Project, ProjectChange, UndoStack};
+use crate::project::score_files::ScoreFileError;
+use crate::project::{LoadReport, Project, ProjectChange, StepDone, UndoStack};
 
 /// A project and its editing state.
 #[derive(Debug, Default)]
@@ -129,26 +130,43 @@ impl Document {
     /// merged into the last step when it changed the same thing (see
     /// [`UndoStack::apply_project_change`](crate::project::UndoStack::apply_project_change)).
     pub fn change_project(&mut self, name: &str, change: ProjectChange) {
+        // Only run merges can fail to read, and those go through `change_project_checked`.
         self.undo
             .apply_project_change(&mut self.project, name, change);
         self.touch();
     }
 
-    /// Undoes the last step (with the project changes made in it); returns its name.
-    pub fn undo(&mut self) -> Option<String> {
-        let name = self.undo.undo_project(&mut self.project);
-        if name.is_some() {
-            // Labels or recordings may have changed as well as selections.
-            self.touch();
-        }
-        name
+    /// Undoes the last step (with the project changes made in it).
+    pub fn undo(&mut self) -> Option<StepDone> {
+        let done = self.undo.undo_project(&mut self.project)?;
+        // Labels, recordings or runs may have changed as well as selections.
+        self.touch();
+        // An undone relink points at the path that was not found.
+        self.missing.extend(done.relinked.iter().copied());
+        Some(done)
     }
 
-    pub fn redo(&mut self) -> Option<String> {
-        let name = self.undo.redo_project(&mut self.project);
-        if name.is_some() {
-            self.touch();
+    pub fn redo(&mut self) -> Option<StepDone> {
+        let done = self.undo.redo_project(&mut self.project)?;
+        self.touch();
+        for id in &done.relinked {
+            self.missing.remove(id);
+            self.changed_files.remove(id);
         }
-        name
+        Some(done)
+    }
+
+    /// Makes a change as one undo step, reporting the score files it could not read.
+    #[must_use]
+    pub fn change_project_checked(
+        &mut self,
+        name: &str,
+        change: ProjectChange,
+    ) -> Vec<ScoreFileError> {
+        let problems = self
+            .undo
+            .apply_project_change(&mut self.project, name, change);
+        self.touch();
+        problems
     }
 }

@@ -4,11 +4,13 @@
 //! discarded; a recording that cannot be found is reported and kept. Runs' window scores live
 //! beside it ([`score_files`]).
 
+pub mod changes;
 pub mod runs;
 pub mod score_files;
 pub mod undo;
 
-pub use undo::UndoStack;
+pub use changes::ProjectChange;
+pub use undo::{StepDone, UndoStack};
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -43,35 +45,6 @@ fn scores_inline_to_side_files(value: serde_json::Value) -> serde_json::Value {
     value
 }
 
-/// A change to a project beyond its selections, undone with the step it belongs to.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ProjectChange {
-    /// Labels added to the label set (by an import or an opened folder).
-    LabelsAdded(Vec<LabelDef>),
-    /// A recording taken out of the project, with its place in the list (its selections go in
-    /// the same step as a selection edit).
-    RecordingRemoved {
-        index: usize,
-        recording: ProjectRecording,
-    },
-    /// A recording's training flags changed.
-    RecordingFlags {
-        id: ProjectRecordingId,
-        before: RecordingFlags,
-        after: RecordingFlags,
-    },
-    /// The label set edited (names, kinds, hotkeys) in the Labels window.
-    Labels {
-        before: Vec<LabelDef>,
-        after: Vec<LabelDef>,
-    },
-    /// What the model sees changed (or whether training proposes it).
-    ModelInput {
-        before: ModelInputChoice,
-        after: ModelInputChoice,
-    },
-}
-
 /// A recording's training flags: what the split and the training windows take from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingFlags {
@@ -85,94 +58,6 @@ pub struct RecordingFlags {
 pub struct ModelInputChoice {
     pub input: crate::dsp::ModelInputSpec,
     pub propose: Option<bool>,
-}
-
-impl ProjectChange {
-    /// Whether `next` only carries this change further (the same recording's flags, or the
-    /// model input again): typing a group name is one undo step, not one per key.
-    #[must_use]
-    pub fn continues_with(&self, next: &Self) -> bool {
-        match (self, next) {
-            (Self::RecordingFlags { id, .. }, Self::RecordingFlags { id: next_id, .. }) => {
-                id == next_id
-            }
-            (Self::ModelInput { .. }, Self::ModelInput { .. })
-            | (Self::Labels { .. }, Self::Labels { .. }) => true,
-            _ => false,
-        }
-    }
-
-    /// This change followed by `next` (see [`continues_with`](Self::continues_with)), as one.
-    #[must_use]
-    pub fn followed_by(&self, next: &Self) -> Self {
-        match (self, next) {
-            (Self::RecordingFlags { id, before, .. }, Self::RecordingFlags { after, .. }) => {
-                Self::RecordingFlags {
-                    id: *id,
-                    before: before.clone(),
-                    after: after.clone(),
-                }
-            }
-            (Self::ModelInput { before, .. }, Self::ModelInput { after, .. }) => Self::ModelInput {
-                before: *before,
-                after: *after,
-            },
-            (Self::Labels { before, .. }, Self::Labels { after, .. }) => Self::Labels {
-                before: before.clone(),
-                after: after.clone(),
-            },
-            _ => next.clone(),
-        }
-    }
-}
-
-impl ProjectChange {
-    /// Makes the change (again).
-    pub fn redo(&self, project: &mut Project) {
-        match self {
-            Self::LabelsAdded(labels) => {
-                for label in labels {
-                    if !project.labels.iter().any(|l| l.name == label.name) {
-                        project.labels.push(label.clone());
-                    }
-                }
-            }
-            Self::RecordingRemoved { recording, .. } => {
-                project.recordings.retain(|r| r.id != recording.id);
-            }
-            Self::RecordingFlags { id, after, .. } => {
-                if let Some(recording) = project.recording_mut(*id) {
-                    recording.set_flags(after.clone());
-                }
-            }
-            Self::ModelInput { after, .. } => project.set_model_input_choice(*after),
-            Self::Labels { after, .. } => project.labels.clone_from(after),
-        }
-    }
-
-    /// Takes the change back.
-    pub fn undo(&self, project: &mut Project) {
-        match self {
-            Self::LabelsAdded(labels) => {
-                project
-                    .labels
-                    .retain(|l| !labels.iter().any(|added| added.name == l.name));
-            }
-            Self::RecordingRemoved { index, recording } => {
-                if project.recording(recording.id).is_none() {
-                    let at = (*index).min(project.recordings.len());
-                    project.recordings.insert(at, recording.clone());
-                }
-            }
-            Self::RecordingFlags { id, before, .. } => {
-                if let Some(recording) = project.recording_mut(*id) {
-                    recording.set_flags(before.clone());
-                }
-            }
-            Self::ModelInput { before, .. } => project.set_model_input_choice(*before),
-            Self::Labels { before, .. } => project.labels.clone_from(before),
-        }
-    }
 }
 
 /// Errors reading or writing projects.
@@ -319,6 +204,25 @@ pub struct Project {
     /// Model runs over the project's recordings, with every window's score and the verdicts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub detection_runs: Vec<runs::DetectionRun>,
+    /// The next recording and run ids to give out: ids are never reused, so an undo that brings
+    /// back a removed recording or a deleted run finds its id still free.
+    #[serde(default, skip_serializing_if = "IdsIssued::is_unused")]
+    pub ids_issued: IdsIssued,
+}
+
+/// See [`Project::ids_issued`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdsIssued {
+    #[serde(default)]
+    pub recordings: u32,
+    #[serde(default)]
+    pub runs: u32,
+}
+
+impl IdsIssued {
+    fn is_unused(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Default for Project {
@@ -333,6 +237,7 @@ impl Default for Project {
             propose_model_input: None,
             models: Vec::new(),
             detection_runs: Vec::new(),
+            ids_issued: IdsIssued::default(),
         }
     }
 }
@@ -472,6 +377,13 @@ impl Project {
     /// written there first (each once: they never change), so the project file never names a
     /// side file that is not there; side files of runs no longer in the project are removed after.
     pub fn save(&self, path: &Path) -> Result<(), ProjectError> {
+        self.save_keeping(path, &[])
+    }
+
+    /// [`save`](Self::save), keeping the score files of the runs `held_run_ids` although they
+    /// are not in the project: deleted runs an undo can still bring back (see
+    /// [`UndoStack::held_run_ids`]).
+    pub fn save_keeping(&self, path: &Path, held_run_ids: &[u32]) -> Result<(), ProjectError> {
         let scores_dir = scores_dir(path);
         for run in &self.detection_runs {
             for part in &run.recordings {
@@ -510,9 +422,10 @@ impl Project {
         let json = serde_json::to_vec_pretty(&on_disk).map_err(|e| write_error(e.to_string()))?;
         crate::fsutil::write_atomically(path, &json).map_err(|e| write_error(e.to_string()))?;
         score_files::prune(&scores_dir, |run_id, recording| {
-            self.detection_runs.iter().any(|run| {
-                run.id == run_id && recording.is_none_or(|r| run.of_recording(r).is_some())
-            })
+            held_run_ids.contains(&run_id)
+                || self.detection_runs.iter().any(|run| {
+                    run.id == run_id && recording.is_none_or(|r| run.of_recording(r).is_some())
+                })
         });
         Ok(())
     }
@@ -532,10 +445,18 @@ impl Project {
             .map_or(0, |i| u32::try_from(i + 1).unwrap_or(u32::MAX))
     }
 
-    /// The next free detection run id.
+    /// The id the next detection run gets (never one a run had before, see
+    /// [`ids_issued`](Self::ids_issued)).
     #[must_use]
     pub fn next_run_id(&self) -> u32 {
-        self.detection_runs.iter().map(|r| r.id).max().unwrap_or(0) + 1
+        (self.detection_runs.iter().map(|r| r.id).max().unwrap_or(0) + 1).max(self.ids_issued.runs)
+    }
+
+    /// Adds a detection run (its id from [`next_run_id`](Self::next_run_id)); returns its index.
+    pub fn add_run(&mut self, run: runs::DetectionRun) -> usize {
+        self.ids_issued.runs = self.ids_issued.runs.max(run.id + 1);
+        self.detection_runs.push(run);
+        self.detection_runs.len() - 1
     }
 
     /// Adds a recording (or returns the one already at this path).
@@ -554,14 +475,17 @@ impl Project {
         Ok(self.add_fingerprinted(info, size_bytes, fingerprint))
     }
 
-    fn next_recording_id(&self) -> ProjectRecordingId {
-        ProjectRecordingId(
-            self.recordings
-                .iter()
-                .map(|r| r.id.0 + 1)
-                .max()
-                .unwrap_or(0),
-        )
+    /// A recording id never given out before.
+    pub(crate) fn issue_recording_id(&mut self) -> ProjectRecordingId {
+        let id = self
+            .recordings
+            .iter()
+            .map(|r| r.id.0 + 1)
+            .max()
+            .unwrap_or(0)
+            .max(self.ids_issued.recordings);
+        self.ids_issued.recordings = id + 1;
+        ProjectRecordingId(id)
     }
 
     /// Adds a recording of another project (a shard's) as it is there, flags included, under
@@ -570,7 +494,7 @@ impl Project {
         if let Some(existing) = self.recording_at(&recording.path) {
             return existing.id;
         }
-        let id = self.next_recording_id();
+        let id = self.issue_recording_id();
         self.recordings.push(ProjectRecording {
             id,
             ..recording.clone()
@@ -586,13 +510,31 @@ impl Project {
         size_bytes: u64,
         fingerprint: String,
     ) -> ProjectRecordingId {
+        match self.addition_of(info, size_bytes, fingerprint) {
+            Ok(existing) => existing,
+            Err(recording) => {
+                let id = recording.id;
+                self.recordings.push(recording);
+                id
+            }
+        }
+    }
+
+    /// The recording at `info`'s path: `Ok` with its id when the project has it, else `Err`
+    /// with the recording to add (its id issued, not added yet), for the caller to add as an
+    /// undo step ([`ProjectChange::RecordingsAdded`]).
+    pub fn addition_of(
+        &mut self,
+        info: &RecordingInfo,
+        size_bytes: u64,
+        fingerprint: String,
+    ) -> Result<ProjectRecordingId, ProjectRecording> {
         let path = std::path::absolute(&info.path).unwrap_or_else(|_| info.path.clone());
         if let Some(existing) = self.recordings.iter().find(|r| r.path == path) {
-            return existing.id;
+            return Ok(existing.id);
         }
-        let id = self.next_recording_id();
-        self.recordings.push(ProjectRecording {
-            id,
+        Err(ProjectRecording {
+            id: self.issue_recording_id(),
             path,
             duration_secs: info.duration_secs(),
             sample_rate_hz: info.sample_rate_hz,
@@ -602,8 +544,7 @@ impl Project {
             fully_annotated: false,
             split: Split::Auto,
             group: None,
-        });
-        id
+        })
     }
 
     /// What taking recording `id` out of the project is: the deletion of its selections and
@@ -704,11 +645,27 @@ impl Project {
 
     /// Applies a [`check_relink`] result.
     pub fn apply_relink(&mut self, id: ProjectRecordingId, checked: Relinked) {
-        if let Some(recording) = self.recording_mut(id) {
-            recording.path = checked.path;
-            recording.size_bytes = checked.size_bytes;
-            recording.fingerprint = checked.fingerprint;
+        if let Some(change) = self.relink_change(id, checked) {
+            let _ = change.redo(self);
         }
+    }
+
+    /// The change that points recording `id` at the file `checked` found (`None`: no such
+    /// recording).
+    #[must_use]
+    pub fn relink_change(
+        &self,
+        id: ProjectRecordingId,
+        checked: Relinked,
+    ) -> Option<ProjectChange> {
+        let before = self.recording(id)?.clone();
+        let after = ProjectRecording {
+            path: checked.path,
+            size_bytes: checked.size_bytes,
+            fingerprint: checked.fingerprint,
+            ..before.clone()
+        };
+        Some(ProjectChange::RecordingRelinked { before, after })
     }
 
     /// Table rows of the selections of `recording` (all recordings if `None`), naming their file
@@ -959,13 +916,13 @@ mod tests {
         }
         assert_eq!(project.recording(id).unwrap().group.as_deref(), Some("S1"));
         assert_eq!(
-            undo.undo_project(&mut project).as_deref(),
+            undo.undo_project(&mut project).map(|d| d.name).as_deref(),
             Some("change the group")
         );
         assert_eq!(project.recording(id).unwrap().group, None);
         assert!(project.recording(id).unwrap().fully_annotated);
         assert_eq!(
-            undo.undo_project(&mut project).as_deref(),
+            undo.undo_project(&mut project).map(|d| d.name).as_deref(),
             Some("mark fully annotated")
         );
         assert!(!project.recording(id).unwrap().fully_annotated);
@@ -996,7 +953,7 @@ mod tests {
         }
         assert_eq!(project.labels[0].name, "war");
         assert_eq!(
-            undo.undo_project(&mut project).as_deref(),
+            undo.undo_project(&mut project).map(|d| d.name).as_deref(),
             Some("edit labels")
         );
         assert!(project.labels.is_empty());

@@ -2,8 +2,10 @@
 //! made with them (labels an import added, a recording taken out, its flags, the model input),
 //! undone and redone together.
 
-use crate::annotation::{Edit, SelectionSet};
+use crate::annotation::{Edit, ProjectRecordingId, SelectionSet};
 
+use super::runs::DetectionRef;
+use super::score_files::ScoreFileError;
 use super::{Project, ProjectChange};
 
 /// Most steps kept for undo.
@@ -18,6 +20,21 @@ struct Step {
     changes: Vec<ProjectChange>,
 }
 
+/// What undoing or redoing a step did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepDone {
+    /// The step's name ("add 3 selections").
+    pub name: String,
+    /// Score files that could not be read while merging a run again (its detections there
+    /// stay as they were).
+    pub problems: Vec<ScoreFileError>,
+    /// The detection whose verdict the step changed (run id and place), for review to show.
+    pub verdict_detection: Option<(u32, DetectionRef)>,
+    /// Recordings whose relinking the step made or took back (an undone relink points at the
+    /// old path again, which was not found).
+    pub relinked: Vec<ProjectRecordingId>,
+}
+
 /// Undo and redo history of edits applied to a [`SelectionSet`] (and, through
 /// [`undo_project`](Self::undo_project), of the project changes that came with them).
 #[derive(Debug, Clone, Default)]
@@ -25,6 +42,27 @@ pub struct UndoStack {
     /// Each step is a list of edits undone together (an import is one step).
     undo: Vec<Step>,
     redo: Vec<Step>,
+}
+
+impl Step {
+    fn done(&self, problems: Vec<ScoreFileError>) -> StepDone {
+        StepDone {
+            name: self.name.clone(),
+            problems,
+            verdict_detection: self
+                .changes
+                .iter()
+                .find_map(ProjectChange::verdict_detection),
+            relinked: self
+                .changes
+                .iter()
+                .filter_map(|change| match change {
+                    ProjectChange::RecordingRelinked { after, .. } => Some(after.id),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
 }
 
 impl UndoStack {
@@ -64,7 +102,9 @@ impl UndoStack {
         for edit in &edits {
             project.selections.apply(edit);
         }
-        change.redo(project);
+        // A change made the first time has been checked by its maker (the problems of a run's
+        // new settings are reported where they are chosen, see `apply_project_change`).
+        let _ = change.redo(project);
         self.push(Step {
             name: name.into(),
             edits,
@@ -83,14 +123,15 @@ impl UndoStack {
     /// Applies a project change as one step called `name`; when the last step is a change of
     /// the same thing with the same name (see [`ProjectChange::continues_with`]), merges into
     /// it, so that typing a group name or dragging a setting is one undo step.
+    /// Returns the score files that could not be read (see [`ProjectChange::redo`]).
     pub fn apply_project_change(
         &mut self,
         project: &mut Project,
         name: impl Into<String>,
         change: ProjectChange,
-    ) {
+    ) -> Vec<ScoreFileError> {
         let name = name.into();
-        change.redo(project);
+        let problems = change.redo(project);
         if let Some(last) = self.undo.last_mut()
             && last.name == name
             && last.edits.is_empty()
@@ -99,13 +140,14 @@ impl UndoStack {
         {
             *previous = previous.followed_by(&change);
             self.redo.clear();
-            return;
+            return problems;
         }
         self.push(Step {
             name,
             edits: Vec::new(),
             changes: vec![change],
         });
+        problems
     }
 
     /// Like [`apply`](Self::apply), but when the last step has the same `name` and updated the same
@@ -166,23 +208,57 @@ impl UndoStack {
         Some(name)
     }
 
-    /// Undoes the last step, selections and project changes; returns its name.
-    pub fn undo_project(&mut self, project: &mut Project) -> Option<String> {
-        let changes = self.undo.last()?.changes.clone();
-        for change in changes.iter().rev() {
-            change.undo(project);
+    /// Undoes the last step, selections and project changes.
+    pub fn undo_project(&mut self, project: &mut Project) -> Option<StepDone> {
+        let step = self.undo.pop()?;
+        let mut problems = Vec::new();
+        for change in step.changes.iter().rev() {
+            problems.extend(change.undo(project));
         }
-        self.undo(&mut project.selections)
+        for edit in step.edits.iter().rev() {
+            project.selections.apply(&edit.inverse());
+        }
+        let done = step.done(problems);
+        self.redo.push(step);
+        Some(done)
     }
 
-    /// Redoes the last undone step, selections and project changes; returns its name.
-    pub fn redo_project(&mut self, project: &mut Project) -> Option<String> {
-        let changes = self.redo.last()?.changes.clone();
-        let name = self.redo(&mut project.selections);
-        for change in &changes {
-            change.redo(project);
+    /// Redoes the last undone step, selections and project changes.
+    pub fn redo_project(&mut self, project: &mut Project) -> Option<StepDone> {
+        let step = self.redo.pop()?;
+        for edit in &step.edits {
+            project.selections.apply(edit);
         }
-        name
+        let mut problems = Vec::new();
+        for change in &step.changes {
+            problems.extend(change.redo(project));
+        }
+        let done = step.done(problems);
+        self.undo.push(step);
+        Some(done)
+    }
+
+    /// Whether the last step gave a verdict (review's own undo key undoes only those).
+    #[must_use]
+    pub fn last_is_verdict(&self) -> bool {
+        self.undo.last().is_some_and(|step| {
+            step.edits.is_empty() && step.changes.iter().any(|c| c.verdict_detection().is_some())
+        })
+    }
+
+    /// Runs deleted in steps that can still be undone or redone: their score files must stay
+    /// on disk for an undo to bring the run back whole.
+    #[must_use]
+    pub fn held_run_ids(&self) -> Vec<u32> {
+        self.undo
+            .iter()
+            .chain(&self.redo)
+            .flat_map(|step| &step.changes)
+            .filter_map(|change| match change {
+                ProjectChange::RunDeleted { run, .. } => Some(run.id),
+                _ => None,
+            })
+            .collect()
     }
 
     #[must_use]

@@ -404,7 +404,7 @@ impl RunTarget {
     ) -> Self {
         let run = DetectionRun::for_project(project, model_dir, info, hop_secs, merge, planned);
         let run_id = run.id;
-        project.detection_runs.push(run);
+        project.add_run(run);
         Self { run_id }
     }
 
@@ -501,9 +501,9 @@ pub fn merge_shard_runs(project: &mut Project, shards: &[Project]) -> ShardMerge
                     run.recordings.clear();
                     run.pending.clear();
                     run.failed.clear();
-                    project.detection_runs.push(run);
-                    made.push(project.detection_runs.len() - 1);
-                    project.detection_runs.len() - 1
+                    let index = project.add_run(run);
+                    made.push(index);
+                    index
                 }
             };
             let mut to_project = |id: ProjectRecordingId, project: &mut Project| {

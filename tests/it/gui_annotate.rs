@@ -672,6 +672,19 @@ fn a_missing_recording_is_reported_kept_and_relinked() {
     assert!(app.document.missing.is_empty());
     assert_eq!(app.document.project.recordings[0].path, new_home);
     assert_eq!(app.recordings.len(), 1, "opened once found");
+    // Relinking is an undo step: undone, the recording points at the old path again (missing,
+    // closed); redone, it is found again.
+    harness.state_mut().undo();
+    harness.run();
+    let app = harness.state();
+    assert!(app.document.missing.contains(&ProjectRecordingId(0)));
+    assert_eq!(app.document.project.recordings[0].path, audio);
+    assert!(app.recordings.is_empty());
+    harness.state_mut().redo();
+    harness.run();
+    let app = harness.state();
+    assert!(app.document.missing.is_empty());
+    assert_eq!(app.document.project.recordings[0].path, new_home);
 }
 
 #[test]
@@ -701,6 +714,18 @@ fn opening_a_folder_adds_its_recordings_with_their_tables() {
         1,
         "the first recording is shown"
     );
+    // The folder's recordings, tables and labels are one undo step.
+    harness.state_mut().undo();
+    harness.run();
+    let app = harness.state();
+    assert!(app.document.project.recordings.is_empty());
+    assert!(app.document.project.selections.is_empty());
+    assert!(app.document.project.labels.is_empty());
+    assert!(app.recordings.is_empty(), "closed with the step");
+    harness.state_mut().redo();
+    harness.run();
+    assert_eq!(harness.state().document.project.recordings.len(), 2);
+    assert_eq!(selections(&harness).len(), 3);
 }
 
 #[test]

@@ -175,6 +175,20 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
         );
     }
     assert!(harness.query_by_label_contains("Reviewed 3 of").is_some());
+    // Verdicts are steps of the project's one history: Ctrl+Z takes the last back and shows
+    // its detection; Ctrl+Shift+Z gives it again.
+    harness.key_press(egui::Key::ArrowRight);
+    harness.run_steps(1);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(1);
+    assert_eq!(verdict_at(harness.state(), 2), None);
+    assert_eq!(harness.state().review.position, 2);
+    harness.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
+    harness.run_steps(1);
+    assert_eq!(verdict_at(harness.state(), 2), Some(Verdict::FalsePositive));
 
     // One click: both false positives become negatives with provenance; undo takes them back;
     // the N key adds them again.
@@ -231,6 +245,19 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     harness.run_steps(1);
     let strict = harness.state().document.project.detection_runs[0].counts();
     assert!(strict.detections < all.detections);
+    // A threshold change is an undo step (a slider's drag is one).
+    harness.state_mut().undo();
+    harness.run_steps(1);
+    assert_eq!(
+        harness.state().document.project.detection_runs[0].counts(),
+        all
+    );
+    harness.state_mut().redo();
+    harness.run_steps(1);
+    assert_eq!(
+        harness.state().document.project.detection_runs[0].counts(),
+        strict
+    );
     harness
         .state_mut()
         .review_action(ReviewAction::SetThreshold(threshold));
@@ -371,9 +398,40 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
     harness.get_by_label("Delete run").click();
     harness.run_steps(2);
     assert_eq!(harness.state().document.project.detection_runs.len(), 1);
+    let run_before = harness.state().document.project.detection_runs[0].clone();
     harness.get_by_label("Really delete").click();
     harness.run_steps(2);
     assert!(harness.state().document.project.detection_runs.is_empty());
+    // An autosave meanwhile keeps its scores, so undo brings it back whole.
+    harness.state_mut().save_project();
+    settle(&mut harness);
+    harness.state_mut().undo();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().document.project.detection_runs,
+        vec![run_before.clone()]
+    );
+    harness.state_mut().redo();
+    harness.run_steps(1);
+    assert!(harness.state().document.project.detection_runs.is_empty());
+    harness.state_mut().undo();
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SetThreshold(0.01));
+    harness.run_steps(1);
+    assert!(
+        harness.state().document.project.detection_runs[0].recordings[0]
+            .scores
+            .get()
+            .is_ok(),
+        "the scores are still readable"
+    );
+    harness.state_mut().undo();
+    harness.run_steps(1);
+    assert_eq!(
+        harness.state().document.project.detection_runs,
+        vec![run_before]
+    );
     // The weights are untouched: the model still loads.
     syrinx::model::ModelArtifact::load(
         &model_dir,

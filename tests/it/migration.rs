@@ -156,7 +156,23 @@ fn save_as_copies_unread_scores_and_a_removed_run_loses_its_side_files() {
     .unwrap()
     .to_path_buf();
     assert!(run_dir.exists());
+    let deleted = project.detection_runs.clone();
     project.detection_runs.clear();
+    // While an undo can bring the run back, its scores stay on disk; it comes back whole.
+    project.save_keeping(&moved, &[1]).unwrap();
+    assert!(run_dir.exists(), "held by the undo history");
+    let (mut back, _) = Project::load(&moved).unwrap();
+    back.detection_runs = deleted;
+    back.save(&moved).unwrap();
+    let (back, _) = Project::load(&moved).unwrap();
+    assert_eq!(
+        back.detection_runs[0].recordings[0]
+            .scores
+            .get()
+            .unwrap()
+            .scores,
+        SCORES
+    );
     project.save(&moved).unwrap();
     assert!(
         !run_dir.exists(),

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use eframe::egui;
 
-use super::{Cleanup, Event, SyrinxApp, edit_target};
+use super::{Cleanup, Event, RecordingId, SyrinxApp, edit_target};
 use crate::annotation::{Selection, SelectionId, SelectionKind, TableRow, write_raven};
 use crate::gui::annotate::{Annotator, EditTarget};
 use crate::gui::document::Document;
@@ -43,15 +43,20 @@ pub struct MeasurementState {
     result: Option<Result<Measurement, String>>,
 }
 
-/// Adds the label new boxes get to the project's label set, if it is new.
+/// Adds the label of the box just drawn to the project's label set, if it is new, as part of
+/// the drawing's undo step.
 pub fn remember_label(document: &mut Document, annotator: &Annotator) {
     let name = annotator.label.trim();
     if !name.is_empty() && !document.project.labels.iter().any(|l| l.name == name) {
-        document.project.labels.push(LabelDef {
+        let label = LabelDef {
             name: name.to_owned(),
             kind: annotator.kind,
             hotkey: None,
-        });
+        };
+        document.project.labels.push(label.clone());
+        document
+            .undo
+            .attach_to_last(crate::project::ProjectChange::LabelsAdded(vec![label]));
         document.touch();
     }
 }
@@ -95,17 +100,60 @@ impl SyrinxApp {
     }
 
     pub fn undo(&mut self) {
+        self.annotator.cancel_gesture();
         match self.document.undo() {
-            Some(name) => self.info(format!("Undid {name}")),
+            Some(done) => {
+                self.info(format!("Undid {}", done.name));
+                self.after_step(&done);
+            }
             None => self.info("Nothing to undo".to_owned()),
         }
-        self.annotator.cancel_gesture();
     }
 
     pub fn redo(&mut self) {
         match self.document.redo() {
-            Some(name) => self.info(format!("Redid {name}")),
+            Some(done) => {
+                self.info(format!("Redid {}", done.name));
+                self.after_step(&done);
+            }
             None => self.info("Nothing to redo".to_owned()),
+        }
+    }
+
+    /// Brings the screen in line with a step undone or redone: recordings it took out of the
+    /// project (or back to a path not found) close, review follows its runs and shows the
+    /// detection whose verdict changed.
+    fn after_step(&mut self, done: &crate::project::StepDone) {
+        if let Some(first) = done.problems.first() {
+            self.error(format!(
+                "{} recording(s) keep their old detections: {first}",
+                done.problems.len()
+            ));
+        }
+        let gone: Vec<RecordingId> = self
+            .recordings
+            .iter()
+            .filter(|r| {
+                self.document.project.recording(r.project_id).is_none()
+                    || self.document.missing.contains(&r.project_id)
+            })
+            .map(|r| r.id)
+            .collect();
+        for id in gone {
+            self.close_recording(id);
+        }
+        self.annotator.prune(&self.document);
+        if self.review.run(&self.document.project).is_none() {
+            self.review.reset();
+        }
+        self.review.refresh_queue(&self.document.project);
+        if let Some((run_id, at)) = done.verdict_detection {
+            self.review.run_id = Some(run_id);
+            self.review.refresh_queue(&self.document.project);
+            if let Some(n) = self.review.queue.iter().position(|q| *q == at) {
+                self.review.position = n;
+            }
+            self.show_current_detection();
         }
     }
 

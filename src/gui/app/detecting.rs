@@ -115,7 +115,8 @@ impl SyrinxApp {
             .map_or(path.clone(), |dir| dir.join(&path))
     }
 
-    /// Takes what the detection job sent.
+    /// Takes what the detection job sent. What a run adds to the project is a job's result,
+    /// not an edit: not undo steps (deleting the run is one).
     pub(super) fn poll_detection(&mut self) {
         let (events, end) = self.detect.take_events();
         for event in events {

@@ -14,7 +14,7 @@ use crate::gui::dialogs::{ExportAction, ExportDialog, PathPrompt, PromptAction, 
 use crate::gui::document::Document;
 use crate::gui::import_dialog::{ImportAction, ImportDialog};
 use crate::gui::selection_table::SelectionTable;
-use crate::project::{PROJECT_EXTENSION, Project, check_relink, table_names_audio};
+use crate::project::{PROJECT_EXTENSION, Project, ProjectChange, check_relink, table_names_audio};
 
 /// Folder under the data folder where untitled projects are autosaved.
 const AUTOSAVE_FOLDER: &str = "autosave";
@@ -28,7 +28,15 @@ pub struct SaveGate {
 }
 
 impl SaveGate {
-    fn write(&self, sequence: u64, project: &Project, path: &Path) -> Result<(), String> {
+    /// Writes `project` to `path` unless a later save got there first; `held_run_ids` are
+    /// deleted runs an undo can still bring back (their score files stay).
+    fn write(
+        &self,
+        sequence: u64,
+        project: &Project,
+        path: &Path,
+        held_run_ids: &[u32],
+    ) -> Result<(), String> {
         let mut last = self
             .last_written
             .lock()
@@ -40,7 +48,9 @@ impl SaveGate {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
         }
-        project.save(path).map_err(|e| e.to_string())?;
+        project
+            .save_keeping(path, held_run_ids)
+            .map_err(|e| e.to_string())?;
         *last = sequence;
         Ok(())
     }
@@ -146,10 +156,11 @@ impl SyrinxApp {
         let revision = self.document.revision();
         let generation = self.generation;
         let gate = Arc::clone(&self.save_gate);
+        let held_run_ids = self.document.undo.held_run_ids();
         self.saving += 1;
         self.last_save_attempt = std::time::Instant::now();
         self.spawn_job("saving the project", Cleanup::Saving, move || {
-            let result = gate.write(sequence, &project, &path);
+            let result = gate.write(sequence, &project, &path, &held_run_ids);
             Event::Saved {
                 path,
                 revision,
@@ -181,7 +192,8 @@ impl SyrinxApp {
         self.save_sequence += 1;
         match self
             .save_gate
-            .write(self.save_sequence, &self.document.project, &path)
+            // The history ends with the process: deleted runs' score files can go.
+            .write(self.save_sequence, &self.document.project, &path, &[])
         {
             Ok(()) => self.document.mark_saved(self.document.revision()),
             Err(error) => eprintln!("error: {error}"),
@@ -490,10 +502,12 @@ impl SyrinxApp {
             },
             Event::Relinked(id, result) => match *result {
                 Ok((info, checked)) => {
-                    self.document.project.apply_relink(id, checked);
+                    if let Some(change) = self.document.project.relink_change(id, checked) {
+                        let name = format!("relink {}", info.path.display());
+                        self.document.change_project(&name, change);
+                    }
                     self.document.missing.remove(&id);
                     self.document.changed_files.remove(&id);
-                    self.document.touch();
                     self.info(format!("Found {} again.", info.path.display()));
                     self.show_project_recording(id);
                 }
@@ -561,15 +575,23 @@ impl SyrinxApp {
             self.error(error.clone());
         }
         let mut first = None;
+        // Added now (the tables are placed on them) and made part of the step below.
+        let mut added = Vec::new();
         for (info, size, print) in &contents.recordings {
-            let id = self
+            let id = match self
                 .document
                 .project
-                .add_fingerprinted(info, *size, print.clone());
+                .addition_of(info, *size, print.clone())
+            {
+                Ok(existing) => existing,
+                Err(recording) => {
+                    let id = recording.id;
+                    self.document.project.recordings.push(recording.clone());
+                    added.push(recording);
+                    id
+                }
+            };
             first.get_or_insert(id);
-        }
-        if !contents.recordings.is_empty() {
-            self.document.touch();
         }
         let mut inserted = Vec::new();
         let mut warnings = 0;
@@ -604,8 +626,14 @@ impl SyrinxApp {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default()
         );
-        self.document.edit(&name, vec![Edit::Insert(inserted)]);
-        super::annotating::remember_labels(&mut self.document);
+        if !added.is_empty() || !inserted.is_empty() {
+            self.document.edit_project(
+                &name,
+                vec![Edit::Insert(inserted)],
+                ProjectChange::RecordingsAdded(added),
+            );
+            super::annotating::remember_labels(&mut self.document);
+        }
         self.prefs.last_folder = Some(dir.to_path_buf());
         self.info(format!(
             "{}: {} recording(s), {} selection(s) from {} table(s){}",

@@ -2,6 +2,7 @@
 //! dialog; a file is read in the background and joins the project when it arrives.
 
 use super::*;
+use crate::project::ProjectChange;
 
 impl SyrinxApp {
     /// Opens what the user named: a project (`.syrinx`), folders (audio paired with tables of
@@ -182,9 +183,16 @@ impl SyrinxApp {
                     }
                     None => (0, String::new()),
                 };
-                let id = self.document.project.add_fingerprinted(&info, size, print);
-                self.document.touch();
-                id
+                match self.document.project.addition_of(&info, size, print) {
+                    Ok(existing) => existing,
+                    Err(recording) => {
+                        let id = recording.id;
+                        let name = format!("add {}", recording.name());
+                        self.document
+                            .change_project(&name, ProjectChange::RecordingsAdded(vec![recording]));
+                        id
+                    }
+                }
             }
         };
         if self.recordings.iter().any(|r| r.project_id == project_id) {

@@ -9,7 +9,8 @@ use crate::annotation::{Edit, ProjectRecordingId};
 use crate::detect::MergeSettings;
 use crate::gui::review::ReviewAction;
 use crate::gui::spectrogram_view::DetectionView;
-use crate::review::{DetectionRun, Verdict, plan_false_positive_negatives};
+use crate::project::ProjectChange;
+use crate::review::{Verdict, plan_false_positive_negatives};
 
 /// Audio played either side of a detection.
 const PLAY_CONTEXT_SECS: f64 = 1.0;
@@ -31,20 +32,13 @@ impl SyrinxApp {
         self.show_current_detection();
     }
 
-    fn run_mut(&mut self, id: u32) -> Option<&mut DetectionRun> {
-        self.document
-            .project
-            .detection_runs
-            .iter_mut()
-            .find(|r| r.id == id)
-    }
-
     /// The Review panel (right side).
     /// The Review tab's contents.
     pub(super) fn review_panel_ui(&mut self, ui: &mut egui::Ui) {
         self.review
             .refresh_history(&self.document.project, &self.waker);
         self.review.refresh_queue(&self.document.project);
+        self.review.can_undo_verdict = self.document.undo.last_is_verdict();
         let actions = self.review.panel_ui(ui, &self.document.project);
         for action in actions {
             self.review_action(action);
@@ -60,14 +54,21 @@ impl SyrinxApp {
                 self.show_current_detection();
             }
             ReviewAction::SetThreshold(threshold) => {
-                if let Some(id) = self.review.run(&self.document.project).map(|r| r.id)
-                    && let Some(run) = self.run_mut(id)
+                if let Some(run) = self.review.run(&self.document.project)
+                    && run.merge.threshold.to_bits() != threshold.to_bits()
                 {
-                    let unread = run.set_merge(MergeSettings {
-                        threshold,
-                        ..run.merge
-                    });
-                    self.document.touch();
+                    let change = ProjectChange::RunMerge {
+                        run_id: run.id,
+                        before: run.merge,
+                        after: MergeSettings {
+                            threshold,
+                            ..run.merge
+                        },
+                    };
+                    // Dragging the slider is one step.
+                    let unread = self
+                        .document
+                        .change_project_checked("change the threshold", change);
                     if let Some(first) = unread.first() {
                         self.error(format!(
                             "{} recording(s) keep their old detections: {first}",
@@ -107,10 +108,22 @@ impl SyrinxApp {
                     self.error("This run is still being scored: cancel it first.".to_owned());
                     return;
                 }
-                self.document.project.detection_runs.retain(|r| r.id != id);
-                self.document.touch();
+                let Some(index) = self
+                    .document
+                    .project
+                    .detection_runs
+                    .iter()
+                    .position(|r| r.id == id)
+                else {
+                    return;
+                };
+                let run = Box::new(self.document.project.detection_runs[index].clone());
+                self.document.change_project(
+                    &format!("delete detection run {id}"),
+                    ProjectChange::RunDeleted { index, run },
+                );
                 self.review.reset();
-                self.info(format!("Detection run {id} deleted."));
+                self.info(format!("Detection run {id} deleted (Ctrl+Z undoes)."));
             }
         }
     }
@@ -124,28 +137,39 @@ impl SyrinxApp {
         let Some(run_id) = self.review.run(&self.document.project).map(|r| r.id) else {
             return;
         };
-        if let Some(run) = self.run_mut(run_id) {
-            let before = run.set_verdict(at, verdict);
-            self.review.undo.push((run_id, at, before));
-            self.document.touch();
+        let before = self
+            .document
+            .project
+            .detection_runs
+            .iter()
+            .find(|r| r.id == run_id)
+            .and_then(|run| run.get(at))
+            .map(|d| d.verdict);
+        if let Some(before) = before {
+            let name = verdict.map_or("clear a verdict", |v| match v {
+                Verdict::TruePositive => "mark a true positive",
+                Verdict::FalsePositive => "mark a false positive",
+                Verdict::Unsure => "mark a detection unsure",
+            });
+            self.document.change_project(
+                name,
+                ProjectChange::Verdict {
+                    run_id,
+                    at,
+                    before,
+                    after: verdict,
+                },
+            );
         }
         self.review_step(1);
     }
 
+    /// Review's undo key: undoes the last step when it is a verdict (and shows that detection
+    /// again); other edits are left to Ctrl+Z, so Z never takes back a box by surprise.
     fn undo_verdict(&mut self) {
-        let Some((run_id, at, before)) = self.review.undo.pop() else {
-            return;
-        };
-        if let Some(run) = self.run_mut(run_id) {
-            run.set_verdict(at, before);
-            self.document.touch();
+        if self.document.undo.last_is_verdict() {
+            self.undo();
         }
-        self.review.run_id = Some(run_id);
-        self.review.refresh_queue(&self.document.project);
-        if let Some(n) = self.review.queue.iter().position(|q| *q == at) {
-            self.review.position = n;
-        }
-        self.show_current_detection();
     }
 
     /// Moves along the queue (clamped at its ends) and shows the detection.
@@ -169,7 +193,7 @@ impl SyrinxApp {
     }
 
     /// Opens the current detection's recording and centres the view on it.
-    fn show_current_detection(&mut self) {
+    pub(super) fn show_current_detection(&mut self) {
         let Some((recording, start_secs, end_secs)) = self.current_detection() else {
             return;
         };
@@ -250,14 +274,14 @@ impl SyrinxApp {
             return;
         }
         let n = plan.selections.len();
-        self.document.edit(
+        self.document.edit_project(
             &format!("add {n} false positive(s) to negatives"),
             vec![Edit::Insert(plan.selections.clone())],
+            ProjectChange::NegativesMarked {
+                run_id,
+                made: plan.made().collect(),
+            },
         );
-        if let Some(run) = self.run_mut(run_id) {
-            run.mark_negatives(plan.made());
-        }
-        self.document.touch();
         let label = plan.selections[0].label.clone();
         let mut text = format!(
             "{n} false positive(s) added as negatives labelled \"{label}\" (Ctrl+Z undoes)."

@@ -63,7 +63,8 @@ impl SyrinxApp {
     pub(super) fn poll_training(&mut self) {
         match self.training.poll() {
             Some(Ok(dir)) => {
-                // The project remembers its models in order: model n is iteration n.
+                // The project remembers its models in order: model n is iteration n. A job's
+                // result, not an edit, so not an undo step (undo would renumber iterations).
                 if !self.document.project.models.contains(&dir) {
                     self.document.project.models.push(dir.clone());
                     self.document.touch();

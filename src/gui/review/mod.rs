@@ -65,8 +65,9 @@ pub struct ReviewState {
     pub position: usize,
     /// What the queue was built from: (run, detections, threshold bits, order).
     queue_stamp: Option<(u32, usize, u32, ReviewOrder)>,
-    /// Verdict changes, newest last: (run, detection, verdict before).
-    pub undo: Vec<(u32, DetectionRef, Option<Verdict>)>,
+    /// Whether the project's last undo step is a verdict (the panel's Undo verdict undoes only
+    /// those; set by the app before the panel is drawn).
+    pub can_undo_verdict: bool,
     /// Also write WAV clips of new negatives into `neg_iteration_NN/`.
     pub write_clips: bool,
     /// How false positives become negatives: their label (empty: `not <target>`) and whether
@@ -94,7 +95,7 @@ impl Default for ReviewState {
             queue: Vec::new(),
             position: 0,
             queue_stamp: None,
-            undo: Vec::new(),
+            can_undo_verdict: false,
             write_clips: false,
             negative_options: crate::review::NegativeOptions::default(),
             confirm_delete: None,
@@ -202,7 +203,6 @@ impl ReviewState {
         self.queue.clear();
         self.queue_stamp = None;
         self.position = 0;
-        self.undo.clear();
         self.evaluation = None;
         self.history = None;
         self.history_of.clear();

@@ -117,7 +117,7 @@ impl ReviewState {
                 actions.push(ReviewAction::Play);
             }
             if ui
-                .add_enabled(!self.undo.is_empty(), egui::Button::new("Undo verdict"))
+                .add_enabled(self.can_undo_verdict, egui::Button::new("Undo verdict"))
                 .on_hover_text("Z")
                 .clicked()
             {
