@@ -1,14 +1,21 @@
 //! The workbench window: the project's recordings, the spectrogram panes with their selection
 //! boxes, live settings, playback. Everything slow (opening files, tiles, the model view,
 //! playback, loading and saving projects, imports, exports, measurements) runs on background
-//! threads; this file only schedules it and draws what has arrived. Project flows live in
-//! `app/projects.rs`, the annotation panels and keys in `app/annotating.rs`.
+//! threads; this file only schedules it and draws what has arrived.
+//!
+//! [`SyrinxApp`] is `{ session, prefs, ui }` (`app/state.rs`): the project with its history,
+//! saves and jobs; the preferences; what is on screen. Panels (`gui::recordings_panel`,
+//! `gui::review`, `gui::detection`, `gui::training`, the selection table, the import dialog)
+//! read the project and return actions; the `app/*.rs` files apply them, every project edit as
+//! a step of the one undo history (`app/history.rs`). Project flows live in `app/projects.rs`
+//! and `app/saving.rs`, the annotation bars and keys in `app/annotating.rs`.
 
 mod annotating;
 mod bars;
 mod commands;
 mod detecting;
 mod events;
+mod history;
 mod jobs_panel;
 mod layout;
 mod lifecycle;
@@ -20,7 +27,11 @@ pub use commands::shortcut_rows;
 pub use jobs_panel::{CancelTarget, JobRow};
 mod projects;
 mod reviewing;
+mod saving;
+mod state;
 mod training;
+
+pub use state::{Session, UiState};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -56,9 +67,6 @@ const MAX_MESSAGES: usize = 6;
 /// Messages kept in the log (Help ▸ Messages): enough for a folder of hundreds of bad files,
 /// bounded so a long session does not grow without end.
 const MAX_LOGGED_MESSAGES: usize = 2_000;
-/// What Remove from project does (its hover text).
-const REMOVE_HELP: &str =
-    "Take it and its selections out of the project (the file is left alone; Ctrl+Z undoes)";
 /// The side panel (settings / Review tabs): its first width and the least it can be dragged to.
 const SIDE_PANEL_WIDTH: f32 = 320.0;
 const SIDE_PANEL_MIN_WIDTH: f32 = 250.0;
@@ -218,105 +226,21 @@ struct Overview {
 impl std::fmt::Debug for SyrinxApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyrinxApp")
-            .field("recordings", &self.recordings.len())
-            .field("active", &self.active)
+            .field("recordings", &self.ui.recordings.len())
+            .field("active", &self.ui.active)
             .finish_non_exhaustive()
     }
 }
 
 /// The desktop app.
 pub struct SyrinxApp {
+    /// What the user is working on: the project with its history and saves, the jobs working
+    /// on it and what they reported.
+    pub session: Session,
     pub prefs: Preferences,
-    pub recordings: Vec<OpenRecording>,
-    pub active: Option<RecordingId>,
-    engine: TileEngine,
-    textures: TextureCache,
-    player: Player,
-    playing_recording: Option<RecordingId>,
-    model_view: ModelView,
-    overview: Option<Overview>,
-    /// Background jobs started with `spawn_job`, each with what to undo if it fails.
-    jobs: Vec<(crate::jobs::Job<(), Event>, Cleanup)>,
-    waker: Arc<dyn Fn() + Send + Sync>,
-    file_dialog: Arc<dyn FileDialog>,
-    demo_dir: Option<PathBuf>,
-    /// Files being opened (shown as "opening…").
-    pub opening: Vec<PathBuf>,
-    /// When each recording was asked for, until its first screen is complete (time to first
-    /// screen, reported with `--frame-stats`).
-    first_screen_pending: Vec<(PathBuf, Instant)>,
-    pub messages: Vec<Message>,
-    /// Every message of the session, oldest first (the last [`MAX_LOGGED_MESSAGES`]): the
-    /// status bar shows only the latest few.
-    pub message_log: std::collections::VecDeque<Message>,
-    show_message_log: bool,
-    next_id: u64,
-    next_order: u64,
-    /// The recording to show when it has opened.
-    focus_next: Option<PathBuf>,
-    last_request: (Vec<TileKey>, Vec<SpectrogramKey>),
-    pub hover: Option<HoverReadout>,
-    pub go_to_text: String,
-    pub path_text: String,
-    show_shortcuts: bool,
-    /// The jobs window.
-    show_jobs: bool,
-    /// Whether the jobs window has shown a job since it opened.
-    jobs_window_had_rows: bool,
-    /// The command palette (Ctrl+K).
-    palette: commands::Palette,
-    dialog_open: bool,
-    pub frame_stats: FrameStats,
-    print_frame_stats: bool,
-    activity: Arc<Activity>,
-    /// The project: recordings, selections, labels (always one, untitled at first).
-    pub document: Document,
-    pub annotator: Annotator,
-    pub table: SelectionTable,
-    pub import: Option<ImportDialog>,
-    pub prompt: Option<PathPrompt>,
-    pub export: Option<ExportDialog>,
-    show_labels: bool,
-    new_label: String,
-    data_dir: Option<PathBuf>,
-    autosave_interval: Duration,
-    /// Saves being written.
-    saving: usize,
-    save_sequence: u64,
-    save_gate: Arc<projects::SaveGate>,
-    /// Counts documents installed (see `Event::Saved`).
-    generation: u64,
-    last_save_attempt: Instant,
-    /// A project is being loaded.
-    pub loading_project: bool,
-    /// Selection to show once its recording has opened.
-    pending_jump: Option<SelectionId>,
-    measurement: Option<annotating::MeasurementState>,
-    /// Play selected boxes through a band-pass of their frequencies.
-    pub play_band_limited: bool,
-    window_title: String,
-    /// Jobs started by `spawn_job` whose event has not arrived.
-    /// Where the (upper) spectrogram was drawn last frame.
-    primary_plot: Option<egui::Rect>,
-    /// Help ▸ Getting started is open.
-    pub show_getting_started: bool,
-    /// The spectrogram was clicked last (label hotkeys act only then).
-    spectrogram_focused: bool,
-    /// The pointer is on the notifications (they stay while it is).
-    notifications_hovered: bool,
-    /// Selections per recording, for the list, with the (generation, version) they were counted at.
-    counts: (
-        (u64, u64),
-        Arc<std::collections::BTreeMap<ProjectRecordingId, usize>>,
-    ),
-    /// The Train window and its background run.
-    pub training: super::training::TrainingWindow,
-    /// The Detect window and its background batch.
-    pub detect: super::detection::DetectWindow,
-    /// The Review panel.
-    pub review: super::review::ReviewState,
-    /// The review queue's current detection waits for its recording to open.
-    pending_detection: bool,
+    /// What is on screen: open recordings, panels (with their own runs), dialogs, and the
+    /// caches that draw them.
+    pub ui: UiState,
 }
 
 /// Counts wake-ups from background threads, so a caller can wait for work to arrive (tests wait
@@ -353,40 +277,40 @@ impl Activity {
 impl SyrinxApp {
     #[must_use]
     pub fn is_playing(&self) -> bool {
-        self.player.is_playing()
+        self.ui.player.is_playing()
     }
 
     /// Tiles still wanted by the view (for tests and the status bar).
     #[must_use]
     pub fn pending_tiles(&self) -> usize {
-        self.engine.pending()
+        self.ui.engine.pending()
     }
 
     /// Whether no background work the window waits for is under way (files opening, tiles,
     /// playback, the file dialog).
     #[must_use]
     pub fn is_idle(&self) -> bool {
-        self.opening.is_empty()
-            && self.engine.pending() == 0
-            && !self.player.is_playing()
-            && !self.dialog_open
-            && self.saving == 0
-            && !self.loading_project
-            && self.jobs.is_empty()
-            && !self.training.is_busy()
-            && !self.detect.is_running()
+        self.ui.opening.is_empty()
+            && self.ui.engine.pending() == 0
+            && !self.ui.player.is_playing()
+            && !self.ui.dialog_open
+            && self.session.saving == 0
+            && !self.session.loading_project
+            && self.session.jobs.is_empty()
+            && !self.ui.training.is_busy()
+            && !self.ui.detect.is_running()
     }
 
     /// Wake-ups from background work so far.
     #[must_use]
     pub fn activity_count(&self) -> u64 {
-        self.activity.count()
+        self.session.activity.count()
     }
 
     /// Blocks until background work reports something after `seen` (or `timeout`); for tests
     /// and tools that drive the app without a window.
     pub fn wait_for_activity(&self, seen: u64, timeout: std::time::Duration) -> bool {
-        self.activity.wait_past(seen, timeout)
+        self.session.activity.wait_past(seen, timeout)
     }
 
     /// Keyboard shortcuts (ignored while typing in a field): the keys of the current context
@@ -423,13 +347,16 @@ impl SyrinxApp {
         self.poll_detection();
         self.update_missed_call_mode();
         // The model view shows what training will use: the proposal or the project's input.
-        let missing: Vec<_> = self.document.missing.iter().copied().collect();
-        self.model_view.spec = self.training.update_input(&self.document.project, &missing);
-        self.model_view.poll(&ctx, &self.waker);
+        let missing: Vec<_> = self.session.document.missing.iter().copied().collect();
+        self.ui.model_view.spec = self
+            .ui
+            .training
+            .update_input(&self.session.document.project, &missing);
+        self.ui.model_view.poll(&ctx, &self.session.waker);
         self.accept_dropped_files(&ctx);
         if ctx.input(|i| i.pointer.any_pressed()) {
             // A press anywhere takes focus from the spectrogram; one on it gives it back below.
-            self.spectrogram_focused = false;
+            self.ui.spectrogram_focused = false;
         }
         self.shortcuts(&ctx);
         self.menu_bar_ui(ui);
@@ -440,27 +367,27 @@ impl SyrinxApp {
         self.recordings_panel_ui(ui);
         self.side_panel_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
-        if self.show_shortcuts {
+        if self.ui.show_shortcuts {
             self.shortcuts_window(&ctx);
         }
         self.palette_ui(&ctx);
         self.jobs_window(&ctx);
-        if self.show_message_log {
+        if self.ui.show_message_log {
             self.message_log_window(&ctx);
         }
-        if self.show_getting_started {
+        if self.ui.show_getting_started {
             let mut open = true;
             super::getting_started::window(&ctx, &mut open);
-            self.show_getting_started = open;
+            self.ui.show_getting_started = open;
         }
         self.dialogs(&ctx);
         self.training_window(&ctx);
         self.detect_window(&ctx);
-        self.annotator.prune(&self.document);
+        self.ui.annotator.prune(&self.session.document);
         self.update_measurement();
         self.autosave();
         self.update_title(&ctx);
-        if self.player.is_playing() {
+        if self.ui.player.is_playing() {
             if let Some(secs) = self.playhead_secs()
                 && self.prefs.follow_playback
                 && let Some(recording) = self.active_recording_mut()
@@ -469,9 +396,9 @@ impl SyrinxApp {
             }
             ctx.request_repaint();
         }
-        self.frame_stats.record(started.elapsed());
-        if self.print_frame_stats && self.frame_stats.total_frames().is_multiple_of(600) {
-            eprintln!("{}", self.frame_stats.summary());
+        self.ui.frame_stats.record(started.elapsed());
+        if self.ui.print_frame_stats && self.ui.frame_stats.total_frames().is_multiple_of(600) {
+            eprintln!("{}", self.ui.frame_stats.summary());
         }
     }
 
@@ -491,13 +418,6 @@ impl SyrinxApp {
 
 /// The toolbar's go-to-time field (Ctrl+G focuses it).
 const GO_TO_FIELD: &str = "go to time";
-const CLOSE_HELP: &str = "Close (it stays in the project)";
-const CHANGED_HELP: &str = "Its size or content differs from when it was added to the project: \
-    check that the selections still fit.";
-const FULLY_ANNOTATED_HELP: &str = "Every call in it is marked: time not covered by a positive \
-    box can serve as negative examples";
-const SPLIT_HELP: &str = "Which part of training uses this recording (auto: the seeded split by \
-    recording or group)";
 
 /// Keys that move the view.
 const VIEW_KEYS: [(&[egui::Key], ViewStep); 10] = [

@@ -49,8 +49,8 @@ pub struct ImportDialog {
 pub enum ImportAction {
     None,
     Cancel,
-    /// Imported this many selections.
-    Imported(usize),
+    /// Import was clicked: apply [`ImportDialog::import_step`].
+    Import,
 }
 
 impl ImportDialog {
@@ -121,8 +121,10 @@ impl ImportDialog {
         ));
     }
 
-    /// Applies the import to `document` as one undo step; returns the number imported.
-    pub fn apply(&mut self, document: &mut Document) -> usize {
+    /// The import as one undo step: its name and the insert (the dialog changes nothing
+    /// itself; the app applies it).
+    #[must_use]
+    pub fn import_step(&self, document: &Document) -> (String, Edit) {
         let options = self.effective_options();
         let default = self.target;
         let mut ids = document.project.selections.clone();
@@ -132,7 +134,6 @@ impl ImportDialog {
             |row| document.project.import_target(row, default),
             &mut ids,
         );
-        let count = preview.selections.len();
         let name = format!(
             "import {}",
             self.path
@@ -140,12 +141,11 @@ impl ImportDialog {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default()
         );
-        document.edit(&name, vec![Edit::Insert(preview.selections)]);
-        count
+        (name, Edit::Insert(preview.selections))
     }
 
-    /// Draws the dialog.
-    pub fn ui(&mut self, ctx: &egui::Context, document: &mut Document) -> ImportAction {
+    /// Draws the dialog; returns what the user asked for.
+    pub fn ui(&mut self, ctx: &egui::Context, document: &Document) -> ImportAction {
         if self.preview.is_none() {
             self.refresh(document);
         }
@@ -177,9 +177,6 @@ impl ImportDialog {
         }
         if !open {
             action = ImportAction::Cancel;
-        }
-        if action == ImportAction::Imported(0) {
-            action = ImportAction::Imported(self.apply(document));
         }
         action
     }
@@ -370,7 +367,7 @@ impl ImportDialog {
                 .on_hover_text("Adds them to the project (one undoable step)")
                 .clicked()
             {
-                action = ImportAction::Imported(0);
+                action = ImportAction::Import;
             }
             if ui
                 .button("Cancel")

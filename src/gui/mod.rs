@@ -13,6 +13,7 @@ mod import_dialog;
 mod legend;
 mod model_view;
 mod prefs;
+mod recordings_panel;
 mod review;
 mod selection_table;
 mod settings_panel;

@@ -46,6 +46,15 @@ pub struct RowClick {
     pub toggle: bool,
 }
 
+/// What a frame of the table asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableOutput {
+    pub clicked: Option<RowClick>,
+    /// An in-place edit of a cell, named for the undo menu; typing in one cell over several
+    /// frames merges into one step (apply with [`Document::edit_coalescing`]).
+    pub edit: Option<(&'static str, Edit)>,
+}
+
 /// The table's view state.
 #[derive(Debug, Default)]
 pub struct SelectionTable {
@@ -122,14 +131,14 @@ impl SelectionTable {
         cached
     }
 
-    /// Draws the table; applies in-place edits to `document`; returns a clicked row.
+    /// Draws the table; returns what the user did (the table changes nothing itself).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        document: &mut Document,
+        document: &Document,
         annotator: &Annotator,
         active: Option<ProjectRecordingId>,
-    ) -> Option<RowClick> {
+    ) -> TableOutput {
         let mut clicked = None;
         self.toolbar_ui(ui, document, active);
         let all = self.all_recordings;
@@ -387,10 +396,7 @@ impl SelectionTable {
                         });
                     });
             });
-        if let Some((name, edit)) = edit {
-            document.edit_coalescing(name, edit);
-        }
-        clicked
+        TableOutput { clicked, edit }
     }
 
     fn toolbar_ui(

@@ -361,6 +361,7 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
     let app = harness.state();
     // The status bar shows the latest few; the log (Help ▸ Messages) keeps every one.
     let errors: Vec<&str> = app
+        .session
         .message_log
         .iter()
         .filter(|m| m.is_error)
@@ -368,17 +369,22 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
         .collect();
     for path in &broken {
         let name = path.file_name().unwrap().to_string_lossy();
-        let opened = app.recordings.iter().any(|r| &r.path == path);
+        let opened = app.ui.recordings.iter().any(|r| &r.path == path);
         assert!(
             opened || errors.iter().any(|e| e.contains(name.as_ref())),
             "{name}: neither opened nor reported; errors: {errors:#?}"
         );
     }
     assert!(errors.len() >= 10, "{} errors: {errors:#?}", errors.len());
-    assert!(app.recordings.iter().any(|r| r.path == good));
+    assert!(app.ui.recordings.iter().any(|r| r.path == good));
     // Still usable: show the good recording and zoom in with the keyboard.
-    let good_index = app.recordings.iter().position(|r| r.path == good).unwrap();
-    harness.state_mut().active = Some(harness.state().recordings[good_index].id);
+    let good_index = app
+        .ui
+        .recordings
+        .iter()
+        .position(|r| r.path == good)
+        .unwrap();
+    harness.state_mut().ui.active = Some(harness.state().ui.recordings[good_index].id);
     harness.run();
     let span_before = harness
         .state()
@@ -405,16 +411,17 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
         "broken.syrinx",
         b"{\"schema_version\": 1, \"recor",
     );
-    let open_before = harness.state().recordings.len();
+    let open_before = harness.state().ui.recordings.len();
     harness.state_mut().open_paths(vec![project]);
     settle(&mut harness);
     assert!(
         harness
             .state()
+            .session
             .message_log
             .iter()
             .any(|m| m.is_error && m.text.contains("broken.syrinx")),
         "no message names broken.syrinx"
     );
-    assert_eq!(harness.state().recordings.len(), open_before);
+    assert_eq!(harness.state().ui.recordings.len(), open_before);
 }

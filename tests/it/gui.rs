@@ -89,13 +89,13 @@ fn opens_a_recording_and_computes_its_spectrogram() {
     settle(&mut harness);
     harness.get_by_label_contains("dawn_chorus.wav");
     let app = harness.state();
-    assert_eq!(app.recordings.len(), 1);
+    assert_eq!(app.ui.recordings.len(), 1);
     assert_eq!(app.active_recording().unwrap().path, path);
     assert_eq!(app.pending_tiles(), 0, "every visible tile was computed");
     assert!(
-        app.messages.iter().all(|m| !m.is_error),
+        app.session.messages.iter().all(|m| !m.is_error),
         "{:?}",
-        app.messages
+        app.session.messages
     );
 }
 
@@ -252,8 +252,9 @@ fn a_broken_file_gives_a_message_and_the_app_goes_on() {
     let mut harness = app(vec![empty, good], Arc::default());
     settle(&mut harness);
     let app = harness.state();
-    assert_eq!(app.recordings.len(), 1);
+    assert_eq!(app.ui.recordings.len(), 1);
     let error = app
+        .session
         .messages
         .iter()
         .find(|m| m.is_error)
@@ -355,7 +356,7 @@ fn every_command_is_in_its_menu_and_the_palette_runs_commands_by_name() {
     harness.key_press(egui::Key::Enter);
     harness.run_steps(3);
     assert!(!harness.state().palette_is_open());
-    assert!(harness.state().training.open, "Enter ran Train…");
+    assert!(harness.state().ui.training.open, "Enter ran Train…");
     // Tests (and scripts) drive commands by name; disabled ones do not run.
     let ctx = harness.ctx.clone();
     assert!(
@@ -384,7 +385,7 @@ fn getting_started_is_the_readmes_first_session() {
     harness.run();
     harness.get_by_label("Getting started").click();
     harness.run();
-    assert!(harness.state().show_getting_started);
+    assert!(harness.state().ui.show_getting_started);
     harness.get_by_label("1. Look.");
     harness.get_by_label("6. Feed the mistakes back.");
     // The README's first session has the same steps, in the same order.
@@ -422,9 +423,14 @@ fn messages_are_notifications_that_never_move_the_spectrogram() {
         assert_eq!(harness.state().screen_point(5.0, 3000.0).unwrap(), before);
     }
     let app = harness.state();
-    assert!(app.messages.len() <= 6, "{}", app.messages.len());
     assert!(
-        app.messages
+        app.session.messages.len() <= 6,
+        "{}",
+        app.session.messages.len()
+    );
+    assert!(
+        app.session
+            .messages
             .iter()
             .any(|m| m.is_error && m.text.contains("missing_5.wav"))
     );
@@ -454,7 +460,7 @@ fn the_jobs_window_shows_what_runs_and_cancels_it() {
     settle(&mut harness);
     let app = harness.state();
     assert!(app.running_jobs().is_empty());
-    let last = app.messages.last().unwrap();
+    let last = app.session.messages.last().unwrap();
     assert!(!last.is_error, "a cancel is not an error: {}", last.text);
     assert_eq!(last.text, "waiting was cancelled");
     harness.run_steps(2);

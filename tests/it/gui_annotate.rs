@@ -68,7 +68,14 @@ pub fn point(harness: &Harness<'static, SyrinxApp>, secs: f64, hz: f64) -> Pos2 
 }
 
 fn selections(harness: &Harness<'static, SyrinxApp>) -> Vec<Selection> {
-    harness.state().document.project.selections.items().to_vec()
+    harness
+        .state()
+        .session
+        .document
+        .project
+        .selections
+        .items()
+        .to_vec()
 }
 
 fn only(harness: &Harness<'static, SyrinxApp>) -> Selection {
@@ -126,15 +133,15 @@ fn a_box_drawn_by_dragging_is_in_the_table_its_label_edits_there_and_undo_redo_w
     assert!((drawn.low_hz - 3000.0).abs() < 100.0, "{drawn:?}");
     assert!((drawn.high_hz - 6000.0).abs() < 100.0, "{drawn:?}");
     assert_eq!(drawn.kind, SelectionKind::Positive);
-    assert!(harness.state().annotator.selected.contains(&drawn.id));
-    assert_eq!(harness.state().document.project.recordings.len(), 1);
+    assert!(harness.state().ui.annotator.selected.contains(&drawn.id));
+    assert_eq!(harness.state().session.document.project.recordings.len(), 1);
 
     // The table's selected row is editable in place.
     harness.get_by_label("Selection label").focus();
     harness.get_by_label("Selection label").type_text("warbler");
     harness.run();
     assert_eq!(only(&harness).label, "warbler");
-    assert!(harness.state().document.is_dirty());
+    assert!(harness.state().session.document.is_dirty());
 
     // Typing was one step; drawing another.
     harness.get_by_label("Undo").click();
@@ -214,26 +221,26 @@ fn one_and_two_set_the_next_box_and_label_hotkeys_need_the_spectrogram() {
     let kinds: Vec<SelectionKind> = boxes.iter().map(|s| s.kind).collect();
     assert_eq!(kinds, [SelectionKind::Positive, SelectionKind::Negative]);
 
-    harness.state_mut().document.project.labels = vec![syrinx::project::LabelDef {
+    harness.state_mut().session.document.project.labels = vec![syrinx::project::LabelDef {
         name: "WOTH".to_owned(),
         kind: SelectionKind::Positive,
         hotkey: Some('3'),
     }];
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
     settle(&mut harness);
-    assert_eq!(harness.state().annotator.selected.len(), 2);
+    assert_eq!(harness.state().ui.annotator.selected.len(), 2);
     // A click outside the spectrogram (the recordings list): typing a digit labels nothing.
     click_at(&mut harness, Pos2::new(20.0, 400.0));
     harness.event(egui::Event::Text("3".to_owned()));
     settle(&mut harness);
-    assert_ne!(harness.state().annotator.label, "WOTH");
+    assert_ne!(harness.state().ui.annotator.label, "WOTH");
     // With the spectrogram focused the hotkey sets the next boxes' label, not the selected ones'.
     let empty = point(&harness, 15.0, 1000.0);
     click_at(&mut harness, empty);
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
     harness.event(egui::Event::Text("3".to_owned()));
     settle(&mut harness);
-    assert_eq!(harness.state().annotator.label, "WOTH");
+    assert_eq!(harness.state().ui.annotator.label, "WOTH");
     assert!(selections(&harness).iter().all(|s| s.label != "WOTH"));
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::L);
     settle(&mut harness);
@@ -253,7 +260,7 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
     // 2 sets the kind of the next box only; the selected one changes with Ctrl+L (one undo).
     harness.key_press(egui::Key::Num2);
     settle(&mut harness);
-    assert_eq!(harness.state().annotator.kind, SelectionKind::Negative);
+    assert_eq!(harness.state().ui.annotator.kind, SelectionKind::Negative);
     assert_eq!(only(&harness).kind, SelectionKind::Positive, "2 leaves it");
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::L);
     settle(&mut harness);
@@ -265,20 +272,21 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
     assert!(
         harness
             .state()
+            .session
             .messages
             .last()
             .unwrap()
             .text
             .contains("made negative"),
         "{:?}",
-        harness.state().messages
+        harness.state().session.messages
     );
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
     settle(&mut harness);
     assert_eq!(only(&harness).kind, SelectionKind::Positive, "undone");
     harness.key_press(egui::Key::Num1);
     settle(&mut harness);
-    assert_eq!(harness.state().annotator.kind, SelectionKind::Positive);
+    assert_eq!(harness.state().ui.annotator.kind, SelectionKind::Positive);
 
     // Arrows nudge the selected box (a hundredth of the 20 s view) and leave the view alone.
     let view_before = harness.state().active_recording().unwrap().viewport;
@@ -315,7 +323,7 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
         .unwrap();
     assert!((cursor - 15.0).abs() < 0.1, "{cursor}");
     assert!(
-        harness.state().annotator.selected.is_empty(),
+        harness.state().ui.annotator.selected.is_empty(),
         "the click cleared the selection"
     );
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::V);
@@ -338,10 +346,10 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
     // Escape clears the selection; arrows pan again.
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
     settle(&mut harness);
-    assert_eq!(harness.state().annotator.selected.len(), 2);
+    assert_eq!(harness.state().ui.annotator.selected.len(), 2);
     harness.key_press(egui::Key::Escape);
     settle(&mut harness);
-    assert!(harness.state().annotator.selected.is_empty());
+    assert!(harness.state().ui.annotator.selected.is_empty());
     harness.key_press(egui::Key::ArrowRight);
     settle(&mut harness);
     assert!(
@@ -362,7 +370,7 @@ fn the_table_filters_sorts_and_a_row_click_jumps_to_its_box() {
     let (mut harness, _) = opened(dir.path(), "a.wav");
     {
         let app = harness.state_mut();
-        let document = &mut app.document;
+        let document = &mut app.session.document;
         let recording = document.project.recordings[0].id;
         let mut make = |start: f64, label: &str, kind| Selection {
             id: document.project.selections.new_id(),
@@ -392,12 +400,21 @@ fn the_table_filters_sorts_and_a_row_click_jumps_to_its_box() {
     harness.get_by_label("Label (asc)").click();
     harness.run();
     let app = harness.state_mut();
-    let active = Some(app.document.project.recordings[0].id);
+    let active = Some(app.session.document.project.recordings[0].id);
     let order: Vec<f64> = app
+        .ui
         .table
-        .shown(&app.document, active)
+        .shown(&app.session.document, active)
         .iter()
-        .map(|id| app.document.project.selections.get(*id).unwrap().start_secs)
+        .map(|id| {
+            app.session
+                .document
+                .project
+                .selections
+                .get(*id)
+                .unwrap()
+                .start_secs
+        })
         .collect();
     assert_eq!(order[0], 20.0, "{order:?}");
 
@@ -411,10 +428,11 @@ fn the_table_filters_sorts_and_a_row_click_jumps_to_its_box() {
     harness.get_by_label("50.000").click();
     settle(&mut harness);
     let app = harness.state();
-    let selected: Vec<_> = app.annotator.selected.iter().copied().collect();
+    let selected: Vec<_> = app.ui.annotator.selected.iter().copied().collect();
     assert_eq!(selected.len(), 1);
     assert_eq!(
-        app.document
+        app.session
+            .document
             .project
             .selections
             .get(selected[0])
@@ -473,6 +491,7 @@ fn a_raven_table_imports_through_the_preview_dialog_as_one_undo_step() {
     assert!(
         harness
             .state()
+            .session
             .document
             .project
             .labels
@@ -484,6 +503,7 @@ fn a_raven_table_imports_through_the_preview_dialog_as_one_undo_step() {
     let has_woth = |harness: &Harness<'static, SyrinxApp>| {
         harness
             .state()
+            .session
             .document
             .project
             .labels
@@ -521,18 +541,25 @@ fn a_recording_removed_from_the_project_comes_back_with_undo() {
     settle(&mut harness);
     {
         let app = harness.state();
-        assert!(app.document.project.recordings.is_empty());
-        assert!(app.document.project.selections.is_empty());
-        assert!(app.recordings.is_empty(), "it was closed");
+        assert!(app.session.document.project.recordings.is_empty());
+        assert!(app.session.document.project.selections.is_empty());
+        assert!(app.ui.recordings.is_empty(), "it was closed");
         assert!(audio.exists(), "the file is untouched");
-        assert!(app.messages.last().unwrap().text.contains("Ctrl+Z undoes"));
+        assert!(
+            app.session
+                .messages
+                .last()
+                .unwrap()
+                .text
+                .contains("Ctrl+Z undoes")
+        );
     }
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
     settle(&mut harness);
     let app = harness.state();
-    assert_eq!(app.document.project.recordings.len(), 1);
-    assert_eq!(app.document.project.recordings[0].path, audio);
-    assert_eq!(app.document.project.selections.len(), 1);
+    assert_eq!(app.session.document.project.recordings.len(), 1);
+    assert_eq!(app.session.document.project.recordings[0].path, audio);
+    assert_eq!(app.session.document.project.selections.len(), 1);
 }
 
 #[test]
@@ -540,14 +567,14 @@ fn recording_flags_are_undoable_edits() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, _) = opened(dir.path(), "a.wav");
     let fully_annotated = |harness: &Harness<'static, SyrinxApp>| {
-        harness.state().document.project.recordings[0].fully_annotated
+        harness.state().session.document.project.recordings[0].fully_annotated
     };
     assert!(!fully_annotated(&harness));
     harness.get_by_label("Fully annotated").click();
     harness.run();
     assert!(fully_annotated(&harness));
     assert_eq!(
-        harness.state().document.undo.undo_name(),
+        harness.state().session.document.undo.undo_name(),
         Some("mark fully annotated")
     );
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::Z);
@@ -576,22 +603,22 @@ fn a_project_saved_as_reopens_with_its_recordings_and_selections() {
     let saved = dir.path().join("survey.syrinx");
     assert!(saved.exists(), "the extension is added");
     assert_eq!(
-        harness.state().document.path.as_deref(),
+        harness.state().session.document.path.as_deref(),
         Some(saved.as_path())
     );
-    assert!(!harness.state().document.is_dirty());
+    assert!(!harness.state().session.document.is_dirty());
 
     let mut reopened = app(vec![saved.clone()]);
     settle(&mut reopened);
     let app = reopened.state();
-    assert_eq!(app.document.project.recordings.len(), 1);
-    assert_eq!(app.document.project.recordings[0].path, audio);
+    assert_eq!(app.session.document.project.recordings.len(), 1);
+    assert_eq!(app.session.document.project.recordings[0].path, audio);
     assert_eq!(only(&reopened).start_secs, drawn.start_secs);
-    assert_eq!(app.recordings.len(), 1, "its recording is open");
+    assert_eq!(app.ui.recordings.len(), 1, "its recording is open");
     assert!(
-        app.messages.iter().all(|m| !m.is_error),
+        app.session.messages.iter().all(|m| !m.is_error),
         "{:?}",
-        app.messages
+        app.session.messages
     );
 }
 
@@ -609,7 +636,7 @@ fn an_untitled_project_is_autosaved_into_the_data_folder() {
     settle(&mut harness);
     draw_box(&mut harness);
     settle(&mut harness);
-    assert!(!harness.state().document.is_dirty(), "written");
+    assert!(!harness.state().session.document.is_dirty(), "written");
     let autosaves: Vec<PathBuf> = std::fs::read_dir(data.path().join("autosave"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -654,10 +681,20 @@ fn a_missing_recording_is_reported_kept_and_relinked() {
     let mut harness = app(vec![project_path]);
     settle(&mut harness);
     let app = harness.state();
-    assert_eq!(app.document.project.recordings.len(), 1, "kept");
-    assert!(app.document.missing.contains(&ProjectRecordingId(0)));
-    assert_eq!(app.document.project.selections.len(), 1);
-    let error = app.messages.iter().find(|m| m.is_error).expect("reported");
+    assert_eq!(app.session.document.project.recordings.len(), 1, "kept");
+    assert!(
+        app.session
+            .document
+            .missing
+            .contains(&ProjectRecordingId(0))
+    );
+    assert_eq!(app.session.document.project.selections.len(), 1);
+    let error = app
+        .session
+        .messages
+        .iter()
+        .find(|m| m.is_error)
+        .expect("reported");
     assert!(
         error.text.contains("dawn.wav") && error.text.contains("not found"),
         "{}",
@@ -669,22 +706,27 @@ fn a_missing_recording_is_reported_kept_and_relinked() {
     harness.run();
     type_into_prompt(&mut harness, &new_home);
     let app = harness.state();
-    assert!(app.document.missing.is_empty());
-    assert_eq!(app.document.project.recordings[0].path, new_home);
-    assert_eq!(app.recordings.len(), 1, "opened once found");
+    assert!(app.session.document.missing.is_empty());
+    assert_eq!(app.session.document.project.recordings[0].path, new_home);
+    assert_eq!(app.ui.recordings.len(), 1, "opened once found");
     // Relinking is an undo step: undone, the recording points at the old path again (missing,
     // closed); redone, it is found again.
     harness.state_mut().undo();
     harness.run();
     let app = harness.state();
-    assert!(app.document.missing.contains(&ProjectRecordingId(0)));
-    assert_eq!(app.document.project.recordings[0].path, audio);
-    assert!(app.recordings.is_empty());
+    assert!(
+        app.session
+            .document
+            .missing
+            .contains(&ProjectRecordingId(0))
+    );
+    assert_eq!(app.session.document.project.recordings[0].path, audio);
+    assert!(app.ui.recordings.is_empty());
     harness.state_mut().redo();
     harness.run();
     let app = harness.state();
-    assert!(app.document.missing.is_empty());
-    assert_eq!(app.document.project.recordings[0].path, new_home);
+    assert!(app.session.document.missing.is_empty());
+    assert_eq!(app.session.document.project.recordings[0].path, new_home);
 }
 
 #[test]
@@ -696,8 +738,9 @@ fn opening_a_folder_adds_its_recordings_with_their_tables() {
     let mut harness = app(vec![dir.path().to_path_buf()]);
     settle(&mut harness);
     let app = harness.state();
-    assert_eq!(app.document.project.recordings.len(), 2);
+    assert_eq!(app.session.document.project.recordings.len(), 2);
     let a = app
+        .session
         .document
         .project
         .recordings
@@ -710,7 +753,7 @@ fn opening_a_folder_adds_its_recordings_with_their_tables() {
     assert_eq!(all.len(), 3, "{all:?}");
     assert!(all.iter().all(|s| s.recording == a));
     assert_eq!(
-        harness.state().recordings.len(),
+        harness.state().ui.recordings.len(),
         1,
         "the first recording is shown"
     );
@@ -718,13 +761,13 @@ fn opening_a_folder_adds_its_recordings_with_their_tables() {
     harness.state_mut().undo();
     harness.run();
     let app = harness.state();
-    assert!(app.document.project.recordings.is_empty());
-    assert!(app.document.project.selections.is_empty());
-    assert!(app.document.project.labels.is_empty());
-    assert!(app.recordings.is_empty(), "closed with the step");
+    assert!(app.session.document.project.recordings.is_empty());
+    assert!(app.session.document.project.selections.is_empty());
+    assert!(app.session.document.project.labels.is_empty());
+    assert!(app.ui.recordings.is_empty(), "closed with the step");
     harness.state_mut().redo();
     harness.run();
-    assert_eq!(harness.state().document.project.recordings.len(), 2);
+    assert_eq!(harness.state().session.document.project.recordings.len(), 2);
     assert_eq!(selections(&harness).len(), 3);
 }
 
@@ -759,7 +802,7 @@ fn the_export_window_writes_tables_and_clips() {
             .starts_with("a_"),
         "{clips:?}"
     );
-    let message = &harness.state().messages.last().unwrap().text;
+    let message = &harness.state().session.messages.last().unwrap().text;
     assert!(
         message.contains("Exported 2 raven table(s)") && message.contains("1 clip(s)"),
         "{message}"

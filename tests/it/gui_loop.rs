@@ -22,10 +22,11 @@ use super::gui_train::step_until;
 fn detect(harness: &mut Harness<'static, SyrinxApp>) -> u32 {
     harness.get_by_label("Start detection").click();
     harness.run_steps(1);
-    step_until(harness, |app| !app.detect.is_running());
+    step_until(harness, |app| !app.ui.detect.is_running());
     settle(harness);
     harness
         .state()
+        .session
         .document
         .project
         .detection_runs
@@ -36,7 +37,8 @@ fn detect(harness: &mut Harness<'static, SyrinxApp>) -> u32 {
 
 /// The project's run `id`.
 fn run_of(app: &SyrinxApp, id: u32) -> &DetectionRun {
-    app.document
+    app.session
+        .document
         .project
         .detection_runs
         .iter()
@@ -62,35 +64,36 @@ fn the_first_session_in_the_app_makes_iteration_two_better_on_the_test_sites() {
     settle(&mut harness);
     harness.get_by_label("Start training").click();
     harness.run_steps(1);
-    step_until(&mut harness, |app| !app.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.is_running());
     settle(&mut harness);
     let model_1 = demo.join("models/model_01");
     assert!(
         model_1.join("model.json").is_file(),
         "{:?}",
-        harness.state().messages
+        harness.state().session.messages
     );
 
     // 4. Detect: Ctrl+D; the default is the survey.
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::D);
     harness.run_steps(2);
-    assert_eq!(harness.state().detect.scope, DetectScope::Survey);
+    assert_eq!(harness.state().ui.detect.scope, DetectScope::Survey);
     let survey_run = detect(&mut harness);
     assert!(
-        harness.state().review.open,
+        harness.state().ui.review.open,
         "Review opens on the first detection"
     );
 
     // 5. Review every detection with Up (a warbler) or Down (not one).
-    let queued = harness.state().review.queue.len();
+    let queued = harness.state().ui.review.queue.len();
     assert!(queued > 0);
     for _ in 0..queued {
         let key = {
             let app = harness.state();
-            let run = app.review.run(&app.document.project).unwrap();
-            let at = app.review.current().unwrap();
+            let run = app.ui.review.run(&app.session.document.project).unwrap();
+            let at = app.ui.review.current().unwrap();
             let d = &run.get(at).unwrap().detection;
             let recording = app
+                .session
                 .document
                 .project
                 .recording(run.recording_of(at).unwrap())
@@ -117,6 +120,7 @@ fn the_first_session_in_the_app_makes_iteration_two_better_on_the_test_sites() {
     let label = format!("not {TARGET_LABEL}");
     let negatives = harness
         .state()
+        .session
         .document
         .project
         .selections
@@ -128,13 +132,13 @@ fn the_first_session_in_the_app_makes_iteration_two_better_on_the_test_sites() {
     // (Below the negatives; the Iterations table has one too.)
     harness.get_all_by_label("Retrain").next().unwrap().click();
     harness.run_steps(1);
-    step_until(&mut harness, |app| !app.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.is_running());
     settle(&mut harness);
     let model_2 = demo.join("models/model_02");
     assert!(
         model_2.join("model.json").is_file(),
         "{:?}",
-        harness.state().messages
+        harness.state().session.messages
     );
 
     // 7. Compare: each model over the test split.
@@ -143,15 +147,15 @@ fn the_first_session_in_the_app_makes_iteration_two_better_on_the_test_sites() {
         {
             let app = harness.state_mut();
             app.open_detect();
-            app.detect.model_text = model.display().to_string();
-            app.detect.scope = DetectScope::TestSplit;
+            app.ui.detect.model_text = model.display().to_string();
+            app.ui.detect.scope = DetectScope::TestSplit;
         }
         harness.run_steps(2);
         let id = detect(&mut harness);
         let app = harness.state();
         let run = run_of(app, id);
         assert_eq!(run.recordings.len(), 3);
-        metrics.push(test_metrics(&app.document.project, &demo, run));
+        metrics.push(test_metrics(&app.session.document.project, &demo, run));
     }
     let (before, after) = (metrics[0], metrics[1]);
     eprintln!(

@@ -69,14 +69,14 @@ fn open(path: &Path, dir: &Path) -> Harness<'static, SyrinxApp> {
 /// Runs detection over the whole project from the Detect window (the model's threshold).
 fn detect_all(harness: &mut Harness<'static, SyrinxApp>) {
     harness.state_mut().open_detect();
-    harness.state_mut().detect.scope = DetectScope::Project;
-    harness.state_mut().detect.threshold = None;
-    harness.state_mut().detect.hop_secs = Some(0.25);
+    harness.state_mut().ui.detect.scope = DetectScope::Project;
+    harness.state_mut().ui.detect.threshold = None;
+    harness.state_mut().ui.detect.hop_secs = Some(0.25);
     harness.run_steps(3);
     harness.get_by_label("Start detection").click();
     harness.run_steps(1);
-    assert!(harness.state().detect.is_running());
-    step_until(harness, |app| !app.detect.is_running());
+    assert!(harness.state().ui.detect.is_running());
+    step_until(harness, |app| !app.ui.detect.is_running());
     settle(harness);
 }
 
@@ -85,14 +85,14 @@ fn start_and_cancel_detection(harness: &mut Harness<'static, SyrinxApp>) {
     harness.run_steps(3);
     harness.get_by_label("Start detection").click();
     harness.run_steps(1);
-    harness.state_mut().detect.cancel();
-    step_until(harness, |app| !app.detect.is_running());
+    harness.state_mut().ui.detect.cancel();
+    step_until(harness, |app| !app.ui.detect.is_running());
     settle(harness);
 }
 
 fn verdict_at(app: &SyrinxApp, n: usize) -> Option<Verdict> {
-    let run = app.review.run(&app.document.project).unwrap();
-    run.get(app.review.queue[n]).unwrap().verdict
+    let run = app.ui.review.run(&app.session.document.project).unwrap();
+    run.get(app.ui.review.queue[n]).unwrap().verdict
 }
 
 #[test]
@@ -103,17 +103,17 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     detect_all(&mut harness);
     {
         let app = harness.state();
-        let run = &app.document.project.detection_runs[0];
-        assert_eq!(run.recordings.len(), 3, "{:?}", app.messages);
+        let run = &app.session.document.project.detection_runs[0];
+        assert_eq!(run.recordings.len(), 3, "{:?}", app.session.messages);
         assert!(run.pending.is_empty());
         assert_eq!(run.iteration, 1);
         assert!(run.counts().detections >= 4, "{:?}", run.counts());
         assert!(run.merge.peaks.is_none(), "the model merges runs");
         assert!(
-            app.review.open,
+            app.ui.review.open,
             "the Review panel opens when detection finishes"
         );
-        assert!(app.document.is_dirty());
+        assert!(app.session.document.is_dirty());
     }
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Reviewed 0 of").is_some());
@@ -121,8 +121,8 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     settle(&mut harness);
     {
         let app = harness.state();
-        let run = app.review.run(&app.document.project).unwrap();
-        let first = app.review.queue[0];
+        let run = app.ui.review.run(&app.session.document.project).unwrap();
+        let first = app.ui.review.queue[0];
         let d = &run.get(first).unwrap().detection;
         let shown = app.active_recording().unwrap();
         assert_eq!(shown.project_id, run.recording_of(first).unwrap());
@@ -145,15 +145,15 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
         assert_eq!(verdict_at(app, 0), Some(Verdict::TruePositive));
         assert_eq!(verdict_at(app, 1), Some(Verdict::FalsePositive));
         assert_eq!(verdict_at(app, 2), Some(Verdict::Unsure));
-        assert_eq!(app.review.position, 3);
+        assert_eq!(app.ui.review.position, 3);
     }
     harness.key_press(egui::Key::Z);
     harness.run_steps(1);
     assert_eq!(verdict_at(harness.state(), 2), None);
-    assert_eq!(harness.state().review.position, 2);
+    assert_eq!(harness.state().ui.review.position, 2);
     harness.key_press(egui::Key::ArrowLeft);
     harness.run_steps(1);
-    assert_eq!(harness.state().review.position, 1);
+    assert_eq!(harness.state().ui.review.position, 1);
     harness.key_press(egui::Key::ArrowRight);
     harness.run_steps(1);
     harness.key_press(egui::Key::F);
@@ -162,8 +162,8 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     // The view centres on the current detection.
     {
         let app = harness.state();
-        let run = app.review.run(&app.document.project).unwrap();
-        let at = app.review.current().unwrap();
+        let run = app.ui.review.run(&app.session.document.project).unwrap();
+        let at = app.ui.review.current().unwrap();
         let d = &run.get(at).unwrap().detection;
         let shown = app.active_recording().unwrap();
         assert_eq!(Some(shown.project_id), run.recording_of(at));
@@ -182,7 +182,7 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     harness.run_steps(1);
     assert_eq!(verdict_at(harness.state(), 2), None);
-    assert_eq!(harness.state().review.position, 2);
+    assert_eq!(harness.state().ui.review.position, 2);
     harness.key_press_modifiers(
         egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
         egui::Key::Z,
@@ -192,13 +192,14 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
 
     // One click: both false positives become negatives with provenance; undo takes them back;
     // the N key adds them again.
-    let before = harness.state().document.project.selections.len();
+    let before = harness.state().session.document.project.selections.len();
     harness
         .get_by_label("Add false positives to negatives (2)")
         .click();
     harness.run_steps(2);
     let negatives = |app: &SyrinxApp| -> Vec<syrinx::annotation::Selection> {
-        app.document
+        app.session
+            .document
             .project
             .selections
             .items()
@@ -219,7 +220,7 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
             .all(|s| s.extra[review::ITERATION_COLUMN] == "1")
     );
     assert_eq!(
-        harness.state().document.project.selections.len(),
+        harness.state().session.document.project.selections.len(),
         before + 2
     );
     assert!(
@@ -235,27 +236,27 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     assert_eq!(negatives(harness.state()).len(), 2);
 
     // A stricter threshold re-merges at once; going back restores the verdicts.
-    let all = harness.state().document.project.detection_runs[0].counts();
-    let threshold = harness.state().document.project.detection_runs[0]
+    let all = harness.state().session.document.project.detection_runs[0].counts();
+    let threshold = harness.state().session.document.project.detection_runs[0]
         .merge
         .threshold;
     harness
         .state_mut()
         .review_action(ReviewAction::SetThreshold(0.999));
     harness.run_steps(1);
-    let strict = harness.state().document.project.detection_runs[0].counts();
+    let strict = harness.state().session.document.project.detection_runs[0].counts();
     assert!(strict.detections < all.detections);
     // A threshold change is an undo step (a slider's drag is one).
     harness.state_mut().undo();
     harness.run_steps(1);
     assert_eq!(
-        harness.state().document.project.detection_runs[0].counts(),
+        harness.state().session.document.project.detection_runs[0].counts(),
         all
     );
     harness.state_mut().redo();
     harness.run_steps(1);
     assert_eq!(
-        harness.state().document.project.detection_runs[0].counts(),
+        harness.state().session.document.project.detection_runs[0].counts(),
         strict
     );
     harness
@@ -263,7 +264,7 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
         .review_action(ReviewAction::SetThreshold(threshold));
     harness.run_steps(1);
     assert_eq!(
-        harness.state().document.project.detection_runs[0].counts(),
+        harness.state().session.document.project.detection_runs[0].counts(),
         all
     );
 
@@ -271,15 +272,15 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     harness.state_mut().save_project();
     settle(&mut harness);
     assert!(
-        !harness.state().document.is_dirty(),
+        !harness.state().session.document.is_dirty(),
         "{:?}",
-        harness.state().messages
+        harness.state().session.messages
     );
     let (saved, _) = Project::load(&path).unwrap();
     assert_eq!(saved.detection_runs[0].counts(), all);
     assert_eq!(
         saved.detection_runs,
-        harness.state().document.project.detection_runs
+        harness.state().session.document.project.detection_runs
     );
 }
 
@@ -290,7 +291,7 @@ fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
     let mut harness = open(&path, dir.path());
     detect_all(&mut harness);
     // Draw with the Negative kind chosen: during review the box is still a positive.
-    harness.state_mut().annotator.kind = SelectionKind::Negative;
+    harness.state_mut().ui.annotator.kind = SelectionKind::Negative;
     // Review jumped to the first detection; back to the recording's start.
     harness.key_press(egui::Key::Home);
     harness.run_steps(2);
@@ -300,7 +301,7 @@ fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
         .unwrap()
         .viewport
         .start_secs;
-    let before = harness.state().document.project.selections.len();
+    let before = harness.state().session.document.project.selections.len();
     // Sounds start at 1 s: the first second is free.
     assert!(start_secs < 0.1);
     let from = point(&harness, 0.1, 1_500.0);
@@ -308,8 +309,9 @@ fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
     drag(&mut harness, from, to, egui::Modifiers::NONE);
     settle(&mut harness);
     let app = harness.state();
-    assert_eq!(app.document.project.selections.len(), before + 1);
+    assert_eq!(app.session.document.project.selections.len(), before + 1);
     let drawn = app
+        .session
         .document
         .project
         .selections
@@ -378,14 +380,23 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
     harness.run_steps(3);
     harness.get_by_label("Resume run 1 (3 left)").click();
     harness.run_steps(1);
-    assert!(harness.state().detect.is_running());
-    step_until(&mut harness, |app| !app.detect.is_running());
+    assert!(harness.state().ui.detect.is_running());
+    step_until(&mut harness, |app| !app.ui.detect.is_running());
     settle(&mut harness);
     {
-        let run = &harness.state().document.project.detection_runs[0];
+        let run = &harness.state().session.document.project.detection_runs[0];
         assert!(run.pending.is_empty());
         assert_eq!(run.recordings.len(), 3);
-        assert_eq!(harness.state().document.project.detection_runs.len(), 1);
+        assert_eq!(
+            harness
+                .state()
+                .session
+                .document
+                .project
+                .detection_runs
+                .len(),
+            1
+        );
     }
     harness
         .state_mut()
@@ -397,30 +408,55 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
     harness.run_steps(2);
     harness.get_by_label("Delete run").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().document.project.detection_runs.len(), 1);
-    let run_before = harness.state().document.project.detection_runs[0].clone();
+    assert_eq!(
+        harness
+            .state()
+            .session
+            .document
+            .project
+            .detection_runs
+            .len(),
+        1
+    );
+    let run_before = harness.state().session.document.project.detection_runs[0].clone();
     harness.get_by_label("Really delete").click();
     harness.run_steps(2);
-    assert!(harness.state().document.project.detection_runs.is_empty());
+    assert!(
+        harness
+            .state()
+            .session
+            .document
+            .project
+            .detection_runs
+            .is_empty()
+    );
     // An autosave meanwhile keeps its scores, so undo brings it back whole.
     harness.state_mut().save_project();
     settle(&mut harness);
     harness.state_mut().undo();
     harness.run_steps(2);
     assert_eq!(
-        harness.state().document.project.detection_runs,
+        harness.state().session.document.project.detection_runs,
         vec![run_before.clone()]
     );
     harness.state_mut().redo();
     harness.run_steps(1);
-    assert!(harness.state().document.project.detection_runs.is_empty());
+    assert!(
+        harness
+            .state()
+            .session
+            .document
+            .project
+            .detection_runs
+            .is_empty()
+    );
     harness.state_mut().undo();
     harness
         .state_mut()
         .review_action(ReviewAction::SetThreshold(0.01));
     harness.run_steps(1);
     assert!(
-        harness.state().document.project.detection_runs[0].recordings[0]
+        harness.state().session.document.project.detection_runs[0].recordings[0]
             .scores
             .get()
             .is_ok(),
@@ -429,7 +465,7 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
     harness.state_mut().undo();
     harness.run_steps(1);
     assert_eq!(
-        harness.state().document.project.detection_runs,
+        harness.state().session.document.project.detection_runs,
         vec![run_before]
     );
     // The weights are untouched: the model still loads.
@@ -447,15 +483,15 @@ fn cancelling_detection_at_once_keeps_the_project_and_model_and_a_crashed_job_is
     let model_json = dir.path().join("models/model_01/model.json");
     let model_before = std::fs::read(&model_json).unwrap();
     let mut harness = open(&path, dir.path());
-    let selections_before = harness.state().document.project.selections.clone();
+    let selections_before = harness.state().session.document.project.selections.clone();
     harness.state_mut().open_detect();
-    harness.state_mut().detect.scope = DetectScope::Project;
+    harness.state_mut().ui.detect.scope = DetectScope::Project;
     // Cancel in the same frame the batch started: however far it got, nothing is lost.
     start_and_cancel_detection(&mut harness);
     {
         let app = harness.state();
-        assert_eq!(app.document.project.selections, selections_before);
-        if let Some(run) = app.document.project.detection_runs.first() {
+        assert_eq!(app.session.document.project.selections, selections_before);
+        if let Some(run) = app.session.document.project.detection_runs.first() {
             assert_eq!(run.recordings.len() + run.pending.len(), 3, "{run:?}");
             assert!(run.failed.is_empty());
         }
@@ -467,15 +503,16 @@ fn cancelling_detection_at_once_keeps_the_project_and_model_and_a_crashed_job_is
     assert!(
         harness
             .state()
+            .session
             .messages
             .iter()
             .any(|m| m.is_error && m.text.contains("deliberate failure")),
         "{:?}",
-        harness.state().messages
+        harness.state().session.messages
     );
     harness.state_mut().save_project();
     settle(&mut harness);
-    assert!(!harness.state().document.is_dirty());
+    assert!(!harness.state().session.document.is_dirty());
     let (saved, _) = Project::load(&path).unwrap();
     assert_eq!(saved.selections, selections_before);
 }
@@ -495,7 +532,7 @@ fn a_laptop_screen_keeps_a_usable_spectrogram_with_review_open() {
     let mut harness = open(&path, dir.path());
     harness.set_size(egui::vec2(1280.0, 720.0));
     detect_all(&mut harness);
-    assert!(harness.state().review.open);
+    assert!(harness.state().ui.review.open);
     harness.run_steps(3);
     let width = spectrogram_width(harness.state());
     // Recordings list and the side panel (Review and the settings as tabs) leave over half.
@@ -503,7 +540,7 @@ fn a_laptop_screen_keeps_a_usable_spectrogram_with_review_open() {
     // Switching tabs does not change it, and many frames later it has not crept.
     harness.get_by_label("Spectrogram").click();
     harness.run_steps(3);
-    assert!(!harness.state().review.open);
+    assert!(!harness.state().ui.review.open);
     assert!((spectrogram_width(harness.state()) - width).abs() < 1.0);
     harness.get_by_label("Review").click();
     for _ in 0..30 {
@@ -523,14 +560,14 @@ fn a_cancelled_detection_run_does_not_take_review_from_the_last_one() {
     let path = project_with_model(dir.path());
     let mut harness = open(&path, dir.path());
     detect_all(&mut harness);
-    let first = harness.state().document.project.detection_runs[0].id;
+    let first = harness.state().session.document.project.detection_runs[0].id;
     harness
         .state_mut()
         .review_action(ReviewAction::Verdict(Some(Verdict::TruePositive)));
     harness.state_mut().open_detect();
     start_and_cancel_detection(&mut harness);
     let app = harness.state();
-    let shown = app.review.run(&app.document.project).unwrap();
+    let shown = app.ui.review.run(&app.session.document.project).unwrap();
     assert_eq!(shown.id, first, "Review still shows the finished run");
     assert_eq!(shown.counts().true_positives, 1, "with its verdicts");
 }
@@ -573,14 +610,15 @@ fn a_run_from_syrinx_detect_with_project_is_reviewed_in_the_app() {
     {
         let app = harness.state();
         let run = app
+            .ui
             .review
-            .run(&app.document.project)
+            .run(&app.session.document.project)
             .expect("the CLI's run");
         assert_eq!(run.recordings.len(), 3);
         assert_eq!(run.iteration, 1, "model_01 is the project's first model");
-        assert!(!app.review.queue.is_empty());
+        assert!(!app.ui.review.queue.is_empty());
         // Review opened on its first detection.
-        let first = app.review.queue[0];
+        let first = app.ui.review.queue[0];
         assert_eq!(
             app.active_recording().unwrap().project_id,
             run.recording_of(first).unwrap()
@@ -589,7 +627,7 @@ fn a_run_from_syrinx_detect_with_project_is_reviewed_in_the_app() {
     harness.key_press(egui::Key::ArrowUp);
     harness.run_steps(1);
     let app = harness.state();
-    let run = app.review.run(&app.document.project).unwrap();
+    let run = app.ui.review.run(&app.session.document.project).unwrap();
     assert_eq!(run.counts().true_positives, 1);
 }
 
@@ -621,7 +659,7 @@ fn a_run_scored_by_the_command_line_is_reviewed_in_the_app() {
     );
     let mut harness = open(&path, dir.path());
     assert!(
-        harness.state().document.project.detection_runs[0]
+        harness.state().session.document.project.detection_runs[0]
             .recordings
             .iter()
             .all(|r| !r.scores.is_loaded()),
@@ -634,8 +672,9 @@ fn a_run_scored_by_the_command_line_is_reviewed_in_the_app() {
     let detections = {
         let app = harness.state();
         let run = app
+            .ui
             .review
-            .run(&app.document.project)
+            .run(&app.session.document.project)
             .expect("the command line's run is shown");
         assert_eq!(run.recordings.len(), 3);
         assert!(run.pending.is_empty());
@@ -653,11 +692,15 @@ fn a_run_scored_by_the_command_line_is_reviewed_in_the_app() {
     // A new threshold re-merges from the scores on disk; going back brings the verdict back.
     let counts = |harness: &Harness<'static, SyrinxApp>| {
         let app = harness.state();
-        app.review.run(&app.document.project).unwrap().counts()
+        app.ui
+            .review
+            .run(&app.session.document.project)
+            .unwrap()
+            .counts()
     };
     let reviewed = counts(&harness);
     assert_eq!(reviewed.true_positives, 1);
-    let threshold = harness.state().document.project.detection_runs[0]
+    let threshold = harness.state().session.document.project.detection_runs[0]
         .merge
         .threshold;
     harness
@@ -671,11 +714,11 @@ fn a_run_scored_by_the_command_line_is_reviewed_in_the_app() {
     harness.run_steps(2);
     assert_eq!(counts(&harness), reviewed);
     assert!(
-        harness.state().messages.iter().all(|m| !m.is_error),
+        harness.state().session.messages.iter().all(|m| !m.is_error),
         "{:?}",
-        harness.state().messages
+        harness.state().session.messages
     );
     let app = harness.state();
-    let run = app.review.run(&app.document.project).unwrap();
+    let run = app.ui.review.run(&app.session.document.project).unwrap();
     assert!(run.recordings.iter().all(|r| r.scores.is_loaded()));
 }

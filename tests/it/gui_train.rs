@@ -49,19 +49,19 @@ fn project_app(dir: &std::path::Path) -> (Harness<'static, SyrinxApp>, Project) 
 fn train_shows_progress_and_cancel_leaves_the_project_unchanged() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, saved) = project_app(dir.path());
-    harness.state_mut().training.settings = syrinx::train::TrainSettings {
+    harness.state_mut().ui.training.settings = syrinx::train::TrainSettings {
         patience: 0,
         ..small_settings(1_000)
     };
     harness.get_by_label("Train…").click();
     settle(&mut harness);
-    assert!(harness.state().training.open);
+    assert!(harness.state().ui.training.open);
     // The dataset summary lists the labels it found.
     assert!(harness.query_all_by_label("chirp").count() > 0);
     harness.get_by_label("Start training").click();
     harness.run_steps(1);
-    assert!(harness.state().training.is_running());
-    step_until(&mut harness, |app| !app.training.epochs.is_empty());
+    assert!(harness.state().ui.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.epochs.is_empty());
     harness.run_steps(1);
     assert!(harness.query_by_label("Cancel training").is_some());
     // The curves' names are a row of labels above the plots, not a legend over the curves.
@@ -74,14 +74,19 @@ fn train_shows_progress_and_cancel_leaves_the_project_unchanged() {
         );
     }
     harness.get_by_label("Cancel training").click();
-    step_until(&mut harness, |app| !app.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.is_running());
     harness.run_steps(2);
     let app = harness.state();
-    assert!(app.training.cancelled);
-    assert!(app.training.epochs.len() < 1_000);
-    assert_eq!(app.document.project, saved);
-    assert!(!app.document.is_dirty());
-    assert!(app.messages.iter().any(|m| m.text.contains("cancelled")));
+    assert!(app.ui.training.cancelled);
+    assert!(app.ui.training.epochs.len() < 1_000);
+    assert_eq!(app.session.document.project, saved);
+    assert!(!app.session.document.is_dirty());
+    assert!(
+        app.session
+            .messages
+            .iter()
+            .any(|m| m.text.contains("cancelled"))
+    );
     assert!(!dir.path().join("models/model_01").exists());
 }
 
@@ -89,19 +94,19 @@ fn train_shows_progress_and_cancel_leaves_the_project_unchanged() {
 fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, _) = project_app(dir.path());
-    harness.state_mut().training.settings = small_settings(3);
+    harness.state_mut().ui.training.settings = small_settings(3);
     harness.state_mut().open_training();
     settle(&mut harness);
     harness.get_by_label("Start training").click();
     harness.run_steps(1);
-    assert!(harness.state().training.is_running());
-    step_until(&mut harness, |app| !app.training.is_running());
+    assert!(harness.state().ui.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.is_running());
     harness.run_steps(2);
     let model_dir = dir.path().join("models/model_01");
     assert!(
         model_dir.join("model.json").is_file(),
         "{:?}",
-        harness.state().messages
+        harness.state().session.messages
     );
     assert!(harness.query_all_by_label_contains("Model saved").count() >= 1);
     assert!(
@@ -117,7 +122,7 @@ fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
             .is_some()
     );
     {
-        let result = match &harness.state().training.result {
+        let result = match &harness.state().ui.training.result {
             Some(Ok(result)) => result.clone(),
             _ => panic!("no result"),
         };
@@ -133,7 +138,7 @@ fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
                 .is_some()
         );
     }
-    assert_eq!(harness.state().training.epochs.len(), 3);
+    assert_eq!(harness.state().ui.training.epochs.len(), 3);
     // The next run goes to a new folder.
     assert_eq!(
         syrinx::gui::next_model_dir(Some(&dir.path().join("calls.syrinx")), None),
@@ -141,17 +146,17 @@ fn a_finished_run_saves_the_model_beside_the_project_and_shows_its_metrics() {
     );
 
     // A second run, cancelled: the first run's curves and result come back.
-    harness.state_mut().training.settings = syrinx::train::TrainSettings {
+    harness.state_mut().ui.training.settings = syrinx::train::TrainSettings {
         patience: 0,
         ..small_settings(1_000)
     };
     harness.get_by_label("Start training").click();
     harness.run_steps(1);
-    step_until(&mut harness, |app| !app.training.epochs.is_empty());
-    harness.state_mut().training.cancel();
-    step_until(&mut harness, |app| !app.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.epochs.is_empty());
+    harness.state_mut().ui.training.cancel();
+    step_until(&mut harness, |app| !app.ui.training.is_running());
     harness.run_steps(2);
-    let training = &harness.state().training;
+    let training = &harness.state().ui.training;
     assert!(training.cancelled);
     assert_eq!(training.epochs.len(), 3, "the first run's curves");
     match &training.result {
@@ -172,7 +177,7 @@ fn the_preview_shows_augmented_inputs_of_training_windows() {
     harness.get_by_label("Preview inputs").click();
     harness.run_steps(1);
     settle(&mut harness);
-    let tiles = match &harness.state().training.preview {
+    let tiles = match &harness.state().ui.training.preview {
         Some(Ok(tiles)) => tiles.clone(),
         other => panic!(
             "no preview: {:?}",
@@ -182,7 +187,7 @@ fn the_preview_shows_augmented_inputs_of_training_windows() {
     // Two positives and a negative, each as recorded, with each augmentation alone, and with
     // all of them (the test settings turn some off).
     assert!(tiles.len() >= 6 && tiles.len() <= 15, "{}", tiles.len());
-    let (bands, frames) = harness.state().training.input.shape();
+    let (bands, frames) = harness.state().ui.training.input.shape();
     assert!(
         tiles
             .iter()
@@ -231,7 +236,7 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
     settle(&mut harness);
     {
         let app = harness.state_mut();
-        app.training.result = Some(Ok(syrinx::gui::TrainResult {
+        app.ui.training.result = Some(Ok(syrinx::gui::TrainResult {
             model_dir: dir.path().join("models/model_01"),
             validation_events: None,
             test_events: None,
@@ -257,15 +262,23 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
     }
     settle(&mut harness);
     assert!(harness.query_by_label("Misclassified windows: 1").is_some());
-    assert_eq!(harness.state().training.thumbnail_count(), 1);
+    assert_eq!(harness.state().ui.training.thumbnail_count(), 1);
     harness.get_by_label("Make negative").click();
     harness.run_steps(2);
-    let kind = |app: &SyrinxApp| app.document.project.selections.get(id).unwrap().kind;
+    let kind = |app: &SyrinxApp| {
+        app.session
+            .document
+            .project
+            .selections
+            .get(id)
+            .unwrap()
+            .kind
+    };
     assert_eq!(
         kind(harness.state()),
         syrinx::annotation::SelectionKind::Negative
     );
-    assert!(harness.state().document.is_dirty());
+    assert!(harness.state().session.document.is_dirty());
     harness.state_mut().undo();
     assert_eq!(
         kind(harness.state()),
@@ -289,17 +302,17 @@ fn the_model_input_can_take_the_workbench_spectrogram_settings() {
     harness.state_mut().prefs.primary.params = params;
     harness.get_by_label("Use the workbench's settings").click();
     harness.run_steps(2);
-    let input = harness.state().document.project.model_input;
+    let input = harness.state().session.document.project.model_input;
     assert_eq!(input.spectrogram, params);
     assert_eq!(input.bands, 64);
     // It starts from the input training would use: proposed, at the recordings' own 8 kHz; the
     // project keeps it from now on.
     assert_eq!(input.sample_rate_hz, saved.recordings[0].sample_rate_hz);
     assert_eq!(
-        harness.state().document.project.propose_model_input,
+        harness.state().session.document.project.propose_model_input,
         Some(false)
     );
-    assert!(harness.state().document.is_dirty());
+    assert!(harness.state().session.document.is_dirty());
     settle(&mut harness);
     // Settings that cannot make an input are refused with a message, and nothing changes.
     let bad = syrinx::dsp::SpectrogramParams {
@@ -309,10 +322,11 @@ fn the_model_input_can_take_the_workbench_spectrogram_settings() {
     harness.state_mut().prefs.primary.params = bad;
     harness.get_by_label("Use the workbench's settings").click();
     harness.run_steps(2);
-    assert_eq!(harness.state().document.project.model_input, input);
+    assert_eq!(harness.state().session.document.project.model_input, input);
     assert!(
         harness
             .state()
+            .session
             .messages
             .iter()
             .any(|m| m.is_error && m.text.contains("cannot make a model input"))
@@ -327,7 +341,7 @@ fn the_train_window_shows_the_proposed_input_and_why() {
     harness.state_mut().open_training();
     settle(&mut harness);
     // The generated recordings are 8 kHz with chirps boxed at 900–3100 Hz.
-    assert_eq!(harness.state().training.input.sample_rate_hz, 8_000);
+    assert_eq!(harness.state().ui.training.input.sample_rate_hz, 8_000);
     harness.get_by_label("Why these choices").click();
     harness.run_steps(2);
     assert!(
@@ -344,12 +358,19 @@ fn the_train_window_shows_the_proposed_input_and_why() {
     // Keeping a fixed input: the project's own, starting from the proposal.
     harness.get_by_label("The project's own").click();
     harness.run_steps(2);
-    let project = &harness.state().document.project;
+    let project = &harness.state().session.document.project;
     assert_eq!(project.propose_model_input, Some(false));
-    assert_eq!(project.model_input, harness.state().training.input);
+    assert_eq!(project.model_input, harness.state().ui.training.input);
     assert_eq!(project.model_input.sample_rate_hz, 8_000);
     // And back.
     harness.get_by_label("Proposed from the data").click();
     harness.run_steps(2);
-    assert!(harness.state().document.project.proposes_model_input());
+    assert!(
+        harness
+            .state()
+            .session
+            .document
+            .project
+            .proposes_model_input()
+    );
 }

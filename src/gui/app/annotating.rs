@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use eframe::egui;
 
-use super::{Cleanup, Event, RecordingId, SyrinxApp, edit_target};
+use super::{Cleanup, Event, SyrinxApp, edit_target};
 use crate::annotation::{Selection, SelectionId, SelectionKind, TableRow, write_raven};
 use crate::gui::annotate::{Annotator, EditTarget};
 use crate::gui::document::Document;
@@ -96,79 +96,22 @@ impl SyrinxApp {
     /// The box editor's view of the recording on screen.
     pub(super) fn active_target(&self) -> Option<EditTarget> {
         self.active_recording()
-            .map(|recording| edit_target(recording, &self.document))
-    }
-
-    pub fn undo(&mut self) {
-        self.annotator.cancel_gesture();
-        match self.document.undo() {
-            Some(done) => {
-                self.info(format!("Undid {}", done.name));
-                self.after_step(&done);
-            }
-            None => self.info("Nothing to undo".to_owned()),
-        }
-    }
-
-    pub fn redo(&mut self) {
-        match self.document.redo() {
-            Some(done) => {
-                self.info(format!("Redid {}", done.name));
-                self.after_step(&done);
-            }
-            None => self.info("Nothing to redo".to_owned()),
-        }
-    }
-
-    /// Brings the screen in line with a step undone or redone: recordings it took out of the
-    /// project (or back to a path not found) close, review follows its runs and shows the
-    /// detection whose verdict changed.
-    fn after_step(&mut self, done: &crate::project::StepDone) {
-        if let Some(first) = done.problems.first() {
-            self.error(format!(
-                "{} recording(s) keep their old detections: {first}",
-                done.problems.len()
-            ));
-        }
-        let gone: Vec<RecordingId> = self
-            .recordings
-            .iter()
-            .filter(|r| {
-                self.document.project.recording(r.project_id).is_none()
-                    || self.document.missing.contains(&r.project_id)
-            })
-            .map(|r| r.id)
-            .collect();
-        for id in gone {
-            self.close_recording(id);
-        }
-        self.annotator.prune(&self.document);
-        if self.review.run(&self.document.project).is_none() {
-            self.review.reset();
-        }
-        self.review.refresh_queue(&self.document.project);
-        if let Some((run_id, at)) = done.verdict_detection {
-            self.review.run_id = Some(run_id);
-            self.review.refresh_queue(&self.document.project);
-            if let Some(n) = self.review.queue.iter().position(|q| *q == at) {
-                self.review.position = n;
-            }
-            self.show_current_detection();
-        }
+            .map(|recording| edit_target(recording, &self.session.document))
     }
 
     /// Copies the selected boxes (also as a Raven table on the system clipboard, for
     /// spreadsheets).
     pub fn copy_selection(&mut self, ctx: &egui::Context) {
-        let copied = self.annotator.copy(&self.document);
+        let copied = self.ui.annotator.copy(&self.session.document);
         if copied == 0 {
             return;
         }
         let rows: Vec<TableRow> = self
+            .ui
             .annotator
             .selected
             .iter()
-            .filter_map(|id| self.document.project.selections.get(*id))
+            .filter_map(|id| self.session.document.project.selections.get(*id))
             .map(|s| TableRow::from_selection(s, None))
             .collect();
         ctx.copy_text(write_raven(&rows));
@@ -181,7 +124,9 @@ impl SyrinxApp {
             return;
         };
         let at = self.active_recording().and_then(|r| r.cursor_secs);
-        self.annotator.paste(&mut self.document, &target, at);
+        self.ui
+            .annotator
+            .paste(&mut self.session.document, &target, at);
     }
 
     /// The box-editing keys of the drawing context (Esc, 1 / 2, label hotkeys; the rest are
@@ -200,26 +145,27 @@ impl SyrinxApp {
                 .collect()
         });
         if consume(shortcut(Modifiers::NONE, Key::Escape)) {
-            if self.annotator.is_dragging() {
-                self.annotator.cancel_gesture();
+            if self.ui.annotator.is_dragging() {
+                self.ui.annotator.cancel_gesture();
             } else {
-                self.annotator.selected.clear();
+                self.ui.annotator.selected.clear();
             }
         }
         // 1 and 2 set the kind of the next box only: "press 1, drag; press 2, drag" must not
         // turn the first box into a negative. Changing the selected boxes is Ctrl+L.
         if consume(shortcut(Modifiers::NONE, Key::Num1)) {
-            self.annotator.set_kind(SelectionKind::Positive);
+            self.ui.annotator.set_kind(SelectionKind::Positive);
         }
         if consume(shortcut(Modifiers::NONE, Key::Num2)) {
-            self.annotator.set_kind(SelectionKind::Negative);
+            self.ui.annotator.set_kind(SelectionKind::Negative);
         }
         // Label hotkeys only while the spectrogram has focus (it was clicked last), so typing
         // "0.3" after clicking a button or a table row labels nothing.
-        if self.spectrogram_focused {
+        if self.ui.spectrogram_focused {
             for c in typed {
                 let c = c.to_ascii_lowercase();
                 let Some(label) = self
+                    .session
                     .document
                     .project
                     .labels
@@ -229,7 +175,7 @@ impl SyrinxApp {
                 else {
                     continue;
                 };
-                self.annotator.set_label(&label.name, label.kind);
+                self.ui.annotator.set_label(&label.name, label.kind);
                 self.info(format!(
                     "Next boxes: {} ({}); Ctrl+L gives it to the selected boxes.",
                     label.name,
@@ -242,19 +188,22 @@ impl SyrinxApp {
 
     /// Gives the selected boxes the kind and label of new boxes, and says so.
     pub fn apply_to_selected(&mut self) {
-        let n = self.annotator.apply_to_selected(&mut self.document);
+        let n = self
+            .ui
+            .annotator
+            .apply_to_selected(&mut self.session.document);
         let what = format!(
             "{} · {}",
-            self.annotator.kind.name(),
-            if self.annotator.label.trim().is_empty() {
+            self.ui.annotator.kind.name(),
+            if self.ui.annotator.label.trim().is_empty() {
                 "no label"
             } else {
-                self.annotator.label.trim()
+                self.ui.annotator.label.trim()
             }
         );
         if n > 0 {
             self.info(format!("{n} box(es) made {what} (Ctrl+Z undoes)."));
-        } else if self.annotator.selected.is_empty() {
+        } else if self.ui.annotator.selected.is_empty() {
             self.info("Select boxes first (click, Ctrl+click or Ctrl+A).".to_owned());
         } else {
             self.info(format!("The selected boxes are already {what}."));
@@ -263,7 +212,7 @@ impl SyrinxApp {
 
     /// Arrows move the selected boxes (a hundredth of the view; with Shift a tenth).
     fn nudge_keys(&mut self, ctx: &egui::Context) {
-        if self.annotator.selected.is_empty() {
+        if self.ui.annotator.selected.is_empty() {
             return;
         }
         let Some(target) = self.active_target() else {
@@ -284,8 +233,9 @@ impl SyrinxApp {
         ];
         for (key, delta_secs, delta_hz) in moves {
             if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, key)) {
-                self.annotator
-                    .nudge(&mut self.document, &target, delta_secs, delta_hz);
+                self.ui
+                    .annotator
+                    .nudge(&mut self.session.document, &target, delta_secs, delta_hz);
             }
         }
     }
@@ -299,7 +249,7 @@ impl SyrinxApp {
                     (SelectionKind::Positive, "Positive", "1"),
                     (SelectionKind::Negative, "Negative", "2"),
                 ] {
-                    let selected = self.annotator.kind == kind;
+                    let selected = self.ui.annotator.kind == kind;
                     let rich = egui::RichText::new(text).color(if selected {
                         kind_color(kind)
                     } else {
@@ -310,19 +260,19 @@ impl SyrinxApp {
                         .on_hover_text(format!("{key}: the next boxes are {}", kind.name()))
                         .clicked()
                     {
-                        self.annotator.set_kind(kind);
+                        self.ui.annotator.set_kind(kind);
                     }
                 }
                 let label = ui.label("Label");
                 ui.add(
-                    egui::TextEdit::singleline(&mut self.annotator.label)
+                    egui::TextEdit::singleline(&mut self.ui.annotator.label)
                         .hint_text("e.g. species code")
                         .desired_width(130.0),
                 )
                 .labelled_by(label.id)
                 .on_hover_text("The label new boxes get");
                 ui.menu_button("Choose…", |ui| {
-                    let labels = self.document.project.labels.clone();
+                    let labels = self.session.document.project.labels.clone();
                     if labels.is_empty() {
                         ui.weak("No labels yet: type one, or add them in Labels…");
                     }
@@ -334,21 +284,21 @@ impl SyrinxApp {
                             None => format!("{} ({})", label.name, label.kind.name()),
                         };
                         if ui.button(text).clicked() {
-                            self.annotator.set_label(&label.name, label.kind);
+                            self.ui.annotator.set_label(&label.name, label.kind);
                             ui.close();
                         }
                     }
                     ui.separator();
                     if ui.button("Labels…").clicked() {
-                        self.show_labels = true;
+                        self.ui.show_labels = true;
                         ui.close();
                     }
                 })
                 .response
                 .on_hover_text("Choose the label of the next boxes");
                 ui.separator();
-                let undo = self.document.undo.undo_name().map(str::to_owned);
-                let redo = self.document.undo.redo_name().map(str::to_owned);
+                let undo = self.session.document.undo.undo_name().map(str::to_owned);
+                let redo = self.session.document.undo.redo_name().map(str::to_owned);
                 if ui
                     .add_enabled(undo.is_some(), egui::Button::new("Undo"))
                     .on_hover_text(undo.map_or_else(
@@ -370,17 +320,17 @@ impl SyrinxApp {
                     self.redo();
                 }
                 ui.separator();
-                let selected = self.annotator.selected.len();
+                let selected = self.ui.annotator.selected.len();
                 if selected > 0 {
                     ui.label(format!("{selected} selected"));
                     if ui
                         .button(format!(
                             "Make {} · {}",
-                            self.annotator.kind.name(),
-                            if self.annotator.label.trim().is_empty() {
+                            self.ui.annotator.kind.name(),
+                            if self.ui.annotator.label.trim().is_empty() {
                                 "no label"
                             } else {
-                                self.annotator.label.trim()
+                                self.ui.annotator.label.trim()
                             }
                         ))
                         .on_hover_text(
@@ -395,25 +345,25 @@ impl SyrinxApp {
                         .on_hover_text("Delete the selected boxes (Delete)")
                         .clicked()
                     {
-                        self.annotator.delete_selected(&mut self.document);
+                        self.ui.annotator.delete_selected(&mut self.session.document);
                     }
                 } else {
                     ui.weak("Drag on the spectrogram to draw a box");
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let status = if self.saving > 0 {
+                    let status = if self.session.saving > 0 {
                         "saving…".to_owned()
-                    } else if self.document.is_dirty() {
+                    } else if self.session.document.is_dirty() {
                         "unsaved changes".to_owned()
-                    } else if self.document.save_path().is_some() {
+                    } else if self.session.document.save_path().is_some() {
                         "saved".to_owned()
                     } else {
                         String::new()
                     };
                     ui.weak(status);
-                    ui.strong(self.document.title());
+                    ui.strong(self.session.document.title());
                     ui.separator();
-                    let label = if self.training.is_running() {
+                    let label = if self.ui.training.is_running() {
                         "Training…"
                     } else {
                         "Train…"
@@ -447,16 +397,20 @@ impl SyrinxApp {
                 self.selected_strip_ui(ui);
                 ui.separator();
                 let active = self.active_recording().map(|r| r.project_id);
-                let clicked = self
-                    .table
-                    .ui(ui, &mut self.document, &self.annotator, active);
-                if let Some(click) = clicked {
+                let output =
+                    self.ui
+                        .table
+                        .ui(ui, &self.session.document, &self.ui.annotator, active);
+                if let Some((name, edit)) = output.edit {
+                    self.session.document.edit_coalescing(name, edit);
+                }
+                if let Some(click) = output.clicked {
                     if click.toggle {
-                        if !self.annotator.selected.remove(&click.id) {
-                            self.annotator.selected.insert(click.id);
+                        if !self.ui.annotator.selected.remove(&click.id) {
+                            self.ui.annotator.selected.insert(click.id);
                         }
                     } else {
-                        self.annotator.selected = BTreeSet::from([click.id]);
+                        self.ui.annotator.selected = BTreeSet::from([click.id]);
                         self.jump_to_selection(click.id);
                     }
                 }
@@ -464,9 +418,9 @@ impl SyrinxApp {
     }
 
     fn selected_strip_ui(&mut self, ui: &mut egui::Ui) {
-        let Some(selection) = self.annotator.single(&self.document).cloned() else {
+        let Some(selection) = self.ui.annotator.single(&self.session.document).cloned() else {
             ui.horizontal(|ui| {
-                let n = self.annotator.selected.len();
+                let n = self.ui.annotator.selected.len();
                 if n > 1 {
                     ui.label(format!("{n} boxes selected"));
                 } else {
@@ -487,7 +441,7 @@ impl SyrinxApp {
                 selection.high_hz,
                 selection.bandwidth_hz()
             ));
-            match self.measurement.as_ref().filter(|m| m.key == MeasureKey::of(&selection)) {
+            match self.ui.measurement.as_ref().filter(|m| m.key == MeasureKey::of(&selection)) {
                 Some(MeasurementState { result: Some(Ok(m)), .. }) => {
                     let peak = if m.peak_hz.is_finite() {
                         format!("{:.0} Hz", m.peak_hz)
@@ -513,7 +467,7 @@ impl SyrinxApp {
             if ui.button("Play box").on_hover_text("Play the box").clicked() {
                 self.play_selection(selection.id);
             }
-            ui.checkbox(&mut self.play_band_limited, "band-limited")
+            ui.checkbox(&mut self.ui.play_band_limited, "band-limited")
                 .on_hover_text("Play only the box's frequencies (a band-pass of its low and high edges)");
             if ui.button("Zoom to").on_hover_text("Fit the view to the box").clicked() {
                 self.zoom_to_selection(selection.id);
@@ -523,11 +477,11 @@ impl SyrinxApp {
 
     /// Starts measuring the single selected box when it changed.
     pub(super) fn update_measurement(&mut self) {
-        let Some(selection) = self.annotator.single(&self.document).cloned() else {
+        let Some(selection) = self.ui.annotator.single(&self.session.document).cloned() else {
             return;
         };
         let key = MeasureKey::of(&selection);
-        if self.measurement.as_ref().is_some_and(|m| m.key == key) {
+        if self.ui.measurement.as_ref().is_some_and(|m| m.key == key) {
             return;
         }
         let Some(reader) = self
@@ -536,7 +490,7 @@ impl SyrinxApp {
         else {
             return;
         };
-        self.measurement = Some(MeasurementState { key, result: None });
+        self.ui.measurement = Some(MeasurementState { key, result: None });
         self.spawn_job("measuring a selection", Cleanup::Nothing, move || {
             let mut reader = reader;
             let result = measure(
@@ -552,7 +506,7 @@ impl SyrinxApp {
     }
 
     pub(super) fn measured(&mut self, key: MeasureKey, result: Result<Measurement, String>) {
-        if let Some(state) = &mut self.measurement
+        if let Some(state) = &mut self.ui.measurement
             && state.key == key
         {
             state.result = Some(result);
@@ -562,12 +516,12 @@ impl SyrinxApp {
     /// Shows a selection: its recording (opened if needed), the view around it, the cursor at
     /// its start.
     pub fn jump_to_selection(&mut self, id: SelectionId) {
-        let Some(selection) = self.document.project.selections.get(id).cloned() else {
+        let Some(selection) = self.session.document.project.selections.get(id).cloned() else {
             return;
         };
         match self.open_recording_of(selection.recording).map(|r| r.id) {
             Some(open) => {
-                self.active = Some(open);
+                self.ui.active = Some(open);
                 if let Some(recording) = self.active_recording_mut() {
                     recording
                         .viewport
@@ -576,7 +530,7 @@ impl SyrinxApp {
                 }
             }
             None => {
-                self.pending_jump = Some(id);
+                self.ui.pending_jump = Some(id);
                 self.show_project_recording(selection.recording);
             }
         }
@@ -584,7 +538,7 @@ impl SyrinxApp {
 
     /// Fits the view (time and frequency) to a selection, with a margin.
     pub fn zoom_to_selection(&mut self, id: SelectionId) {
-        let Some(selection) = self.document.project.selections.get(id).cloned() else {
+        let Some(selection) = self.session.document.project.selections.get(id).cloned() else {
             return;
         };
         self.jump_to_selection(id);
@@ -609,7 +563,7 @@ impl SyrinxApp {
 
     /// Plays a selection (through a band-pass of its frequencies when `play_band_limited`).
     pub fn play_selection(&mut self, id: SelectionId) {
-        let Some(selection) = self.document.project.selections.get(id).cloned() else {
+        let Some(selection) = self.session.document.project.selections.get(id).cloned() else {
             return;
         };
         if self
@@ -628,7 +582,7 @@ impl SyrinxApp {
         let nyquist = self
             .active_recording()
             .map_or(0.0, |r| f64::from(r.info.sample_rate_hz) / 2.0);
-        let filter = if self.play_band_limited {
+        let filter = if self.ui.play_band_limited {
             PlaybackFilter {
                 high_pass_hz: (selection.low_hz > 20.0).then_some(selection.low_hz as f32),
                 low_pass_hz: (selection.high_hz < nyquist * 0.98)
@@ -637,7 +591,7 @@ impl SyrinxApp {
         } else {
             self.prefs.playback_filter
         };
-        self.player.stop();
+        self.ui.player.stop();
         self.play_span(selection.start_secs, selection.end_secs, filter);
     }
 }

@@ -44,7 +44,7 @@ impl SyrinxApp {
     pub(super) fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("toolbar").show(ui, |ui| {
             ui.horizontal_wrapped(|ui| {
-                let playing = self.player.is_playing();
+                let playing = self.ui.player.is_playing();
                 if ui
                     .button(if playing { "Stop" } else { "Play" })
                     .on_hover_text("Space: play from the cursor")
@@ -87,7 +87,7 @@ impl SyrinxApp {
                 let label = ui.label("Go to");
                 let field = ui
                     .add(
-                        egui::TextEdit::singleline(&mut self.go_to_text)
+                        egui::TextEdit::singleline(&mut self.ui.go_to_text)
                             .id(egui::Id::unique(GO_TO_FIELD))
                             .desired_width(80.0)
                             .hint_text("h:mm:ss"),

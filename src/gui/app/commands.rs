@@ -22,18 +22,18 @@ impl SyrinxApp {
     /// the palette, and their keys do nothing).
     #[must_use]
     pub fn command_enabled(&self, command: Command) -> bool {
-        let boxes_selected = !self.annotator.selected.is_empty();
+        let boxes_selected = !self.ui.annotator.selected.is_empty();
         match command {
             Command::CloseRecording | Command::ResetFrequencyZoom | Command::GoToTime => {
-                self.active.is_some()
+                self.ui.active.is_some()
             }
-            Command::Undo => self.document.undo.undo_name().is_some(),
-            Command::Redo => self.document.undo.redo_name().is_some(),
+            Command::Undo => self.session.document.undo.undo_name().is_some(),
+            Command::Redo => self.session.document.undo.redo_name().is_some(),
             Command::DeleteSelected | Command::CopyBoxes | Command::ApplyToSelected => {
                 boxes_selected
             }
             Command::SelectAll | Command::PasteBoxes | Command::PlayVisible => {
-                self.active.is_some()
+                self.ui.active.is_some()
             }
             _ => true,
         }
@@ -43,13 +43,13 @@ impl SyrinxApp {
     #[must_use]
     pub fn command_checked(&self, command: Command) -> Option<bool> {
         match command {
-            Command::ToggleReview => Some(self.review.open),
+            Command::ToggleReview => Some(self.ui.review.open),
             Command::CompareMode => Some(self.prefs.compare_mode),
             Command::SettingsPanel => Some(self.prefs.show_settings_panel),
             Command::ModelView => Some(self.prefs.show_model_view),
             Command::DarkTheme => Some(self.prefs.dark_theme),
             Command::FollowPlayback => Some(self.prefs.follow_playback),
-            Command::Jobs => Some(self.show_jobs),
+            Command::Jobs => Some(self.ui.show_jobs),
             _ => None,
         }
     }
@@ -58,11 +58,13 @@ impl SyrinxApp {
     fn command_label(&self, command: Command) -> String {
         match command {
             Command::Undo => self
+                .session
                 .document
                 .undo
                 .undo_name()
                 .map_or_else(|| command.name().to_owned(), |n| format!("Undo {n}")),
             Command::Redo => self
+                .session
                 .document
                 .undo
                 .redo_name()
@@ -86,7 +88,7 @@ impl SyrinxApp {
             Command::OpenPath => self.ask_path(dialogs::PromptFor::OpenPath, String::new()),
             Command::OpenDemo => self.open_demo(),
             Command::CloseRecording => {
-                if let Some(id) = self.active {
+                if let Some(id) = self.ui.active {
                     self.close_recording(id);
                 }
             }
@@ -95,16 +97,21 @@ impl SyrinxApp {
             Command::Quit => ctx.send_viewport_cmd(egui::ViewportCommand::Close),
             Command::Undo => self.undo(),
             Command::Redo => self.redo(),
-            Command::DeleteSelected => self.annotator.delete_selected(&mut self.document),
+            Command::DeleteSelected => self
+                .ui
+                .annotator
+                .delete_selected(&mut self.session.document),
             Command::CopyBoxes => self.copy_selection(ctx),
             Command::PasteBoxes => self.paste_selection(),
             Command::SelectAll => {
                 if let Some(target) = self.active_target() {
-                    self.annotator.select_all(&self.document, target.recording);
+                    self.ui
+                        .annotator
+                        .select_all(&self.session.document, target.recording);
                 }
             }
             Command::ApplyToSelected => self.apply_to_selected(),
-            Command::Labels => self.show_labels = true,
+            Command::Labels => self.ui.show_labels = true,
             Command::Train => self.open_training(),
             Command::Detect => self.open_detect(),
             Command::ToggleReview => self.toggle_review(),
@@ -130,26 +137,26 @@ impl SyrinxApp {
                 ctx.memory_mut(|m| m.request_focus(egui::Id::unique(super::GO_TO_FIELD)));
             }
             Command::CommandPalette => {
-                self.palette = Palette {
+                self.ui.palette = Palette {
                     open: true,
                     focus_pending: true,
                     ..Palette::default()
                 };
             }
-            Command::Jobs => self.show_jobs = !self.show_jobs,
+            Command::Jobs => self.ui.show_jobs = !self.ui.show_jobs,
             Command::PlayStop => self.toggle_playback(),
             Command::PlayVisible => self.play_visible(),
             Command::FollowPlayback => self.prefs.follow_playback = !self.prefs.follow_playback,
-            Command::GettingStarted => self.show_getting_started = true,
-            Command::Messages => self.show_message_log = true,
-            Command::KeyboardShortcuts => self.show_shortcuts = true,
+            Command::GettingStarted => self.ui.show_getting_started = true,
+            Command::Messages => self.ui.show_message_log = true,
+            Command::KeyboardShortcuts => self.ui.show_shortcuts = true,
         }
         true
     }
 
     #[must_use]
     pub fn palette_is_open(&self) -> bool {
-        self.palette.open
+        self.ui.palette.open
     }
 
     /// Runs the command called `name` (tests drive the app this way). Returns whether it ran.
@@ -230,13 +237,13 @@ impl SyrinxApp {
 
     /// The command palette: type to filter, Up/Down to choose, Enter to run, Esc to close.
     pub(super) fn palette_ui(&mut self, ctx: &egui::Context) {
-        if !self.palette.open {
+        if !self.ui.palette.open {
             return;
         }
         let matches: Vec<Command> = Command::ALL
             .into_iter()
             .filter(|c| self.command_enabled(*c) && *c != Command::CommandPalette)
-            .filter(|c| c.matches(&self.palette.query))
+            .filter(|c| c.matches(&self.ui.palette.query))
             .collect();
         let (up, down, enter, escape) = ctx.input_mut(|i| {
             (
@@ -248,14 +255,14 @@ impl SyrinxApp {
         });
         let last = matches.len().saturating_sub(1);
         if down {
-            self.palette.highlighted = (self.palette.highlighted + 1).min(last);
+            self.ui.palette.highlighted = (self.ui.palette.highlighted + 1).min(last);
         }
         if up {
-            self.palette.highlighted = self.palette.highlighted.saturating_sub(1);
+            self.ui.palette.highlighted = self.ui.palette.highlighted.saturating_sub(1);
         }
-        self.palette.highlighted = self.palette.highlighted.min(last);
+        self.ui.palette.highlighted = self.ui.palette.highlighted.min(last);
         let mut chosen = enter
-            .then(|| matches.get(self.palette.highlighted).copied())
+            .then(|| matches.get(self.ui.palette.highlighted).copied())
             .flatten();
         let mut open = !escape;
         egui::Window::new("Command palette")
@@ -266,15 +273,15 @@ impl SyrinxApp {
             .default_width(420.0)
             .show(ctx, |ui| {
                 let field = ui.add(
-                    egui::TextEdit::singleline(&mut self.palette.query)
+                    egui::TextEdit::singleline(&mut self.ui.palette.query)
                         .hint_text("Type a command: train, save, review…")
                         .desired_width(f32::INFINITY),
                 );
-                if std::mem::take(&mut self.palette.focus_pending) {
+                if std::mem::take(&mut self.ui.palette.focus_pending) {
                     field.request_focus();
                 }
                 if field.changed() {
-                    self.palette.highlighted = 0;
+                    self.ui.palette.highlighted = 0;
                 }
                 ui.separator();
                 egui::ScrollArea::vertical()
@@ -291,7 +298,7 @@ impl SyrinxApp {
                                 .unwrap_or_default();
                             let row = ui
                                 .selectable_label(
-                                    index == self.palette.highlighted,
+                                    index == self.ui.palette.highlighted,
                                     format!("{} > {}", command.menu().name(), command.name()),
                                 )
                                 .on_hover_text(format!("{shortcut}  {}", command.help()));
@@ -306,12 +313,12 @@ impl SyrinxApp {
             self.run_command(ctx, command);
         }
         // A command that opened the palette again (none does) keeps it open.
-        self.palette.open = open && self.palette.open;
+        self.ui.palette.open = open && self.ui.palette.open;
     }
 
     /// The shortcuts window: the table's keys, then the keys of each context.
     pub(super) fn shortcuts_window(&mut self, ctx: &egui::Context) {
-        let mut open = self.show_shortcuts;
+        let mut open = self.ui.show_shortcuts;
         egui::Window::new("Keyboard shortcuts")
             .open(&mut open)
             .resizable(false)
@@ -328,7 +335,7 @@ impl SyrinxApp {
                         });
                     });
             });
-        self.show_shortcuts = open;
+        self.ui.show_shortcuts = open;
     }
 }
 

@@ -13,33 +13,34 @@ use std::sync::Arc;
 impl SyrinxApp {
     /// Opens the Detect window, suggesting the project's newest model.
     pub fn open_detect(&mut self) {
-        self.detect.open = true;
-        if self.detect.model_text.trim().is_empty()
-            && let Some(latest) = self.document.project.models.last()
+        self.ui.detect.open = true;
+        if self.ui.detect.model_text.trim().is_empty()
+            && let Some(latest) = self.session.document.project.models.last()
         {
-            self.detect.model_text = latest.display().to_string();
+            self.ui.detect.model_text = latest.display().to_string();
         }
     }
 
     /// Starts a detection batch as the Detect window is set.
     pub fn start_detection(&mut self) {
-        let model_text = self.detect.model_text.trim().to_owned();
+        let model_text = self.ui.detect.model_text.trim().to_owned();
         if model_text.is_empty() {
             self.error("Choose a model folder to detect with (train one first).".to_owned());
             return;
         }
         let model_dir = self.absolute_to_project(PathBuf::from(model_text));
-        let project = &self.document.project;
+        let project = &self.session.document.project;
         let current = self.active_recording().map(|r| r.project_id);
         let recordings: Vec<ProjectRecordingId> = self
+            .ui
             .detect
             .scope
-            .recordings(project, current, &self.detect.chosen)
+            .recordings(project, current, &self.ui.detect.chosen)
             .into_iter()
-            .filter(|id| !self.document.missing.contains(id))
+            .filter(|id| !self.session.document.missing.contains(id))
             .collect();
-        let folder = (self.detect.scope == DetectScope::Folder)
-            .then(|| PathBuf::from(self.detect.folder_text.trim()));
+        let folder = (self.ui.detect.scope == DetectScope::Folder)
+            .then(|| PathBuf::from(self.ui.detect.folder_text.trim()));
         if folder.is_none() && recordings.is_empty() {
             self.error(
                 "No recordings to run over: choose some (missing files are skipped).".to_owned(),
@@ -56,10 +57,10 @@ impl SyrinxApp {
             model_dir,
             files: self.paths_of(&recordings),
             folder,
-            hop_secs: self.detect.hop_secs,
+            hop_secs: self.ui.detect.hop_secs,
         };
-        let waker = Arc::clone(&self.waker);
-        if let Err(error) = self.detect.spawn(plan, None, recordings, waker) {
+        let waker = Arc::clone(&self.session.waker);
+        if let Err(error) = self.ui.detect.spawn(plan, None, recordings, waker) {
             self.error(error);
         }
     }
@@ -67,6 +68,7 @@ impl SyrinxApp {
     /// Scores what a run has left (a cancelled or interrupted batch).
     pub(super) fn resume_detection(&mut self, run_id: u32) {
         let Some(run) = self
+            .session
             .document
             .project
             .detection_runs
@@ -79,7 +81,7 @@ impl SyrinxApp {
             .pending
             .iter()
             .copied()
-            .filter(|id| !self.document.missing.contains(id))
+            .filter(|id| !self.session.document.missing.contains(id))
             .collect();
         let plan = BatchPlan {
             model_dir: run.model_dir.clone(),
@@ -87,8 +89,9 @@ impl SyrinxApp {
             folder: None,
             hop_secs: Some(run.hop_secs),
         };
-        let waker = Arc::clone(&self.waker);
+        let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self
+            .ui
             .detect
             .spawn(plan, Some(RunTarget { run_id }), pending, waker)
         {
@@ -98,7 +101,7 @@ impl SyrinxApp {
 
     pub(super) fn paths_of(&self, ids: &[ProjectRecordingId]) -> Vec<PathBuf> {
         ids.iter()
-            .filter_map(|id| self.document.project.recording(*id))
+            .filter_map(|id| self.session.document.project.recording(*id))
             .map(|r| r.path.clone())
             .collect()
     }
@@ -108,7 +111,8 @@ impl SyrinxApp {
         if path.is_absolute() {
             return path;
         }
-        self.document
+        self.session
+            .document
             .path
             .as_deref()
             .and_then(std::path::Path::parent)
@@ -118,18 +122,18 @@ impl SyrinxApp {
     /// Takes what the detection job sent. What a run adds to the project is a job's result,
     /// not an edit: not undo steps (deleting the run is one).
     pub(super) fn poll_detection(&mut self) {
-        let (events, end) = self.detect.take_events();
+        let (events, end) = self.ui.detect.take_events();
         for event in events {
             match event {
                 BatchEvent::ModelLoaded { info, hop_secs } => {
                     self.detection_model_loaded(&info, hop_secs);
                 }
                 BatchEvent::Listed(files) => {
-                    if let Some(run) = self.detect.job.as_ref().and_then(|j| j.run) {
-                        let errors = run.add_listed(&mut self.document.project, files);
+                    if let Some(run) = self.ui.detect.job.as_ref().and_then(|j| j.run) {
+                        let errors = run.add_listed(&mut self.session.document.project, files);
                         // Each message names its file.
-                        self.detect.errors.extend(errors);
-                        self.document.touch();
+                        self.ui.detect.errors.extend(errors);
+                        self.session.document.touch();
                     }
                 }
                 BatchEvent::Started { .. } => {}
@@ -139,7 +143,7 @@ impl SyrinxApp {
                     done_secs,
                     total_secs,
                 } => {
-                    if let Some(job) = &mut self.detect.job {
+                    if let Some(job) = &mut self.ui.detect.job {
                         job.file = (file_index, files);
                         job.secs = (done_secs, total_secs);
                     }
@@ -156,7 +160,7 @@ impl SyrinxApp {
         &mut self,
         end: &Result<crate::workflow::detect::BatchTotals, crate::jobs::JobError>,
     ) {
-        let Some(job) = self.detect.job.take() else {
+        let Some(job) = self.ui.detect.job.take() else {
             return;
         };
         let cancelled = matches!(end, Err(crate::jobs::JobError::Cancelled { .. }));
@@ -168,7 +172,8 @@ impl SyrinxApp {
         }
         let run_id = job.run.map(|r| r.run_id);
         let run = run_id.and_then(|id| {
-            self.document
+            self.session
+                .document
                 .project
                 .detection_runs
                 .iter()
@@ -182,8 +187,8 @@ impl SyrinxApp {
             && Some(previous) != run_id
         {
             // A cancelled run stays (to resume) but does not take over Review.
-            self.review.run_id = Some(previous);
-            self.review.refresh_queue(&self.document.project);
+            self.ui.review.run_id = Some(previous);
+            self.ui.review.refresh_queue(&self.session.document.project);
             kept = format!(" Review still shows run {previous}.");
         }
         self.info(if cancelled {
@@ -199,26 +204,26 @@ impl SyrinxApp {
                 job.failed
             )
         });
-        if !self.review.open {
+        if !self.ui.review.open {
             self.open_review();
         }
     }
 
     pub(super) fn detection_model_loaded(&mut self, info: &crate::model::ModelInfo, hop_secs: f64) {
-        let Some(job) = &mut self.detect.job else {
+        let Some(job) = &mut self.ui.detect.job else {
             return;
         };
         if job.run.is_some() {
             return;
         }
         let choice = MergeChoice {
-            threshold: self.detect.threshold,
-            min_gap_secs: self.detect.min_gap_secs,
-            min_duration_secs: self.detect.min_duration_secs,
+            threshold: self.ui.detect.threshold,
+            min_gap_secs: self.ui.detect.min_gap_secs,
+            min_duration_secs: self.ui.detect.min_duration_secs,
             ..MergeChoice::default()
         };
         let run = RunTarget::start(
-            &mut self.document.project,
+            &mut self.session.document.project,
             &job.model_dir,
             info,
             hop_secs,
@@ -227,9 +232,13 @@ impl SyrinxApp {
         );
         job.run = Some(run);
         // What Review showed, for a cancel to go back to.
-        job.previous_review_run = self.review.run(&self.document.project).map(|r| r.id);
-        self.review.run_id = Some(run.run_id);
-        self.document.touch();
+        job.previous_review_run = self
+            .ui
+            .review
+            .run(&self.session.document.project)
+            .map(|r| r.id);
+        self.ui.review.run_id = Some(run.run_id);
+        self.session.document.touch();
     }
 
     pub(super) fn detection_scored(
@@ -237,31 +246,32 @@ impl SyrinxApp {
         path: &std::path::Path,
         result: Result<crate::detect::WindowScores, String>,
     ) {
-        let Some(run) = self.detect.job.as_ref().and_then(|j| j.run) else {
+        let Some(run) = self.ui.detect.job.as_ref().and_then(|j| j.run) else {
             return;
         };
         if let Err(error) = &result {
-            self.detect.errors.push(error.clone());
+            self.ui.detect.errors.push(error.clone());
         }
-        let Some(scored) = run.add_scored(&mut self.document.project, path, result) else {
+        let Some(scored) = run.add_scored(&mut self.session.document.project, path, result) else {
             return;
         };
-        if let Some(job) = &mut self.detect.job {
+        if let Some(job) = &mut self.ui.detect.job {
             if scored {
                 job.scored += 1;
             } else {
                 job.failed += 1;
             }
         }
-        self.document.touch();
+        self.session.document.touch();
     }
 
     pub(super) fn detect_window(&mut self, ctx: &egui::Context) {
-        if !self.detect.open {
+        if !self.ui.detect.open {
             return;
         }
         let current = self.active_recording().map(|r| r.project_id);
         let resumable: Vec<(u32, String, usize)> = self
+            .session
             .document
             .project
             .detection_runs
@@ -269,14 +279,15 @@ impl SyrinxApp {
             .filter(|r| !r.pending.is_empty())
             .map(|r| (r.id, r.model_dir.display().to_string(), r.pending.len()))
             .collect();
-        let actions = self
-            .detect
-            .window_ui(ctx, &self.document.project, current, &resumable);
+        let actions =
+            self.ui
+                .detect
+                .window_ui(ctx, &self.session.document.project, current, &resumable);
         for action in actions {
             match action {
                 DetectAction::Start => self.start_detection(),
                 DetectAction::Resume(id) => self.resume_detection(id),
-                DetectAction::Cancel => self.detect.cancel(),
+                DetectAction::Cancel => self.ui.detect.cancel(),
             }
         }
     }

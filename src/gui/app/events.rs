@@ -12,8 +12,8 @@ impl SyrinxApp {
         cleanup: Cleanup,
         job: impl FnOnce() -> Event + Send + 'static,
     ) {
-        match crate::jobs::Job::spawn(name, Arc::clone(&self.waker), move |_| Ok(job())) {
-            Ok(job) => self.jobs.push((job, cleanup)),
+        match crate::jobs::Job::spawn(name, Arc::clone(&self.session.waker), move |_| Ok(job())) {
+            Ok(job) => self.session.jobs.push((job, cleanup)),
             Err(error) => {
                 self.error(error.to_string());
                 self.apply_cleanup(&cleanup);
@@ -34,16 +34,16 @@ impl SyrinxApp {
         match cleanup {
             Cleanup::Nothing | Cleanup::Cancellable => {}
             Cleanup::Opening(path) => {
-                self.opening.retain(|p| p != path);
-                self.first_screen_pending.retain(|(p, _)| p != path);
+                self.ui.opening.retain(|p| p != path);
+                self.ui.first_screen_pending.retain(|(p, _)| p != path);
             }
-            Cleanup::Saving => self.saving = self.saving.saturating_sub(1),
+            Cleanup::Saving => self.session.saving = self.session.saving.saturating_sub(1),
             Cleanup::Dialog => {
-                self.dialog_open = false;
-                if let Some(prompt) = &mut self.prompt {
+                self.ui.dialog_open = false;
+                if let Some(prompt) = &mut self.ui.prompt {
                     prompt.browsing = false;
                 }
-                if let Some(export) = &mut self.export {
+                if let Some(export) = &mut self.ui.export {
                     export.browsing = false;
                 }
             }
@@ -53,29 +53,31 @@ impl SyrinxApp {
     /// Takes what background threads finished.
     pub(super) fn poll_events(&mut self) {
         let mut finished = Vec::new();
-        self.jobs.retain_mut(|(job, cleanup)| match job.poll() {
-            None => true,
-            Some(Ok(event)) => {
-                finished.push(event);
-                false
-            }
-            // Stopped by the user: said so, not as an error.
-            Some(Err(error @ crate::jobs::JobError::Cancelled { .. })) => {
-                finished.push(Event::JobCancelled {
-                    message: error.to_string(),
-                    cleanup: cleanup.clone(),
-                });
-                false
-            }
-            // A panic in the job: reported, and what it started undone.
-            Some(Err(error)) => {
-                finished.push(Event::JobFailed {
-                    message: error.to_string(),
-                    cleanup: cleanup.clone(),
-                });
-                false
-            }
-        });
+        self.session
+            .jobs
+            .retain_mut(|(job, cleanup)| match job.poll() {
+                None => true,
+                Some(Ok(event)) => {
+                    finished.push(event);
+                    false
+                }
+                // Stopped by the user: said so, not as an error.
+                Some(Err(error @ crate::jobs::JobError::Cancelled { .. })) => {
+                    finished.push(Event::JobCancelled {
+                        message: error.to_string(),
+                        cleanup: cleanup.clone(),
+                    });
+                    false
+                }
+                // A panic in the job: reported, and what it started undone.
+                Some(Err(error)) => {
+                    finished.push(Event::JobFailed {
+                        message: error.to_string(),
+                        cleanup: cleanup.clone(),
+                    });
+                    false
+                }
+            });
         for event in finished {
             match event {
                 Event::Opened {
@@ -84,23 +86,24 @@ impl SyrinxApp {
                     project_id,
                     result,
                 } => {
-                    self.opening.retain(|p| p != &path);
+                    self.ui.opening.retain(|p| p != &path);
                     match *result {
                         Ok(opened) => self.add_recording(path, order, project_id, opened),
                         Err(error) => {
-                            self.first_screen_pending.retain(|(p, _)| p != &path);
+                            self.ui.first_screen_pending.retain(|(p, _)| p != &path);
                             self.error(error.to_string());
                         }
                     }
                 }
                 Event::DemoReady(Ok(project)) => {
-                    self.messages
+                    self.session
+                        .messages
                         .retain(|m| !m.text.starts_with("preparing the demo"));
                     self.open_project(project);
                 }
                 Event::DemoReady(Err(error)) => self.error(error),
                 Event::Picked(picked) => {
-                    self.dialog_open = false;
+                    self.ui.dialog_open = false;
                     match picked {
                         Some(files) => self.open_paths(files),
                         None => self.info(
@@ -120,10 +123,10 @@ impl SyrinxApp {
                 other => self.project_event(other),
             }
         }
-        for error in self.engine.take_errors() {
+        for error in self.ui.engine.take_errors() {
             self.error(error);
         }
-        if let Some(error) = self.player.take_error() {
+        if let Some(error) = self.ui.player.take_error() {
             self.error(error.to_string());
         }
     }

@@ -32,8 +32,8 @@ impl SyrinxApp {
     #[must_use]
     pub fn running_jobs(&self) -> Vec<JobRow> {
         let mut rows = Vec::new();
-        if self.training.is_running() {
-            let progress = self.training.progress();
+        if self.ui.training.is_running() {
+            let progress = self.ui.training.progress();
             rows.push(JobRow {
                 name: "training".to_owned(),
                 fraction: progress.map(|(fraction, _)| fraction),
@@ -44,7 +44,7 @@ impl SyrinxApp {
                 cancelling: false,
             });
         }
-        if let Some(job) = &self.detect.job {
+        if let Some(job) = &self.ui.detect.job {
             let (index, files) = job.file;
             let (done, total) = job.secs;
             let within = if total > 0.0 { done / total } else { 0.0 };
@@ -61,6 +61,7 @@ impl SyrinxApp {
             });
         }
         for (index, (job, cancellable)) in self
+            .session
             .jobs
             .iter()
             .map(|(job, cleanup)| (job, cleanup.is_cancellable()))
@@ -81,10 +82,10 @@ impl SyrinxApp {
     /// the job decides).
     pub fn cancel_job(&mut self, target: CancelTarget) {
         match target {
-            CancelTarget::Training => self.training.cancel(),
-            CancelTarget::Detection => self.detect.cancel(),
+            CancelTarget::Training => self.ui.training.cancel(),
+            CancelTarget::Detection => self.ui.detect.cancel(),
             CancelTarget::Job(index) => {
-                if let Some((job, _)) = self.jobs.get(index) {
+                if let Some((job, _)) = self.session.jobs.get(index) {
                     job.cancel();
                 }
             }
@@ -103,22 +104,22 @@ impl SyrinxApp {
             .on_hover_text("What runs in the background, with progress and Cancel")
             .clicked()
         {
-            self.show_jobs = !self.show_jobs;
+            self.ui.show_jobs = !self.ui.show_jobs;
         }
     }
 
     pub(super) fn jobs_window(&mut self, ctx: &egui::Context) {
-        if !self.show_jobs {
+        if !self.ui.show_jobs {
             return;
         }
         let rows = self.running_jobs();
         // Closes by itself when the last job it showed ends (it would only cover the
         // notification saying so); opened from the View menu with nothing running, it stays.
-        if rows.is_empty() && std::mem::take(&mut self.jobs_window_had_rows) {
-            self.show_jobs = false;
+        if rows.is_empty() && std::mem::take(&mut self.ui.jobs_window_had_rows) {
+            self.ui.show_jobs = false;
             return;
         }
-        self.jobs_window_had_rows |= !rows.is_empty();
+        self.ui.jobs_window_had_rows |= !rows.is_empty();
         let mut open = true;
         let mut cancel = Vec::new();
         // Above the status bar's Jobs button, where the eye already is.
@@ -167,13 +168,13 @@ impl SyrinxApp {
         for target in cancel {
             self.cancel_job(target);
         }
-        self.show_jobs = open;
+        self.ui.show_jobs = open;
     }
 
     /// Starts a job that runs until it is cancelled (tests check the jobs window with it).
     #[doc(hidden)]
     pub fn spawn_waiting_job_for_tests(&mut self) {
-        let waker = std::sync::Arc::clone(&self.waker);
+        let waker = std::sync::Arc::clone(&self.session.waker);
         match crate::jobs::Job::spawn("waiting", waker, |context| {
             while !context.is_cancelled() {
                 // Woken by nothing: looks at the flag a hundred times a second.
@@ -181,7 +182,7 @@ impl SyrinxApp {
             }
             Err(context.cancelled())
         }) {
-            Ok(job) => self.jobs.push((job, super::Cleanup::Cancellable)),
+            Ok(job) => self.session.jobs.push((job, super::Cleanup::Cancellable)),
             Err(error) => self.error(error.to_string()),
         }
     }

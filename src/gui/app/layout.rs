@@ -7,7 +7,7 @@ impl SyrinxApp {
     /// The right side: the spectrogram settings and Review share it as tabs, so opening Review
     /// never takes a second strip off the spectrogram. Collapsed, it is a narrow strip.
     pub(super) fn side_panel_ui(&mut self, ui: &mut egui::Ui) {
-        if !self.prefs.show_settings_panel && !self.review.open {
+        if !self.prefs.show_settings_panel && !self.ui.review.open {
             egui::Panel::right("side collapsed")
                 .resizable(false)
                 .exact_size(28.0)
@@ -31,13 +31,13 @@ impl SyrinxApp {
             .max_size(max_width)
             .show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    let review = self.review.open;
+                    let review = self.ui.review.open;
                     if ui
                         .selectable_label(!review, "Spectrogram")
                         .on_hover_text("Window size, overlap, scale, colours; what the model sees")
                         .clicked()
                     {
-                        self.review.open = false;
+                        self.ui.review.open = false;
                         self.prefs.show_settings_panel = true;
                     }
                     if ui
@@ -54,7 +54,7 @@ impl SyrinxApp {
                             .on_hover_text("Hide the side panel (View menu, Ctrl+R bring it back)")
                             .clicked()
                         {
-                            self.review.open = false;
+                            self.ui.review.open = false;
                             self.prefs.show_settings_panel = false;
                         }
                     });
@@ -67,7 +67,7 @@ impl SyrinxApp {
                     .id_salt("side panel")
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
-                        if self.review.open {
+                        if self.ui.review.open {
                             self.review_panel_ui(ui);
                         } else {
                             self.settings_panel_ui(ui);
@@ -98,15 +98,16 @@ impl SyrinxApp {
                     "The exact input the recogniser gets for the window under the pointer",
                 );
                 if self.prefs.show_model_view {
-                    self.model_view.view_ui(ui);
+                    self.ui.model_view.view_ui(ui);
                 }
             });
     }
 
     pub(super) fn central_ui(&mut self, ui: &mut egui::Ui) {
         let Some(index) = self
+            .ui
             .active
-            .and_then(|id| self.recordings.iter().position(|r| r.id == id))
+            .and_then(|id| self.ui.recordings.iter().position(|r| r.id == id))
         else {
             self.welcome_ui(ui);
             return;
@@ -119,13 +120,13 @@ impl SyrinxApp {
         // Overview of the whole recording from the primary pane's summary.
         let overview_target = {
             let key = SpectrogramKey {
-                recording: self.recordings[index].id,
+                recording: self.ui.recordings[index].id,
                 params: primary.params,
                 channel: ChannelMode::Mix,
             };
             self.update_overview(&ctx, key, &primary);
-            let recording = &self.recordings[index];
-            let (texture, progress) = match &self.overview {
+            let recording = &self.ui.recordings[index];
+            let (texture, progress) = match &self.ui.overview {
                 Some(o) if o.key == key => (Some(o.texture.id()), Some(o.progress)),
                 _ => (None, None),
             };
@@ -139,7 +140,7 @@ impl SyrinxApp {
         };
         // Detections near the view (a span either side: the pane may pan this frame).
         let detections = {
-            let recording = &self.recordings[index];
+            let recording = &self.ui.recordings[index];
             let view = &recording.viewport;
             self.detection_views(
                 recording.project_id,
@@ -147,11 +148,11 @@ impl SyrinxApp {
                 view.end_secs() + view.span_secs,
             )
         };
-        let recording = &mut self.recordings[index];
+        let recording = &mut self.ui.recordings[index];
         if let Some(secs) = overview_target {
             recording.viewport.center_on(secs);
         }
-        let target = edit_target(recording, &self.document);
+        let target = edit_target(recording, &self.session.document);
         let available = ui.available_height();
         let pane_height = if compare {
             (available / 2.0).max(120.0)
@@ -171,8 +172,8 @@ impl SyrinxApp {
             vec![(primary, true, None)]
         };
         for (pane_index, (settings, show_time_axis, title)) in panes.into_iter().enumerate() {
-            let boxes = self.annotator.boxes(
-                &self.document,
+            let boxes = self.ui.annotator.boxes(
+                &self.session.document,
                 &target,
                 recording.viewport.start_secs,
                 recording.viewport.end_secs(),
@@ -181,8 +182,8 @@ impl SyrinxApp {
                 ui,
                 &mut recording.viewport,
                 PaneInput {
-                    engine: &self.engine,
-                    textures: &mut self.textures,
+                    engine: &self.ui.engine,
+                    textures: &mut self.ui.textures,
                     recording: recording.id,
                     info: &recording.info,
                     settings: &settings,
@@ -192,43 +193,48 @@ impl SyrinxApp {
                     show_time_axis,
                     title,
                     boxes: &boxes,
-                    preview: self.annotator.preview(&target),
+                    preview: self.ui.annotator.preview(&target),
                     detections: &detections,
                 },
                 pane_height,
             );
             if pane_index == 0 {
-                self.primary_plot = output.plot;
+                self.ui.primary_plot = output.plot;
             }
             wanted.extend(output.wanted_tiles);
             summaries.extend(output.summary);
             loading |= output.loading;
             if let Some(event) = output.pointer {
-                self.spectrogram_focused = true;
+                self.ui.spectrogram_focused = true;
                 let drew = matches!(
                     event,
                     crate::gui::spectrogram_view::PanePointer::Released { .. }
                 );
-                if let Some(secs) = self.annotator.pointer(&mut self.document, &target, event) {
+                if let Some(secs) =
+                    self.ui
+                        .annotator
+                        .pointer(&mut self.session.document, &target, event)
+                {
                     recording.cursor_secs = Some(secs);
                 }
                 if drew {
-                    annotating::remember_label(&mut self.document, &self.annotator);
+                    annotating::remember_label(&mut self.session.document, &self.ui.annotator);
                 }
             }
             hover = hover.or(output.hover);
         }
-        self.hover = hover;
+        self.ui.hover = hover;
         if !loading {
-            let path = self.recordings[index].path.clone();
+            let path = self.ui.recordings[index].path.clone();
             if let Some(at) = self
+                .ui
                 .first_screen_pending
                 .iter()
                 .position(|(p, _)| *p == path)
             {
-                let (_, asked) = self.first_screen_pending.remove(at);
+                let (_, asked) = self.ui.first_screen_pending.remove(at);
                 let millis = asked.elapsed().as_secs_f64() * 1e3;
-                if self.print_frame_stats {
+                if self.ui.print_frame_stats {
                     eprintln!(
                         "first screen of {} after {millis:.0} ms (from asking to open it)",
                         path.display()
@@ -237,15 +243,17 @@ impl SyrinxApp {
             }
         }
         let request = (wanted, summaries);
-        if request != self.last_request {
-            self.engine.request(&request.0, &request.1);
-            self.last_request = request;
+        if request != self.ui.last_request {
+            self.ui.engine.request(&request.0, &request.1);
+            self.ui.last_request = request;
         }
         if self.prefs.show_model_view
             && let Some(h) = hover
         {
-            let reader = &self.recordings[index].reader;
-            self.model_view.request(reader, h.secs, &self.waker);
+            let reader = &self.ui.recordings[index].reader;
+            self.ui
+                .model_view
+                .request(reader, h.secs, &self.session.waker);
         }
     }
 
@@ -256,17 +264,18 @@ impl SyrinxApp {
         key: SpectrogramKey,
         settings: &PaneSettings,
     ) {
-        let Some(progress) = self.engine.summary_progress(&key) else {
+        let Some(progress) = self.ui.engine.summary_progress(&key) else {
             return;
         };
         let current = self
+            .ui
             .overview
             .as_ref()
             .filter(|o| o.key == key && o.display == settings.display);
         if current.is_some_and(|o| o.columns_done == progress.columns_done) {
             return;
         }
-        let Some(overview) = self.engine.overview(&key) else {
+        let Some(overview) = self.ui.engine.overview(&key) else {
             return;
         };
         let image = image_of_columns(
@@ -276,7 +285,7 @@ impl SyrinxApp {
             &Colorizer::new(&settings.display),
         );
         let texture = ctx.load_texture("overview", image, egui::TextureOptions::LINEAR);
-        self.overview = Some(Overview {
+        self.ui.overview = Some(Overview {
             key,
             columns_done: progress.columns_done,
             display: settings.display,
@@ -309,15 +318,15 @@ impl SyrinxApp {
             ui.label("or type a path (or drop files onto the window):");
             let field = ui
                 .add(
-                    egui::TextEdit::singleline(&mut self.path_text)
+                    egui::TextEdit::singleline(&mut self.ui.path_text)
                         .hint_text("/path/to/recording.wav"),
                 )
                 .on_hover_text("A recording, a folder or a .syrinx project; Enter opens it");
             if field.lost_focus()
                 && ui.input(|i| i.key_pressed(egui::Key::Enter))
-                && !self.path_text.trim().is_empty()
+                && !self.ui.path_text.trim().is_empty()
             {
-                self.open_paths(vec![PathBuf::from(self.path_text.trim())]);
+                self.open_paths(vec![PathBuf::from(self.ui.path_text.trim())]);
             }
         });
     }

@@ -27,68 +27,72 @@ impl SyrinxApp {
             repaint_ctx.request_repaint();
         });
         let mut app = Self {
-            engine: TileEngine::new(TILE_CACHE_BYTES, options.tile_threads, Arc::clone(&waker)),
-            player: Player::new(options.audio_output, Some(Arc::clone(&waker))),
-            playing_recording: None,
-            textures: TextureCache::default(),
-            model_view: ModelView::default(),
-            overview: None,
-            recordings: Vec::new(),
-            active: None,
-            jobs: Vec::new(),
-            waker,
-            file_dialog: options.file_dialog,
-            demo_dir: options.demo_dir,
-            opening: Vec::new(),
-            first_screen_pending: Vec::new(),
-            messages: Vec::new(),
-            next_id: 1,
-            next_order: 0,
-            focus_next: None,
-            last_request: (Vec::new(), Vec::new()),
-            hover: None,
-            go_to_text: String::new(),
-            path_text: String::new(),
-            show_shortcuts: false,
-            show_jobs: false,
-            jobs_window_had_rows: false,
-            palette: commands::Palette::default(),
-            message_log: std::collections::VecDeque::new(),
-            show_message_log: false,
-            dialog_open: false,
-            frame_stats: FrameStats::default(),
-            print_frame_stats: options.frame_stats,
-            activity,
-            document: Document::untitled(projects::untitled_path(options.data_dir.as_deref())),
-            annotator: Annotator::default(),
-            table: SelectionTable::default(),
-            import: None,
-            prompt: None,
-            export: None,
-            show_labels: false,
-            new_label: String::new(),
-            data_dir: options.data_dir,
-            autosave_interval: options.autosave_interval,
-            saving: 0,
-            save_sequence: 0,
-            save_gate: Arc::default(),
-            generation: 0,
-            last_save_attempt: Instant::now(),
-            loading_project: false,
-            pending_jump: None,
-            measurement: None,
-            play_band_limited: true,
-            window_title: String::new(),
-            primary_plot: None,
-            show_getting_started: false,
-            spectrogram_focused: false,
-            notifications_hovered: false,
-            counts: ((u64::MAX, 0), Arc::default()),
-            training: crate::gui::training::TrainingWindow::default(),
-            detect: crate::gui::detection::DetectWindow::default(),
-            review: crate::gui::review::ReviewState::default(),
-            pending_detection: false,
+            session: Session {
+                jobs: Vec::new(),
+                waker: Arc::clone(&waker),
+                file_dialog: options.file_dialog,
+                demo_dir: options.demo_dir,
+                messages: Vec::new(),
+                message_log: std::collections::VecDeque::new(),
+                activity,
+                document: Document::untitled(saving::untitled_path(options.data_dir.as_deref())),
+                data_dir: options.data_dir,
+                autosave_interval: options.autosave_interval,
+                saving: 0,
+                save_sequence: 0,
+                save_gate: Arc::default(),
+                generation: 0,
+                last_save_attempt: Instant::now(),
+                loading_project: false,
+            },
             prefs,
+            ui: UiState {
+                engine: TileEngine::new(TILE_CACHE_BYTES, options.tile_threads, Arc::clone(&waker)),
+                player: Player::new(options.audio_output, Some(Arc::clone(&waker))),
+                playing_recording: None,
+                textures: TextureCache::default(),
+                model_view: ModelView::default(),
+                overview: None,
+                recordings: Vec::new(),
+                active: None,
+                opening: Vec::new(),
+                first_screen_pending: Vec::new(),
+                next_id: 1,
+                next_order: 0,
+                focus_next: None,
+                last_request: (Vec::new(), Vec::new()),
+                hover: None,
+                go_to_text: String::new(),
+                path_text: String::new(),
+                show_shortcuts: false,
+                show_jobs: false,
+                jobs_window_had_rows: false,
+                palette: commands::Palette::default(),
+                show_message_log: false,
+                dialog_open: false,
+                frame_stats: FrameStats::default(),
+                print_frame_stats: options.frame_stats,
+                annotator: Annotator::default(),
+                table: SelectionTable::default(),
+                import: None,
+                prompt: None,
+                export: None,
+                show_labels: false,
+                new_label: String::new(),
+                pending_jump: None,
+                measurement: None,
+                play_band_limited: true,
+                window_title: String::new(),
+                primary_plot: None,
+                show_getting_started: false,
+                spectrogram_focused: false,
+                notifications_hovered: false,
+                counts: ((u64::MAX, 0), Arc::default()),
+                training: crate::gui::training::TrainingWindow::default(),
+                detect: crate::gui::detection::DetectWindow::default(),
+                review: crate::gui::review::ReviewState::default(),
+                pending_detection: false,
+            },
         };
         let files = options.files;
         let last_project = app.prefs.last_project.clone().filter(|p| p.exists());
@@ -113,7 +117,7 @@ impl SyrinxApp {
 
     pub(super) fn save_preferences(&mut self, storage: &mut dyn eframe::Storage) {
         self.prefs.last_session.clear();
-        self.prefs.last_project = self.document.save_path().map(Path::to_path_buf);
+        self.prefs.last_project = self.session.document.save_path().map(Path::to_path_buf);
         eframe::set_value(storage, PREFERENCES_KEY, &self.prefs);
     }
 }
@@ -128,14 +132,14 @@ impl eframe::App for SyrinxApp {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        self.player.stop();
+        self.ui.player.stop();
         // A run in progress stops at its next batch; nothing of the project depends on it.
-        self.training.cancel();
+        self.ui.training.cancel();
         // Scores already in are kept; the run keeps its pending list and resumes later.
-        self.detect.cancel();
+        self.ui.detect.cancel();
         self.save_before_exit();
-        if self.print_frame_stats {
-            eprintln!("{}", self.frame_stats.summary());
+        if self.ui.print_frame_stats {
+            eprintln!("{}", self.ui.frame_stats.summary());
         }
     }
 }

@@ -21,16 +21,17 @@ impl SyrinxApp {
     }
 
     pub(super) fn push_message(&mut self, message: Message) {
-        self.message_log.push_back(message.clone());
-        while self.message_log.len() > MAX_LOGGED_MESSAGES {
-            self.message_log.pop_front();
+        self.session.message_log.push_back(message.clone());
+        while self.session.message_log.len() > MAX_LOGGED_MESSAGES {
+            self.session.message_log.pop_front();
         }
         // The same message again is shown afresh, not twice.
-        self.messages
+        self.session
+            .messages
             .retain(|m| m.text != message.text || m.is_error != message.is_error);
-        self.messages.push(message);
-        while self.messages.len() > MAX_MESSAGES {
-            self.messages.remove(0);
+        self.session.messages.push(message);
+        while self.session.messages.len() > MAX_MESSAGES {
+            self.session.messages.remove(0);
         }
     }
 
@@ -39,22 +40,26 @@ impl SyrinxApp {
     pub(super) fn messages_panel_ui(&mut self, ui: &mut egui::Ui) {
         let ctx = ui.ctx().clone();
         let now_secs = ctx.input(|i| i.time);
-        let hovered = self.notifications_hovered;
-        if let Some(secs) = toasts::prune(&mut self.messages, now_secs, hovered) {
+        let hovered = self.ui.notifications_hovered;
+        if let Some(secs) = toasts::prune(&mut self.session.messages, now_secs, hovered) {
             ctx.request_repaint_after(std::time::Duration::from_secs_f64(secs.max(0.05)));
         }
-        let hidden = self.message_log.len().saturating_sub(self.messages.len());
-        let (dismiss, open_log, hovered) = toasts::show(&ctx, &self.messages, hidden);
-        self.notifications_hovered = hovered;
+        let hidden = self
+            .session
+            .message_log
+            .len()
+            .saturating_sub(self.session.messages.len());
+        let (dismiss, open_log, hovered) = toasts::show(&ctx, &self.session.messages, hidden);
+        self.ui.notifications_hovered = hovered;
         if let Some(i) = dismiss {
-            self.messages.remove(i);
+            self.session.messages.remove(i);
         }
         if open_log {
-            self.show_message_log = true;
+            self.ui.show_message_log = true;
         }
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
-                match self.hover {
+                match self.ui.hover {
                     Some(h) => {
                         let duration = self
                             .active_recording()
@@ -73,23 +78,23 @@ impl SyrinxApp {
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     // Frame times are for developers: shown with --frame-stats only.
-                    if self.print_frame_stats {
-                        let p95 = self.frame_stats.percentile_ms(95.0).unwrap_or(0.0);
+                    if self.ui.print_frame_stats {
+                        let p95 = self.ui.frame_stats.percentile_ms(95.0).unwrap_or(0.0);
                         ui.weak(format!(
                             "frame p95 {p95:.1} ms · tiles {:.0} MB",
-                            self.engine.cache_bytes() as f64 / 1e6
+                            self.ui.engine.cache_bytes() as f64 / 1e6
                         ));
                     }
                     if ui
-                        .small_button(format!("Messages ({})", self.message_log.len()))
+                        .small_button(format!("Messages ({})", self.session.message_log.len()))
                         .on_hover_text("Every message and error of this session")
                         .clicked()
                     {
-                        self.show_message_log = true;
+                        self.ui.show_message_log = true;
                     }
                     self.jobs_button_ui(ui);
-                    if !self.opening.is_empty() {
-                        ui.weak(format!("opening {}…", self.opening.len()));
+                    if !self.ui.opening.is_empty() {
+                        ui.weak(format!("opening {}…", self.ui.opening.len()));
                     }
                 });
             });
@@ -98,15 +103,20 @@ impl SyrinxApp {
 
     /// Every message of the session, newest last, errors in red.
     pub(super) fn message_log_window(&mut self, ctx: &egui::Context) {
-        let mut open = self.show_message_log;
-        let errors = self.message_log.iter().filter(|m| m.is_error).count();
+        let mut open = self.ui.show_message_log;
+        let errors = self
+            .session
+            .message_log
+            .iter()
+            .filter(|m| m.is_error)
+            .count();
         egui::Window::new("Messages")
             .open(&mut open)
             .default_width(640.0)
             .show(ctx, |ui| {
                 ui.label(format!(
                     "{} message(s), {errors} error(s) this session",
-                    self.message_log.len()
+                    self.session.message_log.len()
                 ));
                 ui.horizontal(|ui| {
                     if ui
@@ -114,8 +124,12 @@ impl SyrinxApp {
                         .on_hover_text("Copy every message to the clipboard, one per line")
                         .clicked()
                     {
-                        let text: Vec<&str> =
-                            self.message_log.iter().map(|m| m.text.as_str()).collect();
+                        let text: Vec<&str> = self
+                            .session
+                            .message_log
+                            .iter()
+                            .map(|m| m.text.as_str())
+                            .collect();
                         ui.ctx().copy_text(text.join("\n"));
                     }
                     if ui
@@ -123,8 +137,8 @@ impl SyrinxApp {
                         .on_hover_text("Empty the log and the notifications")
                         .clicked()
                     {
-                        self.message_log.clear();
-                        self.messages.clear();
+                        self.session.message_log.clear();
+                        self.session.messages.clear();
                     }
                 });
                 ui.separator();
@@ -132,7 +146,7 @@ impl SyrinxApp {
                     .max_height(400.0)
                     .stick_to_bottom(true)
                     .show(ui, |ui| {
-                        for message in &self.message_log {
+                        for message in &self.session.message_log {
                             if message.is_error {
                                 ui.colored_label(ui.visuals().error_fg_color, &message.text);
                             } else {
@@ -141,6 +155,6 @@ impl SyrinxApp {
                         }
                     });
             });
-        self.show_message_log = open;
+        self.ui.show_message_log = open;
     }
 }

@@ -5,8 +5,8 @@ use super::*;
 impl SyrinxApp {
     /// Plays from the cursor (or the visible start) to the end; again stops.
     pub fn toggle_playback(&mut self) {
-        if self.player.is_playing() {
-            self.player.stop();
+        if self.ui.player.is_playing() {
+            self.ui.player.stop();
             return;
         }
         let Some(recording) = self.active_recording() else {
@@ -46,18 +46,18 @@ impl SyrinxApp {
             speed: self.prefs.playback_speed,
             filter,
         };
-        self.playing_recording = Some(recording.id);
-        self.player.play(reader, request);
+        self.ui.playing_recording = Some(recording.id);
+        self.ui.player.play(reader, request);
     }
 
     /// Where playback is, in seconds of the active recording.
     #[must_use]
     pub fn playhead_secs(&self) -> Option<f64> {
         let recording = self.active_recording()?;
-        if self.playing_recording != Some(recording.id) {
+        if self.ui.playing_recording != Some(recording.id) {
             return None;
         }
-        let frame = self.player.position_frame()?;
+        let frame = self.ui.player.position_frame()?;
         Some(frame as f64 / f64::from(recording.info.sample_rate_hz))
     }
 
@@ -65,7 +65,7 @@ impl SyrinxApp {
     /// driving the window in tests and tools).
     #[must_use]
     pub fn screen_point(&self, secs: f64, hz: f64) -> Option<egui::Pos2> {
-        let plot = self.primary_plot?;
+        let plot = self.ui.primary_plot?;
         let recording = self.active_recording()?;
         let axis = self
             .prefs
@@ -81,7 +81,7 @@ impl SyrinxApp {
 
     /// Parses the go-to field and jumps there.
     pub fn go_to(&mut self) {
-        match parse_time_secs(&self.go_to_text) {
+        match parse_time_secs(&self.ui.go_to_text) {
             Ok(secs) => {
                 if let Some(recording) = self.active_recording_mut() {
                     recording.viewport.center_on(secs);

@@ -3,10 +3,11 @@
 //! `spawn_job`; results arrive as events handled in [`SyrinxApp::project_event`].
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use eframe::egui;
 
+use super::saving::{AUTOSAVE_FOLDER, untitled_path};
 use super::{Cleanup, Event, SyrinxApp};
 use crate::annotation::{Edit, ImportOptions, ProjectRecordingId, preview_import, read_table};
 use crate::audio::probe;
@@ -16,68 +17,19 @@ use crate::gui::import_dialog::{ImportAction, ImportDialog};
 use crate::gui::selection_table::SelectionTable;
 use crate::project::{PROJECT_EXTENSION, Project, ProjectChange, check_relink, table_names_audio};
 
-/// Folder under the data folder where untitled projects are autosaved.
-const AUTOSAVE_FOLDER: &str = "autosave";
-
 pub use crate::workflow::folders::FolderContents;
 
-/// Orders saves: a save that started earlier never overwrites one that started later.
-#[derive(Debug, Default)]
-pub struct SaveGate {
-    last_written: Mutex<u64>,
-}
-
-impl SaveGate {
-    /// Writes `project` to `path` unless a later save got there first; `held_run_ids` are
-    /// deleted runs an undo can still bring back (their score files stay).
-    fn write(
-        &self,
-        sequence: u64,
-        project: &Project,
-        path: &Path,
-        held_run_ids: &[u32],
-    ) -> Result<(), String> {
-        let mut last = self
-            .last_written
-            .lock()
-            .map_err(|_| "an earlier save failed unexpectedly".to_owned())?;
-        if sequence < *last {
-            return Ok(());
-        }
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-        }
-        project
-            .save_keeping(path, held_run_ids)
-            .map_err(|e| e.to_string())?;
-        *last = sequence;
-        Ok(())
-    }
-}
-
 pub use crate::project::is_project_path;
-
-/// A fresh file name for an untitled project's autosave.
-#[must_use]
-pub fn untitled_path(data_dir: Option<&Path>) -> Option<PathBuf> {
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    data_dir.map(|dir| {
-        dir.join(AUTOSAVE_FOLDER)
-            .join(format!("untitled-{stamp}.{PROJECT_EXTENSION}"))
-    })
-}
 
 impl SyrinxApp {
     /// Starts loading a project; it replaces the current one (saved first) when it arrives.
     pub fn open_project(&mut self, path: PathBuf) {
-        if self.document.path.as_ref() == Some(&path) {
+        if self.session.document.path.as_ref() == Some(&path) {
             return;
         }
-        self.loading_project = true;
+        self.session.loading_project = true;
         let untitled = self
+            .session
             .data_dir
             .as_ref()
             .is_some_and(|dir| path.starts_with(dir.join(AUTOSAVE_FOLDER)));
@@ -93,139 +45,69 @@ impl SyrinxApp {
 
     /// Starts an empty untitled project (the current one is saved first).
     pub fn new_project(&mut self) {
-        let untitled = Document::untitled(untitled_path(self.data_dir.as_deref()));
+        let untitled = Document::untitled(untitled_path(self.session.data_dir.as_deref()));
         self.install_document(untitled);
         self.info("New project: open recordings or a folder to add them.".to_owned());
     }
 
     /// Replaces the project, saving the old one if it has changes.
     fn install_document(&mut self, document: Document) {
-        if self.document.is_dirty() {
+        if self.session.document.is_dirty() {
             self.start_save(None);
         }
         self.close_all_recordings();
-        self.document = document;
-        self.generation += 1;
-        self.annotator = crate::gui::annotate::Annotator::default();
-        self.table = SelectionTable::default();
-        self.import = None;
-        self.measurement = None;
-        self.pending_jump = None;
+        self.session.document = document;
+        self.session.generation += 1;
+        self.ui.annotator = crate::gui::annotate::Annotator::default();
+        self.ui.table = SelectionTable::default();
+        self.ui.import = None;
+        self.ui.measurement = None;
+        self.ui.pending_jump = None;
         // A detection batch belongs to the project it started in.
-        self.detect.abandon();
-        self.review.reset();
-        self.pending_detection = false;
-        if let Some(path) = &self.document.path {
+        self.ui.detect.abandon();
+        self.ui.review.reset();
+        self.ui.pending_detection = false;
+        if let Some(path) = &self.session.document.path {
             self.prefs.remember_project(path);
-        }
-    }
-
-    /// Writes the project where it belongs; an untitled one asks for a name first.
-    pub fn save_project(&mut self) {
-        if self.document.path.is_none() {
-            self.ask_save_as();
-            return;
-        }
-        self.start_save(None);
-    }
-
-    pub fn ask_save_as(&mut self) {
-        let suggestion = self
-            .document
-            .path
-            .clone()
-            .or_else(|| {
-                self.prefs
-                    .last_folder
-                    .as_ref()
-                    .map(|f| f.join(format!("project.{PROJECT_EXTENSION}")))
-            })
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        self.ask_path(PromptFor::SaveProjectAs, suggestion);
-    }
-
-    /// Writes the project in the background to `to` (save as) or where it belongs.
-    fn start_save(&mut self, to: Option<PathBuf>) {
-        let Some(path) = to.or_else(|| self.document.save_path().map(Path::to_path_buf)) else {
-            return;
-        };
-        self.save_sequence += 1;
-        let sequence = self.save_sequence;
-        let project = self.document.project.clone();
-        let revision = self.document.revision();
-        let generation = self.generation;
-        let gate = Arc::clone(&self.save_gate);
-        let held_run_ids = self.document.undo.held_run_ids();
-        self.saving += 1;
-        self.last_save_attempt = std::time::Instant::now();
-        self.spawn_job("saving the project", Cleanup::Saving, move || {
-            let result = gate.write(sequence, &project, &path, &held_run_ids);
-            Event::Saved {
-                path,
-                revision,
-                generation,
-                result,
-            }
-        });
-    }
-
-    /// Saves unsaved changes every autosave interval.
-    pub(super) fn autosave(&mut self) {
-        if self.saving == 0
-            && self.document.is_dirty()
-            && self.document.save_path().is_some()
-            && self.last_save_attempt.elapsed() >= self.autosave_interval
-        {
-            self.start_save(None);
-        }
-    }
-
-    /// Writes unsaved changes before the window closes (on this thread: the process is ending).
-    pub(super) fn save_before_exit(&mut self) {
-        if !self.document.is_dirty() {
-            return;
-        }
-        let Some(path) = self.document.save_path().map(Path::to_path_buf) else {
-            return;
-        };
-        self.save_sequence += 1;
-        match self
-            .save_gate
-            // The history ends with the process: deleted runs' score files can go.
-            .write(self.save_sequence, &self.document.project, &path, &[])
-        {
-            Ok(()) => self.document.mark_saved(self.document.revision()),
-            Err(error) => eprintln!("error: {error}"),
         }
     }
 
     pub(super) fn update_title(&mut self, ctx: &egui::Context) {
         let title = format!(
             "Syrinx — {}{}",
-            self.document.title(),
-            if self.document.is_dirty() { " •" } else { "" }
+            self.session.document.title(),
+            if self.session.document.is_dirty() {
+                " •"
+            } else {
+                ""
+            }
         );
-        if title != self.window_title {
+        if title != self.ui.window_title {
             ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
-            self.window_title = title;
+            self.ui.window_title = title;
         }
     }
 
     /// Shows a project recording, opening it first if needed.
     pub fn show_project_recording(&mut self, id: ProjectRecordingId) {
         if let Some(open) = self.open_recording_of(id) {
-            self.active = Some(open.id);
+            self.ui.active = Some(open.id);
             return;
         }
-        if self.document.missing.contains(&id) {
+        if self.session.document.missing.contains(&id) {
             self.ask_relink(id);
             return;
         }
-        let Some(path) = self.document.project.recording(id).map(|r| r.path.clone()) else {
+        let Some(path) = self
+            .session
+            .document
+            .project
+            .recording(id)
+            .map(|r| r.path.clone())
+        else {
             return;
         };
-        self.focus_next = Some(path.clone());
+        self.ui.focus_next = Some(path.clone());
         self.open_audio(path, Some(id));
     }
 
@@ -244,11 +126,11 @@ impl SyrinxApp {
             }
             _ => String::new(),
         };
-        self.prompt = Some(PathPrompt::new(purpose, text, detail));
+        self.ui.prompt = Some(PathPrompt::new(purpose, text, detail));
     }
 
     pub(super) fn ask_relink(&mut self, id: ProjectRecordingId) {
-        let Some(recording) = self.document.project.recording(id) else {
+        let Some(recording) = self.session.document.project.recording(id) else {
             return;
         };
         let detail = format!(
@@ -256,7 +138,7 @@ impl SyrinxApp {
             recording.name(),
             recording.path.display()
         );
-        self.prompt = Some(PathPrompt::new(
+        self.ui.prompt = Some(PathPrompt::new(
             PromptFor::Relink(id),
             String::new(),
             detail,
@@ -281,6 +163,7 @@ impl SyrinxApp {
 
     pub(super) fn open_export_dialog(&mut self) {
         let folder = self
+            .session
             .document
             .path
             .as_ref()
@@ -289,11 +172,11 @@ impl SyrinxApp {
             .or_else(|| self.prefs.last_folder.clone())
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        self.export = Some(ExportDialog::new(folder));
+        self.ui.export = Some(ExportDialog::new(folder));
     }
 
     fn start_export(&mut self, dialog: &ExportDialog) {
-        let project = self.document.project.clone();
+        let project = self.session.document.project.clone();
         let scope: Option<Vec<ProjectRecordingId>> = if dialog.all_recordings {
             None
         } else {
@@ -326,7 +209,7 @@ impl SyrinxApp {
 
     /// Starts the native dialog for the open prompt or export window.
     fn browse(&mut self, purpose: crate::gui::files::PathPurpose) {
-        let dialog = Arc::clone(&self.file_dialog);
+        let dialog = Arc::clone(&self.session.file_dialog);
         let folder = self.prefs.last_folder.clone();
         self.spawn_job("the file dialog", Cleanup::Dialog, move || {
             Event::PathPicked(dialog.pick_path(purpose, folder.as_deref()))
@@ -335,23 +218,29 @@ impl SyrinxApp {
 
     /// The windows: path prompt, import preview, export, labels.
     pub(super) fn dialogs(&mut self, ctx: &egui::Context) {
-        if let Some(mut prompt) = self.prompt.take() {
+        if let Some(mut prompt) = self.ui.prompt.take() {
             match prompt.ui(ctx) {
-                PromptAction::None => self.prompt = Some(prompt),
+                PromptAction::None => self.ui.prompt = Some(prompt),
                 PromptAction::Cancel => {}
                 PromptAction::Browse => {
                     self.browse(prompt.purpose.purpose());
-                    self.prompt = Some(prompt);
+                    self.ui.prompt = Some(prompt);
                 }
                 PromptAction::Accept(path) => self.accept_path(prompt.purpose, path),
             }
         }
-        if let Some(mut dialog) = self.import.take() {
-            match dialog.ui(ctx, &mut self.document) {
-                ImportAction::None => self.import = Some(dialog),
+        if let Some(mut dialog) = self.ui.import.take() {
+            match dialog.ui(ctx, &self.session.document) {
+                ImportAction::None => self.ui.import = Some(dialog),
                 ImportAction::Cancel => {}
-                ImportAction::Imported(count) => {
-                    super::annotating::remember_labels(&mut self.document);
+                ImportAction::Import => {
+                    let (name, edit) = dialog.import_step(&self.session.document);
+                    let count = match &edit {
+                        Edit::Insert(selections) => selections.len(),
+                        _ => 0,
+                    };
+                    self.session.document.edit(&name, vec![edit]);
+                    super::annotating::remember_labels(&mut self.session.document);
                     self.info(format!(
                         "Imported {count} selection(s) from {} (Ctrl+Z undoes the import).",
                         dialog.path.display()
@@ -359,26 +248,30 @@ impl SyrinxApp {
                 }
             }
         }
-        if let Some(mut dialog) = self.export.take() {
+        if let Some(mut dialog) = self.ui.export.take() {
             match dialog.ui(ctx) {
-                ExportAction::None => self.export = Some(dialog),
+                ExportAction::None => self.ui.export = Some(dialog),
                 ExportAction::Cancel => {}
                 ExportAction::Browse => {
                     self.browse(crate::gui::files::PathPurpose::ExportFolder);
-                    self.export = Some(dialog);
+                    self.ui.export = Some(dialog);
                 }
                 ExportAction::Export => self.start_export(&dialog),
             }
         }
-        if self.show_labels {
+        if self.ui.show_labels {
             let mut open = true;
-            let before = self.document.project.labels.clone();
+            let before = self.session.document.project.labels.clone();
             let mut labels = before.clone();
             // Edited on a copy: the change is one undo step (typing a name is one).
-            if crate::gui::dialogs::labels_window(ctx, &mut open, &mut labels, &mut self.new_label)
-                && labels != before
+            if crate::gui::dialogs::labels_window(
+                ctx,
+                &mut open,
+                &mut labels,
+                &mut self.ui.new_label,
+            ) && labels != before
             {
-                self.document.change_project(
+                self.session.document.change_project(
                     "edit labels",
                     crate::project::ProjectChange::Labels {
                         before,
@@ -386,7 +279,7 @@ impl SyrinxApp {
                     },
                 );
             }
-            self.show_labels = open;
+            self.ui.show_labels = open;
         }
     }
 
@@ -405,7 +298,7 @@ impl SyrinxApp {
             PromptFor::OpenFolder => self.open_folder(path),
             PromptFor::OpenPath => self.open_paths(vec![path]),
             PromptFor::Relink(id) => {
-                let Some(expected) = self.document.project.recording(id).cloned() else {
+                let Some(expected) = self.session.document.project.recording(id).cloned() else {
                     return;
                 };
                 self.spawn_job("relinking a recording", Cleanup::Nothing, move || {
@@ -424,19 +317,19 @@ impl SyrinxApp {
     pub(super) fn project_event(&mut self, event: Event) {
         match event {
             Event::PathPicked(picked) => {
-                self.dialog_open = false;
-                if let Some(export) = &mut self.export {
+                self.ui.dialog_open = false;
+                if let Some(export) = &mut self.ui.export {
                     export.browsing = false;
                     if let Some(path) = &picked {
                         export.folder = path.display().to_string();
                     }
-                } else if let Some(mut prompt) = self.prompt.take() {
+                } else if let Some(mut prompt) = self.ui.prompt.take() {
                     prompt.browsing = false;
                     match picked {
                         Some(path) => self.accept_path(prompt.purpose, path),
                         None => {
                             prompt.detail = "No file chosen. If no dialog appeared (no desktop portal), type the path here.".to_owned();
-                            self.prompt = Some(prompt);
+                            self.ui.prompt = Some(prompt);
                         }
                     }
                 }
@@ -446,7 +339,7 @@ impl SyrinxApp {
                 untitled,
                 result,
             } => {
-                self.loading_project = false;
+                self.session.loading_project = false;
                 match *result {
                     Ok((project, report)) => self.project_loaded(&path, project, &report, untitled),
                     Err(error) => self.error(error),
@@ -458,19 +351,19 @@ impl SyrinxApp {
                 generation,
                 result,
             } => {
-                self.saving = self.saving.saturating_sub(1);
+                self.session.saving = self.session.saving.saturating_sub(1);
                 match result {
                     Err(error) => {
                         self.error(format!("{error} (your work is still open; try Save as)"));
                     }
-                    Ok(()) if generation == self.generation => {
-                        self.document.mark_saved(revision);
-                        if self.document.save_path() != Some(path.as_path()) {
+                    Ok(()) if generation == self.session.generation => {
+                        self.session.document.mark_saved(revision);
+                        if self.session.document.save_path() != Some(path.as_path()) {
                             // A save as: the project now lives there.
-                            if let Some(old) = self.document.untitled_autosave.take() {
+                            if let Some(old) = self.session.document.untitled_autosave.take() {
                                 let _ = std::fs::remove_file(old);
                             }
-                            self.document.path = Some(path.clone());
+                            self.session.document.path = Some(path.clone());
                             self.prefs.remember_project(&path);
                             self.info(format!("Saved as {}", path.display()));
                         }
@@ -481,6 +374,7 @@ impl SyrinxApp {
             Event::TableRead(path, result) => match *result {
                 Ok(table) => {
                     let target = self
+                        .session
                         .document
                         .project
                         .recordings
@@ -488,11 +382,18 @@ impl SyrinxApp {
                         .find(|r| table_names_audio(&path, &r.path))
                         .map(|r| r.id)
                         .or_else(|| self.active_recording().map(|r| r.project_id))
-                        .or_else(|| self.document.project.recordings.first().map(|r| r.id));
+                        .or_else(|| {
+                            self.session
+                                .document
+                                .project
+                                .recordings
+                                .first()
+                                .map(|r| r.id)
+                        });
                     if let Some(parent) = path.parent() {
                         self.prefs.last_folder = Some(parent.to_path_buf());
                     }
-                    self.import = Some(ImportDialog::new(path, table, target));
+                    self.ui.import = Some(ImportDialog::new(path, table, target));
                 }
                 Err(error) => self.error(error),
             },
@@ -502,12 +403,12 @@ impl SyrinxApp {
             },
             Event::Relinked(id, result) => match *result {
                 Ok((info, checked)) => {
-                    if let Some(change) = self.document.project.relink_change(id, checked) {
+                    if let Some(change) = self.session.document.project.relink_change(id, checked) {
                         let name = format!("relink {}", info.path.display());
-                        self.document.change_project(&name, change);
+                        self.session.document.change_project(&name, change);
                     }
-                    self.document.missing.remove(&id);
-                    self.document.changed_files.remove(&id);
+                    self.session.document.missing.remove(&id);
+                    self.session.document.changed_files.remove(&id);
                     self.info(format!("Found {} again.", info.path.display()));
                     self.show_project_recording(id);
                 }
@@ -538,10 +439,11 @@ impl SyrinxApp {
             ));
         }
         let missing: Vec<String> = self
+            .session
             .document
             .missing
             .iter()
-            .filter_map(|id| self.document.project.recording(*id))
+            .filter_map(|id| self.session.document.project.recording(*id))
             .map(crate::project::ProjectRecording::name)
             .collect();
         if !missing.is_empty() {
@@ -552,18 +454,19 @@ impl SyrinxApp {
                 missing.join(", ")
             ));
         }
-        if !self.document.changed_files.is_empty() {
+        if !self.session.document.changed_files.is_empty() {
             self.info(format!(
                 "{} recording(s) changed since they were added (marked in the list).",
-                self.document.changed_files.len()
+                self.session.document.changed_files.len()
             ));
         }
         let first = self
+            .session
             .document
             .project
             .recordings
             .iter()
-            .find(|r| !self.document.missing.contains(&r.id))
+            .find(|r| !self.session.document.missing.contains(&r.id))
             .map(|r| r.id);
         if let Some(id) = first {
             self.show_project_recording(id);
@@ -579,6 +482,7 @@ impl SyrinxApp {
         let mut added = Vec::new();
         for (info, size, print) in &contents.recordings {
             let id = match self
+                .session
                 .document
                 .project
                 .addition_of(info, *size, print.clone())
@@ -586,7 +490,11 @@ impl SyrinxApp {
                 Ok(existing) => existing,
                 Err(recording) => {
                     let id = recording.id;
-                    self.document.project.recordings.push(recording.clone());
+                    self.session
+                        .document
+                        .project
+                        .recordings
+                        .push(recording.clone());
                     added.push(recording);
                     id
                 }
@@ -596,7 +504,7 @@ impl SyrinxApp {
         let mut inserted = Vec::new();
         let mut warnings = 0;
         // One id source for every table, so their selections never share an id.
-        let mut ids = self.document.project.selections.clone();
+        let mut ids = self.session.document.project.selections.clone();
         for (audio, table_path, table) in &contents.tables {
             let table = match table {
                 Ok(table) => table,
@@ -606,12 +514,17 @@ impl SyrinxApp {
                 }
             };
             warnings += table.warnings.len();
-            let target = self.document.project.recording_at(audio).map(|r| r.id);
+            let target = self
+                .session
+                .document
+                .project
+                .recording_at(audio)
+                .map(|r| r.id);
             let options = ImportOptions::suggested(table);
             let preview = preview_import(
                 table,
                 &options,
-                |row| self.document.project.import_target(row, target),
+                |row| self.session.document.project.import_target(row, target),
                 &mut ids,
             );
             if preview.selections.is_empty() && !table.rows.is_empty() {
@@ -627,12 +540,12 @@ impl SyrinxApp {
                 .unwrap_or_default()
         );
         if !added.is_empty() || !inserted.is_empty() {
-            self.document.edit_project(
+            self.session.document.edit_project(
                 &name,
                 vec![Edit::Insert(inserted)],
                 ProjectChange::RecordingsAdded(added),
             );
-            super::annotating::remember_labels(&mut self.document);
+            super::annotating::remember_labels(&mut self.session.document);
         }
         self.prefs.last_folder = Some(dir.to_path_buf());
         self.info(format!(

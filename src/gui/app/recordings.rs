@@ -21,28 +21,34 @@ impl SyrinxApp {
             self.open_folder(folder);
         }
         if let Some(first) = files.first() {
-            self.focus_next = Some(first.clone());
+            self.ui.focus_next = Some(first.clone());
         }
         for path in files {
-            let project_id = self.document.project.recording_at(&path).map(|r| r.id);
+            let project_id = self
+                .session
+                .document
+                .project
+                .recording_at(&path)
+                .map(|r| r.id);
             self.open_audio(path, project_id);
         }
     }
 
     /// Starts opening one recording (just shows it if it is open already).
     pub(super) fn open_audio(&mut self, path: PathBuf, project_id: Option<ProjectRecordingId>) {
-        if let Some(open) = self.recordings.iter().find(|r| r.path == path) {
-            self.active = Some(open.id);
+        if let Some(open) = self.ui.recordings.iter().find(|r| r.path == path) {
+            self.ui.active = Some(open.id);
             return;
         }
-        if self.opening.contains(&path) {
+        if self.ui.opening.contains(&path) {
             return;
         }
-        self.opening.push(path.clone());
-        self.first_screen_pending
+        self.ui.opening.push(path.clone());
+        self.ui
+            .first_screen_pending
             .push((path.clone(), Instant::now()));
-        let order = self.next_order;
-        self.next_order += 1;
+        let order = self.ui.next_order;
+        self.ui.next_order += 1;
         let cleanup = Cleanup::Opening(path.clone());
         self.spawn_job("opening a recording", cleanup, move || {
             let result = AudioReader::open(&path).map(|reader| OpenedFile {
@@ -63,7 +69,7 @@ impl SyrinxApp {
     /// Writes the demo (first time only) and opens its project.
     pub fn open_demo(&mut self) {
         self.prefs.demo_offered = true;
-        let Some(dir) = self.demo_dir.clone() else {
+        let Some(dir) = self.session.demo_dir.clone() else {
             self.error("no folder is available for the demo data".to_owned());
             return;
         };
@@ -86,11 +92,11 @@ impl SyrinxApp {
 
     /// Opens the platform's file dialog without blocking the window.
     pub fn pick_files(&mut self) {
-        if self.dialog_open {
+        if self.ui.dialog_open {
             return;
         }
-        self.dialog_open = true;
-        let dialog = Arc::clone(&self.file_dialog);
+        self.ui.dialog_open = true;
+        let dialog = Arc::clone(&self.session.file_dialog);
         let folder = self.prefs.last_folder.clone();
         self.spawn_job("the file dialog", Cleanup::Dialog, move || {
             Event::Picked(dialog.pick_audio_files(folder.as_deref()))
@@ -98,44 +104,47 @@ impl SyrinxApp {
     }
 
     pub fn close_recording(&mut self, id: RecordingId) {
-        if self.playing_recording == Some(id) {
-            self.player.stop();
-            self.playing_recording = None;
+        if self.ui.playing_recording == Some(id) {
+            self.ui.player.stop();
+            self.ui.playing_recording = None;
         }
-        self.engine.remove_recording(id);
-        self.recordings.retain(|r| r.id != id);
-        self.textures.clear();
-        if self.active == Some(id) {
-            self.active = self.recordings.first().map(|r| r.id);
+        self.ui.engine.remove_recording(id);
+        self.ui.recordings.retain(|r| r.id != id);
+        self.ui.textures.clear();
+        if self.ui.active == Some(id) {
+            self.ui.active = self.ui.recordings.first().map(|r| r.id);
         }
-        self.overview = None;
-        self.measurement = None;
+        self.ui.overview = None;
+        self.ui.measurement = None;
     }
 
     /// Closes every recording (a different project is opening).
     pub(super) fn close_all_recordings(&mut self) {
-        let ids: Vec<RecordingId> = self.recordings.iter().map(|r| r.id).collect();
+        let ids: Vec<RecordingId> = self.ui.recordings.iter().map(|r| r.id).collect();
         for id in ids {
             self.close_recording(id);
         }
-        self.opening.clear();
-        self.first_screen_pending.clear();
-        self.focus_next = None;
+        self.ui.opening.clear();
+        self.ui.first_screen_pending.clear();
+        self.ui.focus_next = None;
     }
 
     /// Selections per recording (recounted only when the selections change).
     pub(super) fn selection_counts(
         &mut self,
     ) -> Arc<std::collections::BTreeMap<ProjectRecordingId, usize>> {
-        let key = (self.generation, self.document.project.selections.version());
-        if self.counts.0 != key {
+        let key = (
+            self.session.generation,
+            self.session.document.project.selections.version(),
+        );
+        if self.ui.counts.0 != key {
             let mut counts = std::collections::BTreeMap::new();
-            for selection in self.document.project.selections.items() {
+            for selection in self.session.document.project.selections.items() {
                 *counts.entry(selection.recording).or_insert(0) += 1;
             }
-            self.counts = (key, Arc::new(counts));
+            self.ui.counts = (key, Arc::new(counts));
         }
-        Arc::clone(&self.counts.1)
+        Arc::clone(&self.ui.counts.1)
     }
 
     /// The open recording of a project recording.
@@ -143,18 +152,21 @@ impl SyrinxApp {
         &self,
         project_id: ProjectRecordingId,
     ) -> Option<&OpenRecording> {
-        self.recordings.iter().find(|r| r.project_id == project_id)
+        self.ui
+            .recordings
+            .iter()
+            .find(|r| r.project_id == project_id)
     }
 
     #[must_use]
     pub fn active_recording(&self) -> Option<&OpenRecording> {
-        let id = self.active?;
-        self.recordings.iter().find(|r| r.id == id)
+        let id = self.ui.active?;
+        self.ui.recordings.iter().find(|r| r.id == id)
     }
 
     pub(super) fn active_recording_mut(&mut self) -> Option<&mut OpenRecording> {
-        let id = self.active?;
-        self.recordings.iter_mut().find(|r| r.id == id)
+        let id = self.ui.active?;
+        self.ui.recordings.iter_mut().find(|r| r.id == id)
     }
 
     pub(super) fn add_recording(
@@ -183,25 +195,36 @@ impl SyrinxApp {
                     }
                     None => (0, String::new()),
                 };
-                match self.document.project.addition_of(&info, size, print) {
+                match self
+                    .session
+                    .document
+                    .project
+                    .addition_of(&info, size, print)
+                {
                     Ok(existing) => existing,
                     Err(recording) => {
                         let id = recording.id;
                         let name = format!("add {}", recording.name());
-                        self.document
+                        self.session
+                            .document
                             .change_project(&name, ProjectChange::RecordingsAdded(vec![recording]));
                         id
                     }
                 }
             }
         };
-        if self.recordings.iter().any(|r| r.project_id == project_id) {
+        if self
+            .ui
+            .recordings
+            .iter()
+            .any(|r| r.project_id == project_id)
+        {
             return;
         }
-        let id = RecordingId(self.next_id);
-        self.next_id += 1;
+        let id = RecordingId(self.ui.next_id);
+        self.ui.next_id += 1;
         match reader.try_clone() {
-            Ok(clone) => self.engine.add_recording(id, clone),
+            Ok(clone) => self.ui.engine.add_recording(id, clone),
             Err(error) => {
                 self.error(error.to_string());
                 return;
@@ -211,11 +234,12 @@ impl SyrinxApp {
         let viewport = Viewport::new(info.duration_secs(), self.prefs.initial_span_secs);
         // Recordings of one batch arrive in any order; keep the order they were asked for.
         let position = self
+            .ui
             .recordings
             .iter()
             .position(|r| r.order > order)
-            .unwrap_or(self.recordings.len());
-        self.recordings.insert(
+            .unwrap_or(self.ui.recordings.len());
+        self.ui.recordings.insert(
             position,
             OpenRecording {
                 order,
@@ -228,21 +252,22 @@ impl SyrinxApp {
                 cursor_secs: None,
             },
         );
-        if self.active.is_none()
-            || self.focus_next.as_ref() == Some(&self.recordings[position].path)
+        if self.ui.active.is_none()
+            || self.ui.focus_next.as_ref() == Some(&self.ui.recordings[position].path)
         {
-            self.active = Some(id);
-            self.focus_next = None;
+            self.ui.active = Some(id);
+            self.ui.focus_next = None;
         }
-        if let Some(selection) = self.pending_jump
+        if let Some(selection) = self.ui.pending_jump
             && self
+                .session
                 .document
                 .project
                 .selections
                 .get(selection)
                 .is_some_and(|s| s.recording == project_id)
         {
-            self.pending_jump = None;
+            self.ui.pending_jump = None;
             self.jump_to_selection(selection);
         }
         self.after_recording_opened(project_id);

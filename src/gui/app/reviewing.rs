@@ -18,8 +18,8 @@ const PLAY_CONTEXT_SECS: f64 = 1.0;
 impl SyrinxApp {
     /// Shows or hides the Review panel.
     pub fn toggle_review(&mut self) {
-        if self.review.open {
-            self.review.open = false;
+        if self.ui.review.open {
+            self.ui.review.open = false;
         } else {
             self.open_review();
         }
@@ -27,19 +27,20 @@ impl SyrinxApp {
 
     /// Shows the Review tab and brings the current detection on screen.
     pub fn open_review(&mut self) {
-        self.review.open = true;
-        self.review.refresh_queue(&self.document.project);
+        self.ui.review.open = true;
+        self.ui.review.refresh_queue(&self.session.document.project);
         self.show_current_detection();
     }
 
     /// The Review panel (right side).
     /// The Review tab's contents.
     pub(super) fn review_panel_ui(&mut self, ui: &mut egui::Ui) {
-        self.review
-            .refresh_history(&self.document.project, &self.waker);
-        self.review.refresh_queue(&self.document.project);
-        self.review.can_undo_verdict = self.document.undo.last_is_verdict();
-        let actions = self.review.panel_ui(ui, &self.document.project);
+        self.ui
+            .review
+            .refresh_history(&self.session.document.project, &self.session.waker);
+        self.ui.review.refresh_queue(&self.session.document.project);
+        self.ui.review.can_undo_verdict = self.session.document.undo.last_is_verdict();
+        let actions = self.ui.review.panel_ui(ui, &self.session.document.project);
         for action in actions {
             self.review_action(action);
         }
@@ -49,12 +50,12 @@ impl SyrinxApp {
     pub fn review_action(&mut self, action: ReviewAction) {
         match action {
             ReviewAction::SelectRun(id) => {
-                self.review.run_id = Some(id);
-                self.review.refresh_queue(&self.document.project);
+                self.ui.review.run_id = Some(id);
+                self.ui.review.refresh_queue(&self.session.document.project);
                 self.show_current_detection();
             }
             ReviewAction::SetThreshold(threshold) => {
-                if let Some(run) = self.review.run(&self.document.project)
+                if let Some(run) = self.ui.review.run(&self.session.document.project)
                     && run.merge.threshold.to_bits() != threshold.to_bits()
                 {
                     let change = ProjectChange::RunMerge {
@@ -67,6 +68,7 @@ impl SyrinxApp {
                     };
                     // Dragging the slider is one step.
                     let unread = self
+                        .session
                         .document
                         .change_project_checked("change the threshold", change);
                     if let Some(first) = unread.first() {
@@ -75,20 +77,20 @@ impl SyrinxApp {
                             unread.len()
                         ));
                     }
-                    self.review.refresh_queue(&self.document.project);
+                    self.ui.review.refresh_queue(&self.session.document.project);
                 }
             }
             ReviewAction::SetOrder(order) => {
-                self.review.order = order;
-                self.review.refresh_queue(&self.document.project);
-                self.review.position = 0;
+                self.ui.review.order = order;
+                self.ui.review.refresh_queue(&self.session.document.project);
+                self.ui.review.position = 0;
                 self.show_current_detection();
             }
             ReviewAction::Verdict(verdict) => self.set_verdict(verdict),
             ReviewAction::Previous => self.review_step(-1),
             ReviewAction::Next => self.review_step(1),
             ReviewAction::Goto(n) => {
-                self.review.position = n.min(self.review.queue.len().saturating_sub(1));
+                self.ui.review.position = n.min(self.ui.review.queue.len().saturating_sub(1));
                 self.show_current_detection();
             }
             ReviewAction::UndoVerdict => self.undo_verdict(),
@@ -100,6 +102,7 @@ impl SyrinxApp {
             ReviewAction::ExportDetections => self.export_detections(),
             ReviewAction::DeleteRun(id) => {
                 if self
+                    .ui
                     .detect
                     .job
                     .as_ref()
@@ -109,6 +112,7 @@ impl SyrinxApp {
                     return;
                 }
                 let Some(index) = self
+                    .session
                     .document
                     .project
                     .detection_runs
@@ -117,12 +121,12 @@ impl SyrinxApp {
                 else {
                     return;
                 };
-                let run = Box::new(self.document.project.detection_runs[index].clone());
-                self.document.change_project(
+                let run = Box::new(self.session.document.project.detection_runs[index].clone());
+                self.session.document.change_project(
                     &format!("delete detection run {id}"),
                     ProjectChange::RunDeleted { index, run },
                 );
-                self.review.reset();
+                self.ui.review.reset();
                 self.info(format!("Detection run {id} deleted (Ctrl+Z undoes)."));
             }
         }
@@ -130,14 +134,20 @@ impl SyrinxApp {
 
     /// Gives the current detection a verdict and moves on to the next.
     pub fn set_verdict(&mut self, verdict: Option<Verdict>) {
-        self.review.refresh_queue(&self.document.project);
-        let Some(at) = self.review.current() else {
+        self.ui.review.refresh_queue(&self.session.document.project);
+        let Some(at) = self.ui.review.current() else {
             return;
         };
-        let Some(run_id) = self.review.run(&self.document.project).map(|r| r.id) else {
+        let Some(run_id) = self
+            .ui
+            .review
+            .run(&self.session.document.project)
+            .map(|r| r.id)
+        else {
             return;
         };
         let before = self
+            .session
             .document
             .project
             .detection_runs
@@ -151,7 +161,7 @@ impl SyrinxApp {
                 Verdict::FalsePositive => "mark a false positive",
                 Verdict::Unsure => "mark a detection unsure",
             });
-            self.document.change_project(
+            self.session.document.change_project(
                 name,
                 ProjectChange::Verdict {
                     run_id,
@@ -167,23 +177,28 @@ impl SyrinxApp {
     /// Review's undo key: undoes the last step when it is a verdict (and shows that detection
     /// again); other edits are left to Ctrl+Z, so Z never takes back a box by surprise.
     fn undo_verdict(&mut self) {
-        if self.document.undo.last_is_verdict() {
+        if self.session.document.undo.last_is_verdict() {
             self.undo();
         }
     }
 
     /// Moves along the queue (clamped at its ends) and shows the detection.
     pub fn review_step(&mut self, delta: isize) {
-        self.review.refresh_queue(&self.document.project);
-        let last = self.review.queue.len().saturating_sub(1);
-        self.review.position = self.review.position.saturating_add_signed(delta).min(last);
+        self.ui.review.refresh_queue(&self.session.document.project);
+        let last = self.ui.review.queue.len().saturating_sub(1);
+        self.ui.review.position = self
+            .ui
+            .review
+            .position
+            .saturating_add_signed(delta)
+            .min(last);
         self.show_current_detection();
     }
 
     /// The current detection's recording and span.
     fn current_detection(&self) -> Option<(ProjectRecordingId, f64, f64)> {
-        let run = self.review.run(&self.document.project)?;
-        let at = self.review.current()?;
+        let run = self.ui.review.run(&self.session.document.project)?;
+        let at = self.ui.review.current()?;
         let d = run.get(at)?;
         Some((
             run.recording_of(at)?,
@@ -199,7 +214,7 @@ impl SyrinxApp {
         };
         match self.open_recording_of(recording).map(|r| r.id) {
             Some(open) => {
-                self.active = Some(open);
+                self.ui.active = Some(open);
                 if let Some(shown) = self.active_recording_mut() {
                     let span = shown.viewport.span_secs.max(end_secs - start_secs + 2.0);
                     let centre = f64::midpoint(start_secs, end_secs);
@@ -210,7 +225,7 @@ impl SyrinxApp {
                 }
             }
             None => {
-                self.pending_detection = true;
+                self.ui.pending_detection = true;
                 self.show_project_recording(recording);
             }
         }
@@ -218,12 +233,12 @@ impl SyrinxApp {
 
     /// After a recording opened: centre on the detection that asked for it.
     pub(super) fn after_recording_opened(&mut self, project_id: ProjectRecordingId) {
-        if self.pending_detection
+        if self.ui.pending_detection
             && self
                 .current_detection()
                 .is_some_and(|(recording, _, _)| recording == project_id)
         {
-            self.pending_detection = false;
+            self.ui.pending_detection = false;
             self.show_current_detection();
         }
     }
@@ -241,7 +256,7 @@ impl SyrinxApp {
             return;
         }
         let filter = self.prefs.playback_filter;
-        self.player.stop();
+        self.ui.player.stop();
         self.play_span(
             (start_secs - PLAY_CONTEXT_SECS).max(0.0),
             end_secs + PLAY_CONTEXT_SECS,
@@ -252,15 +267,15 @@ impl SyrinxApp {
     /// Every false positive of the reviewed run becomes a Negative selection (one undo step),
     /// optionally also a WAV clip in `neg_iteration_NN/` beside the project.
     pub fn add_false_positives_to_negatives(&mut self) {
-        let Some(run) = self.review.run(&self.document.project) else {
+        let Some(run) = self.ui.review.run(&self.session.document.project) else {
             return;
         };
         let run_id = run.id;
         let iteration = run.iteration.max(1);
         let plan = plan_false_positive_negatives(
-            &self.document.project,
+            &self.session.document.project,
             run,
-            &self.review.negative_options,
+            &self.ui.review.negative_options,
         );
         if plan.selections.is_empty() {
             self.info(if plan.test_false_positives > 0 {
@@ -274,7 +289,7 @@ impl SyrinxApp {
             return;
         }
         let n = plan.selections.len();
-        self.document.edit_project(
+        self.session.document.edit_project(
             &format!("add {n} false positive(s) to negatives"),
             vec![Edit::Insert(plan.selections.clone())],
             ProjectChange::NegativesMarked {
@@ -293,19 +308,20 @@ impl SyrinxApp {
             ));
         }
         self.info(text);
-        if self.review.write_clips {
+        if self.ui.review.write_clips {
             let base = self
+                .session
                 .document
                 .save_path()
                 .and_then(std::path::Path::parent)
                 .map(std::path::Path::to_path_buf)
-                .or_else(|| self.data_dir.clone());
+                .or_else(|| self.session.data_dir.clone());
             let Some(base) = base else {
                 self.error("Save the project first: clips go beside it.".to_owned());
                 return;
             };
             let out = crate::clips::negative_iteration_dir(&base, iteration);
-            let project = self.document.project.clone();
+            let project = self.session.document.project.clone();
             let selections = plan.selections;
             self.spawn_job("clips", super::Cleanup::Nothing, move || {
                 let refs: Vec<&crate::annotation::Selection> = selections.iter().collect();
@@ -331,8 +347,9 @@ impl SyrinxApp {
     /// Stores a threshold in the reviewed run's model (on a background thread).
     fn save_model_threshold(&mut self, threshold: f32) {
         let Some(dir) = self
+            .ui
             .review
-            .run(&self.document.project)
+            .run(&self.session.document.project)
             .map(|r| r.model_dir.clone())
         else {
             return;
@@ -344,14 +361,14 @@ impl SyrinxApp {
                     .map_err(|e| e.to_string()),
             )
         });
-        self.review.reset_history();
+        self.ui.review.reset_history();
     }
 
     /// Trains the next iteration with the Train window's current settings.
     pub fn retrain(&mut self) {
-        if self.training.is_running() {
+        if self.ui.training.is_running() {
             self.info("Training is running already.".to_owned());
-            self.training.open = true;
+            self.ui.training.open = true;
             return;
         }
         self.open_training();
@@ -360,18 +377,19 @@ impl SyrinxApp {
 
     /// Writes the reviewed run's detections beside the project (on a background thread).
     fn export_detections(&mut self) {
-        let Some(run) = self.review.run(&self.document.project).cloned() else {
+        let Some(run) = self.ui.review.run(&self.session.document.project).cloned() else {
             return;
         };
         let base = self
+            .session
             .document
             .save_path()
             .and_then(std::path::Path::parent)
             .map(std::path::Path::to_path_buf)
-            .or_else(|| self.data_dir.clone())
+            .or_else(|| self.session.data_dir.clone())
             .unwrap_or_else(std::env::temp_dir);
         let out = base.join("detections").join(format!("run_{:02}", run.id));
-        let project = self.document.project.clone();
+        let project = self.session.document.project.clone();
         self.spawn_job("export detections", super::Cleanup::Nothing, move || {
             super::Event::Exported(
                 crate::export::export_detections(&project, &run, &out)
@@ -387,7 +405,7 @@ impl SyrinxApp {
     /// U unsure, ←/→ previous/next, Z undo, Space play, N add false positives to negatives.
     /// Returns whether review handled the keyboard this frame (other keys still work).
     pub(super) fn review_keys(&mut self, ctx: &egui::Context) {
-        if !self.review.open || self.review.run(&self.document.project).is_none() {
+        if !self.ui.review.open || self.ui.review.run(&self.session.document.project).is_none() {
             return;
         }
         // Shift and Alt keep their workbench meanings (Shift+Space plays the view, Shift+arrows
@@ -432,10 +450,10 @@ impl SyrinxApp {
         start_secs: f64,
         end_secs: f64,
     ) -> Vec<DetectionView> {
-        let Some(run) = self.review.run(&self.document.project) else {
+        let Some(run) = self.ui.review.run(&self.session.document.project) else {
             return Vec::new();
         };
-        let current = self.review.current();
+        let current = self.ui.review.current();
         let Some((index, part)) = run
             .recordings
             .iter()
@@ -462,9 +480,10 @@ impl SyrinxApp {
 
     /// While reviewing, boxes drawn are calls the model missed (see `Annotator::missed_call`).
     pub(super) fn update_missed_call_mode(&mut self) {
-        self.annotator.missed_call = if self.review.open {
-            self.review
-                .run(&self.document.project)
+        self.ui.annotator.missed_call = if self.ui.review.open {
+            self.ui
+                .review
+                .run(&self.session.document.project)
                 .map(|run| (run.label.clone(), crate::review::missed_call_columns(run)))
         } else {
             None

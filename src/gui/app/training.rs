@@ -10,8 +10,8 @@ use crate::gui::training::TrainAction;
 impl SyrinxApp {
     /// Opens the Train window and refreshes its dataset summary.
     pub fn open_training(&mut self) {
-        self.training.open = true;
-        if !self.training.is_running() {
+        self.ui.training.open = true;
+        if !self.ui.training.is_running() {
             self.refresh_training_overview();
         }
     }
@@ -26,8 +26,9 @@ impl SyrinxApp {
 
     /// Changes the model input as one undo step.
     fn set_model_input(&mut self, choice: crate::project::ModelInputChoice) {
-        if let Some(change) = self.document.project.model_input_change(choice) {
-            self.document
+        if let Some(change) = self.session.document.project.model_input_change(choice) {
+            self.session
+                .document
                 .change_project("change the model input", change);
         }
         self.refresh_training_overview();
@@ -36,62 +37,62 @@ impl SyrinxApp {
     /// Starts training the current project (the model goes to `models/model_NN` beside it).
     pub fn start_training(&mut self) {
         let missing = self.missing_recordings();
-        self.training.start(
-            &self.document.project,
-            self.document.path.clone(),
+        self.ui.training.start(
+            &self.session.document.project,
+            self.session.document.path.clone(),
             &missing,
-            self.data_dir.clone(),
-            std::sync::Arc::clone(&self.waker),
+            self.session.data_dir.clone(),
+            std::sync::Arc::clone(&self.session.waker),
         );
     }
 
     /// Recordings of the project whose files are missing (left out of datasets).
     fn missing_recordings(&self) -> Vec<crate::annotation::ProjectRecordingId> {
-        self.document.missing.iter().copied().collect()
+        self.session.document.missing.iter().copied().collect()
     }
 
     /// Recounts the Train window's dataset (after the project or its model input changed).
     fn refresh_training_overview(&mut self) {
         let missing = self.missing_recordings();
-        self.training.refresh_overview(
-            &self.document.project,
+        self.ui.training.refresh_overview(
+            &self.session.document.project,
             &missing,
-            std::sync::Arc::clone(&self.waker),
+            std::sync::Arc::clone(&self.session.waker),
         );
     }
 
     pub(super) fn poll_training(&mut self) {
-        match self.training.poll() {
+        match self.ui.training.poll() {
             Some(Ok(dir)) => {
                 // The project remembers its models in order: model n is iteration n. A job's
                 // result, not an edit, so not an undo step (undo would renumber iterations).
-                if !self.document.project.models.contains(&dir) {
-                    self.document.project.models.push(dir.clone());
-                    self.document.touch();
+                if !self.session.document.project.models.contains(&dir) {
+                    self.session.document.project.models.push(dir.clone());
+                    self.session.document.touch();
                 }
-                self.detect.model_text = dir.display().to_string();
+                self.ui.detect.model_text = dir.display().to_string();
                 self.info(format!(
                     "Model saved (iteration {}): {}",
-                    self.document.project.iteration_of(&dir),
+                    self.session.document.project.iteration_of(&dir),
                     dir.display()
                 ));
             }
-            Some(Err(reason)) if self.training.cancelled => self.info(reason),
+            Some(Err(reason)) if self.ui.training.cancelled => self.info(reason),
             Some(Err(reason)) => self.error(reason),
             None => {}
         }
     }
 
     pub(super) fn training_window(&mut self, ctx: &egui::Context) {
-        if !self.training.open {
+        if !self.ui.training.open {
             return;
         }
-        for action in self.training.window_ui(ctx) {
+        for action in self.ui.training.window_ui(ctx) {
             match action {
                 TrainAction::Start => self.start_training(),
                 TrainAction::Play(scored) => {
                     self.show_scored_window(&scored);
-                    let end_secs = scored.start_secs + self.training.input.window_secs();
+                    let end_secs = scored.start_secs + self.ui.training.input.window_secs();
                     let shown = match &scored.window.origin {
                         WindowOrigin::Selection { recording, .. }
                         | WindowOrigin::Background { recording } => self
@@ -101,7 +102,7 @@ impl SyrinxApp {
                     };
                     if shown {
                         let filter = self.prefs.playback_filter;
-                        self.player.stop();
+                        self.ui.player.stop();
                         self.play_span(scored.start_secs, end_secs, filter);
                     } else {
                         self.info(
@@ -110,9 +111,10 @@ impl SyrinxApp {
                     }
                 }
                 TrainAction::SetKind(id, kind) => {
-                    if let Some(selection) = self.document.project.selections.get(id) {
+                    if let Some(selection) = self.session.document.project.selections.get(id) {
                         let edit = crate::annotation::Edit::update(&[selection], |s| s.kind = kind);
-                        self.document
+                        self.session
+                            .document
                             .edit(&format!("make {}", kind.name()), vec![edit]);
                         self.info(format!(
                             "Selection {} is now {}; train again to use it.",
@@ -123,14 +125,14 @@ impl SyrinxApp {
                 }
                 TrainAction::Preview => {
                     let missing = self.missing_recordings();
-                    self.training.request_preview(
-                        &self.document.project,
+                    self.ui.training.request_preview(
+                        &self.session.document.project,
                         &missing,
-                        std::sync::Arc::clone(&self.waker),
+                        std::sync::Arc::clone(&self.session.waker),
                     );
                 }
                 TrainAction::SetWindowSecs(secs) => {
-                    let mut input = self.training.input;
+                    let mut input = self.ui.training.input;
                     let samples = (secs * f64::from(input.sample_rate_hz)).round() as u32;
                     if samples != input.window_samples {
                         input.window_samples = samples;
@@ -140,16 +142,16 @@ impl SyrinxApp {
                 TrainAction::UseProposal(true) => {
                     self.set_model_input(crate::project::ModelInputChoice {
                         propose: Some(true),
-                        ..self.document.project.model_input_choice()
+                        ..self.session.document.project.model_input_choice()
                     });
                     self.info("Training proposes the model input from the data.".to_owned());
                 }
                 TrainAction::UseProposal(false) => {
-                    self.fix_model_input(self.training.input);
+                    self.fix_model_input(self.ui.training.input);
                     self.info("The project keeps this model input from now on.".to_owned());
                 }
                 TrainAction::SetFrontEnd(normalization) => {
-                    let mut input = self.training.input;
+                    let mut input = self.ui.training.input;
                     input.normalization = normalization;
                     self.fix_model_input(input);
                 }
@@ -161,7 +163,7 @@ impl SyrinxApp {
 
     /// Shows a scored window: its selection, or its span of the recording, or its clip.
     fn show_scored_window(&mut self, scored: &crate::train::ScoredWindow) {
-        let end_secs = scored.start_secs + self.training.input.window_secs();
+        let end_secs = scored.start_secs + self.ui.training.input.window_secs();
         match &scored.window.origin {
             WindowOrigin::Selection { id, .. } => self.jump_to_selection(*id),
             WindowOrigin::Background { recording } => {
@@ -180,13 +182,13 @@ impl SyrinxApp {
     /// Makes the workbench's spectrogram settings the project's model input (mel bands become
     /// the input's rows; a linear axis is interpolated to the current number of rows).
     fn use_workbench_spectrogram(&mut self) {
-        let mut input = self.training.input;
+        let mut input = self.ui.training.input;
         input.spectrogram = self.prefs.primary.params;
         if let crate::dsp::FrequencyScale::Mel { bands, .. } = input.spectrogram.scale {
             input.bands = bands;
         }
         match input.validate() {
-            Ok(()) if input == self.training.input => {
+            Ok(()) if input == self.ui.training.input => {
                 self.info(
                     "The model already uses the workbench's spectrogram settings.".to_owned(),
                 );

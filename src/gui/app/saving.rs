@@ -1,0 +1,151 @@
+//! Saving the project: save, save as, autosave, the save before exit. Writing runs on a job
+//! (`spawn_job`); [`SaveGate`] keeps an older save from overwriting a newer one.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::{Cleanup, Event, SyrinxApp};
+use crate::gui::dialogs::PromptFor;
+use crate::project::{PROJECT_EXTENSION, Project};
+
+/// Folder under the data folder where untitled projects are autosaved.
+pub(super) const AUTOSAVE_FOLDER: &str = "autosave";
+
+/// Orders saves: a save that started earlier never overwrites one that started later.
+#[derive(Debug, Default)]
+pub struct SaveGate {
+    last_written: Mutex<u64>,
+}
+
+impl SaveGate {
+    /// Writes `project` to `path` unless a later save got there first; `held_run_ids` are
+    /// deleted runs an undo can still bring back (their score files stay).
+    fn write(
+        &self,
+        sequence: u64,
+        project: &Project,
+        path: &Path,
+        held_run_ids: &[u32],
+    ) -> Result<(), String> {
+        let mut last = self
+            .last_written
+            .lock()
+            .map_err(|_| "an earlier save failed unexpectedly".to_owned())?;
+        if sequence < *last {
+            return Ok(());
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        project
+            .save_keeping(path, held_run_ids)
+            .map_err(|e| e.to_string())?;
+        *last = sequence;
+        Ok(())
+    }
+}
+
+/// A fresh file name for an untitled project's autosave.
+#[must_use]
+pub fn untitled_path(data_dir: Option<&Path>) -> Option<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    data_dir.map(|dir| {
+        dir.join(AUTOSAVE_FOLDER)
+            .join(format!("untitled-{stamp}.{PROJECT_EXTENSION}"))
+    })
+}
+
+impl SyrinxApp {
+    /// Writes the project where it belongs; an untitled one asks for a name first.
+    pub fn save_project(&mut self) {
+        if self.session.document.path.is_none() {
+            self.ask_save_as();
+            return;
+        }
+        self.start_save(None);
+    }
+
+    pub fn ask_save_as(&mut self) {
+        let suggestion = self
+            .session
+            .document
+            .path
+            .clone()
+            .or_else(|| {
+                self.prefs
+                    .last_folder
+                    .as_ref()
+                    .map(|f| f.join(format!("project.{PROJECT_EXTENSION}")))
+            })
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        self.ask_path(PromptFor::SaveProjectAs, suggestion);
+    }
+
+    /// Writes the project in the background to `to` (save as) or where it belongs.
+    pub(super) fn start_save(&mut self, to: Option<PathBuf>) {
+        let Some(path) = to.or_else(|| self.session.document.save_path().map(Path::to_path_buf))
+        else {
+            return;
+        };
+        self.session.save_sequence += 1;
+        let sequence = self.session.save_sequence;
+        let project = self.session.document.project.clone();
+        let revision = self.session.document.revision();
+        let generation = self.session.generation;
+        let gate = Arc::clone(&self.session.save_gate);
+        let held_run_ids = self.session.document.undo.held_run_ids();
+        self.session.saving += 1;
+        self.session.last_save_attempt = std::time::Instant::now();
+        self.spawn_job("saving the project", Cleanup::Saving, move || {
+            let result = gate.write(sequence, &project, &path, &held_run_ids);
+            Event::Saved {
+                path,
+                revision,
+                generation,
+                result,
+            }
+        });
+    }
+
+    /// Saves unsaved changes every autosave interval.
+    pub(super) fn autosave(&mut self) {
+        if self.session.saving == 0
+            && self.session.document.is_dirty()
+            && self.session.document.save_path().is_some()
+            && self.session.last_save_attempt.elapsed() >= self.session.autosave_interval
+        {
+            self.start_save(None);
+        }
+    }
+
+    /// Writes unsaved changes before the window closes (on this thread: the process is ending).
+    pub(super) fn save_before_exit(&mut self) {
+        if !self.session.document.is_dirty() {
+            return;
+        }
+        let Some(path) = self.session.document.save_path().map(Path::to_path_buf) else {
+            return;
+        };
+        self.session.save_sequence += 1;
+        match self
+            .session
+            .save_gate
+            // The history ends with the process: deleted runs' score files can go.
+            .write(
+                self.session.save_sequence,
+                &self.session.document.project,
+                &path,
+                &[],
+            ) {
+            Ok(()) => self
+                .session
+                .document
+                .mark_saved(self.session.document.revision()),
+            Err(error) => eprintln!("error: {error}"),
+        }
+    }
+}
