@@ -452,6 +452,22 @@ impl Project {
         (self.detection_runs.iter().map(|r| r.id).max().unwrap_or(0) + 1).max(self.ids_issued.runs)
     }
 
+    /// The detection run with this id.
+    #[must_use]
+    pub fn run(&self, id: u32) -> Option<&runs::DetectionRun> {
+        self.detection_runs.iter().find(|r| r.id == id)
+    }
+
+    /// What deleting run `id` is, to apply as an undo step (`None`: no such run).
+    #[must_use]
+    pub fn deletion_of_run(&self, id: u32) -> Option<ProjectChange> {
+        let index = self.detection_runs.iter().position(|r| r.id == id)?;
+        Some(ProjectChange::RunDeleted {
+            index,
+            run: Box::new(self.detection_runs[index].clone()),
+        })
+    }
+
     /// Adds a detection run (its id from [`next_run_id`](Self::next_run_id)); returns its index.
     pub fn add_run(&mut self, run: runs::DetectionRun) -> usize {
         self.ids_issued.runs = self.ids_issued.runs.max(run.id + 1);

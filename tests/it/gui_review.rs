@@ -236,7 +236,10 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     assert_eq!(negatives(harness.state()).len(), 2);
 
     // A stricter threshold re-merges at once; going back restores the verdicts.
-    let all = harness.state().session.document.project.detection_runs[0].counts();
+    let counts = |harness: &Harness<'static, SyrinxApp>| {
+        harness.state().session.document.project.detection_runs[0].counts()
+    };
+    let all = counts(&harness);
     let threshold = harness.state().session.document.project.detection_runs[0]
         .merge
         .threshold;
@@ -244,29 +247,20 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
         .state_mut()
         .review_action(ReviewAction::SetThreshold(0.999));
     harness.run_steps(1);
-    let strict = harness.state().session.document.project.detection_runs[0].counts();
+    let strict = counts(&harness);
     assert!(strict.detections < all.detections);
     // A threshold change is an undo step (a slider's drag is one).
     harness.state_mut().undo();
     harness.run_steps(1);
-    assert_eq!(
-        harness.state().session.document.project.detection_runs[0].counts(),
-        all
-    );
+    assert_eq!(counts(&harness), all);
     harness.state_mut().redo();
     harness.run_steps(1);
-    assert_eq!(
-        harness.state().session.document.project.detection_runs[0].counts(),
-        strict
-    );
+    assert_eq!(counts(&harness), strict);
     harness
         .state_mut()
         .review_action(ReviewAction::SetThreshold(threshold));
     harness.run_steps(1);
-    assert_eq!(
-        harness.state().session.document.project.detection_runs[0].counts(),
-        all
-    );
+    assert_eq!(counts(&harness), all);
 
     // Verdicts and runs are saved in the project.
     harness.state_mut().save_project();

@@ -67,14 +67,7 @@ impl SyrinxApp {
 
     /// Scores what a run has left (a cancelled or interrupted batch).
     pub(super) fn resume_detection(&mut self, run_id: u32) {
-        let Some(run) = self
-            .session
-            .document
-            .project
-            .detection_runs
-            .iter()
-            .find(|r| r.id == run_id)
-        else {
+        let Some(run) = self.session.document.project.run(run_id) else {
             return;
         };
         let pending: Vec<ProjectRecordingId> = run
@@ -171,14 +164,7 @@ impl SyrinxApp {
             return;
         }
         let run_id = job.run.map(|r| r.run_id);
-        let run = run_id.and_then(|id| {
-            self.session
-                .document
-                .project
-                .detection_runs
-                .iter()
-                .find(|r| r.id == id)
-        });
+        let run = run_id.and_then(|id| self.session.document.project.run(id));
         let detections = run.map_or(0, |r| r.counts().detections);
         let left = run.map_or(0, |r| r.pending.len());
         let mut kept = String::new();

@@ -111,21 +111,12 @@ impl SyrinxApp {
                     self.error("This run is still being scored: cancel it first.".to_owned());
                     return;
                 }
-                let Some(index) = self
-                    .session
-                    .document
-                    .project
-                    .detection_runs
-                    .iter()
-                    .position(|r| r.id == id)
-                else {
+                let Some(change) = self.session.document.project.deletion_of_run(id) else {
                     return;
                 };
-                let run = Box::new(self.session.document.project.detection_runs[index].clone());
-                self.session.document.change_project(
-                    &format!("delete detection run {id}"),
-                    ProjectChange::RunDeleted { index, run },
-                );
+                self.session
+                    .document
+                    .change_project(&format!("delete detection run {id}"), change);
                 self.ui.review.reset();
                 self.info(format!("Detection run {id} deleted (Ctrl+Z undoes)."));
             }
@@ -150,9 +141,7 @@ impl SyrinxApp {
             .session
             .document
             .project
-            .detection_runs
-            .iter()
-            .find(|r| r.id == run_id)
+            .run(run_id)
             .and_then(|run| run.get(at))
             .map(|d| d.verdict);
         if let Some(before) = before {

@@ -114,7 +114,7 @@ impl ReviewState {
     #[must_use]
     pub fn run<'a>(&self, project: &'a Project) -> Option<&'a DetectionRun> {
         self.run_id
-            .and_then(|id| project.detection_runs.iter().find(|r| r.id == id))
+            .and_then(|id| project.run(id))
             .or_else(|| project.detection_runs.last())
     }
 
