@@ -86,6 +86,9 @@ pub mod train;
 // what verdicts lead to: negatives, threshold evidence, run evaluation
 pub mod review;
 
+// "find more like this": pooled-spectrogram indexes, their side files, template matching
+pub mod similar;
+
 // tables of a project's selections and of detections
 pub mod export;
 

@@ -13,6 +13,7 @@ use crate::dsp::{SpectrogramParams, Stft};
 use crate::synth::FieldSynth;
 
 pub mod project_io;
+pub mod similar;
 
 /// Errors while preparing or running benchmarks.
 #[derive(Debug, thiserror::Error)]
@@ -68,6 +69,8 @@ pub struct BenchOptions {
     /// Measure loading and saving a project whose detection runs cover this many hours
     /// (`None`: skip).
     pub project_hours: Option<usize>,
+    /// Measure "find more like this" over an hour of audio.
+    pub similar: bool,
 }
 
 impl BenchOptions {
@@ -82,6 +85,7 @@ impl BenchOptions {
             models: true,
             model_steps: 8,
             project_hours: Some(PROJECT_HOURS),
+            similar: true,
         }
     }
 }
@@ -317,6 +321,25 @@ pub fn run(
             "its window-score side files (MB)".to_owned(),
             times.side_bytes as f64 / 1e6,
         );
+    }
+    if options.similar {
+        progress("indexing and searching an hour of 22.05 kHz audio for a box…");
+        let path = prepare_input(options, "wav", 22_050)?;
+        let times = similar::time_similar(&path)?;
+        report.items.push(BenchItem {
+            key: "similar_index_x_realtime".to_owned(),
+            label: "index for find-more-like-this, 1 thread".to_owned(),
+            audio_secs: times.audio_secs,
+            wall_secs: times.index_secs,
+        });
+        report.rates.push((
+            "similar_search_ms".to_owned(),
+            format!(
+                "search {:.0} h of index for a box (ms)",
+                times.audio_secs / 3600.0
+            ),
+            times.search_secs * 1e3,
+        ));
     }
     report.peak_rss_mb = peak_rss_mb();
     Ok(report)

@@ -21,9 +21,10 @@ pub struct BenchArgs {
     /// Threads for the "all threads" items and the networks (default: all cores).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
-    /// Measure only this part: audio (decoding, spectrograms), models (training, inference) or
-    /// project (opening and autosaving a project with 1,000 hours of detection runs).
-    #[arg(long, value_parser = ["audio", "models", "project"])]
+    /// Measure only this part: audio (decoding, spectrograms), models (training, inference),
+    /// project (opening and autosaving a project with 1,000 hours of detection runs) or similar
+    /// (indexing and searching an hour for "find more like this").
+    #[arg(long, value_parser = ["audio", "models", "project", "similar"])]
     pub only: Option<String>,
     /// Timed steps per network item (more steps, steadier numbers).
     #[arg(long, default_value_t = 8, value_name = "N")]
@@ -48,14 +49,22 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         Some("audio") => {
             options.models = false;
             options.project_hours = None;
+            options.similar = false;
         }
         Some("models") => {
             options.audio = false;
             options.project_hours = None;
+            options.similar = false;
         }
         Some("project") => {
             options.audio = false;
             options.models = false;
+            options.similar = false;
+        }
+        Some("similar") => {
+            options.audio = false;
+            options.models = false;
+            options.project_hours = None;
         }
         _ => {}
     }

@@ -7,6 +7,7 @@ mod detect;
 mod evaluate;
 mod info;
 mod project;
+mod similar;
 mod spectrogram;
 mod train;
 
@@ -51,6 +52,9 @@ pub enum Command {
     Evaluate(evaluate::EvaluateArgs),
     /// Train a recogniser on a project's selections and clips; writes a model folder.
     Train(train::TrainArgs),
+    /// Find more like this: the stretches of a project's recordings most like a box (template
+    /// matching on the pooled spectrogram; no model needed).
+    Similar(similar::SimilarArgs),
 }
 
 /// Parses the command line and runs it.
@@ -67,6 +71,7 @@ pub fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(&args),
+        Some(Command::Similar(args)) => similar::run(&args),
         None => run_app(cli.files, cli.frame_stats),
     };
     match result {

@@ -28,6 +28,7 @@ pub use jobs_panel::{CancelTarget, JobRow};
 mod projects;
 mod reviewing;
 mod saving;
+mod similar;
 mod state;
 mod training;
 
@@ -185,6 +186,8 @@ enum Event {
         Result<crate::measure::Measurement, String>,
     ),
     Exported(Result<String, String>),
+    /// A "Find more like this" search ended.
+    SimilarFound(Box<Result<crate::workflow::similar::SimilarOutcome, String>>),
     /// A background job panicked; `cleanup` says what was waiting for it.
     JobFailed {
         message: String,
@@ -383,6 +386,7 @@ impl SyrinxApp {
         self.dialogs(&ctx);
         self.training_window(&ctx);
         self.detect_window(&ctx);
+        self.similar_window(&ctx);
         self.ui.annotator.prune(&self.session.document);
         self.update_measurement();
         self.autosave();

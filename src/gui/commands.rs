@@ -64,6 +64,7 @@ pub enum Command {
     SelectAll,
     ApplyToSelected,
     Labels,
+    FindSimilar,
     Train,
     Detect,
     ToggleReview,
@@ -101,7 +102,7 @@ const CTRL_SHIFT: Modifiers = Modifiers {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Self; 37] = [
+    pub const ALL: [Self; 38] = [
         Self::NewProject,
         Self::OpenProject,
         Self::SaveProject,
@@ -122,6 +123,7 @@ impl Command {
         Self::SelectAll,
         Self::ApplyToSelected,
         Self::Labels,
+        Self::FindSimilar,
         Self::Train,
         Self::Detect,
         Self::ToggleReview,
@@ -165,6 +167,7 @@ impl Command {
             Self::SelectAll => "Select every box of this recording",
             Self::ApplyToSelected => "Give the selected boxes the kind and label of new boxes",
             Self::Labels => "Labels…",
+            Self::FindSimilar => "Find more like this",
             Self::Train => "Train…",
             Self::Detect => "Detect…",
             Self::ToggleReview => "Review panel",
@@ -213,6 +216,9 @@ impl Command {
                 "give the selected boxes the kind and label of new boxes (undoable)"
             }
             Self::Labels => "the project's labels, their kinds and hotkeys",
+            Self::FindSimilar => {
+                "the stretches of every recording most like the selected box (no model needed)"
+            }
             Self::Train => "open the Train window",
             Self::Detect => "open the Detect window (run a model over recordings)",
             Self::ToggleReview => "show / hide the Review tab (it opens on the current detection)",
@@ -256,7 +262,8 @@ impl Command {
             | C::PasteBoxes
             | C::SelectAll
             | C::ApplyToSelected
-            | C::Labels => Menu::Edit,
+            | C::Labels
+            | C::FindSimilar => Menu::Edit,
             C::Train | C::Detect | C::ToggleReview => Menu::Model,
             C::CompareMode
             | C::SettingsPanel
@@ -281,6 +288,7 @@ impl Command {
                 | Self::Quit
                 | Self::DeleteSelected
                 | Self::ApplyToSelected
+                | Self::FindSimilar
                 | Self::ResetFrequencyZoom
         )
     }
@@ -301,6 +309,7 @@ impl Command {
             Self::PasteBoxes => &[key!(CTRL, Key::V)],
             Self::SelectAll => &[key!(CTRL, Key::A)],
             Self::ApplyToSelected => &[key!(CTRL, Key::L)],
+            Self::FindSimilar => &[key!(CTRL, Key::F)],
             Self::Train => &[key!(CTRL, Key::T)],
             Self::Detect => &[key!(CTRL, Key::D)],
             Self::ToggleReview => &[key!(CTRL, Key::R)],

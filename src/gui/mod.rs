@@ -17,6 +17,7 @@ mod recordings_panel;
 mod review;
 mod selection_table;
 mod settings_panel;
+pub mod similar;
 mod spectrogram_view;
 mod textures;
 pub mod theme;

@@ -6,4 +6,5 @@
 pub mod detect;
 pub mod export;
 pub mod folders;
+pub mod similar;
 pub mod train;

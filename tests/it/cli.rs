@@ -226,6 +226,8 @@ fn bench_reports_every_item_as_json() {
         "mel_x_realtime",
         "stft_all_threads_x_realtime",
         "decode_flac_44100hz_x_realtime",
+        "similar_index_x_realtime",
+        "similar_search_ms",
     ] {
         assert!(
             report[key].as_f64().is_some_and(|x| x > 0.0),

@@ -27,5 +27,6 @@ mod gui_train;
 mod migration;
 mod playback;
 mod review;
+mod similar;
 mod tiles;
 mod train;

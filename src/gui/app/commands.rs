@@ -35,6 +35,9 @@ impl SyrinxApp {
             Command::SelectAll | Command::PasteBoxes | Command::PlayVisible => {
                 self.ui.active.is_some()
             }
+            Command::FindSimilar => {
+                self.ui.annotator.selected.len() == 1 && !self.ui.similar.searching
+            }
             _ => true,
         }
     }
@@ -112,6 +115,7 @@ impl SyrinxApp {
             }
             Command::ApplyToSelected => self.apply_to_selected(),
             Command::Labels => self.ui.show_labels = true,
+            Command::FindSimilar => self.find_similar_to_selected(),
             Command::Train => self.open_training(),
             Command::Detect => self.open_detect(),
             Command::ToggleReview => self.toggle_review(),

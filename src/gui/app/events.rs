@@ -21,6 +21,21 @@ impl SyrinxApp {
         }
     }
 
+    /// Starts a background job that stops when asked (the Jobs window offers Cancel): `job`
+    /// gets the flag to check.
+    pub(super) fn spawn_cancellable_job(
+        &mut self,
+        name: &'static str,
+        job: impl FnOnce(&std::sync::atomic::AtomicBool) -> Event + Send + 'static,
+    ) {
+        match crate::jobs::Job::spawn(name, Arc::clone(&self.session.waker), move |context| {
+            Ok(job(context.cancel_flag()))
+        }) {
+            Ok(job) => self.session.jobs.push((job, Cleanup::Cancellable)),
+            Err(error) => self.error(error.to_string()),
+        }
+    }
+
     /// Starts a background job that panics (tests check that the app reports it and goes on).
     #[doc(hidden)]
     #[allow(clippy::panic)] // the point of it

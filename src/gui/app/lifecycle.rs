@@ -92,6 +92,8 @@ impl SyrinxApp {
                 detect: crate::gui::detection::DetectWindow::default(),
                 review: crate::gui::review::ReviewState::default(),
                 pending_detection: false,
+                pending_span: None,
+                similar: crate::gui::similar::SimilarWindow::default(),
             },
         };
         let files = options.files;

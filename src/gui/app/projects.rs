@@ -63,6 +63,7 @@ impl SyrinxApp {
         self.ui.import = None;
         self.ui.measurement = None;
         self.ui.pending_jump = None;
+        self.ui.pending_span = None;
         // A detection batch belongs to the project it started in.
         self.ui.detect.abandon();
         self.ui.review.reset();
@@ -419,6 +420,12 @@ impl SyrinxApp {
                 Err(error) => self.error(error),
             },
             Event::Measured(key, result) => self.measured(key, result),
+            Event::SimilarFound(result) => {
+                if let Err(error) = result.as_ref() {
+                    self.error(format!("Find more like this: {error}"));
+                }
+                self.ui.similar.finished(*result);
+            }
             _ => {}
         }
     }

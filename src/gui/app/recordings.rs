@@ -271,5 +271,6 @@ impl SyrinxApp {
             self.jump_to_selection(selection);
         }
         self.after_recording_opened(project_id);
+        self.show_pending_span(project_id);
     }
 }

@@ -58,6 +58,8 @@ pub struct UiState {
     pub(super) pending_jump: Option<SelectionId>,
     /// The review queue's current detection waits for its recording to open.
     pub(super) pending_detection: bool,
+    /// A stretch to show once its recording has opened (a "Find more like this" match).
+    pub(super) pending_span: Option<(ProjectRecordingId, f64, f64)>,
     /// Selections per recording, for the list, with the (generation, version) they were
     /// counted at.
     pub(super) counts: (
@@ -101,6 +103,8 @@ pub struct UiState {
     pub detect: crate::gui::detection::DetectWindow,
     /// The Review panel.
     pub review: crate::gui::review::ReviewState,
+    /// The Find more like this window.
+    pub similar: crate::gui::similar::SimilarWindow,
 
     // Dialogs and small windows.
     pub import: Option<ImportDialog>,
