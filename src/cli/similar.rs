@@ -13,7 +13,7 @@ use crate::annotation::{Edit, FileRef, SelectionId, SelectionKind, TableRow, wri
 use crate::project::Project;
 use crate::similar::{Match, QueryBox};
 use crate::timefmt::{format_time_secs, parse_time_secs};
-use crate::workflow::similar::{IndexPlace, find_similar, match_selections};
+use crate::workflow::similar::{Embedding, IndexPlace, find_similar, match_selections};
 
 #[derive(Debug, Args)]
 pub struct SimilarArgs {
@@ -26,6 +26,10 @@ pub struct SimilarArgs {
     /// stem, or path), times in seconds or h:mm:ss (the whole band unless `--band`).
     #[arg(long, value_name = "REC:START-END")]
     pub query: Option<String>,
+    /// Compare by this model's embedding (windows the model sees alike) instead of the
+    /// spectrogram (the box's own cells; no model needed). Its indexes are kept beside it.
+    #[arg(long, value_name = "MODEL_DIR")]
+    pub model: Option<PathBuf>,
     /// Frequency band of a `--query` box, `LOW-HIGH` in Hz.
     #[arg(long, value_name = "LOW-HIGH")]
     pub band: Option<String>,
@@ -50,6 +54,10 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     let (mut project, report) = Project::load(&args.project)?;
     let (query, query_label) = query_box(&project, args)?;
     let place = IndexPlace::beside(Some(&args.project));
+    let embedding = args
+        .model
+        .clone()
+        .map_or(Embedding::Spectrogram, Embedding::Model);
     let cancel = AtomicBool::new(false);
     let started = std::time::Instant::now();
     let outcome = find_similar(
@@ -57,6 +65,7 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
         &report.missing,
         query,
         args.top,
+        &embedding,
         &place,
         &cancel,
         &mut |done, total| eprint!("\rsearching {done}/{total} recordings"),

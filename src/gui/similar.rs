@@ -12,7 +12,7 @@ use crate::project::Project;
 use crate::render::Colormap;
 use crate::similar::QueryBox;
 use crate::timefmt::format_time_secs;
-use crate::workflow::similar::{SimilarOutcome, Thumbnail};
+use crate::workflow::similar::{Embedding, SimilarOutcome, Thumbnail};
 
 /// Matches a search asks for.
 pub const SIMILAR_TOP: usize = 20;
@@ -44,6 +44,8 @@ pub struct SimilarWindow {
     /// Matches already made selections (by this window).
     pub marked: BTreeSet<usize>,
     pub error: Option<String>,
+    /// What recordings are compared by (the spectrogram, or one of the project's models).
+    pub embedding: Embedding,
     textures: Vec<Option<egui::TextureHandle>>,
 }
 
@@ -64,6 +66,8 @@ pub enum SimilarAction {
     Show(usize),
     /// Make these matches selections of this kind (one undo step).
     Mark(Vec<usize>, SelectionKind),
+    /// Search for the same box again (the comparison changed).
+    SearchAgain,
 }
 
 impl SimilarWindow {
@@ -125,6 +129,7 @@ impl SimilarWindow {
                 format_time_secs(query.query.start_secs, query.query.end_secs)
             ));
         }
+        self.embedding_ui(ui, project, actions);
         if self.searching {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -245,6 +250,44 @@ impl SimilarWindow {
                 });
             }
         });
+    }
+}
+
+impl SimilarWindow {
+    /// "Compare by": the spectrogram or one of the project's models; a change searches again.
+    fn embedding_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        project: &Project,
+        actions: &mut Vec<SimilarAction>,
+    ) {
+        let name = |embedding: &Embedding| match embedding {
+            Embedding::Spectrogram => "the spectrogram (the box's time and band)".to_owned(),
+            Embedding::Model(dir) => format!(
+                "model {} (what it sees alike)",
+                project.iteration_of(dir).max(1)
+            ),
+        };
+        let before = self.embedding.clone();
+        ui.horizontal(|ui| {
+            let label = ui.label("Compare by");
+            egui::ComboBox::from_id_salt("similar embedding")
+                .selected_text(name(&self.embedding))
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.embedding, Embedding::Spectrogram, name(&Embedding::Spectrogram));
+                    for dir in &project.models {
+                        let choice = Embedding::Model(dir.clone());
+                        let text = name(&choice);
+                        ui.selectable_value(&mut self.embedding, choice, text);
+                    }
+                })
+                .response
+                .labelled_by(label.id)
+                .on_hover_text("The spectrogram needs no model; a model compares what it has learnt to tell apart");
+        });
+        if self.embedding != before {
+            actions.push(SimilarAction::SearchAgain);
+        }
     }
 }
 

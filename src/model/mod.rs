@@ -112,6 +112,32 @@ pub fn input_tensor(values: Vec<f32>, bands: usize, frames: usize, device: &Devi
     Tensor::from_data(TensorData::new(values, [batch, 1, bands, frames]), device)
 }
 
+/// The embeddings of inputs laid one after another (see [`FoldedNet::embed`]), row-major
+/// `[inputs, channels]`; returns them with the channel count.
+#[must_use]
+pub fn embeddings(
+    net: &FoldedNet,
+    inputs: &[f32],
+    bands: usize,
+    frames: usize,
+    batch: usize,
+    device: &Device,
+) -> (Vec<f32>, usize) {
+    let per = bands * frames;
+    let mut out = Vec::new();
+    let mut channels = 0;
+    for chunk in inputs.chunks(per * batch.max(1)) {
+        let embedded = net.embed(input_tensor(chunk.to_vec(), bands, frames, device));
+        channels = embedded.shape().dims::<2>()[1];
+        let data = embedded.into_data();
+        match data.as_slice::<f32>() {
+            Ok(values) => out.extend_from_slice(values),
+            Err(_) => out.extend(data.iter::<f32>()),
+        }
+    }
+    (out, channels)
+}
+
 /// Mean sigmoid scores of an ensemble of networks (one network: its scores).
 #[must_use]
 pub fn ensemble_scores(

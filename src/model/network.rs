@@ -200,8 +200,11 @@ impl CallNet {
     }
 }
 
-impl Logits for FoldedNet {
-    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
+impl FoldedNet {
+    /// The network's embedding of each input: the pooled features the final layer weighs,
+    /// `[batch, channels]` (what "find more like this" compares once a model exists).
+    #[must_use]
+    pub fn embed(&self, input: Tensor<4>) -> Tensor<2> {
         let mut x = match &self.input_pool {
             Some(pool) => pool.forward(input),
             None => input,
@@ -209,7 +212,12 @@ impl Logits for FoldedNet {
         for (conv, pool) in &self.blocks {
             x = pool.forward(relu(conv.forward(x)));
         }
-        let x: Tensor<2> = self.global_pool.forward(x).flatten(1, 3);
-        self.head.forward(x)
+        self.global_pool.forward(x).flatten(1, 3)
+    }
+}
+
+impl Logits for FoldedNet {
+    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
+        self.head.forward(self.embed(input))
     }
 }

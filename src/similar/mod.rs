@@ -6,6 +6,7 @@
 //! correlation with it (template matching on the pooled spectrogram, insensitive to gain), and
 //! the best positions that do not overlap each other are the matches.
 
+pub mod network;
 pub mod patch;
 pub mod store;
 
@@ -32,6 +33,8 @@ pub enum SimilarError {
     },
     #[error("the query's recording has no embedding index")]
     NoQueryIndex,
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
     #[error("cancelled")]
     Cancelled,
 }
@@ -41,6 +44,9 @@ pub enum SimilarError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmbeddingIndex {
     pub step_secs: f64,
+    /// For an index of windows (a network's embeddings: row `r` is the window starting at
+    /// `r·step`), their length; 0 for an index of cells (the pooled spectrogram).
+    pub window_secs: f64,
     pub dims: usize,
     /// The frequency range of each dimension, Hz (for band-limited queries).
     pub dim_hz: Vec<(f64, f64)>,
@@ -79,10 +85,14 @@ const MIN_TEMPLATE_ROWS: usize = 3;
 const MIN_TEMPLATE_DIMS: usize = 2;
 
 /// A query cut from its recording's index: rows `[row0, row0 + rows)` × dims `[dim0, dim0 + dims)`,
-/// mean-subtracted and scaled to unit length.
+/// mean-subtracted and scaled to unit length. From an index of windows it is the one window
+/// centred nearest the box.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
+    pub row0: usize,
     pub rows: usize,
+    /// Rows a match spans (more than `rows` for windows: a window covers several steps).
+    pub span_rows: usize,
     pub dim0: usize,
     pub dims: usize,
     values: Vec<f32>,
@@ -98,18 +108,33 @@ impl Template {
             end_secs: query.end_secs,
             duration_secs: index.duration_secs(),
         };
-        if index.rows() < MIN_TEMPLATE_ROWS
+        let least_rows = if index.window_secs > 0.0 {
+            1
+        } else {
+            MIN_TEMPLATE_ROWS
+        };
+        if index.rows() < least_rows
             || query.end_secs <= query.start_secs
             || query.start_secs >= index.duration_secs()
         {
             return Err(outside());
         }
-        let (row0, rows) = span(
-            (query.start_secs / index.step_secs).floor() as usize,
-            (query.end_secs / index.step_secs).ceil() as usize,
-            MIN_TEMPLATE_ROWS,
-            index.rows(),
-        );
+        let windowed = index.window_secs > 0.0;
+        let (row0, rows) = if windowed {
+            let centre = f64::midpoint(query.start_secs, query.end_secs);
+            let row = ((centre - index.window_secs / 2.0) / index.step_secs)
+                .round()
+                .max(0.0) as usize;
+            (row.min(index.rows() - 1), 1)
+        } else {
+            span(
+                (query.start_secs / index.step_secs).floor() as usize,
+                (query.end_secs / index.step_secs).ceil() as usize,
+                MIN_TEMPLATE_ROWS,
+                index.rows(),
+            )
+        };
+        let span_rows = rows.max((index.window_secs / index.step_secs).round() as usize);
         let in_band: Vec<usize> = index
             .dim_hz
             .iter()
@@ -121,7 +146,12 @@ impl Template {
             (Some(first), Some(last)) => (*first, *last + 1),
             _ => (0, index.dims),
         };
-        let (dim0, dims) = span(first, last, MIN_TEMPLATE_DIMS, index.dims);
+        // A network's dimensions are features, not frequencies: all of them count.
+        let (dim0, dims) = if windowed {
+            (0, index.dims)
+        } else {
+            span(first, last, MIN_TEMPLATE_DIMS, index.dims)
+        };
         let mut values = Vec::with_capacity(rows * dims);
         for row in row0..row0 + rows {
             values.extend_from_slice(&index.row(row)[dim0..dim0 + dims]);
@@ -130,7 +160,9 @@ impl Template {
             return Err(outside());
         }
         Ok(Self {
+            row0,
             rows,
+            span_rows,
             dim0,
             dims,
             values,
@@ -203,21 +235,17 @@ pub fn rank(
     indexes: &[(ProjectRecordingId, &EmbeddingIndex)],
     top: usize,
 ) -> Vec<Match> {
+    let span = template.span_rows;
     let mut candidates: Vec<(f32, usize, usize)> = Vec::new();
     let mut patch = Vec::new();
     for (i, (recording, index)) in indexes.iter().enumerate() {
         if index.dims < template.dim0 + template.dims || index.rows() < template.rows {
             continue;
         }
-        let query_rows = (*recording == template.query.recording).then(|| {
-            (
-                (template.query.start_secs / index.step_secs).floor() as usize,
-                (template.query.end_secs / index.step_secs).ceil() as usize,
-            )
-        });
+        let is_query_recording = *recording == template.query.recording;
         for row in 0..=index.rows() - template.rows {
-            if let Some((q0, q1)) = query_rows
-                && overlap(row, row + template.rows, q0, q1) * 2 > template.rows.min(q1 - q0)
+            if is_query_recording
+                && overlap(row, row + span, template.row0, template.row0 + span) * 2 > span
             {
                 continue;
             }
@@ -234,21 +262,32 @@ pub fn rank(
         if matches.len() >= top {
             break;
         }
-        let clashes = chosen.iter().any(|&(ci, crow)| {
-            ci == i
-                && overlap(row, row + template.rows, crow, crow + template.rows) * 2 > template.rows
-        });
+        let clashes = chosen
+            .iter()
+            .any(|&(ci, crow)| ci == i && overlap(row, row + span, crow, crow + span) * 2 > span);
         if clashes {
             continue;
         }
         chosen.push((i, row));
         let (recording, index) = indexes[i];
-        let (low_hz, _) = index.dim_hz[template.dim0];
-        let (_, high_hz) = index.dim_hz[template.dim0 + template.dims - 1];
+        let (low_hz, high_hz) = if index.window_secs > 0.0 {
+            (template.query.low_hz, template.query.high_hz)
+        } else {
+            (
+                index.dim_hz[template.dim0].0,
+                index.dim_hz[template.dim0 + template.dims - 1].1,
+            )
+        };
+        let start_secs = row as f64 * index.step_secs;
         matches.push(Match {
             recording,
-            start_secs: row as f64 * index.step_secs,
-            end_secs: (row + template.rows) as f64 * index.step_secs,
+            start_secs,
+            end_secs: start_secs
+                + if index.window_secs > 0.0 {
+                    index.window_secs
+                } else {
+                    span as f64 * index.step_secs
+                },
             low_hz,
             high_hz,
             similarity,
@@ -288,6 +327,7 @@ mod tests {
         }
         EmbeddingIndex {
             step_secs: 0.1,
+            window_secs: 0.0,
             dims,
             dim_hz: (0..dims)
                 .map(|d| (d as f64 * 1000.0, (d + 1) as f64 * 1000.0))

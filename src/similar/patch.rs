@@ -128,6 +128,7 @@ pub fn patch_index(
     }
     Ok(EmbeddingIndex {
         step_secs: (per_cell * hop) as f64 / rate,
+        window_secs: 0.0,
         dims: cells,
         dim_hz,
         values,

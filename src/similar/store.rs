@@ -1,7 +1,7 @@
 //! Embedding indexes on disk: one file per recording and embedding, named by the recording's
 //! fingerprint (so a moved file keeps its index and a changed one gets a new one), under a
 //! folder named by the embedding's settings. The format: a magic number and version, the time
-//! step, the dimensions with their frequency ranges, the rows, and a CRC-32; written atomically.
+//! step and window length, the dimensions with their frequency ranges, the rows, and a CRC-32; written atomically.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +11,7 @@ use crate::project::ProjectRecording;
 const MAGIC: &[u8; 8] = b"SYRXEMBD";
 /// The index format this version writes and reads.
 pub const INDEX_FILE_VERSION: u32 = 1;
-const HEADER_BYTES: usize = 8 + 4 + 8 + 4 + 8;
+const HEADER_BYTES: usize = 8 + 4 + 8 + 8 + 4 + 8;
 
 /// Why an index file could not be read or written.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -42,6 +42,7 @@ pub fn encode(index: &EmbeddingIndex) -> Vec<u8> {
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&INDEX_FILE_VERSION.to_le_bytes());
     bytes.extend_from_slice(&index.step_secs.to_le_bytes());
+    bytes.extend_from_slice(&index.window_secs.to_le_bytes());
     bytes.extend_from_slice(&u32::try_from(index.dims).unwrap_or(u32::MAX).to_le_bytes());
     bytes.extend_from_slice(&(rows as u64).to_le_bytes());
     for (low, high) in &index.dim_hz {
@@ -81,8 +82,9 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<EmbeddingIndex, IndexFileErro
         ));
     }
     let step_secs = f64::from_le_bytes(eight(12));
-    let dims = word(20) as usize;
-    let rows = usize::try_from(u64::from_le_bytes(eight(24)))
+    let window_secs = f64::from_le_bytes(eight(20));
+    let dims = word(28) as usize;
+    let rows = usize::try_from(u64::from_le_bytes(eight(32)))
         .map_err(|_| damaged("row count out of range"))?;
     let values_at = HEADER_BYTES + dims * 16;
     if rows
@@ -108,6 +110,7 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<EmbeddingIndex, IndexFileErro
         .collect();
     Ok(EmbeddingIndex {
         step_secs,
+        window_secs,
         dims,
         dim_hz,
         values,
@@ -141,6 +144,7 @@ mod tests {
     fn index() -> EmbeddingIndex {
         EmbeddingIndex {
             step_secs: 0.04,
+            window_secs: 0.0,
             dims: 2,
             dim_hz: vec![(0.0, 500.0), (500.0, 1000.0)],
             values: vec![1.0, -2.5, 3.25, 4.0, f32::MIN_POSITIVE, 0.0],

@@ -6,8 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind};
+use crate::model::{ComputeDevice, ModelArtifact};
 use crate::project::{Project, ProjectRecording};
 use crate::review;
+use crate::similar::network::{network_index, network_key};
 use crate::similar::store;
 use crate::similar::{
     EmbeddingIndex, Match, PatchSpec, QueryBox, SimilarError, Template, patch_index, rank,
@@ -27,6 +29,10 @@ const THUMBNAIL_MARGIN_ROWS: usize = 4;
 
 impl Thumbnail {
     fn of(index: &EmbeddingIndex, m: &Match) -> Self {
+        if index.window_secs > 0.0 {
+            // A network's features are no picture.
+            return Self::default();
+        }
         let first = ((m.start_secs / index.step_secs).round() as usize)
             .saturating_sub(THUMBNAIL_MARGIN_ROWS);
         let last = ((m.end_secs / index.step_secs).round() as usize + THUMBNAIL_MARGIN_ROWS)
@@ -69,47 +75,101 @@ impl IndexPlace {
     }
 }
 
-/// The index of `recording`: from its side file when there is one, else computed (and saved).
-/// Returns whether it was computed.
-pub fn recording_index(
-    recording: &ProjectRecording,
-    spec: &PatchSpec,
-    place: &IndexPlace,
-    cancel: &AtomicBool,
-) -> Result<(EmbeddingIndex, bool), SimilarError> {
-    let file = place
-        .0
-        .as_ref()
-        .map(|dir| store::index_file(dir, &spec.key(), recording));
-    if let Some(file) = &file
-        && let Ok(index) = store::read(file)
-    {
-        return Ok((index, false));
+/// What recordings are compared by.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Embedding {
+    /// The pooled spectrogram (no model needed): a box's own time span and band are matched.
+    #[default]
+    Spectrogram,
+    /// The embedding of the model in this folder: windows the model sees alike.
+    Model(PathBuf),
+}
+
+/// How indexes are made and where they are kept.
+enum Indexer {
+    Patch {
+        spec: PatchSpec,
+        dir: Option<PathBuf>,
+    },
+    Network {
+        model: Box<ModelArtifact>,
+        dir: PathBuf,
+    },
+}
+
+impl Indexer {
+    fn new(
+        project: &Project,
+        embedding: &Embedding,
+        place: &IndexPlace,
+    ) -> Result<Self, SimilarError> {
+        Ok(match embedding {
+            Embedding::Spectrogram => Self::Patch {
+                spec: PatchSpec::for_input(&project.model_input),
+                dir: place.0.clone(),
+            },
+            Embedding::Model(dir) => {
+                let model = ModelArtifact::load(dir, &ComputeDevice::Cpu.device()?)?;
+                // Beside the model: every project that uses it shares them.
+                let dir = dir.join("embeddings");
+                Self::Network {
+                    model: Box::new(model),
+                    dir,
+                }
+            }
+        })
     }
-    let index = patch_index(&recording.path, spec, cancel, &mut |_, _| {})?;
-    if let Some(file) = &file {
-        // A cache: failing to write it only costs the next search the same work again.
-        let _ = store::write(file, &index);
+
+    /// The index of `recording`: from its side file when there is one, else computed (and
+    /// saved). Returns whether it was computed.
+    fn index(
+        &self,
+        recording: &ProjectRecording,
+        cancel: &AtomicBool,
+    ) -> Result<(EmbeddingIndex, bool), SimilarError> {
+        let file = match self {
+            Self::Patch { spec, dir } => dir
+                .as_ref()
+                .map(|dir| store::index_file(dir, &spec.key(), recording)),
+            Self::Network { model, dir } => {
+                Some(store::index_file(dir, &network_key(model), recording))
+            }
+        };
+        if let Some(file) = &file
+            && let Ok(index) = store::read(file)
+        {
+            return Ok((index, false));
+        }
+        let index = match self {
+            Self::Patch { spec, .. } => patch_index(&recording.path, spec, cancel, &mut |_, _| {})?,
+            Self::Network { model, .. } => network_index(model, &recording.path, cancel)?,
+        };
+        if let Some(file) = &file {
+            // A cache: failing to write it only costs the next search the same work again.
+            let _ = store::write(file, &index);
+        }
+        Ok((index, true))
     }
-    Ok((index, true))
 }
 
 /// The `top` stretches of the project's present recordings (all but `missing`) most like
 /// `query`, best first. `progress(done, total)` counts recordings searched.
+#[allow(clippy::too_many_arguments)] // each is one thing the caller decides
 pub fn find_similar(
     project: &Project,
     missing: &[ProjectRecordingId],
     query: QueryBox,
     top: usize,
+    embedding: &Embedding,
     place: &IndexPlace,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<SimilarOutcome, SimilarError> {
-    let spec = PatchSpec::for_input(&project.model_input);
+    let indexer = Indexer::new(project, embedding, place)?;
     let query_recording = project
         .recording(query.recording)
         .ok_or(SimilarError::NoQueryIndex)?;
-    let (query_index, computed) = recording_index(query_recording, &spec, place, cancel)?;
+    let (query_index, computed) = indexer.index(query_recording, cancel)?;
     let template = Template::cut(&query_index, query)?;
     let recordings: Vec<&ProjectRecording> = project
         .recordings
@@ -135,7 +195,7 @@ pub fn find_similar(
         let found = if recording.id == query.recording {
             search(&query_index, recording.id)
         } else {
-            match recording_index(recording, &spec, place, cancel) {
+            match indexer.index(recording, cancel) {
                 Ok((index, computed)) => {
                     outcome.computed += usize::from(computed);
                     search(&index, recording.id)

@@ -133,6 +133,30 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
         );
     }
 
+    // With no box selected, Find more like this searches for the detection under review.
+    {
+        let ctx = harness.ctx.clone();
+        harness.state_mut().ui.annotator.selected.clear();
+        assert!(
+            harness
+                .state_mut()
+                .run_command_named(&ctx, "Find more like this")
+        );
+        let app = harness.state();
+        let run = app.ui.review.run(&app.session.document.project).unwrap();
+        let at = app.ui.review.current().unwrap();
+        let query = app.ui.similar.query.clone().unwrap();
+        assert_eq!(Some(query.query.recording), run.recording_of(at));
+        assert_eq!(
+            query.query.start_secs,
+            run.get(at).unwrap().detection.start_secs
+        );
+        assert_eq!(query.label, run.label);
+        settle(&mut harness);
+        assert!(harness.state().ui.similar.outcome.is_some());
+        harness.state_mut().ui.similar.open = false;
+    }
+
     // ↑/T true, ↓/F false, U unsure, each moving on; Z undoes; ← goes back.
     harness.key_press(egui::Key::T);
     harness.run_steps(1);

@@ -7,7 +7,7 @@ use syrinx::annotation::{ImportOptions, read_table};
 use syrinx::demo::{CRICKET_LABEL, TARGET_LABEL, WHISTLE_LABEL, write_demo};
 use syrinx::project::Project;
 use syrinx::similar::{Match, QueryBox};
-use syrinx::workflow::similar::{IndexPlace, find_similar};
+use syrinx::workflow::similar::{Embedding, IndexPlace, find_similar};
 
 /// Every sound of every demo recording, from the truth tables: (recording stem, start, end, label).
 fn truth(dir: &Path) -> Vec<(String, f64, f64, String)> {
@@ -75,6 +75,7 @@ fn a_box_finds_calls_of_its_type_in_its_top_ten() {
                     high_hz: query.high_hz,
                 },
                 10,
+                &Embedding::Spectrogram,
                 &place,
                 &cancel,
                 &mut |_, _| {},
@@ -285,4 +286,96 @@ fn find_more_like_this_in_the_app_lists_matches_that_become_boxes_in_one_step() 
         harness.state().session.document.project.selections.len(),
         before
     );
+}
+
+#[test]
+fn a_models_embedding_finds_windows_it_sees_alike_and_keeps_its_indexes_beside_it() {
+    use syrinx::dataset::DatasetConfig;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = crate::review::sparse_project(dir.path(), 2);
+    project.model_input = crate::train::small_input();
+    let config = DatasetConfig {
+        input: crate::train::small_input(),
+        seed: 3,
+        max_background_per_recording: 4,
+        ..DatasetConfig::default()
+    };
+    let outcome = syrinx::train::train_project(
+        &project,
+        None,
+        &[],
+        &config,
+        &crate::train::small_settings(10),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let model_dir = dir.path().join("model_01");
+    outcome.artifact.save(&model_dir).unwrap();
+    let query = project.selections.items()[0].clone();
+    let search = || {
+        find_similar(
+            &project,
+            &[],
+            QueryBox {
+                recording: query.recording,
+                start_secs: query.start_secs,
+                end_secs: query.end_secs,
+                low_hz: query.low_hz,
+                high_hz: query.high_hz,
+            },
+            5,
+            &Embedding::Model(model_dir.clone()),
+            &IndexPlace(None),
+            &AtomicBool::new(false),
+            &mut |_, _| {},
+        )
+        .unwrap()
+    };
+    let first = search();
+    assert_eq!(first.computed, 2, "one index per recording");
+    assert_eq!(first.matches.len(), 5);
+    let window_secs = crate::train::small_input().window_secs();
+    for (i, m) in first.matches.iter().enumerate() {
+        assert!(
+            (m.end_secs - m.start_secs - window_secs).abs() < 1e-9,
+            "a match is a window"
+        );
+        if i > 0 {
+            assert!(m.similarity <= first.matches[i - 1].similarity);
+        }
+        if m.recording == query.recording {
+            let centre = f64::midpoint(query.start_secs, query.end_secs);
+            assert!(
+                (f64::midpoint(m.start_secs, m.end_secs) - centre).abs() > window_secs / 4.0,
+                "not the query's own window: {m:?}"
+            );
+        }
+    }
+    let label_at = |m: &Match| {
+        project
+            .selections
+            .items()
+            .iter()
+            .filter(|s| s.recording == m.recording)
+            .find(|s| s.end_secs > m.start_secs && s.start_secs < m.end_secs)
+            .map(|s| s.label.clone())
+    };
+    let same = first
+        .matches
+        .iter()
+        .filter(|m| label_at(m).as_deref() == Some(query.label.as_str()))
+        .count();
+    assert!(
+        same >= 4,
+        "{same} of 5 like {:?}: {:?}",
+        query.label,
+        first.matches.iter().map(label_at).collect::<Vec<_>>()
+    );
+    // Kept beside the model, and read from there the next time.
+    assert!(model_dir.join("embeddings").is_dir());
+    let again = search();
+    assert_eq!(again.computed, 0);
+    assert_eq!(again.matches, first.matches);
 }

@@ -36,7 +36,8 @@ impl SyrinxApp {
                 self.ui.active.is_some()
             }
             Command::FindSimilar => {
-                self.ui.annotator.selected.len() == 1 && !self.ui.similar.searching
+                (self.ui.annotator.selected.len() == 1 || self.review_query().is_some())
+                    && !self.ui.similar.searching
             }
             _ => true,
         }

@@ -185,7 +185,7 @@ impl SyrinxApp {
     }
 
     /// The current detection's recording and span.
-    fn current_detection(&self) -> Option<(ProjectRecordingId, f64, f64)> {
+    pub(super) fn current_detection(&self) -> Option<(ProjectRecordingId, f64, f64)> {
         let run = self.ui.review.run(&self.session.document.project)?;
         let at = self.ui.review.current()?;
         let d = run.get(at)?;

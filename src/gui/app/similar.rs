@@ -11,34 +11,70 @@ use crate::similar::QueryBox;
 use crate::workflow::similar::{IndexPlace, find_similar, match_selections};
 
 impl SyrinxApp {
-    /// Searches every recording of the project for stretches like the selected box.
+    /// Searches every recording of the project for stretches like the selected box (or, with
+    /// no box selected, the detection under review).
     pub fn find_similar_to_selected(&mut self) {
-        let Some(selection) = self.ui.annotator.single(&self.session.document).cloned() else {
-            self.info("Select one box first: Find more like this looks for more of it.".to_owned());
+        let query = if let Some(selection) = self.ui.annotator.single(&self.session.document) {
+            SimilarQuery {
+                query: QueryBox {
+                    recording: selection.recording,
+                    start_secs: selection.start_secs,
+                    end_secs: selection.end_secs,
+                    low_hz: selection.low_hz,
+                    high_hz: selection.high_hz,
+                },
+                label: selection.label.clone(),
+                kind: selection.kind,
+            }
+        } else if let Some(detection) = self.review_query() {
+            detection
+        } else {
+            self.info(
+                "Select one box (or review a detection) first: Find more like this looks for more of it."
+                    .to_owned(),
+            );
             return;
         };
-        let query = QueryBox {
-            recording: selection.recording,
-            start_secs: selection.start_secs,
-            end_secs: selection.end_secs,
-            low_hz: selection.low_hz,
-            high_hz: selection.high_hz,
-        };
-        self.ui.similar.searching_for(SimilarQuery {
-            query,
-            label: selection.label.clone(),
-            kind: selection.kind,
-        });
+        self.search_similar(query);
+    }
+
+    /// The detection under review as a query: its span, the run's band and label.
+    pub(super) fn review_query(&self) -> Option<SimilarQuery> {
+        if !self.ui.review.open {
+            return None;
+        }
+        let (recording, start_secs, end_secs) = self.current_detection()?;
+        let run = self.ui.review.run(&self.session.document.project)?;
+        let (low_hz, high_hz) = run.band_hz.unwrap_or((0.0, f64::MAX));
+        Some(SimilarQuery {
+            query: QueryBox {
+                recording,
+                start_secs,
+                end_secs,
+                low_hz,
+                high_hz,
+            },
+            label: run.label.clone(),
+            kind: SelectionKind::Positive,
+        })
+    }
+
+    /// Starts the search for `similar` (the window's comparison is the one chosen there).
+    fn search_similar(&mut self, similar: SimilarQuery) {
+        let query = similar.query;
+        self.ui.similar.searching_for(similar);
         let project = self.session.document.project.clone();
         let missing: Vec<ProjectRecordingId> =
             self.session.document.missing.iter().copied().collect();
         let place = IndexPlace::beside(self.session.document.save_path());
+        let embedding = self.ui.similar.embedding.clone();
         self.spawn_cancellable_job("finding similar boxes", move |cancel: &AtomicBool| {
             let result = find_similar(
                 &project,
                 &missing,
                 query,
                 SIMILAR_TOP,
+                &embedding,
                 &place,
                 cancel,
                 &mut |_, _| {},
@@ -61,11 +97,20 @@ impl SyrinxApp {
 
     /// Does what the Find more like this window asked.
     pub fn similar_action(&mut self, action: SimilarAction) {
+        if action == SimilarAction::SearchAgain {
+            if let Some(query) = self.ui.similar.query.clone()
+                && !self.ui.similar.searching
+            {
+                self.search_similar(query);
+            }
+            return;
+        }
         let (Some(outcome), Some(query)) = (&self.ui.similar.outcome, &self.ui.similar.query)
         else {
             return;
         };
         match action {
+            SimilarAction::SearchAgain => {}
             SimilarAction::Show(n) => {
                 if let Some(m) = outcome.matches.get(n) {
                     self.show_span(m.recording, m.start_secs, m.end_secs);
