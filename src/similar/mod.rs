@@ -6,6 +6,7 @@
 //! correlation with it (template matching on the pooled spectrogram, insensitive to gain), and
 //! the best positions that do not overlap each other are the matches.
 
+pub mod duplicates;
 pub mod network;
 pub mod patch;
 pub mod store;
@@ -168,6 +169,22 @@ impl Template {
             values,
             query,
         })
+    }
+
+    /// The template averaged over time, mean-subtracted and of unit length: a cheap first
+    /// comparison (two calls with unlike profiles are not alike).
+    #[must_use]
+    pub fn profile(&self) -> Vec<f32> {
+        let mut profile = vec![0.0; self.dims];
+        for row in self.values.chunks_exact(self.dims.max(1)) {
+            for (p, v) in profile.iter_mut().zip(row) {
+                *p += v;
+            }
+        }
+        if !standardize(&mut profile) {
+            profile.fill(0.0);
+        }
+        profile
     }
 
     /// The template's correlation with the patch of `index` starting at `row` (−1…1; 0 for a

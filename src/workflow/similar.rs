@@ -265,3 +265,53 @@ pub fn match_selections(
         })
         .collect()
 }
+
+/// Warnings about validation and test calls that are near-copies of training calls (see
+/// [`crate::similar::duplicates`]): one line with the count and the first few pairs. Indexes
+/// come from the project's embeddings folder (computed there when missing).
+#[must_use]
+pub fn split_duplicate_warnings(
+    project: &Project,
+    missing: &[ProjectRecordingId],
+    config: &crate::dataset::DatasetConfig,
+    project_path: Option<&Path>,
+    cancel: &AtomicBool,
+) -> Vec<String> {
+    let Ok(dataset) = crate::dataset::Dataset::from_project(project, missing, config) else {
+        return Vec::new();
+    };
+    // One spectrogram frame per cell: a copy cut a few milliseconds off the original still
+    // lines up with it within half a frame (with 40 ms cells a 10 ms shift drops a trill's
+    // correlation to 0.8).
+    let mut spec = PatchSpec::for_input(&config.input);
+    spec.cell_secs = 0.0;
+    let indexer = Indexer::Patch {
+        spec,
+        dir: IndexPlace::beside(project_path).0,
+    };
+    let duplicates = crate::similar::duplicates::split_duplicates(&dataset.windows, |path| {
+        match project.recording_at(path) {
+            Some(recording) => indexer
+                .index(recording, cancel)
+                .ok()
+                .map(|(index, _)| index),
+            // A clip: not a project recording, so not kept.
+            None => patch_index(path, &spec, cancel, &mut |_, _| {}).ok(),
+        }
+    });
+    if duplicates.is_empty() {
+        return Vec::new();
+    }
+    let examples: Vec<String> = duplicates.iter().take(3).map(ToString::to_string).collect();
+    vec![format!(
+        "{} validation/test call(s) are near-copies of training calls (spectrogram correlation ≥ {}), so the validation and test figures flatter the model: {}{}. Remove the copies, or put both recordings in one group.",
+        duplicates.len(),
+        crate::similar::duplicates::DUPLICATE_CORRELATION,
+        examples.join("; "),
+        if duplicates.len() > examples.len() {
+            "; …"
+        } else {
+            ""
+        }
+    )]
+}

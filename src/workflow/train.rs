@@ -51,7 +51,7 @@ pub fn train_and_save(
     cancel: &AtomicBool,
     on_event: &mut (dyn FnMut(TrainEvent) + Send),
 ) -> Result<TrainOutcome, TrainStepError> {
-    let outcome = train_project(
+    let mut outcome = train_project(
         project,
         project_path,
         missing,
@@ -60,6 +60,15 @@ pub fn train_and_save(
         cancel,
         on_event,
     )?;
+    outcome
+        .warnings
+        .extend(super::similar::split_duplicate_warnings(
+            project,
+            missing,
+            config,
+            project_path,
+            cancel,
+        ));
     outcome
         .artifact
         .save(out_dir)

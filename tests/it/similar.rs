@@ -379,3 +379,80 @@ fn a_models_embedding_finds_windows_it_sees_alike_and_keeps_its_indexes_beside_i
     assert_eq!(again.computed, 0);
     assert_eq!(again.matches, first.matches);
 }
+
+#[test]
+fn a_call_copied_to_the_other_side_of_the_split_is_reported_and_distinct_calls_are_not() {
+    use syrinx::annotation::{Edit, Selection, SelectionKind};
+    use syrinx::dataset::DatasetConfig;
+    use syrinx::project::Split;
+    use syrinx::workflow::similar::split_duplicate_warnings;
+
+    let dir = tempfile::tempdir().unwrap();
+    let project_path = write_demo(dir.path()).unwrap().project.unwrap();
+    let (mut project, _) = Project::load(&project_path).unwrap();
+    let config = DatasetConfig {
+        input: project.model_input,
+        ..DatasetConfig::default()
+    };
+    let cancel = AtomicBool::new(false);
+    // The demo's calls are all different (validation sites have their own calls).
+    assert_eq!(
+        split_duplicate_warnings(&project, &[], &config, Some(&project_path), &cancel),
+        Vec::<String>::new()
+    );
+    // The same recording added again under another name, in the test split, cut 10 ms later
+    // (a quarter of a cell: the copy's cells do not line up with the original's).
+    let original = project.recordings[0].clone();
+    let copy_path = dir.path().join("copy_of_first.wav");
+    let mut reader = syrinx::audio::AudioReader::open(&original.path).unwrap();
+    let rate = reader.info().sample_rate_hz;
+    let shift_secs = 0.01;
+    let shift = (f64::from(rate) * shift_secs) as u64;
+    let samples = reader.read_frames(shift, usize::MAX / 2).unwrap();
+    syrinx::audio::write_wav(
+        &copy_path,
+        &samples,
+        rate,
+        syrinx::audio::WavEncoding::Float32,
+    )
+    .unwrap();
+    let copy = project
+        .add_recording(&syrinx::audio::probe(&copy_path).unwrap())
+        .unwrap();
+    let mut history = syrinx::project::UndoStack::default();
+    let mut flags = project.recording(original.id).unwrap().flags();
+    flags.split = Split::Train;
+    if let Some(change) = project.flags_change(original.id, flags.clone()) {
+        history.apply_project_change(&mut project, "train", change);
+    }
+    flags.split = Split::Test;
+    flags.group = Some("elsewhere".to_owned());
+    let change = project.flags_change(copy, flags).unwrap();
+    history.apply_project_change(&mut project, "test", change);
+    let mut next = project.selections.next_free_id().0;
+    let copied: Vec<Selection> = project
+        .selections
+        .of_recording(original.id)
+        .filter(|s| s.kind == SelectionKind::Positive)
+        .map(|s| {
+            next += 1;
+            Selection {
+                id: syrinx::annotation::SelectionId(next),
+                recording: copy,
+                start_secs: s.start_secs - shift_secs,
+                end_secs: s.end_secs - shift_secs,
+                ..s.clone()
+            }
+        })
+        .collect();
+    let n = copied.len();
+    assert!(n >= 3);
+    history.apply(&mut project.selections, "copy", vec![Edit::Insert(copied)]);
+    let warnings = split_duplicate_warnings(&project, &[], &config, Some(&project_path), &cancel);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].starts_with(&format!("{n} validation/test call(s) are near-copies")),
+        "{warnings:?}"
+    );
+    assert!(warnings[0].contains("copy_of_first") && warnings[0].contains("(test"));
+}
