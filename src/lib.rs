@@ -86,6 +86,9 @@ pub mod train;
 // what verdicts lead to: negatives, threshold evidence, run evaluation
 pub mod review;
 
+// what to label next: the windows a run's model is least sure of, spread over recordings
+pub mod label_next;
+
 // "find more like this": pooled-spectrogram indexes, their side files, template matching
 pub mod similar;
 

@@ -6,6 +6,7 @@ mod demo;
 mod detect;
 mod evaluate;
 mod info;
+mod label_next;
 mod project;
 mod similar;
 mod spectrogram;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Find more like this: the stretches of a project's recordings most like a box (template
     /// matching on the pooled spectrogram; no model needed).
     Similar(similar::SimilarArgs),
+    /// What to label next: the windows of a detection run its model is least sure of, spread
+    /// over recordings; write them as a table to answer, then add the answers (--answers).
+    LabelNext(label_next::LabelNextArgs),
 }
 
 /// Parses the command line and runs it.
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
         Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(&args),
         Some(Command::Similar(args)) => similar::run(&args),
+        Some(Command::LabelNext(args)) => label_next::run(&args),
         None => run_app(cli.files, cli.frame_stats),
     };
     match result {

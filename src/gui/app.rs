@@ -17,6 +17,7 @@ mod detecting;
 mod events;
 mod history;
 mod jobs_panel;
+mod label_next;
 mod layout;
 mod lifecycle;
 mod messages;
@@ -188,6 +189,8 @@ enum Event {
     Exported(Result<String, String>),
     /// A "Find more like this" search ended.
     SimilarFound(Box<Result<crate::workflow::similar::SimilarOutcome, String>>),
+    /// The windows to label next were found.
+    LabelNextFound(Box<crate::label_next::LabelNextQueue>),
     /// A background job panicked; `cleanup` says what was waiting for it.
     JobFailed {
         message: String,

@@ -24,6 +24,7 @@ mod gui_loop;
 mod gui_review;
 #[cfg(feature = "gui")]
 mod gui_train;
+mod label_next;
 mod migration;
 mod playback;
 mod review;

@@ -65,7 +65,7 @@ fn detect(project: &Project, model_dir: &Path, recordings: &[ProjectRecordingId]
 }
 
 /// An empty run of a made-up model (threshold 0.5, label `chirp`) over `pending`.
-fn test_run(
+pub fn test_run(
     dir: &Path,
     model_id: String,
     iteration: u32,

@@ -426,6 +426,7 @@ impl SyrinxApp {
                 }
                 self.ui.similar.finished(*result);
             }
+            Event::LabelNextFound(queue) => self.ui.review.label_next.finished(Ok(*queue)),
             _ => {}
         }
     }

@@ -100,6 +100,9 @@ impl SyrinxApp {
             ReviewAction::Retrain => self.retrain(),
             ReviewAction::OpenDetect => self.open_detect(),
             ReviewAction::ExportDetections => self.export_detections(),
+            ReviewAction::FindLabelNext => self.find_label_next(),
+            ReviewAction::ShowLabelNext(n) => self.show_label_next(n),
+            ReviewAction::AnswerLabelNext(n, answer) => self.answer_label_next(n, answer),
             ReviewAction::DeleteRun(id) => {
                 if self
                     .ui

@@ -152,7 +152,12 @@ impl SyrinxApp {
     }
 
     /// Shows `[start_secs, end_secs)` of a recording, opening it first if needed.
-    fn show_span(&mut self, recording: ProjectRecordingId, start_secs: f64, end_secs: f64) {
+    pub(super) fn show_span(
+        &mut self,
+        recording: ProjectRecordingId,
+        start_secs: f64,
+        end_secs: f64,
+    ) {
         match self.open_recording_of(recording).map(|r| r.id) {
             Some(open) => {
                 self.ui.active = Some(open);

@@ -201,11 +201,22 @@ impl ReviewState {
             ui.weak("reading models…");
             return;
         };
+        // What reviewing each model's runs added (false positives, missed calls, answers to
+        // What to label next): the next row's F1 shows how much that helped.
+        let added = crate::label_next::added_by_iteration(project);
         egui::Grid::new("iteration history")
             .striped(true)
-            .num_columns(6)
+            .num_columns(7)
             .show(ui, |ui| {
-                for header in ["#", "model", "val F1", "test F1", "negatives", "review"] {
+                for header in [
+                    "#",
+                    "model",
+                    "val F1",
+                    "test F1",
+                    "negatives",
+                    "review",
+                    "added",
+                ] {
                     ui.strong(header).on_hover_text(
                         "F1 of calls (as syrinx evaluate counts them) on the fully annotated \
                          recordings of the split; \"w\": of windows, where none is annotated",
@@ -266,6 +277,20 @@ impl ReviewState {
                         ui.weak("not run");
                     } else {
                         ui.label(format!("{tp} TP · {fp} FP of {total}"));
+                    }
+                    match added.get(&u32::try_from(row.iteration).unwrap_or(u32::MAX)) {
+                        Some(sources) => {
+                            let total: usize = sources.values().sum();
+                            let parts: Vec<String> =
+                                sources.iter().map(|(s, n)| format!("{n} {s}")).collect();
+                            ui.label(total.to_string()).on_hover_text(format!(
+                                "selections made from this model's runs: {}",
+                                parts.join(", ")
+                            ));
+                        }
+                        None => {
+                            ui.weak("–");
+                        }
                     }
                     ui.end_row();
                 }

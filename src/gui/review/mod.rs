@@ -3,8 +3,11 @@
 //! verdicts say about the threshold, how the run compares with reference selections, and how
 //! each training iteration did.
 
+mod label_next;
 mod measures;
 mod queue;
+
+pub use label_next::LabelNextState;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,6 +44,12 @@ pub enum ReviewAction {
     OpenDetect,
     ExportDetections,
     DeleteRun(u32),
+    /// Find the windows of the run its model is least sure of.
+    FindLabelNext,
+    /// Show the label-next queue's `n`-th window.
+    ShowLabelNext(usize),
+    /// Answer the label-next queue's `n`-th window.
+    AnswerLabelNext(usize, crate::label_next::Answer),
 }
 
 /// One trained model as the iteration history shows it.
@@ -84,6 +93,8 @@ pub struct ReviewState {
     history_of: Vec<PathBuf>,
     /// The job reading the models' descriptions for the Iterations table.
     history_job: Option<crate::jobs::Job<(), Vec<IterationRow>>>,
+    /// What to label next: the windows the run's model is least sure of.
+    pub label_next: LabelNextState,
 }
 
 impl Default for ReviewState {
@@ -105,6 +116,7 @@ impl Default for ReviewState {
             history: None,
             history_of: Vec::new(),
             history_job: None,
+            label_next: LabelNextState::default(),
         }
     }
 }
@@ -206,6 +218,7 @@ impl ReviewState {
         self.evaluation = None;
         self.history = None;
         self.history_of.clear();
+        self.label_next = LabelNextState::default();
     }
 
     /// The panel's contents.
@@ -218,6 +231,9 @@ impl ReviewState {
                 self.queue_ui(ui, project, run, &mut actions);
                 ui.separator();
                 self.negatives_ui(ui, project, run, &mut actions);
+                egui::CollapsingHeader::new("What to label next")
+                    .default_open(false)
+                    .show(ui, |ui| self.label_next_ui(ui, project, run, &mut actions));
                 egui::CollapsingHeader::new("Threshold from review")
                     .default_open(false)
                     .show(ui, |ui| self.threshold_ui(ui, run, &mut actions));

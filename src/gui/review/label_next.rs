@@ -1,0 +1,147 @@
+//! The Review panel's "What to label next": the windows of the run its model is least sure
+//! of (found by a job), each one click from its place and answered *call* / *no call* (the app
+//! makes the selection, one undo step each).
+
+use std::collections::BTreeMap;
+
+use super::*;
+use crate::annotation::SelectionId;
+use crate::label_next::{Answer, LabelNextQueue};
+
+/// The queue and its answers.
+#[derive(Debug, Default)]
+pub struct LabelNextState {
+    /// A job is finding the windows.
+    pub searching: bool,
+    /// The run the queue was found in.
+    pub run_id: Option<u32>,
+    pub queue: Option<LabelNextQueue>,
+    /// Answers given here and the selections they made, by queue position (an undone answer
+    /// counts as not given).
+    pub answered: BTreeMap<usize, (Answer, SelectionId)>,
+    /// The window shown last.
+    pub position: usize,
+    pub error: Option<String>,
+}
+
+impl LabelNextState {
+    /// A search of run `run_id` started.
+    pub fn searching_in(&mut self, run_id: u32) {
+        self.searching = true;
+        self.run_id = Some(run_id);
+        self.error = None;
+    }
+
+    /// The search ended.
+    pub fn finished(&mut self, result: Result<LabelNextQueue, String>) {
+        self.searching = false;
+        self.answered.clear();
+        self.position = 0;
+        match result {
+            Ok(queue) => self.queue = Some(queue),
+            Err(error) => {
+                self.queue = None;
+                self.error = Some(error);
+            }
+        }
+    }
+
+    /// The answer to window `n`, if given and not undone.
+    #[must_use]
+    pub fn answer(&self, project: &Project, n: usize) -> Option<Answer> {
+        self.answered
+            .get(&n)
+            .filter(|(_, id)| project.selections.get(*id).is_some())
+            .map(|(answer, _)| *answer)
+    }
+
+    /// The first window after `from` not answered yet.
+    #[must_use]
+    pub fn next_unanswered(&self, project: &Project, from: usize) -> Option<usize> {
+        let count = self.queue.as_ref().map_or(0, |q| q.windows.len());
+        (from + 1..count).find(|n| self.answer(project, *n).is_none())
+    }
+}
+
+impl ReviewState {
+    pub(super) fn label_next_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        project: &Project,
+        run: &DetectionRun,
+        actions: &mut Vec<ReviewAction>,
+    ) {
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .add_enabled(
+                    !self.label_next.searching,
+                    egui::Button::new("Find windows to label"),
+                )
+                .on_hover_text(
+                    "The windows of this run where the model is least sure (scores nearest the \
+                     threshold) on recordings to survey, away from what is labelled or reviewed, \
+                     spread over recordings. Your answers become selections the next training \
+                     learns from.",
+                )
+                .clicked()
+            {
+                actions.push(ReviewAction::FindLabelNext);
+            }
+            if self.label_next.searching {
+                ui.spinner();
+            }
+        });
+        let state = &self.label_next;
+        if let Some(error) = &state.error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+        let Some(queue) = &state.queue else {
+            return;
+        };
+        if state.run_id != Some(run.id) {
+            ui.weak("The windows below were found in another run: find them again for this one.");
+        }
+        ui.weak(format!(
+            "{} window(s) from {} unlabelled window(s) in {} recording(s); answered {}",
+            queue.windows.len(),
+            queue.candidates,
+            queue.recordings,
+            (0..queue.windows.len())
+                .filter(|n| state.answer(project, *n).is_some())
+                .count()
+        ));
+        for problem in &queue.problems {
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
+        }
+        for (n, w) in queue.windows.iter().enumerate() {
+            let name = project
+                .recording(w.recording)
+                .map(crate::project::ProjectRecording::name)
+                .unwrap_or_default();
+            ui.horizontal_wrapped(|ui| {
+                let text = format!(
+                    "{}{}. score {:.2} · {name} · {}",
+                    if n == state.position { "» " } else { "" },
+                    n + 1,
+                    w.score,
+                    format_time_secs(w.start_secs, w.end_secs)
+                );
+                if ui.link(text).on_hover_text("Show it").clicked() {
+                    actions.push(ReviewAction::ShowLabelNext(n));
+                }
+                if let Some(answer) = state.answer(project, n) {
+                    ui.weak(format!("answered: {}", answer.name()));
+                } else {
+                    for (answer, hover) in [
+                        (Answer::Call, "The target calls here: add a positive box over the window (resize it to the call if you like)"),
+                        (Answer::NoCall, "No target call here: add a negative box \"not <target>\""),
+                    ] {
+                        if ui.small_button(answer.name()).on_hover_text(hover).clicked() {
+                            actions.push(ReviewAction::AnswerLabelNext(n, answer));
+                        }
+                    }
+                }
+            });
+        }
+    }
+}
