@@ -346,8 +346,12 @@ impl Project {
         }
         let mut project: Self = serde_json::from_value(value)
             .map_err(|e| read_error(format!("damaged project ({e})")))?;
+        // Absolute (paths in memory are, and a save makes them relative to the absolute folder
+        // again), with `..` resolved, so that a recording is found by its path however it was
+        // reached: a project opened as `survey/survey.syrinx` from the folder above must not
+        // save its recordings as `survey/…` relative to `survey/`.
         let base = project_dir(path);
-        // `..` resolved, so that a recording is found by its path however it was reached.
+        let base = std::path::absolute(&base).unwrap_or(base);
         let resolve = |relative: &Path| without_dots(&base.join(relative));
         for recording in &mut project.recordings {
             recording.path = resolve(&recording.path);
@@ -821,7 +825,8 @@ pub fn scores_dir(path: &Path) -> PathBuf {
 
 /// `path` relative to `base` when possible (`../x.wav` included), else as given.
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    pathdiff::diff_paths(path, base).unwrap_or_else(|| path.to_path_buf())
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    pathdiff::diff_paths(&path, base).unwrap_or(path)
 }
 
 /// Size and fingerprint (FNV-1a of the size and the first and last 64 KiB).

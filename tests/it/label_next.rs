@@ -287,13 +287,21 @@ fn the_command_line_writes_the_queue_and_adds_the_answers() {
     lines[1][column] = "call".to_owned();
     let filled: Vec<String> = lines.iter().map(|l| l.join("\t")).collect();
     std::fs::write(&table, filled.join("\n") + "\n").unwrap();
-    let out = syrinx(&[
-        "label-next",
-        "--project",
-        project_arg,
-        "--answers",
-        table.to_str().unwrap(),
-    ]);
+    // Answered from the folder above, naming the project by a relative path: its recordings'
+    // paths must stay right when it is saved.
+    let parent = dir.path().parent().unwrap();
+    let relative_project = project_path.strip_prefix(parent).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .current_dir(parent)
+        .args([
+            "label-next".as_ref(),
+            "--project".as_ref(),
+            relative_project.as_os_str(),
+            "--answers".as_ref(),
+            table.as_os_str(),
+        ])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -305,7 +313,8 @@ fn the_command_line_writes_the_queue_and_adds_the_answers() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let (saved, _) = Project::load(&project_path).unwrap();
+    let (saved, report) = Project::load(&project_path).unwrap();
+    assert!(report.missing.is_empty(), "{:?}", saved.recordings[0].path);
     let added: Vec<&Selection> = saved
         .selections
         .items()
