@@ -1,9 +1,10 @@
 //! What to label next (active learning): the windows of a detection run where its model is
 //! least sure of itself — scores nearest the threshold — on recordings whose labels teach
 //! (survey recordings: not fully annotated, outside the test split), away from anything already
-//! labelled or reviewed, and spread over recordings and time so that one noisy stretch cannot
-//! fill the queue. An answer becomes a selection with its provenance: *a call* a Positive one,
-//! *no call* a Negative one (`not <target>`), which the next training learns from.
+//! labelled or detected (the review queue asks about detections), and spread over recordings
+//! and time so that one noisy stretch cannot fill the queue. An answer becomes a selection with
+//! its provenance: *a call* a Positive one, *no call* a Negative one (`not <target>`), which the
+//! next training learns from.
 //!
 //! Runs keep one score per window (an ensemble's mean), so uncertainty is closeness to the
 //! threshold; the spread of an ensemble's members is not stored.
@@ -148,8 +149,9 @@ pub fn label_next(
     queue
 }
 
-/// Time already labelled or reviewed in a recording: its selections (either kind) and the run's
-/// reviewed detections.
+/// Time already labelled or asked about in a recording: its selections (either kind), the run's
+/// detections (the review queue asks about those; a window overlapping one mostly holds part of
+/// its call) and reviewed detections a threshold change set aside.
 fn labelled_spans(project: &Project, part: &RecordingDetections) -> Vec<(f64, f64)> {
     let mut spans: Vec<(f64, f64)> = project
         .selections
@@ -158,8 +160,7 @@ fn labelled_spans(project: &Project, part: &RecordingDetections) -> Vec<(f64, f6
         .chain(
             part.detections
                 .iter()
-                .chain(&part.set_aside)
-                .filter(|d| d.verdict.is_some())
+                .chain(part.set_aside.iter().filter(|d| d.verdict.is_some()))
                 .map(|d| (d.detection.start_secs, d.detection.end_secs)),
         )
         .collect();

@@ -31,7 +31,7 @@ fn scores(score: impl Fn(f64) -> f32) -> WindowScores {
 /// - 0: unsure (0.49) from 2 to 6 s, a reviewed detection (0.6) from 15 to 17 s, sure elsewhere;
 /// - 1: a little less unsure (0.45) everywhere, with a selection at 10.0–10.3 s;
 /// - 2: sure (0.05) everywhere but one window (0.25) at 20 s;
-/// - 3: in the test split, unsure everywhere (0.5).
+/// - 3: in the test split, unsure everywhere (0.48).
 fn scored_project(dir: &Path) -> (Project, DetectionRun) {
     let mut project = generated_project(dir, 4);
     let doomed: Vec<Selection> = project.selections.items().to_vec();
@@ -73,7 +73,7 @@ fn scored_project(dir: &Path) -> (Project, DetectionRun) {
     );
     run.add_scores(ids[1], scores(|_| 0.45));
     run.add_scores(ids[2], scores(|s| if s == 20.0 { 0.25 } else { 0.05 }));
-    run.add_scores(ids[3], scores(|_| 0.5));
+    run.add_scores(ids[3], scores(|_| 0.48));
     // The detection at 15–17 s is reviewed.
     let reviewed = run
         .queue(ReviewOrder::Time)
@@ -394,6 +394,8 @@ fn the_review_panel_finds_windows_to_label_and_answers_them_undoably() {
         assert_eq!(app.ui.review.label_next.position, 1);
         let second = app.ui.review.label_next.queue.as_ref().unwrap().windows[1];
         assert_eq!(app.active_recording().unwrap().project_id, second.recording);
+        // It is framed on the spectrogram in place of the detection under review.
+        assert_eq!(app.ui.review.label_next.shown_window(), Some(second));
     }
     harness.get_by_label_contains("answered: a call").hover();
     // One undo step takes it back, and the window can be answered again.

@@ -34,6 +34,7 @@ impl SyrinxApp {
             return;
         };
         self.ui.review.label_next.position = n;
+        self.ui.review.label_next.showing = true;
         self.show_span(w.recording, w.start_secs, w.end_secs);
     }
 

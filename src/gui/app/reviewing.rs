@@ -201,6 +201,7 @@ impl SyrinxApp {
 
     /// Opens the current detection's recording and centres the view on it.
     pub(super) fn show_current_detection(&mut self) {
+        self.ui.review.label_next.showing = false;
         let Some((recording, start_secs, end_secs)) = self.current_detection() else {
             return;
         };
@@ -445,14 +446,28 @@ impl SyrinxApp {
         let Some(run) = self.ui.review.run(&self.session.document.project) else {
             return Vec::new();
         };
-        let current = self.ui.review.current();
+        // The label-next window on screen is framed as the one under review is.
+        let label_next = self
+            .ui
+            .review
+            .label_next
+            .shown_window()
+            .filter(|w| w.recording == recording);
+        let current = self.ui.review.current().filter(|_| label_next.is_none());
+        let asked = label_next.map(|w| DetectionView {
+            start_secs: w.start_secs,
+            end_secs: w.end_secs,
+            score: w.score,
+            verdict: None,
+            current: true,
+        });
         let Some((index, part)) = run
             .recordings
             .iter()
             .enumerate()
             .find(|(_, p)| p.recording == recording)
         else {
-            return Vec::new();
+            return asked.into_iter().collect();
         };
         part.detections
             .iter()
@@ -467,6 +482,7 @@ impl SyrinxApp {
                 verdict: d.verdict,
                 current: current.is_some_and(|c| c.recording_idx == index && c.detection_idx == i),
             })
+            .chain(asked)
             .collect()
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::annotation::SelectionId;
-use crate::label_next::{Answer, LabelNextQueue};
+use crate::label_next::{Answer, LabelNextQueue, UncertainWindow};
 
 /// The queue and its answers.
 #[derive(Debug, Default)]
@@ -21,6 +21,8 @@ pub struct LabelNextState {
     pub answered: BTreeMap<usize, (Answer, SelectionId)>,
     /// The window shown last.
     pub position: usize,
+    /// Whether that window is on screen (framed on the spectrogram) rather than a detection.
+    pub showing: bool,
     pub error: Option<String>,
 }
 
@@ -37,6 +39,7 @@ impl LabelNextState {
         self.searching = false;
         self.answered.clear();
         self.position = 0;
+        self.showing = false;
         match result {
             Ok(queue) => self.queue = Some(queue),
             Err(error) => {
@@ -44,6 +47,15 @@ impl LabelNextState {
                 self.error = Some(error);
             }
         }
+    }
+
+    /// The window on screen, if one is.
+    #[must_use]
+    pub fn shown_window(&self) -> Option<UncertainWindow> {
+        self.queue
+            .as_ref()
+            .filter(|_| self.showing)
+            .and_then(|q| q.windows.get(self.position).copied())
     }
 
     /// The answer to window `n`, if given and not undone.
@@ -79,7 +91,7 @@ impl ReviewState {
                 )
                 .on_hover_text(
                     "The windows of this run where the model is least sure (scores nearest the \
-                     threshold) on recordings to survey, away from what is labelled or reviewed, \
+                     threshold) on recordings to survey, away from what is labelled or detected, \
                      spread over recordings. Your answers become selections the next training \
                      learns from.",
                 )
@@ -133,8 +145,21 @@ impl ReviewState {
                     ui.weak(format!("answered: {}", answer.name()));
                 } else {
                     for (answer, hover) in [
-                        (Answer::Call, "The target calls here: add a positive box over the window (resize it to the call if you like)"),
-                        (Answer::NoCall, "No target call here: add a negative box \"not <target>\""),
+                        (
+                            Answer::Call,
+                            format!(
+                                "A {} calls here: add a positive box \"{}\" over the window (resize it to the call if you like)",
+                                run.label, run.label
+                            ),
+                        ),
+                        (
+                            Answer::NoCall,
+                            format!(
+                                "No {} here: add a negative box \"{}\"",
+                                run.label,
+                                crate::review::false_positive_label(&run.label)
+                            ),
+                        ),
                     ] {
                         if ui.small_button(answer.name()).on_hover_text(hover).clicked() {
                             actions.push(ReviewAction::AnswerLabelNext(n, answer));
