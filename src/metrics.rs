@@ -236,6 +236,88 @@ impl EventMetrics {
     }
 }
 
+/// One class of a multi-class model: its threshold (picked on validation) and its metrics.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassMetrics {
+    pub name: String,
+    pub threshold: f32,
+    pub validation: Option<SplitMetrics>,
+    pub test: Option<SplitMetrics>,
+}
+
+/// Which class windows hold against which class the model names, on one split: rows are the
+/// truth, columns the prediction, the classes in order and then "none of these". A window's
+/// truth is its first class; its prediction the class whose score lies furthest above that
+/// class's threshold (relative to it), or none when no score reaches its threshold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClassConfusion {
+    pub split: String,
+    /// The classes and, last, "none".
+    pub labels: Vec<String>,
+    /// `counts[truth][prediction]`.
+    pub counts: Vec<Vec<usize>>,
+}
+
+/// The label of windows of no class in a [`ClassConfusion`].
+pub const NO_CLASS: &str = "none";
+
+impl ClassConfusion {
+    /// From row-major scores `[windows, classes]`, each window's true class and the classes'
+    /// thresholds.
+    #[must_use]
+    pub fn new(
+        split: &str,
+        classes: &[String],
+        scores: &[f32],
+        truth: &[Option<usize>],
+        thresholds: &[f32],
+    ) -> Self {
+        let k = classes.len();
+        let mut counts = vec![vec![0; k + 1]; k + 1];
+        for (row, truth) in scores.chunks(k.max(1)).zip(truth) {
+            let predicted = predicted_class(row, thresholds).unwrap_or(k);
+            counts[truth.unwrap_or(k).min(k)][predicted] += 1;
+        }
+        let mut labels = classes.to_vec();
+        labels.push(NO_CLASS.to_owned());
+        Self {
+            split: split.to_owned(),
+            labels,
+            counts,
+        }
+    }
+
+    /// Share of windows on the diagonal.
+    #[must_use]
+    pub fn accuracy(&self) -> f64 {
+        let total: usize = self.counts.iter().flatten().sum();
+        let right: usize = (0..self.counts.len()).map(|i| self.counts[i][i]).sum();
+        right as f64 / total.max(1) as f64
+    }
+}
+
+/// The class a window's scores name: the one furthest above its threshold (score ÷
+/// threshold), or `None` when no score reaches its class's threshold.
+#[must_use]
+pub fn predicted_class(scores: &[f32], thresholds: &[f32]) -> Option<usize> {
+    scores
+        .iter()
+        .zip(thresholds)
+        .enumerate()
+        .filter(|(_, (s, t))| **s >= **t)
+        .max_by(|(_, (a, ta)), (_, (b, tb))| (**a / ta.max(1e-6)).total_cmp(&(**b / tb.max(1e-6))))
+        .map(|(c, _)| c)
+}
+
+/// Column `c` of row-major values with `k` columns.
+#[must_use]
+pub fn column(values: &[f32], k: usize, c: usize) -> Vec<f32> {
+    values
+        .chunks(k.max(1))
+        .filter_map(|row| row.get(c).copied())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,5 +374,23 @@ mod tests {
         assert_eq!(points.len(), 3);
         assert_eq!(points[0], (0.5, 1.0, 0.9));
         assert!((points[2].0 - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_class_confusion_names_the_class_furthest_above_its_threshold() {
+        let classes = vec!["a".to_owned(), "b".to_owned()];
+        // Rows: a (0.9, 0.1), b (0.3, 0.35: b's threshold is 0.2, so b), none (0.1, 0.1),
+        // a mistaken for b (0.2, 0.8), none mistaken for a (0.7, 0.0).
+        let scores = [0.9, 0.1, 0.3, 0.35, 0.1, 0.1, 0.2, 0.8, 0.7, 0.0];
+        let truth = [Some(0), Some(1), None, Some(0), None];
+        let confusion = ClassConfusion::new("validation", &classes, &scores, &truth, &[0.5, 0.2]);
+        assert_eq!(confusion.labels, vec!["a", "b", "none"]);
+        assert_eq!(
+            confusion.counts,
+            vec![vec![1, 1, 0], vec![0, 1, 0], vec![1, 0, 1]]
+        );
+        assert!((confusion.accuracy() - 0.6).abs() < 1e-12);
+        assert_eq!(column(&scores, 2, 1), vec![0.1, 0.35, 0.1, 0.8, 0.0]);
+        assert_eq!(predicted_class(&[0.1, 0.1], &[0.5, 0.2]), None);
     }
 }

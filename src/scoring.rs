@@ -20,6 +20,11 @@ pub enum DetectError {
     Input(#[from] crate::dsp::DspError),
     #[error("detection cancelled")]
     Cancelled,
+    #[error(
+        "this model has {0} classes ({1}): it scores each class (score_recording_per_class), but \
+         detection runs and tables take single-class models for now"
+    )]
+    MultiClass(usize, String),
 }
 
 /// Spectrogram frames computed per block (the block's audio is read, transformed and scored,
@@ -60,6 +65,40 @@ pub fn score_recording_in_blocks(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<WindowScores, DetectError> {
+    let outputs = model.info.network.outputs.max(1);
+    if outputs > 1 {
+        return Err(DetectError::MultiClass(
+            outputs,
+            model.info.classes.join(", "),
+        ));
+    }
+    let mut per_output =
+        score_outputs_in_blocks(model, path, hop_secs, block_frames, cancel, progress)?;
+    Ok(per_output.swap_remove(0))
+}
+
+/// A multi-class model's scores of every window of the recording at `path`, one
+/// [`WindowScores`] per class (in the order of `model.info.classes`); see [`score_recording`].
+pub fn score_recording_per_class(
+    model: &ModelArtifact,
+    path: &Path,
+    hop_secs: f64,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(f64, f64),
+) -> Result<Vec<WindowScores>, DetectError> {
+    score_outputs_in_blocks(model, path, hop_secs, BLOCK_FRAMES, cancel, progress)
+}
+
+/// Every window's score for each of the model's outputs.
+fn score_outputs_in_blocks(
+    model: &ModelArtifact,
+    path: &Path,
+    hop_secs: f64,
+    block_frames: usize,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(f64, f64),
+) -> Result<Vec<WindowScores>, DetectError> {
+    let outputs = model.info.network.outputs.max(1);
     let input = model.info.input;
     let step = hop_frames(model, hop_secs);
     let reader = ResamplingReader::new(AudioReader::open(path)?, input.sample_rate_hz)?;
@@ -77,10 +116,13 @@ pub fn score_recording_in_blocks(
                 sender.send(block).is_ok()
             });
         });
-        let mut result = WindowScores {
-            window_secs: input.window_secs(),
-            ..WindowScores::default()
-        };
+        let mut results = vec![
+            WindowScores {
+                window_secs: input.window_secs(),
+                ..WindowScores::default()
+            };
+            outputs
+        ];
         for block in receiver {
             let block = block?;
             if cancel.load(Ordering::Relaxed) {
@@ -94,11 +136,19 @@ pub fn score_recording_in_blocks(
                 DETECT_BATCH,
                 &device,
             );
-            result.start_secs.extend(block.start_secs);
-            result.scores.extend(scores);
+            for (output, result) in results.iter_mut().enumerate() {
+                result.start_secs.extend_from_slice(&block.start_secs);
+                if outputs == 1 {
+                    result.scores.extend_from_slice(&scores);
+                } else {
+                    result
+                        .scores
+                        .extend(crate::metrics::column(&scores, outputs, output));
+                }
+            }
             progress(block.done_secs.min(total_secs), total_secs);
         }
-        Ok(result)
+        Ok(results)
     })
 }
 

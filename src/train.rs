@@ -172,6 +172,15 @@ fn train_in_pool(
     report: &mut (dyn FnMut(TrainEvent) + Send),
 ) -> Result<TrainOutcome, TrainError> {
     let started = Instant::now();
+    // One output per class of a multi-class dataset.
+    let outputs = dataset.outputs();
+    let settings = &TrainSettings {
+        network: NetworkConfig {
+            outputs,
+            ..settings.network.clone()
+        },
+        ..settings.clone()
+    };
     let (progress_tx, progress_rx) = mpsc::channel();
     let cache = std::thread::scope(|scope| {
         // The sender moves into the worker, so the loop below ends when the worker does.
@@ -237,14 +246,20 @@ fn train_in_pool(
         config.input.window_secs(),
         manifest.positive_band_hz,
     );
-    let events = crate::evaluate::validation::EventValidation::build(
-        dataset,
-        &config.input,
-        &detection,
-        crate::project::Split::Validation,
-        cancel,
-        &mut warnings,
-    );
+    // Calls are counted per recording for one output; a multi-class model's classes are
+    // judged window by window (per class) for now.
+    let events = (outputs == 1)
+        .then(|| {
+            crate::evaluate::validation::EventValidation::build(
+                dataset,
+                &config.input,
+                &detection,
+                crate::project::Split::Validation,
+                cancel,
+                &mut warnings,
+            )
+        })
+        .flatten();
     let context = MemberContext {
         dataset,
         settings,
@@ -281,14 +296,15 @@ fn train_in_pool(
         }
         let scores =
             crate::model::ensemble_scores(&folded, inputs, bands, frames, 64, &base_device);
-        for ((&i, &score), values) in indices
+        // A multi-class window's score here is its highest class score.
+        for ((&i, row), values) in indices
             .iter()
-            .zip(&scores)
+            .zip(scores.chunks(outputs))
             .zip(inputs.chunks(bands * frames))
         {
             scored.push(ScoredWindow {
                 window: dataset.windows[i].clone(),
-                score,
+                score: row.iter().copied().fold(0.0, f32::max),
                 start_secs: dataset.windows[i].crop.centre(),
                 input: Some(crate::dsp::ModelInput {
                     bands,
@@ -333,19 +349,35 @@ fn train_in_pool(
     let test_final = metrics_of(&test_scores, &test);
     // Calls on the fully annotated test recordings, counted as detection and `syrinx evaluate`
     // count them, at the threshold validation chose: the figure users compare with their own.
-    let test_events = crate::evaluate::validation::EventValidation::build(
-        dataset,
-        &config.input,
-        &detection,
-        crate::project::Split::Test,
-        cancel,
-        &mut warnings,
-    )
-    .map(|e| {
-        let scores =
-            crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device);
-        e.metrics_at(&scores, threshold)
-    });
+    let test_events = (outputs == 1)
+        .then(|| {
+            crate::evaluate::validation::EventValidation::build(
+                dataset,
+                &config.input,
+                &detection,
+                crate::project::Split::Test,
+                cancel,
+                &mut warnings,
+            )
+        })
+        .flatten()
+        .map(|e| {
+            let scores =
+                crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device);
+            e.metrics_at(&scores, threshold)
+        });
+    let (class_metrics, confusions) = if outputs > 1 {
+        class_results(
+            dataset,
+            settings,
+            [
+                (Split::Validation, &validation[..], &validation_scores[..]),
+                (Split::Test, &test[..], &test_scores[..]),
+            ],
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     complete_manifest(&mut manifest, dataset);
     let info = ModelInfo {
         artifact_version: ARTIFACT_VERSION,
@@ -353,7 +385,11 @@ fn train_in_pool(
         created: now_rfc3339(),
         network: settings.network.clone(),
         input: config.input,
-        classes: vec!["negative".to_owned(), "positive".to_owned()],
+        classes: if outputs > 1 {
+            dataset.classes.clone()
+        } else {
+            vec!["negative".to_owned(), "positive".to_owned()]
+        },
         threshold,
         training: serde_json::json!({
             "settings": settings,
@@ -368,6 +404,8 @@ fn train_in_pool(
         validation_events,
         test_events,
         ensemble: nets.len(),
+        class_metrics,
+        confusions,
     };
     let mut nets = nets.into_iter();
     let Some(net) = nets.next() else {
@@ -480,7 +518,8 @@ impl MemberContext<'_> {
                 .collect();
             let n_batches = batches.len();
             let epoch_seed = rand::RngExt::random::<u64>(&mut rng);
-            let (mut loss_sum, mut correct, mut seen) = (0.0, 0_usize, 0_usize);
+            let (mut loss_sum, mut correct, mut seen, mut seen_outputs) =
+                (0.0, 0_usize, 0_usize, 0_usize);
             // Batches are prepared on another thread while the network trains on the previous
             // one.
             let (batch_tx, batch_rx) = mpsc::sync_channel::<(Vec<f32>, Vec<f32>)>(2);
@@ -512,10 +551,11 @@ impl MemberContext<'_> {
                         return Err(TrainError::Cancelled);
                     };
                     let step_started = Instant::now();
-                    let n = targets.len();
+                    let outputs = settings.network.outputs.max(1);
+                    let n = targets.len() / outputs;
                     let x = crate::model::input_tensor(inputs, bands, frames, &device);
                     let y: Tensor<2> =
-                        Tensor::from_data(TensorData::new(targets.clone(), [n, 1]), &device);
+                        Tensor::from_data(TensorData::new(targets.clone(), [n, outputs]), &device);
                     let logits = net.forward(x);
                     let loss = bce_with_logits(logits.clone(), y);
                     let loss_value = f64::from(loss.clone().into_scalar::<f32>());
@@ -527,11 +567,14 @@ impl MemberContext<'_> {
                     }
                     let logit_values: Vec<f32> =
                         logits.detach().into_data().iter::<f32>().collect();
+                    // Accuracy of every output of every window (one per window for a
+                    // single-class model).
                     correct += logit_values
                         .iter()
                         .zip(&targets)
                         .filter(|(l, t)| (**l >= 0.0) == (**t >= 0.5))
                         .count();
+                    seen_outputs += targets.len();
                     seen += n;
                     loss_sum += loss_value * n as f64;
                     let grads = GradientsParams::from_grads(loss.backward(), &net);
@@ -577,7 +620,7 @@ impl MemberContext<'_> {
             let metrics = EpochMetrics {
                 epoch,
                 train_loss: loss_sum / seen.max(1) as f64,
-                train_accuracy: correct as f64 / seen.max(1) as f64,
+                train_accuracy: correct as f64 / seen_outputs.max(1) as f64,
                 validation: validation_metrics.clone(),
                 validation_events,
                 validation_events_mean_f1,
@@ -626,11 +669,76 @@ fn plain_inputs(maker: &InputMaker<'_>, indices: &[usize]) -> Vec<f32> {
     maker.batch(indices, None).0
 }
 
+/// The windows' targets, row-major `[windows, outputs]` (a single-class model's: positive).
 fn truth(dataset: &Dataset, indices: &[usize]) -> Vec<bool> {
+    let outputs = dataset.outputs();
     indices
         .iter()
-        .map(|i| dataset.windows[*i].is_positive())
+        .flat_map(|i| dataset.windows[*i].targets(outputs))
+        .map(|t| t >= 0.5)
         .collect()
+}
+
+/// A multi-class model's classes: each one's threshold (its best window F1 on validation; the
+/// settings' threshold when validation has none of it or thresholds are not picked), its
+/// metrics on validation and test, and the confusion matrix of each split that has windows.
+fn class_results(
+    dataset: &Dataset,
+    settings: &TrainSettings,
+    splits: [(Split, &[usize], &[f32]); 2],
+) -> (
+    Vec<crate::metrics::ClassMetrics>,
+    Vec<crate::metrics::ClassConfusion>,
+) {
+    use crate::metrics::{ClassConfusion, ClassMetrics, column};
+    let k = dataset.classes.len();
+    let columns = |indices: &[usize], scores: &[f32], c: usize| {
+        let truth: Vec<bool> = indices
+            .iter()
+            .map(|i| dataset.windows[*i].classes.contains(&c))
+            .collect();
+        (column(scores, k, c), truth)
+    };
+    let [(_, validation, validation_scores), (_, test, test_scores)] = splits;
+    let metrics: Vec<ClassMetrics> = dataset
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let (scores, truth) = columns(validation, validation_scores, c);
+            let threshold = if settings.pick_threshold {
+                crate::metrics::best_f1_threshold(&scores, &truth).unwrap_or(settings.threshold)
+            } else {
+                settings.threshold
+            };
+            let of = |indices: &[usize], all: &[f32]| {
+                let (scores, truth) = columns(indices, all, c);
+                truth
+                    .iter()
+                    .any(|t| *t)
+                    .then(|| SplitMetrics::new(&scores, &truth, threshold))
+            };
+            ClassMetrics {
+                name: name.clone(),
+                threshold,
+                validation: of(validation, validation_scores),
+                test: of(test, test_scores),
+            }
+        })
+        .collect();
+    let thresholds: Vec<f32> = metrics.iter().map(|m| m.threshold).collect();
+    let confusions = splits
+        .iter()
+        .filter(|(_, indices, _)| !indices.is_empty())
+        .map(|(split, indices, scores)| {
+            let truth: Vec<Option<usize>> = indices
+                .iter()
+                .map(|i| dataset.windows[*i].classes.first().copied())
+                .collect();
+            ClassConfusion::new(split.name(), &dataset.classes, scores, &truth, &thresholds)
+        })
+        .collect();
+    (metrics, confusions)
 }
 
 fn complete_manifest(manifest: &mut DatasetManifest, dataset: &Dataset) {

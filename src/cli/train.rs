@@ -64,10 +64,19 @@ pub struct TrainArgs {
     /// Train this many networks (consecutive seeds) and average their scores.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub ensemble: usize,
+    /// Train one multi-class model: `all` (every positive label with at least 3 selections),
+    /// or labels separated by commas. Each becomes an output; windows of overlapping calls of
+    /// two classes count for both; negatives and positives of other labels are "none of
+    /// these". Without it, every positive is one class (a single-class model).
+    #[arg(long, value_name = "all|LABEL,LABEL,…")]
+    pub classes: Option<String>,
     /// Print a JSON summary as the last line of stdout.
     #[arg(long)]
     pub json: bool,
 }
+
+/// Positive selections a label needs to be a class under `--classes all`.
+const MIN_CLASS_EXAMPLES: usize = 3;
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let (project, report) = Project::load(&args.project)?;
@@ -92,6 +101,30 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         project_config_from(&project, &report.missing, &requested, args.input);
     if let Some(front_end) = args.front_end {
         config.input.normalization = front_end;
+    }
+    if let Some(classes) = &args.classes {
+        config.classes = if classes.trim().eq_ignore_ascii_case("all") {
+            project.class_candidates(MIN_CLASS_EXAMPLES)
+        } else {
+            classes
+                .split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect()
+        };
+        let known = project.class_candidates(1);
+        if let Some(unknown) = config.classes.iter().find(|c| !known.contains(c)) {
+            anyhow::bail!(
+                "--classes: the project has no positive selection labelled \"{unknown}\" (its positive labels: {})",
+                known.join(", ")
+            );
+        }
+        anyhow::ensure!(
+            config.classes.len() >= 2,
+            "--classes needs two or more labels for a multi-class model (found: {}); without it every positive is one class",
+            config.classes.join(", ")
+        );
+        println!("classes: {}", config.classes.join(", "));
     }
     match &proposal {
         Some(proposal) => {
@@ -232,6 +265,29 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     );
     describe("validation", info.validation.as_ref());
     describe("test", info.test.as_ref());
+    for class in &info.class_metrics {
+        let f1 = |m: Option<&crate::metrics::SplitMetrics>| {
+            m.map_or_else(|| "–".to_owned(), |m| format!("{:.3}", m.f1))
+        };
+        println!(
+            "{:>10}: threshold {:.2} · validation F1 {} · test F1 {} (windows)",
+            class.name,
+            class.threshold,
+            f1(class.validation.as_ref()),
+            f1(class.test.as_ref())
+        );
+    }
+    for confusion in &info.confusions {
+        println!(
+            "confusion ({}; rows: truth, columns: predicted): {}",
+            confusion.split,
+            confusion.labels.join(" | ")
+        );
+        for (label, row) in confusion.labels.iter().zip(&confusion.counts) {
+            let cells: Vec<String> = row.iter().map(ToString::to_string).collect();
+            println!("{label:>16}: {}", cells.join("\t"));
+        }
+    }
     if let Some(events) = &info.validation_events {
         println!("    events: validation recordings · {}", events.summary());
     }
@@ -252,6 +308,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             "validation_events": info.validation_events,
             "test_events": info.test_events,
             "test": info.test,
+            "classes": info.class_metrics,
+            "confusions": info.confusions,
             "input": info.input,
             "train_secs": outcome.train_secs,
             "epochs_run": outcome.epochs_run,

@@ -243,7 +243,8 @@ impl<'a> InputMaker<'a> {
         out
     }
 
-    /// A batch: inputs of `indices` one after another, and their targets (1 = positive).
+    /// A batch: inputs of `indices` one after another, and their targets, row-major
+    /// `[windows, outputs]` (1 = calling; see [`WindowSpec::targets`](super::WindowSpec::targets)).
     #[must_use]
     pub fn batch(
         &self,
@@ -251,16 +252,13 @@ impl<'a> InputMaker<'a> {
         mut augmentation: Option<(&Augmentation, &mut ChaCha8Rng)>,
     ) -> (Vec<f32>, Vec<f32>) {
         let (bands, frames) = self.shape();
+        let outputs = self.dataset.outputs();
         let mut inputs = Vec::with_capacity(indices.len() * bands * frames);
-        let mut targets = Vec::with_capacity(indices.len());
+        let mut targets = Vec::with_capacity(indices.len() * outputs);
         for &index in indices {
             let aug = augmentation.as_mut().map(|(a, rng)| (*a, &mut **rng));
             inputs.extend(self.input(index, aug));
-            targets.push(if self.dataset.windows[index].is_positive() {
-                1.0
-            } else {
-                0.0
-            });
+            targets.extend(self.dataset.windows[index].targets(outputs));
         }
         (inputs, targets)
     }

@@ -64,6 +64,11 @@ pub struct DatasetConfig {
     /// [`crop::partial_call_starts`].
     #[serde(default)]
     pub partial_call_fraction: f64,
+    /// The labels a multi-class model learns, one output each (two or more); empty: one
+    /// output, every Positive selection a call (the single-class model). See
+    /// [`WindowSpec::classes`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
 }
 
 impl Default for DatasetConfig {
@@ -75,6 +80,7 @@ impl Default for DatasetConfig {
             guard_secs: 0.5,
             max_background_per_recording: 40,
             partial_call_fraction: 0.3,
+            classes: Vec::new(),
         }
     }
 }
@@ -113,12 +119,31 @@ pub struct WindowSpec {
     /// The selection's own span (the clip's or background window's span otherwise).
     pub start_secs: f64,
     pub end_secs: f64,
+    /// For a multi-class model: the classes (indices into [`Dataset::classes`]) calling in
+    /// this window — its own label's, and those of other classes' Positive selections it
+    /// overlaps (overlapping calls of two species both count). Empty for negatives, for
+    /// positives of labels that are no class ("none of these"), and in single-class datasets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<usize>,
 }
 
 impl WindowSpec {
     #[must_use]
     pub fn is_positive(&self) -> bool {
         self.kind == SelectionKind::Positive
+    }
+
+    /// What the network should say for it, one value per output (1 = calling): a
+    /// single-class model's one output is "a Positive selection"; a multi-class model's are
+    /// [`classes`](Self::classes).
+    #[must_use]
+    pub fn targets(&self, outputs: usize) -> Vec<f32> {
+        if outputs <= 1 {
+            return vec![if self.is_positive() { 1.0 } else { 0.0 }];
+        }
+        (0..outputs)
+            .map(|c| if self.classes.contains(&c) { 1.0 } else { 0.0 })
+            .collect()
     }
 }
 
@@ -154,6 +179,8 @@ pub struct Dataset {
     pub recordings: Vec<DatasetRecording>,
     /// Problems that did not stop the build (unreadable clips, imbalance, tiny classes, leakage).
     pub warnings: Vec<String>,
+    /// A multi-class dataset's classes, in output order (empty: one output, single-class).
+    pub classes: Vec<String>,
 }
 
 impl Dataset {
@@ -195,6 +222,7 @@ impl Dataset {
                 duration_secs: recording.duration_secs,
                 start_secs,
                 end_secs,
+                classes: Vec::new(),
             };
             let mut positives = Vec::new();
             let mut dataset_recording = DatasetRecording {
@@ -326,6 +354,7 @@ impl Dataset {
                     duration_secs,
                     start_secs: 0.0,
                     end_secs: duration_secs,
+                    classes: Vec::new(),
                 });
             }
         }
@@ -358,10 +387,17 @@ impl Dataset {
                 })
                 .map_or(Split::Auto, |w| w.split);
         }
+        let classes = if config.classes.len() >= 2 {
+            assign_classes(&mut windows, project, &config.classes, &mut warnings);
+            config.classes.clone()
+        } else {
+            Vec::new()
+        };
         let mut dataset = Self {
             windows,
             recordings: dataset_recordings,
             warnings,
+            classes,
         };
         dataset.check_balance()?;
         Ok(dataset)
@@ -400,6 +436,7 @@ impl Dataset {
                         duration_secs,
                         start_secs: 0.0,
                         end_secs: duration_secs,
+                        classes: Vec::new(),
                     });
                 }
                 Err(e) => noise.warnings.push(format!("noise clip left out: {e}")),
@@ -484,29 +521,123 @@ impl Dataset {
     /// negatives (or the other way round when positives are the majority), shuffled.
     #[must_use]
     pub fn balanced_epoch(&self, rng: &mut ChaCha8Rng) -> Vec<usize> {
-        let (mut positives, mut negatives): (Vec<usize>, Vec<usize>) = self
+        if self.classes.len() >= 2 {
+            return self.balanced_classes_epoch(rng);
+        }
+        let (positives, negatives): (Vec<usize>, Vec<usize>) = self
             .of_split(Split::Train)
             .map(|(i, _)| i)
             .partition(|i| self.windows[*i].is_positive());
-        let (minority, majority) = if positives.len() < negatives.len() {
-            (&mut positives, &negatives)
-        } else {
-            (&mut negatives, &positives)
-        };
-        if !minority.is_empty() {
-            let base = minority.clone();
-            while minority.len() < majority.len() {
-                let need = majority.len() - minority.len();
-                let mut extra = base.clone();
-                extra.shuffle(rng);
-                minority.extend(extra.into_iter().take(need));
-            }
-        }
-        let mut order: Vec<usize> = positives.into_iter().chain(negatives).collect();
-        order.shuffle(rng);
-        order
+        balance(positives, negatives, rng)
     }
 
+    /// Outputs of a network trained on it: one per class, or one.
+    #[must_use]
+    pub fn outputs(&self) -> usize {
+        self.classes.len().max(1)
+    }
+
+    /// A multi-class epoch: each class's windows (by their first class) oversampled to one
+    /// count (the largest class's, or more when "none of these" windows outnumber the calls),
+    /// then the "none of these" windows to the calls' count.
+    fn balanced_classes_epoch(&self, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        let mut per_class: Vec<Vec<usize>> = vec![Vec::new(); self.classes.len()];
+        let mut none = Vec::new();
+        for (i, w) in self.of_split(Split::Train) {
+            match w.classes.first() {
+                Some(c) => per_class[*c].push(i),
+                None => none.push(i),
+            }
+        }
+        // Each class as often as the largest, and together at least as often as "none of
+        // these" (so that balancing below repeats no class more than another).
+        let present = per_class.iter().filter(|c| !c.is_empty()).count().max(1);
+        let per_class_count = per_class
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .max(none.len().div_ceil(present));
+        let mut calls = Vec::new();
+        for mut class in per_class.into_iter().filter(|c| !c.is_empty()) {
+            oversample(&mut class, per_class_count, rng);
+            calls.extend(class);
+        }
+        balance(calls, none, rng)
+    }
+}
+
+/// Every window, with the smaller of the two kinds oversampled to the larger's count, shuffled.
+fn balance(
+    mut positives: Vec<usize>,
+    mut negatives: Vec<usize>,
+    rng: &mut ChaCha8Rng,
+) -> Vec<usize> {
+    if positives.len() < negatives.len() {
+        oversample(&mut positives, negatives.len(), rng);
+    } else {
+        oversample(&mut negatives, positives.len(), rng);
+    }
+    let mut order: Vec<usize> = positives.into_iter().chain(negatives).collect();
+    order.shuffle(rng);
+    order
+}
+
+/// Repeats `windows` (each round shuffled) until there are `count` (none when it is empty).
+fn oversample(windows: &mut Vec<usize>, count: usize, rng: &mut ChaCha8Rng) {
+    if windows.is_empty() {
+        return;
+    }
+    let base = windows.clone();
+    while windows.len() < count {
+        let need = count - windows.len();
+        let mut extra = base.clone();
+        extra.shuffle(rng);
+        windows.extend(extra.into_iter().take(need));
+    }
+}
+
+/// Gives every window its classes (see [`WindowSpec::classes`]): a Positive window its own
+/// label's and those of the classes' Positive selections of its recording it overlaps; a clip
+/// its label's. Warns about classes with no training window.
+fn assign_classes(
+    windows: &mut [WindowSpec],
+    project: &Project,
+    classes: &[String],
+    warnings: &mut Vec<String>,
+) {
+    let class_of = |label: &str| classes.iter().position(|c| c == label);
+    for w in windows.iter_mut().filter(|w| w.is_positive()) {
+        let mut found: Vec<usize> = class_of(&w.label).into_iter().collect();
+        if let WindowOrigin::Selection { id, recording } = &w.origin {
+            for other in project.selections.of_recording(*recording) {
+                if other.id != *id
+                    && other.kind == SelectionKind::Positive
+                    && other.start_secs < w.end_secs
+                    && w.start_secs < other.end_secs
+                    && let Some(c) = class_of(&other.label)
+                    && !found.contains(&c)
+                {
+                    found.push(c);
+                }
+            }
+        }
+        w.classes = found;
+    }
+    for (c, name) in classes.iter().enumerate() {
+        let n = windows
+            .iter()
+            .filter(|w| w.split == Split::Train && w.classes.first() == Some(&c))
+            .count();
+        if n == 0 {
+            warnings.push(format!(
+                "class \"{name}\" has no training window: the model cannot learn it"
+            ));
+        }
+    }
+}
+
+impl Dataset {
     fn check_balance(&mut self) -> Result<(), DatasetError> {
         let (positives, negatives) = self.counts(Split::Train);
         if positives == 0 || negatives == 0 {

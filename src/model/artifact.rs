@@ -86,6 +86,13 @@ pub struct ModelInfo {
     /// Networks whose scores are averaged (trained with consecutive seeds); 1 = a single one.
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub ensemble: usize,
+    /// A multi-class model's classes, in output order, with their thresholds and metrics
+    /// (empty for a single-class model, whose `classes` are `negative, positive`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_metrics: Vec<crate::metrics::ClassMetrics>,
+    /// A multi-class model's confusion matrices (validation, test).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confusions: Vec<crate::metrics::ClassConfusion>,
 }
 
 fn one() -> usize {
@@ -275,6 +282,8 @@ impl ModelArtifact {
                 validation_events: None,
                 test_events: None,
                 ensemble: 1,
+                class_metrics: Vec::new(),
+                confusions: Vec::new(),
             },
         }
     }

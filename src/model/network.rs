@@ -1,5 +1,5 @@
 //! The CNN: blocks of (3×3 conv, batch norm, ReLU, 2×2 max-pool), global average pooling and
-//! one logit (the window holds a positive call). The same family describes the default CPU
+//! one logit per output (the window holds a call; of each class, for a multi-class model). The same family describes the default CPU
 //! network and the reference network of `shared/bench/torch_reference.py`.
 
 use burn::module::Module;
@@ -24,6 +24,21 @@ pub struct NetworkConfig {
     pub input_pool: usize,
     /// Dropout before the final layer, while training.
     pub dropout: f64,
+    /// Outputs (logits): 1 for a single-class model, one per class for a multi-class one.
+    #[serde(default = "one_output", skip_serializing_if = "is_one_output")]
+    pub outputs: usize,
+}
+
+fn one_output() -> usize {
+    1
+}
+
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if signature"
+)]
+fn is_one_output(n: &usize) -> bool {
+    *n == 1
 }
 
 impl Default for NetworkConfig {
@@ -37,6 +52,7 @@ impl Default for NetworkConfig {
             channels: vec![16, 32, 48, 64],
             input_pool: 2,
             dropout: 0.2,
+            outputs: 1,
         }
     }
 }
@@ -50,6 +66,7 @@ impl NetworkConfig {
             channels: vec![16, 32, 64, 128],
             input_pool: 1,
             dropout: 0.0,
+            outputs: 1,
         }
     }
 
@@ -77,7 +94,7 @@ impl NetworkConfig {
             blocks,
             global_pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
             dropout: DropoutConfig::new(self.dropout).init(),
-            head: LinearConfig::new(input_channels, 1).init(device),
+            head: LinearConfig::new(input_channels, self.outputs.max(1)).init(device),
         }
     }
 
@@ -123,7 +140,7 @@ pub struct CallNet {
 }
 
 impl CallNet {
-    /// Logits `[batch, 1]` for inputs `[batch, 1, bands, frames]`.
+    /// Logits `[batch, outputs]` for inputs `[batch, 1, bands, frames]`.
     pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
         let mut x = match &self.input_pool {
             Some(pool) => pool.forward(input),

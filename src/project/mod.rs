@@ -727,6 +727,18 @@ impl Project {
         summary
     }
 
+    /// The labels a multi-class model would learn by default: every Positive label with at
+    /// least `min_examples` selections, in name order.
+    #[must_use]
+    pub fn class_candidates(&self, min_examples: usize) -> Vec<String> {
+        self.summary()
+            .by_label
+            .into_iter()
+            .filter(|((kind, _), n)| *kind == SelectionKind::Positive && *n >= min_examples)
+            .map(|((_, label), _)| label)
+            .collect()
+    }
+
     /// Adds a clip folder (every audio file in it one whole-file selection of `kind`).
     pub fn add_clip_folder(&mut self, path: &Path, kind: SelectionKind, label: Option<String>) {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());

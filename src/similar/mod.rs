@@ -36,6 +36,8 @@ pub enum SimilarError {
     NoQueryIndex,
     #[error(transparent)]
     Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Scoring(crate::scoring::DetectError),
     #[error("cancelled")]
     Cancelled,
 }

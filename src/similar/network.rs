@@ -78,6 +78,7 @@ pub fn network_index(
             crate::scoring::DetectError::Audio(e) => SimilarError::Audio(e),
             crate::scoring::DetectError::Input(e) => SimilarError::Dsp(e),
             crate::scoring::DetectError::Cancelled => SimilarError::Cancelled,
+            other @ crate::scoring::DetectError::MultiClass(..) => SimilarError::Scoring(other),
         });
     }
     let (low_hz, high_hz) = input.spectrogram.axis(input.sample_rate_hz).range_hz();

@@ -22,6 +22,12 @@ use crate::scoring::{DetectError, score_recording};
 pub enum BatchError {
     #[error("cannot load the model: {0}")]
     Model(String),
+    /// A multi-class model: detection runs take single-class models for now.
+    #[error(
+        "this model has {classes} classes ({names}): detection runs and their tables take \
+         single-class models for now (train without --classes)"
+    )]
+    MultiClass { classes: usize, names: String },
     #[error("cannot list {}: {detail}", path.display())]
     List { path: PathBuf, detail: String },
     #[error("detection cancelled")]
@@ -266,6 +272,13 @@ fn score_files(
         .map_err(|e| e.to_string())
         .and_then(|device| ModelArtifact::load(&plan.model_dir, &device).map_err(|e| e.to_string()))
         .map_err(BatchError::Model)?;
+    let outputs = model.info.network.outputs;
+    if outputs > 1 {
+        return Err(BatchError::MultiClass {
+            classes: outputs,
+            names: model.info.classes.join(", "),
+        });
+    }
     let hop_secs = plan
         .hop_secs
         .unwrap_or_else(|| model.info.detection_hop_secs());

@@ -26,6 +26,7 @@ mod gui_review;
 mod gui_train;
 mod label_next;
 mod migration;
+mod multiclass;
 mod playback;
 mod review;
 mod similar;

@@ -42,6 +42,7 @@ pub fn small_settings(epochs: usize) -> TrainSettings {
             channels: vec![8, 16],
             input_pool: 1,
             dropout: 0.0,
+            outputs: 1,
         },
         device: ComputeDevice::Cpu,
         threads: 1,

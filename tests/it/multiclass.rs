@@ -1,0 +1,356 @@
+//! Many species in one model: a project of three call types (rising chirps, falling chirps,
+//! tones), some calling over each other, trains one network with an output per class; each
+//! class is told from the others on unseen recordings, and single-class models stay as they were.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use syrinx::annotation::{Selection, SelectionId, SelectionKind, SelectionSet};
+use syrinx::audio::{WavEncoding, probe, write_wav};
+use syrinx::dataset::{Dataset, DatasetConfig};
+use syrinx::model::{ComputeDevice, ModelArtifact};
+use syrinx::project::{Project, Split};
+use syrinx::scoring::{DetectError, score_recording, score_recording_per_class};
+use syrinx::train::train_project;
+
+use super::train::{small_input, small_settings};
+
+const RATE_HZ: u32 = 8_000;
+const SECS: f64 = 40.0;
+const CLASSES: [&str; 3] = ["rise", "fall", "tone"];
+
+/// A generated call: start and end (seconds) and class.
+type Call = (f64, f64, usize);
+
+/// One call of class `class` (0 rise 1→3 kHz, 1 fall 3→1 kHz, 2 tone at 2 kHz), 0.3 s.
+fn call(class: usize, amplitude: f32) -> Vec<f32> {
+    let len = (0.3 * f64::from(RATE_HZ)) as usize;
+    match class {
+        0 => syrinx::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ),
+        1 => syrinx::synth::linear_chirp(3_000.0, 1_000.0, amplitude, len, RATE_HZ),
+        _ => syrinx::synth::tone(2_000.0, amplitude, len, RATE_HZ),
+    }
+}
+
+/// `n` fully annotated recordings with calls of the three classes about 3 s apart; every
+/// fifth call has a call of another class over it. Returns the project and each recording's
+/// calls `(start, end, class)`.
+fn three_species(dir: &Path, n: u32) -> (Project, Vec<Vec<Call>>) {
+    let mut project = Project::default();
+    let mut selections = Vec::new();
+    let mut truth = Vec::new();
+    for r in 0..n {
+        let mut rng = ChaCha8Rng::seed_from_u64(300 + u64::from(r));
+        let total = (SECS * f64::from(RATE_HZ)) as usize;
+        let mut audio: Vec<f32> = (0..total)
+            .map(|_| rng.random_range(-0.02_f32..0.02))
+            .collect();
+        let mut calls = Vec::new();
+        let mut t = 0.6;
+        let mut k = 0;
+        while t + 1.0 < SECS {
+            let class = rng.random_range(0..3);
+            let mut at = vec![(t, class)];
+            k += 1;
+            if k % 5 == 0 {
+                at.push((t + 0.1, (class + 1 + rng.random_range(0..2)) % 3));
+            }
+            for (start_secs, class) in at {
+                let start = (start_secs * f64::from(RATE_HZ)) as usize;
+                for (i, v) in call(class, rng.random_range(0.15_f32..0.4))
+                    .iter()
+                    .enumerate()
+                {
+                    audio[start + i] += v;
+                }
+                calls.push((start_secs, start_secs + 0.3, class));
+            }
+            t += rng.random_range(2.6..3.4);
+        }
+        let path = dir.join(format!("species{r:02}.wav"));
+        write_wav(&path, &audio, RATE_HZ, WavEncoding::Pcm16).unwrap();
+        let id = project.add_recording(&probe(&path).unwrap()).unwrap();
+        let recording = project.recording_mut(id).unwrap();
+        recording.fully_annotated = true;
+        recording.split = match r {
+            0 => Split::Validation,
+            1 => Split::Test,
+            _ => Split::Train,
+        };
+        for (start_secs, end_secs, class) in &calls {
+            selections.push(Selection {
+                id: SelectionId(selections.len() as u64),
+                recording: id,
+                start_secs: *start_secs,
+                end_secs: *end_secs,
+                low_hz: 900.0,
+                high_hz: 3_100.0,
+                label: CLASSES[*class].to_owned(),
+                kind: SelectionKind::Positive,
+                extra: Default::default(),
+            });
+        }
+        truth.push(calls);
+    }
+    project.selections = SelectionSet::from_items(selections);
+    (project, truth)
+}
+
+fn config() -> DatasetConfig {
+    DatasetConfig {
+        input: small_input(),
+        seed: 3,
+        max_background_per_recording: 8,
+        classes: CLASSES.iter().map(|c| (*c).to_owned()).collect(),
+        ..DatasetConfig::default()
+    }
+}
+
+#[test]
+fn overlapping_calls_of_two_classes_count_for_both_and_classes_are_balanced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, _) = three_species(dir.path(), 4);
+    let dataset = Dataset::from_project(&project, &[], &config()).unwrap();
+    assert_eq!(dataset.outputs(), 3);
+    let mut both = 0;
+    for w in dataset.windows.iter().filter(|w| w.is_positive()) {
+        let own = CLASSES.iter().position(|c| *c == w.label).unwrap();
+        assert_eq!(w.classes[0], own, "{w:?}");
+        assert_eq!(w.targets(3)[own], 1.0);
+        both += usize::from(w.classes.len() > 1);
+    }
+    // Every overlap is seen from both of its calls.
+    assert!(both >= 2 && both % 2 == 0, "{both}");
+    for w in dataset.windows.iter().filter(|w| !w.is_positive()) {
+        assert!(w.classes.is_empty());
+        assert_eq!(w.targets(3), vec![0.0; 3]);
+    }
+    // An epoch feeds each class about equally, and calls as often as "none of these".
+    let epoch = dataset.balanced_epoch(&mut ChaCha8Rng::seed_from_u64(1));
+    let mut per_class = [0_usize; 4];
+    for i in &epoch {
+        per_class[dataset.windows[*i].classes.first().copied().unwrap_or(3)] += 1;
+    }
+    let calls: usize = per_class[..3].iter().sum();
+    assert!(
+        per_class[..3].iter().all(|n| *n == per_class[0]),
+        "{per_class:?}"
+    );
+    assert!(calls.abs_diff(per_class[3]) <= 3, "{per_class:?}");
+    // Without classes, the same project is a single-class dataset as before.
+    let single = Dataset::from_project(
+        &project,
+        &[],
+        &DatasetConfig {
+            classes: Vec::new(),
+            ..config()
+        },
+    )
+    .unwrap();
+    assert_eq!(single.outputs(), 1);
+    assert!(single.windows.iter().all(|w| w.classes.is_empty()));
+}
+
+#[test]
+fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, truth) = three_species(dir.path(), 6);
+    let mut settings = small_settings(14);
+    settings.network.channels = vec![8, 16, 24];
+    let outcome = train_project(
+        &project,
+        None,
+        &[],
+        &config(),
+        &settings,
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let info = &outcome.artifact.info;
+    assert_eq!(info.network.outputs, 3);
+    assert_eq!(info.classes, CLASSES);
+    assert_eq!(info.class_metrics.len(), 3);
+    for class in &info.class_metrics {
+        let test = class.test.as_ref().unwrap();
+        eprintln!(
+            "{}: threshold {:.2}, validation F1 {:.3}, test F1 {:.3}",
+            class.name,
+            class.threshold,
+            class.validation.as_ref().unwrap().f1,
+            test.f1
+        );
+        assert!(test.f1 >= 0.8, "{}: test F1 {:.3}", class.name, test.f1);
+    }
+    let test_confusion = info.confusions.iter().find(|c| c.split == "test").unwrap();
+    assert_eq!(test_confusion.labels, ["rise", "fall", "tone", "none"]);
+    assert!(test_confusion.accuracy() >= 0.8, "{test_confusion:?}");
+
+    // Saved and loaded, it scores each class over the unseen test recording: at each lone call
+    // its own class scores above threshold and the others stay below (a stated rate).
+    let model_dir = dir.path().join("model");
+    outcome.artifact.save(&model_dir).unwrap();
+    let model = ModelArtifact::load(&model_dir, &ComputeDevice::Cpu.device().unwrap()).unwrap();
+    let test_path = &project.recordings[1].path;
+    let per_class = score_recording_per_class(
+        &model,
+        test_path,
+        0.1,
+        &AtomicBool::new(false),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(per_class.len(), 3);
+    let calls = &truth[1];
+    let lone: Vec<&Call> = calls
+        .iter()
+        .filter(|(s, e, _)| {
+            calls
+                .iter()
+                .filter(|(s2, e2, _)| *s2 < e + 0.5 && s - 0.5 < *e2)
+                .count()
+                == 1
+        })
+        .collect();
+    let (mut found, mut confused, mut chances) = (0, 0, 0);
+    for (start, end, class) in &lone {
+        let centre = 0.5 * (start + end);
+        for (c, scores) in per_class.iter().enumerate() {
+            // The window centred on the call.
+            let best = scores
+                .start_secs
+                .iter()
+                .zip(&scores.scores)
+                .filter(|(s, _)| (**s + 0.5 - centre).abs() <= 0.1)
+                .map(|(_, v)| *v)
+                .fold(0.0_f32, f32::max);
+            let above = best >= info.class_metrics[c].threshold;
+            if c == *class {
+                found += usize::from(above);
+            } else {
+                chances += 1;
+                confused += usize::from(above);
+            }
+        }
+    }
+    eprintln!(
+        "lone test calls: {found} of {} found by their class; other classes fired on {confused} of {chances}",
+        lone.len()
+    );
+    assert!(
+        found as f64 >= 0.85 * lone.len() as f64,
+        "{found} of {}",
+        lone.len()
+    );
+    assert!(
+        confused as f64 <= 0.1 * chances as f64,
+        "{confused} of {chances}"
+    );
+    // Detection runs take single-class models for now, and say so.
+    let error = score_recording(
+        &model,
+        test_path,
+        0.5,
+        &AtomicBool::new(false),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    assert!(matches!(error, DetectError::MultiClass(3, _)), "{error}");
+}
+
+#[test]
+fn a_single_class_model_file_has_no_class_fields_and_old_ones_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, _) = three_species(dir.path(), 4);
+    let outcome = train_project(
+        &project,
+        None,
+        &[],
+        &DatasetConfig {
+            classes: Vec::new(),
+            ..config()
+        },
+        &small_settings(1),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let model_dir = dir.path().join("model");
+    outcome.artifact.save(&model_dir).unwrap();
+    let json = std::fs::read_to_string(model_dir.join("model.json")).unwrap();
+    for field in ["\"outputs\"", "\"class_metrics\"", "\"confusions\""] {
+        assert!(!json.contains(field), "{field} in a single-class model");
+    }
+    assert_eq!(outcome.artifact.info.classes, ["negative", "positive"]);
+    // Read back, it has one output, as models from before classes (no `outputs` field) do.
+    let info = ModelArtifact::read_info(&model_dir).unwrap();
+    assert_eq!(info.network.outputs, 1);
+}
+
+#[test]
+fn syrinx_train_classes_trains_one_model_and_detect_says_it_cannot_run_it_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, _) = three_species(dir.path(), 4);
+    let project_path = dir.path().join("species.syrinx");
+    project.save(&project_path).unwrap();
+    let model_dir = dir.path().join("model");
+    let syrinx = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_syrinx"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let (project_arg, model_arg) = (project_path.to_str().unwrap(), model_dir.to_str().unwrap());
+    // A label the project does not have is refused, naming the ones it has.
+    let wrong = syrinx(&[
+        "train",
+        project_arg,
+        "--out",
+        model_arg,
+        "--classes",
+        "rise,owl",
+    ]);
+    assert!(!wrong.status.success());
+    let stderr = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        stderr.contains("\"owl\"") && stderr.contains("fall, rise, tone"),
+        "{stderr}"
+    );
+    let out = syrinx(&[
+        "train",
+        project_arg,
+        "--out",
+        model_arg,
+        "--classes",
+        "all",
+        "--epochs",
+        "1",
+        "--json",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("classes: fall, rise, tone"), "{stdout}");
+    assert!(stdout.contains("confusion (validation"), "{stdout}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["classes"].as_array().unwrap().len(), 3);
+    let info = ModelArtifact::read_info(&model_dir).unwrap();
+    assert_eq!(info.network.outputs, 3);
+    // Detection runs take single-class models for now, and say so before scoring anything.
+    let detect = syrinx(&[
+        "detect",
+        "--model",
+        model_arg,
+        "--out",
+        dir.path().join("detections").to_str().unwrap(),
+        project.recordings[1].path.to_str().unwrap(),
+    ]);
+    assert!(!detect.status.success());
+    let stderr = String::from_utf8_lossy(&detect.stderr);
+    assert!(stderr.contains("3 classes (fall, rise, tone)"), "{stderr}");
+}
