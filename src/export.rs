@@ -107,6 +107,27 @@ pub fn counts_line(recording_name: &str, detections: usize, audio_secs: f64) -> 
     )
 }
 
+/// Header of [`COUNTS_FILE`] for a multi-class model: a line per recording and class.
+pub const COUNTS_CLASS_HEADER: &str = "recording,class,detections,audio_s\n";
+
+/// One line of a multi-class [`COUNTS_FILE`].
+#[must_use]
+pub fn class_counts_line(
+    recording_name: &str,
+    class: &str,
+    detections: usize,
+    audio_secs: f64,
+) -> String {
+    format!(
+        "{},{},{detections},{audio_secs:.3}\n",
+        csv_field(recording_name),
+        csv_field(class)
+    )
+}
+
+/// The column a multi-class model's detections carry their class in.
+pub const CLASS_COLUMN: &str = "Class";
+
 /// The table row of a detection: `band_hz` (detections carry no frequency bounds of their own:
 /// the model's typical band of its calls, or the whole spectrum), `label`, the maximum score,
 /// the verdict if any, and the file so that Raven tables get `Begin File`, `Begin Path` and

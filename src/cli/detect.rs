@@ -124,6 +124,8 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         files: files.clone(),
         folder: None,
         hop_secs: args.hop_secs,
+        // Per-class tables; runs in a project take single-class models for now.
+        per_class: target.is_none(),
     };
     let choice = MergeChoice {
         threshold: args.threshold,
@@ -163,6 +165,12 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     label
                 };
+                // A multi-class model: each class at its own threshold (or the one asked for).
+                tables.classes = info
+                    .class_metrics
+                    .iter()
+                    .map(|c| (c.name.clone(), args.threshold.unwrap_or(c.threshold)))
+                    .collect();
                 if let Some((project, _)) = &mut target {
                     run = Some(RunTarget::start(
                         project,
@@ -191,6 +199,21 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 }
                 if let (Some(run), Some((project, _))) = (run, &mut target) {
                     run.add_scored(project, &path, result);
+                }
+                bar.inc(1);
+            }
+            BatchEvent::ScoredClasses {
+                path,
+                audio_secs,
+                result,
+            } => {
+                match &result {
+                    Ok(per_class) => {
+                        if let Err(error) = tables.add_classes(&path, per_class, audio_secs, args) {
+                            write_error.get_or_insert(error);
+                        }
+                    }
+                    Err(error) => bar.suspend(|| eprintln!("warning: {error}")),
                 }
                 bar.inc(1);
             }
@@ -287,6 +310,8 @@ struct Tables {
     settings: Option<crate::detect::MergeSettings>,
     band_hz: (f64, f64),
     label: String,
+    /// A multi-class model's classes and their thresholds (empty: one class).
+    classes: Vec<(String, f32)>,
     total: usize,
     combined: Vec<TableRow>,
     durations: std::collections::BTreeMap<String, f64>,
@@ -315,6 +340,63 @@ impl Tables {
             .iter()
             .map(|d| detection_row(d, &file_ref, self.band_hz, &self.label, None))
             .collect();
+        Self::write_recording(file, &rows, args)?;
+        self.counts
+            .push_str(&counts_line(&name, detections.len(), audio_secs));
+        self.durations.insert(name, audio_secs);
+        self.combined.extend(rows);
+        Ok(())
+    }
+
+    /// A multi-class model's scores of one file: each class's detections at its threshold,
+    /// labelled with the class (also in a `Class` column), in one table sorted by time.
+    fn add_classes(
+        &mut self,
+        file: &Path,
+        per_class: &[crate::detect::WindowScores],
+        audio_secs: f64,
+        args: &DetectArgs,
+    ) -> anyhow::Result<()> {
+        let Some(settings) = &self.settings else {
+            return Ok(());
+        };
+        let name = file_name(file);
+        let file_ref = FileRef {
+            name: name.clone(),
+            path: Some(file.display().to_string()),
+        };
+        let mut rows: Vec<TableRow> = Vec::new();
+        for ((class, threshold), scores) in self.classes.iter().zip(per_class) {
+            let detections = merge(
+                scores,
+                &crate::detect::MergeSettings {
+                    threshold: *threshold,
+                    ..*settings
+                },
+            );
+            self.counts.push_str(&crate::export::class_counts_line(
+                &name,
+                class,
+                detections.len(),
+                audio_secs,
+            ));
+            rows.extend(detections.iter().map(|d| {
+                let mut row = detection_row(d, &file_ref, self.band_hz, class, None);
+                row.values
+                    .insert(crate::export::CLASS_COLUMN.to_owned(), class.clone());
+                row
+            }));
+        }
+        rows.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
+        self.total += rows.len();
+        Self::write_recording(file, &rows, args)?;
+        self.durations.insert(name, audio_secs);
+        self.combined.extend(rows);
+        Ok(())
+    }
+
+    /// One recording's table in the format asked for.
+    fn write_recording(file: &Path, rows: &[TableRow], args: &DetectArgs) -> anyhow::Result<()> {
         let stem = file
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -327,12 +409,8 @@ impl Tables {
         write_table(
             &args.out.join(format!("{stem}.{extension}")),
             args.format,
-            &rows,
+            rows,
         )?;
-        self.counts
-            .push_str(&counts_line(&name, detections.len(), audio_secs));
-        self.durations.insert(name, audio_secs);
-        self.combined.extend(rows);
         Ok(())
     }
 
@@ -347,7 +425,12 @@ impl Tables {
             .with_context(|| {
                 format!("cannot write {DETECTIONS_RAVEN_FILE} in {}", out.display())
             })?;
-        let counts = format!("{COUNTS_HEADER}{}", self.counts);
+        let header = if self.classes.is_empty() {
+            COUNTS_HEADER
+        } else {
+            crate::export::COUNTS_CLASS_HEADER
+        };
+        let counts = format!("{header}{}", self.counts);
         crate::fsutil::write_atomically(&out.join(COUNTS_FILE), counts.as_bytes())
             .with_context(|| format!("cannot write {COUNTS_FILE} in {}", out.display()))?;
         Ok(())

@@ -24,8 +24,9 @@ pub enum BatchError {
     Model(String),
     /// A multi-class model: detection runs take single-class models for now.
     #[error(
-        "this model has {classes} classes ({names}): detection runs and their tables take \
-         single-class models for now (train without --classes)"
+        "this model has {classes} classes ({names}): detection runs (in the app, or `syrinx \
+         detect --project`) take single-class models for now; `syrinx detect` without \
+         --project writes its detections per class"
     )]
     MultiClass { classes: usize, names: String },
     #[error("cannot list {}: {detail}", path.display())]
@@ -174,6 +175,9 @@ pub struct BatchPlan {
     pub folder: Option<PathBuf>,
     /// `None`: the model's own hop.
     pub hop_secs: Option<f64>,
+    /// Score a multi-class model's classes (reported as [`BatchEvent::ScoredClasses`]);
+    /// without it such a model is refused (detection runs take single-class models for now).
+    pub per_class: bool,
 }
 
 /// A folder file, probed and fingerprinted on the worker: `(info, size, fingerprint)`.
@@ -205,6 +209,13 @@ pub enum BatchEvent {
         path: PathBuf,
         audio_secs: f64,
         result: Result<WindowScores, String>,
+    },
+    /// A file was scored by a multi-class model: one [`WindowScores`] per class, in the order
+    /// of the model's classes (only with [`BatchPlan::per_class`]).
+    ScoredClasses {
+        path: PathBuf,
+        audio_secs: f64,
+        result: Result<Vec<WindowScores>, String>,
     },
 }
 
@@ -273,7 +284,8 @@ fn score_files(
         .and_then(|device| ModelArtifact::load(&plan.model_dir, &device).map_err(|e| e.to_string()))
         .map_err(BatchError::Model)?;
     let outputs = model.info.network.outputs;
-    if outputs > 1 {
+    let per_class = outputs > 1;
+    if per_class && !plan.per_class {
         return Err(BatchError::MultiClass {
             classes: outputs,
             names: model.info.classes.join(", "),
@@ -326,7 +338,7 @@ fn score_files(
         });
         let mut last = Instant::now();
         let mut audio_secs = 0.0;
-        let result = score_recording(&model, &path, hop_secs, cancel, &mut |done, total| {
+        let mut progress = |done, total| {
             audio_secs = total;
             if last.elapsed().as_millis() >= 100 {
                 last = Instant::now();
@@ -337,7 +349,18 @@ fn score_files(
                     total_secs: total,
                 });
             }
-        });
+        };
+        let result = if per_class {
+            crate::scoring::score_recording_per_class(
+                &model,
+                &path,
+                hop_secs,
+                cancel,
+                &mut progress,
+            )
+        } else {
+            score_recording(&model, &path, hop_secs, cancel, &mut progress).map(|s| vec![s])
+        };
         if matches!(result, Err(DetectError::Cancelled)) {
             return Err(BatchError::Cancelled);
         }
@@ -354,10 +377,19 @@ fn score_files(
             done_secs: 0.0,
             total_secs: 0.0,
         });
-        on_event(BatchEvent::Scored {
-            path: path.clone(),
-            audio_secs,
-            result: result.map_err(|e| format!("{e}: {}", path.display())),
+        let result = result.map_err(|e| format!("{e}: {}", path.display()));
+        on_event(if per_class {
+            BatchEvent::ScoredClasses {
+                path,
+                audio_secs,
+                result,
+            }
+        } else {
+            BatchEvent::Scored {
+                path,
+                audio_secs,
+                result: result.map(|mut s| s.swap_remove(0)),
+            }
         });
     }
     Ok(totals)

@@ -248,7 +248,26 @@ fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
         confused as f64 <= 0.1 * chances as f64,
         "{confused} of {chances}"
     );
-    // Detection runs take single-class models for now, and say so.
+    // Calls, class by class, as `syrinx evaluate` counts them: each class's scores cut into
+    // detections at its threshold, matched against that class's calls only.
+    for (c, scores) in per_class.iter().enumerate() {
+        let settings = syrinx::detect::MergeSettings {
+            threshold: info.class_metrics[c].threshold,
+            ..info.merge_settings()
+        };
+        let references: Vec<(f64, f64)> = calls
+            .iter()
+            .filter(|(_, _, class)| *class == c)
+            .map(|(s, e, _)| (*s, *e))
+            .collect();
+        let events = syrinx::evaluate::rates(
+            syrinx::evaluate::evaluate_scores(scores, &settings, &references, 1.5, SECS),
+            SECS,
+        );
+        eprintln!("{}: test calls {}", CLASSES[c], events.summary());
+        assert!(events.f1 >= 0.8, "{}: {}", CLASSES[c], events.summary());
+    }
+    // Single-class scoring says what the model is.
     let error = score_recording(
         &model,
         test_path,
@@ -290,7 +309,7 @@ fn a_single_class_model_file_has_no_class_fields_and_old_ones_load() {
 }
 
 #[test]
-fn syrinx_train_classes_trains_one_model_and_detect_says_it_cannot_run_it_yet() {
+fn syrinx_train_classes_and_detect_write_per_class_results() {
     let dir = tempfile::tempdir().unwrap();
     let (project, _) = three_species(dir.path(), 4);
     let project_path = dir.path().join("species.syrinx");
@@ -341,14 +360,44 @@ fn syrinx_train_classes_trains_one_model_and_detect_says_it_cannot_run_it_yet() 
     assert_eq!(summary["classes"].as_array().unwrap().len(), 3);
     let info = ModelArtifact::read_info(&model_dir).unwrap();
     assert_eq!(info.network.outputs, 3);
-    // Detection runs take single-class models for now, and say so before scoring anything.
+    // Detection writes its tables per class: a Class column, counts per recording and class.
+    let out_dir = dir.path().join("detections");
+    let test_file = project.recordings[1].path.to_str().unwrap();
     let detect = syrinx(&[
         "detect",
         "--model",
         model_arg,
         "--out",
-        dir.path().join("detections").to_str().unwrap(),
-        project.recordings[1].path.to_str().unwrap(),
+        out_dir.to_str().unwrap(),
+        test_file,
+    ]);
+    assert!(
+        detect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&detect.stderr)
+    );
+    let counts = std::fs::read_to_string(out_dir.join("counts.csv")).unwrap();
+    let lines: Vec<&str> = counts.lines().collect();
+    assert_eq!(lines[0], "recording,class,detections,audio_s");
+    for (line, class) in lines[1..].iter().zip(["fall", "rise", "tone"]) {
+        assert!(
+            line.starts_with(&format!("species01.wav,{class},")),
+            "{counts}"
+        );
+    }
+    assert_eq!(lines.len(), 4, "{counts}");
+    let raven = std::fs::read_to_string(out_dir.join("all_detections.selections.txt")).unwrap();
+    assert!(raven.lines().next().unwrap().contains("\tClass"), "{raven}");
+    // Runs in a project take single-class models for now, and say so before scoring.
+    let detect = syrinx(&[
+        "detect",
+        "--model",
+        model_arg,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--project",
+        project_arg,
+        test_file,
     ]);
     assert!(!detect.status.success());
     let stderr = String::from_utf8_lossy(&detect.stderr);

@@ -58,6 +58,7 @@ impl SyrinxApp {
             files: self.paths_of(&recordings),
             folder,
             hop_secs: self.ui.detect.hop_secs,
+            per_class: false,
         };
         let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self.ui.detect.spawn(plan, None, recordings, waker) {
@@ -81,6 +82,7 @@ impl SyrinxApp {
             files: self.paths_of(&pending),
             folder: None,
             hop_secs: Some(run.hop_secs),
+            per_class: false,
         };
         let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self
@@ -142,6 +144,8 @@ impl SyrinxApp {
                     }
                 }
                 BatchEvent::Scored { path, result, .. } => self.detection_scored(&path, result),
+                // Never sent: the app's plans do not ask for classes.
+                BatchEvent::ScoredClasses { .. } => {}
             }
         }
         if let Some(end) = end {
