@@ -9,6 +9,8 @@
 //! noise of other sites that a first model has never heard, and that reviewing the survey
 //! teaches it.
 
+pub mod species;
+
 use std::path::{Path, PathBuf};
 
 use rand::{RngExt, SeedableRng};

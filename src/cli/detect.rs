@@ -18,6 +18,7 @@ use crate::export::{
     COUNTS_FILE, COUNTS_HEADER, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, counts_line,
     detection_row,
 };
+use crate::model::ModelArtifact;
 use crate::project::Project;
 use crate::workflow::detect::{
     BatchEvent, BatchPlan, DetectScope, MergeChoice, RunTarget, batch_job, list_audio, shard_of,
@@ -95,6 +96,14 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         files.dedup();
     }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
+    // A multi-class model scores each class (a run per class with --project). A model that
+    // cannot be read is reported by the batch, as before.
+    let per_class = ModelArtifact::read_info(&args.model).is_ok_and(|i| i.network.outputs > 1);
+    anyhow::ensure!(
+        !(per_class && shard.is_some() && args.project.is_some()),
+        "--shard with --project takes single-class models for now: {} has several classes (score the shards without --project)",
+        args.model.display()
+    );
     if let Some((k, n)) = shard {
         files = shard_of(files, k, n);
     }
@@ -124,8 +133,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         files: files.clone(),
         folder: None,
         hop_secs: args.hop_secs,
-        // Per-class tables; runs in a project take single-class models for now.
-        per_class: target.is_none(),
+        per_class,
     };
     let choice = MergeChoice {
         threshold: args.threshold,
@@ -144,6 +152,8 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut tables = Tables::default();
     let mut run: Option<RunTarget> = None;
+    // A multi-class model's runs, one per class.
+    let mut class_runs: Vec<RunTarget> = Vec::new();
     // A table that cannot be written stops the batch (the disk is full, say): kept to report.
     let mut write_error: Option<anyhow::Error> = None;
     // The batch runs as a job (the app's way); tables are written here as results arrive.
@@ -171,7 +181,19 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|c| (c.name.clone(), args.threshold.unwrap_or(c.threshold)))
                     .collect();
-                if let Some((project, _)) = &mut target {
+                if let Some((project, _)) = &mut target
+                    && !tables.classes.is_empty()
+                {
+                    class_runs = RunTarget::start_per_class(
+                        project,
+                        &args.model,
+                        &info,
+                        hop_secs,
+                        settings,
+                        args.threshold,
+                        &planned,
+                    );
+                } else if let Some((project, _)) = &mut target {
                     run = Some(RunTarget::start(
                         project,
                         &args.model,
@@ -215,6 +237,18 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                     }
                     Err(error) => bar.suspend(|| eprintln!("warning: {error}")),
                 }
+                if let Some((project, _)) = &mut target {
+                    for (c, class_run) in class_runs.iter().enumerate() {
+                        let scores = match &result {
+                            Ok(per_class) => per_class
+                                .get(c)
+                                .cloned()
+                                .ok_or_else(|| format!("no scores of class {c}")),
+                            Err(error) => Err(error.clone()),
+                        };
+                        class_run.add_scored(project, &path, scores);
+                    }
+                }
                 bar.inc(1);
             }
         }
@@ -227,6 +261,19 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
     let totals = totals?;
     tables.finish(&args.out)?;
+    if let (false, Some((project, path))) = (class_runs.is_empty(), &target) {
+        project.save(path)?;
+        let names: Vec<String> = class_runs
+            .iter()
+            .filter_map(|r| project.run(r.run_id))
+            .map(|r| format!("run {} ({})", r.id, r.label))
+            .collect();
+        println!(
+            "{} stored in {}: review each class in the app's Review tab",
+            names.join(", "),
+            path.display()
+        );
+    }
     if let (Some(run), Some((project, path))) = (run, &target) {
         project.save(path)?;
         let recordings = project

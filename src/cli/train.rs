@@ -296,7 +296,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             "    events: annotated test recordings · {}",
             events.summary()
         ),
-        None if info.test.is_some() => println!(
+        None if info.test.is_some() && info.class_metrics.is_empty() => println!(
             "    events: no fully annotated test recording (count calls with syrinx detect and syrinx evaluate)"
         ),
         None => {}

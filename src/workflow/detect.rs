@@ -24,9 +24,9 @@ pub enum BatchError {
     Model(String),
     /// A multi-class model: detection runs take single-class models for now.
     #[error(
-        "this model has {classes} classes ({names}): detection runs (in the app, or `syrinx \
-         detect --project`) take single-class models for now; `syrinx detect` without \
-         --project writes its detections per class"
+        "this model has {classes} classes ({names}): the app's Detect window takes \
+         single-class models for now; `syrinx detect` scores it (with --project, one run per \
+         class, reviewable in the app)"
     )]
     MultiClass { classes: usize, names: String },
     #[error("cannot list {}: {detail}", path.display())]
@@ -451,6 +451,41 @@ impl RunTarget {
         let run_id = run.id;
         project.add_run(run);
         Self { run_id }
+    }
+
+    /// A multi-class model's runs: one per class (in the model's order), labelled with the
+    /// class and cut at its threshold unless `threshold` is given; otherwise as
+    /// [`start`](Self::start).
+    pub fn start_per_class(
+        project: &mut Project,
+        model_dir: &Path,
+        info: &ModelInfo,
+        hop_secs: f64,
+        merge: MergeSettings,
+        threshold: Option<f32>,
+        planned: &[ProjectRecordingId],
+    ) -> Vec<Self> {
+        info.class_metrics
+            .iter()
+            .map(|class| {
+                let merge = MergeSettings {
+                    threshold: threshold.unwrap_or(class.threshold),
+                    ..merge
+                };
+                let mut run = DetectionRun::for_project(
+                    project,
+                    model_dir,
+                    info,
+                    hop_secs,
+                    merge,
+                    planned.to_vec(),
+                );
+                run.label.clone_from(&class.name);
+                let run_id = run.id;
+                project.add_run(run);
+                Self { run_id }
+            })
+            .collect()
     }
 
     /// Adds a folder's probed files to the project and to the run's pending list; returns why

@@ -5,97 +5,31 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use syrinx::annotation::{Selection, SelectionId, SelectionKind, SelectionSet};
-use syrinx::audio::{WavEncoding, probe, write_wav};
 use syrinx::dataset::{Dataset, DatasetConfig};
+use syrinx::demo::species::{SPECIES, SpeciesCall, write_species_demo};
 use syrinx::model::{ComputeDevice, ModelArtifact};
-use syrinx::project::{Project, Split};
+use syrinx::project::Project;
 use syrinx::scoring::{DetectError, score_recording, score_recording_per_class};
 use syrinx::train::train_project;
 
 use super::train::{small_input, small_settings};
 
-const RATE_HZ: u32 = 8_000;
 const SECS: f64 = 40.0;
-const CLASSES: [&str; 3] = ["rise", "fall", "tone"];
+const CLASSES: [&str; 3] = SPECIES;
 
 /// A generated call: start and end (seconds) and class.
-type Call = (f64, f64, usize);
+type Call = SpeciesCall;
 
-/// One call of class `class` (0 rise 1→3 kHz, 1 fall 3→1 kHz, 2 tone at 2 kHz), 0.3 s.
-fn call(class: usize, amplitude: f32) -> Vec<f32> {
-    let len = (0.3 * f64::from(RATE_HZ)) as usize;
-    match class {
-        0 => syrinx::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ),
-        1 => syrinx::synth::linear_chirp(3_000.0, 1_000.0, amplitude, len, RATE_HZ),
-        _ => syrinx::synth::tone(2_000.0, amplitude, len, RATE_HZ),
-    }
-}
-
-/// `n` fully annotated recordings with calls of the three classes about 3 s apart; every
-/// fifth call has a call of another class over it. Returns the project and each recording's
-/// calls `(start, end, class)`.
-fn three_species(dir: &Path, n: u32) -> (Project, Vec<Vec<Call>>) {
-    let mut project = Project::default();
-    let mut selections = Vec::new();
-    let mut truth = Vec::new();
-    for r in 0..n {
-        let mut rng = ChaCha8Rng::seed_from_u64(300 + u64::from(r));
-        let total = (SECS * f64::from(RATE_HZ)) as usize;
-        let mut audio: Vec<f32> = (0..total)
-            .map(|_| rng.random_range(-0.02_f32..0.02))
-            .collect();
-        let mut calls = Vec::new();
-        let mut t = 0.6;
-        let mut k = 0;
-        while t + 1.0 < SECS {
-            let class = rng.random_range(0..3);
-            let mut at = vec![(t, class)];
-            k += 1;
-            if k % 5 == 0 {
-                at.push((t + 0.1, (class + 1 + rng.random_range(0..2)) % 3));
-            }
-            for (start_secs, class) in at {
-                let start = (start_secs * f64::from(RATE_HZ)) as usize;
-                for (i, v) in call(class, rng.random_range(0.15_f32..0.4))
-                    .iter()
-                    .enumerate()
-                {
-                    audio[start + i] += v;
-                }
-                calls.push((start_secs, start_secs + 0.3, class));
-            }
-            t += rng.random_range(2.6..3.4);
-        }
-        let path = dir.join(format!("species{r:02}.wav"));
-        write_wav(&path, &audio, RATE_HZ, WavEncoding::Pcm16).unwrap();
-        let id = project.add_recording(&probe(&path).unwrap()).unwrap();
-        let recording = project.recording_mut(id).unwrap();
-        recording.fully_annotated = true;
-        recording.split = match r {
-            0 => Split::Validation,
-            1 => Split::Test,
-            _ => Split::Train,
-        };
-        for (start_secs, end_secs, class) in &calls {
-            selections.push(Selection {
-                id: SelectionId(selections.len() as u64),
-                recording: id,
-                start_secs: *start_secs,
-                end_secs: *end_secs,
-                low_hz: 900.0,
-                high_hz: 3_100.0,
-                label: CLASSES[*class].to_owned(),
-                kind: SelectionKind::Positive,
-                extra: Default::default(),
-            });
-        }
-        truth.push(calls);
-    }
-    project.selections = SelectionSet::from_items(selections);
-    (project, truth)
+/// The species demo's project and each recording's calls.
+fn three_species(dir: &Path) -> (Project, Vec<Vec<Call>>) {
+    let demo = write_species_demo(dir).unwrap();
+    let (project, _) = Project::load(&demo.project).unwrap();
+    (
+        project,
+        demo.recordings.into_iter().map(|(_, c)| c).collect(),
+    )
 }
 
 fn config() -> DatasetConfig {
@@ -111,7 +45,7 @@ fn config() -> DatasetConfig {
 #[test]
 fn overlapping_calls_of_two_classes_count_for_both_and_classes_are_balanced() {
     let dir = tempfile::tempdir().unwrap();
-    let (project, _) = three_species(dir.path(), 4);
+    let (project, _) = three_species(dir.path());
     let dataset = Dataset::from_project(&project, &[], &config()).unwrap();
     assert_eq!(dataset.outputs(), 3);
     let mut both = 0;
@@ -156,7 +90,7 @@ fn overlapping_calls_of_two_classes_count_for_both_and_classes_are_balanced() {
 #[test]
 fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
     let dir = tempfile::tempdir().unwrap();
-    let (project, truth) = three_species(dir.path(), 6);
+    let (project, truth) = three_species(dir.path());
     let mut settings = small_settings(14);
     settings.network.channels = vec![8, 16, 24];
     let outcome = train_project(
@@ -185,7 +119,7 @@ fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
         assert!(test.f1 >= 0.8, "{}: test F1 {:.3}", class.name, test.f1);
     }
     let test_confusion = info.confusions.iter().find(|c| c.split == "test").unwrap();
-    assert_eq!(test_confusion.labels, ["rise", "fall", "tone", "none"]);
+    assert_eq!(test_confusion.labels, ["fall", "rise", "tone", "none"]);
     assert!(test_confusion.accuracy() >= 0.8, "{test_confusion:?}");
 
     // Saved and loaded, it scores each class over the unseen test recording: at each lone call
@@ -282,7 +216,7 @@ fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
 #[test]
 fn a_single_class_model_file_has_no_class_fields_and_old_ones_load() {
     let dir = tempfile::tempdir().unwrap();
-    let (project, _) = three_species(dir.path(), 4);
+    let (project, _) = three_species(dir.path());
     let outcome = train_project(
         &project,
         None,
@@ -311,7 +245,7 @@ fn a_single_class_model_file_has_no_class_fields_and_old_ones_load() {
 #[test]
 fn syrinx_train_classes_and_detect_write_per_class_results() {
     let dir = tempfile::tempdir().unwrap();
-    let (project, _) = three_species(dir.path(), 4);
+    let (project, _) = three_species(dir.path());
     let project_path = dir.path().join("species.syrinx");
     project.save(&project_path).unwrap();
     let model_dir = dir.path().join("model");
@@ -388,7 +322,8 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
     assert_eq!(lines.len(), 4, "{counts}");
     let raven = std::fs::read_to_string(out_dir.join("all_detections.selections.txt")).unwrap();
     assert!(raven.lines().next().unwrap().contains("\tClass"), "{raven}");
-    // Runs in a project take single-class models for now, and say so before scoring.
+    // In a project: one run per class, labelled with it and cut at its threshold, with its
+    // scores for review.
     let detect = syrinx(&[
         "detect",
         "--model",
@@ -399,7 +334,40 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
         project_arg,
         test_file,
     ]);
-    assert!(!detect.status.success());
-    let stderr = String::from_utf8_lossy(&detect.stderr);
-    assert!(stderr.contains("3 classes (fall, rise, tone)"), "{stderr}");
+    assert!(
+        detect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&detect.stderr)
+    );
+    let (saved, _) = Project::load(&project_path).unwrap();
+    let labels: Vec<&str> = saved
+        .detection_runs
+        .iter()
+        .map(|r| r.label.as_str())
+        .collect();
+    assert_eq!(labels, ["fall", "rise", "tone"]);
+    for (run, class) in saved.detection_runs.iter().zip(&info.class_metrics) {
+        assert_eq!(run.merge.threshold, class.threshold);
+        assert_eq!(run.recordings.len(), 1);
+        assert!(run.pending.is_empty());
+        assert_eq!(
+            run.recordings[0].scores.get().unwrap().scores.len(),
+            run.recordings[0].scores.get().unwrap().start_secs.len()
+        );
+    }
+    // Shards of a multi-class model go without --project for now.
+    let sharded = syrinx(&[
+        "detect",
+        "--model",
+        model_arg,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--project",
+        project_arg,
+        "--shard",
+        "1/2",
+        test_file,
+    ]);
+    assert!(!sharded.status.success());
+    assert!(String::from_utf8_lossy(&sharded.stderr).contains("several classes"));
 }

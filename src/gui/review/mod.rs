@@ -346,5 +346,8 @@ fn run_name(run: &DetectionRun) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    format!("run {} · {model} (iteration {})", run.id, run.iteration)
+    format!(
+        "run {} · {model} (iteration {}) · {}",
+        run.id, run.iteration, run.label
+    )
 }
