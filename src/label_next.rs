@@ -142,7 +142,10 @@ pub fn label_next(
                 .total_cmp(&a.uncertainty)
                 .then(a.start_secs.total_cmp(&b.start_secs))
         });
-        per_recording.push(candidates);
+        // Only the windows the queue could take from this recording are kept (a season's run
+        // holds tens of millions of windows).
+        let separation_secs = options.min_separation_secs.unwrap_or(scores.window_secs);
+        per_recording.push(spaced(candidates, options.count, separation_secs));
     }
     let separation_secs = options.min_separation_secs.unwrap_or(window_secs);
     queue.windows = spread(&per_recording, options.count, separation_secs);
@@ -173,6 +176,29 @@ fn overlaps_any(spans: &[(f64, f64)], start_secs: f64, end_secs: f64) -> bool {
         .iter()
         .take_while(|(s, _)| *s < end_secs)
         .any(|(_, e)| *e > start_secs)
+}
+
+/// The first `count` of `sorted` (most useful first) that start at least `separation_secs`
+/// from every one kept before them: what [`spread`] takes from one recording, in its order.
+fn spaced(
+    sorted: Vec<UncertainWindow>,
+    count: usize,
+    separation_secs: f64,
+) -> Vec<UncertainWindow> {
+    let mut kept: Vec<UncertainWindow> = Vec::new();
+    for w in sorted {
+        if kept.len() >= count {
+            break;
+        }
+        if separation_secs <= 0.0
+            || kept
+                .iter()
+                .all(|k| (k.start_secs - w.start_secs).abs() >= separation_secs)
+        {
+            kept.push(w);
+        }
+    }
+    kept
 }
 
 /// Picks `count` windows: each step takes the window with the best claim, its uncertainty
@@ -483,6 +509,23 @@ mod tests {
         let picked = spread(&[close], 5, 1.0);
         let starts: Vec<f64> = picked.iter().map(|w| w.start_secs).collect();
         assert_eq!(starts, vec![0.0, 1.0, 3.0]);
+    }
+
+    #[test]
+    fn a_recording_keeps_only_what_the_queue_could_take_from_it() {
+        let sorted: Vec<_> = [5.0, 5.2, 9.0, 1.0, 0.5, 12.0]
+            .into_iter()
+            .map(|s| window(1, s, 0.9))
+            .collect();
+        let starts = |kept: Vec<UncertainWindow>| -> Vec<f64> {
+            kept.iter().map(|w| w.start_secs).collect()
+        };
+        assert_eq!(starts(spaced(sorted.clone(), 3, 1.0)), vec![5.0, 9.0, 1.0]);
+        assert_eq!(
+            starts(spaced(sorted.clone(), 10, 1.0)),
+            vec![5.0, 9.0, 1.0, 12.0]
+        );
+        assert_eq!(spaced(sorted, 10, 0.0).len(), 6);
     }
 
     #[test]
