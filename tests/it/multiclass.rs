@@ -371,3 +371,22 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
     assert!(!sharded.status.success());
     assert!(String::from_utf8_lossy(&sharded.stderr).contains("several classes"));
 }
+
+#[test]
+fn syrinx_demo_species_writes_the_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args(["demo", "--species", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("calls of fall, rise, tone"));
+    let (project, report) = Project::load(&dir.path().join("species.syrinx")).unwrap();
+    assert!(report.missing.is_empty());
+    assert_eq!(project.recordings.len(), 6);
+    assert_eq!(project.class_candidates(3), SPECIES);
+}
