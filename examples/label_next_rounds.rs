@@ -19,9 +19,8 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use syrinx::annotation::{Edit, ProjectRecordingId, Selection, SelectionKind, read_table};
-use syrinx::demo::write_demo;
-use syrinx::evaluate::{EventMetrics, evaluate_scores, rates};
+use syrinx::annotation::{Edit, ProjectRecordingId, Selection};
+use syrinx::demo::{run_metrics as test_metrics, truth_calls, write_demo};
 use syrinx::label_next::{Answer, LabelNextOptions, UncertainWindow, answer_selection, label_next};
 use syrinx::model::{ComputeDevice, ModelArtifact};
 use syrinx::project::{Project, Split, UndoStack};
@@ -262,45 +261,4 @@ fn detect(
         run.add_scores(*id, scores);
     }
     Ok(run)
-}
-
-/// The target's calls in a recording's truth table.
-fn truth_calls(
-    demo: &Path,
-    recording: &Path,
-) -> Result<Vec<(f64, f64)>, Box<dyn std::error::Error>> {
-    let stem = recording
-        .file_stem()
-        .ok_or("no file name")?
-        .to_string_lossy();
-    let table = read_table(&demo.join(format!("truth/{stem}.Table.1.selections.txt")))?;
-    Ok(table
-        .rows
-        .iter()
-        .filter(|r| r.kind == Some(SelectionKind::Positive))
-        .map(|r| (r.start_secs, r.end_secs))
-        .collect())
-}
-
-/// Event-level figures of a run against the demo's truth, matched as `syrinx evaluate` does.
-fn test_metrics(
-    project: &Project,
-    demo: &Path,
-    run: &DetectionRun,
-) -> Result<EventMetrics, Box<dyn std::error::Error>> {
-    let mut total = EventMetrics::default();
-    let mut secs = 0.0;
-    for part in &run.recordings {
-        let recording = project.recording(part.recording).ok_or("no recording")?;
-        let calls = truth_calls(demo, &recording.path)?;
-        total.add_counts(&evaluate_scores(
-            &*part.scores.get()?,
-            &run.merge,
-            &calls,
-            1.5,
-            recording.duration_secs,
-        ));
-        secs += recording.duration_secs;
-    }
-    Ok(rates(total, secs))
 }

@@ -189,6 +189,52 @@ pub enum DemoError {
     Annotation(#[from] AnnotationError),
     #[error(transparent)]
     Project(#[from] ProjectError),
+    #[error(transparent)]
+    Scores(#[from] crate::project::score_files::ScoreFileError),
+}
+
+/// The target's calls in a demo recording, from its truth table
+/// (`DIR/truth/<stem>.Table.1.selections.txt`): what a reviewer of the demo would say.
+pub fn truth_calls(demo_dir: &Path, recording: &Path) -> Result<Vec<(f64, f64)>, DemoError> {
+    let stem = recording
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let table = crate::annotation::read_table(
+        &demo_dir.join(format!("truth/{stem}.Table.1.selections.txt")),
+    )?;
+    Ok(table
+        .rows
+        .iter()
+        .filter(|r| r.kind == Some(SelectionKind::Positive))
+        .map(|r| (r.start_secs, r.end_secs))
+        .collect())
+}
+
+/// Event-level figures of a run over demo recordings against their truth, matched as `syrinx
+/// evaluate` matches (1.5 s tolerance).
+pub fn run_metrics(
+    project: &Project,
+    demo_dir: &Path,
+    run: &crate::project::runs::DetectionRun,
+) -> Result<crate::metrics::EventMetrics, DemoError> {
+    let mut total = crate::metrics::EventMetrics::default();
+    let mut secs = 0.0;
+    for part in &run.recordings {
+        let Some(recording) = project.recording(part.recording) else {
+            continue;
+        };
+        let calls = truth_calls(demo_dir, &recording.path)?;
+        total.add_counts(&crate::evaluate::evaluate_scores(
+            &*part.scores.get()?,
+            &run.merge,
+            &calls,
+            1.5,
+            recording.duration_secs,
+        ));
+        secs += recording.duration_secs;
+    }
+    Ok(crate::evaluate::rates(total, secs))
 }
 
 /// What `write_demo` wrote.

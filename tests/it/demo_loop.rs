@@ -6,9 +6,9 @@
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 
-use syrinx::annotation::{Edit, ProjectRecordingId, SelectionKind, read_table};
+use syrinx::annotation::{Edit, ProjectRecordingId, SelectionKind};
 use syrinx::demo::{TARGET_LABEL, write_demo};
-use syrinx::evaluate::{EventMetrics, evaluate_scores};
+use syrinx::evaluate::EventMetrics;
 use syrinx::model::{ComputeDevice, ModelArtifact};
 use syrinx::project::UndoStack;
 use syrinx::project::{Project, Split};
@@ -65,35 +65,14 @@ fn detect(project: &Project, model_dir: &Path, recordings: &[ProjectRecordingId]
     run
 }
 
-/// The target's calls in a recording's truth table.
+/// The target's calls in a demo recording's truth table.
 pub fn truth_calls(demo: &Path, recording: &Path) -> Vec<(f64, f64)> {
-    let stem = recording.file_stem().unwrap().to_string_lossy();
-    let table = read_table(&demo.join(format!("truth/{stem}.Table.1.selections.txt"))).unwrap();
-    table
-        .rows
-        .iter()
-        .filter(|r| r.kind == Some(SelectionKind::Positive))
-        .map(|r| (r.start_secs, r.end_secs))
-        .collect()
+    syrinx::demo::truth_calls(demo, recording).unwrap()
 }
 
 /// Event-level figures of a run against the demo's truth, matched as `syrinx evaluate` does.
 pub fn test_metrics(project: &Project, demo: &Path, run: &DetectionRun) -> EventMetrics {
-    let mut total = EventMetrics::default();
-    let mut secs = 0.0;
-    for part in &run.recordings {
-        let recording = project.recording(part.recording).unwrap();
-        let calls = truth_calls(demo, &recording.path);
-        total.add_counts(&evaluate_scores(
-            &part.scores.get().unwrap(),
-            &run.merge,
-            &calls,
-            1.5,
-            recording.duration_secs,
-        ));
-        secs += recording.duration_secs;
-    }
-    syrinx::evaluate::rates(total, secs)
+    syrinx::demo::run_metrics(project, demo, run).unwrap()
 }
 
 #[test]
