@@ -103,7 +103,6 @@ pub fn label_next(
     };
     // Per recording: its candidates, most uncertain first.
     let mut per_recording: Vec<Vec<UncertainWindow>> = Vec::new();
-    let mut window_secs: f64 = 0.0;
     for part in &run.recordings {
         let Some(recording) = project.recording(part.recording) else {
             continue;
@@ -121,7 +120,6 @@ pub fn label_next(
             }
         };
         queue.recordings += 1;
-        window_secs = window_secs.max(scores.window_secs);
         let known = labelled_spans(project, part);
         let mut candidates: Vec<UncertainWindow> = scores
             .start_secs
@@ -147,8 +145,7 @@ pub fn label_next(
         let separation_secs = options.min_separation_secs.unwrap_or(scores.window_secs);
         per_recording.push(spaced(candidates, options.count, separation_secs));
     }
-    let separation_secs = options.min_separation_secs.unwrap_or(window_secs);
-    queue.windows = spread(&per_recording, options.count, separation_secs);
+    queue.windows = spread(&per_recording, options.count);
     queue
 }
 
@@ -201,34 +198,21 @@ fn spaced(
     kept
 }
 
-/// Picks `count` windows: each step takes the window with the best claim, its uncertainty
-/// divided by [`SPREAD_FACTOR`] for every window already taken from its recording; a window
-/// starting closer than `separation_secs` to one taken from its recording is skipped. Ties go
-/// to the earlier recording, then time.
-fn spread(
-    per_recording: &[Vec<UncertainWindow>],
-    count: usize,
-    separation_secs: f64,
-) -> Vec<UncertainWindow> {
+/// Picks `count` windows from each recording's list (already [`spaced`], most useful first):
+/// each step takes the next window with the best claim, its uncertainty divided by
+/// [`SPREAD_FACTOR`] for every window already taken from its recording. Ties go to the earlier
+/// recording.
+fn spread(per_recording: &[Vec<UncertainWindow>], count: usize) -> Vec<UncertainWindow> {
     let mut next = vec![0_usize; per_recording.len()];
-    let mut taken: Vec<Vec<f64>> = vec![Vec::new(); per_recording.len()];
     let total: usize = per_recording.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(count.min(total));
     while out.len() < count {
         let mut best: Option<(f32, usize)> = None;
         for (r, candidates) in per_recording.iter().enumerate() {
-            // Skip this recording's windows too close to ones already taken from it.
-            while let Some(w) = candidates.get(next[r])
-                && taken[r]
-                    .iter()
-                    .any(|t| (t - w.start_secs).abs() < separation_secs)
-            {
-                next[r] += 1;
-            }
             let Some(w) = candidates.get(next[r]) else {
                 continue;
             };
-            let picks = i32::try_from(taken[r].len()).unwrap_or(i32::MAX);
+            let picks = i32::try_from(next[r]).unwrap_or(i32::MAX);
             let claim = w.uncertainty / SPREAD_FACTOR.powi(picks);
             if best.is_none_or(|(b, _)| claim > b) {
                 best = Some((claim, r));
@@ -237,10 +221,8 @@ fn spread(
         let Some((_, r)) = best else {
             break;
         };
-        let w = per_recording[r][next[r]];
-        taken[r].push(w.start_secs);
+        out.push(per_recording[r][next[r]]);
         next[r] += 1;
-        out.push(w);
     }
     out
 }
@@ -495,7 +477,7 @@ mod tests {
         let three: Vec<_> = (0..3)
             .map(|i| window(3, f64::from(i) * 2.0, 0.05))
             .collect();
-        let picked = spread(&[one, two, three], 6, 1.0);
+        let picked = spread(&[one, two, three], 6);
         let recordings: Vec<u32> = picked.iter().map(|w| w.recording.0).collect();
         assert_eq!(recordings, vec![1, 2, 1, 2, 1, 2]);
     }
@@ -506,7 +488,7 @@ mod tests {
             .into_iter()
             .map(|s| window(1, s, 0.9))
             .collect();
-        let picked = spread(&[close], 5, 1.0);
+        let picked = spaced(close, 5, 1.0);
         let starts: Vec<f64> = picked.iter().map(|w| w.start_secs).collect();
         assert_eq!(starts, vec![0.0, 1.0, 3.0]);
     }
