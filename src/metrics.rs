@@ -236,13 +236,18 @@ impl EventMetrics {
     }
 }
 
-/// One class of a multi-class model: its threshold (picked on validation) and its metrics.
+/// One class of a multi-class model: its threshold (picked on validation) and its metrics, by
+/// window and, on fully annotated recordings, by call (its detections matched to its own calls).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClassMetrics {
     pub name: String,
     pub threshold: f32,
     pub validation: Option<SplitMetrics>,
     pub test: Option<SplitMetrics>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_events: Option<EventMetrics>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_events: Option<EventMetrics>,
 }
 
 /// Which class windows hold against which class the model names, on one split: rows are the

@@ -114,11 +114,19 @@ pub enum TrainEvent {
     Epoch(EpochMetrics),
 }
 
+/// Positive selections a label needs to be a class by default (`syrinx train --classes all`,
+/// the labels the Train window ticks at first).
+pub const MIN_CLASS_EXAMPLES: usize = 3;
+
 /// One window's score after training (for the evaluation view's error analysis).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoredWindow {
     pub window: WindowSpec,
+    /// The window's score (a multi-class window's: its highest class score).
     pub score: f32,
+    /// A multi-class model's score of each class, in output order (empty for one class).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_scores: Vec<f32>,
     /// The crop that was scored, in seconds from the start of its recording.
     pub start_secs: f64,
     /// The model input that was scored, kept for misclassified windows (their thumbnails).
@@ -127,9 +135,25 @@ pub struct ScoredWindow {
 }
 
 impl ScoredWindow {
+    /// Whether the model got this window wrong: for one class, its score against `threshold`
+    /// disagrees with its kind; for a multi-class model (`class_thresholds` one per class), the
+    /// class it names (see [`crate::metrics::predicted_class`]) is none of the window's classes,
+    /// or it names one where the window has none.
     #[must_use]
-    pub fn is_misclassified(&self, threshold: f32) -> bool {
+    pub fn is_misclassified(&self, threshold: f32, class_thresholds: &[f32]) -> bool {
+        if !self.class_scores.is_empty() && self.class_scores.len() == class_thresholds.len() {
+            return match crate::metrics::predicted_class(&self.class_scores, class_thresholds) {
+                Some(c) => !self.window.classes.contains(&c),
+                None => !self.window.classes.is_empty(),
+            };
+        }
         (self.score >= threshold) != self.window.is_positive()
+    }
+
+    /// The class a multi-class model names for this window, if any (`None` for one class).
+    #[must_use]
+    pub fn predicted_class(&self, class_thresholds: &[f32]) -> Option<usize> {
+        crate::metrics::predicted_class(&self.class_scores, class_thresholds)
     }
 }
 
@@ -246,20 +270,16 @@ fn train_in_pool(
         config.input.window_secs(),
         manifest.positive_band_hz,
     );
-    // Calls are counted per recording for one output; a multi-class model's classes are
-    // judged window by window (per class) for now.
-    let events = (outputs == 1)
-        .then(|| {
-            crate::evaluate::validation::EventValidation::build(
-                dataset,
-                &config.input,
-                &detection,
-                crate::project::Split::Validation,
-                cancel,
-                &mut warnings,
-            )
-        })
-        .flatten();
+    // Calls are counted per recording (a multi-class model's per class, each class's
+    // detections against its own calls).
+    let events = crate::evaluate::validation::EventValidation::build(
+        dataset,
+        &config.input,
+        &detection,
+        crate::project::Split::Validation,
+        cancel,
+        &mut warnings,
+    );
     let context = MemberContext {
         dataset,
         settings,
@@ -305,6 +325,11 @@ fn train_in_pool(
             scored.push(ScoredWindow {
                 window: dataset.windows[i].clone(),
                 score: row.iter().copied().fold(0.0, f32::max),
+                class_scores: if outputs > 1 {
+                    row.to_vec()
+                } else {
+                    Vec::new()
+                },
                 start_secs: dataset.windows[i].crop.centre(),
                 input: Some(crate::dsp::ModelInput {
                     bands,
@@ -320,27 +345,26 @@ fn train_in_pool(
     let test_scores = score_split(&test, &plain_inputs(&maker, &test));
     // The threshold comes from validation only (never from test): the best event F1 over the
     // validation recordings when there are fully annotated ones, else the best window F1.
-    let validation_events = events.as_ref().map(|e| {
-        let scores =
-            crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device);
-        if settings.pick_threshold {
-            e.best(&scores)
-        } else {
-            e.metrics_at(&scores, settings.threshold)
-        }
+    let validation_event_scores = events.as_ref().map(|e| {
+        crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device)
     });
+    let validation_events = events
+        .as_ref()
+        .zip(validation_event_scores.as_ref())
+        .filter(|_| outputs == 1)
+        .map(|(e, scores)| {
+            if settings.pick_threshold {
+                e.best(scores)
+            } else {
+                e.metrics_at(scores, settings.threshold)
+            }
+        });
     let threshold = match (&validation_events, settings.pick_threshold) {
         (_, false) => settings.threshold,
         (Some(events), true) => events.threshold,
         (None, true) => crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)
             .unwrap_or(settings.threshold),
     };
-    // Only the misclassified keep their input (for thumbnails in the evaluation view).
-    for window in &mut scored {
-        if !window.is_misclassified(threshold) {
-            window.input = None;
-        }
-    }
     let metrics_of = |scores: &[f32], indices: &[usize]| {
         (!indices.is_empty())
             .then(|| SplitMetrics::new(scores, &truth(dataset, indices), threshold))
@@ -349,23 +373,22 @@ fn train_in_pool(
     let test_final = metrics_of(&test_scores, &test);
     // Calls on the fully annotated test recordings, counted as detection and `syrinx evaluate`
     // count them, at the threshold validation chose: the figure users compare with their own.
-    let test_events = (outputs == 1)
-        .then(|| {
-            crate::evaluate::validation::EventValidation::build(
-                dataset,
-                &config.input,
-                &detection,
-                crate::project::Split::Test,
-                cancel,
-                &mut warnings,
-            )
-        })
-        .flatten()
-        .map(|e| {
-            let scores =
-                crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device);
-            e.metrics_at(&scores, threshold)
-        });
+    let test_validation = crate::evaluate::validation::EventValidation::build(
+        dataset,
+        &config.input,
+        &detection,
+        crate::project::Split::Test,
+        cancel,
+        &mut warnings,
+    );
+    let test_event_scores = test_validation.as_ref().map(|e| {
+        crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device)
+    });
+    let test_events = test_validation
+        .as_ref()
+        .zip(test_event_scores.as_ref())
+        .filter(|_| outputs == 1)
+        .map(|(e, scores)| e.metrics_at(scores, threshold));
     let (class_metrics, confusions) = if outputs > 1 {
         class_results(
             dataset,
@@ -374,10 +397,36 @@ fn train_in_pool(
                 (Split::Validation, &validation[..], &validation_scores[..]),
                 (Split::Test, &test[..], &test_scores[..]),
             ],
+            [
+                events.as_ref().zip(validation_event_scores.as_deref()),
+                test_validation.as_ref().zip(test_event_scores.as_deref()),
+            ],
         )
     } else {
         (Vec::new(), Vec::new())
     };
+    // A multi-class model's calls: its classes' counts added up (each at its own threshold).
+    let pooled =
+        |e: Option<&crate::evaluate::validation::EventValidation>,
+         of: fn(&crate::metrics::ClassMetrics) -> Option<crate::metrics::EventMetrics>| {
+            let per_class: Option<Vec<_>> = class_metrics.iter().map(of).collect();
+            e.zip(per_class).map(|(e, m)| e.pooled(&m))
+        };
+    let (validation_events, test_events) = if outputs > 1 {
+        (
+            pooled(events.as_ref(), |c| c.validation_events),
+            pooled(test_validation.as_ref(), |c| c.test_events),
+        )
+    } else {
+        (validation_events, test_events)
+    };
+    // Only the misclassified keep their input (for thumbnails in the evaluation view).
+    let class_thresholds: Vec<f32> = class_metrics.iter().map(|c| c.threshold).collect();
+    for window in &mut scored {
+        if !window.is_misclassified(threshold, &class_thresholds) {
+            window.input = None;
+        }
+    }
     complete_manifest(&mut manifest, dataset);
     let info = ModelInfo {
         artifact_version: ARTIFACT_VERSION,
@@ -679,13 +728,19 @@ fn truth(dataset: &Dataset, indices: &[usize]) -> Vec<bool> {
         .collect()
 }
 
-/// A multi-class model's classes: each one's threshold (its best window F1 on validation; the
-/// settings' threshold when validation has none of it or thresholds are not picked), its
-/// metrics on validation and test, and the confusion matrix of each split that has windows.
+/// Event validation of one split and the model's scores of its windows.
+type ScoredEvents<'a> = Option<(&'a crate::evaluate::validation::EventValidation, &'a [f32])>;
+
+/// A multi-class model's classes: each one's threshold (its best event F1 on the fully
+/// annotated validation recordings, else its best window F1 on validation; the settings'
+/// threshold when validation has none of it or thresholds are not picked), its metrics on
+/// validation and test by window and by call, and the confusion matrix of each split that has
+/// windows.
 fn class_results(
     dataset: &Dataset,
     settings: &TrainSettings,
     splits: [(Split, &[usize], &[f32]); 2],
+    [validation_events, test_events]: [ScoredEvents<'_>; 2],
 ) -> (
     Vec<crate::metrics::ClassMetrics>,
     Vec<crate::metrics::ClassConfusion>,
@@ -706,10 +761,19 @@ fn class_results(
         .enumerate()
         .map(|(c, name)| {
             let (scores, truth) = columns(validation, validation_scores, c);
-            let threshold = if settings.pick_threshold {
-                crate::metrics::best_f1_threshold(&scores, &truth).unwrap_or(settings.threshold)
-            } else {
-                settings.threshold
+            let validation_events = validation_events.map(|(e, scores)| {
+                if settings.pick_threshold {
+                    e.class_summary(scores, c).0
+                } else {
+                    e.class_metrics_at(scores, c, settings.threshold)
+                }
+            });
+            let threshold = match validation_events {
+                _ if !settings.pick_threshold => settings.threshold,
+                Some(events) => events.threshold,
+                None => {
+                    crate::metrics::best_f1_threshold(&scores, &truth).unwrap_or(settings.threshold)
+                }
             };
             let of = |indices: &[usize], all: &[f32]| {
                 let (scores, truth) = columns(indices, all, c);
@@ -723,6 +787,9 @@ fn class_results(
                 threshold,
                 validation: of(validation, validation_scores),
                 test: of(test, test_scores),
+                validation_events,
+                test_events: test_events
+                    .map(|(e, scores)| e.class_metrics_at(scores, c, threshold)),
             }
         })
         .collect();

@@ -75,9 +75,6 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-/// Positive selections a label needs to be a class under `--classes all`.
-const MIN_CLASS_EXAMPLES: usize = 3;
-
 pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let (project, report) = Project::load(&args.project)?;
     for id in &report.missing {
@@ -104,7 +101,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(classes) = &args.classes {
         config.classes = if classes.trim().eq_ignore_ascii_case("all") {
-            project.class_candidates(MIN_CLASS_EXAMPLES)
+            project.class_candidates(crate::train::MIN_CLASS_EXAMPLES)
         } else {
             classes
                 .split(',')
@@ -276,6 +273,18 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             f1(class.validation.as_ref()),
             f1(class.test.as_ref())
         );
+        for (split, events) in [
+            ("validation", &class.validation_events),
+            ("test", &class.test_events),
+        ] {
+            if let Some(events) = events {
+                println!(
+                    "{:>10}  events: {split} recordings · {}",
+                    "",
+                    events.summary()
+                );
+            }
+        }
     }
     for confusion in &info.confusions {
         println!(

@@ -169,6 +169,10 @@ pub struct DatasetRecording {
     pub fully_annotated: bool,
     /// Its Positive selections' spans, in time order.
     pub positives: Vec<(f64, f64)>,
+    /// The label of each of [`positives`](Self::positives) (a multi-class model's event
+    /// validation matches each class against its own calls).
+    #[serde(default)]
+    pub positive_labels: Vec<String>,
 }
 
 /// Windows from a project, split and ready for caching.
@@ -225,6 +229,7 @@ impl Dataset {
                 classes: Vec::new(),
             };
             let mut positives = Vec::new();
+            let mut labelled_positives = Vec::new();
             let mut dataset_recording = DatasetRecording {
                 id: recording.id,
                 path: recording.path.clone(),
@@ -233,10 +238,15 @@ impl Dataset {
                 split: Split::Auto,
                 fully_annotated: recording.fully_annotated,
                 positives: Vec::new(),
+                positive_labels: Vec::new(),
             };
             for selection in project.selections.of_recording(recording.id) {
                 if selection.kind == SelectionKind::Positive {
                     positives.push((selection.start_secs, selection.end_secs));
+                    labelled_positives.push((
+                        (selection.start_secs, selection.end_secs),
+                        selection.label.clone(),
+                    ));
                 }
                 windows.push(base(
                     WindowOrigin::Selection {
@@ -255,10 +265,11 @@ impl Dataset {
                     selection.end_secs,
                 ));
             }
-            dataset_recording.positives.clone_from(&positives);
-            dataset_recording
-                .positives
-                .sort_by(|a, b| a.0.total_cmp(&b.0));
+            labelled_positives.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+            (
+                dataset_recording.positives,
+                dataset_recording.positive_labels,
+            ) = labelled_positives.into_iter().unzip();
             dataset_recordings.push(dataset_recording);
             if recording.fully_annotated {
                 let mut starts = crop::background_starts(

@@ -32,6 +32,8 @@ struct Recording {
     /// Index of its first window among all windows.
     first_window: usize,
     positives: Vec<(f64, f64)>,
+    /// The label of each positive.
+    labels: Vec<String>,
     duration_secs: f64,
 }
 
@@ -43,6 +45,9 @@ pub struct EventValidation {
     pub inputs: Vec<f32>,
     window_secs: f64,
     defaults: DetectionDefaults,
+    /// A multi-class model's classes (empty for one class): scores then hold one column per
+    /// class, and each class's detections are matched to its own calls only.
+    classes: Vec<String>,
 }
 
 impl EventValidation {
@@ -65,6 +70,7 @@ impl EventValidation {
             inputs: Vec::new(),
             window_secs: spec.window_secs(),
             defaults: *defaults,
+            classes: dataset.classes.clone(),
         };
         let chosen = dataset
             .recordings
@@ -118,6 +124,7 @@ impl EventValidation {
                 start_secs,
                 first_window,
                 positives: recording.positives.clone(),
+                labels: recording.positive_labels.clone(),
                 duration_secs: recording.duration_secs,
             });
         }
@@ -137,9 +144,58 @@ impl EventValidation {
     }
 
     /// Event metrics of `scores` (one per window, in order) at `threshold`, summed over the
-    /// recordings.
+    /// recordings (for one class; a multi-class model's: see [`Self::class_metrics_at`]).
     #[must_use]
     pub fn metrics_at(&self, scores: &[f32], threshold: f32) -> EventMetrics {
+        self.matched(scores, threshold, None)
+    }
+
+    /// Event metrics of class `class` of a multi-class model, from its `scores` (row-major
+    /// `[windows, classes]`): its column cut into calls at `threshold` and matched to the
+    /// positives of its label only, as a per-class detection run would be.
+    #[must_use]
+    pub fn class_metrics_at(&self, scores: &[f32], class: usize, threshold: f32) -> EventMetrics {
+        let column = crate::metrics::column(scores, self.classes.len(), class);
+        self.matched(
+            &column,
+            threshold,
+            self.classes.get(class).map(String::as_str),
+        )
+    }
+
+    /// The classes' event metrics, each at its threshold (see [`Self::class_metrics_at`]).
+    #[must_use]
+    pub fn class_metrics(&self, scores: &[f32], thresholds: &[f32]) -> Vec<EventMetrics> {
+        thresholds
+            .iter()
+            .enumerate()
+            .map(|(c, t)| self.class_metrics_at(scores, c, *t))
+            .collect()
+    }
+
+    /// The classes of a multi-class model (empty for one class).
+    #[must_use]
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// Counts of several classes' metrics added up, as one set of metrics (micro average; its
+    /// threshold is the first's; false positives per hour of the audio, all classes'.
+    #[must_use]
+    pub fn pooled(&self, metrics: &[EventMetrics]) -> EventMetrics {
+        let mut total = EventMetrics {
+            threshold: metrics.first().map_or(0.5, |m| m.threshold),
+            ..EventMetrics::default()
+        };
+        for m in metrics {
+            total.add_counts(m);
+        }
+        crate::evaluate::rates(total, self.audio_secs())
+    }
+
+    /// `scores` (one per window) cut into calls at `threshold` and matched to the positives
+    /// labelled `label` (all of them when `None`).
+    fn matched(&self, scores: &[f32], threshold: f32, label: Option<&str>) -> EventMetrics {
         let mut total = EventMetrics {
             threshold,
             ..EventMetrics::default()
@@ -160,10 +216,20 @@ impl EventValidation {
                 start_secs: recording.start_secs.clone(),
                 scores: slice.to_vec(),
             };
+            let positives: Vec<(f64, f64)> = match label {
+                None => recording.positives.clone(),
+                Some(label) => recording
+                    .positives
+                    .iter()
+                    .zip(&recording.labels)
+                    .filter(|(_, l)| *l == label)
+                    .map(|(p, _)| *p)
+                    .collect(),
+            };
             total.add_counts(&crate::evaluate::evaluate_scores(
                 &curve,
                 &settings,
-                &recording.positives,
+                &positives,
                 TOLERANCE_SECS,
                 recording.duration_secs,
             ));
@@ -180,16 +246,34 @@ impl EventValidation {
     /// The metrics at the best threshold (see [`Self::best`]) and the mean event F1 over all
     /// thresholds tried. The mean is what picks the epoch: small validation sets often reach
     /// F1 = 1 at some threshold early, while a model that has learnt the calls keeps a high F1
-    /// over a wide range of thresholds.
+    /// over a wide range of thresholds. For a multi-class model: the classes' metrics, each at
+    /// its own best threshold, pooled, and the mean over classes of their mean F1.
     #[must_use]
     pub fn summary(&self, scores: &[f32]) -> (EventMetrics, f64) {
-        let all: Vec<EventMetrics> = THRESHOLDS
-            .iter()
-            .map(|t| self.metrics_at(scores, *t))
+        if self.classes.is_empty() {
+            return best_of(|t| self.metrics_at(scores, t));
+        }
+        let per_class: Vec<(EventMetrics, f64)> = (0..self.classes.len())
+            .map(|c| self.class_summary(scores, c))
             .collect();
-        let best_f1 = all.iter().map(|m| m.f1).fold(0.0, f64::max);
-        let tied: Vec<&EventMetrics> = all.iter().filter(|m| m.f1 >= best_f1 - 1e-9).collect();
-        let mean = all.iter().map(|m| m.f1).sum::<f64>() / all.len() as f64;
-        (*tied[tied.len() / 2], mean)
+        let best: Vec<EventMetrics> = per_class.iter().map(|(m, _)| *m).collect();
+        let mean = per_class.iter().map(|(_, f1)| f1).sum::<f64>() / per_class.len() as f64;
+        (self.pooled(&best), mean)
     }
+
+    /// [`Self::summary`] of one class of a multi-class model (scores row-major).
+    #[must_use]
+    pub fn class_summary(&self, scores: &[f32], class: usize) -> (EventMetrics, f64) {
+        best_of(|t| self.class_metrics_at(scores, class, t))
+    }
+}
+
+/// The metrics at the threshold with the best F1 (the middle one of a tie) and the mean F1
+/// over the thresholds tried.
+fn best_of(metrics_at: impl Fn(f32) -> EventMetrics) -> (EventMetrics, f64) {
+    let all: Vec<EventMetrics> = THRESHOLDS.iter().map(|t| metrics_at(*t)).collect();
+    let best_f1 = all.iter().map(|m| m.f1).fold(0.0, f64::max);
+    let tied: Vec<&EventMetrics> = all.iter().filter(|m| m.f1 >= best_f1 - 1e-9).collect();
+    let mean = all.iter().map(|m| m.f1).sum::<f64>() / all.len() as f64;
+    (*tied[tied.len() / 2], mean)
 }

@@ -731,11 +731,21 @@ impl Project {
     /// least `min_examples` selections, in name order.
     #[must_use]
     pub fn class_candidates(&self, min_examples: usize) -> Vec<String> {
+        self.positive_label_counts()
+            .into_iter()
+            .filter(|(_, n)| *n >= min_examples)
+            .map(|(label, _)| label)
+            .collect()
+    }
+
+    /// Every label of Positive selections with how many there are, in name order.
+    #[must_use]
+    pub fn positive_label_counts(&self) -> Vec<(String, usize)> {
         self.summary()
             .by_label
             .into_iter()
-            .filter(|((kind, _), n)| *kind == SelectionKind::Positive && *n >= min_examples)
-            .map(|((_, label), _)| label)
+            .filter(|((kind, _), _)| *kind == SelectionKind::Positive)
+            .map(|((_, label), n)| (label, n))
             .collect()
     }
 

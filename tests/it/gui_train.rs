@@ -246,6 +246,7 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
                 start_secs: window.crop.centre(),
                 window,
                 score: 0.1,
+                class_scores: Vec::new(),
                 input: Some(syrinx::dsp::ModelInput {
                     bands: 4,
                     frames: 6,
@@ -258,6 +259,8 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
             samples_per_sec: 1.0,
             threshold: 0.5,
             warnings: Vec::new(),
+            class_metrics: Vec::new(),
+            confusions: Vec::new(),
         }));
     }
     settle(&mut harness);
@@ -373,4 +376,91 @@ fn the_train_window_shows_the_proposed_input_and_why() {
             .project
             .proposes_model_input()
     );
+}
+
+#[test]
+fn the_train_window_trains_one_model_for_the_ticked_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = syrinx::demo::species::write_species_demo(dir.path()).unwrap();
+    let mut harness = app_with(
+        vec![demo.project.clone()],
+        Arc::default(),
+        Some(dir.path().join("data")),
+        Duration::from_secs(3600),
+    );
+    settle(&mut harness);
+    harness.state_mut().ui.training.settings = small_settings(3);
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    // Every species has enough calls: all are ticked, but a single-class model stays the
+    // default until the user asks for classes.
+    let choice = harness.state().ui.training.classes.clone();
+    assert_eq!(choice.ticked.len(), 3, "{choice:?}");
+    assert!(choice.classes().is_empty());
+    harness
+        .get_by_label("One output per label (multi-class)")
+        .click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().ui.training.classes.classes(),
+        ["fall", "rise", "tone"]
+    );
+    // One label left is no multi-class model: training cannot start.
+    for label in ["rise", "tone"] {
+        harness.get_by_label_contains(&format!("{label} (")).click();
+        harness.run_steps(1);
+    }
+    harness.run_steps(1);
+    assert!(
+        harness
+            .query_by_label("Tick two or more labels for a multi-class model.")
+            .is_some()
+    );
+    {
+        use egui_kittest::kittest::NodeT;
+        assert!(
+            harness
+                .get_by_label("Start training")
+                .accesskit_node()
+                .is_disabled()
+        );
+    }
+    harness.get_by_label_contains("rise (").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().ui.training.classes.classes(),
+        ["fall", "rise"]
+    );
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    assert!(harness.state().ui.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.is_running());
+    harness.run_steps(2);
+    let result = match &harness.state().ui.training.result {
+        Some(Ok(result)) => result.clone(),
+        Some(Err(e)) => panic!("{e}"),
+        None => panic!("no result"),
+    };
+    let names: Vec<&str> = result
+        .class_metrics
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(names, ["fall", "rise"]);
+    let saved = std::fs::read_to_string(result.model_dir.join("model.json")).unwrap();
+    let info: syrinx::model::artifact::ModelInfo = serde_json::from_str(&saved).unwrap();
+    assert_eq!(info.network.outputs, 2);
+    assert_eq!(info.classes, ["fall", "rise"]);
+    // The window shows each class's calls and the confusion matrices.
+    assert!(
+        harness
+            .query_by_label("Classes (each scored on its own calls)")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Confusion matrix, validation windows")
+            .is_some()
+    );
+    assert!(result.class_metrics.iter().all(|c| c.test_events.is_some()));
 }

@@ -117,7 +117,31 @@ fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
             test.f1
         );
         assert!(test.f1 >= 0.8, "{}: test F1 {:.3}", class.name, test.f1);
+        // Calls, as that class's own detection run counts them on the fully annotated
+        // validation and test recordings; the threshold is the one validation's calls chose.
+        let validation_events = class.validation_events.unwrap();
+        let test_events = class.test_events.unwrap();
+        eprintln!("{}: test calls {}", class.name, test_events.summary());
+        assert_eq!(validation_events.threshold, class.threshold);
+        assert!(
+            test_events.f1 >= 0.8,
+            "{}: {}",
+            class.name,
+            test_events.summary()
+        );
     }
+    // The model's call figures are its classes' counts added up.
+    let pooled = info.test_events.unwrap();
+    let sum = |of: fn(&syrinx::evaluate::EventMetrics) -> usize| -> usize {
+        info.class_metrics
+            .iter()
+            .map(|c| of(c.test_events.as_ref().unwrap()))
+            .sum()
+    };
+    assert_eq!(pooled.true_positives, sum(|m| m.true_positives));
+    assert_eq!(pooled.false_positives, sum(|m| m.false_positives));
+    assert_eq!(pooled.false_negatives, sum(|m| m.false_negatives));
+    assert!(info.validation_events.is_some());
     let test_confusion = info.confusions.iter().find(|c| c.split == "test").unwrap();
     assert_eq!(test_confusion.labels, ["fall", "rise", "tone", "none"]);
     assert!(test_confusion.accuracy() >= 0.8, "{test_confusion:?}");

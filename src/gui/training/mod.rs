@@ -71,6 +71,73 @@ pub struct TrainResult {
     pub samples_per_sec: f64,
     pub threshold: f32,
     pub warnings: Vec<String>,
+    /// A multi-class model's classes (thresholds, metrics) and confusion matrices.
+    pub class_metrics: Vec<crate::metrics::ClassMetrics>,
+    pub confusions: Vec<crate::metrics::ClassConfusion>,
+}
+
+impl TrainResult {
+    /// A multi-class model's thresholds, one per class (empty for one class).
+    #[must_use]
+    pub fn class_thresholds(&self) -> Vec<f32> {
+        self.class_metrics.iter().map(|c| c.threshold).collect()
+    }
+
+    /// Whether the model got `scored` wrong (see [`ScoredWindow::is_misclassified`]).
+    #[must_use]
+    pub fn is_misclassified(&self, scored: &ScoredWindow) -> bool {
+        scored.is_misclassified(self.threshold, &self.class_thresholds())
+    }
+}
+
+/// Which labels training makes classes of.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClassChoice {
+    /// The project's Positive labels with their selections, in name order.
+    pub labels: Vec<(String, usize)>,
+    /// One output per ticked label (a multi-class model); else every positive is one class.
+    pub multi_class: bool,
+    /// The labels ticked as classes.
+    pub ticked: std::collections::BTreeSet<String>,
+    /// Labels seen so far: a label new to the project is ticked when it has enough examples,
+    /// while the user's own ticks are kept.
+    seen: std::collections::BTreeSet<String>,
+}
+
+impl ClassChoice {
+    /// Follows the project's labels: keeps the user's ticks, ticks new labels with at least
+    /// [`crate::train::MIN_CLASS_EXAMPLES`] selections, and drops labels that are gone.
+    pub fn update(&mut self, labels: Vec<(String, usize)>) {
+        for (label, n) in &labels {
+            if self.seen.insert(label.clone()) && *n >= crate::train::MIN_CLASS_EXAMPLES {
+                self.ticked.insert(label.clone());
+            }
+        }
+        self.ticked
+            .retain(|label| labels.iter().any(|(l, _)| l == label));
+        self.labels = labels;
+    }
+
+    /// The classes training will use, in name order: the ticked labels of a multi-class
+    /// choice; none (a single-class model) otherwise.
+    #[must_use]
+    pub fn classes(&self) -> Vec<String> {
+        if !self.multi_class {
+            return Vec::new();
+        }
+        self.labels
+            .iter()
+            .filter(|(label, _)| self.ticked.contains(label))
+            .map(|(label, _)| label.clone())
+            .collect()
+    }
+
+    /// Why training cannot start with this choice, if it cannot.
+    #[must_use]
+    pub fn problem(&self) -> Option<&'static str> {
+        (self.multi_class && self.classes().len() < 2)
+            .then_some("Tick two or more labels for a multi-class model.")
+    }
 }
 
 /// A worker's job over a copy of the project: its result, or why not.
@@ -103,6 +170,8 @@ pub struct TrainingWindow {
     pub proposing: bool,
     /// The input training will use.
     pub input: crate::dsp::ModelInputSpec,
+    /// Which labels become classes.
+    pub classes: ClassChoice,
     /// What `input` was worked out from: (selections version, recordings, model input, whether
     /// proposing), so it is recomputed only when the project changes.
     input_key: Option<(u64, usize, crate::dsp::ModelInputSpec, bool)>,
@@ -147,6 +216,7 @@ impl Default for TrainingWindow {
             proposal: None,
             proposing: true,
             input: crate::dsp::ModelInputSpec::default(),
+            classes: ClassChoice::default(),
             input_key: None,
             overview: None,
             epochs: Vec::new(),
@@ -245,6 +315,7 @@ impl TrainingWindow {
             };
             self.window_secs = self.input.window_secs();
             self.proposal = Some(proposal);
+            self.classes.update(project.positive_label_counts());
             self.input_key = Some(key);
         }
         self.input
@@ -296,10 +367,18 @@ impl TrainingWindow {
         let project = project.clone();
         let missing = missing.to_vec();
         let settings = self.settings.clone();
+        self.update_input(&project, &missing);
+        if let Some(problem) = self.classes.problem() {
+            self.result = Some(Err(problem.to_owned()));
+            return;
+        }
+        let classes = self.classes.classes();
         self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
         self.cancelled = false;
         let spawned = crate::jobs::Job::spawn("training", waker, move |context| {
-            let (config, settings, _) = crate::train::project_config(&project, &missing, &settings);
+            let (mut config, settings, _) =
+                crate::train::project_config(&project, &missing, &settings);
+            config.classes = classes;
             let mut last_batch_report = Instant::now();
             let mut report = |event: TrainEvent| {
                 // Batches are frequent: wake the window at most ~20 times a second.
@@ -338,6 +417,8 @@ impl TrainingWindow {
                 samples_per_sec: outcome.samples_per_sec,
                 threshold: info.threshold,
                 warnings: outcome.warnings,
+                class_metrics: info.class_metrics.clone(),
+                confusions: info.confusions.clone(),
             })
         });
         match spawned {
@@ -503,4 +584,34 @@ fn spawn_for_project<T: Send + 'static>(
     let project = project.clone();
     let missing = missing.to_vec();
     crate::jobs::Job::spawn(name, waker, move |_| Ok(job(&project, &missing)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClassChoice;
+
+    fn labels(counts: &[(&str, usize)]) -> Vec<(String, usize)> {
+        counts.iter().map(|(l, n)| ((*l).to_owned(), *n)).collect()
+    }
+
+    #[test]
+    fn new_labels_with_enough_examples_are_ticked_and_the_users_ticks_are_kept() {
+        let mut choice = ClassChoice::default();
+        choice.update(labels(&[("a", 5), ("b", 1), ("c", 3)]));
+        assert_eq!(choice.ticked.iter().collect::<Vec<_>>(), ["a", "c"]);
+        // Single-class until asked.
+        assert!(choice.classes().is_empty());
+        assert!(choice.problem().is_none());
+        choice.multi_class = true;
+        assert_eq!(choice.classes(), ["a", "c"]);
+        // The user unticks "c"; "b" grows past the minimum: neither is overruled, and a new
+        // label "d" is ticked.
+        choice.ticked.remove("c");
+        choice.update(labels(&[("a", 5), ("b", 4), ("c", 3), ("d", 3)]));
+        assert_eq!(choice.classes(), ["a", "d"]);
+        // A label that is gone is no class.
+        choice.update(labels(&[("a", 5), ("b", 4), ("c", 3)]));
+        assert_eq!(choice.classes(), ["a"]);
+        assert!(choice.problem().is_some());
+    }
 }

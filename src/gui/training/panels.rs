@@ -11,12 +11,16 @@ impl TrainingWindow {
                 if ui.button("Cancel training").clicked() {
                     self.cancel();
                 }
-            } else if ui
-                .button("Start training")
-                .on_hover_text("Train a recogniser on this project's selections and clips")
-                .clicked()
-            {
-                actions.push(TrainAction::Start);
+            } else {
+                let problem = self.classes.problem();
+                let button = ui
+                    .add_enabled(problem.is_none(), egui::Button::new("Start training"))
+                    .on_hover_text("Train a recogniser on this project's selections and clips");
+                if let Some(problem) = problem {
+                    button.on_disabled_hover_text(problem);
+                } else if button.clicked() {
+                    actions.push(TrainAction::Start);
+                }
             }
             if let Some(job) = &self.job {
                 ui.label(&job.stage);
@@ -45,7 +49,7 @@ impl TrainingWindow {
                     self.thumbnails = result
                         .scored
                         .iter()
-                        .filter(|s| s.is_misclassified(result.threshold))
+                        .filter(|s| result.is_misclassified(s))
                         .enumerate()
                         .filter_map(|(i, s)| {
                             let input = s.input.as_ref()?;
@@ -69,6 +73,13 @@ impl TrainingWindow {
             None => {}
         }
         ui.separator();
+        if self.classes.labels.len() >= 2 {
+            egui::CollapsingHeader::new("Classes")
+                .default_open(true)
+                .show(ui, |ui| {
+                    ui.add_enabled_ui(!self.is_running(), |ui| self.classes_ui(ui));
+                });
+        }
         egui::CollapsingHeader::new("Model input")
             .default_open(true)
             .show(ui, |ui| {
@@ -196,6 +207,57 @@ impl TrainingWindow {
                 .response
                 .labelled_by(label.id);
         });
+    }
+
+    /// One recogniser for every positive, or one output per ticked label.
+    pub(super) fn classes_ui(&mut self, ui: &mut egui::Ui) {
+        let choice = &mut self.classes;
+        ui.horizontal(|ui| {
+            ui.radio_value(
+                &mut choice.multi_class,
+                false,
+                "One recogniser (every positive is the call)",
+            )
+            .on_hover_text("A single-class model: positives of every label are one class");
+            ui.radio_value(
+                &mut choice.multi_class,
+                true,
+                "One output per label (multi-class)",
+            )
+            .on_hover_text(
+                "One network with one score per ticked label; overlapping calls of two \
+                     labels count for both; detection gives one run per class",
+            );
+        });
+        if !choice.multi_class {
+            return;
+        }
+        ui.horizontal_wrapped(|ui| {
+            for (label, count) in &choice.labels {
+                let mut ticked = choice.ticked.contains(label);
+                let text = format!("{label} ({count})");
+                let response = ui.checkbox(&mut ticked, text).on_hover_text(format!(
+                    "{count} positive selection(s); labels with fewer than {} are not ticked \
+                     at first",
+                    crate::train::MIN_CLASS_EXAMPLES
+                ));
+                if response.changed() {
+                    if ticked {
+                        choice.ticked.insert(label.clone());
+                    } else {
+                        choice.ticked.remove(label);
+                    }
+                }
+            }
+        });
+        ui.small(
+            "Negatives, unlabelled time in fully annotated recordings and positives of unticked \
+             labels are \"none of these\". Each class gets its own threshold, picked on \
+             validation.",
+        );
+        if let Some(problem) = choice.problem() {
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
+        }
     }
 
     pub(super) fn overview_ui(&self, ui: &mut egui::Ui) {

@@ -23,9 +23,17 @@ impl TrainingWindow {
         for warning in &result.warnings {
             ui.colored_label(ui.visuals().warn_fg_color, warning);
         }
+        if !result.class_metrics.is_empty() {
+            Self::classes_result_ui(ui, result);
+        }
         // Calls first: what detection and `syrinx evaluate` count. Windows below, labelled as
         // such, so that a window F1 of 1.00 is never read as "every call found".
-        ui.label(egui::RichText::new("Calls (as Detect and syrinx evaluate count them)").strong())
+        let calls_title = if result.class_metrics.is_empty() {
+            "Calls (as Detect and syrinx evaluate count them)"
+        } else {
+            "Calls, all classes together (each class at its own threshold)"
+        };
+        ui.label(egui::RichText::new(calls_title).strong())
             .on_hover_text(
                 "Detection run over the fully annotated recordings of each split and matched to \
                  their positives as `syrinx evaluate` does",
@@ -157,12 +165,13 @@ impl TrainingWindow {
         let wrong: Vec<&ScoredWindow> = result
             .scored
             .iter()
-            .filter(|s| s.is_misclassified(result.threshold))
+            .filter(|s| result.is_misclassified(s))
             .collect();
         ui.label(format!("Misclassified windows: {}", wrong.len()));
+        let class_thresholds = result.class_thresholds();
         for (i, scored) in wrong.into_iter().enumerate() {
             let w = &scored.window;
-            let text = format!(
+            let mut text = format!(
                 "{} · {} {:.2}–{:.2} s · {} '{}' · score {:.2}",
                 w.split.name(),
                 w.source,
@@ -172,6 +181,13 @@ impl TrainingWindow {
                 w.label,
                 scored.score
             );
+            if !class_thresholds.is_empty() {
+                let named = scored
+                    .predicted_class(&class_thresholds)
+                    .and_then(|c| result.class_metrics.get(c))
+                    .map_or(crate::metrics::NO_CLASS, |c| c.name.as_str());
+                text.push_str(&format!(" · model says {named}"));
+            }
             ui.horizontal(|ui| {
                 if let Some(texture) = thumbnails.get(i) {
                     let response = ui.add(
@@ -216,5 +232,87 @@ impl TrainingWindow {
                 }
             });
         }
+    }
+
+    /// A multi-class model's classes: each one's threshold and calls found on validation and
+    /// test, then the confusion matrices (rows: the truth; columns: what the model says).
+    fn classes_result_ui(ui: &mut egui::Ui, result: &TrainResult) {
+        ui.label(egui::RichText::new("Classes (each scored on its own calls)").strong())
+            .on_hover_text(
+                "Each class's detections on the fully annotated recordings, matched to that \
+                 class's positives only, as its own detection run would be",
+            );
+        let calls = |m: Option<&crate::evaluate::EventMetrics>| {
+            m.map_or_else(
+                || "–".to_owned(),
+                |m| {
+                    format!(
+                        "{}/{} · P {:.2} R {:.2} · F1 {:.3}",
+                        m.true_positives,
+                        m.true_positives + m.false_negatives,
+                        m.precision,
+                        m.recall,
+                        m.f1
+                    )
+                },
+            )
+        };
+        let windows =
+            |m: Option<&SplitMetrics>| m.map_or_else(|| "–".to_owned(), |m| format!("{:.3}", m.f1));
+        egui::Grid::new("class metrics")
+            .striped(true)
+            .show(ui, |ui| {
+                for header in [
+                    "class",
+                    "threshold",
+                    "validation calls",
+                    "test calls",
+                    "validation windows F1",
+                    "test windows F1",
+                ] {
+                    ui.strong(header);
+                }
+                ui.end_row();
+                for class in &result.class_metrics {
+                    ui.label(&class.name);
+                    ui.label(format!("{:.2}", class.threshold));
+                    ui.label(calls(class.validation_events.as_ref()));
+                    ui.label(calls(class.test_events.as_ref()));
+                    ui.label(windows(class.validation.as_ref()));
+                    ui.label(windows(class.test.as_ref()));
+                    ui.end_row();
+                }
+            });
+        for confusion in &result.confusions {
+            ui.label(format!(
+                "Confusion matrix, {} windows (rows: truth; columns: what the model says) · \
+                 accuracy {:.3}",
+                confusion.split,
+                confusion.accuracy()
+            ));
+            egui::Grid::new(("class confusion", confusion.split.as_str()))
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.weak("truth \\ model");
+                    for label in &confusion.labels {
+                        ui.strong(label);
+                    }
+                    ui.end_row();
+                    for (label, row) in confusion.labels.iter().zip(&confusion.counts) {
+                        ui.strong(label);
+                        for (column, count) in row.iter().enumerate() {
+                            let text = egui::RichText::new(count.to_string());
+                            let on_diagonal = confusion.labels.get(column) == Some(label);
+                            if *count > 0 && !on_diagonal {
+                                ui.colored_label(ui.visuals().warn_fg_color, text);
+                            } else {
+                                ui.label(text);
+                            }
+                        }
+                        ui.end_row();
+                    }
+                });
+        }
+        ui.add_space(4.0);
     }
 }
