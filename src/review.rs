@@ -21,6 +21,10 @@ pub const SOURCE_TIME_COLUMN: &str = "Source Time (s)";
 pub const FALSE_POSITIVE_SOURCE: &str = "false positive";
 /// The `Source` of a positive drawn during review (a call the model missed).
 pub const MISSED_CALL_SOURCE: &str = "missed call";
+/// The `Source` of a positive made from a detection that is another class than its run's.
+pub const RECLASSIFIED_SOURCE: &str = "reclassified";
+/// The class a reclassified detection was detected as (its run's label).
+pub const DETECTED_AS_COLUMN: &str = "Detected As";
 
 /// The label a false positive's negative gets unless the reviewer picks one: it says what the
 /// sound is not, so that counts and exports keep it apart from the target (`not syrinx warbler`).
@@ -182,6 +186,130 @@ pub fn plan_false_positive_negatives(
     plan
 }
 
+/// The classes a detection of `run` can be said to be instead: the project's positive labels
+/// (of its label set and of its Positive selections) other than the run's, in name order.
+#[must_use]
+pub fn other_classes(project: &Project, run: &DetectionRun) -> Vec<String> {
+    let mut labels: Vec<String> = project
+        .labels
+        .iter()
+        .filter(|l| l.kind == SelectionKind::Positive)
+        .map(|l| l.name.clone())
+        .chain(project.positive_label_counts().into_iter().map(|(l, _)| l))
+        .filter(|l| *l != run.label && !l.trim().is_empty())
+        .collect();
+    labels.sort();
+    labels.dedup();
+    labels
+}
+
+/// The Positive selection of `label` made from detection `at` of `run` ("this is species B,
+/// not A"): the detection's time, the band of the project's `label` positives (else the run's
+/// band, else the recording's whole band), with its provenance as columns (source, the class
+/// it was detected as, model, score, iteration, file and time). `None` when the detection or
+/// its recording is gone. Applied with [`crate::project::ProjectChange::Reclassified`], which
+/// makes the detection a false positive of its run, with no negative made for it: in a
+/// multi-class model the new positive already says "not A".
+#[must_use]
+pub fn plan_reclassified(
+    project: &Project,
+    run: &DetectionRun,
+    at: DetectionRef,
+    label: &str,
+) -> Option<Selection> {
+    let detection = &run.get(at)?.detection;
+    let recording = project.recording(run.recording_of(at)?)?;
+    let mut extra = BTreeMap::from([
+        (MODEL_COLUMN.to_owned(), run.model_id.clone()),
+        (ITERATION_COLUMN.to_owned(), run.iteration.to_string()),
+    ]);
+    extra.extend(reclassified_columns(
+        &run.label,
+        Some(f64::from(detection.max_score)),
+        recording,
+        detection.start_secs,
+    ));
+    Some(Selection {
+        id: project.selections.next_free_id(),
+        recording: recording.id,
+        start_secs: detection.start_secs,
+        end_secs: detection.end_secs.min(recording.duration_secs),
+        ..reclassified_box(project, recording, label, run.band_hz)
+    })
+}
+
+/// A Positive `label` selection's band and label on `recording`, for a detection that is
+/// `label`: the band of the project's `label` positives (else `fallback_hz`, else the
+/// recording's whole band), clamped to the recording's.
+fn reclassified_box(
+    project: &Project,
+    recording: &crate::project::ProjectRecording,
+    label: &str,
+    fallback_hz: Option<(f64, f64)>,
+) -> Selection {
+    let nyquist_hz = recording.nyquist_hz();
+    let label_band = project
+        .selections
+        .items()
+        .iter()
+        .filter(|s| s.kind == SelectionKind::Positive && s.label == label)
+        .fold(None, |band: Option<(f64, f64)>, s| {
+            Some(band.map_or((s.low_hz, s.high_hz), |(low, high)| {
+                (low.min(s.low_hz), high.max(s.high_hz))
+            }))
+        });
+    let (low_hz, high_hz) = label_band
+        .or(fallback_hz)
+        .map(|(low, high)| (low.clamp(0.0, nyquist_hz), high.clamp(0.0, nyquist_hz)))
+        .filter(|(low, high)| low < high)
+        .unwrap_or((0.0, nyquist_hz));
+    Selection {
+        id: SelectionId(0),
+        recording: recording.id,
+        start_secs: 0.0,
+        end_secs: 0.0,
+        low_hz,
+        high_hz,
+        label: label.to_owned(),
+        kind: SelectionKind::Positive,
+        extra: BTreeMap::new(),
+    }
+}
+
+/// The provenance of a reclassified detection: source, the class it was detected as, its
+/// score, file and time.
+fn reclassified_columns(
+    detected_as: &str,
+    score: Option<f64>,
+    recording: &crate::project::ProjectRecording,
+    start_secs: f64,
+) -> BTreeMap<String, String> {
+    let mut extra = BTreeMap::from([
+        (SOURCE_COLUMN.to_owned(), RECLASSIFIED_SOURCE.to_owned()),
+        (DETECTED_AS_COLUMN.to_owned(), detected_as.to_owned()),
+        (SOURCE_FILE_COLUMN.to_owned(), recording.name()),
+        (SOURCE_TIME_COLUMN.to_owned(), format!("{start_secs:.3}")),
+    ]);
+    if let Some(score) = score {
+        extra.insert(SCORE_COLUMN.to_owned(), format!("{score:.4}"));
+    }
+    extra
+}
+
+/// The class a reviewed table's verdict names instead of the row's own (`rise`, `is rise`),
+/// when it is one of `labels` (case ignored) and not `row_label`.
+fn named_class<'a>(verdict: &str, row_label: &str, labels: &'a [String]) -> Option<&'a String> {
+    let text = verdict.trim();
+    let text = text
+        .strip_prefix("is ")
+        .or_else(|| text.strip_prefix("Is "))
+        .unwrap_or(text)
+        .trim();
+    labels
+        .iter()
+        .find(|l| l.eq_ignore_ascii_case(text) && !l.eq_ignore_ascii_case(row_label))
+}
+
 /// Reads a verdict as tables hold it: `FalsePositive` (as Syrinx writes it), `false_positive`,
 /// `false positive`, `fp`; the same for true positives and `unsure`. Case is ignored.
 #[must_use]
@@ -203,8 +331,12 @@ pub fn parse_verdict(text: &str) -> Option<Verdict> {
 /// could not be placed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TableNegatives {
+    /// New selections: Negatives of false positives, and Positives of the rows whose verdict
+    /// names another class.
     pub selections: Vec<Selection>,
-    /// Rows marked false positive already in the project as negatives (left out).
+    /// Of `selections`, the Positives of another class.
+    pub reclassified: usize,
+    /// Rows already in the project as selections (left out).
     pub already: usize,
     /// Test-split rows kept for evaluation only (see [`NegativeOptions::include_test`]).
     pub test_false_positives: usize,
@@ -215,8 +347,10 @@ pub struct TableNegatives {
 /// The command line's Review ▸ Add false positives to negatives: every row of a detection table
 /// (as `syrinx detect` writes it) whose verdict column says false positive becomes a Negative
 /// selection over the row's time and band, labelled as `options` says (default `not <row
-/// label>`) and carrying the same provenance columns. Rows go to the recording they name, else
-/// to `default`.
+/// label>`) and carrying the same provenance columns; a row whose verdict names another of the
+/// project's positive labels (`rise`, `is rise`: "species B, not A") becomes a Positive
+/// selection of it, as Review's "Another class" makes. Rows go to the recording they name,
+/// else to `default`.
 #[must_use]
 pub fn plan_table_false_positives(
     project: &Project,
@@ -227,8 +361,17 @@ pub fn plan_table_false_positives(
 ) -> TableNegatives {
     let mut out = TableNegatives::default();
     let first_id = project.selections.next_free_id().0;
+    let labels: Vec<String> = project
+        .labels
+        .iter()
+        .filter(|l| l.kind == SelectionKind::Positive)
+        .map(|l| l.name.clone())
+        .chain(project.positive_label_counts().into_iter().map(|(l, _)| l))
+        .collect();
     for row in rows {
-        if row.verdict.as_deref().and_then(parse_verdict) != Some(Verdict::FalsePositive) {
+        let verdict = row.verdict.as_deref().unwrap_or("");
+        let other = named_class(verdict, &row.label, &labels);
+        if other.is_none() && parse_verdict(verdict) != Some(Verdict::FalsePositive) {
             continue;
         }
         let Some(target) = project.import_target(row, default) else {
@@ -244,6 +387,41 @@ pub fn plan_table_false_positives(
         let Some(recording) = project.recording(target.recording) else {
             continue;
         };
+        if let Some(label) = other {
+            // "Species B, not A": a positive of B (test recordings too: it corrects their
+            // truth, and they are never trained on).
+            let end_secs = row.end_secs.min(recording.duration_secs);
+            let already = project.selections.of_recording(recording.id).any(|s| {
+                s.kind == SelectionKind::Positive
+                    && s.label == *label
+                    && (s.start_secs - row.start_secs).abs() < 1e-3
+                    && (s.end_secs - end_secs).abs() < 1e-3
+            });
+            if already {
+                out.already += 1;
+            } else if row.start_secs < end_secs {
+                let mut extra =
+                    reclassified_columns(&row.label, row.score, recording, row.start_secs);
+                if let Some(model) = model {
+                    extra.insert(MODEL_COLUMN.to_owned(), model.to_owned());
+                }
+                let band = row.low_hz.zip(row.high_hz);
+                out.selections.push(Selection {
+                    id: SelectionId(first_id + out.selections.len() as u64),
+                    start_secs: row.start_secs,
+                    end_secs,
+                    extra,
+                    ..reclassified_box(project, recording, label, band)
+                });
+                out.reclassified += 1;
+            } else {
+                out.problems.push(format!(
+                    "line {}: it starts after the recording ends",
+                    row.line
+                ));
+            }
+            continue;
+        }
         if recording.split == Split::Test && !options.include_test {
             out.test_false_positives += 1;
             continue;

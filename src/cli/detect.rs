@@ -96,14 +96,9 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         files.dedup();
     }
     let shard = args.shard.as_deref().map(parse_shard).transpose()?;
-    // A multi-class model scores each class (a run per class with --project). A model that
-    // cannot be read is reported by the batch, as before.
+    // A multi-class model scores each class (a run per class with --project, also in a shard's
+    // project). A model that cannot be read is reported by the batch, as before.
     let per_class = ModelArtifact::read_info(&args.model).is_ok_and(|i| i.network.outputs > 1);
-    anyhow::ensure!(
-        !(per_class && shard.is_some() && args.project.is_some()),
-        "--shard with --project takes single-class models for now: {} has several classes (score the shards without --project)",
-        args.model.display()
-    );
     if let Some((k, n)) = shard {
         files = shard_of(files, k, n);
     }

@@ -47,7 +47,9 @@ pub enum ProjectCommand {
     },
     /// Turn the false positives of reviewed detection tables into negatives (what Review's "Add
     /// false positives to negatives" does): rows whose verdict column says false positive
-    /// (FalsePositive, false_positive, fp) become Negative selections labelled "not <label>".
+    /// (FalsePositive, false_positive, fp) become Negative selections labelled "not <label>";
+    /// rows whose verdict names another positive label of the project ("rise", "is rise")
+    /// become Positive selections of it (Review's "Another class").
     AddFalsePositives(AddFalsePositivesArgs),
     /// Merge the shard runs of a cluster job array (`syrinx detect --shard K/N --project P`,
     /// which writes OUT/shard_K_of_N.syrinx) into the project: one run per model and settings,
@@ -384,7 +386,7 @@ fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
             tables.push(path.clone());
         }
     }
-    let (mut added, mut already, mut test_kept) = (0, 0, 0);
+    let (mut added, mut reclassified, mut already, mut test_kept) = (0, 0, 0, 0);
     let mut history = crate::project::UndoStack::default();
     for table_path in &tables {
         let table = read_table(table_path)?;
@@ -403,7 +405,8 @@ fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
         for problem in &plan.problems {
             eprintln!("warning: {problem}: {}", table_path.display());
         }
-        added += plan.selections.len();
+        added += plan.selections.len() - plan.reclassified;
+        reclassified += plan.reclassified;
         already += plan.already;
         test_kept += plan.test_false_positives;
         history.apply(
@@ -414,7 +417,7 @@ fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
     }
     project.save(&args.project)?;
     println!(
-        "{added} false positive(s) added as negatives ({already} already there, {test_kept} in test recordings kept for evaluation only): {}",
+        "{added} false positive(s) added as negatives, {reclassified} detection(s) of another class added as its positives ({already} already there, {test_kept} in test recordings kept for evaluation only): {}",
         args.project.display()
     );
     Ok(())

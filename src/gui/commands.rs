@@ -399,6 +399,10 @@ pub const CONTEXT_KEYS: &[(&str, &str)] = &[
         "Down / F (reviewing)",
         "the current detection is a false positive; next",
     ),
+    (
+        "C, then 1–9 (reviewing)",
+        "the current detection is another class: a positive of it, a false positive here; next",
+    ),
     ("U (reviewing)", "unsure; next"),
     (
         "Left / Right (reviewing)",

@@ -31,8 +31,11 @@ pub struct DetectJob {
     /// never reach the next one).
     pub job: Job<BatchEvent, BatchTotals>,
     pub started: Instant,
-    /// The run the results go to (`None` until the model has loaded, for a new run).
+    /// The run the results go to (`None` until the model has loaded, for a new run); for a
+    /// multi-class model, the first class's run (the one Review shows).
     pub run: Option<RunTarget>,
+    /// A multi-class model's runs, one per class scored: `(class index, run)`.
+    pub class_runs: Vec<(usize, RunTarget)>,
     /// Recordings to score, for a new run (the run is made when the model has loaded).
     pub planned: Vec<ProjectRecordingId>,
     pub model_dir: PathBuf,
@@ -42,6 +45,20 @@ pub struct DetectJob {
     pub failed: usize,
     /// The run Review showed before this one was made: back on screen if it is cancelled.
     pub previous_review_run: Option<u32>,
+}
+
+impl DetectJob {
+    /// Every run this batch fills (one, or one per class).
+    #[must_use]
+    pub fn runs(&self) -> Vec<RunTarget> {
+        let mut runs: Vec<RunTarget> = self.run.into_iter().collect();
+        for (_, run) in &self.class_runs {
+            if !runs.contains(run) {
+                runs.push(*run);
+            }
+        }
+        runs
+    }
 }
 
 /// State of the Detect window.
@@ -121,6 +138,7 @@ impl DetectWindow {
             job,
             started: Instant::now(),
             run,
+            class_runs: Vec::new(),
             planned,
             model_dir,
             file: (0, 0),

@@ -68,6 +68,16 @@ pub enum ProjectChange {
         run_id: u32,
         made: Vec<(SelectionId, DetectionRef)>,
     },
+    /// A detection that is another class ("species B, not A"): a false positive of its run,
+    /// noted with the Positive selection of the other class made from it (the same step's
+    /// insert).
+    Reclassified {
+        run_id: u32,
+        at: DetectionRef,
+        before: Option<Verdict>,
+        before_selection: Option<SelectionId>,
+        selection: SelectionId,
+    },
 }
 
 impl ProjectChange {
@@ -126,7 +136,9 @@ impl ProjectChange {
     #[must_use]
     pub fn verdict_detection(&self) -> Option<(u32, DetectionRef)> {
         match self {
-            Self::Verdict { run_id, at, .. } => Some((*run_id, *at)),
+            Self::Verdict { run_id, at, .. } | Self::Reclassified { run_id, at, .. } => {
+                Some((*run_id, *at))
+            }
             _ => None,
         }
     }
@@ -168,6 +180,17 @@ impl ProjectChange {
             Self::NegativesMarked { run_id, made } => {
                 if let Some(run) = run_mut(project, *run_id) {
                     run.mark_negatives(made.iter().copied());
+                }
+            }
+            Self::Reclassified {
+                run_id,
+                at,
+                selection,
+                ..
+            } => {
+                if let Some(run) = run_mut(project, *run_id) {
+                    run.set_verdict(*at, Some(Verdict::FalsePositive));
+                    run.mark_negatives([(*selection, *at)]);
                 }
             }
         }
@@ -217,6 +240,20 @@ impl ProjectChange {
                         if let Some(detection) = run.get_mut(*at) {
                             detection.negative = None;
                         }
+                    }
+                }
+            }
+            Self::Reclassified {
+                run_id,
+                at,
+                before,
+                before_selection,
+                ..
+            } => {
+                if let Some(run) = run_mut(project, *run_id) {
+                    run.set_verdict(*at, *before);
+                    if let Some(detection) = run.get_mut(*at) {
+                        detection.negative = *before_selection;
                     }
                 }
             }

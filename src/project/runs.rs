@@ -53,8 +53,10 @@ pub struct ReviewedDetection {
     pub detection: Detection,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<Verdict>,
-    /// The Negative selection made from it (so that adding false positives twice adds each
-    /// once; an undone addition leaves an id that no longer exists, and it can be added again).
+    /// The selection made from it: the Negative of a false positive (so that adding false
+    /// positives twice adds each once; an undone addition leaves an id that no longer exists,
+    /// and it can be added again), or the Positive of the class it really is (see
+    /// `review::plan_reclassified`), which no negative is then made for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub negative: Option<SelectionId>,
 }

@@ -241,8 +241,14 @@ impl UndoStack {
     /// Whether the last step gave a verdict (review's own undo key undoes only those).
     #[must_use]
     pub fn last_is_verdict(&self) -> bool {
+        // A verdict step holds no selection edit, except a reclassification's new positive.
         self.undo.last().is_some_and(|step| {
-            step.edits.is_empty() && step.changes.iter().any(|c| c.verdict_detection().is_some())
+            step.changes.iter().any(|c| c.verdict_detection().is_some())
+                && (step.edits.is_empty()
+                    || step
+                        .changes
+                        .iter()
+                        .any(|c| matches!(c, super::ProjectChange::Reclassified { .. })))
         })
     }
 

@@ -22,11 +22,10 @@ use crate::scoring::{DetectError, score_recording};
 pub enum BatchError {
     #[error("cannot load the model: {0}")]
     Model(String),
-    /// A multi-class model: detection runs take single-class models for now.
+    /// A multi-class model, for a plan that asked for one score per window.
     #[error(
-        "this model has {classes} classes ({names}): the app's Detect window takes \
-         single-class models for now; `syrinx detect` scores it (with --project, one run per \
-         class, reviewable in the app)"
+        "this model has {classes} classes ({names}): it is scored class by class (one run per \
+         class), and this batch asked for one score per window"
     )]
     MultiClass { classes: usize, names: String },
     #[error("cannot list {}: {detail}", path.display())]
@@ -176,7 +175,7 @@ pub struct BatchPlan {
     /// `None`: the model's own hop.
     pub hop_secs: Option<f64>,
     /// Score a multi-class model's classes (reported as [`BatchEvent::ScoredClasses`]);
-    /// without it such a model is refused (detection runs take single-class models for now).
+    /// without it such a model is refused ([`BatchError::MultiClass`]).
     pub per_class: bool,
 }
 
@@ -561,7 +560,9 @@ pub fn merge_shard_runs(project: &mut Project, shards: &[Project]) -> ShardMerge
     for shard in shards {
         for shard_run in &shard.detection_runs {
             let same = |run: &DetectionRun| {
+                // A multi-class model's shards hold a run per class: classes stay apart.
                 run.model_id == shard_run.model_id
+                    && run.label == shard_run.label
                     && run.hop_secs.to_bits() == shard_run.hop_secs.to_bits()
                     && run.merge == shard_run.merge
             };

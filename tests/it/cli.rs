@@ -793,6 +793,11 @@ fn reviewed_false_positives_in_a_detection_table_become_labelled_negatives() {
     let dir = tempfile::tempdir().unwrap();
     let mut project = super::train::generated_project(dir.path(), 2);
     project.recordings[1].split = syrinx::project::Split::Test;
+    project.labels.push(syrinx::project::LabelDef {
+        name: "trill".to_owned(),
+        kind: syrinx::annotation::SelectionKind::Positive,
+        hotkey: None,
+    });
     let path = dir.path().join("calls.syrinx");
     project.save(&path).unwrap();
     let (first, second) = (project.recordings[0].name(), project.recordings[1].name());
@@ -805,6 +810,7 @@ fn reviewed_false_positives_in_a_detection_table_become_labelled_negatives() {
              {first},1.0,2.0,900,3100,chirp,positive,0.91,FalsePositive\n\
              {first},4.0,5.0,900,3100,chirp,positive,0.88,TruePositive\n\
              {first},7.0,8.0,900,3100,chirp,positive,0.70,\n\
+             {first},10.0,11.0,900,3100,chirp,positive,0.80,is trill\n\
              {second},3.0,4.0,900,3100,chirp,positive,0.95,fp\n\
              elsewhere.wav,3.0,4.0,900,3100,chirp,positive,0.95,fp\n"
         ),
@@ -824,7 +830,7 @@ fn reviewed_false_positives_in_a_detection_table_become_labelled_negatives() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(
         stdout(&output).contains(
-            "1 false positive(s) added as negatives (0 already there, 1 in test recordings"
+            "1 false positive(s) added as negatives, 1 detection(s) of another class added as its positives (0 already there, 1 in test recordings"
         ),
         "{}",
         stdout(&output)
@@ -853,11 +859,25 @@ fn reviewed_false_positives_in_a_detection_table_become_labelled_negatives() {
     assert_eq!((negative.start_secs, negative.end_secs), (1.0, 2.0));
     assert_eq!((negative.low_hz, negative.high_hz), (900.0, 3100.0));
     assert_eq!(negative.extra[syrinx::review::SCORE_COLUMN], "0.9100");
+    // "is trill": the chirp detection was a trill, which becomes a trill positive.
+    let tone = saved
+        .selections
+        .items()
+        .iter()
+        .find(|s| s.label == "trill")
+        .unwrap();
+    assert_eq!(tone.kind, syrinx::annotation::SelectionKind::Positive);
+    assert_eq!((tone.start_secs, tone.end_secs), (10.0, 11.0));
+    assert_eq!(
+        tone.extra[syrinx::review::SOURCE_COLUMN],
+        syrinx::review::RECLASSIFIED_SOURCE
+    );
+    assert_eq!(tone.extra[syrinx::review::DETECTED_AS_COLUMN], "chirp");
     // Again: nothing new; with --include-test the test recording's one joins, with a label.
     let again = add(&["--include-test", "--label", "noise"]);
     assert!(
         stdout(&again)
-            .contains("1 false positive(s) added as negatives (1 already there, 0 in test"),
+            .contains("1 false positive(s) added as negatives, 0 detection(s) of another class added as its positives (2 already there, 0 in test"),
         "{}",
         stdout(&again)
     );

@@ -19,6 +19,8 @@ mod gui;
 #[cfg(feature = "gui")]
 mod gui_annotate;
 #[cfg(feature = "gui")]
+mod gui_classes;
+#[cfg(feature = "gui")]
 mod gui_loop;
 #[cfg(feature = "gui")]
 mod gui_review;

@@ -17,7 +17,7 @@ use syrinx::train::train_project;
 use super::train::{small_input, small_settings};
 
 const SECS: f64 = 40.0;
-const CLASSES: [&str; 3] = SPECIES;
+pub const CLASSES: [&str; 3] = SPECIES;
 
 /// A generated call: start and end (seconds) and class.
 type Call = SpeciesCall;
@@ -32,7 +32,7 @@ fn three_species(dir: &Path) -> (Project, Vec<Vec<Call>>) {
     )
 }
 
-fn config() -> DatasetConfig {
+pub fn config() -> DatasetConfig {
     DatasetConfig {
         input: small_input(),
         seed: 3,
@@ -379,21 +379,50 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
             run.recordings[0].scores.get().unwrap().start_secs.len()
         );
     }
-    // Shards of a multi-class model go without --project for now.
-    let sharded = syrinx(&[
-        "detect",
-        "--model",
-        model_arg,
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--project",
+    // A cluster job array of a multi-class model: each shard's project holds a run per class;
+    // merged, the classes stay apart, each run holding every shard's recordings.
+    let mut shard_dirs = Vec::new();
+    for k in 1..=2 {
+        let shard_out = dir.path().join(format!("shard{k}"));
+        let sharded = syrinx(&[
+            "detect",
+            "--model",
+            model_arg,
+            "--out",
+            shard_out.to_str().unwrap(),
+            "--project",
+            project_arg,
+            "--shard",
+            &format!("{k}/2"),
+            project.recordings[0].path.to_str().unwrap(),
+            test_file,
+        ]);
+        assert!(
+            sharded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&sharded.stderr)
+        );
+        shard_dirs.push(shard_out);
+    }
+    let merged = syrinx(&[
+        "project",
+        "merge-shards",
         project_arg,
-        "--shard",
-        "1/2",
-        test_file,
+        shard_dirs[0].to_str().unwrap(),
+        shard_dirs[1].to_str().unwrap(),
     ]);
-    assert!(!sharded.status.success());
-    assert!(String::from_utf8_lossy(&sharded.stderr).contains("several classes"));
+    assert!(
+        merged.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merged.stderr)
+    );
+    let (saved, _) = Project::load(&project_path).unwrap();
+    let merged_runs = &saved.detection_runs[3..];
+    let labels: Vec<&str> = merged_runs.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["fall", "rise", "tone"]);
+    for run in merged_runs {
+        assert_eq!(run.recordings.len(), 2, "{}", run.label);
+    }
 }
 
 #[test]

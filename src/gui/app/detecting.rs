@@ -58,7 +58,7 @@ impl SyrinxApp {
             files: self.paths_of(&recordings),
             folder,
             hop_secs: self.ui.detect.hop_secs,
-            per_class: false,
+            per_class: true,
         };
         let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self.ui.detect.spawn(plan, None, recordings, waker) {
@@ -82,7 +82,7 @@ impl SyrinxApp {
             files: self.paths_of(&pending),
             folder: None,
             hop_secs: Some(run.hop_secs),
-            per_class: false,
+            per_class: true,
         };
         let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self
@@ -124,10 +124,20 @@ impl SyrinxApp {
                     self.detection_model_loaded(&info, hop_secs);
                 }
                 BatchEvent::Listed(files) => {
-                    if let Some(run) = self.ui.detect.job.as_ref().and_then(|j| j.run) {
-                        let errors = run.add_listed(&mut self.session.document.project, files);
-                        // Each message names its file.
-                        self.ui.detect.errors.extend(errors);
+                    let runs = self
+                        .ui
+                        .detect
+                        .job
+                        .as_ref()
+                        .map(crate::gui::detection::DetectJob::runs)
+                        .unwrap_or_default();
+                    for (i, run) in runs.into_iter().enumerate() {
+                        let errors =
+                            run.add_listed(&mut self.session.document.project, files.clone());
+                        // Each message names its file (once, not once per class).
+                        if i == 0 {
+                            self.ui.detect.errors.extend(errors);
+                        }
                         self.session.document.touch();
                     }
                 }
@@ -144,8 +154,9 @@ impl SyrinxApp {
                     }
                 }
                 BatchEvent::Scored { path, result, .. } => self.detection_scored(&path, result),
-                // Never sent: the app's plans do not ask for classes.
-                BatchEvent::ScoredClasses { .. } => {}
+                BatchEvent::ScoredClasses { path, result, .. } => {
+                    self.detection_scored_classes(&path, &result);
+                }
             }
         }
         if let Some(end) = end {
@@ -168,9 +179,18 @@ impl SyrinxApp {
             return;
         }
         let run_id = job.run.map(|r| r.run_id);
-        let run = run_id.and_then(|id| self.session.document.project.run(id));
-        let detections = run.map_or(0, |r| r.counts().detections);
-        let left = run.map_or(0, |r| r.pending.len());
+        let runs: Vec<&crate::review::DetectionRun> = job
+            .runs()
+            .iter()
+            .filter_map(|r| self.session.document.project.run(r.run_id))
+            .collect();
+        let detections: usize = runs.iter().map(|r| r.counts().detections).sum();
+        let left = runs.iter().map(|r| r.pending.len()).max().unwrap_or(0);
+        let classes = if job.class_runs.len() > 1 {
+            format!(" in {} class runs", job.class_runs.len())
+        } else {
+            String::new()
+        };
         let mut kept = String::new();
         if cancelled
             && let Some(previous) = job.previous_review_run
@@ -188,7 +208,7 @@ impl SyrinxApp {
             )
         } else {
             format!(
-                "Detection finished: {} recording(s) in {:.1} s, {detections} detection(s), {} failed. Review them in the Review panel.",
+                "Detection finished: {} recording(s) in {:.1} s, {detections} detection(s){classes}, {} failed. Review them in the Review panel.",
                 job.scored,
                 job.started.elapsed().as_secs_f64(),
                 job.failed
@@ -203,7 +223,29 @@ impl SyrinxApp {
         let Some(job) = &mut self.ui.detect.job else {
             return;
         };
-        if job.run.is_some() {
+        if let Some(run) = job.run {
+            // A resumed run of a multi-class model is one class's run: that class is scored.
+            if !info.class_metrics.is_empty() {
+                let label = self
+                    .session
+                    .document
+                    .project
+                    .run(run.run_id)
+                    .map(|r| r.label.clone())
+                    .unwrap_or_default();
+                match info.class_metrics.iter().position(|c| c.name == label) {
+                    Some(class) => job.class_runs = vec![(class, run)],
+                    None => {
+                        job.job.cancel();
+                        let error = format!(
+                            "Run {} is labelled \"{label}\", which is none of the model's classes ({}).",
+                            run.run_id,
+                            info.classes.join(", ")
+                        );
+                        self.error(error);
+                    }
+                }
+            }
             return;
         }
         let choice = MergeChoice {
@@ -212,22 +254,77 @@ impl SyrinxApp {
             min_duration_secs: self.ui.detect.min_duration_secs,
             ..MergeChoice::default()
         };
-        let run = RunTarget::start(
-            &mut self.session.document.project,
-            &job.model_dir,
-            info,
-            hop_secs,
-            choice.settings(info, hop_secs),
-            std::mem::take(&mut job.planned),
-        );
-        job.run = Some(run);
+        let planned = std::mem::take(&mut job.planned);
+        let project = &mut self.session.document.project;
+        if info.class_metrics.is_empty() {
+            job.run = Some(RunTarget::start(
+                project,
+                &job.model_dir,
+                info,
+                hop_secs,
+                choice.settings(info, hop_secs),
+                planned,
+            ));
+        } else {
+            // One run per class, each cut at its class's threshold unless one is set here.
+            let runs = RunTarget::start_per_class(
+                project,
+                &job.model_dir,
+                info,
+                hop_secs,
+                choice.settings(info, hop_secs),
+                self.ui.detect.threshold,
+                &planned,
+            );
+            job.run = runs.first().copied();
+            job.class_runs = runs.into_iter().enumerate().collect();
+        }
         // What Review showed, for a cancel to go back to.
         job.previous_review_run = self
             .ui
             .review
             .run(&self.session.document.project)
             .map(|r| r.id);
-        self.ui.review.run_id = Some(run.run_id);
+        self.ui.review.run_id = job.run.map(|r| r.run_id);
+        self.session.document.touch();
+    }
+
+    /// Stores a multi-class model's scores of a file in each class's run.
+    fn detection_scored_classes(
+        &mut self,
+        path: &std::path::Path,
+        result: &Result<Vec<crate::detect::WindowScores>, String>,
+    ) {
+        let Some(job) = &self.ui.detect.job else {
+            return;
+        };
+        let class_runs = job.class_runs.clone();
+        if let Err(error) = result {
+            self.ui.detect.errors.push(error.clone());
+        }
+        let mut outcome = None;
+        for (class, run) in class_runs {
+            let scores = match result {
+                Ok(per_class) => per_class
+                    .get(class)
+                    .cloned()
+                    .ok_or_else(|| format!("no scores of class {class}: {}", path.display())),
+                Err(error) => Err(error.clone()),
+            };
+            outcome = run
+                .add_scored(&mut self.session.document.project, path, scores)
+                .or(outcome);
+        }
+        let Some(scored) = outcome else {
+            return;
+        };
+        if let Some(job) = &mut self.ui.detect.job {
+            if scored {
+                job.scored += 1;
+            } else {
+                job.failed += 1;
+            }
+        }
         self.session.document.touch();
     }
 

@@ -103,6 +103,8 @@ impl SyrinxApp {
             ReviewAction::FindLabelNext => self.find_label_next(),
             ReviewAction::ShowLabelNext(n) => self.show_label_next(n),
             ReviewAction::AnswerLabelNext(n, answer) => self.answer_label_next(n, answer),
+            ReviewAction::PickClass => self.ui.review.picking_class ^= true,
+            ReviewAction::Reclassify(label) => self.reclassify_detection(&label),
             ReviewAction::DeleteRun(id) => {
                 if self
                     .ui
@@ -163,6 +165,43 @@ impl SyrinxApp {
                 },
             );
         }
+        self.review_step(1);
+    }
+
+    /// The current detection is class `label`, not its run's: a Positive selection of `label`
+    /// (with provenance) and a false positive of the run, as one undo step; then the next.
+    pub fn reclassify_detection(&mut self, label: &str) {
+        self.ui.review.picking_class = false;
+        self.ui.review.refresh_queue(&self.session.document.project);
+        let Some(at) = self.ui.review.current() else {
+            return;
+        };
+        let project = &self.session.document.project;
+        let Some(run) = self.ui.review.run(project) else {
+            return;
+        };
+        let Some(detection) = run.get(at) else {
+            return;
+        };
+        let Some(selection) = crate::review::plan_reclassified(project, run, at, label) else {
+            return;
+        };
+        let change = ProjectChange::Reclassified {
+            run_id: run.id,
+            at,
+            before: detection.verdict,
+            before_selection: detection.negative,
+            selection: selection.id,
+        };
+        let was = run.label.clone();
+        self.session.document.edit_project(
+            &format!("mark a detection as {label}"),
+            vec![crate::annotation::Edit::Insert(vec![selection])],
+            change,
+        );
+        self.info(format!(
+            "It is {label}, not {was}: a Positive '{label}' selection was added (Z undoes)."
+        ));
         self.review_step(1);
     }
 
@@ -425,6 +464,37 @@ impl SyrinxApp {
             (&[Key::N], ReviewAction::AddFalsePositives),
         ];
         let mut actions = Vec::new();
+        // C opens the other classes; while they are open, a digit picks one and Esc closes.
+        if take(Key::C) {
+            actions.push(ReviewAction::PickClass);
+        }
+        if self.ui.review.picking_class {
+            let others = self
+                .ui
+                .review
+                .run(&self.session.document.project)
+                .map(|run| crate::review::other_classes(&self.session.document.project, run))
+                .unwrap_or_default();
+            let digits = [
+                Key::Num1,
+                Key::Num2,
+                Key::Num3,
+                Key::Num4,
+                Key::Num5,
+                Key::Num6,
+                Key::Num7,
+                Key::Num8,
+                Key::Num9,
+            ];
+            for (digit, label) in digits.into_iter().zip(&others) {
+                if take(digit) {
+                    actions.push(ReviewAction::Reclassify(label.clone()));
+                }
+            }
+            if take(Key::Escape) {
+                self.ui.review.picking_class = false;
+            }
+        }
         for (keys, action) in bindings {
             // Every key of a binding is consumed, so none falls through to panning or playback.
             if keys.iter().fold(false, |any, key| take(*key) | any) {

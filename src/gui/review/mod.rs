@@ -24,7 +24,7 @@ use crate::review::{
 use crate::timefmt::format_time_secs;
 
 /// What the panel asks the app to do.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ReviewAction {
     SelectRun(u32),
     /// Re-merge the run at this threshold (instant; the model does not run again).
@@ -50,6 +50,11 @@ pub enum ReviewAction {
     ShowLabelNext(usize),
     /// Answer the label-next queue's `n`-th window.
     AnswerLabelNext(usize, crate::label_next::Answer),
+    /// Open (or close) the list of other classes the current detection can be (key C).
+    PickClass,
+    /// The current detection is this other class ("species B, not A"): a false positive of
+    /// the run, and a Positive selection of that class.
+    Reclassify(String),
 }
 
 /// One trained model as the iteration history shows it.
@@ -95,6 +100,8 @@ pub struct ReviewState {
     history_job: Option<crate::jobs::Job<(), Vec<IterationRow>>>,
     /// What to label next: the windows the run's model is least sure of.
     pub label_next: LabelNextState,
+    /// The list of other classes is open (C): digits pick one.
+    pub picking_class: bool,
 }
 
 impl Default for ReviewState {
@@ -117,6 +124,7 @@ impl Default for ReviewState {
             history_of: Vec::new(),
             history_job: None,
             label_next: LabelNextState::default(),
+            picking_class: false,
         }
     }
 }

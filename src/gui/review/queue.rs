@@ -77,6 +77,14 @@ impl ReviewState {
         ui.horizontal_wrapped(|ui| {
             ui.label("Verdict:");
             ui.strong(d.verdict.map_or("not reviewed", Verdict::name));
+            // A detection said to be another class shows which.
+            if let Some(other) = d
+                .negative
+                .and_then(|id| project.selections.get(id))
+                .filter(|s| s.kind == crate::annotation::SelectionKind::Positive)
+            {
+                ui.label(format!("· it is {}", other.label));
+            }
         });
         ui.horizontal_wrapped(|ui| {
             let buttons = [
@@ -102,6 +110,41 @@ impl ReviewState {
                 }
             }
         });
+        let others = crate::review::other_classes(project, run);
+        if !others.is_empty() {
+            ui.horizontal_wrapped(|ui| {
+                if ui
+                    .selectable_label(self.picking_class, "Another class…")
+                    .on_hover_text(
+                        "C: the detection is another species or call type; then a digit picks \
+                         it (a positive of that class, a false positive here)",
+                    )
+                    .clicked()
+                {
+                    actions.push(ReviewAction::PickClass);
+                }
+                if self.picking_class {
+                    for (i, label) in others.iter().enumerate() {
+                        let text = if i < 9 {
+                            format!("{} {label}", i + 1)
+                        } else {
+                            label.clone()
+                        };
+                        if ui
+                            .button(text)
+                            .on_hover_text(format!(
+                                "It is {label}, not {}: adds a Positive '{label}' selection \
+                                 with its provenance; the detection becomes a false positive",
+                                run.label
+                            ))
+                            .clicked()
+                        {
+                            actions.push(ReviewAction::Reclassify(label.clone()));
+                        }
+                    }
+                }
+            });
+        }
         ui.horizontal_wrapped(|ui| {
             if ui.button("Previous").on_hover_text("Left arrow").clicked() {
                 actions.push(ReviewAction::Previous);
