@@ -141,10 +141,15 @@ impl ScoredWindow {
     /// or it names one where the window has none.
     #[must_use]
     pub fn is_misclassified(&self, threshold: f32, class_thresholds: &[f32]) -> bool {
-        if !self.class_scores.is_empty() && self.class_scores.len() == class_thresholds.len() {
+        // An explicit noise class (an output past the thresholds) counts as no class.
+        if !class_thresholds.is_empty() && self.class_scores.len() >= class_thresholds.len() {
             return match crate::metrics::predicted_class(&self.class_scores, class_thresholds) {
                 Some(c) => !self.window.classes.contains(&c),
-                None => !self.window.classes.is_empty(),
+                None => self
+                    .window
+                    .classes
+                    .iter()
+                    .any(|c| *c < class_thresholds.len()),
             };
         }
         (self.score >= threshold) != self.window.is_positive()
@@ -746,7 +751,10 @@ fn class_results(
     Vec<crate::metrics::ClassConfusion>,
 ) {
     use crate::metrics::{ClassConfusion, ClassMetrics, column};
-    let k = dataset.classes.len();
+    // Scores have a column per output; metrics and confusions are of the called classes (an
+    // explicit noise class is "none of these" there).
+    let k = dataset.outputs();
+    let called = dataset.called_classes();
     let columns = |indices: &[usize], scores: &[f32], c: usize| {
         let truth: Vec<bool> = indices
             .iter()
@@ -755,8 +763,7 @@ fn class_results(
         (column(scores, k, c), truth)
     };
     let [(_, validation, validation_scores), (_, test, test_scores)] = splits;
-    let metrics: Vec<ClassMetrics> = dataset
-        .classes
+    let metrics: Vec<ClassMetrics> = called
         .iter()
         .enumerate()
         .map(|(c, name)| {
@@ -802,7 +809,11 @@ fn class_results(
                 .iter()
                 .map(|i| dataset.windows[*i].classes.first().copied())
                 .collect();
-            ClassConfusion::new(split.name(), &dataset.classes, scores, &truth, &thresholds)
+            let called_scores: Vec<f32> = scores
+                .chunks(k)
+                .flat_map(|row| row.iter().take(called.len()).copied())
+                .collect();
+            ClassConfusion::new(split.name(), called, &called_scores, &truth, &thresholds)
         })
         .collect();
     (metrics, confusions)

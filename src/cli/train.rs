@@ -70,6 +70,10 @@ pub struct TrainArgs {
     /// these". Without it, every positive is one class (a single-class model).
     #[arg(long, value_name = "all|LABEL,LABEL,…")]
     pub classes: Option<String>,
+    /// With --classes: also learn an explicit "noise / other" class from the negatives (drawn
+    /// Negatives and background windows), as HawkEars and BirdNET do; it is never detected.
+    #[arg(long, requires = "classes")]
+    pub noise_class: bool,
     /// Print a JSON summary as the last line of stdout.
     #[arg(long)]
     pub json: bool,
@@ -121,7 +125,16 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             "--classes needs two or more labels for a multi-class model (found: {}); without it every positive is one class",
             config.classes.join(", ")
         );
-        println!("classes: {}", config.classes.join(", "));
+        config.noise_class = args.noise_class;
+        println!(
+            "classes: {}{}",
+            config.classes.join(", "),
+            if args.noise_class {
+                " (and an explicit noise class)"
+            } else {
+                ""
+            }
+        );
     }
     match &proposal {
         Some(proposal) => {

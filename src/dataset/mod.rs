@@ -69,7 +69,15 @@ pub struct DatasetConfig {
     /// [`WindowSpec::classes`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub classes: Vec<String>,
+    /// A multi-class model also learns an explicit [`NOISE_CLASS`] from the negatives (drawn
+    /// Negatives and background), as its last output, instead of only "none of these". Its
+    /// scores are never detected: the model's classes are the others.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub noise_class: bool,
 }
+
+/// The explicit class of negatives (see [`DatasetConfig::noise_class`]).
+pub const NOISE_CLASS: &str = "noise / other";
 
 impl Default for DatasetConfig {
     fn default() -> Self {
@@ -81,6 +89,7 @@ impl Default for DatasetConfig {
             max_background_per_recording: 40,
             partial_call_fraction: 0.3,
             classes: Vec::new(),
+            noise_class: false,
         }
     }
 }
@@ -399,8 +408,12 @@ impl Dataset {
                 .map_or(Split::Auto, |w| w.split);
         }
         let classes = if config.classes.len() >= 2 {
-            assign_classes(&mut windows, project, &config.classes, &mut warnings);
-            config.classes.clone()
+            let mut classes = config.classes.clone();
+            if config.noise_class {
+                classes.push(NOISE_CLASS.to_owned());
+            }
+            assign_classes(&mut windows, project, &classes, &mut warnings);
+            classes
         } else {
             Vec::new()
         };
@@ -548,6 +561,15 @@ impl Dataset {
         self.classes.len().max(1)
     }
 
+    /// The classes detection finds: all but an explicit [`NOISE_CLASS`] (always the last).
+    #[must_use]
+    pub fn called_classes(&self) -> &[String] {
+        match self.classes.split_last() {
+            Some((last, called)) if last == NOISE_CLASS => called,
+            _ => &self.classes,
+        }
+    }
+
     /// A multi-class epoch: each class's windows (by their first class) oversampled to one
     /// count (the largest class's, or more when "none of these" windows outnumber the calls),
     /// then the "none of these" windows to the calls' count.
@@ -610,7 +632,8 @@ fn oversample(windows: &mut Vec<usize>, count: usize, rng: &mut ChaCha8Rng) {
 
 /// Gives every window its classes (see [`WindowSpec::classes`]): a Positive window its own
 /// label's and those of the classes' Positive selections of its recording it overlaps; a clip
-/// its label's. Warns about classes with no training window.
+/// its label's; a Negative window the [`NOISE_CLASS`] when it is one of `classes`. Warns about
+/// classes with no training window.
 fn assign_classes(
     windows: &mut [WindowSpec],
     project: &Project,
@@ -634,6 +657,11 @@ fn assign_classes(
             }
         }
         w.classes = found;
+    }
+    if let Some(noise) = class_of(NOISE_CLASS) {
+        for w in windows.iter_mut().filter(|w| !w.is_positive()) {
+            w.classes = vec![noise];
+        }
     }
     for (c, name) in classes.iter().enumerate() {
         let n = windows

@@ -45,9 +45,12 @@ pub struct EventValidation {
     pub inputs: Vec<f32>,
     window_secs: f64,
     defaults: DetectionDefaults,
-    /// A multi-class model's classes (empty for one class): scores then hold one column per
-    /// class, and each class's detections are matched to its own calls only.
+    /// A multi-class model's classes that detection finds (empty for one class): scores then
+    /// hold one column per output, and each class's detections are matched to its own calls
+    /// only.
     classes: Vec<String>,
+    /// Scores per window (a multi-class model's outputs, an explicit noise class included).
+    outputs: usize,
 }
 
 impl EventValidation {
@@ -70,7 +73,8 @@ impl EventValidation {
             inputs: Vec::new(),
             window_secs: spec.window_secs(),
             defaults: *defaults,
-            classes: dataset.classes.clone(),
+            classes: dataset.called_classes().to_vec(),
+            outputs: dataset.outputs(),
         };
         let chosen = dataset
             .recordings
@@ -155,7 +159,7 @@ impl EventValidation {
     /// positives of its label only, as a per-class detection run would be.
     #[must_use]
     pub fn class_metrics_at(&self, scores: &[f32], class: usize, threshold: f32) -> EventMetrics {
-        let column = crate::metrics::column(scores, self.classes.len(), class);
+        let column = crate::metrics::column(scores, self.outputs, class);
         self.matched(
             &column,
             threshold,

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use syrinx::dataset::{Dataset, DatasetConfig};
+use syrinx::dataset::{Dataset, DatasetConfig, NOISE_CLASS};
 use syrinx::demo::species::{SPECIES, SpeciesCall, write_species_demo};
 use syrinx::model::{ComputeDevice, ModelArtifact};
 use syrinx::project::Project;
@@ -85,6 +85,87 @@ fn overlapping_calls_of_two_classes_count_for_both_and_classes_are_balanced() {
     .unwrap();
     assert_eq!(single.outputs(), 1);
     assert!(single.windows.iter().all(|w| w.classes.is_empty()));
+}
+
+#[test]
+fn an_explicit_noise_class_learns_the_negatives_and_is_never_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, _) = three_species(dir.path());
+    let config = DatasetConfig {
+        noise_class: true,
+        ..config()
+    };
+    let dataset = Dataset::from_project(&project, &[], &config).unwrap();
+    assert_eq!(dataset.outputs(), 4);
+    assert_eq!(dataset.classes[3], NOISE_CLASS);
+    assert_eq!(dataset.called_classes(), CLASSES);
+    for w in &dataset.windows {
+        if w.is_positive() {
+            assert!(w.classes.iter().all(|c| *c < 3), "{w:?}");
+        } else {
+            assert_eq!(w.classes, [3], "{w:?}");
+        }
+    }
+    // Each of the four classes is fed about equally.
+    let epoch = dataset.balanced_epoch(&mut ChaCha8Rng::seed_from_u64(1));
+    let mut per_class = [0_usize; 4];
+    for i in &epoch {
+        per_class[dataset.windows[*i].classes[0]] += 1;
+    }
+    assert!(
+        per_class.iter().all(|n| *n == per_class[0]),
+        "{per_class:?}"
+    );
+    // Trained, the model has four outputs; its classes, thresholds, call metrics and
+    // confusions are of the three called classes, and detection scores those three.
+    let outcome = train_project(
+        &project,
+        None,
+        &[],
+        &config,
+        &small_settings(2),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap();
+    let info = &outcome.artifact.info;
+    assert_eq!(info.network.outputs, 4);
+    assert_eq!(info.classes.len(), 4);
+    let names: Vec<&str> = info.class_metrics.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, CLASSES);
+    assert!(info.class_metrics.iter().all(|c| c.test_events.is_some()));
+    for confusion in &info.confusions {
+        assert_eq!(confusion.labels, ["fall", "rise", "tone", "none"]);
+    }
+    let model_dir = dir.path().join("noise_model");
+    outcome.artifact.save(&model_dir).unwrap();
+    let model = ModelArtifact::load(&model_dir, &ComputeDevice::Cpu.device().unwrap()).unwrap();
+    let plan = syrinx::workflow::detect::BatchPlan {
+        model_dir: model_dir.clone(),
+        files: vec![project.recordings[1].path.clone()],
+        folder: None,
+        hop_secs: Some(0.25),
+        per_class: true,
+    };
+    let mut per_file = Vec::new();
+    syrinx::workflow::detect::run_batch(&plan, &AtomicBool::new(false), &mut |event| {
+        if let syrinx::workflow::detect::BatchEvent::ScoredClasses { result, .. } = event {
+            per_file.push(result.unwrap().len());
+        }
+    })
+    .unwrap();
+    assert_eq!(per_file, [4], "the scorer gives every output");
+    let mut project = project;
+    let runs = syrinx::workflow::detect::RunTarget::start_per_class(
+        &mut project,
+        &model_dir,
+        &model.info,
+        0.25,
+        model.info.merge_settings(),
+        None,
+        &[],
+    );
+    assert_eq!(runs.len(), 3, "no run for the noise class");
 }
 
 #[test]
@@ -302,6 +383,7 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
         model_arg,
         "--classes",
         "all",
+        "--noise-class",
         "--epochs",
         "1",
         "--json",
@@ -312,12 +394,16 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("classes: fall, rise, tone"), "{stdout}");
+    assert!(
+        stdout.contains("classes: fall, rise, tone (and an explicit noise class)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("confusion (validation"), "{stdout}");
     let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     assert_eq!(summary["classes"].as_array().unwrap().len(), 3);
     let info = ModelArtifact::read_info(&model_dir).unwrap();
-    assert_eq!(info.network.outputs, 3);
+    // Three classes and the noise class; detection finds the three.
+    assert_eq!(info.network.outputs, 4);
     // Detection writes its tables per class: a Class column, counts per recording and class.
     let out_dir = dir.path().join("detections");
     let test_file = project.recordings[1].path.to_str().unwrap();

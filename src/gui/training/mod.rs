@@ -99,6 +99,8 @@ pub struct ClassChoice {
     pub multi_class: bool,
     /// The labels ticked as classes.
     pub ticked: std::collections::BTreeSet<String>,
+    /// Also learn an explicit noise class from the negatives.
+    pub noise_class: bool,
     /// Labels seen so far: a label new to the project is ticked when it has enough examples,
     /// while the user's own ticks are kept.
     seen: std::collections::BTreeSet<String>,
@@ -373,12 +375,14 @@ impl TrainingWindow {
             return;
         }
         let classes = self.classes.classes();
+        let noise_class = self.classes.noise_class;
         self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
         self.cancelled = false;
         let spawned = crate::jobs::Job::spawn("training", waker, move |context| {
             let (mut config, settings, _) =
                 crate::train::project_config(&project, &missing, &settings);
             config.classes = classes;
+            config.noise_class = noise_class;
             let mut last_batch_report = Instant::now();
             let mut report = |event: TrainEvent| {
                 // Batches are frequent: wake the window at most ~20 times a second.

@@ -250,6 +250,11 @@ impl TrainingWindow {
                 }
             }
         });
+        ui.checkbox(&mut choice.noise_class, "An explicit noise / other class")
+            .on_hover_text(
+                "The network also learns the negatives (drawn Negatives and background) as a \
+                 class of their own, as HawkEars and BirdNET do; it is never detected",
+            );
         ui.small(
             "Negatives, unlabelled time in fully annotated recordings and positives of unticked \
              labels are \"none of these\". Each class gets its own threshold, picked on \
