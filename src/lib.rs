@@ -57,6 +57,9 @@ pub mod detect;
 // confusion counts, precision/recall/F1, ROC-AUC, event counts
 pub mod metrics;
 
+// embeddings of windows: the Embedder trait, ONNX embedders (tract), heads trained on them
+pub mod embed;
+
 // the burn CNN, its artifact, scoring batches
 pub mod model;
 

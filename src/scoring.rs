@@ -20,6 +20,8 @@ pub enum DetectError {
     Input(#[from] crate::dsp::DspError),
     #[error("detection cancelled")]
     Cancelled,
+    #[error(transparent)]
+    Embed(crate::embed::EmbedError),
     #[error(
         "this model has {0} classes ({1}): it scores each class (score_recording_per_class), but \
          detection runs and tables take single-class models for now"
@@ -98,6 +100,18 @@ fn score_outputs_in_blocks(
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<Vec<WindowScores>, DetectError> {
+    if let Some(head) = &model.head {
+        // A pretrained embedder and its head: windows are the embedder's, scored by the head.
+        let embeddings = head
+            .embedder
+            .embed_file_with_progress(path, hop_secs, cancel, progress)
+            .map_err(|e| match e {
+                crate::embed::EmbedError::Cancelled => DetectError::Cancelled,
+                crate::embed::EmbedError::Audio(e) => DetectError::Audio(e),
+                other => DetectError::Embed(other),
+            })?;
+        return Ok(head.score_embeddings(&embeddings));
+    }
     let outputs = model.info.network.outputs.max(1);
     let input = model.info.input;
     let step = hop_frames(model, hop_secs);

@@ -460,6 +460,7 @@ fn train_in_pool(
         ensemble: nets.len(),
         class_metrics,
         confusions,
+        embedder: None,
     };
     let mut nets = nets.into_iter();
     let Some(net) = nets.next() else {
@@ -471,6 +472,7 @@ fn train_in_pool(
             info,
             net,
             members: nets.collect(),
+            head: None,
         },
         scored,
         train_secs: started.elapsed().as_secs_f64(),
@@ -480,7 +482,7 @@ fn train_in_pool(
 }
 
 /// Median length of the training positives cut from recordings (clips when there are none).
-fn training_calls(dataset: &Dataset) -> Option<f64> {
+pub(crate) fn training_calls(dataset: &Dataset) -> Option<f64> {
     let lengths = |clips: bool| -> Vec<f64> {
         let mut v: Vec<f64> = dataset
             .windows
@@ -710,7 +712,7 @@ impl MemberContext<'_> {
 pub use crate::model::bce_with_logits;
 
 /// The current time as RFC 3339 (UTC, seconds).
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -819,7 +821,7 @@ fn class_results(
     (metrics, confusions)
 }
 
-fn complete_manifest(manifest: &mut DatasetManifest, dataset: &Dataset) {
+pub(crate) fn complete_manifest(manifest: &mut DatasetManifest, dataset: &Dataset) {
     manifest.groups = dataset
         .per_group()
         .into_iter()

@@ -28,8 +28,12 @@ pub struct SimilarArgs {
     pub query: Option<String>,
     /// Compare by this model's embedding (windows the model sees alike) instead of the
     /// spectrogram (the box's own cells; no model needed). Its indexes are kept beside it.
-    #[arg(long, value_name = "MODEL_DIR")]
+    #[arg(long, value_name = "MODEL_DIR", conflicts_with = "embedder")]
     pub model: Option<PathBuf>,
+    /// Compare by a pretrained ONNX embedder's vectors (its JSON description; see the README),
+    /// before any model is trained on it. Its indexes are kept beside the project.
+    #[arg(long, value_name = "EMBEDDER.json")]
+    pub embedder: Option<PathBuf>,
     /// Frequency band of a `--query` box, `LOW-HIGH` in Hz.
     #[arg(long, value_name = "LOW-HIGH")]
     pub band: Option<String>,
@@ -54,10 +58,11 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     let (mut project, report) = Project::load(&args.project)?;
     let (query, query_label) = query_box(&project, args)?;
     let place = IndexPlace::beside(Some(&args.project));
-    let embedding = args
-        .model
-        .clone()
-        .map_or(Embedding::Spectrogram, Embedding::Model);
+    let embedding = match (&args.model, &args.embedder) {
+        (Some(model), _) => Embedding::Model(model.clone()),
+        (None, Some(embedder)) => Embedding::Embedder(embedder.clone()),
+        (None, None) => Embedding::Spectrogram,
+    };
     let cancel = AtomicBool::new(false);
     let started = std::time::Instant::now();
     let outcome = find_similar(

@@ -74,6 +74,14 @@ pub struct TrainArgs {
     /// Negatives and background windows), as HawkEars and BirdNET do; it is never detected.
     #[arg(long, requires = "classes")]
     pub noise_class: bool,
+    /// Train a head on this pretrained ONNX embedder instead of a network (its JSON
+    /// description, or the .onnx file with that JSON beside it; see the README): the windows'
+    /// embeddings are computed once (kept beside the project) and the head trains in seconds.
+    #[arg(long, value_name = "EMBEDDER.json")]
+    pub embedder: Option<PathBuf>,
+    /// With --embedder: units of the head's hidden layer (0: logistic regression).
+    #[arg(long, default_value_t = crate::embed::HeadSettings::default().hidden, requires = "embedder")]
+    pub head_hidden: usize,
     /// Print a JSON summary as the last line of stdout.
     #[arg(long)]
     pub json: bool,
@@ -161,6 +169,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&config.input)?);
         return Ok(ExitCode::SUCCESS);
     };
+    if let Some(embedder) = &args.embedder {
+        return train_head(args, &project, &report.missing, embedder, &config, out);
+    }
     if args.no_augment {
         settings.augmentation = crate::dataset::Augmentation {
             random_crop: true,
@@ -337,6 +348,108 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             "epochs_run": outcome.epochs_run,
             "best_epoch": info.best_epoch,
             "train_samples_per_sec": outcome.samples_per_sec,
+            "warnings": outcome.warnings,
+        });
+        println!("{summary}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `syrinx train --embedder`: a head on a pretrained embedder.
+fn train_head(
+    args: &TrainArgs,
+    project: &Project,
+    missing: &[crate::annotation::ProjectRecordingId],
+    embedder: &std::path::Path,
+    config: &crate::dataset::DatasetConfig,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let settings = crate::embed::HeadSettings {
+        hidden: args.head_hidden,
+        seed: args.seed,
+        ..crate::embed::HeadSettings::default()
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_prefix("embedding");
+    let cache_dir = crate::similar::embeddings_dir(&args.project);
+    let outcome = crate::workflow::head::train_head_model(
+        project,
+        Some(&args.project),
+        missing,
+        embedder,
+        config,
+        &settings,
+        Some(&cache_dir),
+        out,
+        &std::sync::atomic::AtomicBool::new(false),
+        &mut |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        },
+    )?;
+    bar.finish_and_clear();
+    for warning in &outcome.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let info = &outcome.artifact.info;
+    let spec = &outcome
+        .artifact
+        .head
+        .as_ref()
+        .map(|h| h.embedder.spec.clone());
+    if let Some(spec) = spec {
+        println!(
+            "embedder: {} ({} Hz, {:.3} s windows){}",
+            spec.name,
+            spec.sample_rate_hz,
+            spec.window_secs(),
+            if spec.licence.is_empty() {
+                String::new()
+            } else {
+                format!(" · licence: {}", spec.licence)
+            }
+        );
+    }
+    println!(
+        "head trained in {:.2} s ({} epochs; {} / {} / {} train / validation / test windows; \
+         {:.1} s embedding recordings); model: {}",
+        outcome.train_secs,
+        outcome.epochs_run,
+        outcome.rows[0],
+        outcome.rows[1],
+        outcome.rows[2],
+        outcome.embed_secs,
+        out.display()
+    );
+    if let Some(events) = &info.validation_events {
+        println!("    events: validation recordings · {}", events.summary());
+    }
+    if let Some(events) = &info.test_events {
+        println!(
+            "    events: annotated test recordings · {}",
+            events.summary()
+        );
+    }
+    for class in &info.class_metrics {
+        println!("{:>10}: threshold {:.2}", class.name, class.threshold);
+        if let Some(events) = &class.test_events {
+            println!("{:>10}  events: test recordings · {}", "", events.summary());
+        }
+    }
+    if args.json {
+        let summary = serde_json::json!({
+            "model": out,
+            "embedder": info.embedder,
+            "head_train_secs": outcome.train_secs,
+            "embed_secs": outcome.embed_secs,
+            "epochs_run": outcome.epochs_run,
+            "rows": outcome.rows,
+            "threshold": info.threshold,
+            "validation": info.validation,
+            "test": info.test,
+            "validation_events": info.validation_events,
+            "test_events": info.test_events,
+            "classes": info.class_metrics,
             "warnings": outcome.warnings,
         });
         println!("{summary}");

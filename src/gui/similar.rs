@@ -267,6 +267,11 @@ impl SimilarWindow {
                 "model {} (what it sees alike)",
                 project.iteration_of(dir).max(1)
             ),
+            Embedding::Embedder(spec) => format!(
+                "pretrained embedder {}",
+                spec.file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+            ),
         };
         let before = self.embedding.clone();
         ui.horizontal(|ui| {

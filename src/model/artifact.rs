@@ -93,6 +93,10 @@ pub struct ModelInfo {
     /// A multi-class model's confusion matrices (validation, test).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub confusions: Vec<crate::metrics::ClassConfusion>,
+    /// A model made of a pretrained ONNX embedder and a head trained on its embeddings
+    /// (`head.json` beside; no network weights): the embedder it needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embedder: Option<crate::embed::EmbedderRef>,
 }
 
 fn one() -> usize {
@@ -135,6 +139,9 @@ pub struct ModelArtifact {
     /// The ensemble's other members (`info.ensemble − 1` of them), scored with `net` and
     /// averaged.
     pub members: Vec<CallNet>,
+    /// A model on a pretrained embedder: its embedder and head, which score and embed in place
+    /// of the network (`net` is then the small unused one its `info.network` describes).
+    pub head: Option<std::sync::Arc<crate::embed::HeadModel>>,
 }
 
 /// The weights file of ensemble member `index` (0 = `weights.bpk`).
@@ -156,7 +163,12 @@ impl ModelArtifact {
             detail,
         };
         std::fs::create_dir_all(dir).map_err(|e| write_error(e.to_string()))?;
-        for (index, net) in self.nets().enumerate() {
+        if let Some(head) = &self.head {
+            head.weights
+                .save(dir)
+                .map_err(|e| write_error(format!("head: {e}")))?;
+        }
+        for (index, net) in self.nets().enumerate().filter(|_| self.head.is_none()) {
             let name = weights_file(index);
             let partial = dir.join(format!("{name}.partial"));
             net.clone()
@@ -175,6 +187,16 @@ impl ModelArtifact {
     pub fn load(path: &Path, device: &Device) -> Result<Self, ModelError> {
         let dir = model_dir(path);
         let info = Self::read_info(&dir)?;
+        if let Some(embedder) = &info.embedder {
+            let head = crate::embed::HeadModel::load(&dir, &embedder.spec, &embedder.key)?;
+            let net = info.network.init(device);
+            return Ok(Self {
+                info,
+                net,
+                members: Vec::new(),
+                head: Some(std::sync::Arc::new(head)),
+            });
+        }
         let load = |index: usize| {
             let name = weights_file(index);
             info.network
@@ -189,7 +211,12 @@ impl ModelArtifact {
         let members = (1..info.ensemble.max(1))
             .map(load)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { info, net, members })
+        Ok(Self {
+            info,
+            net,
+            members,
+            head: None,
+        })
     }
 
     /// Every network of the model: `net`, then the other ensemble members.
@@ -264,6 +291,7 @@ impl ModelArtifact {
         Self {
             net: network.init(device),
             members: Vec::new(),
+            head: None,
             info: ModelInfo {
                 artifact_version: ARTIFACT_VERSION,
                 app_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -284,6 +312,7 @@ impl ModelArtifact {
                 ensemble: 1,
                 class_metrics: Vec::new(),
                 confusions: Vec::new(),
+                embedder: None,
             },
         }
     }

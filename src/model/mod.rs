@@ -30,6 +30,8 @@ pub enum ModelError {
     },
     #[error("unknown compute device '{0}' (this build offers: {1})")]
     UnknownDevice(String, String),
+    #[error(transparent)]
+    Embedder(#[from] crate::embed::EmbedError),
 }
 
 /// Where the network runs.

@@ -38,8 +38,20 @@ pub enum SimilarError {
     Model(#[from] crate::model::ModelError),
     #[error(transparent)]
     Scoring(crate::scoring::DetectError),
+    #[error(transparent)]
+    Embed(crate::embed::EmbedError),
     #[error("cancelled")]
     Cancelled,
+}
+
+impl From<crate::embed::EmbedError> for SimilarError {
+    fn from(error: crate::embed::EmbedError) -> Self {
+        match error {
+            crate::embed::EmbedError::Cancelled => Self::Cancelled,
+            crate::embed::EmbedError::Audio(e) => Self::Audio(e),
+            other => Self::Embed(other),
+        }
+    }
 }
 
 /// A recording summarised for matching: `rows` time steps `step_secs` apart (row `r` covers

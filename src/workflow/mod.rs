@@ -6,5 +6,6 @@
 pub mod detect;
 pub mod export;
 pub mod folders;
+pub mod head;
 pub mod similar;
 pub mod train;

@@ -9,7 +9,7 @@ use crate::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKin
 use crate::model::{ComputeDevice, ModelArtifact};
 use crate::project::{Project, ProjectRecording};
 use crate::review;
-use crate::similar::network::{network_index, network_key};
+use crate::similar::network::{NetworkEmbedder, embedding_hop_secs, index_of};
 use crate::similar::store;
 use crate::similar::{
     EmbeddingIndex, Match, PatchSpec, QueryBox, SimilarError, Template, patch_index, rank,
@@ -83,6 +83,8 @@ pub enum Embedding {
     Spectrogram,
     /// The embedding of the model in this folder: windows the model sees alike.
     Model(PathBuf),
+    /// A pretrained ONNX embedder (its JSON description), before any model is trained on it.
+    Embedder(PathBuf),
 }
 
 /// How indexes are made and where they are kept.
@@ -91,9 +93,11 @@ enum Indexer {
         spec: PatchSpec,
         dir: Option<PathBuf>,
     },
-    Network {
-        model: Box<ModelArtifact>,
-        dir: PathBuf,
+    /// A trained network, a model on a pretrained embedder, or a pretrained embedder alone.
+    Embedder {
+        embedder: Box<dyn crate::embed::Embedder>,
+        hop_secs: f64,
+        dir: Option<PathBuf>,
     },
 }
 
@@ -110,11 +114,25 @@ impl Indexer {
             },
             Embedding::Model(dir) => {
                 let model = ModelArtifact::load(dir, &ComputeDevice::Cpu.device()?)?;
-                // Beside the model: every project that uses it shares them.
-                let dir = dir.join("embeddings");
-                Self::Network {
-                    model: Box::new(model),
-                    dir,
+                let hop_secs = embedding_hop_secs(&model);
+                let embedder: Box<dyn crate::embed::Embedder> = match &model.head {
+                    Some(head) => Box::new((**head).clone()),
+                    None => Box::new(NetworkEmbedder(model)),
+                };
+                Self::Embedder {
+                    embedder,
+                    hop_secs,
+                    // Beside the model: every project that uses it shares them.
+                    dir: Some(dir.join("embeddings")),
+                }
+            }
+            Embedding::Embedder(spec) => {
+                let embedder = crate::embed::OnnxEmbedder::load(spec)?;
+                let hop_secs = crate::embed::Embedder::window_secs(&embedder) / 4.0;
+                Self::Embedder {
+                    embedder: Box::new(embedder),
+                    hop_secs,
+                    dir: place.0.clone(),
                 }
             }
         })
@@ -131,9 +149,14 @@ impl Indexer {
             Self::Patch { spec, dir } => dir
                 .as_ref()
                 .map(|dir| store::index_file(dir, &spec.key(), recording)),
-            Self::Network { model, dir } => {
-                Some(store::index_file(dir, &network_key(model), recording))
-            }
+            Self::Embedder {
+                embedder,
+                hop_secs,
+                dir,
+            } => dir.as_ref().map(|dir| {
+                let key = format!("{}-hop{:.0}ms", embedder.key(), hop_secs * 1000.0);
+                store::index_file(dir, &key, recording)
+            }),
         };
         if let Some(file) = &file
             && let Ok(index) = store::read(file)
@@ -142,7 +165,9 @@ impl Indexer {
         }
         let index = match self {
             Self::Patch { spec, .. } => patch_index(&recording.path, spec, cancel, &mut |_, _| {})?,
-            Self::Network { model, .. } => network_index(model, &recording.path, cancel)?,
+            Self::Embedder {
+                embedder, hop_secs, ..
+            } => index_of(embedder.embed_file(&recording.path, *hop_secs, cancel)?),
         };
         if let Some(file) = &file {
             // A cache: failing to write it only costs the next search the same work again.

@@ -3,7 +3,7 @@ use std::process::{Command, Output};
 
 use crate::common::fixture;
 
-fn syrinx(args: &[&str]) -> Output {
+pub fn syrinx(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_syrinx"))
         .args(args)
         .output()

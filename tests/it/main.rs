@@ -13,6 +13,7 @@ mod crash;
 mod demo;
 mod demo_loop;
 mod dsp;
+mod embed;
 mod fuzz_regressions;
 #[cfg(feature = "gui")]
 mod gui;
