@@ -19,6 +19,8 @@ pub enum PromptFor {
     Relink(ProjectRecordingId),
     /// A recording, folder or project typed in full (where no file dialog can be shown).
     OpenPath,
+    /// A pretrained ONNX embedder for the Train window.
+    Embedder,
 }
 
 impl PromptFor {
@@ -31,6 +33,7 @@ impl PromptFor {
             Self::OpenFolder => PathPurpose::OpenFolder,
             Self::Relink(_) => PathPurpose::Relink,
             Self::OpenPath => PathPurpose::OpenPath,
+            Self::Embedder => PathPurpose::Embedder,
         }
     }
 
@@ -42,6 +45,7 @@ impl PromptFor {
             Self::OpenFolder => "/path/to/folder",
             Self::Relink(_) => "/new/path/to/recording.wav",
             Self::OpenPath => "/path/to/recording.wav (or a folder, or a .syrinx project)",
+            Self::Embedder => "/path/to/perch_v2.json (beside perch_v2.onnx)",
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum PathPurpose {
     Relink,
     /// A recording, a folder or a project, typed (File ▸ Open path).
     OpenPath,
+    /// A pretrained ONNX embedder's JSON description (or the .onnx with it beside).
+    Embedder,
 }
 
 impl PathPurpose {
@@ -35,6 +37,7 @@ impl PathPurpose {
             Self::ExportFolder => "Export to folder",
             Self::Relink => "Find moved recording",
             Self::OpenPath => "Open path",
+            Self::Embedder => "Choose a pretrained embedder",
         }
     }
 
@@ -89,6 +92,12 @@ impl FileDialog for NativeFileDialog {
                 .pick_file(),
             PathPurpose::Relink => dialog.add_filter("Audio", &AUDIO_EXTENSIONS).pick_file(),
             PathPurpose::OpenPath => dialog.pick_file(),
+            PathPurpose::Embedder => dialog
+                .add_filter(
+                    "ONNX embedder (its JSON description, or the .onnx)",
+                    &["json", "onnx"],
+                )
+                .pick_file(),
             PathPurpose::OpenFolder | PathPurpose::ExportFolder => dialog.pick_folder(),
         }
     }

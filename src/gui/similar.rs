@@ -46,6 +46,8 @@ pub struct SimilarWindow {
     pub error: Option<String>,
     /// What recordings are compared by (the spectrogram, or one of the project's models).
     pub embedding: Embedding,
+    /// A pretrained embedder chosen in the Train window, offered as a comparison.
+    pub embedder: Option<std::path::PathBuf>,
     textures: Vec<Option<egui::TextureHandle>>,
 }
 
@@ -282,6 +284,11 @@ impl SimilarWindow {
                     ui.selectable_value(&mut self.embedding, Embedding::Spectrogram, name(&Embedding::Spectrogram));
                     for dir in &project.models {
                         let choice = Embedding::Model(dir.clone());
+                        let text = name(&choice);
+                        ui.selectable_value(&mut self.embedding, choice, text);
+                    }
+                    if let Some(spec) = &self.embedder {
+                        let choice = Embedding::Embedder(spec.clone());
                         let text = name(&choice);
                         ui.selectable_value(&mut self.embedding, choice, text);
                     }

@@ -261,6 +261,7 @@ fn a_misclassified_selection_can_be_relabelled_from_the_results() {
             warnings: Vec::new(),
             class_metrics: Vec::new(),
             confusions: Vec::new(),
+            embedder: None,
         }));
     }
     settle(&mut harness);
@@ -463,4 +464,69 @@ fn the_train_window_trains_one_model_for_the_ticked_labels() {
             .is_some()
     );
     assert!(result.class_metrics.iter().all(|c| c.test_events.is_some()));
+}
+
+#[test]
+fn the_train_window_trains_a_head_on_a_pretrained_embedder() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = syrinx::demo::write_demo(dir.path())
+        .unwrap()
+        .project
+        .unwrap();
+    let mut harness = app_with(
+        vec![project.clone()],
+        Arc::default(),
+        Some(dir.path().join("data")),
+        Duration::from_secs(3600),
+    );
+    settle(&mut harness);
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    harness.get_by_label("Recogniser").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("A head on a pretrained embedder (ONNX)")
+        .click();
+    harness.run_steps(2);
+    // Without an embedder there is nothing to train on.
+    harness.get_by_label("Start training").click();
+    harness.run_steps(2);
+    assert!(matches!(
+        &harness.state().ui.training.result,
+        Some(Err(e)) if e.contains("Choose a pretrained embedder")
+    ));
+    // "Choose embedder…" asks for its path (typed here: tests have no file dialog).
+    harness.get_by_label("Choose embedder…").click();
+    harness.run_steps(2);
+    assert!(harness.state().ui.prompt.is_some());
+    let embedder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/tiny_embedder/tiny_embedder.json");
+    harness.state_mut().ui.prompt = None;
+    harness.state_mut().ui.training.embedder = Some(embedder);
+    harness.run_steps(2);
+    assert!(harness.query_by_label_contains("Embedder: ").is_some());
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    assert!(harness.state().ui.training.is_running());
+    step_until(&mut harness, |app| !app.ui.training.is_running());
+    harness.run_steps(2);
+    let result = match &harness.state().ui.training.result {
+        Some(Ok(result)) => result.clone(),
+        Some(Err(e)) => panic!("{e}"),
+        None => panic!("no result"),
+    };
+    assert!(result.model_dir.join("head.json").is_file());
+    assert!(result.validation_events.is_some());
+    assert!(
+        harness
+            .query_by_label_contains("A head on the embedder tiny test embedder")
+            .is_some()
+    );
+    // The model joins the project's iterations, and Find more like this can compare by the
+    // embedder.
+    let app = harness.state();
+    assert_eq!(
+        app.session.document.project.models,
+        [result.model_dir.clone()]
+    );
 }

@@ -125,6 +125,10 @@ impl SyrinxApp {
             PromptFor::OpenPath => {
                 "A recording, a folder of recordings or a .syrinx project, typed in full.".to_owned()
             }
+            PromptFor::Embedder => {
+                "The JSON file describing an ONNX embedder (its sample rate and window), or the .onnx file with that JSON beside it. See the README for Perch and BirdNET."
+                    .to_owned()
+            }
             _ => String::new(),
         };
         self.ui.prompt = Some(PathPrompt::new(purpose, text, detail));
@@ -298,6 +302,13 @@ impl SyrinxApp {
             PromptFor::ImportTable => self.import_table(path),
             PromptFor::OpenFolder => self.open_folder(path),
             PromptFor::OpenPath => self.open_paths(vec![path]),
+            PromptFor::Embedder => {
+                self.info(format!(
+                    "Training will make a head on the embedder {}; Find more like this can compare by it.",
+                    path.display()
+                ));
+                self.ui.training.embedder = Some(path);
+            }
             PromptFor::Relink(id) => {
                 let Some(expected) = self.session.document.project.recording(id).cloned() else {
                     return;

@@ -86,6 +86,10 @@ impl SyrinxApp {
 
     /// The window, and what it asked for.
     pub(super) fn similar_window(&mut self, ctx: &eframe::egui::Context) {
+        self.ui
+            .similar
+            .embedder
+            .clone_from(&self.ui.training.embedder);
         let actions = self
             .ui
             .similar

@@ -156,6 +156,16 @@ impl SyrinxApp {
                     self.fix_model_input(input);
                 }
                 TrainAction::UseWorkbenchSpectrogram => self.use_workbench_spectrogram(),
+                TrainAction::ChooseEmbedder => {
+                    let text = self
+                        .ui
+                        .training
+                        .embedder
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
+                    self.ask_path(crate::gui::dialogs::PromptFor::Embedder, text);
+                }
                 TrainAction::Show(scored) => self.show_scored_window(&scored),
             }
         }

@@ -2,6 +2,7 @@
 //! live loss/accuracy curves and cancel, then the evaluation (metrics, confusion matrix, PR
 //! curve, misclassified windows one click from their place in the recording).
 
+mod head;
 mod panels;
 mod result;
 
@@ -45,6 +46,8 @@ pub enum TrainAction {
     UseProposal(bool),
     /// Train with this front end (the project keeps its own input from then on).
     SetFrontEnd(crate::dsp::InputNormalization),
+    /// Ask for a pretrained ONNX embedder to train a head on.
+    ChooseEmbedder,
 }
 
 /// The dataset as the summary shows it.
@@ -74,6 +77,8 @@ pub struct TrainResult {
     /// A multi-class model's classes (thresholds, metrics) and confusion matrices.
     pub class_metrics: Vec<crate::metrics::ClassMetrics>,
     pub confusions: Vec<crate::metrics::ClassConfusion>,
+    /// A head on a pretrained embedder: the embedder's name and seconds spent embedding.
+    pub embedder: Option<(String, f64)>,
 }
 
 impl TrainResult {
@@ -151,6 +156,8 @@ struct Job {
     work: crate::jobs::Job<TrainEvent, TrainResult>,
     started: Instant,
     stage: String,
+    /// Training a head on an embedder (its progress counts recordings embedded).
+    head: bool,
     /// `(epoch, batch, batches)` of the last batch.
     position: Option<(usize, usize, usize)>,
 }
@@ -174,6 +181,11 @@ pub struct TrainingWindow {
     pub input: crate::dsp::ModelInputSpec,
     /// Which labels become classes.
     pub classes: ClassChoice,
+    /// Train a head on this pretrained ONNX embedder (its JSON description) instead of a
+    /// network.
+    pub embedder: Option<PathBuf>,
+    /// Whether training uses `embedder` (else a network).
+    pub use_embedder: bool,
     /// What `input` was worked out from: (selections version, recordings, model input, whether
     /// proposing), so it is recomputed only when the project changes.
     input_key: Option<(u64, usize, crate::dsp::ModelInputSpec, bool)>,
@@ -219,6 +231,8 @@ impl Default for TrainingWindow {
             proposing: true,
             input: crate::dsp::ModelInputSpec::default(),
             classes: ClassChoice::default(),
+            embedder: None,
+            use_embedder: false,
             input_key: None,
             overview: None,
             epochs: Vec::new(),
@@ -374,6 +388,14 @@ impl TrainingWindow {
             self.result = Some(Err(problem.to_owned()));
             return;
         }
+        if self.use_embedder {
+            let Some(embedder) = self.embedder.clone() else {
+                self.result = Some(Err("Choose a pretrained embedder first.".to_owned()));
+                return;
+            };
+            self.start_head(project, project_path, missing, data_dir, embedder, waker);
+            return;
+        }
         let classes = self.classes.classes();
         let noise_class = self.classes.noise_class;
         self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
@@ -423,6 +445,7 @@ impl TrainingWindow {
                 warnings: outcome.warnings,
                 class_metrics: info.class_metrics.clone(),
                 confusions: info.confusions.clone(),
+                embedder: None,
             })
         });
         match spawned {
@@ -431,6 +454,7 @@ impl TrainingWindow {
                     work,
                     started: Instant::now(),
                     stage: "preparing the dataset".to_owned(),
+                    head: false,
                     position: None,
                 });
             }
@@ -463,6 +487,9 @@ impl TrainingWindow {
         };
         for event in job.work.progress() {
             match event {
+                TrainEvent::Caching { done, total } if job.head => {
+                    job.stage = format!("embedding recordings {done}/{total}");
+                }
                 TrainEvent::Caching { done, total } => {
                     job.stage = format!("spectrograms {done}/{total}");
                 }

@@ -73,6 +73,11 @@ impl TrainingWindow {
             None => {}
         }
         ui.separator();
+        egui::CollapsingHeader::new("Recogniser")
+            .default_open(self.use_embedder || self.embedder.is_some())
+            .show(ui, |ui| {
+                ui.add_enabled_ui(!self.is_running(), |ui| self.recogniser_ui(ui, actions));
+            });
         if self.classes.labels.len() >= 2 {
             egui::CollapsingHeader::new("Classes")
                 .default_open(true)

@@ -20,6 +20,13 @@ impl TrainingWindow {
             result.train_secs,
             result.samples_per_sec
         ));
+        if let Some((name, embed_secs)) = &result.embedder {
+            ui.label(format!(
+                "A head on the embedder {name}: trained in {:.2} s ({embed_secs:.1} s embedding \
+                 recordings)",
+                result.train_secs
+            ));
+        }
         for warning in &result.warnings {
             ui.colored_label(ui.visuals().warn_fg_color, warning);
         }
