@@ -525,8 +525,6 @@ fn the_train_window_trains_a_head_on_a_pretrained_embedder() {
     // The model joins the project's iterations, and Find more like this can compare by the
     // embedder.
     let app = harness.state();
-    assert_eq!(
-        app.session.document.project.models,
-        [result.model_dir.clone()]
-    );
+    assert_eq!(app.session.document.project.models.len(), 1);
+    assert_eq!(app.session.document.project.models[0], result.model_dir);
 }
