@@ -234,6 +234,7 @@ pub fn plan_reclassified(
         recording: recording.id,
         start_secs: detection.start_secs,
         end_secs: detection.end_secs.min(recording.duration_secs),
+        extra,
         ..reclassified_box(project, recording, label, run.band_hz)
     })
 }
