@@ -11,12 +11,17 @@ impl TrainingWindow {
         actions: &mut Vec<TrainAction>,
     ) {
         ui.separator();
+        // A multi-class model's thresholds are its classes' (in the table below).
+        let threshold = if result.class_metrics.is_empty() {
+            format!("threshold {:.2}", result.threshold)
+        } else {
+            "a threshold per class".to_owned()
+        };
         ui.strong(format!(
-            "Model saved: {} ({} epochs, best {}, threshold {:.2}, {:.1} s, {:.0} windows/s)",
+            "Model saved: {} ({} epochs, best {}, {threshold}, {:.1} s, {:.0} windows/s)",
             result.model_dir.display(),
             result.epochs_run,
             result.best_epoch,
-            result.threshold,
             result.train_secs,
             result.samples_per_sec
         ));
