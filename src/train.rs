@@ -350,9 +350,10 @@ fn train_in_pool(
     let test_scores = score_split(&test, &plain_inputs(&maker, &test));
     // The threshold comes from validation only (never from test): the best event F1 over the
     // validation recordings when there are fully annotated ones, else the best window F1.
-    let validation_event_scores = events.as_ref().map(|e| {
+    let event_scores = |e: &crate::evaluate::validation::EventValidation| {
         crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device)
-    });
+    };
+    let validation_event_scores = events.as_ref().map(event_scores);
     let validation_events = events
         .as_ref()
         .zip(validation_event_scores.as_ref())
@@ -386,9 +387,7 @@ fn train_in_pool(
         cancel,
         &mut warnings,
     );
-    let test_event_scores = test_validation.as_ref().map(|e| {
-        crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device)
-    });
+    let test_event_scores = test_validation.as_ref().map(event_scores);
     let test_events = test_validation
         .as_ref()
         .zip(test_event_scores.as_ref())

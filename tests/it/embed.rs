@@ -203,16 +203,17 @@ fn a_head_on_the_onnx_embedder_detects_the_demo_calls_and_finds_more_like_this()
         .iter()
         .find(|s| s.label == syrinx::demo::TARGET_LABEL)
         .unwrap();
+    let query_box = syrinx::similar::QueryBox {
+        recording: query.recording,
+        start_secs: query.start_secs,
+        end_secs: query.end_secs,
+        low_hz: query.low_hz,
+        high_hz: query.high_hz,
+    };
     let outcome = syrinx::workflow::similar::find_similar(
         &project,
         &[],
-        syrinx::similar::QueryBox {
-            recording: query.recording,
-            start_secs: query.start_secs,
-            end_secs: query.end_secs,
-            low_hz: query.low_hz,
-            high_hz: query.high_hz,
-        },
+        query_box,
         10,
         &syrinx::workflow::similar::Embedding::Model(model_dir.clone()),
         &syrinx::workflow::similar::IndexPlace::beside(Some(&project_path)),
@@ -239,13 +240,7 @@ fn a_head_on_the_onnx_embedder_detects_the_demo_calls_and_finds_more_like_this()
     let raw = syrinx::workflow::similar::find_similar(
         &project,
         &[],
-        syrinx::similar::QueryBox {
-            recording: query.recording,
-            start_secs: query.start_secs,
-            end_secs: query.end_secs,
-            low_hz: query.low_hz,
-            high_hz: query.high_hz,
-        },
+        query_box,
         10,
         &syrinx::workflow::similar::Embedding::Embedder(tiny_embedder()),
         &syrinx::workflow::similar::IndexPlace::beside(Some(&project_path)),

@@ -315,9 +315,13 @@ impl SyrinxApp {
                 .add_scored(&mut self.session.document.project, path, scores)
                 .or(outcome);
         }
-        let Some(scored) = outcome else {
-            return;
-        };
+        if let Some(scored) = outcome {
+            self.count_scored(scored);
+        }
+    }
+
+    /// Counts a file scored (or failed) by the running batch.
+    fn count_scored(&mut self, scored: bool) {
         if let Some(job) = &mut self.ui.detect.job {
             if scored {
                 job.scored += 1;
@@ -339,17 +343,9 @@ impl SyrinxApp {
         if let Err(error) = &result {
             self.ui.detect.errors.push(error.clone());
         }
-        let Some(scored) = run.add_scored(&mut self.session.document.project, path, result) else {
-            return;
-        };
-        if let Some(job) = &mut self.ui.detect.job {
-            if scored {
-                job.scored += 1;
-            } else {
-                job.failed += 1;
-            }
+        if let Some(scored) = run.add_scored(&mut self.session.document.project, path, result) {
+            self.count_scored(scored);
         }
-        self.session.document.touch();
     }
 
     pub(super) fn detect_window(&mut self, ctx: &egui::Context) {
