@@ -212,11 +212,21 @@ enum Cleanup {
     Dialog,
     /// Nothing to reset, and the job stops when asked (the jobs window offers Cancel).
     Cancellable,
+    /// A cancellable search whose panel shows a spinner until it ends: a job that panics or is
+    /// cancelled stops the spinner.
+    Search(Search),
+}
+
+/// A panel's background search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Search {
+    Similar,
+    LabelNext,
 }
 
 impl Cleanup {
     fn is_cancellable(&self) -> bool {
-        matches!(self, Self::Cancellable)
+        matches!(self, Self::Cancellable | Self::Search(_))
     }
 }
 

@@ -528,6 +528,11 @@ fn cancelling_detection_at_once_keeps_the_project_and_model_and_a_crashed_job_is
         "{:?}",
         harness.state().session.messages
     );
+    // A search that fails stops its spinner, so the window does not wait for ever.
+    harness.state_mut().spawn_panicking_search_for_tests();
+    assert!(harness.state().ui.similar.searching);
+    settle(&mut harness);
+    assert!(!harness.state().ui.similar.searching);
     harness.state_mut().save_project();
     settle(&mut harness);
     assert!(!harness.state().session.document.is_dirty());

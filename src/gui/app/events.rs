@@ -26,13 +26,17 @@ impl SyrinxApp {
     pub(super) fn spawn_cancellable_job(
         &mut self,
         name: &'static str,
+        cleanup: Cleanup,
         job: impl FnOnce(&std::sync::atomic::AtomicBool) -> Event + Send + 'static,
     ) {
         match crate::jobs::Job::spawn(name, Arc::clone(&self.session.waker), move |context| {
             Ok(job(context.cancel_flag()))
         }) {
-            Ok(job) => self.session.jobs.push((job, Cleanup::Cancellable)),
-            Err(error) => self.error(error.to_string()),
+            Ok(job) => self.session.jobs.push((job, cleanup)),
+            Err(error) => {
+                self.error(error.to_string());
+                self.apply_cleanup(&cleanup);
+            }
         }
     }
 
@@ -45,6 +49,19 @@ impl SyrinxApp {
         });
     }
 
+    /// Starts Find more like this's spinner and a search job that panics (tests check that the
+    /// spinner stops and the failure is reported).
+    #[doc(hidden)]
+    #[allow(clippy::panic)] // the point of it
+    pub fn spawn_panicking_search_for_tests(&mut self) {
+        self.ui.similar.searching = true;
+        self.spawn_cancellable_job(
+            "finding similar boxes",
+            Cleanup::Search(Search::Similar),
+            |_| panic!("deliberate failure"),
+        );
+    }
+
     pub(super) fn apply_cleanup(&mut self, cleanup: &Cleanup) {
         match cleanup {
             Cleanup::Nothing | Cleanup::Cancellable => {}
@@ -53,6 +70,8 @@ impl SyrinxApp {
                 self.ui.first_screen_pending.retain(|(p, _)| p != path);
             }
             Cleanup::Saving => self.session.saving = self.session.saving.saturating_sub(1),
+            Cleanup::Search(Search::Similar) => self.ui.similar.searching = false,
+            Cleanup::Search(Search::LabelNext) => self.ui.review.label_next.searching = false,
             Cleanup::Dialog => {
                 self.ui.dialog_open = false;
                 if let Some(prompt) = &mut self.ui.prompt {

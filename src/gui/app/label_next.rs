@@ -2,7 +2,7 @@
 //! project (it reads the run's score files); showing a window opens its recording there;
 //! an answer adds its selection as one undo step and shows the next window.
 
-use super::{Event, SyrinxApp};
+use super::{Cleanup, Event, Search, SyrinxApp};
 use crate::annotation::Edit;
 use crate::label_next::{Answer, LabelNextOptions, answer_selection, label_next};
 
@@ -15,10 +15,14 @@ impl SyrinxApp {
         };
         self.ui.review.label_next.searching_in(run.id);
         let project = self.session.document.project.clone();
-        self.spawn_cancellable_job("finding windows to label", move |_| {
-            let queue = label_next(&project, &run, &LabelNextOptions::default());
-            Event::LabelNextFound(Box::new(queue))
-        });
+        self.spawn_cancellable_job(
+            "finding windows to label",
+            Cleanup::Search(Search::LabelNext),
+            move |_| {
+                let queue = label_next(&project, &run, &LabelNextOptions::default());
+                Event::LabelNextFound(Box::new(queue))
+            },
+        );
     }
 
     /// Shows the queue's `n`-th window.

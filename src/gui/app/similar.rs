@@ -4,7 +4,7 @@
 
 use std::sync::atomic::AtomicBool;
 
-use super::{Event, SyrinxApp};
+use super::{Cleanup, Event, Search, SyrinxApp};
 use crate::annotation::{Edit, ProjectRecordingId, SelectionKind};
 use crate::gui::similar::{SIMILAR_TOP, SimilarAction, SimilarQuery};
 use crate::similar::QueryBox;
@@ -68,20 +68,24 @@ impl SyrinxApp {
             self.session.document.missing.iter().copied().collect();
         let place = IndexPlace::beside(self.session.document.save_path());
         let embedding = self.ui.similar.embedding.clone();
-        self.spawn_cancellable_job("finding similar boxes", move |cancel: &AtomicBool| {
-            let result = find_similar(
-                &project,
-                &missing,
-                query,
-                SIMILAR_TOP,
-                &embedding,
-                &place,
-                cancel,
-                &mut |_, _| {},
-            )
-            .map_err(|e| e.to_string());
-            Event::SimilarFound(Box::new(result))
-        });
+        self.spawn_cancellable_job(
+            "finding similar boxes",
+            Cleanup::Search(Search::Similar),
+            move |cancel: &AtomicBool| {
+                let result = find_similar(
+                    &project,
+                    &missing,
+                    query,
+                    SIMILAR_TOP,
+                    &embedding,
+                    &place,
+                    cancel,
+                    &mut |_, _| {},
+                )
+                .map_err(|e| e.to_string());
+                Event::SimilarFound(Box::new(result))
+            },
+        );
     }
 
     /// The window, and what it asked for.
