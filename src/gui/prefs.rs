@@ -83,6 +83,8 @@ pub struct Preferences {
     pub initial_span_secs: f64,
     /// Whether the demo was opened once already (first run).
     pub demo_offered: bool,
+    /// The pretrained embedder last chosen in the Train window.
+    pub embedder: Option<PathBuf>,
 }
 
 impl Default for Preferences {
@@ -107,6 +109,7 @@ impl Default for Preferences {
             last_folder: None,
             initial_span_secs: 20.0,
             demo_offered: false,
+            embedder: None,
         }
     }
 }

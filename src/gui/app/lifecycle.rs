@@ -96,6 +96,8 @@ impl SyrinxApp {
                 similar: crate::gui::similar::SimilarWindow::default(),
             },
         };
+        // The embedder chosen in an earlier session is offered again.
+        app.ui.training.embedder.clone_from(&app.prefs.embedder);
         let files = options.files;
         let last_project = app.prefs.last_project.clone().filter(|p| p.exists());
         if !files.is_empty() {

@@ -307,6 +307,7 @@ impl SyrinxApp {
                     "Training will make a head on the embedder {}; Find more like this can compare by it.",
                     path.display()
                 ));
+                self.prefs.embedder = Some(path.clone());
                 self.ui.training.embedder = Some(path);
             }
             PromptFor::Relink(id) => {
