@@ -302,3 +302,65 @@ fn syrinx_train_embedder_trains_a_head_that_syrinx_detect_runs() {
     let counts = std::fs::read_to_string(detections.join("counts.csv")).unwrap();
     assert_eq!(counts.lines().count(), 4, "{counts}");
 }
+
+#[test]
+fn a_multi_class_head_scores_each_species_on_its_own_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = syrinx::demo::species::write_species_demo(dir.path()).unwrap();
+    let (project, _) = Project::load(&demo.project).unwrap();
+    let classes: Vec<String> = syrinx::demo::species::SPECIES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    let config = syrinx::dataset::DatasetConfig {
+        input: project.model_input,
+        classes: classes.clone(),
+        ..syrinx::dataset::DatasetConfig::default()
+    };
+    let model_dir = dir.path().join("head");
+    let outcome = syrinx::workflow::head::train_head_model(
+        &project,
+        Some(&demo.project),
+        &[],
+        &tiny_embedder(),
+        &config,
+        &HeadSettings::default(),
+        None,
+        &model_dir,
+        &AtomicBool::new(false),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let info = &outcome.artifact.info;
+    assert_eq!(info.network.outputs, 3);
+    let names: Vec<&str> = info.class_metrics.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, classes);
+    for class in &info.class_metrics {
+        let test = class.test_events.unwrap();
+        eprintln!("{}: test calls {}", class.name, test.summary());
+        assert!(
+            test.true_positives + test.false_negatives > 0,
+            "{}",
+            class.name
+        );
+        // The crude embedder sees 0.3 s calls in 0.5 s windows of log band powers: well above
+        // chance for every species, far from the trained network's 1.000.
+        assert!(test.f1 >= 0.5, "{}: {}", class.name, test.summary());
+    }
+    // Detection scores each class: one curve per species over a recording.
+    let model = ModelArtifact::load(&model_dir, &ComputeDevice::Cpu.device().unwrap()).unwrap();
+    let per_class = syrinx::scoring::score_recording_per_class(
+        &model,
+        &project.recordings[1].path,
+        model.info.detection_hop_secs(),
+        &AtomicBool::new(false),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(per_class.len(), 3);
+    assert!(
+        per_class
+            .iter()
+            .all(|s| s.scores.len() == s.start_secs.len())
+    );
+}
