@@ -2,9 +2,7 @@
 //! review keys say a detection is another class (a positive of it, with provenance, and a
 //! false positive of its run), as one undo step.
 
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
@@ -13,8 +11,8 @@ use syrinx::gui::DetectScope;
 use syrinx::project::Project;
 use syrinx::review::{self, Verdict};
 
-use super::gui::{app_with, settle};
-use super::gui_train::step_until;
+use super::gui::settle;
+use super::gui_train::{open_project, step_until};
 use super::multiclass::{CLASSES, config};
 use super::train::{small_input, small_settings};
 
@@ -41,13 +39,7 @@ fn a_multi_class_model_detects_one_run_per_class_and_review_keys_set_a_detection
     project.models.push(model_dir.clone());
     project.save(&demo.project).unwrap();
 
-    let mut harness = app_with(
-        vec![demo.project.clone()],
-        Arc::default(),
-        Some(dir.path().join("data")),
-        Duration::from_secs(3600),
-    );
-    settle(&mut harness);
+    let mut harness = open_project(&demo.project, dir.path());
     harness.state_mut().open_detect();
     harness.state_mut().ui.detect.scope = DetectScope::Project;
     harness.run_steps(3);

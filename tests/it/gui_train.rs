@@ -30,6 +30,32 @@ pub fn step_until(harness: &mut Harness<'static, SyrinxApp>, done: impl Fn(&Syri
     panic!("the app never reached the expected state");
 }
 
+/// The app on the project at `path`, its data folder in `dir`, settled.
+pub fn open_project(path: &std::path::Path, dir: &std::path::Path) -> Harness<'static, SyrinxApp> {
+    let mut harness = app_with(
+        vec![path.to_path_buf()],
+        Arc::default(),
+        Some(dir.join("data")),
+        Duration::from_secs(3600),
+    );
+    settle(&mut harness);
+    harness
+}
+
+/// Clicks Start training, waits for the run to end and returns its result.
+fn train_in_window(harness: &mut Harness<'static, SyrinxApp>) -> syrinx::gui::TrainResult {
+    harness.get_by_label("Start training").click();
+    harness.run_steps(1);
+    assert!(harness.state().ui.training.is_running());
+    step_until(harness, |app| !app.ui.training.is_running());
+    harness.run_steps(2);
+    match &harness.state().ui.training.result {
+        Some(Ok(result)) => result.clone(),
+        Some(Err(e)) => panic!("{e}"),
+        None => panic!("no result"),
+    }
+}
+
 fn project_app(dir: &std::path::Path) -> (Harness<'static, SyrinxApp>, Project) {
     let project = generated_project(dir, 4);
     let path = dir.join("calls.syrinx");
@@ -383,13 +409,7 @@ fn the_train_window_shows_the_proposed_input_and_why() {
 fn the_train_window_trains_one_model_for_the_ticked_labels() {
     let dir = tempfile::tempdir().unwrap();
     let demo = syrinx::demo::species::write_species_demo(dir.path()).unwrap();
-    let mut harness = app_with(
-        vec![demo.project.clone()],
-        Arc::default(),
-        Some(dir.path().join("data")),
-        Duration::from_secs(3600),
-    );
-    settle(&mut harness);
+    let mut harness = open_project(&demo.project, dir.path());
     harness.state_mut().ui.training.settings = small_settings(3);
     harness.state_mut().open_training();
     settle(&mut harness);
@@ -432,16 +452,7 @@ fn the_train_window_trains_one_model_for_the_ticked_labels() {
         harness.state().ui.training.classes.classes(),
         ["fall", "rise"]
     );
-    harness.get_by_label("Start training").click();
-    harness.run_steps(1);
-    assert!(harness.state().ui.training.is_running());
-    step_until(&mut harness, |app| !app.ui.training.is_running());
-    harness.run_steps(2);
-    let result = match &harness.state().ui.training.result {
-        Some(Ok(result)) => result.clone(),
-        Some(Err(e)) => panic!("{e}"),
-        None => panic!("no result"),
-    };
+    let result = train_in_window(&mut harness);
     let names: Vec<&str> = result
         .class_metrics
         .iter()
@@ -473,13 +484,7 @@ fn the_train_window_trains_a_head_on_a_pretrained_embedder() {
         .unwrap()
         .project
         .unwrap();
-    let mut harness = app_with(
-        vec![project.clone()],
-        Arc::default(),
-        Some(dir.path().join("data")),
-        Duration::from_secs(3600),
-    );
-    settle(&mut harness);
+    let mut harness = open_project(&project, dir.path());
     harness.state_mut().open_training();
     settle(&mut harness);
     harness.get_by_label("Recogniser").click();
@@ -505,16 +510,7 @@ fn the_train_window_trains_a_head_on_a_pretrained_embedder() {
     harness.state_mut().ui.training.embedder = Some(embedder);
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Embedder: ").is_some());
-    harness.get_by_label("Start training").click();
-    harness.run_steps(1);
-    assert!(harness.state().ui.training.is_running());
-    step_until(&mut harness, |app| !app.ui.training.is_running());
-    harness.run_steps(2);
-    let result = match &harness.state().ui.training.result {
-        Some(Ok(result)) => result.clone(),
-        Some(Err(e)) => panic!("{e}"),
-        None => panic!("no result"),
-    };
+    let result = train_in_window(&mut harness);
     assert!(result.model_dir.join("head.json").is_file());
     assert!(result.validation_events.is_some());
     assert!(
