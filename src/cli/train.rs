@@ -145,6 +145,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         );
     }
     match &proposal {
+        // A head takes the embedder's rate and window: the spectrogram input does not apply.
+        _ if args.embedder.is_some() => {}
         Some(proposal) => {
             println!("model input proposed from the data:");
             for reason in &proposal.reasons {
