@@ -85,6 +85,18 @@ impl EmbeddingIndex {
     }
 }
 
+/// An index's rows as plain embeddings (its dimensions' bands left out).
+impl From<EmbeddingIndex> for crate::embed::Embeddings {
+    fn from(index: EmbeddingIndex) -> Self {
+        Self {
+            step_secs: index.step_secs,
+            window_secs: index.window_secs,
+            dims: index.dims,
+            values: index.values,
+        }
+    }
+}
+
 /// The box to find more of.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct QueryBox {

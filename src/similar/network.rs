@@ -54,21 +54,17 @@ impl Embedder for NetworkEmbedder {
         hop_secs: f64,
         cancel: &AtomicBool,
     ) -> Result<Embeddings, EmbedError> {
-        let index = network_index_at(&self.0, path, hop_secs, cancel).map_err(|e| match e {
-            SimilarError::Audio(e) => EmbedError::Audio(e),
-            SimilarError::Cancelled => EmbedError::Cancelled,
-            other => EmbedError::Run {
-                name: "the trained network".to_owned(),
-                path: path.to_path_buf(),
-                detail: other.to_string(),
-            },
-        })?;
-        Ok(Embeddings {
-            step_secs: index.step_secs,
-            window_secs: index.window_secs,
-            dims: index.dims,
-            values: index.values,
-        })
+        network_index_at(&self.0, path, hop_secs, cancel)
+            .map(Embeddings::from)
+            .map_err(|e| match e {
+                SimilarError::Audio(e) => EmbedError::Audio(e),
+                SimilarError::Cancelled => EmbedError::Cancelled,
+                other => EmbedError::Run {
+                    name: "the trained network".to_owned(),
+                    path: path.to_path_buf(),
+                    detail: other.to_string(),
+                },
+            })
     }
 }
 

@@ -87,12 +87,7 @@ impl EmbeddingCache<'_> {
         let cached = file
             .as_ref()
             .and_then(|f| store::read(f).ok())
-            .map(|index| Embeddings {
-                step_secs: index.step_secs,
-                window_secs: index.window_secs,
-                dims: index.dims,
-                values: index.values,
-            });
+            .map(Embeddings::from);
         let embeddings = match cached {
             Some(embeddings) => embeddings,
             None => {

@@ -2,8 +2,6 @@
 //! review keys say a detection is another class (a positive of it, with provenance, and a
 //! false positive of its run), as one undo step.
 
-use std::sync::atomic::AtomicBool;
-
 use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use syrinx::annotation::SelectionKind;
@@ -13,8 +11,8 @@ use syrinx::review::{self, Verdict};
 
 use super::gui::settle;
 use super::gui_train::{open_project, step_until};
-use super::multiclass::{CLASSES, config};
-use super::train::{small_input, small_settings};
+use super::multiclass::{CLASSES, train_three_species};
+use super::train::small_input;
 
 #[test]
 fn a_multi_class_model_detects_one_run_per_class_and_review_keys_set_a_detections_class() {
@@ -22,18 +20,7 @@ fn a_multi_class_model_detects_one_run_per_class_and_review_keys_set_a_detection
     let demo = syrinx::demo::species::write_species_demo(dir.path()).unwrap();
     let (mut project, _) = Project::load(&demo.project).unwrap();
     project.model_input = small_input();
-    let mut settings = small_settings(14);
-    settings.network.channels = vec![8, 16, 24];
-    let outcome = syrinx::train::train_project(
-        &project,
-        None,
-        &[],
-        &config(),
-        &settings,
-        &AtomicBool::new(false),
-        &mut |_| {},
-    )
-    .unwrap();
+    let outcome = train_three_species(&project);
     let model_dir = dir.path().join("models/model_01");
     outcome.artifact.save(&model_dir).unwrap();
     project.models.push(model_dir.clone());

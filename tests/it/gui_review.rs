@@ -3,9 +3,7 @@
 //! changes that keep verdicts, a missed call drawn during review, and verdicts saved.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use eframe::egui;
 use egui_kittest::Harness;
@@ -16,9 +14,9 @@ use syrinx::gui::{DetectScope, ReviewAction, SyrinxApp};
 use syrinx::project::Project;
 use syrinx::review::{self, Verdict};
 
-use super::gui::{app_with, settle};
+use super::gui::settle;
 use super::gui_annotate::{drag, point};
-use super::gui_train::step_until;
+use super::gui_train::{open_project, step_until};
 use super::review::sparse_project;
 use super::train::{small_input, small_settings};
 
@@ -55,17 +53,6 @@ fn project_with_model(dir: &Path) -> PathBuf {
     path
 }
 
-fn open(path: &Path, dir: &Path) -> Harness<'static, SyrinxApp> {
-    let mut harness = app_with(
-        vec![path.to_path_buf()],
-        Arc::default(),
-        Some(dir.join("data")),
-        Duration::from_secs(3600),
-    );
-    settle(&mut harness);
-    harness
-}
-
 /// Runs detection over the whole project from the Detect window (the model's threshold).
 fn detect_all(harness: &mut Harness<'static, SyrinxApp>) {
     harness.state_mut().open_detect();
@@ -99,7 +86,7 @@ fn verdict_at(app: &SyrinxApp, n: usize) -> Option<Verdict> {
 fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     let dir = tempfile::tempdir().unwrap();
     let path = project_with_model(dir.path());
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     detect_all(&mut harness);
     {
         let app = harness.state();
@@ -306,7 +293,7 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
 fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
     let dir = tempfile::tempdir().unwrap();
     let path = project_with_model(dir.path());
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     detect_all(&mut harness);
     // Draw with the Negative kind chosen: during review the box is still a positive.
     harness.state_mut().ui.annotator.kind = SelectionKind::Negative;
@@ -393,7 +380,7 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
         ids,
     ));
     project.save(&path).unwrap();
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     harness.state_mut().open_detect();
     harness.run_steps(3);
     harness.get_by_label("Resume run 1 (3 left)").click();
@@ -500,7 +487,7 @@ fn cancelling_detection_at_once_keeps_the_project_and_model_and_a_crashed_job_is
     let path = project_with_model(dir.path());
     let model_json = dir.path().join("models/model_01/model.json");
     let model_before = std::fs::read(&model_json).unwrap();
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     let selections_before = harness.state().session.document.project.selections.clone();
     harness.state_mut().open_detect();
     harness.state_mut().ui.detect.scope = DetectScope::Project;
@@ -552,7 +539,7 @@ fn spectrogram_width(app: &SyrinxApp) -> f32 {
 fn a_laptop_screen_keeps_a_usable_spectrogram_with_review_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = project_with_model(dir.path());
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     harness.set_size(egui::vec2(1280.0, 720.0));
     detect_all(&mut harness);
     assert!(harness.state().ui.review.open);
@@ -581,7 +568,7 @@ fn a_laptop_screen_keeps_a_usable_spectrogram_with_review_open() {
 fn a_cancelled_detection_run_does_not_take_review_from_the_last_one() {
     let dir = tempfile::tempdir().unwrap();
     let path = project_with_model(dir.path());
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     detect_all(&mut harness);
     let first = harness.state().session.document.project.detection_runs[0].id;
     harness
@@ -627,7 +614,7 @@ fn a_run_from_syrinx_detect_with_project_is_reviewed_in_the_app() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::R);
     settle(&mut harness);
     {
@@ -680,7 +667,7 @@ fn a_run_scored_by_the_command_line_is_reviewed_in_the_app() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let mut harness = open(&path, dir.path());
+    let mut harness = open_project(&path, dir.path());
     assert!(
         harness.state().session.document.project.detection_runs[0]
             .recordings

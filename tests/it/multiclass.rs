@@ -168,14 +168,12 @@ fn an_explicit_noise_class_learns_the_negatives_and_is_never_detected() {
     assert_eq!(runs.len(), 3, "no run for the noise class");
 }
 
-#[test]
-fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
-    let dir = tempfile::tempdir().unwrap();
-    let (project, truth) = three_species(dir.path());
+/// The small three-class network the tests train on the species demo's `project`.
+pub fn train_three_species(project: &Project) -> syrinx::train::TrainOutcome {
     let mut settings = small_settings(14);
     settings.network.channels = vec![8, 16, 24];
-    let outcome = train_project(
-        &project,
+    train_project(
+        project,
         None,
         &[],
         &config(),
@@ -183,7 +181,14 @@ fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
         &AtomicBool::new(false),
         &mut |_| {},
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn one_network_tells_three_call_types_apart_on_an_unseen_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, truth) = three_species(dir.path());
+    let outcome = train_three_species(&project);
     let info = &outcome.artifact.info;
     assert_eq!(info.network.outputs, 3);
     assert_eq!(info.classes, CLASSES);

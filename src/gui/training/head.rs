@@ -56,24 +56,20 @@ impl TrainingWindow {
                 .embedder
                 .as_ref()
                 .map_or_else(String::new, |e| e.name.clone());
-            Ok(TrainResult {
-                model_dir,
-                validation_events: info.validation_events,
-                test_events: info.test_events,
-                validation: info.validation.clone(),
-                test: info.test.clone(),
+            let run = RunFigures {
                 scored: Vec::new(),
                 epochs_run: outcome.epochs_run,
-                best_epoch: info.best_epoch,
                 train_secs: outcome.train_secs,
                 samples_per_sec: outcome.rows[0] as f64 * outcome.epochs_run as f64
                     / outcome.train_secs.max(1e-9),
-                threshold: info.threshold,
                 warnings: outcome.warnings,
-                class_metrics: info.class_metrics.clone(),
-                confusions: info.confusions.clone(),
-                embedder: Some((name, outcome.embed_secs)),
-            })
+            };
+            Ok(TrainResult::of_model(
+                model_dir,
+                info,
+                run,
+                Some((name, outcome.embed_secs)),
+            ))
         });
         match spawned {
             Ok(work) => {

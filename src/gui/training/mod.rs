@@ -84,7 +84,44 @@ pub struct TrainResult {
     pub embedder: Option<(String, f64)>,
 }
 
+/// How a run went, beside what its model records.
+#[derive(Debug, Clone, Default)]
+pub struct RunFigures {
+    pub scored: Vec<ScoredWindow>,
+    pub epochs_run: usize,
+    pub train_secs: f64,
+    pub samples_per_sec: f64,
+    pub warnings: Vec<String>,
+}
+
 impl TrainResult {
+    /// The result of a run that saved `info`'s model in `model_dir`.
+    #[must_use]
+    pub fn of_model(
+        model_dir: PathBuf,
+        info: &crate::model::ModelInfo,
+        run: RunFigures,
+        embedder: Option<(String, f64)>,
+    ) -> Self {
+        Self {
+            model_dir,
+            validation_events: info.validation_events,
+            test_events: info.test_events,
+            validation: info.validation.clone(),
+            test: info.test.clone(),
+            scored: run.scored,
+            epochs_run: run.epochs_run,
+            best_epoch: info.best_epoch,
+            train_secs: run.train_secs,
+            samples_per_sec: run.samples_per_sec,
+            threshold: info.threshold,
+            warnings: run.warnings,
+            class_metrics: info.class_metrics.clone(),
+            confusions: info.confusions.clone(),
+            embedder,
+        }
+    }
+
     /// A multi-class model's thresholds, one per class (empty for one class).
     #[must_use]
     pub fn class_thresholds(&self) -> Vec<f32> {
@@ -381,23 +418,14 @@ impl TrainingWindow {
                 other => context.failed(other),
             })?;
             let info = &outcome.artifact.info;
-            Ok(TrainResult {
-                model_dir,
-                validation_events: info.validation_events,
-                test_events: info.test_events,
-                validation: info.validation.clone(),
-                test: info.test.clone(),
+            let run = RunFigures {
                 scored: outcome.scored,
                 epochs_run: outcome.epochs_run,
-                best_epoch: info.best_epoch,
                 train_secs: outcome.train_secs,
                 samples_per_sec: outcome.samples_per_sec,
-                threshold: info.threshold,
                 warnings: outcome.warnings,
-                class_metrics: info.class_metrics.clone(),
-                confusions: info.confusions.clone(),
-                embedder: None,
-            })
+            };
+            Ok(TrainResult::of_model(model_dir, info, run, None))
         });
         match spawned {
             Ok(work) => {
