@@ -12,6 +12,7 @@ use crate::audio::{
 use crate::dsp::{SpectrogramParams, Stft};
 use crate::synth::FieldSynth;
 
+pub mod detection;
 pub mod project_io;
 pub mod similar;
 
@@ -64,6 +65,8 @@ pub struct BenchOptions {
     pub audio: bool,
     /// Measure the networks (training and inference).
     pub models: bool,
+    /// Measure detection end to end (a folder of clips, long files in several formats).
+    pub detection: bool,
     /// Timed steps per network item (after warm-up).
     pub model_steps: usize,
     /// Measure loading and saving a project whose detection runs cover this many hours
@@ -83,6 +86,7 @@ impl BenchOptions {
             threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             audio: true,
             models: true,
+            detection: true,
             model_steps: 8,
             project_hours: Some(PROJECT_HOURS),
             similar: true,
@@ -200,6 +204,8 @@ pub fn run(
     let all_threads = pool(options.threads)?;
     if options.models {
         time_networks(options, &all_threads, &mut report, &mut progress)?;
+    }
+    if options.detection {
         progress("detecting over an hour of 22.05 kHz audio…");
         let path = prepare_input(options, "wav", 22_050)?;
         let first = crate::dsp::ModelInputSpec::default();
@@ -229,6 +235,9 @@ pub fn run(
                 rate,
             ));
         }
+    }
+    if options.detection {
+        detection::run(options, &all_threads, &mut report, &mut progress)?;
     }
     for rate in RATES_HZ.iter().copied().filter(|_| options.audio) {
         let suffix = if rate == RATES_HZ[0] {
@@ -341,7 +350,7 @@ pub fn run(
             times.search_secs * 1e3,
         ));
     }
-    report.peak_rss_mb = peak_rss_mb();
+    report.peak_rss_mb = overall_peak_rss_mb();
     Ok(report)
 }
 
@@ -374,6 +383,7 @@ fn time_networks(
             "reference"
         };
         progress(&format!("training the {name} network…"));
+        reset_peak_rss();
         let breakdown = pool
             .install(|| {
                 crate::model::bench::train_step_breakdown(&network, shape.0, shape.1, 32, 2, steps)
@@ -384,6 +394,7 @@ fn time_networks(
             format!("train {name} network, batch 32, {}×{}", shape.0, shape.1),
             breakdown.samples_per_sec(32),
         ));
+        push_peak_rss(report, &format!("{prefix}train"));
         for (part, secs) in [
             ("forward", breakdown.forward_secs),
             ("backward", breakdown.backward_secs),
@@ -396,6 +407,7 @@ fn time_networks(
             ));
         }
         progress(&format!("inference with the {name} network…"));
+        reset_peak_rss();
         let infer = pool
             .install(|| {
                 crate::model::bench::infer_samples_per_sec(&network, shape.0, shape.1, 64, 2, steps)
@@ -406,8 +418,20 @@ fn time_networks(
             format!("infer {name} network, batch 64, {}×{}", shape.0, shape.1),
             infer,
         ));
+        push_peak_rss(report, &format!("{prefix}infer"));
     }
     Ok(())
+}
+
+/// `<key>_peak_rss_mb`: the peak resident memory since the item's [`reset_peak_rss`].
+fn push_peak_rss(report: &mut BenchReport, key: &str) {
+    if let Some(mb) = peak_rss_mb() {
+        report.rates.push((
+            format!("{key}_peak_rss_mb"),
+            "  peak resident memory (MB)".to_owned(),
+            mb,
+        ));
+    }
 }
 
 /// What the proposal gives the demo's warbler (2.1–8.5 kHz, 1.05 s, 512/256 FFT, PCEN), at the
@@ -490,7 +514,7 @@ fn prepare_input(options: &BenchOptions, format: &str, rate: u32) -> Result<Path
         }
         "flac" => write_flac(&partial, rate, 16, frames, |out| synth.fill(out))?,
         _ => {
-            let source = bench_mp3_source(&options.cache_dir, rate)?;
+            let source = bench_mp3_source(&options.cache_dir, rate, format == "stereo.mp3")?;
             repeat_mp3(&source, &partial, options.secs)?;
         }
     }
@@ -506,14 +530,22 @@ fn prepare_input(options: &BenchOptions, format: &str, rate: u32) -> Result<Path
 static MP3_SOURCE_22050: &[u8] = include_bytes!("../../assets/bench/field_22050hz.mp3");
 static MP3_SOURCE_44100: &[u8] = include_bytes!("../../assets/bench/field_44100hz.mp3");
 
-/// Writes the embedded MP3 source for `rate` into the cache folder and returns its path.
-fn bench_mp3_source(cache_dir: &Path, rate: u32) -> Result<PathBuf, BenchError> {
-    let bytes = if rate == 44_100 {
-        MP3_SOURCE_44100
-    } else {
-        MP3_SOURCE_22050
+static MP3_STEREO_SOURCE_22050: &[u8] =
+    include_bytes!("../../assets/bench/field_stereo_22050hz.mp3");
+static MP3_STEREO_SOURCE_44100: &[u8] =
+    include_bytes!("../../assets/bench/field_stereo_44100hz.mp3");
+
+/// Writes the embedded MP3 source for `rate` (two channels if `stereo`) into the cache folder
+/// and returns its path.
+fn bench_mp3_source(cache_dir: &Path, rate: u32, stereo: bool) -> Result<PathBuf, BenchError> {
+    let bytes = match (rate == 44_100, stereo) {
+        (true, false) => MP3_SOURCE_44100,
+        (false, false) => MP3_SOURCE_22050,
+        (true, true) => MP3_STEREO_SOURCE_44100,
+        (false, true) => MP3_STEREO_SOURCE_22050,
     };
-    let path = cache_dir.join(format!("source_{rate}hz.mp3"));
+    let channels = if stereo { "stereo_" } else { "" };
+    let path = cache_dir.join(format!("source_{channels}{rate}hz.mp3"));
     std::fs::write(&path, bytes).map_err(|e| BenchError::Input {
         path: path.clone(),
         detail: e.to_string(),
@@ -607,12 +639,34 @@ fn time_stft(
     ))
 }
 
-/// Peak resident set size of this process in MB (Linux `VmHWM`; `None` elsewhere).
+/// Peak resident set size of this process in MB since the last [`reset_peak_rss`] (Linux
+/// `VmHWM`; `None` elsewhere).
 pub fn peak_rss_mb() -> Option<f64> {
+    Some(vm_hwm_kb()? as f64 / 1024.0)
+}
+
+/// The process's peak resident set size in MB over its whole life, resets included.
+pub fn overall_peak_rss_mb() -> Option<f64> {
+    let before = PEAK_BEFORE_RESETS_KB.load(std::sync::atomic::Ordering::Relaxed);
+    Some(vm_hwm_kb()?.max(before) as f64 / 1024.0)
+}
+
+/// Starts a new peak-memory measurement: Linux resets `VmHWM` to the current resident size
+/// when "5" is written to `/proc/self/clear_refs`. The peak so far is kept for
+/// [`overall_peak_rss_mb`]. Elsewhere nothing happens and peaks stay whole-process.
+pub fn reset_peak_rss() {
+    if let Some(kb) = vm_hwm_kb() {
+        PEAK_BEFORE_RESETS_KB.fetch_max(kb, std::sync::atomic::Ordering::Relaxed);
+    }
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+static PEAK_BEFORE_RESETS_KB: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn vm_hwm_kb() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Writes a large project for measuring what big surveys cost: `recording_count` recordings of

@@ -22,9 +22,10 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Measure only this part: audio (decoding, spectrograms), models (training, inference),
+    /// detection (end to end over 500 ten-second clips and over long WAV and MP3 files),
     /// project (opening and autosaving a project with 1,000 hours of detection runs) or similar
     /// (indexing and searching an hour for "find more like this").
-    #[arg(long, value_parser = ["audio", "models", "project", "similar"])]
+    #[arg(long, value_parser = ["audio", "models", "detection", "project", "similar"])]
     pub only: Option<String>,
     /// Timed steps per network item (more steps, steadier numbers).
     #[arg(long, default_value_t = 8, value_name = "N")]
@@ -45,28 +46,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     }
     options.model_steps = args.model_steps.max(1);
     options.project_hours = Some(args.project_hours.max(1));
-    match args.only.as_deref() {
-        Some("audio") => {
-            options.models = false;
-            options.project_hours = None;
-            options.similar = false;
-        }
-        Some("models") => {
-            options.audio = false;
-            options.project_hours = None;
-            options.similar = false;
-        }
-        Some("project") => {
-            options.audio = false;
-            options.models = false;
-            options.similar = false;
-        }
-        Some("similar") => {
-            options.audio = false;
-            options.models = false;
+    if let Some(only) = args.only.as_deref() {
+        options.audio = only == "audio";
+        options.models = only == "models";
+        options.detection = only == "detection";
+        options.similar = only == "similar";
+        if only != "project" {
             options.project_hours = None;
         }
-        _ => {}
     }
     let report = run_bench(&options, |line| eprintln!("{line}"))?;
     if args.json {

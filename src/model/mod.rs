@@ -3,6 +3,8 @@
 
 pub mod artifact;
 pub mod bench;
+pub mod block_kernels;
+mod block_op;
 pub mod network;
 
 use burn::tensor::{Device, Tensor, TensorData};

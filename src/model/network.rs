@@ -124,6 +124,11 @@ pub struct ConvBlock {
 
 impl ConvBlock {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        // Training on the CPU takes the fused block (same function, fewer passes over memory);
+        // everything else runs burn's ops.
+        if let Some(output) = super::block_op::train_forward(&self.conv, &self.norm, &x) {
+            return output;
+        }
         self.pool
             .forward(relu(self.norm.forward(self.conv.forward(x))))
     }
@@ -227,7 +232,11 @@ impl FoldedNet {
             None => input,
         };
         for (conv, pool) in &self.blocks {
-            x = pool.forward(relu(conv.forward(x)));
+            // On the CPU, ReLU and the pool run as one pass after the convolution.
+            x = match super::block_op::infer_forward(conv, &x) {
+                Some(output) => output,
+                None => pool.forward(relu(conv.forward(x))),
+            };
         }
         self.global_pool.forward(x).flatten(1, 3)
     }

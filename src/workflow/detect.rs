@@ -14,7 +14,7 @@ use crate::detect::{MergeSettings, PeakSettings, WindowScores};
 use crate::model::{ComputeDevice, ModelArtifact, ModelInfo};
 use crate::project::{Project, ProjectRecording, Split};
 use crate::review::DetectionRun;
-use crate::scoring::{DetectError, score_recording};
+use crate::scoring::{DetectError, FileEvent};
 
 /// Why a batch stopped before its end (a file that fails does not stop it: it is reported in
 /// [`BatchEvent::Scored`]).
@@ -326,72 +326,80 @@ fn score_files(
     }
     let count = files.len();
     let mut totals = BatchTotals::default();
-    for (file_index, path) in files.into_iter().enumerate() {
-        if cancel.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(BatchError::Cancelled);
-        }
-        on_event(BatchEvent::Started {
-            file_index,
-            files: count,
-            path: path.clone(),
-        });
-        let mut last = Instant::now();
-        let mut audio_secs = 0.0;
-        let mut progress = |done, total| {
-            audio_secs = total;
-            if last.elapsed().as_millis() >= 100 {
-                last = Instant::now();
-                on_event(BatchEvent::Position {
-                    file_index,
+    let mut last = Instant::now();
+    // Files are scored as one stream (batches span files, the next file is decoded while this
+    // one is scored); events come back in file order.
+    let streamed = crate::scoring::score_recordings(
+        &model,
+        &files,
+        hop_secs,
+        cancel,
+        &mut |event| match event {
+            FileEvent::Started { index, .. } => {
+                on_event(BatchEvent::Started {
+                    file_index: index,
                     files: count,
-                    done_secs: done,
-                    total_secs: total,
+                    path: files[index].clone(),
                 });
             }
-        };
-        let result = if per_class {
-            crate::scoring::score_recording_per_class(
-                &model,
-                &path,
-                hop_secs,
-                cancel,
-                &mut progress,
-            )
-        } else {
-            score_recording(&model, &path, hop_secs, cancel, &mut progress).map(|s| vec![s])
-        };
-        if matches!(result, Err(DetectError::Cancelled)) {
-            return Err(BatchError::Cancelled);
-        }
-        match &result {
-            Ok(_) => {
-                totals.scored += 1;
-                totals.audio_secs += audio_secs;
+            FileEvent::Position {
+                index,
+                done_secs,
+                total_secs,
+            } => {
+                if last.elapsed().as_millis() >= 100 {
+                    last = Instant::now();
+                    on_event(BatchEvent::Position {
+                        file_index: index,
+                        files: count,
+                        done_secs,
+                        total_secs,
+                    });
+                }
             }
-            Err(_) => totals.failed += 1,
-        }
-        on_event(BatchEvent::Position {
-            file_index: file_index + 1,
-            files: count,
-            done_secs: 0.0,
-            total_secs: 0.0,
-        });
-        let result = result.map_err(|e| format!("{e}: {}", path.display()));
-        on_event(if per_class {
-            BatchEvent::ScoredClasses {
-                path,
+            FileEvent::Done {
+                index,
                 audio_secs,
                 result,
+            } => {
+                match &result {
+                    Ok(_) => {
+                        totals.scored += 1;
+                        totals.audio_secs += audio_secs;
+                    }
+                    Err(_) => totals.failed += 1,
+                }
+                on_event(BatchEvent::Position {
+                    file_index: index + 1,
+                    files: count,
+                    done_secs: 0.0,
+                    total_secs: 0.0,
+                });
+                let path = files[index].clone();
+                let result = result.map_err(|e| format!("{e}: {}", path.display()));
+                on_event(if per_class {
+                    BatchEvent::ScoredClasses {
+                        path,
+                        audio_secs,
+                        result,
+                    }
+                } else {
+                    BatchEvent::Scored {
+                        path,
+                        audio_secs,
+                        result: result.map(|mut s| s.swap_remove(0)),
+                    }
+                });
             }
-        } else {
-            BatchEvent::Scored {
-                path,
-                audio_secs,
-                result: result.map(|mut s| s.swap_remove(0)),
-            }
-        });
+        },
+    );
+    match streamed {
+        Err(DetectError::Cancelled) => Err(BatchError::Cancelled),
+        // Other errors belong to one file and arrive as its `Done`; this one is the input
+        // spec itself, which no file could be scored with.
+        Err(other) => Err(BatchError::Model(other.to_string())),
+        Ok(()) => Ok(totals),
     }
-    Ok(totals)
 }
 
 /// The audio files among `paths`, folders searched recursively, sorted, each once. A path

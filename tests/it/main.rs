@@ -32,6 +32,7 @@ mod migration;
 mod multiclass;
 mod playback;
 mod review;
+mod scoring;
 mod similar;
 mod tiles;
 mod train;

@@ -3,6 +3,8 @@
 //! is sliced from it — the same frames training cropped — and scored in batches. The scores of
 //! every window are kept ([`WindowScores`]); [`crate::detect`] cuts them into calls.
 
+pub mod files;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,6 +12,8 @@ use crate::audio::{AudioReader, ResamplingReader};
 use crate::detect::WindowScores;
 use crate::dsp::ModelInputSpec;
 use crate::model::ModelArtifact;
+
+pub use files::{FileEvent, score_recordings};
 
 /// Errors detecting.
 #[derive(Debug, thiserror::Error)]
@@ -171,72 +175,112 @@ fn score_outputs_in_blocks(
 /// false, the recording ends, an error is sent, or `cancel` is set.
 pub(crate) fn produce_blocks(
     input: &ModelInputSpec,
-    mut reader: ResamplingReader,
+    reader: ResamplingReader,
     step: usize,
     block_frames: usize,
     cancel: &AtomicBool,
     emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
 ) {
-    let block_frames = block_frames.max(1);
-    let stft = match input.stft() {
-        Ok(stft) => stft,
+    match BlockMaker::new(input) {
+        Ok(mut maker) => maker.produce(reader, step, block_frames, cancel, emit),
         Err(error) => {
-            emit(Err(error.into()));
-            return;
+            emit(Err(error));
         }
-    };
-    let bands = stft.bands();
-    let native = input.native_frames();
-    let hop = input.spectrogram.hop_len as usize;
-    let window_len = input.spectrogram.window_len as usize;
-    let rate = f64::from(input.sample_rate_hz);
-    let total_samples = usize::try_from(reader.frame_count()).unwrap_or(usize::MAX);
-    let total_frames = input.spectrogram.frame_count(total_samples);
-    let total_secs = total_samples as f64 / rate;
-    let mut scratch = stft.scratch();
-    let mut db = Vec::new();
-    // Window starts in frames: 0, step, 2·step, … while the window fits.
-    let mut next_start = 0_usize;
-    while next_start + native <= total_frames.max(native) {
-        if cancel.load(Ordering::Relaxed) {
-            emit(Err(DetectError::Cancelled));
-            return;
-        }
-        // This block holds the windows starting in [next_start, next_start + block_frames).
-        let first_frame = next_start;
-        let last_start = (first_frame + block_frames)
-            .min(total_frames.saturating_sub(native))
-            .max(first_frame);
-        let frames_needed = last_start - first_frame + native;
-        let samples_needed = (frames_needed - 1) * hop + window_len;
-        let mut audio = match reader.read_frames((first_frame * hop) as u64, samples_needed) {
-            Ok(audio) => audio,
-            Err(error) => {
-                emit(Err(error.into()));
+    }
+}
+
+/// Cuts recordings into blocks of model inputs with one STFT plan and its buffers, kept from
+/// one recording to the next.
+pub(crate) struct BlockMaker {
+    input: ModelInputSpec,
+    stft: crate::dsp::Stft,
+    scratch: crate::dsp::StftScratch,
+    db: Vec<f32>,
+}
+
+impl std::fmt::Debug for BlockMaker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockMaker")
+            .field("input", &self.input)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlockMaker {
+    pub(crate) fn new(input: &ModelInputSpec) -> Result<Self, DetectError> {
+        let stft = input.stft()?;
+        Ok(Self {
+            input: *input,
+            scratch: stft.scratch(),
+            stft,
+            db: Vec::new(),
+        })
+    }
+
+    /// [`produce_blocks`] with this maker's plan.
+    pub(crate) fn produce(
+        &mut self,
+        mut reader: ResamplingReader,
+        step: usize,
+        block_frames: usize,
+        cancel: &AtomicBool,
+        emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
+    ) {
+        let input = &self.input;
+        let block_frames = block_frames.max(1);
+        let bands = self.stft.bands();
+        let native = input.native_frames();
+        let hop = input.spectrogram.hop_len as usize;
+        let window_len = input.spectrogram.window_len as usize;
+        let rate = f64::from(input.sample_rate_hz);
+        let total_samples = usize::try_from(reader.frame_count()).unwrap_or(usize::MAX);
+        let total_frames = input.spectrogram.frame_count(total_samples);
+        let total_secs = total_samples as f64 / rate;
+        // Window starts in frames: 0, step, 2·step, … while the window fits.
+        let mut next_start = 0_usize;
+        while next_start + native <= total_frames.max(native) {
+            if cancel.load(Ordering::Relaxed) {
+                emit(Err(DetectError::Cancelled));
                 return;
             }
-        };
-        // A recording shorter than one window is padded with silence, as in training.
-        audio.resize(samples_needed, 0.0);
-        let frames = stft.compute_serial_into(&audio, &mut scratch, &mut db);
-        let mut block = Block::default();
-        let mut start = first_frame;
-        while start <= last_start && start - first_frame + native <= frames {
-            let offset = start - first_frame;
-            let slice = &db[offset * bands..(offset + native) * bands];
-            block
-                .inputs
-                .extend(input.from_spectrogram(slice, native, bands).values);
-            block.start_secs.push(start as f64 * hop as f64 / rate);
-            start += step.max(1);
-        }
-        block.done_secs = (start as f64 * hop as f64 / rate).min(total_secs);
-        if !emit(Ok(block)) || start <= next_start {
-            return;
-        }
-        next_start = start;
-        if total_frames < native {
-            return;
+            // This block holds the windows starting in [next_start, next_start + block_frames).
+            let first_frame = next_start;
+            let last_start = (first_frame + block_frames)
+                .min(total_frames.saturating_sub(native))
+                .max(first_frame);
+            let frames_needed = last_start - first_frame + native;
+            let samples_needed = (frames_needed - 1) * hop + window_len;
+            let mut audio = match reader.read_frames((first_frame * hop) as u64, samples_needed) {
+                Ok(audio) => audio,
+                Err(error) => {
+                    emit(Err(error.into()));
+                    return;
+                }
+            };
+            // A recording shorter than one window is padded with silence, as in training.
+            audio.resize(samples_needed, 0.0);
+            let frames = self
+                .stft
+                .compute_serial_into(&audio, &mut self.scratch, &mut self.db);
+            let mut block = Block::default();
+            let mut start = first_frame;
+            while start <= last_start && start - first_frame + native <= frames {
+                let offset = start - first_frame;
+                let slice = &self.db[offset * bands..(offset + native) * bands];
+                block
+                    .inputs
+                    .extend(input.from_spectrogram(slice, native, bands).values);
+                block.start_secs.push(start as f64 * hop as f64 / rate);
+                start += step.max(1);
+            }
+            block.done_secs = (start as f64 * hop as f64 / rate).min(total_secs);
+            if !emit(Ok(block)) || start <= next_start {
+                return;
+            }
+            next_start = start;
+            if total_frames < native {
+                return;
+            }
         }
     }
 }
