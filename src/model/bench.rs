@@ -68,7 +68,8 @@ pub fn train_step_breakdown(
     })
 }
 
-/// Samples per second of inference, batch `batch`.
+/// Samples per second of inference as detection runs it (batch norms folded into the
+/// convolutions, [`super::FoldedNet`]), batch `batch`.
 pub fn infer_samples_per_sec(
     network: &NetworkConfig,
     bands: usize,
@@ -79,12 +80,12 @@ pub fn infer_samples_per_sec(
 ) -> Result<f64, ModelError> {
     let device = super::ComputeDevice::Cpu.device()?;
     device.seed(0);
-    let net = network.init(&device).valid();
+    let net = network.init(&device).valid().folded();
     let x = random_inputs(batch, bands, frames, &device);
     let mut times = Vec::new();
     for step in 0..warmup + steps {
         let started = Instant::now();
-        let scores = burn::tensor::activation::sigmoid(net.forward(x.clone()));
+        let scores = burn::tensor::activation::sigmoid(super::Logits::logits(&net, x.clone()));
         let _ = scores.into_data();
         if step >= warmup {
             times.push(started.elapsed().as_secs_f64());

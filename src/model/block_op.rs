@@ -157,23 +157,28 @@ pub fn infer_forward(conv: &Conv2d, input: &Tensor<4>) -> Option<Tensor<4>> {
     let pooled = output_plane.pooled();
     let (ones, zeros) = (vec![1.0; out_channels], vec![0.0; out_channels]);
     let mut output = vec![0.0_f32; batch * pooled.len()];
+    // One run of images per thread, each with one set of buffers: detection runs this for
+    // every batch of an hour-long recording, so buffers are not made per image.
+    let images_per_thread = batch.div_ceil(rayon::current_num_threads().max(1)).max(1);
     output
-        .par_chunks_mut(pooled.len().max(1))
-        .zip(x.storage::<f32>().par_chunks(input_plane.len()))
-        .map_init(
-            || {
-                (
-                    Vec::new(),
-                    vec![0.0; output_plane.len()],
-                    vec![0; pooled.len()],
-                )
-            },
-            |(col, y, argmax), (out, image)| {
-                kernels::conv3x3(image, input_plane, w.storage(), Some(b.storage()), y, col)?;
-                kernels::norm_relu_pool(y, output_plane, &ones, &zeros, out, argmax);
-                Ok::<_, KernelError>(())
-            },
+        .par_chunks_mut(images_per_thread * pooled.len().max(1))
+        .zip(
+            x.storage::<f32>()
+                .par_chunks(images_per_thread * input_plane.len()),
         )
+        .map(|(outs, images)| {
+            let (mut col, mut y) = (Vec::new(), vec![0.0; output_plane.len()]);
+            let mut argmax = vec![0; pooled.len()];
+            for (out, image) in outs
+                .chunks_mut(pooled.len().max(1))
+                .zip(images.chunks(input_plane.len()))
+            {
+                let (weight, bias) = (w.storage(), Some(b.storage()));
+                kernels::conv3x3(image, input_plane, weight, bias, &mut y, &mut col)?;
+                kernels::norm_relu_pool(&y, output_plane, &ones, &zeros, out, &mut argmax);
+            }
+            Ok::<_, KernelError>(())
+        })
         .collect::<Result<Vec<()>, _>>()
         .ok()?;
     let output = FlexTensor::from_data(TensorData::new(

@@ -116,24 +116,25 @@ pub fn score_recordings(
         let window_secs = input.window_secs();
         let mut open_files: VecDeque<OpenFile> = VecDeque::new();
         // Windows read but not scored yet, and the runs of them that belong to each file.
-        let mut pending: Vec<f32> = Vec::new();
+        let mut pending: Vec<f32> = Vec::with_capacity(DETECT_BATCH * per_window);
         let mut owners: VecDeque<(usize, usize)> = VecDeque::new();
-        let score = |pending: &mut Vec<f32>,
+        // Scores the first windows of `inputs` (the oldest unscored ones) and hands each score
+        // to its file.
+        let score = |inputs: &[f32],
                      owners: &mut VecDeque<(usize, usize)>,
-                     open_files: &mut VecDeque<OpenFile>,
-                     windows: usize| {
+                     open_files: &mut VecDeque<OpenFile>| {
+            let windows = inputs.len() / per_window.max(1);
             if windows == 0 {
                 return;
             }
             let scores = crate::model::ensemble_scores(
                 &nets,
-                &pending[..windows * per_window],
+                &inputs[..windows * per_window],
                 bands,
                 frames,
                 DETECT_BATCH,
                 &device,
             );
-            pending.drain(..windows * per_window);
             let mut rows = scores.chunks(outputs);
             let mut left = windows;
             while left > 0 {
@@ -207,21 +208,27 @@ pub fn score_recordings(
                             total_secs: file.total_secs,
                         });
                     }
-                    // Taken over whole when nothing waits, so a block is never held twice.
-                    if pending.is_empty() {
-                        pending = block.inputs;
-                    } else {
-                        pending.extend_from_slice(&block.inputs);
-                    }
                     owners.push_back((index, windows));
-                    // Whole batches only: the rest waits for the next block or file.
-                    let ready = pending.len() / per_window.max(1);
-                    score(
-                        &mut pending,
-                        &mut owners,
-                        &mut open_files,
-                        ready - ready % DETECT_BATCH,
-                    );
+                    // Whole batches only: up to a batch's worth waits in `pending` for the next
+                    // block or file. A block is scored where it lies, never copied whole.
+                    let mut inputs = &block.inputs[..];
+                    if !pending.is_empty() {
+                        let waiting = pending.len() / per_window.max(1);
+                        let take = (DETECT_BATCH - waiting).min(windows) * per_window;
+                        pending.extend_from_slice(&inputs[..take]);
+                        inputs = &inputs[take..];
+                        if pending.len() / per_window.max(1) == DETECT_BATCH {
+                            score(&pending, &mut owners, &mut open_files);
+                            pending.clear();
+                        }
+                    }
+                    if pending.is_empty() {
+                        let whole = inputs.len() / per_window.max(1) / DETECT_BATCH
+                            * DETECT_BATCH
+                            * per_window;
+                        score(&inputs[..whole], &mut owners, &mut open_files);
+                        pending.extend_from_slice(&inputs[whole..]);
+                    }
                 }
                 Piece::Ended { index } => {
                     if let Some(file) = open_files.iter_mut().find(|f| f.index == index) {
@@ -249,8 +256,7 @@ pub fn score_recordings(
         if cancel.load(Ordering::Relaxed) {
             return Err(DetectError::Cancelled);
         }
-        let left = pending.len() / per_window.max(1);
-        score(&mut pending, &mut owners, &mut open_files, left);
+        score(&pending, &mut owners, &mut open_files);
         finish_ready(&mut open_files, &owners, on_event);
         Ok(())
     })

@@ -34,8 +34,10 @@ pub enum DetectError {
 }
 
 /// Spectrogram frames computed per block (the block's audio is read, transformed and scored,
-/// then dropped): about 95 s at the default 256-sample hop and 22.05 kHz.
-const BLOCK_FRAMES: usize = 8_192;
+/// then dropped): about 48 s at the default 256-sample hop and 22.05 kHz. Halving it from
+/// 8,192 took detection's peak memory on an hour-long file from 122–188 MB to 79–113 MB at
+/// the same speed (a block's model inputs are most of it, and three are alive at once).
+const BLOCK_FRAMES: usize = 4_096;
 
 /// Windows scored per forward pass.
 const DETECT_BATCH: usize = 32;
