@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use burn::backend::{Autodiff, Flex};
+use burn::backend::{Autodiff, DispatchAutodiffContext, Flex, GradientCheckpointingStrategy};
 use burn::nn::BatchNorm;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Tensor, TensorData};
@@ -52,7 +52,9 @@ struct BlockBackward;
 /// the `flex` backend with autodiff, batch norm not training, not 3×3 "same" weights, or
 /// gradient checkpointing in use); the caller then runs burn's ops.
 pub fn train_forward(conv: &Conv2d, norm: &BatchNorm, input: &Tensor<4>) -> Option<Tensor<4>> {
-    if !norm.training.is_enabled() {
+    // The op records itself without checkpointing: a graph that checkpoints keeps burn's ops.
+    let plain_autodiff = DispatchAutodiffContext::Enabled(GradientCheckpointingStrategy::Disabled);
+    if !norm.training.is_enabled() || input.clone().into_dispatch().autodiff != plain_autodiff {
         return None;
     }
     let weight = conv.weight.val();
