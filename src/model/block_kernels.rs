@@ -65,6 +65,15 @@ impl Plane {
     fn strip_rows(&self) -> usize {
         (STRIP_FLOATS / (self.channels * 9 * self.width).max(1)).clamp(1, self.height.max(1))
     }
+
+    /// The im2col strips, top to bottom: `(first row, row after the last, pixels)`.
+    fn strips(&self) -> impl Iterator<Item = (usize, usize, usize)> {
+        let (rows, height, width) = (self.strip_rows(), self.height, self.width);
+        (0..height).step_by(rows).map(move |row0| {
+            let row1 = (row0 + rows).min(height);
+            (row0, row1, (row1 - row0) * width)
+        })
+    }
 }
 
 /// im2col of rows `row0..row1` of a 3×3 "same" convolution's input: row `c·9 + ky·3 + kx` of
@@ -155,10 +164,7 @@ pub fn conv3x3(
         }
         None => out.fill(0.0),
     }
-    let rows = plane.strip_rows();
-    for row0 in (0..plane.height).step_by(rows) {
-        let row1 = (row0 + rows).min(plane.height);
-        let n = (row1 - row0) * plane.width;
+    for (row0, row1, n) in plane.strips() {
         col.resize(depth * n, 0.0);
         im2col(image, plane, row0, row1, col);
         let columns = ArrayView2::from_shape((depth, n), &col[..depth * n])?;
@@ -188,10 +194,7 @@ pub fn conv3x3_weight_grad(
         return Ok(());
     }
     let mut weights = ArrayViewMut2::from_shape((out_channels, depth), weight_grad)?;
-    let rows = plane.strip_rows();
-    for row0 in (0..plane.height).step_by(rows) {
-        let row1 = (row0 + rows).min(plane.height);
-        let n = (row1 - row0) * plane.width;
+    for (row0, row1, n) in plane.strips() {
         col.resize(depth * n, 0.0);
         im2col_transposed(image, plane, row0, row1, col);
         let columns = ArrayView2::from_shape((n, depth), &col[..depth * n])?;

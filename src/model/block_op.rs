@@ -57,25 +57,15 @@ pub fn train_forward(conv: &Conv2d, norm: &BatchNorm, input: &Tensor<4>) -> Opti
     if !norm.training.is_enabled() || input.clone().into_dispatch().autodiff != plain_autodiff {
         return None;
     }
+    let (input_plane, output_plane) = fits(conv, input)?;
+    let [batch, ..] = input.dims();
     let weight = conv.weight.val();
-    let [batch, channels, height, width] = input.dims();
-    let out_channels = fits(conv, input)?;
     let bias = conv.bias.as_ref()?.val();
     let x = input.clone().try_into_primitive::<AutodiffFlex>().ok()?;
     let w = weight.try_into_primitive::<AutodiffFlex>().ok()?;
     let b = bias.try_into_primitive::<AutodiffFlex>().ok()?;
     let gamma = norm.gamma.val().try_into_primitive::<AutodiffFlex>().ok()?;
     let beta = norm.beta.val().try_into_primitive::<AutodiffFlex>().ok()?;
-    let input_plane = Plane {
-        channels,
-        height,
-        width,
-    };
-    let output_plane = Plane {
-        channels: out_channels,
-        height,
-        width,
-    };
     let [x_values, w_values, b_values, gamma_values, beta_values] =
         [&x, &w, &b, &gamma, &beta].map(|t| f32_values(t.primitive()));
     let forward = run_forward(
@@ -90,7 +80,7 @@ pub fn train_forward(conv: &Conv2d, norm: &BatchNorm, input: &Tensor<4>) -> Opti
     let pooled = output_plane.pooled();
     let output = FlexTensor::from_data(TensorData::new(
         forward.output,
-        [batch, out_channels, pooled.height, pooled.width],
+        [batch, pooled.channels, pooled.height, pooled.width],
     ));
     let nodes = [x.node(), w.node(), b.node(), gamma.node(), beta.node()];
     let result = match BlockBackward
@@ -109,9 +99,9 @@ fn f32_values(tensor: &FlexTensor) -> Option<FlexTensor> {
     (tensor.dtype() == burn::tensor::DType::F32).then(|| tensor.to_contiguous())
 }
 
-/// The convolution's output channels when it is a 3×3 "same" convolution (stride 1, one
+/// One image's input and output planes when `conv` is a 3×3 "same" convolution (stride 1, one
 /// group) of this input with a bias, and the input is at least 2 × 2.
-fn fits(conv: &Conv2d, input: &Tensor<4>) -> Option<usize> {
+fn fits(conv: &Conv2d, input: &Tensor<4>) -> Option<(Plane, Plane)> {
     let [out_channels, in_channels, kernel_height, kernel_width] = conv.weight.dims();
     let [_, channels, height, width] = input.dims();
     let same = matches!(
@@ -127,7 +117,16 @@ fn fits(conv: &Conv2d, input: &Tensor<4>) -> Option<usize> {
         && conv.bias.is_some()
         && height >= 2
         && width >= 2;
-    fits.then_some(out_channels)
+    let input_plane = Plane {
+        channels,
+        height,
+        width,
+    };
+    let output_plane = Plane {
+        channels: out_channels,
+        ..input_plane
+    };
+    fits.then_some((input_plane, output_plane))
 }
 
 /// Inference through a block whose batch norm is folded into `conv` (see
@@ -135,8 +134,9 @@ fn fits(conv: &Conv2d, input: &Tensor<4>) -> Option<usize> {
 /// image on the rayon pool. `None` where it does not apply (another backend, an autodiff
 /// device, not a 3×3 "same" convolution); the caller then runs burn's ops.
 pub fn infer_forward(conv: &Conv2d, input: &Tensor<4>) -> Option<Tensor<4>> {
-    let out_channels = fits(conv, input)?;
-    let [batch, channels, height, width] = input.dims();
+    let (input_plane, output_plane) = fits(conv, input)?;
+    let [batch, ..] = input.dims();
+    let out_channels = output_plane.channels;
     let x = f32_values(&input.clone().try_into_primitive::<Flex>().ok()?)?;
     let w = f32_values(&conv.weight.val().try_into_primitive::<Flex>().ok()?)?;
     let b = f32_values(
@@ -147,15 +147,6 @@ pub fn infer_forward(conv: &Conv2d, input: &Tensor<4>) -> Option<Tensor<4>> {
             .try_into_primitive::<Flex>()
             .ok()?,
     )?;
-    let input_plane = Plane {
-        channels,
-        height,
-        width,
-    };
-    let output_plane = Plane {
-        channels: out_channels,
-        ..input_plane
-    };
     let pooled = output_plane.pooled();
     let (ones, zeros) = (vec![1.0; out_channels], vec![0.0; out_channels]);
     let mut output = vec![0.0_f32; batch * pooled.len()];
