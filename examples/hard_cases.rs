@@ -3,6 +3,9 @@
 //!
 //! - `hydrophone`: 2 kHz recordings of ~1 s upcalls sweeping 60→220 Hz in low-frequency sea
 //!   noise; the test day's calls are 7 dB fainter and a ship's hum drifts through them;
+//! - `real_noise`: the same upcalls in real sea noise (the shared right-whale day's call-free
+//!   background recordings, read at run time and skipped when absent), about a dozen calls a
+//!   recording (few positives), the test recording's calls 6 dB fainter;
 //! - `bats`: 250 kHz recordings of 5 ms FM sweeps 100→35 kHz in sequences 60–120 ms apart
 //!   (calls far closer together than any window the old default had).
 //!
@@ -10,7 +13,7 @@
 //! over the whole band, a fixed dB range, 2.5 s windows, runs of positive windows merged at a
 //! 0.5 s hop) and with today's (the input proposed from the data, the default front end, event-
 //! level validation, peak picking) — and prints precision, recall and F1 on unseen test
-//! recordings. Run: `cargo run --release --example hard_cases [DIR] [hydrophone|bats]`.
+//! recordings. Run: `cargo run --release --example hard_cases [DIR] [hydrophone|real_noise|bats]`.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -54,6 +57,17 @@ const HYDROPHONE: Case = Case {
     secs: 600.0,
     train_files: 4,
     test_files: 2,
+};
+
+/// Upcalls in real sea noise (the shared right-whale day's call-free background recordings,
+/// read at run time when present): two 15-minute training recordings with about a dozen calls
+/// each (few positives), a test recording of the third with calls 6 dB fainter.
+const REAL_NOISE: Case = Case {
+    name: "real_noise",
+    rate_hz: 2_000,
+    secs: 900.0,
+    train_files: 2,
+    test_files: 1,
 };
 
 const BATS: Case = Case {
@@ -133,6 +147,51 @@ fn hydrophone(dir: &Path, index: usize, test: bool) -> Recording {
         } else {
             secs + rng.random_range(8.0..40.0)
         };
+    }
+    save(dir, case, index, test, &audio, calls)
+}
+
+/// The shared background recordings (evaluation data, never copied into the repository).
+fn real_backgrounds() -> Vec<PathBuf> {
+    let folder = std::env::var_os("SYRINX_RECOGNISERS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/recognisers"),
+        PathBuf::from,
+    );
+    let mut files = syrinx::audio::audio_files_in(&folder.join("right_whale_day1/background"))
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn real_noise(dir: &Path, index: usize, test: bool) -> Recording {
+    let case = REAL_NOISE;
+    let backgrounds = real_backgrounds();
+    let source = &backgrounds[if test { 2 } else { index }];
+    let (_, mut audio) = match syrinx::audio::read_all(source, syrinx::audio::ChannelMode::Mix) {
+        Ok(read) => read,
+        Err(error) => {
+            eprintln!("cannot read {}: {error}", source.display());
+            std::process::exit(1);
+        }
+    };
+    let rms = (audio
+        .iter()
+        .map(|v| f64::from(*v) * f64::from(*v))
+        .sum::<f64>()
+        / audio.len().max(1) as f64)
+        .sqrt() as f32;
+    let mut rng = ChaCha8Rng::seed_from_u64(500 + index as u64 + if test { 50 } else { 0 });
+    let call_gain = if test { 10f32.powf(-6.0 / 20.0) } else { 1.0 };
+    let mut calls = Vec::new();
+    let mut t = rng.random_range(10.0..40.0);
+    while t < case.secs - 3.0 {
+        let secs = rng.random_range(0.8..1.4);
+        let (from, to) = (rng.random_range(60.0..90.0), rng.random_range(180.0..260.0));
+        // Peaks 0–10 dB above the noise's overall level.
+        let amplitude = call_gain * rms * rng.random_range(1.0..3.0);
+        add_sweep(&mut audio, case.rate_hz, t, secs, from, to, amplitude);
+        calls.push((t, t + secs, from - 10.0, to + 20.0));
+        t += secs + rng.random_range(40.0..100.0);
     }
     save(dir, case, index, test, &audio, calls)
 }
@@ -265,6 +324,16 @@ fn score(
 fn run_case(dir: &Path, case: Case) {
     let make = match case.name {
         "bats" => bats,
+        "real_noise" => {
+            if real_backgrounds().len() < 3 {
+                println!(
+                    "\nreal_noise: skipped (the shared recognisers folder is absent; set \
+                     SYRINX_RECOGNISERS to it)"
+                );
+                return;
+            }
+            real_noise
+        }
         _ => hydrophone,
     };
     let folder = dir.join(case.name);
@@ -355,7 +424,7 @@ fn main() {
         PathBuf::from,
     );
     let only = args.next();
-    for case in [HYDROPHONE, BATS] {
+    for case in [HYDROPHONE, REAL_NOISE, BATS] {
         if only.as_deref().is_none_or(|o| o == case.name) {
             run_case(&dir, case);
         }

@@ -136,6 +136,7 @@ fn time_batch(model_dir: &Path, files: Vec<PathBuf>) -> Result<(f64, Option<f64>
         folder: None,
         hop_secs: None,
         per_class: false,
+        adapt: false,
     };
     let mut failure = None;
     reset_peak_rss();

@@ -33,6 +33,11 @@ pub struct DetectArgs {
     /// model's, a sixth of its window; 0.5 s for models from before that).
     #[arg(long)]
     pub hop_secs: Option<f64>,
+    /// Adapt the network to the recordings being scored before scoring them: its batch-norm
+    /// statistics are measured again on windows spread over them (AdaBN). For a new day or site
+    /// whose level and noise differ from the training recordings.
+    #[arg(long)]
+    pub adapt: bool,
     /// Score at or above which a window is positive (default: the model's).
     #[arg(long)]
     pub threshold: Option<f32>,
@@ -129,6 +134,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         folder: None,
         hop_secs: args.hop_secs,
         per_class,
+        adapt: args.adapt,
     };
     let choice = MergeChoice {
         threshold: args.threshold,
@@ -201,6 +207,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             }
             BatchEvent::Started { path, .. } => bar.set_message(file_name(&path)),
             BatchEvent::Position { .. } | BatchEvent::Listed(_) => {}
+            BatchEvent::Unlike(warning) => bar.suspend(|| eprintln!("warning: {warning}")),
             BatchEvent::Scored {
                 path,
                 audio_secs,

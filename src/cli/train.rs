@@ -180,6 +180,11 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             ..crate::dataset::Augmentation::none()
         };
     }
+    // What the split did and how training will be validated (the dataset is built again
+    // inside training: cheap, no audio is read).
+    if let Ok(dataset) = crate::dataset::Dataset::from_project(&project, &report.missing, &config) {
+        println!("splits: {}", dataset.validation_plan(&config));
+    }
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg} (eta {eta})")
@@ -205,6 +210,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             bar.set_length(batches as u64);
             bar.set_position(batch as u64);
             bar.set_message(format!("loss {loss:.3}"));
+        }
+        TrainEvent::Stage(stage) => {
+            if bar.is_hidden() {
+                eprintln!("{stage}");
+            } else {
+                bar.println(stage);
+            }
         }
         TrainEvent::Epoch(metrics) => {
             let validation = metrics.validation.as_ref().map_or_else(String::new, |v| {
@@ -323,8 +335,26 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             println!("{label:>16}: {}", cells.join("\t"));
         }
     }
+    if let Some(cv) = &info.cross_validation {
+        println!("cross-validated (a small project): {}", cv.description);
+        println!(
+            "    the folds chose {} epoch(s) (the best of their smoothed out-of-fold curve) and \
+             threshold {:.2}; the final model trained on every training window",
+            cv.chosen_epochs, info.threshold
+        );
+        for (fold, events) in cv.fold_events.iter().enumerate() {
+            if let Some(events) = events {
+                println!("    fold {}: {}", fold + 1, events.summary());
+            }
+        }
+    }
     if let Some(events) = &info.validation_events {
-        println!("    events: validation recordings · {}", events.summary());
+        let what = if info.cross_validation.is_some() {
+            "all folds, out of fold"
+        } else {
+            "validation recordings"
+        };
+        println!("    events: {what} · {}", events.summary());
     }
     match &info.test_events {
         Some(events) => println!(
@@ -349,6 +379,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             "train_secs": outcome.train_secs,
             "epochs_run": outcome.epochs_run,
             "best_epoch": info.best_epoch,
+            "cross_validation": info.cross_validation,
             "train_samples_per_sec": outcome.samples_per_sec,
             "warnings": outcome.warnings,
         });
@@ -423,8 +454,26 @@ fn train_head(
         outcome.embed_secs,
         out.display()
     );
+    if let Some(cv) = &info.cross_validation {
+        println!("cross-validated (a small project): {}", cv.description);
+        println!(
+            "    the folds chose {} epoch(s) (the best of their smoothed out-of-fold curve) and \
+             threshold {:.2}; the final model trained on every training window",
+            cv.chosen_epochs, info.threshold
+        );
+        for (fold, events) in cv.fold_events.iter().enumerate() {
+            if let Some(events) = events {
+                println!("    fold {}: {}", fold + 1, events.summary());
+            }
+        }
+    }
     if let Some(events) = &info.validation_events {
-        println!("    events: validation recordings · {}", events.summary());
+        let what = if info.cross_validation.is_some() {
+            "all folds, out of fold"
+        } else {
+            "validation recordings"
+        };
+        println!("    events: {what} · {}", events.summary());
     }
     if let Some(events) = &info.test_events {
         println!(

@@ -7,6 +7,7 @@ pub mod augment;
 pub mod batch;
 pub mod cache;
 pub mod crop;
+pub mod folds;
 pub mod propose;
 pub mod split;
 
@@ -26,6 +27,7 @@ pub use augment::Augmentation;
 pub use batch::InputMaker;
 pub use cache::{CachedWindow, SpectrogramCache};
 pub use crop::CropRange;
+pub use folds::{FoldPlan, plan_folds};
 pub use propose::{CallStats, InputProposal, call_stats, propose_input};
 pub use split::SplitFractions;
 
@@ -74,6 +76,15 @@ pub struct DatasetConfig {
     /// scores are never detected: the model's classes are the others.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub noise_class: bool,
+    /// Folds of the blocked cross-validation that validates small projects (see
+    /// [`split::assign_splits`] and [`folds`]); fewer than 2: no folds, and small projects are
+    /// dealt as large ones (recordings set aside for validation by their positives).
+    #[serde(default = "default_cv_folds")]
+    pub cv_folds: usize,
+}
+
+fn default_cv_folds() -> usize {
+    3
 }
 
 /// The explicit class of negatives (see [`DatasetConfig::noise_class`]).
@@ -90,6 +101,7 @@ impl Default for DatasetConfig {
             partial_call_fraction: 0.3,
             classes: Vec::new(),
             noise_class: false,
+            cv_folds: default_cv_folds(),
         }
     }
 }
@@ -194,6 +206,10 @@ pub struct Dataset {
     pub warnings: Vec<String>,
     /// A multi-class dataset's classes, in output order (empty: one output, single-class).
     pub classes: Vec<String>,
+    /// How the recordings were dealt into splits, for people.
+    pub split_reason: String,
+    /// A small project: nothing was set aside by chance (see [`split::assign_splits`]).
+    pub small: bool,
 }
 
 impl Dataset {
@@ -383,7 +399,7 @@ impl Dataset {
                 "the project has no selections, clips or fully annotated recordings".to_owned(),
             ));
         }
-        assign(&mut windows, config);
+        let dealt = assign(&mut windows, config);
         // Clips cut from test recordings (e.g. hard negatives from a review) follow them into
         // the test split: no leakage, but no training either — say so.
         let test_clips = windows
@@ -422,6 +438,8 @@ impl Dataset {
             recordings: dataset_recordings,
             warnings,
             classes,
+            split_reason: dealt.reason,
+            small: dealt.small,
         };
         dataset.check_balance()?;
         Ok(dataset)
@@ -545,12 +563,24 @@ impl Dataset {
     /// negatives (or the other way round when positives are the majority), shuffled.
     #[must_use]
     pub fn balanced_epoch(&self, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        self.balanced_epoch_of(rng, &|_| true)
+    }
+
+    /// [`Self::balanced_epoch`] of the train windows that `keep` keeps (a cross-validation
+    /// fold's training windows), balanced among themselves.
+    #[must_use]
+    pub fn balanced_epoch_of(
+        &self,
+        rng: &mut ChaCha8Rng,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Vec<usize> {
         if self.classes.len() >= 2 {
-            return self.balanced_classes_epoch(rng);
+            return self.balanced_classes_epoch(rng, keep);
         }
         let (positives, negatives): (Vec<usize>, Vec<usize>) = self
             .of_split(Split::Train)
             .map(|(i, _)| i)
+            .filter(|i| keep(*i))
             .partition(|i| self.windows[*i].is_positive());
         balance(positives, negatives, rng)
     }
@@ -573,10 +603,14 @@ impl Dataset {
     /// A multi-class epoch: each class's windows (by their first class) oversampled to one
     /// count (the largest class's, or more when "none of these" windows outnumber the calls),
     /// then the "none of these" windows to the calls' count.
-    fn balanced_classes_epoch(&self, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    fn balanced_classes_epoch(
+        &self,
+        rng: &mut ChaCha8Rng,
+        keep: &dyn Fn(usize) -> bool,
+    ) -> Vec<usize> {
         let mut per_class: Vec<Vec<usize>> = vec![Vec::new(); self.classes.len()];
         let mut none = Vec::new();
-        for (i, w) in self.of_split(Split::Train) {
+        for (i, w) in self.of_split(Split::Train).filter(|(i, _)| keep(*i)) {
             match w.classes.first() {
                 Some(c) => per_class[*c].push(i),
                 None => none.push(i),
@@ -597,6 +631,176 @@ impl Dataset {
             calls.extend(class);
         }
         balance(calls, none, rng)
+    }
+}
+
+/// A small project's blocked cross-validation, over the dataset's recordings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetFolds {
+    pub plan: FoldPlan,
+    /// The dataset recording (index into [`Dataset::recordings`]) of each of the plan's
+    /// recordings.
+    pub recordings: Vec<usize>,
+    window_secs: f64,
+}
+
+/// Training needs at least this many positive windows: fewer make a useless model, so
+/// training refuses with a message instead.
+pub const MIN_TRAINING_POSITIVES: usize = 5;
+
+/// Folds need this many positives each, or there are fewer folds.
+pub const MIN_FOLD_POSITIVES: usize = 3;
+
+impl Dataset {
+    /// The blocked cross-validation that validates a small single-class project (see
+    /// [`split::assign_splits`]): the training recordings that are fully annotated or hold
+    /// positives, cut into `config.cv_folds` folds (fewer when there are fewer than
+    /// [`MIN_FOLD_POSITIVES`] positives a fold), with a guard gap of one window plus
+    /// `config.guard_secs`. `None` for large projects, projects with a validation split,
+    /// multi-class datasets, or too few positives for two folds.
+    #[must_use]
+    pub fn folds(&self, config: &DatasetConfig) -> Option<DatasetFolds> {
+        if !self.small || self.classes.len() >= 2 || self.counts(Split::Validation) != (0, 0) {
+            return None;
+        }
+        let recordings: Vec<usize> = self
+            .recordings
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.split == Split::Train && (r.fully_annotated || !r.positives.is_empty())
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let positives: usize = recordings
+            .iter()
+            .map(|i| self.recordings[*i].positives.len())
+            .sum();
+        let folds = config.cv_folds.min(positives / MIN_FOLD_POSITIVES);
+        let window_secs = config.input.window_secs();
+        let list: Vec<folds::FoldRecording> = recordings
+            .iter()
+            .map(|i| folds::FoldRecording {
+                duration_secs: self.recordings[*i].duration_secs,
+                positives: self.recordings[*i].positives.clone(),
+            })
+            .collect();
+        let plan = plan_folds(
+            &list,
+            folds,
+            window_secs + config.guard_secs,
+            window_secs / 2.0,
+            config.seed,
+        )?;
+        Some(DatasetFolds {
+            plan,
+            recordings,
+            window_secs,
+        })
+    }
+}
+
+impl Dataset {
+    /// How training on this dataset will be validated, for people: the Train window and
+    /// `syrinx train` show it before training.
+    #[must_use]
+    pub fn validation_plan(&self, config: &DatasetConfig) -> String {
+        let (positives, _) = self.counts(Split::Validation);
+        match self.folds(config) {
+            Some(folds) => format!(
+                "{}; validated by blocked cross-validation: {}; the folds choose the epochs and \
+                 the threshold, then the final model trains on every training window",
+                self.split_reason,
+                folds.describe()
+            ),
+            None if positives > 0 => self.split_reason.clone(),
+            None => format!(
+                "{}; nothing to validate on (too few positives for folds, or none set aside): \
+                 the threshold stays at its default",
+                self.split_reason
+            ),
+        }
+    }
+}
+
+impl DatasetFolds {
+    /// The plan's index of the recording a window comes from (`None` for clips and recordings
+    /// outside the plan).
+    fn plan_recording(&self, dataset: &Dataset, window: &WindowSpec) -> Option<usize> {
+        let id = match &window.origin {
+            WindowOrigin::Selection { recording, .. } | WindowOrigin::Background { recording } => {
+                *recording
+            }
+            WindowOrigin::Clip { .. } => return None,
+        };
+        self.recordings
+            .iter()
+            .position(|i| dataset.recordings[*i].id == id)
+    }
+
+    /// Whether window `index` trains fold `fold`: clips and windows of recordings outside the
+    /// plan always do; others when no crop of theirs comes within the guard gap of the fold's
+    /// blocks.
+    #[must_use]
+    pub fn trains(&self, dataset: &Dataset, fold: usize, index: usize) -> bool {
+        let window = &dataset.windows[index];
+        self.plan_recording(dataset, window).is_none_or(|r| {
+            self.plan.trains(
+                fold,
+                r,
+                window.crop.min_start_secs.min(window.start_secs),
+                (window.crop.max_start_secs + self.window_secs).max(window.end_secs),
+            )
+        })
+    }
+
+    /// The fold that validates window `index` (its selection's centre lies in one of the
+    /// fold's blocks); `None` for clips and windows outside the plan.
+    #[must_use]
+    pub fn validated_in(&self, dataset: &Dataset, index: usize) -> Option<usize> {
+        let window = &dataset.windows[index];
+        let r = self.plan_recording(dataset, window)?;
+        self.plan
+            .fold_at(r, f64::midpoint(window.start_secs, window.end_secs))
+    }
+
+    /// The spans of fold `fold` on fully annotated recordings, for event validation.
+    #[must_use]
+    pub fn event_spans(&self, dataset: &Dataset, fold: usize) -> Vec<folds::ValidationSpan> {
+        self.plan
+            .blocks_of(fold)
+            .filter_map(|b| {
+                let recording = *self.recordings.get(b.recording)?;
+                dataset.recordings[recording]
+                    .fully_annotated
+                    .then_some(folds::ValidationSpan {
+                        recording,
+                        start_secs: b.start_secs,
+                        end_secs: b.end_secs,
+                    })
+            })
+            .collect()
+    }
+
+    /// One line for people: "53 positives in 3 recordings: 3 folds of ~4-minute blocks
+    /// (17, 18, 18 positives), a 3 s guard gap".
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let per_fold = self.plan.positives_per_fold();
+        let positives: usize = per_fold.iter().sum();
+        format!(
+            "{positives} positive(s) in {} recording(s): {} folds of blocks of about {:.1} min \
+             ({} positive(s) validated in each), guard gap {:.1} s",
+            self.recordings.len(),
+            self.plan.folds,
+            self.plan.median_block_secs() / 60.0,
+            per_fold
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.plan.guard_secs
+        )
     }
 }
 
@@ -686,6 +890,13 @@ impl Dataset {
                  recordings fully annotated)"
             )));
         }
+        if positives < MIN_TRAINING_POSITIVES {
+            return Err(DatasetError::Empty(format!(
+                "only {positives} positive window(s) in training: a recogniser needs at least \
+                 {MIN_TRAINING_POSITIVES} calls to learn anything that holds elsewhere (box more \
+                 calls, or pin recordings with calls to training)"
+            )));
+        }
         // Partial-call windows are made from the positives themselves: they say nothing about
         // how many negatives the user has.
         let partial = self
@@ -707,7 +918,8 @@ impl Dataset {
             }
         }
         let (val_positives, val_negatives) = self.counts(Split::Validation);
-        if val_positives == 0 || val_negatives == 0 {
+        // A small project is validated by folds instead.
+        if !self.small && (val_positives == 0 || val_negatives == 0) {
             self.warnings.push(format!(
                 "the validation split has {val_positives} positive and {val_negatives} negative \
                  window(s): validation metrics will say little (pin recordings to validation)"
@@ -717,19 +929,26 @@ impl Dataset {
     }
 }
 
-/// Deals recordings (by group) into splits; windows follow their recording.
-fn assign(windows: &mut [WindowSpec], config: &DatasetConfig) {
+/// Deals recordings (by group) into splits by their positives; windows follow their recording.
+fn assign(windows: &mut [WindowSpec], config: &DatasetConfig) -> split::SplitOutcome {
     let items: Vec<split::SplitItem<'_>> = windows
         .iter()
         .map(|w| split::SplitItem {
             group: &w.group,
             pinned: w.split,
+            positive: w.is_positive(),
         })
         .collect();
-    let splits = split::assign_splits(&items, config.fractions, config.seed);
-    for (window, split) in windows.iter_mut().zip(splits) {
+    let mut outcome = split::plan_splits(
+        &items,
+        config.fractions,
+        config.seed,
+        config.classes.len() < 2 && config.cv_folds >= 2,
+    );
+    for (window, split) in windows.iter_mut().zip(std::mem::take(&mut outcome.splits)) {
         window.split = split;
     }
+    outcome
 }
 
 /// `<recording>` from a clip named `<recording>_<start>_<end>.<ext>`.

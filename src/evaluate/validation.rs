@@ -21,10 +21,12 @@ pub const TOLERANCE_SECS: f64 = 1.5;
 const MAX_INPUT_BYTES: usize = 256 << 20;
 
 /// Thresholds tried when picking the best event F1.
-const THRESHOLDS: [f32; 21] = [
+const THRESHOLDS: [f32; 23] = [
     0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85,
-    0.9, 0.93, 0.96, 0.98,
+    0.9, 0.93, 0.96, 0.98, 0.99, 0.995,
 ];
+
+pub use crate::dataset::folds::ValidationSpan;
 
 #[derive(Debug, Clone)]
 struct Recording {
@@ -65,24 +67,59 @@ impl EventValidation {
         cancel: &AtomicBool,
         warnings: &mut Vec<String>,
     ) -> Option<Self> {
-        let per_window = spec.shape().0 * spec.shape().1 * std::mem::size_of::<f32>();
+        let spans: Vec<ValidationSpan> = dataset
+            .recordings
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.split == split && r.fully_annotated)
+            .map(|(recording, r)| ValidationSpan {
+                recording,
+                start_secs: 0.0,
+                end_secs: r.duration_secs,
+            })
+            .collect();
+        Self::build_spans(dataset, spec, defaults, &spans, cancel, warnings)
+    }
+
+    /// The windows lying wholly inside `spans` (stretches of `dataset`'s recordings, each
+    /// counted on its own: its positives are those whose centre it holds, its audio its own
+    /// length). Blocked cross-validation validates each fold on its blocks this way.
+    pub fn build_spans(
+        dataset: &Dataset,
+        spec: &ModelInputSpec,
+        defaults: &DetectionDefaults,
+        spans: &[ValidationSpan],
+        cancel: &AtomicBool,
+        warnings: &mut Vec<String>,
+    ) -> Option<Self> {
+        let per_window = spec.shape().0 * spec.shape().1;
         let frame_secs = spec.spectrogram.hop_secs(spec.sample_rate_hz);
         let step = ((defaults.hop_secs / frame_secs).round() as usize).max(1);
+        let window_secs = spec.window_secs();
         let mut out = Self {
             recordings: Vec::new(),
             inputs: Vec::new(),
-            window_secs: spec.window_secs(),
+            window_secs,
             defaults: *defaults,
             classes: dataset.called_classes().to_vec(),
             outputs: dataset.outputs(),
         };
-        let chosen = dataset
-            .recordings
-            .iter()
-            .filter(|r| r.split == split && r.fully_annotated);
-        for recording in chosen {
-            let windows = (recording.duration_secs / defaults.hop_secs).ceil() as usize + 1;
-            if out.inputs.len() * 4 + windows * per_window > MAX_INPUT_BYTES {
+        let mut by_recording: Vec<usize> = spans.iter().map(|s| s.recording).collect();
+        by_recording.sort_unstable();
+        by_recording.dedup();
+        for index in by_recording {
+            let Some(recording) = dataset.recordings.get(index) else {
+                continue;
+            };
+            let mut mine: Vec<ValidationSpan> = spans
+                .iter()
+                .filter(|s| s.recording == index)
+                .copied()
+                .collect();
+            mine.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
+            let covered: f64 = mine.iter().map(|s| s.end_secs - s.start_secs).sum();
+            let windows = (covered / defaults.hop_secs).ceil() as usize + mine.len();
+            if (out.inputs.len() + windows * per_window) * 4 > MAX_INPUT_BYTES {
                 warnings.push(format!(
                     "event-level validation leaves out {} and later validation recordings \
                      (over {} MB of inputs)",
@@ -100,14 +137,51 @@ impl EventValidation {
                     continue;
                 }
             };
-            let first_window = out.inputs.len() / (per_window / 4).max(1);
-            let mut start_secs = Vec::new();
+            let kept_inputs = out.inputs.len();
+            let kept_recordings = out.recordings.len();
+            // One entry per span, filled as the windows stream past in time order.
+            let entries: Vec<Recording> = mine
+                .iter()
+                .map(|span| {
+                    let (positives, labels): (Vec<(f64, f64)>, Vec<String>) = recording
+                        .positives
+                        .iter()
+                        .zip(&recording.positive_labels)
+                        .filter(|((s, e), _)| {
+                            span.holds(f64::midpoint(*s, *e), recording.duration_secs)
+                        })
+                        .map(|(p, l)| (*p, l.clone()))
+                        .unzip();
+                    Recording {
+                        start_secs: Vec::new(),
+                        first_window: 0,
+                        positives,
+                        labels,
+                        duration_secs: span.end_secs - span.start_secs,
+                    }
+                })
+                .collect();
+            let mut entries = entries;
+            let mut staged: Vec<Vec<f32>> = vec![Vec::new(); entries.len()];
             let mut failed = None;
             crate::scoring::produce_blocks(spec, reader, step, 4_096, cancel, &mut |block| {
                 match block {
                     Ok(block) => {
-                        start_secs.extend(block.start_secs);
-                        out.inputs.extend(block.inputs);
+                        for (k, start) in block.start_secs.iter().enumerate() {
+                            let end = start + window_secs;
+                            // A window wholly inside a span; a span that ends the recording
+                            // keeps every window to its end, as detection scores them.
+                            if let Some(e) = mine.iter().position(|s| {
+                                let ends_recording = s.end_secs >= recording.duration_secs - 1e-9;
+                                *start >= s.start_secs - 1e-9
+                                    && (ends_recording || end <= s.end_secs + 1e-9)
+                            }) {
+                                entries[e].start_secs.push(*start);
+                                staged[e].extend_from_slice(
+                                    &block.inputs[k * per_window..(k + 1) * per_window],
+                                );
+                            }
+                        }
                         true
                     }
                     Err(error) => {
@@ -117,22 +191,32 @@ impl EventValidation {
                 }
             });
             if let Some(error) = failed {
-                out.inputs.truncate(first_window * per_window / 4);
+                out.inputs.truncate(kept_inputs);
+                out.recordings.truncate(kept_recordings);
                 warnings.push(format!(
                     "event-level validation left out {}: {error}",
                     recording.name
                 ));
                 continue;
             }
-            out.recordings.push(Recording {
-                start_secs,
-                first_window,
-                positives: recording.positives.clone(),
-                labels: recording.positive_labels.clone(),
-                duration_secs: recording.duration_secs,
-            });
+            for (mut entry, inputs) in entries.into_iter().zip(staged) {
+                if entry.start_secs.is_empty() {
+                    continue;
+                }
+                entry.first_window = out.inputs.len() / per_window.max(1);
+                out.inputs.extend(inputs);
+                out.recordings.push(entry);
+            }
         }
         (!out.recordings.is_empty()).then_some(out)
+    }
+
+    /// The same validation without its model inputs (once scored, only the windows' times
+    /// and the calls are needed to count).
+    #[must_use]
+    pub fn without_inputs(mut self) -> Self {
+        self.inputs = Vec::new();
+        self
     }
 
     /// Windows to score.
@@ -280,4 +364,30 @@ fn best_of(metrics_at: impl Fn(f32) -> EventMetrics) -> (EventMetrics, f64) {
     let tied: Vec<&EventMetrics> = all.iter().filter(|m| m.f1 >= best_f1 - 1e-9).collect();
     let mean = all.iter().map(|m| m.f1).sum::<f64>() / all.len() as f64;
     (*tied[tied.len() / 2], mean)
+}
+
+/// The event metrics of several validations (a cross-validation's folds, each with its own
+/// model's scores) pooled: at each threshold the folds' counts are added up, so the best
+/// threshold and the mean F1 over thresholds (see [`EventValidation::summary`]) are those of
+/// all the folds' calls and audio together. For one class.
+#[must_use]
+pub fn pooled_summary(folds: &[(&EventValidation, &[f32])]) -> (EventMetrics, f64) {
+    best_of(|t| pooled_at(folds, t))
+}
+
+/// The folds' event metrics at `threshold`, pooled (see [`pooled_summary`]).
+#[must_use]
+pub fn pooled_at(folds: &[(&EventValidation, &[f32])], threshold: f32) -> EventMetrics {
+    let mut total = EventMetrics {
+        threshold,
+        ..EventMetrics::default()
+    };
+    let mut secs = 0.0;
+    for (validation, scores) in folds {
+        total.add_counts(&validation.metrics_at(scores, threshold));
+        secs += validation.audio_secs();
+    }
+    let mut pooled = crate::evaluate::rates(total, secs);
+    pooled.threshold = threshold;
+    pooled
 }

@@ -75,6 +75,8 @@ pub struct DetectWindow {
     pub threshold: Option<f32>,
     pub min_gap_secs: f64,
     pub min_duration_secs: f64,
+    /// Adapt the network to the recordings being scored (see `BatchPlan::adapt`).
+    pub adapt: bool,
     /// Recordings ticked for [`DetectScope::Chosen`].
     pub chosen: std::collections::BTreeSet<ProjectRecordingId>,
     pub job: Option<DetectJob>,
@@ -93,6 +95,7 @@ impl Default for DetectWindow {
             threshold: None,
             min_gap_secs: 0.0,
             min_duration_secs: 0.0,
+            adapt: false,
             chosen: std::collections::BTreeSet::new(),
             job: None,
             errors: Vec::new(),
@@ -290,6 +293,14 @@ impl DetectWindow {
                             .speed(0.05),
                     )
                     .on_hover_text("Detections shorter than this are left out");
+                    ui.end_row();
+                    ui.label("New day or site");
+                    ui.checkbox(&mut self.adapt, "adapt to these recordings")
+                        .on_hover_text(
+                            "Measure the network's feature statistics again on windows spread \
+                             over the recordings being scored (AdaBN), for recordings whose level \
+                             and noise differ from the training recordings",
+                        );
                     ui.end_row();
                 });
             match self.scope {

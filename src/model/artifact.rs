@@ -97,6 +97,52 @@ pub struct ModelInfo {
     /// (`head.json` beside; no network weights): the embedder it needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub embedder: Option<crate::embed::EmbedderRef>,
+    /// How a small project's blocked cross-validation chose the epochs and threshold (its
+    /// pooled out-of-fold figures are `validation` and `validation_events`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cross_validation: Option<CrossValidation>,
+    /// How far the training recordings lay from the network's first statistics: recordings
+    /// to score that lie much further are called unlike them (see `scoring::domain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<DomainReference>,
+}
+
+/// A recording is unlike the training recordings beyond this many times the farthest training
+/// recording's distance.
+pub const UNLIKE_FACTOR: f64 = 2.0;
+
+/// Distances under this are never unlike (features a little off in every direction).
+pub const MIN_UNLIKE_DISTANCE: f64 = 0.5;
+
+/// How far the training recordings lay from the model's statistics (saved with the model).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainReference {
+    /// Each training recording's distance.
+    pub training: Vec<(String, f64)>,
+}
+
+impl DomainReference {
+    /// The distance beyond which a recording is unlike the training recordings.
+    #[must_use]
+    pub fn limit(&self) -> f64 {
+        let farthest = self.training.iter().map(|(_, d)| *d).fold(0.0, f64::max);
+        (farthest * UNLIKE_FACTOR).max(MIN_UNLIKE_DISTANCE)
+    }
+}
+
+/// A blocked cross-validation's choices (see `dataset::folds`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CrossValidation {
+    pub folds: usize,
+    /// The folds, for people ("53 positives in 3 recordings: 3 folds of …").
+    pub description: String,
+    /// Epochs the final model trained on everything: the best of the smoothed curve.
+    pub chosen_epochs: usize,
+    /// Per epoch, the folds' pooled mean event F1 over thresholds (minus the pooled window
+    /// loss when no recording is fully annotated).
+    pub curve: Vec<f64>,
+    /// Each fold's calls at the chosen threshold (`None`: no fully annotated block).
+    pub fold_events: Vec<Option<crate::metrics::EventMetrics>>,
 }
 
 fn one() -> usize {
@@ -313,6 +359,8 @@ impl ModelArtifact {
                 class_metrics: Vec::new(),
                 confusions: Vec::new(),
                 embedder: None,
+                cross_validation: None,
+                domain: None,
             },
         }
     }

@@ -159,6 +159,143 @@ impl CallNet {
     }
 }
 
+impl CallNet {
+    /// Re-estimates every batch norm's running statistics from `inputs` (model inputs, one
+    /// after another): each block's convolution output, mean and (biased) variance per channel
+    /// over all of them, block by block, so each block sees the ones before with their new
+    /// statistics. After training ("precise" statistics, instead of a momentum average over
+    /// the last oversampled, augmented batches) and on a new day's recordings (AdaBN).
+    pub fn reestimate_norms(
+        &self,
+        inputs: &[f32],
+        bands: usize,
+        frames: usize,
+        batch: usize,
+        device: &Device,
+    ) {
+        let per_input = bands * frames;
+        if per_input == 0 || inputs.len() < per_input {
+            return;
+        }
+        // One pass, block by block: every chunk's activations are kept between blocks, so
+        // each block runs once over each input.
+        let mut activations: Vec<Tensor<4>> = inputs
+            .chunks(batch.max(1) * per_input)
+            .map(|chunk| {
+                let x = super::input_tensor(chunk.to_vec(), bands, frames, device);
+                match &self.input_pool {
+                    Some(pool) => pool.forward(x),
+                    None => x,
+                }
+            })
+            .collect();
+        for block in &self.blocks {
+            let outputs: Vec<Tensor<4>> = activations
+                .into_iter()
+                .map(|x| block.conv.forward(x))
+                .collect();
+            let Some((mean, variance)) = channel_statistics(&outputs) else {
+                return;
+            };
+            let channels = mean.len();
+            block.norm.running_mean.update(Tensor::from_data(
+                burn::tensor::TensorData::new(mean, [channels]),
+                device,
+            ));
+            block.norm.running_var.update(Tensor::from_data(
+                burn::tensor::TensorData::new(variance, [channels]),
+                device,
+            ));
+            // burn stages an update per thread until it is synced: commit it now, so this
+            // block's normalisation below (and every reader after) sees the new statistics.
+            let _ = block.norm.running_mean.value_sync();
+            let _ = block.norm.running_var.value_sync();
+            activations = outputs
+                .into_iter()
+                .map(|y| block.pool.forward(relu(block.norm.forward(y))))
+                .collect();
+        }
+    }
+
+    /// The first block's batch-norm statistics, `(mean, variance)` per channel: after training
+    /// with precise statistics, those of the training windows' first features.
+    #[must_use]
+    pub fn first_norm_statistics(&self) -> Option<(Vec<f32>, Vec<f32>)> {
+        let norm = &self.blocks.first()?.norm;
+        let values = |t: Tensor<1>| t.into_data().iter::<f32>().collect::<Vec<f32>>();
+        Some((
+            values(norm.running_mean.value()),
+            values(norm.running_var.value()),
+        ))
+    }
+
+    /// Mean and (biased) variance per channel of block `block`'s convolution output over
+    /// `inputs`, the blocks before it run as they are. `None` without inputs or block.
+    #[must_use]
+    pub fn conv_statistics(
+        &self,
+        block: usize,
+        inputs: &[f32],
+        bands: usize,
+        frames: usize,
+        batch: usize,
+        device: &Device,
+    ) -> Option<(Vec<f32>, Vec<f32>)> {
+        let per_input = bands * frames;
+        let this = self.blocks.get(block)?;
+        if per_input == 0 || inputs.len() < per_input {
+            return None;
+        }
+        let outputs: Vec<Tensor<4>> = inputs
+            .chunks(batch.max(1) * per_input)
+            .map(|chunk| {
+                let mut x = super::input_tensor(chunk.to_vec(), bands, frames, device);
+                if let Some(pool) = &self.input_pool {
+                    x = pool.forward(x);
+                }
+                for earlier in &self.blocks[..block] {
+                    x = earlier.forward(x);
+                }
+                this.conv.forward(x)
+            })
+            .collect();
+        channel_statistics(&outputs)
+    }
+}
+
+/// Mean and (biased) variance per channel of `[n, channels, h, w]` tensors taken together.
+fn channel_statistics(outputs: &[Tensor<4>]) -> Option<(Vec<f32>, Vec<f32>)> {
+    let (mut sum, mut squares, mut count) = (Vec::<f64>::new(), Vec::<f64>::new(), 0_usize);
+    for y in outputs {
+        let [n, channels, h, w] = y.dims();
+        let values: Vec<f32> = y.clone().into_data().iter::<f32>().collect();
+        if sum.is_empty() {
+            sum = vec![0.0; channels];
+            squares = vec![0.0; channels];
+        }
+        for (k, plane) in values.chunks(h * w).enumerate() {
+            let channel = k % channels;
+            for v in plane {
+                let v = f64::from(*v);
+                sum[channel] += v;
+                squares[channel] += v * v;
+            }
+        }
+        count += n * h * w;
+    }
+    if count == 0 {
+        return None;
+    }
+    let n = count as f64;
+    let mean = sum.iter().map(|s| (s / n) as f32).collect();
+    let variance = squares
+        .iter()
+        .zip(&sum)
+        .map(|(q, s)| (q / n - (s / n) * (s / n)).max(0.0) as f32)
+        .collect();
+    Some((mean, variance))
+}
+
 /// Something that turns model inputs `[batch, 1, bands, frames]` into logits `[batch, 1]`.
 pub trait Logits {
     fn logits(&self, input: Tensor<4>) -> Tensor<2>;

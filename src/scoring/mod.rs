@@ -3,6 +3,7 @@
 //! is sliced from it — the same frames training cropped — and scored in batches. The scores of
 //! every window are kept ([`WindowScores`]); [`crate::detect`] cuts them into calls.
 
+pub mod domain;
 pub mod files;
 
 use std::path::Path;

@@ -177,7 +177,13 @@ pub struct BatchPlan {
     /// Score a multi-class model's classes (reported as [`BatchEvent::ScoredClasses`]);
     /// without it such a model is refused ([`BatchError::MultiClass`]).
     pub per_class: bool,
+    /// Re-estimate the network's batch-norm statistics on windows spread over the recordings
+    /// being scored before scoring them (AdaBN: adapting to a new day or site without labels).
+    pub adapt: bool,
 }
+
+/// Recordings measured against the training recordings (and adapted to) at most per batch.
+pub const DOMAIN_RECORDINGS: usize = 24;
 
 /// A folder file, probed and fingerprinted on the worker: `(info, size, fingerprint)`.
 pub type ListedFile = Result<(RecordingInfo, u64, String), String>;
@@ -209,6 +215,9 @@ pub enum BatchEvent {
         audio_secs: f64,
         result: Result<WindowScores, String>,
     },
+    /// Some recordings sound unlike the training recordings (see [`crate::scoring::domain`]):
+    /// a warning for people, naming them.
+    Unlike(String),
     /// A file was scored by a multi-class model: one [`WindowScores`] per class, in the order
     /// of the model's classes (only with [`BatchPlan::per_class`]).
     ScoredClasses {
@@ -324,6 +333,7 @@ fn score_files(
         );
         on_event(BatchEvent::Listed(listed));
     }
+    check_domain(&model, &files, plan.adapt, on_event);
     let count = files.len();
     let mut totals = BatchTotals::default();
     let mut last = Instant::now();
@@ -634,4 +644,45 @@ pub fn merge_shard_runs(project: &mut Project, shards: &[Project]) -> ShardMerge
         })
         .collect();
     report
+}
+
+/// Measures up to [`DOMAIN_RECORDINGS`] of `files` against the training recordings (a warning
+/// when some are unlike them) and, with `adapt`, re-estimates the networks' batch norms on
+/// windows spread over them.
+fn check_domain(
+    model: &ModelArtifact,
+    files: &[PathBuf],
+    adapt: bool,
+    on_event: &mut (dyn FnMut(BatchEvent) + Send),
+) {
+    use crate::scoring::domain::{DomainCheck, SAMPLE_WINDOWS, sample_inputs};
+    if model.head.is_some() || files.is_empty() {
+        return;
+    }
+    let Ok(device) = ComputeDevice::Cpu.device() else {
+        return;
+    };
+    if let Some(warning) = DomainCheck::measure(model, files, DOMAIN_RECORDINGS, &device)
+        .and_then(|check| check.warning())
+    {
+        on_event(BatchEvent::Unlike(warning));
+    }
+    if adapt {
+        let n = files.len().min(DOMAIN_RECORDINGS);
+        let inputs: Vec<f32> = (0..n)
+            .filter_map(|k| {
+                sample_inputs(
+                    &model.info.input,
+                    &files[k * files.len() / n],
+                    SAMPLE_WINDOWS * 4,
+                )
+                .ok()
+            })
+            .flatten()
+            .collect();
+        let (bands, frames) = model.info.input.shape();
+        for net in std::iter::once(&model.net).chain(&model.members) {
+            net.reestimate_norms(&inputs, bands, frames, 64, &device);
+        }
+    }
 }

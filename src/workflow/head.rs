@@ -146,6 +146,9 @@ pub fn train_head_model(
 ) -> Result<HeadOutcome, HeadError> {
     let embedder = crate::embed::OnnxEmbedder::load(embedder_path)?;
     let mut config = config.clone();
+    // A head is validated on recordings set aside by their positives (no folds for heads
+    // yet): small projects are dealt as large ones.
+    config.cv_folds = 0;
     config.input.sample_rate_hz = embedder.spec.sample_rate_hz;
     config.input.window_samples = u32::try_from(embedder.spec.window_samples).unwrap_or(u32::MAX);
     let dataset = Dataset::from_project(project, missing, &config)?;
@@ -372,6 +375,8 @@ pub fn train_head_model(
             licence: head.embedder.spec.licence.clone(),
             dims: head.embedder.dims(),
         }),
+        cross_validation: None,
+        domain: None,
     };
     let device = burn::tensor::Device::flex();
     let artifact = ModelArtifact {

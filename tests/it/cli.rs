@@ -432,7 +432,19 @@ fn train_writes_a_model_and_ends_with_a_json_summary() {
     let text = stdout(&output);
     let summary: serde_json::Value =
         serde_json::from_str(text.trim().lines().last().unwrap()).unwrap();
-    assert_eq!(summary["epochs_run"], 2);
+    // A small project: folds chose the epochs (at most the 2 asked for), and the final model
+    // trained that many; the output says how it was validated.
+    let chosen = summary["cross_validation"]["chosen_epochs"]
+        .as_u64()
+        .unwrap();
+    assert!((1..=2).contains(&chosen), "{summary}");
+    assert_eq!(summary["epochs_run"], chosen);
+    assert!(text.contains("splits: "), "{text}");
+    assert!(
+        text.contains("validated by blocked cross-validation"),
+        "{text}"
+    );
+    assert!(text.contains("cross-validated (a small project)"), "{text}");
     assert!(summary["train_secs"].as_f64().is_some_and(|s| s > 0.0));
     for key in ["precision", "recall", "f1", "roc_auc", "accuracy"] {
         assert!(summary["validation"][key].is_number(), "{key}: {summary}");

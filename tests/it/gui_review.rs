@@ -24,10 +24,12 @@ use super::train::{small_input, small_settings};
 fn project_with_model(dir: &Path) -> PathBuf {
     let mut project = sparse_project(dir, 3);
     project.model_input = small_input();
+    // These tests are about reviewing: a quick model without cross-validation's folds.
     let config = DatasetConfig {
         input: small_input(),
         seed: 3,
         max_background_per_recording: 4,
+        cv_folds: 0,
         ..DatasetConfig::default()
     };
     let outcome = syrinx::train::train_project(

@@ -146,6 +146,7 @@ fn an_explicit_noise_class_learns_the_negatives_and_is_never_detected() {
         folder: None,
         hop_secs: Some(0.25),
         per_class: true,
+        adapt: false,
     };
     let mut per_file = Vec::new();
     syrinx::workflow::detect::run_batch(&plan, &AtomicBool::new(false), &mut |event| {

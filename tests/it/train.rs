@@ -166,7 +166,10 @@ fn windows_follow_their_recording_into_one_split_and_epochs_are_balanced() {
         assert_eq!(first, w.split, "{} is on two sides", w.source);
     }
     assert_eq!(split_of[&project.recordings[0].path], Split::Test);
-    assert!(split_of.values().any(|s| *s == Split::Validation));
+    // A small project: every recording not pinned elsewhere trains (cross-validation then
+    // validates it).
+    assert!(dataset.small);
+    assert!(split_of.values().all(|s| *s != Split::Validation));
     // Background windows were drawn from the gaps of fully annotated recordings.
     assert!(dataset.windows.iter().any(|w| w.label == "background"));
     let mut rng = ChaCha8Rng::seed_from_u64(1);
@@ -248,15 +251,21 @@ fn training_on_generated_calls_beats_chance_and_the_saved_model_scores_the_same(
         &small_settings(10),
         Default::default(),
         &AtomicBool::new(false),
-        &mut |event| {
-            if let TrainEvent::Epoch(_) = event {
-                epochs_seen += 1;
-            }
+        &mut |event| match event {
+            // Each fold, then the final model, counts its epochs from 1.
+            TrainEvent::Stage(_) => epochs_seen = 0,
+            TrainEvent::Epoch(_) => epochs_seen += 1,
+            _ => {}
         },
     )
     .unwrap();
-    assert_eq!(epochs_seen, 10);
     let info = &outcome.artifact.info;
+    let chosen = info.cross_validation.as_ref().map(|cv| cv.chosen_epochs);
+    assert_eq!(
+        Some(epochs_seen),
+        chosen,
+        "the final model trains the chosen epochs"
+    );
     let validation = info.validation.as_ref().expect("validation metrics");
     assert!(validation.windows > 5);
     assert!(

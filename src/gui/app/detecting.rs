@@ -59,6 +59,7 @@ impl SyrinxApp {
             folder,
             hop_secs: self.ui.detect.hop_secs,
             per_class: true,
+            adapt: self.ui.detect.adapt,
         };
         let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self.ui.detect.spawn(plan, None, recordings, waker) {
@@ -83,6 +84,7 @@ impl SyrinxApp {
             folder: None,
             hop_secs: Some(run.hop_secs),
             per_class: true,
+            adapt: self.ui.detect.adapt,
         };
         let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self
@@ -142,6 +144,7 @@ impl SyrinxApp {
                     }
                 }
                 BatchEvent::Started { .. } => {}
+                BatchEvent::Unlike(warning) => self.info(warning),
                 BatchEvent::Position {
                     file_index,
                     files,

@@ -56,6 +56,8 @@ pub enum TrainAction {
 /// The dataset as the summary shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DatasetOverview {
+    /// How the splits were dealt and how training will be validated.
+    pub plan: String,
     pub rows: Vec<SummaryRow>,
     pub groups: Vec<(String, Split, usize, usize)>,
     pub warnings: Vec<String>,
@@ -82,6 +84,8 @@ pub struct TrainResult {
     pub confusions: Vec<crate::metrics::ClassConfusion>,
     /// A head on a pretrained embedder: the embedder's name and seconds spent embedding.
     pub embedder: Option<(String, f64)>,
+    /// How a small project's folds chose the epochs and threshold.
+    pub cross_validation: Option<crate::model::artifact::CrossValidation>,
 }
 
 /// How a run went, beside what its model records.
@@ -119,6 +123,7 @@ impl TrainResult {
             class_metrics: info.class_metrics.clone(),
             confusions: info.confusions.clone(),
             embedder,
+            cross_validation: info.cross_validation.clone(),
         }
     }
 
@@ -283,6 +288,7 @@ impl TrainingWindow {
                 };
                 Dataset::from_project(project, missing, &config)
                     .map(|dataset| DatasetOverview {
+                        plan: dataset.validation_plan(&config),
                         rows: dataset.summary(),
                         groups: dataset.per_group(),
                         warnings: dataset.warnings,
@@ -484,6 +490,11 @@ impl TrainingWindow {
                     job.position = Some((epoch, batch, batches));
                 }
                 TrainEvent::Epoch(metrics) => self.epochs.push(metrics),
+                // Each cross-validation fold, then the final model, plots its own epochs.
+                TrainEvent::Stage(stage) => {
+                    job.stage = stage;
+                    self.epochs.clear();
+                }
             }
         }
         let result = job.work.poll()?;

@@ -279,6 +279,7 @@ impl TrainingWindow {
                 ui.colored_label(ui.visuals().error_fg_color, reason);
             }
             Some(Ok(overview)) => {
+                ui.label(&overview.plan);
                 egui::Grid::new("dataset summary")
                     .striped(true)
                     .show(ui, |ui| {

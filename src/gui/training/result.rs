@@ -66,8 +66,13 @@ impl TrainingWindow {
                     ui.strong(header);
                 }
                 ui.end_row();
+                let validation = if result.cross_validation.is_some() {
+                    "validation (out of fold)"
+                } else {
+                    "validation"
+                };
                 for (name, events) in [
-                    ("validation", &result.validation_events),
+                    (validation, &result.validation_events),
                     ("test", &result.test_events),
                 ] {
                     ui.label(name);
@@ -93,6 +98,15 @@ impl TrainingWindow {
              annotations (the demo's sites 5-6) are not in these rows: Detect over them, then \
              Review, or use syrinx evaluate against a truth table.",
         );
+        if let Some(cv) = &result.cross_validation {
+            ui.small(format!(
+                "A small project: every recording trained, and blocked cross-validation chose \
+                 the epochs and the threshold ({}). The folds chose {} epoch(s) and threshold \
+                 {:.2}; the validation row counts each call once, scored by the fold that did \
+                 not train on it; the final model then trained on everything.",
+                cv.description, cv.chosen_epochs, result.threshold
+            ));
+        }
         if result.validation_events.is_none() {
             ui.small(
                 "No fully annotated validation recording: the epoch and threshold were chosen on \

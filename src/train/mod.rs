@@ -21,6 +21,8 @@ use crate::model::artifact::{ARTIFACT_VERSION, DatasetManifest, EpochMetrics};
 use crate::model::{CallNet, ComputeDevice, ModelArtifact, ModelError, ModelInfo, NetworkConfig};
 use crate::project::Split;
 
+mod cross_validation;
+
 /// Errors training.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
@@ -58,6 +60,15 @@ pub struct TrainSettings {
     /// Networks trained with consecutive seeds whose scores are averaged (1 = one network).
     #[serde(default = "one_member")]
     pub ensemble: usize,
+    /// After each epoch, the batch norms' statistics are measured on unaugmented training
+    /// windows in their natural proportions (mostly background, as detection sees) instead of
+    /// kept as a momentum average of the last oversampled, augmented batches.
+    #[serde(default = "yes")]
+    pub precise_norms: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn one_member() -> usize {
@@ -80,6 +91,7 @@ impl Default for TrainSettings {
             pick_threshold: true,
             noise_dir: None,
             ensemble: 1,
+            precise_norms: true,
         }
     }
 }
@@ -112,6 +124,9 @@ pub enum TrainEvent {
     },
     /// An epoch finished (with its validation metrics).
     Epoch(EpochMetrics),
+    /// A new stage of a cross-validated training begins (a fold, then the final model): the
+    /// epochs reported after it start again from 1.
+    Stage(String),
 }
 
 /// Positive selections a label needs to be a class by default (`syrinx train --classes all`,
@@ -289,21 +304,50 @@ fn train_in_pool(
         dataset,
         settings,
         maker: &maker,
-        validation: &validation,
-        validation_inputs: &validation_inputs,
-        validation_truth: &validation_truth,
-        events: events.as_ref(),
         base_device: &base_device,
         bands,
         frames,
         cancel,
         started,
     };
+    let holdout = MemberPlan {
+        train_mask: None,
+        validation: &validation,
+        validation_inputs: &validation_inputs,
+        validation_truth: &validation_truth,
+        events: events.as_ref(),
+        fixed_epochs: None,
+        keep_scores: false,
+    };
+    // A small project is validated by blocked cross-validation over its recordings' time, then
+    // the final model trains on everything for the epochs the folds chose.
+    let folds = dataset.folds(config);
+    let cross_validated = match &folds {
+        Some(folds) => Some(cross_validation::run(
+            &context,
+            folds,
+            &config.input,
+            &detection,
+            report,
+            &mut warnings,
+        )?),
+        None => None,
+    };
+    let plan = match &cross_validated {
+        Some(cv) => {
+            report(TrainEvent::Stage(format!(
+                "final model: every training window, {} epoch(s)",
+                cv.epochs
+            )));
+            MemberPlan::fixed(cv.epochs)
+        }
+        None => holdout,
+    };
     let mut members = Vec::new();
     let mut epochs = Vec::new();
     let (mut samples, mut batch_secs) = (0_usize, 0.0);
     for member in 0..settings.ensemble.max(1) {
-        let trained = context.train_member(member, report)?;
+        let trained = context.train_member(member, &plan, report)?;
         samples += trained.samples;
         batch_secs += trained.batch_secs;
         if member == 0 {
@@ -315,12 +359,14 @@ fn train_in_pool(
     let nets: Vec<CallNet> = members.into_iter().map(|m| m.net).collect();
     let folded: Vec<crate::model::FoldedNet> = nets.iter().map(CallNet::folded).collect();
     let mut scored = Vec::new();
-    let mut score_split = |indices: &[usize], inputs: &[f32]| -> Vec<f32> {
+    let mut score_split = |indices: &[usize], inputs: &[f32], known: Option<&[f32]>| -> Vec<f32> {
         if indices.is_empty() {
             return Vec::new();
         }
-        let scores =
-            crate::model::ensemble_scores(&folded, inputs, bands, frames, 64, &base_device);
+        let scores = known.map_or_else(
+            || crate::model::ensemble_scores(&folded, inputs, bands, frames, 64, &base_device),
+            <[f32]>::to_vec,
+        );
         // A multi-class window's score here is its highest class score.
         for ((&i, row), values) in indices
             .iter()
@@ -346,8 +392,26 @@ fn train_in_pool(
         scores
     };
     // Validation inputs were built once before training; test inputs only now.
-    let validation_scores = score_split(&validation, &validation_inputs);
-    let test_scores = score_split(&test, &plain_inputs(&maker, &test));
+    // Cross-validated: the out-of-fold windows, each scored by the fold that did not train on
+    // it.
+    let (validation, validation_scores) = match &cross_validated {
+        Some(cv) => (
+            cv.windows.clone(),
+            score_split(&cv.windows, &cv.window_inputs, Some(&cv.window_scores)),
+        ),
+        None => {
+            let scores = score_split(&validation, &validation_inputs, None);
+            (validation, scores)
+        }
+    };
+    let test_scores = score_split(&test, &plain_inputs(&maker, &test), None);
+    // Out-of-fold windows (scored first) are the validation windows of a cross-validated run:
+    // the evaluation view lists and plots them as such.
+    if let Some(cv) = &cross_validated {
+        for window in scored.iter_mut().take(cv.windows.len()) {
+            window.window.split = Split::Validation;
+        }
+    }
     // The threshold comes from validation only (never from test): the best event F1 over the
     // validation recordings when there are fully annotated ones, else the best window F1.
     let event_scores = |e: &crate::evaluate::validation::EventValidation| {
@@ -365,8 +429,15 @@ fn train_in_pool(
                 e.metrics_at(scores, settings.threshold)
             }
         });
+    let validation_events = match &cross_validated {
+        Some(cv) => cv.events,
+        None => validation_events,
+    };
     let threshold = match (&validation_events, settings.pick_threshold) {
         (_, false) => settings.threshold,
+        _ if cross_validated.is_some() => cross_validated
+            .as_ref()
+            .map_or(settings.threshold, |cv| cv.threshold),
         (Some(events), true) => events.threshold,
         (None, true) => crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)
             .unwrap_or(settings.threshold),
@@ -460,6 +531,10 @@ fn train_in_pool(
         class_metrics,
         confusions,
         embedder: None,
+        cross_validation: cross_validated.map(|cv| cv.summary),
+        domain: settings
+            .precise_norms
+            .then(|| domain_reference(dataset, &config.input, &nets[0], &base_device)),
     };
     let mut nets = nets.into_iter();
     let Some(net) = nets.next() else {
@@ -502,28 +577,60 @@ pub(crate) fn training_calls(dataset: &Dataset) -> Option<f64> {
 }
 
 /// What every ensemble member trains with.
-struct MemberContext<'a> {
-    dataset: &'a Dataset,
-    settings: &'a TrainSettings,
-    maker: &'a InputMaker<'a>,
-    validation: &'a [usize],
-    validation_inputs: &'a [f32],
-    validation_truth: &'a [bool],
-    events: Option<&'a crate::evaluate::validation::EventValidation>,
-    base_device: &'a burn::tensor::Device,
-    bands: usize,
-    frames: usize,
-    cancel: &'a AtomicBool,
-    started: Instant,
+pub(crate) struct MemberContext<'a> {
+    pub(crate) dataset: &'a Dataset,
+    pub(crate) settings: &'a TrainSettings,
+    pub(crate) maker: &'a InputMaker<'a>,
+    pub(crate) base_device: &'a burn::tensor::Device,
+    pub(crate) bands: usize,
+    pub(crate) frames: usize,
+    pub(crate) cancel: &'a AtomicBool,
+    pub(crate) started: Instant,
+}
+
+/// What one network trains on and is judged by.
+#[derive(Clone, Copy)]
+pub(crate) struct MemberPlan<'a> {
+    /// Whether each window (by index) may train (a cross-validation fold leaves its blocks
+    /// out); `None`: every training window.
+    pub(crate) train_mask: Option<&'a [bool]>,
+    pub(crate) validation: &'a [usize],
+    pub(crate) validation_inputs: &'a [f32],
+    pub(crate) validation_truth: &'a [bool],
+    pub(crate) events: Option<&'a crate::evaluate::validation::EventValidation>,
+    /// Train exactly this many epochs and keep the last (no early stopping).
+    pub(crate) fixed_epochs: Option<usize>,
+    /// Keep every epoch's validation scores (windows, then event windows) and network.
+    pub(crate) keep_scores: bool,
+}
+
+impl MemberPlan<'_> {
+    /// Every training window, no validation, `epochs` epochs.
+    pub(crate) fn fixed(epochs: usize) -> Self {
+        Self {
+            train_mask: None,
+            validation: &[],
+            validation_inputs: &[],
+            validation_truth: &[],
+            events: None,
+            fixed_epochs: Some(epochs),
+            keep_scores: false,
+        }
+    }
 }
 
 /// One trained network and how it got there.
-struct TrainedMember {
-    net: CallNet,
-    epochs: Vec<EpochMetrics>,
-    best_epoch: usize,
-    samples: usize,
-    batch_secs: f64,
+pub(crate) struct TrainedMember {
+    pub(crate) net: CallNet,
+    pub(crate) epochs: Vec<EpochMetrics>,
+    pub(crate) best_epoch: usize,
+    pub(crate) samples: usize,
+    pub(crate) batch_secs: f64,
+    /// With [`MemberPlan::keep_scores`]: each epoch's scores of the validation windows and of
+    /// the event validation's windows.
+    pub(crate) epoch_scores: Vec<(Vec<f32>, Vec<f32>)>,
+    /// With [`MemberPlan::keep_scores`]: each epoch's network.
+    pub(crate) snapshots: Vec<CallNet>,
 }
 
 /// burn's CPU backend keeps one random-number generator per process, which weight
@@ -536,9 +643,10 @@ impl MemberContext<'_> {
     /// Trains member `member` (seed `settings.seed + member`) and keeps its best epoch: the best
     /// mean event F1 over thresholds on the validation recordings (ties: the lower validation
     /// loss), or the lowest validation loss when there is no event validation.
-    fn train_member(
+    pub(crate) fn train_member(
         &self,
         member: usize,
+        plan: &MemberPlan<'_>,
         report: &mut (dyn FnMut(TrainEvent) + Send),
     ) -> Result<TrainedMember, TrainError> {
         let (settings, dataset, cache_has) = (self.settings, self.dataset, |i: usize| {
@@ -560,10 +668,21 @@ impl MemberContext<'_> {
         let mut best: Option<((f64, f64), usize, CallNet)> = None;
         let mut samples = 0_usize;
         let mut batch_secs = 0.0;
-        for epoch in 1..=settings.epochs.max(1) {
+        let mut epoch_scores = Vec::new();
+        let mut snapshots = Vec::new();
+        let keep = |i: usize| {
+            plan.train_mask
+                .is_none_or(|mask| mask.get(i).copied().unwrap_or(false))
+        };
+        let norm_inputs = if settings.precise_norms {
+            plain_inputs(self.maker, &norm_sample(dataset, &keep, &cache_has, seed))
+        } else {
+            Vec::new()
+        };
+        for epoch in 1..=plan.fixed_epochs.unwrap_or(settings.epochs).max(1) {
             let epoch_started = Instant::now();
             let order: Vec<usize> = dataset
-                .balanced_epoch(&mut rng)
+                .balanced_epoch_of(&mut rng, &keep)
                 .into_iter()
                 .filter(|i| cache_has(*i))
                 .collect();
@@ -648,28 +767,43 @@ impl MemberContext<'_> {
             });
             net = step_result?;
             let snapshot = net.valid();
-            let validation_metrics = (!self.validation.is_empty()).then(|| {
-                let scores = crate::model::scores(
+            if !norm_inputs.is_empty() {
+                snapshot.reestimate_norms(&norm_inputs, bands, frames, 64, self.base_device);
+            }
+            let window_scores = (!plan.validation.is_empty()).then(|| {
+                crate::model::scores(
                     &snapshot,
-                    self.validation_inputs,
+                    plan.validation_inputs,
                     bands,
                     frames,
                     64,
                     self.base_device,
-                );
-                SplitMetrics::new(&scores, self.validation_truth, settings.threshold)
+                )
             });
-            let event_summary = self.events.map(|events| {
-                let scores = crate::model::scores(
+            let validation_metrics = window_scores
+                .as_ref()
+                .map(|scores| SplitMetrics::new(scores, plan.validation_truth, settings.threshold));
+            let event_scores = plan.events.map(|events| {
+                crate::model::scores(
                     &snapshot.folded(),
                     &events.inputs,
                     bands,
                     frames,
                     64,
                     self.base_device,
-                );
-                events.summary(&scores)
+                )
             });
+            let event_summary = plan
+                .events
+                .zip(event_scores.as_ref())
+                .map(|(events, scores)| events.summary(scores));
+            if plan.keep_scores {
+                epoch_scores.push((
+                    window_scores.unwrap_or_default(),
+                    event_scores.unwrap_or_default(),
+                ));
+                snapshots.push(snapshot.clone());
+            }
             let validation_events = event_summary.map(|(best, _)| best);
             let validation_events_mean_f1 = event_summary.map(|(_, mean)| mean);
             let metrics = EpochMetrics {
@@ -687,11 +821,15 @@ impl MemberContext<'_> {
             // better, like F1.
             let loss = validation_metrics.map_or(epochs[epochs.len() - 1].train_loss, |m| m.loss);
             let key = (validation_events_mean_f1.unwrap_or(0.0), -loss);
-            if best.as_ref().is_none_or(|(b, _, _)| key > *b) {
+            // A fixed number of epochs keeps the last.
+            if plan.fixed_epochs.is_some() || best.as_ref().is_none_or(|(b, _, _)| key > *b) {
                 best = Some((key, epoch, snapshot));
             }
             let best_epoch = best.as_ref().map_or(epoch, |b| b.1);
-            if settings.patience > 0 && epoch - best_epoch >= settings.patience {
+            if plan.fixed_epochs.is_none()
+                && settings.patience > 0
+                && epoch - best_epoch >= settings.patience
+            {
                 break;
             }
         }
@@ -704,11 +842,72 @@ impl MemberContext<'_> {
             best_epoch,
             samples,
             batch_secs,
+            epoch_scores,
+            snapshots,
         })
     }
 }
 
 pub use crate::model::bce_with_logits;
+
+/// How far each training recording lies from `net`'s first statistics (measured as detection
+/// measures the recordings it scores), so detection can tell recordings unlike them.
+fn domain_reference(
+    dataset: &Dataset,
+    input: &crate::dsp::ModelInputSpec,
+    net: &CallNet,
+    device: &burn::tensor::Device,
+) -> crate::scoring::domain::DomainReference {
+    use crate::scoring::domain::{SAMPLE_WINDOWS, distance_of, sample_inputs};
+    let training = dataset
+        .recordings
+        .iter()
+        .filter(|r| r.split == Split::Train)
+        .filter_map(|r| {
+            let inputs = sample_inputs(input, &r.path, SAMPLE_WINDOWS).ok()?;
+            Some((r.name.clone(), distance_of(net, &inputs, input, device)?))
+        })
+        .collect();
+    crate::scoring::domain::DomainReference { training }
+}
+
+/// Training windows the batch norms' statistics are measured on at most.
+const NORM_SAMPLE: usize = 256;
+
+/// Up to [`NORM_SAMPLE`] of the training windows `keep` keeps, unaugmented, half positives
+/// and half negatives as far as there are (the balance of the training batches, whose
+/// statistics the later layers learnt on; natural proportions, mostly background, shifted the
+/// features and made the networks overconfident on background), chosen with `seed`, in index
+/// order. Partial-call windows are left out.
+fn norm_sample(
+    dataset: &Dataset,
+    keep: &dyn Fn(usize) -> bool,
+    cached: &dyn Fn(usize) -> bool,
+    seed: u64,
+) -> Vec<usize> {
+    use rand::seq::SliceRandom;
+    let (mut positives, mut negatives): (Vec<usize>, Vec<usize>) = dataset
+        .of_split(Split::Train)
+        .filter(|(_, w)| w.label != crate::dataset::PARTIAL_CALL_LABEL)
+        .map(|(i, _)| i)
+        .filter(|i| keep(*i) && cached(*i))
+        .partition(|i| dataset.windows[*i].is_positive());
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6e6f_726d);
+    positives.shuffle(&mut rng);
+    negatives.shuffle(&mut rng);
+    let half = NORM_SAMPLE / 2;
+    let take_positives = positives
+        .len()
+        .min(half.max(NORM_SAMPLE.saturating_sub(negatives.len())));
+    let take_negatives = negatives.len().min(NORM_SAMPLE - take_positives);
+    let mut indices: Vec<usize> = positives
+        .into_iter()
+        .take(take_positives)
+        .chain(negatives.into_iter().take(take_negatives))
+        .collect();
+    indices.sort_unstable();
+    indices
+}
 
 /// The current time as RFC 3339 (UTC, seconds).
 pub(crate) fn now_rfc3339() -> String {
