@@ -454,19 +454,6 @@ fn train_head(
         outcome.embed_secs,
         out.display()
     );
-    if let Some(cv) = &info.cross_validation {
-        println!("cross-validated (a small project): {}", cv.description);
-        println!(
-            "    the folds chose {} epoch(s) (the best of their smoothed out-of-fold curve) and \
-             threshold {:.2}; the final model trained on every training window",
-            cv.chosen_epochs, info.threshold
-        );
-        for (fold, events) in cv.fold_events.iter().enumerate() {
-            if let Some(events) = events {
-                println!("    fold {}: {}", fold + 1, events.summary());
-            }
-        }
-    }
     if let Some(events) = &info.validation_events {
         let what = if info.cross_validation.is_some() {
             "all folds, out of fold"

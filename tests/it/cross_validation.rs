@@ -9,7 +9,7 @@ use syrinx::train::{TrainEvent, train};
 
 use crate::train::{Layout, generated_project, generated_recordings, small_input, small_settings};
 
-fn config() -> DatasetConfig {
+pub fn config() -> DatasetConfig {
     DatasetConfig {
         input: small_input(),
         seed: 3,

@@ -5,22 +5,14 @@
 use std::sync::atomic::AtomicBool;
 
 use syrinx::audio::{ChannelMode, WavEncoding, read_all, write_wav};
-use syrinx::dataset::{Dataset, DatasetConfig};
+use syrinx::dataset::Dataset;
 use syrinx::model::{ComputeDevice, ModelArtifact};
 use syrinx::scoring::domain::{DomainCheck, distance_of, sample_inputs};
 use syrinx::train::train;
 use syrinx::workflow::detect::{BatchEvent, BatchPlan, run_batch};
 
-use crate::train::{Layout, generated_project, generated_recordings, small_input, small_settings};
-
-fn config() -> DatasetConfig {
-    DatasetConfig {
-        input: small_input(),
-        seed: 3,
-        max_background_per_recording: 6,
-        ..DatasetConfig::default()
-    }
-}
+use crate::cross_validation::config;
+use crate::train::{Layout, generated_project, generated_recordings, small_settings};
 
 fn layout(stem: &'static str, seed_base: u64) -> Layout {
     Layout {
