@@ -140,7 +140,7 @@ impl EventValidation {
             let kept_inputs = out.inputs.len();
             let kept_recordings = out.recordings.len();
             // One entry per span, filled as the windows stream past in time order.
-            let entries: Vec<Recording> = mine
+            let mut entries: Vec<Recording> = mine
                 .iter()
                 .map(|span| {
                     let (positives, labels): (Vec<(f64, f64)>, Vec<String>) = recording
@@ -161,7 +161,6 @@ impl EventValidation {
                     }
                 })
                 .collect();
-            let mut entries = entries;
             let mut staged: Vec<Vec<f32>> = vec![Vec::new(); entries.len()];
             let mut failed = None;
             crate::scoring::produce_blocks(spec, reader, step, 4_096, cancel, &mut |block| {

@@ -433,14 +433,19 @@ fn train_in_pool(
         Some(cv) => cv.events,
         None => validation_events,
     };
-    let threshold = match (&validation_events, settings.pick_threshold) {
-        (_, false) => settings.threshold,
-        _ if cross_validated.is_some() => cross_validated
-            .as_ref()
-            .map_or(settings.threshold, |cv| cv.threshold),
-        (Some(events), true) => events.threshold,
-        (None, true) => crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)
-            .unwrap_or(settings.threshold),
+    // The folds chose their threshold already (the settings' when thresholds are not picked).
+    let threshold = match (
+        &cross_validated,
+        &validation_events,
+        settings.pick_threshold,
+    ) {
+        (_, _, false) => settings.threshold,
+        (Some(cv), _, true) => cv.threshold,
+        (None, Some(events), true) => events.threshold,
+        (None, None, true) => {
+            crate::metrics::best_f1_threshold(&validation_scores, &validation_truth)
+                .unwrap_or(settings.threshold)
+        }
     };
     let metrics_of = |scores: &[f32], indices: &[usize]| {
         (!indices.is_empty())
