@@ -227,7 +227,11 @@ struct Row {
 fn score(model: &ModelArtifact, tests: &[Recording]) -> (EventMetrics, EventMetrics, f64) {
     let hop_secs = model.info.detection_hop_secs();
     let base = model.info.merge_settings();
-    let thresholds: Vec<f32> = (1..100).map(|i| i as f32 / 100.0).collect();
+    // Finer near 1, where an overconfident network puts calls and look-alikes alike.
+    let thresholds: Vec<f32> = (1..100)
+        .map(|i| i as f32 / 100.0)
+        .chain([0.995, 0.998, 0.999, 0.9995, 0.9999])
+        .collect();
     let mut at_model = EventMetrics::default();
     let mut per_threshold = vec![EventMetrics::default(); thresholds.len()];
     let mut secs = 0.0;
@@ -309,6 +313,10 @@ fn train(label: &str, recordings: &[Recording]) -> Option<(ModelArtifact, f64)> 
     // For comparisons only: SYRINX_PRECISE_NORMS=0 turns off what the defaults do.
     let requested = TrainSettings {
         precise_norms: std::env::var("SYRINX_PRECISE_NORMS").map_or(true, |v| v != "0"),
+        label_smoothing: std::env::var("SYRINX_LABEL_SMOOTHING")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(TrainSettings::default().label_smoothing),
         ..TrainSettings::default()
     };
     let (config, settings, _) = project_config(&project, &[] as &[ProjectRecordingId], &requested);
@@ -464,7 +472,7 @@ fn right_whale_day1(data: &Path, work: &Path) {
     for row in &rows {
         let m = &row.metrics;
         println!(
-            "| {} | {} | {} of {} | {} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} ({:.2}) | {:.2}, {:.1} | {} |",
+            "| {} | {} | {} of {} | {} | {:.2} | {:.2} | {:.1} | {:.3} | {:.2} ({:.4}) | {:.2}, {:.1} | {} |",
             row.fold,
             row.target,
             m.true_positives,

@@ -71,6 +71,10 @@ pub struct DetectArgs {
     /// would overwrite each other): `syrinx project merge-shards` then makes them one run.
     #[arg(long, value_name = "PROJECT.syrinx")]
     pub project: Option<PathBuf>,
+    /// When another process is writing the project as the run is stored, wait for it however
+    /// long it takes instead of giving up after a few seconds with its name.
+    #[arg(long)]
+    pub wait: bool,
     /// Score the project's recordings in this scope: survey (not fully annotated, not in the
     /// test split: what review teaches from), test, or all. Needs --project.
     #[arg(long, value_name = "SCOPE", requires = "project")]
@@ -264,11 +268,11 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let totals = totals?;
     tables.finish(&args.out)?;
     if let (false, Some((project, path))) = (class_runs.is_empty(), &target) {
-        project.save(path)?;
-        let names: Vec<String> = class_runs
+        let ids: Vec<u32> = class_runs.iter().map(|r| r.run_id).collect();
+        let stored = store_runs(project, path, &ids, shard.is_some(), args.wait)?;
+        let names: Vec<String> = stored
             .iter()
-            .filter_map(|r| project.run(r.run_id))
-            .map(|r| format!("run {} ({})", r.id, r.label))
+            .map(|(id, label, _)| format!("run {id} ({label})"))
             .collect();
         println!(
             "{} stored in {}: review each class in the app's Review tab",
@@ -277,12 +281,10 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if let (Some(run), Some((project, path))) = (run, &target) {
-        project.save(path)?;
-        let recordings = project
-            .detection_runs
-            .iter()
-            .find(|r| r.id == run.run_id)
-            .map_or(0, |r| r.recordings.len());
+        let stored = store_runs(project, path, &[run.run_id], shard.is_some(), args.wait)?;
+        let (run_id, recordings) = stored
+            .first()
+            .map_or((run.run_id, 0), |(id, _, n)| (*id, *n));
         if shard.is_some() {
             println!(
                 "shard run ({recordings} recording(s)) stored in {}: merge the shards with `syrinx project merge-shards PROJECT {}…`",
@@ -291,8 +293,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             );
         } else {
             println!(
-                "run {} ({recordings} recording(s)) stored in {}: open it in the app's Review tab",
-                run.run_id,
+                "run {run_id} ({recordings} recording(s)) stored in {}: open it in the app's Review tab",
                 path.display()
             );
         }
@@ -484,6 +485,42 @@ impl Tables {
             .with_context(|| format!("cannot write {COUNTS_FILE} in {}", out.display()))?;
         Ok(())
     }
+}
+
+/// Stores the runs `run_ids` of `project` (the project as this batch loaded it, plus its runs)
+/// at `path`; `(id, label, recordings)` of each as stored. A shard's own project is written
+/// whole. A project named with `--project` is loaded again under its lock and the runs are
+/// merged into it as it is now (new ids where another writer took them, recordings it lacks
+/// added), so whatever was written to it while the batch ran — recordings added, selections
+/// drawn in the app and saved — stays.
+fn store_runs(
+    project: &Project,
+    path: &Path,
+    run_ids: &[u32],
+    own_shard: bool,
+    queue: bool,
+) -> anyhow::Result<Vec<(u32, String, usize)>> {
+    let described = |project: &Project, ids: &mut dyn Iterator<Item = u32>| {
+        ids.filter_map(|id| project.run(id))
+            .map(|r| (r.id, r.label.clone(), r.recordings.len()))
+            .collect::<Vec<_>>()
+    };
+    if own_shard {
+        project.save(path)?;
+        return Ok(described(project, &mut run_ids.iter().copied()));
+    }
+    let mut made = project.clone();
+    made.detection_runs.retain(|r| run_ids.contains(&r.id));
+    crate::project::lock::edit(
+        path,
+        &crate::project::lock::this_program(),
+        crate::project::lock::Wait::brief_or_forever(queue),
+        false,
+        |fresh, _| {
+            let merged = crate::workflow::detect::merge_shard_runs(fresh, &[made]);
+            anyhow::Ok(described(fresh, &mut merged.runs.iter().map(|(id, _)| *id)))
+        },
+    )
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {

@@ -19,6 +19,10 @@ use crate::timefmt::format_time_secs;
 pub struct LabelNextArgs {
     #[arg(long, value_name = "PROJECT.syrinx")]
     pub project: PathBuf,
+    /// With --answers, when another process is writing the project, wait for it however long
+    /// it takes instead of giving up after a few seconds with its name.
+    #[arg(long)]
+    pub wait: bool,
     /// The detection run whose scores say where the model is unsure (default: the newest).
     #[arg(long)]
     pub run: Option<u32>,
@@ -43,14 +47,26 @@ pub struct LabelNextArgs {
 }
 
 pub fn run(args: &LabelNextArgs) -> anyhow::Result<ExitCode> {
-    let (mut project, _) = Project::load(&args.project)?;
+    if let Some(table_path) = &args.answers {
+        let said = crate::project::lock::edit(
+            &args.project,
+            &crate::project::lock::this_program(),
+            crate::project::lock::Wait::brief_or_forever(args.wait),
+            false,
+            |project, _| {
+                let run = pick_run(project, args.run)
+                    .with_context(|| format!("in {}", args.project.display()))?
+                    .clone();
+                add_answers(project, &run, args, table_path)
+            },
+        )?;
+        println!("{said}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (project, _) = Project::load(&args.project)?;
     let run = pick_run(&project, args.run)
         .with_context(|| format!("in {}", args.project.display()))?
         .clone();
-    if let Some(table_path) = &args.answers {
-        add_answers(&mut project, &run, args, table_path)?;
-        return Ok(ExitCode::SUCCESS);
-    }
     let options = LabelNextOptions {
         count: args.count,
         min_separation_secs: args.min_separation_secs,
@@ -114,7 +130,7 @@ fn add_answers(
     run: &DetectionRun,
     args: &LabelNextArgs,
     table_path: &std::path::Path,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
     let table = read_table(table_path)?;
     let default = project
         .recordings
@@ -137,12 +153,10 @@ fn add_answers(
         "add label-next answers",
         vec![Edit::Insert(plan.selections)],
     );
-    project.save(&args.project)?;
-    println!(
+    Ok(format!(
         "{positives} call(s) added as positives and {negatives} as negatives ({} unanswered, {} already there): {}",
         plan.unanswered,
         plan.already,
         args.project.display()
-    );
-    Ok(())
+    ))
 }

@@ -13,6 +13,7 @@ use crate::annotation::{
     preview_import, read_table,
 };
 use crate::audio::probe;
+use crate::project::lock::{self, Wait};
 use crate::project::{Project, Split, UndoStack, pair_folder, table_names_audio};
 use crate::timefmt::format_time_secs;
 
@@ -20,6 +21,10 @@ use crate::timefmt::format_time_secs;
 pub struct ProjectArgs {
     #[command(subcommand)]
     pub command: ProjectCommand,
+    /// When another process is writing the project, wait for it however long it takes instead
+    /// of giving up after a few seconds with its name.
+    #[arg(long, global = true)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,6 +69,15 @@ pub enum ProjectCommand {
     /// Export selections: a table per recording (and a combined one), or WAV clips.
     Export(ExportArgs),
     /// Print recordings, flags and selection counts.
+    /// Bring back an earlier version of a project file. Each save keeps the version it replaces
+    /// in `.syrinx-history/` beside the project (the newest five); with no VERSION, list them.
+    /// The file replaced by the restore is kept too, so a restore can be undone.
+    Restore {
+        #[arg(value_name = "PROJECT.syrinx")]
+        project: PathBuf,
+        /// Which version to bring back: 1 is the newest (see the list).
+        version: Option<usize>,
+    },
     Show {
         #[arg(value_name = "PROJECT.syrinx")]
         project: PathBuf,
@@ -145,8 +159,10 @@ pub struct AddFalsePositivesArgs {
 }
 
 pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
+    let wait = Wait::brief_or_forever(args.wait);
     match &args.command {
         ProjectCommand::New { project } => {
+            let _lock = lock::ProjectLock::acquire(project, &lock::this_program(), wait)?;
             if project.exists() {
                 bail!(
                     "a project already exists there (not overwritten): {}",
@@ -156,7 +172,7 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
             Project::default().save(project)?;
             println!("created {}", project.display());
         }
-        ProjectCommand::Add(add) => run_add(add)?,
+        ProjectCommand::Add(add) => run_add(add, wait)?,
         ProjectCommand::AddClips {
             project: path,
             dir,
@@ -168,12 +184,13 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
             if !dir.is_dir() {
                 bail!("not a folder: {}", dir.display());
             }
-            let (mut project, _) = Project::load(path)?;
             let label = label
                 .clone()
                 .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()));
-            project.add_clip_folder(dir, kind, label);
-            project.save(path)?;
+            lock::edit(path, &lock::this_program(), wait, false, |project, _| {
+                project.add_clip_folder(dir, kind, label);
+                anyhow::Ok(())
+            })?;
             println!(
                 "added clip folder {} ({}) to {}",
                 dir.display(),
@@ -181,20 +198,36 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
                 path.display()
             );
         }
-        ProjectCommand::AddFalsePositives(add) => run_add_false_positives(add)?,
-        ProjectCommand::MergeShards { project, shards } => merge_shards(project, shards)?,
+        ProjectCommand::AddFalsePositives(add) => run_add_false_positives(add, wait)?,
+        ProjectCommand::MergeShards { project, shards } => merge_shards(project, shards, wait)?,
         ProjectCommand::Export(export) => run_export(export)?,
         ProjectCommand::Show { project } => show(project)?,
+        ProjectCommand::Restore { project, version } => restore(project, *version, wait)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_add(args: &AddArgs) -> anyhow::Result<()> {
-    let (mut project, _) = if args.project.exists() {
-        Project::load(&args.project)?
-    } else {
-        (Project::default(), Default::default())
-    };
+fn run_add(args: &AddArgs, wait: Wait) -> anyhow::Result<()> {
+    let (failures, recordings) = lock::edit(
+        &args.project,
+        &lock::this_program(),
+        wait,
+        true,
+        |project, _| {
+            let failures = add_to(project, args)?;
+            anyhow::Ok((failures, project.recordings.len()))
+        },
+    )?;
+    println!("{recordings} recording(s) in {}", args.project.display());
+    if failures > 0 {
+        bail!("{failures} file(s) could not be added (see above)");
+    }
+    Ok(())
+}
+
+/// Adds the recordings and tables `args` name to `project`; the number of files that could not
+/// be added.
+fn add_to(project: &mut Project, args: &AddArgs) -> anyhow::Result<usize> {
     // Files given directly, and audio found in folders with their same-stem tables.
     let mut audio: Vec<PathBuf> = Vec::new();
     let mut tables: Vec<(PathBuf, Option<PathBuf>)> =
@@ -288,20 +321,10 @@ fn run_add(args: &AddArgs) -> anyhow::Result<()> {
             vec![Edit::Insert(preview.selections)],
         );
     }
-    project.save(&args.project)?;
-    println!(
-        "{} recording(s) in {}",
-        project.recordings.len(),
-        args.project.display()
-    );
-    if failures > 0 {
-        bail!("{failures} file(s) could not be added (see above)");
-    }
-    Ok(())
+    Ok(failures)
 }
 
-fn merge_shards(path: &Path, shards: &[PathBuf]) -> anyhow::Result<()> {
-    let (mut project, _) = Project::load(path)?;
+fn merge_shards(path: &Path, shards: &[PathBuf], wait: Wait) -> anyhow::Result<()> {
     let mut files = Vec::new();
     for shard in shards {
         if shard.is_dir() {
@@ -324,8 +347,9 @@ fn merge_shards(path: &Path, shards: &[PathBuf]) -> anyhow::Result<()> {
         .iter()
         .map(|file| Project::load(file).map(|(shard, _)| shard))
         .collect::<Result<Vec<_>, _>>()?;
-    let merged = crate::workflow::detect::merge_shard_runs(&mut project, &shards);
-    project.save(path)?;
+    let merged = lock::edit(path, &lock::this_program(), wait, false, |project, _| {
+        anyhow::Ok(crate::workflow::detect::merge_shard_runs(project, &shards))
+    })?;
     for (id, recordings) in &merged.runs {
         println!(
             "run {id} ({recordings} recording(s)) stored in {}: open it in the app's Review tab",
@@ -357,8 +381,23 @@ fn default_recording(
         .map(|(_, id)| *id)
 }
 
-fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
-    let (mut project, _) = Project::load(&args.project)?;
+fn run_add_false_positives(args: &AddFalsePositivesArgs, wait: Wait) -> anyhow::Result<()> {
+    let said = lock::edit(
+        &args.project,
+        &lock::this_program(),
+        wait,
+        false,
+        |project, _| add_false_positives_to(project, args),
+    )?;
+    println!("{said}");
+    Ok(())
+}
+
+/// Adds the false positives of `args`'s tables to `project`; what was added, in words.
+fn add_false_positives_to(
+    project: &mut Project,
+    args: &AddFalsePositivesArgs,
+) -> anyhow::Result<String> {
     let model = match &args.model {
         Some(dir) => Some(crate::model::ModelArtifact::read_info(dir)?.created),
         None => None,
@@ -396,7 +435,7 @@ fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
             .find(|r| crate::project::table_names_audio(table_path, &r.path))
             .map(|r| r.id);
         let plan = crate::review::plan_table_false_positives(
-            &project,
+            project,
             &table.rows,
             default,
             model.as_deref(),
@@ -415,12 +454,10 @@ fn run_add_false_positives(args: &AddFalsePositivesArgs) -> anyhow::Result<()> {
             vec![crate::annotation::Edit::Insert(plan.selections)],
         );
     }
-    project.save(&args.project)?;
-    println!(
+    Ok(format!(
         "{added} false positive(s) added as negatives, {reclassified} detection(s) of another class added as its positives ({already} already there, {test_kept} in test recordings kept for evaluation only): {}",
         args.project.display()
-    );
-    Ok(())
+    ))
 }
 
 fn run_export(args: &ExportArgs) -> anyhow::Result<()> {
@@ -508,5 +545,62 @@ fn show(path: &Path) -> anyhow::Result<()> {
             folder.path.display()
         );
     }
+    Ok(())
+}
+
+/// `syrinx project restore`: lists the kept versions, or brings one back.
+fn restore(path: &Path, version: Option<usize>, wait: Wait) -> anyhow::Result<()> {
+    use crate::project::history;
+    let versions = history::versions(path);
+    if versions.is_empty() {
+        bail!(
+            "no earlier version of {} is kept (versions are kept from the second save on, in {})",
+            path.display(),
+            history::history_dir(path).display()
+        );
+    }
+    let Some(number) = version else {
+        println!("earlier versions of {}, newest first:", path.display());
+        for (i, v) in versions.iter().enumerate() {
+            let contents = match v.load(path) {
+                Ok(project) => format!(
+                    "{} recording(s), {} selection(s), {} run(s)",
+                    project.recordings.len(),
+                    project.selections.len(),
+                    project.detection_runs.len()
+                ),
+                Err(error) => format!("does not load: {error}"),
+            };
+            println!(
+                "  {}: saved {}, {} bytes: {contents}",
+                i + 1,
+                v.saved_text(),
+                v.size_bytes
+            );
+        }
+        println!(
+            "bring one back with: syrinx project restore {} NUMBER",
+            path.display()
+        );
+        return Ok(());
+    };
+    let chosen = number
+        .checked_sub(1)
+        .and_then(|i| versions.get(i))
+        .with_context(|| {
+            format!(
+                "there is no version {number} (1 to {} are kept)",
+                versions.len()
+            )
+        })?;
+    let _lock = lock::ProjectLock::acquire(path, &lock::this_program(), wait)?;
+    let restored = history::restore(path, chosen)?;
+    println!(
+        "restored the version saved {} ({} recording(s), {} selection(s)) to {}; the file it replaced is kept as version 1",
+        chosen.saved_text(),
+        restored.recordings.len(),
+        restored.selections.len(),
+        path.display()
+    );
     Ok(())
 }

@@ -19,6 +19,10 @@ use crate::workflow::similar::{Embedding, IndexPlace, find_similar, match_select
 pub struct SimilarArgs {
     #[arg(long, value_name = "PROJECT.syrinx")]
     pub project: PathBuf,
+    /// With --add-as, when another process is writing the project, wait for it however long
+    /// it takes instead of giving up after a few seconds with its name.
+    #[arg(long)]
+    pub wait: bool,
     /// The box to find more of: a selection's id (the table's Selection column)…
     #[arg(long, conflicts_with = "query")]
     pub selection: Option<u64>,
@@ -55,7 +59,7 @@ pub struct SimilarArgs {
 }
 
 pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
-    let (mut project, report) = Project::load(&args.project)?;
+    let (project, report) = Project::load(&args.project)?;
     let (query, query_label) = query_box(&project, args)?;
     let place = IndexPlace::beside(Some(&args.project));
     let embedding = match (&args.model, &args.embedder) {
@@ -130,10 +134,26 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     if let Some(kind) = &args.add_as {
         let kind = SelectionKind::parse(kind)
             .with_context(|| format!("--add-as {kind}: say positive or negative"))?;
-        let selections = match_selections(&project, &matches, kind, &label, &query);
-        let n = selections.len();
-        project.selections.apply(&Edit::Insert(selections));
-        project.save(&args.project)?;
+        // Added to the project as it is now (the search took a while; another process may
+        // have written it meanwhile), with ids free there; matches in recordings removed
+        // meanwhile are dropped.
+        let n = crate::project::lock::edit(
+            &args.project,
+            &crate::project::lock::this_program(),
+            crate::project::lock::Wait::brief_or_forever(args.wait),
+            false,
+            |project, _| {
+                let present: Vec<_> = matches
+                    .iter()
+                    .filter(|m| project.recording(m.recording).is_some())
+                    .cloned()
+                    .collect();
+                let selections = match_selections(project, &present, kind, &label, &query);
+                let n = selections.len();
+                project.selections.apply(&Edit::Insert(selections));
+                anyhow::Ok(n)
+            },
+        )?;
         eprintln!(
             "added {n} {} selection(s) labelled \"{label}\" to {}",
             kind.name(),

@@ -216,11 +216,20 @@ impl ModelArtifact {
         }
         for (index, net) in self.nets().enumerate().filter(|_| self.head.is_none()) {
             let name = weights_file(index);
-            let partial = dir.join(format!("{name}.partial"));
+            // A name of its own, so two trainings writing one folder never mix their bytes.
+            let partial = crate::fsutil::temp_file_beside(&dir.join(&name))
+                .map_err(|e| write_error(e.to_string()))?
+                .into_temp_path();
             net.clone()
-                .save_file(&partial)
+                .save_file(&*partial)
                 .map_err(|e| write_error(format!("weights: {e}")))?;
-            std::fs::rename(&partial, dir.join(&name)).map_err(|e| write_error(e.to_string()))?;
+            // On disk before the rename, so a power cut never leaves a named, empty file.
+            std::fs::File::open(&*partial)
+                .and_then(|file| file.sync_all())
+                .map_err(|e| write_error(e.to_string()))?;
+            partial
+                .persist(dir.join(&name))
+                .map_err(|e| write_error(e.error.to_string()))?;
         }
         let json =
             serde_json::to_string_pretty(&self.info).map_err(|e| write_error(e.to_string()))?;

@@ -5,6 +5,8 @@
 //! beside it ([`score_files`]).
 
 pub mod changes;
+pub mod history;
+pub mod lock;
 pub mod runs;
 pub mod score_files;
 pub mod undo;
@@ -30,6 +32,8 @@ use crate::audio::RecordingInfo;
 pub const SCHEMA_VERSION: u32 = 2;
 /// Project file extension.
 pub const PROJECT_EXTENSION: &str = "syrinx";
+/// Temporary files of killed saves older than this are removed by the next save.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(3600);
 /// Bytes hashed at each end of a recording for its fingerprint.
 const FINGERPRINT_BYTES: u64 = 64 * 1024;
 
@@ -71,6 +75,8 @@ pub enum ProjectError {
     Write { path: PathBuf, detail: String },
     #[error("cannot relink recording: {detail}: {}", path.display())]
     Relink { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Lock(#[from] lock::LockError),
 }
 
 /// How a recording is used when training is split by recording.
@@ -299,7 +305,20 @@ impl Project {
             path: path.to_path_buf(),
             detail: e.to_string(),
         })?;
-        let (project, mut report) = Self::from_json(&text, path)?;
+        let (project, mut report) = Self::from_json(&text, path).map_err(|e| match e {
+            ProjectError::Read { path, detail } => {
+                let detail = match history::versions(&path).len() {
+                    0 => detail,
+                    n => format!(
+                        "{detail}; {n} earlier version(s) are kept: File ▸ Restore an earlier \
+                         version, or `syrinx project restore {}`",
+                        path.display()
+                    ),
+                };
+                ProjectError::Read { path, detail }
+            }
+            other => other,
+        })?;
         for recording in &project.recordings {
             match std::fs::metadata(&recording.path) {
                 Err(_) => report.missing.push(recording.id),
@@ -424,7 +443,12 @@ impl Project {
             detail,
         };
         let json = serde_json::to_vec_pretty(&on_disk).map_err(|e| write_error(e.to_string()))?;
+        // Best effort: a history that cannot be kept (a read-only folder for it) must not stop
+        // the save itself.
+        let _ = history::keep_current(path);
         crate::fsutil::write_atomically(path, &json).map_err(|e| write_error(e.to_string()))?;
+        // What killed saves left (an hour old: no save takes that long).
+        crate::fsutil::remove_stale_temp_files(path, Some(STALE_TEMP_AGE));
         score_files::prune(&scores_dir, |run_id, recording| {
             held_run_ids.contains(&run_id)
                 || self.detection_runs.iter().any(|run| {

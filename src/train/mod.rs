@@ -65,6 +65,11 @@ pub struct TrainSettings {
     /// kept as a momentum average of the last oversampled, augmented batches.
     #[serde(default = "yes")]
     pub precise_norms: bool,
+    /// Targets pulled this far towards ½ (0 = hard 0/1 targets): a network trained on a few
+    /// dozen oversampled calls otherwise drives every score to exactly 1, calls and
+    /// look-alikes alike, and no threshold can rank them.
+    #[serde(default)]
+    pub label_smoothing: f32,
 }
 
 fn yes() -> bool {
@@ -92,6 +97,7 @@ impl Default for TrainSettings {
             noise_dir: None,
             ensemble: 1,
             precise_norms: true,
+            label_smoothing: 0.0,
         }
     }
 }
@@ -733,8 +739,13 @@ impl MemberContext<'_> {
                     let outputs = settings.network.outputs.max(1);
                     let n = targets.len() / outputs;
                     let x = crate::model::input_tensor(inputs, bands, frames, &device);
+                    let smoothing = settings.label_smoothing.clamp(0.0, 0.5);
+                    let smoothed: Vec<f32> = targets
+                        .iter()
+                        .map(|t| t * (1.0 - smoothing) + smoothing / 2.0)
+                        .collect();
                     let y: Tensor<2> =
-                        Tensor::from_data(TensorData::new(targets.clone(), [n, outputs]), &device);
+                        Tensor::from_data(TensorData::new(smoothed, [n, outputs]), &device);
                     let logits = net.forward(x);
                     let loss = bce_with_logits(logits.clone(), y);
                     let loss_value = f64::from(loss.clone().into_scalar::<f32>());

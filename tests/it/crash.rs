@@ -29,14 +29,27 @@ fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
     // Big enough (30,000 selections, several MB of JSON) that writing it takes a while.
     let project_path = write_large_project(dir.path(), 3, 60.0, 30_000).unwrap();
     let before = Project::load(&project_path).unwrap().0;
-    let partial = dir.path().join(".large.syrinx.partial");
+    // Each save writes a temporary file of its own (`.large.syrinx.XXXXXX.partial`).
+    let partials = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with(".large.syrinx.") && name.ends_with(".partial")
+            })
+            .collect()
+    };
     let mut caught_mid_save = 0;
     let mut on_disk = before.recordings.len();
     for attempt in 0..MAX_ATTEMPTS {
         let extra = dir.path().join(format!("extra_{attempt}.wav"));
         short_wav(&extra);
         // A leftover of the last killed save would look like this one starting.
-        let _ = std::fs::remove_file(&partial);
+        for leftover in partials() {
+            let _ = std::fs::remove_file(leftover);
+        }
         let mut child = Command::new(env!("CARGO_BIN_EXE_syrinx"))
             .args(["project", "add"])
             .arg(&project_path)
@@ -47,7 +60,7 @@ fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
             .unwrap();
         // Wait for the save to begin (its temporary file appears), then kill at once.
         let killed_mid_save = loop {
-            if partial.exists() {
+            if !partials().is_empty() {
                 child.kill().unwrap();
                 break true;
             }
@@ -82,10 +95,18 @@ fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
         caught_mid_save >= 1,
         "no kill landed between the start of a save and its rename in {MAX_ATTEMPTS} attempts"
     );
-    // The next save replaces the leftover temporary file and succeeds.
-    let (mut project, _) = Project::load(&project_path).unwrap();
-    project.recordings[0].fully_annotated = true;
-    project.save(&project_path).unwrap();
-    assert!(!partial.exists(), "no temporary file is left");
+    // The next save under the project's lock succeeds and removes what killed saves left.
+    syrinx::project::lock::edit(
+        &project_path,
+        "test",
+        syrinx::project::lock::Wait::Forever,
+        false,
+        |project, _| {
+            project.recordings[0].fully_annotated = true;
+            Ok::<_, syrinx::project::ProjectError>(())
+        },
+    )
+    .unwrap();
+    assert!(partials().is_empty(), "no temporary file is left");
     assert!(Project::load(&project_path).unwrap().0.recordings[0].fully_annotated);
 }

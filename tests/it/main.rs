@@ -38,3 +38,4 @@ mod scoring;
 mod similar;
 mod tiles;
 mod train;
+mod writers;
