@@ -307,16 +307,30 @@ fn adapted(
     (copy, domain)
 }
 
+/// A number from the environment, for comparisons against the defaults only.
+fn env_number(name: &str) -> Option<f32> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
+
 /// Trains on `recordings` with every default; prints what training said. `None` when it failed.
 fn train(label: &str, recordings: &[Recording]) -> Option<(ModelArtifact, f64)> {
     let project = project(recordings);
-    // For comparisons only: SYRINX_PRECISE_NORMS=0 turns off what the defaults do.
+    // For comparisons only: SYRINX_PRECISE_NORMS=0 turns off what the defaults do; the other
+    // SYRINX_ variables try other values of a setting.
     let requested = TrainSettings {
         precise_norms: std::env::var("SYRINX_PRECISE_NORMS").map_or(true, |v| v != "0"),
-        label_smoothing: std::env::var("SYRINX_LABEL_SMOOTHING")
-            .ok()
-            .and_then(|v| v.parse().ok())
+        label_smoothing: env_number("SYRINX_LABEL_SMOOTHING")
             .unwrap_or(TrainSettings::default().label_smoothing),
+        augmentation: {
+            let mut augmentation = TrainSettings::default().augmentation;
+            if let Some(low) = env_number("SYRINX_MIX_SNR_LOW") {
+                augmentation.mix_snr_db.0 = low;
+            }
+            if let Some(probability) = env_number("SYRINX_MIX_PROBABILITY") {
+                augmentation.mix_probability = probability;
+            }
+            augmentation
+        },
         ..TrainSettings::default()
     };
     let (config, settings, _) = project_config(&project, &[] as &[ProjectRecordingId], &requested);

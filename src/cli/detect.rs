@@ -13,7 +13,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::annotation::{FileRef, ProjectRecordingId, TableFormat, TableRow, write_table};
-use crate::detect::merge;
+use crate::detect::{Detection, merge};
 use crate::export::{
     COUNTS_FILE, COUNTS_HEADER, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, counts_line,
     detection_row,
@@ -23,6 +23,7 @@ use crate::project::Project;
 use crate::workflow::detect::{
     BatchEvent, BatchPlan, DetectScope, MergeChoice, RunTarget, batch_job, list_audio, shard_of,
 };
+use crate::workflow::journal::{BatchJournal, JournalEntry, JournalKey, Opened};
 
 #[derive(Debug, Args)]
 pub struct DetectArgs {
@@ -132,20 +133,44 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         Some((project, _)) => add_recordings(project, &files),
         None => Vec::new(),
     };
-    let plan = BatchPlan {
-        model_dir: args.model.clone(),
-        files: files.clone(),
-        folder: None,
-        hop_secs: args.hop_secs,
-        per_class,
-        adapt: args.adapt,
-    };
     let choice = MergeChoice {
         threshold: args.threshold,
         min_gap_secs: args.min_gap_secs,
         min_duration_secs: args.min_duration_secs,
         min_separation_secs: args.min_separation_secs,
         merge_runs: args.merge_runs,
+    };
+    // The journal of this batch in OUT: files an earlier run of it finished are not scored
+    // again. (A model that cannot be read has no journal; the batch reports it.)
+    let mut journal = match ModelArtifact::read_info(&args.model) {
+        Ok(info) => Some(open_journal(args, &info, &choice, target.is_some())?),
+        Err(_) => None,
+    };
+    let place: std::collections::HashMap<PathBuf, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.clone(), i))
+        .collect();
+    let resumed: Vec<(usize, JournalEntry)> = journal.as_ref().map_or_else(Vec::new, |j| {
+        files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| j.finished(f).map(|entry| (i, entry.clone())))
+            .collect()
+    });
+    let to_score: Vec<PathBuf> = files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !resumed.iter().any(|(done, _)| done == i))
+        .map(|(_, f)| f.clone())
+        .collect();
+    let plan = BatchPlan {
+        model_dir: args.model.clone(),
+        files: to_score,
+        folder: None,
+        hop_secs: args.hop_secs,
+        per_class,
+        adapt: args.adapt,
     };
     let bar = ProgressBar::new(files.len() as u64);
     bar.set_style(
@@ -208,6 +233,38 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                         planned.clone(),
                     ));
                 }
+                // Files an earlier run of this batch finished: their tables and scores as it
+                // left them.
+                for (index, entry) in &resumed {
+                    if let Err(error) = tables.record(
+                        *index,
+                        &entry.file,
+                        &entry.detections,
+                        entry.audio_secs,
+                        args,
+                    ) {
+                        write_error.get_or_insert(error);
+                    }
+                    if let (Some(journal), Some((project, _))) = (&journal, &mut target) {
+                        let scores = journal.scores(entry);
+                        if let Some(run) = run {
+                            let first = scores.clone().and_then(|mut s| {
+                                (!s.is_empty())
+                                    .then(|| s.swap_remove(0))
+                                    .ok_or_else(|| "no scores kept".to_owned())
+                            });
+                            run.add_scored(project, &entry.file, first);
+                        }
+                        for (c, class_run) in class_runs.iter().enumerate() {
+                            let class = scores.clone().and_then(|s| {
+                                s.get(c)
+                                    .cloned()
+                                    .ok_or_else(|| format!("no scores of class {c}"))
+                            });
+                            class_run.add_scored(project, &entry.file, class);
+                        }
+                    }
+                }
             }
             BatchEvent::Started { path, .. } => bar.set_message(file_name(&path)),
             BatchEvent::Position { .. } | BatchEvent::Listed(_) => {}
@@ -219,7 +276,16 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             } => {
                 match &result {
                     Ok(scores) => {
-                        if let Err(error) = tables.add(&path, scores, audio_secs, args) {
+                        let index = place.get(&path).copied().unwrap_or(usize::MAX);
+                        if let Err(error) = finish_file(
+                            &mut tables,
+                            journal.as_mut(),
+                            (index, &path),
+                            &[scores],
+                            target.is_some(),
+                            audio_secs,
+                            args,
+                        ) {
                             write_error.get_or_insert(error);
                         }
                     }
@@ -237,7 +303,17 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             } => {
                 match &result {
                     Ok(per_class) => {
-                        if let Err(error) = tables.add_classes(&path, per_class, audio_secs, args) {
+                        let index = place.get(&path).copied().unwrap_or(usize::MAX);
+                        let all: Vec<&crate::detect::WindowScores> = per_class.iter().collect();
+                        if let Err(error) = finish_file(
+                            &mut tables,
+                            journal.as_mut(),
+                            (index, &path),
+                            &all,
+                            target.is_some(),
+                            audio_secs,
+                            args,
+                        ) {
                             write_error.get_or_insert(error);
                         }
                     }
@@ -300,8 +376,13 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     }
     let wall_secs = started.elapsed().as_secs_f64();
     let x_realtime = totals.audio_secs / wall_secs.max(1e-9);
+    let resumed_note = if resumed.is_empty() {
+        String::new()
+    } else {
+        format!(", {} more finished by an earlier run", resumed.len())
+    };
     println!(
-        "{} detection(s) in {} file(s) ({} failed), {:.0} s of audio in {wall_secs:.1} s ({x_realtime:.0}× real time): {}",
+        "{} detection(s) in {} file(s) ({} failed{resumed_note}), {:.0} s of audio in {wall_secs:.1} s ({x_realtime:.0}× real time): {}",
         tables.total,
         totals.scored,
         totals.failed,
@@ -313,6 +394,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             "{}",
             serde_json::json!({
                 "files": totals.scored,
+                "resumed": resumed.len(),
                 "failed": totals.failed,
                 "detections": tables.total,
                 "audio_secs": totals.audio_secs,
@@ -354,7 +436,8 @@ fn add_recordings(project: &mut Project, files: &[PathBuf]) -> Vec<ProjectRecord
     ids
 }
 
-/// The tables a batch writes as it goes: one per recording, then the combined ones.
+/// The tables a batch writes: one per recording as each is scored, the combined ones and the
+/// counts at the end.
 #[derive(Default)]
 struct Tables {
     settings: Option<crate::detect::MergeSettings>,
@@ -363,85 +446,88 @@ struct Tables {
     /// A multi-class model's classes and their thresholds (empty: one class).
     classes: Vec<(String, f32)>,
     total: usize,
-    combined: Vec<TableRow>,
+    /// Rows and counts lines of each file by its place in the batch: the combined tables
+    /// list files in that order however often the batch was resumed.
+    combined: std::collections::BTreeMap<usize, Vec<TableRow>>,
+    counts: std::collections::BTreeMap<usize, String>,
     durations: std::collections::BTreeMap<String, f64>,
-    counts: String,
 }
 
 impl Tables {
-    fn add(
-        &mut self,
-        file: &Path,
-        scores: &crate::detect::WindowScores,
-        audio_secs: f64,
-        args: &DetectArgs,
-    ) -> anyhow::Result<()> {
+    /// The detections of each class (one list for a one-class model) in `per_class` scores.
+    fn detections(&self, per_class: &[&crate::detect::WindowScores]) -> Vec<Vec<Detection>> {
         let Some(settings) = &self.settings else {
-            return Ok(());
+            return Vec::new();
         };
-        let detections = merge(scores, settings);
-        self.total += detections.len();
-        let name = file_name(file);
-        let file_ref = FileRef {
-            name: name.clone(),
-            path: Some(file.display().to_string()),
-        };
-        let rows: Vec<TableRow> = detections
+        if self.classes.is_empty() {
+            return per_class
+                .first()
+                .map(|scores| vec![merge(scores, settings)])
+                .unwrap_or_default();
+        }
+        self.classes
             .iter()
-            .map(|d| detection_row(d, &file_ref, self.band_hz, &self.label, None))
-            .collect();
-        Self::write_recording(file, &rows, args)?;
-        self.counts
-            .push_str(&counts_line(&name, detections.len(), audio_secs));
-        self.durations.insert(name, audio_secs);
-        self.combined.extend(rows);
-        Ok(())
+            .zip(per_class)
+            .map(|((_, threshold), scores)| {
+                merge(
+                    scores,
+                    &crate::detect::MergeSettings {
+                        threshold: *threshold,
+                        ..*settings
+                    },
+                )
+            })
+            .collect()
     }
 
-    /// A multi-class model's scores of one file: each class's detections at its threshold,
-    /// labelled with the class (also in a `Class` column), in one table sorted by time.
-    fn add_classes(
+    /// Writes the table of file `index` (`file`) with `detections` per class and keeps its rows
+    /// and counts for the combined tables. A multi-class model's classes go in one table sorted
+    /// by time, each labelled with its class (also in a `Class` column).
+    fn record(
         &mut self,
+        index: usize,
         file: &Path,
-        per_class: &[crate::detect::WindowScores],
+        detections: &[Vec<Detection>],
         audio_secs: f64,
         args: &DetectArgs,
     ) -> anyhow::Result<()> {
-        let Some(settings) = &self.settings else {
-            return Ok(());
-        };
         let name = file_name(file);
         let file_ref = FileRef {
             name: name.clone(),
             path: Some(file.display().to_string()),
         };
         let mut rows: Vec<TableRow> = Vec::new();
-        for ((class, threshold), scores) in self.classes.iter().zip(per_class) {
-            let detections = merge(
-                scores,
-                &crate::detect::MergeSettings {
-                    threshold: *threshold,
-                    ..*settings
-                },
+        let mut counts = String::new();
+        if self.classes.is_empty() {
+            let found = detections.first().map_or(&[][..], Vec::as_slice);
+            rows.extend(
+                found
+                    .iter()
+                    .map(|d| detection_row(d, &file_ref, self.band_hz, &self.label, None)),
             );
-            self.counts.push_str(&crate::export::class_counts_line(
-                &name,
-                class,
-                detections.len(),
-                audio_secs,
-            ));
-            rows.extend(detections.iter().map(|d| {
-                let mut row = detection_row(d, &file_ref, self.band_hz, class, None);
-                row.values
-                    .insert(crate::export::CLASS_COLUMN.to_owned(), class.clone());
-                row
-            }));
+            counts.push_str(&counts_line(&name, found.len(), audio_secs));
+        } else {
+            for ((class, _), found) in self.classes.iter().zip(detections) {
+                counts.push_str(&crate::export::class_counts_line(
+                    &name,
+                    class,
+                    found.len(),
+                    audio_secs,
+                ));
+                rows.extend(found.iter().map(|d| {
+                    let mut row = detection_row(d, &file_ref, self.band_hz, class, None);
+                    row.values
+                        .insert(crate::export::CLASS_COLUMN.to_owned(), class.clone());
+                    row
+                }));
+            }
+            rows.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
         }
-        rows.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
-        self.total += rows.len();
         Self::write_recording(file, &rows, args)?;
+        self.total += rows.len();
+        self.counts.insert(index, counts);
         self.durations.insert(name, audio_secs);
-        self.combined.extend(rows);
+        self.combined.insert(index, rows);
         Ok(())
     }
 
@@ -465,12 +551,9 @@ impl Tables {
     }
 
     fn finish(&self, out: &Path) -> anyhow::Result<()> {
-        write_table(
-            &out.join(DETECTIONS_CSV_FILE),
-            TableFormat::Csv,
-            &self.combined,
-        )?;
-        let raven = crate::annotation::write_raven_combined(&self.combined, &self.durations);
+        let combined: Vec<TableRow> = self.combined.values().flatten().cloned().collect();
+        write_table(&out.join(DETECTIONS_CSV_FILE), TableFormat::Csv, &combined)?;
+        let raven = crate::annotation::write_raven_combined(&combined, &self.durations);
         crate::fsutil::write_atomically(&out.join(DETECTIONS_RAVEN_FILE), raven.as_bytes())
             .with_context(|| {
                 format!("cannot write {DETECTIONS_RAVEN_FILE} in {}", out.display())
@@ -480,11 +563,78 @@ impl Tables {
         } else {
             crate::export::COUNTS_CLASS_HEADER
         };
-        let counts = format!("{header}{}", self.counts);
+        let counts: String = std::iter::once(header)
+            .chain(self.counts.values().map(String::as_str))
+            .collect();
         crate::fsutil::write_atomically(&out.join(COUNTS_FILE), counts.as_bytes())
             .with_context(|| format!("cannot write {COUNTS_FILE} in {}", out.display()))?;
         Ok(())
     }
+}
+
+/// Opens the journal of this batch in `--out`, saying when it resumes or replaces another.
+fn open_journal(
+    args: &DetectArgs,
+    info: &crate::model::ModelInfo,
+    choice: &MergeChoice,
+    keeps_scores: bool,
+) -> anyhow::Result<BatchJournal> {
+    let hop_secs = args.hop_secs.unwrap_or_else(|| info.detection_hop_secs());
+    let classes: Vec<(String, f32)> = info
+        .class_metrics
+        .iter()
+        .map(|c| (c.name.clone(), args.threshold.unwrap_or(c.threshold)))
+        .collect();
+    let key = JournalKey {
+        model: format!("{} {}", args.model.display(), info.created),
+        hop_secs,
+        settings: serde_json::json!({
+            "merge": choice.settings(info, hop_secs),
+            "classes": classes,
+        }),
+        format: format!("{:?}", args.format),
+        keeps_scores,
+    };
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let (journal, opened) = BatchJournal::open(&args.out, &key)?;
+    match opened {
+        Opened::Resumed { finished } if finished > 0 => eprintln!(
+            "resuming: {finished} file(s) finished by an earlier run of this batch in {} are not scored again",
+            args.out.display()
+        ),
+        Opened::Replaced => eprintln!(
+            "{} held a batch with another model or other settings: scoring every file afresh",
+            args.out.display()
+        ),
+        _ => {}
+    }
+    Ok(journal)
+}
+
+/// A file scored: its table written, then the journal told (so a journal line always names a
+/// whole table).
+/// `file` is the `index`-th of the batch; its scores are kept in the journal when
+/// `keep_scores` (a run stored in a project).
+fn finish_file(
+    tables: &mut Tables,
+    journal: Option<&mut BatchJournal>,
+    (index, file): (usize, &Path),
+    per_class: &[&crate::detect::WindowScores],
+    keep_scores: bool,
+    audio_secs: f64,
+    args: &DetectArgs,
+) -> anyhow::Result<()> {
+    if tables.settings.is_none() {
+        return Ok(());
+    }
+    let detections = tables.detections(per_class);
+    tables.record(index, file, &detections, audio_secs, args)?;
+    if let Some(journal) = journal {
+        let kept = if keep_scores { per_class } else { &[] };
+        journal.record(file, audio_secs, detections, kept)?;
+    }
+    Ok(())
 }
 
 /// Stores the runs `run_ids` of `project` (the project as this batch loaded it, plus its runs)

@@ -167,14 +167,25 @@ enum Event {
     ProjectLoaded {
         path: PathBuf,
         untitled: bool,
-        result: Box<Result<(crate::project::Project, crate::project::LoadReport), String>>,
+        result: Box<
+            Result<
+                (
+                    crate::project::Project,
+                    crate::project::LoadReport,
+                    crate::project::disk::OnDisk,
+                ),
+                String,
+            >,
+        >,
     },
     Saved {
         path: PathBuf,
         revision: super::document::Revision,
         /// Which document it was (a save of a replaced project only reports errors).
         generation: u64,
-        result: Result<(), String>,
+        /// Written, or not written because another writer changed the file (to merge);
+        /// `None`: a later save got there first.
+        result: Result<Option<crate::project::disk::SessionSave>, String>,
     },
     TableRead(PathBuf, Box<Result<crate::annotation::ParsedTable, String>>),
     FolderRead(PathBuf, Box<Result<projects::FolderContents, String>>),

@@ -23,6 +23,9 @@ pub struct Document {
     pub missing: BTreeSet<ProjectRecordingId>,
     /// Recordings whose file changed since it was added.
     pub changed_files: BTreeSet<ProjectRecordingId>,
+    /// What the document knows of its file (as last loaded or saved): a save over a file
+    /// changed since by another writer merges that first. `None` until first saved.
+    pub on_disk: Option<crate::project::disk::OnDisk>,
     /// Bumped by changes outside the selections (flags, labels, recordings).
     meta_revision: u64,
     /// The revision last written to disk.
@@ -48,9 +51,16 @@ impl Document {
 
     /// A project just loaded from `path`. `untitled` marks one of the app's own autosaves.
     #[must_use]
-    pub fn loaded(project: Project, path: &Path, report: &LoadReport, untitled: bool) -> Self {
+    pub fn loaded(
+        project: Project,
+        path: &Path,
+        report: &LoadReport,
+        on_disk: Option<crate::project::disk::OnDisk>,
+        untitled: bool,
+    ) -> Self {
         let mut document = Self {
             project,
+            on_disk,
             missing: report.missing.iter().copied().collect(),
             changed_files: report.changed.iter().copied().collect(),
             ..Self::default()

@@ -5,8 +5,10 @@
 //! beside it ([`score_files`]).
 
 pub mod changes;
+pub mod disk;
 pub mod history;
 pub mod lock;
+pub mod merge;
 pub mod runs;
 pub mod score_files;
 pub mod undo;

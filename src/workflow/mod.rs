@@ -7,5 +7,6 @@ pub mod detect;
 pub mod export;
 pub mod folders;
 pub mod head;
+pub mod journal;
 pub mod similar;
 pub mod train;

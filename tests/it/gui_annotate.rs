@@ -622,6 +622,97 @@ fn a_project_saved_as_reopens_with_its_recordings_and_selections() {
     );
 }
 
+/// The app holds a project open while the command line writes it (a recording added by
+/// `syrinx project add`, a run stored the way `syrinx detect --project` stores one): the app's
+/// next save merges them in instead of writing over them, and says so.
+#[test]
+fn a_save_merges_what_the_command_line_wrote_meanwhile() {
+    use syrinx::detect::{MergeSettings, WindowScores};
+    use syrinx::project::lock::{Wait, edit};
+    use syrinx::project::runs::DetectionRun;
+    let dir = tempfile::tempdir().unwrap();
+    let a = recording(dir.path(), "a.wav");
+    let b = recording(dir.path(), "b.wav");
+    let project_path = dir.path().join("p.syrinx");
+    let mut project = Project::default();
+    let a_id = project.add_recording(&probe(&a).unwrap()).unwrap();
+    project.save(&project_path).unwrap();
+    let mut harness = app(vec![project_path.clone()]);
+    settle(&mut harness);
+
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args(["project", "add"])
+        .arg(&project_path)
+        .arg(&b)
+        .output()
+        .unwrap();
+    assert!(added.status.success());
+    edit(
+        &project_path,
+        "syrinx detect",
+        Wait::Forever,
+        false,
+        |project, _| {
+            let mut run = DetectionRun {
+                id: project.next_run_id(),
+                model_dir: dir.path().join("model"),
+                model_id: "m".to_owned(),
+                iteration: 0,
+                hop_secs: 1.0,
+                merge: MergeSettings {
+                    threshold: 0.5,
+                    min_gap_secs: 0.0,
+                    min_duration_secs: 0.0,
+                    peaks: None,
+                },
+                label: "call".to_owned(),
+                band_hz: None,
+                recordings: Vec::new(),
+                pending: vec![a_id],
+                failed: Vec::new(),
+            };
+            run.add_scores(
+                a_id,
+                WindowScores {
+                    window_secs: 1.0,
+                    start_secs: vec![0.0, 1.0, 2.0],
+                    scores: vec![0.1, 0.9, 0.2],
+                },
+            );
+            project.add_run(run);
+            Ok::<_, syrinx::project::ProjectError>(())
+        },
+    )
+    .unwrap();
+
+    let drawn = draw_box(&mut harness);
+    harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::S);
+    settle(&mut harness);
+
+    let (saved, _) = Project::load(&project_path).unwrap();
+    assert!(
+        saved.recording_at(&b).is_some(),
+        "the added recording is kept"
+    );
+    assert_eq!(saved.detection_runs.len(), 1, "the stored run is kept");
+    let scores = saved.detection_runs[0].recordings[0].scores.get().unwrap();
+    assert_eq!(scores.scores, vec![0.1, 0.9, 0.2]);
+    assert_eq!(saved.selections.len(), 1, "the app's box is saved");
+    assert_eq!(saved.selections.items()[0].start_secs, drawn.start_secs);
+    let app = harness.state();
+    assert!(!app.session.document.is_dirty());
+    assert_eq!(app.session.document.project.recordings.len(), 2);
+    assert_eq!(app.session.document.project.detection_runs.len(), 1);
+    assert!(
+        app.session
+            .messages
+            .iter()
+            .any(|m| m.text.contains("changed on disk")),
+        "{:?}",
+        app.session.messages
+    );
+}
+
 #[test]
 fn an_untitled_project_is_autosaved_into_the_data_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -637,9 +728,11 @@ fn an_untitled_project_is_autosaved_into_the_data_folder() {
     draw_box(&mut harness);
     settle(&mut harness);
     assert!(!harness.state().session.document.is_dirty(), "written");
+    // Beside it: its lock file and kept versions, which are not projects.
     let autosaves: Vec<PathBuf> = std::fs::read_dir(data.path().join("autosave"))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| syrinx::project::is_project_path(p))
         .collect();
     assert_eq!(autosaves.len(), 1, "{autosaves:?}");
     let (project, report) = Project::load(&autosaves[0]).unwrap();

@@ -6,6 +6,7 @@
 mod annotation;
 mod architecture;
 mod audio;
+mod batch;
 mod cli;
 mod common;
 mod corrupt;

@@ -15,6 +15,7 @@ use crate::gui::dialogs::{ExportAction, ExportDialog, PathPrompt, PromptAction, 
 use crate::gui::document::Document;
 use crate::gui::import_dialog::{ImportAction, ImportDialog};
 use crate::gui::selection_table::SelectionTable;
+use crate::project::disk::SessionSave;
 use crate::project::{PROJECT_EXTENSION, Project, ProjectChange, check_relink, table_names_audio};
 
 pub use crate::workflow::folders::FolderContents;
@@ -34,7 +35,7 @@ impl SyrinxApp {
             .as_ref()
             .is_some_and(|dir| path.starts_with(dir.join(AUTOSAVE_FOLDER)));
         self.spawn_job("opening a project", Cleanup::Nothing, move || {
-            let result = Project::load(&path).map_err(|e| e.to_string());
+            let result = crate::project::disk::load(&path).map_err(|e| e.to_string());
             Event::ProjectLoaded {
                 path,
                 untitled,
@@ -354,7 +355,9 @@ impl SyrinxApp {
             } => {
                 self.session.loading_project = false;
                 match *result {
-                    Ok((project, report)) => self.project_loaded(&path, project, &report, untitled),
+                    Ok((project, report, on_disk)) => {
+                        self.project_loaded(&path, project, &report, on_disk, untitled);
+                    }
                     Err(error) => self.error(error),
                 }
             }
@@ -369,8 +372,16 @@ impl SyrinxApp {
                     Err(error) => {
                         self.error(format!("{error} (your work is still open; try Save as)"));
                     }
-                    Ok(()) if generation == self.session.generation => {
+                    Ok(Some(SessionSave::ChangedOnDisk(theirs)))
+                        if generation == self.session.generation =>
+                    {
+                        self.merge_from_disk(&path, theirs, true);
+                    }
+                    Ok(Some(SessionSave::Written(on_disk)))
+                        if generation == self.session.generation =>
+                    {
                         self.session.document.mark_saved(revision);
+                        self.session.document.on_disk = Some(on_disk);
                         if self.session.document.save_path() != Some(path.as_path()) {
                             // A save as: the project now lives there.
                             if let Some(old) = self.session.document.untitled_autosave.take() {
@@ -381,7 +392,7 @@ impl SyrinxApp {
                             self.info(format!("Saved as {}", path.display()));
                         }
                     }
-                    Ok(()) => {}
+                    Ok(_) => {}
                 }
             }
             Event::TableRead(path, result) => match *result {
@@ -448,9 +459,10 @@ impl SyrinxApp {
         path: &Path,
         project: Project,
         report: &crate::project::LoadReport,
+        on_disk: crate::project::disk::OnDisk,
         untitled: bool,
     ) {
-        let document = Document::loaded(project, path, report, untitled);
+        let document = Document::loaded(project, path, report, Some(on_disk), untitled);
         self.install_document(document);
         if let Some(from) = report.migrated_from {
             self.info(format!(

@@ -1,0 +1,170 @@
+//! A detection batch killed with SIGKILL at random points resumes where it stopped and ends with
+//! tables identical to a run never interrupted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use syrinx::audio::{WavEncoding, write_wav};
+use syrinx::dsp::{ModelInputSpec, SpectrogramParams};
+use syrinx::model::{ComputeDevice, ModelArtifact, NetworkConfig};
+use syrinx::synth::FieldSynth;
+use syrinx::workflow::journal::JOURNAL_FILE;
+
+const FILES: usize = 2_000;
+const RATE_HZ: u32 = 8_000;
+
+/// A small untrained network over 0.5 s windows: its scores are fixed once saved, and vary
+/// enough around 0.5 to give detections.
+fn model(dir: &Path) -> PathBuf {
+    let device = ComputeDevice::Cpu.device().unwrap();
+    device.seed(11);
+    let input = ModelInputSpec {
+        sample_rate_hz: RATE_HZ,
+        window_samples: 4_000,
+        spectrogram: SpectrogramParams::default().mel(32),
+        bands: 32,
+        ..ModelInputSpec::default()
+    };
+    let network = NetworkConfig {
+        channels: vec![8, 16],
+        input_pool: 1,
+        ..NetworkConfig::default()
+    };
+    let model = ModelArtifact::untrained(network, input, &device);
+    let path = dir.join("model");
+    model.save(&path).unwrap();
+    path
+}
+
+fn detect(model: &Path, out: &Path, audio: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_syrinx"));
+    command
+        .args(["detect", "--threshold", "0.5", "--model"])
+        .arg(model)
+        .arg("--out")
+        .arg(out)
+        .arg(audio)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Files finished so far: the journal's whole lines less its first (what the batch is).
+fn finished(out: &Path) -> usize {
+    std::fs::read(out.join(JOURNAL_FILE)).map_or(0, |bytes| {
+        bytes
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            .saturating_sub(1)
+    })
+}
+
+/// Every table in `dir` (the journal and its scores aside), by name.
+fn tables(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut found: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .filter(|(name, _)| !name.starts_with('.'))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_batch_killed_three_times_resumes_to_the_same_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("survey");
+    std::fs::create_dir(&audio).unwrap();
+    for i in 0..FILES {
+        let samples = FieldSynth::new(RATE_HZ, i as u64).take(RATE_HZ as usize);
+        write_wav(
+            &audio.join(format!("r{i:04}.wav")),
+            &samples,
+            RATE_HZ,
+            WavEncoding::Pcm16,
+        )
+        .unwrap();
+    }
+    let model = model(dir.path());
+
+    let reference = dir.path().join("reference");
+    let whole = detect(&model, &reference, &audio).output().unwrap();
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    let expected = tables(&reference);
+    assert_eq!(
+        expected.len(),
+        FILES + 3,
+        "a table per file, combined ones, counts"
+    );
+    assert!(
+        expected
+            .iter()
+            .any(|(name, bytes)| name.ends_with(".selections.txt")
+                && bytes.iter().filter(|b| **b == b'\n').count() > 1),
+        "some file has detections"
+    );
+
+    let out = dir.path().join("resumed");
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let mut points: Vec<usize> = (0..3).map(|_| rng.random_range(50..FILES - 50)).collect();
+    points.sort_unstable();
+    let mut kills = 0;
+    let last_point = points[2];
+    for point in points {
+        let mut child = detect(&model, &out, &audio).spawn().unwrap();
+        let killed = loop {
+            if finished(&out) >= point {
+                child.kill().unwrap();
+                break true;
+            }
+            if child.try_wait().unwrap().is_some() {
+                break false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        };
+        child.wait().unwrap();
+        if killed {
+            kills += 1;
+            assert!(finished(&out) < FILES, "killed before the end");
+        }
+    }
+    assert_eq!(kills, 3, "every kill landed mid-batch");
+    let last = detect(&model, &out, &audio).arg("--json").output().unwrap();
+    let said = String::from_utf8_lossy(&last.stderr);
+    assert!(last.status.success(), "{said}");
+    assert!(said.contains("not scored again"), "{said}");
+    // Only the files no run finished were scored.
+    let stdout = String::from_utf8_lossy(&last.stdout);
+    let summary: serde_json::Value =
+        serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    let (scored, resumed) = (
+        summary["files"].as_u64().unwrap() as usize,
+        summary["resumed"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(scored + resumed, FILES);
+    assert!(
+        resumed >= last_point,
+        "{resumed} resumed, killed after {last_point}"
+    );
+    let resumed = tables(&out);
+    assert_eq!(resumed.len(), expected.len());
+    for ((name, bytes), (expected_name, expected_bytes)) in resumed.iter().zip(&expected) {
+        assert_eq!(name, expected_name);
+        assert!(
+            bytes == expected_bytes,
+            "{name} differs from the uninterrupted run's"
+        );
+    }
+}
