@@ -24,6 +24,7 @@ mod messages;
 mod playback;
 mod recordings;
 mod recordings_panel;
+mod restoring;
 pub use commands::shortcut_rows;
 pub use jobs_panel::{CancelTarget, JobRow};
 mod projects;
@@ -188,6 +189,24 @@ enum Event {
         result: Result<Option<crate::project::disk::SessionSave>, String>,
     },
     TableRead(PathBuf, Box<Result<crate::annotation::ParsedTable, String>>),
+    /// A project's kept versions, read for the Restore window.
+    VersionsListed(PathBuf, Vec<crate::gui::restore_dialog::VersionRow>),
+    /// An earlier version was restored (and the project loaded again), or could not be.
+    Restored {
+        path: PathBuf,
+        /// When the restored version was saved, in words.
+        saved: String,
+        result: Box<
+            Result<
+                (
+                    crate::project::Project,
+                    crate::project::LoadReport,
+                    crate::project::disk::OnDisk,
+                ),
+                String,
+            >,
+        >,
+    },
     FolderRead(PathBuf, Box<Result<projects::FolderContents, String>>),
     Relinked(
         ProjectRecordingId,

@@ -48,6 +48,7 @@ pub enum Command {
     OpenProject,
     SaveProject,
     SaveProjectAs,
+    RestoreVersion,
     OpenRecordings,
     OpenFolder,
     OpenPath,
@@ -102,11 +103,12 @@ const CTRL_SHIFT: Modifiers = Modifiers {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Self; 38] = [
+    pub const ALL: [Self; 39] = [
         Self::NewProject,
         Self::OpenProject,
         Self::SaveProject,
         Self::SaveProjectAs,
+        Self::RestoreVersion,
         Self::OpenRecordings,
         Self::OpenFolder,
         Self::OpenPath,
@@ -151,6 +153,7 @@ impl Command {
             Self::OpenProject => "Open project…",
             Self::SaveProject => "Save project",
             Self::SaveProjectAs => "Save project as…",
+            Self::RestoreVersion => "Restore an earlier version…",
             Self::OpenRecordings => "Open recordings…",
             Self::OpenFolder => "Open folder…",
             Self::OpenPath => "Open path…",
@@ -196,6 +199,9 @@ impl Command {
             Self::OpenProject => "open a project file",
             Self::SaveProject => "save the project",
             Self::SaveProjectAs => "save the project under a new name",
+            Self::RestoreVersion => {
+                "bring back one of the project's last saved versions (each save keeps the one it replaces)"
+            }
             Self::OpenRecordings => "open recordings (they join the project)",
             Self::OpenFolder => {
                 "add a folder's recordings, with the selection tables of the same name"
@@ -247,6 +253,7 @@ impl Command {
             | C::OpenProject
             | C::SaveProject
             | C::SaveProjectAs
+            | C::RestoreVersion
             | C::OpenRecordings
             | C::OpenFolder
             | C::OpenPath

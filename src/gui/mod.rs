@@ -14,6 +14,7 @@ mod legend;
 mod model_view;
 mod prefs;
 mod recordings_panel;
+mod restore_dialog;
 mod review;
 mod selection_table;
 mod settings_panel;

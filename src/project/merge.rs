@@ -65,7 +65,7 @@ impl DiskMerge {
         if self.not_taken > 0 {
             text.push_str(&format!(
                 "; {} change(s) there conflicted with yours and were not taken (the version on \
-                 disk is kept: File ▸ Restore an earlier version)",
+                 disk is kept: File > Restore an earlier version)",
                 self.not_taken
             ));
         }

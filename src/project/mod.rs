@@ -312,7 +312,7 @@ impl Project {
                 let detail = match history::versions(&path).len() {
                     0 => detail,
                     n => format!(
-                        "{detail}; {n} earlier version(s) are kept: File ▸ Restore an earlier \
+                        "{detail}; {n} earlier version(s) are kept: File > Restore an earlier \
                          version, or `syrinx project restore {}`",
                         path.display()
                     ),

@@ -10,8 +10,11 @@ use syrinx::bench::write_large_project;
 use syrinx::project::Project;
 use syrinx::synth::FieldSynth;
 
-/// Kills tried before giving up on catching one mid-save (each costs one process start).
-const MAX_ATTEMPTS: usize = 40;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// Kills that must land (a writer still running when killed).
+const KILLS: usize = 200;
 
 fn short_wav(path: &Path) {
     write_wav(
@@ -21,6 +24,17 @@ fn short_wav(path: &Path) {
         WavEncoding::Pcm16,
     )
     .unwrap();
+}
+
+fn add(project: &Path, audio: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args(["project", "add"])
+        .arg(project)
+        .arg(audio)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 #[test]
@@ -41,33 +55,31 @@ fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
             })
             .collect()
     };
-    let mut caught_mid_save = 0;
-    let mut on_disk = before.recordings.len();
-    for attempt in 0..MAX_ATTEMPTS {
+    // How long one whole add takes: kills land at random points within it.
+    let first = dir.path().join("extra_first.wav");
+    short_wav(&first);
+    let started = std::time::Instant::now();
+    assert!(add(&project_path, &first).wait().unwrap().success());
+    let whole_micros = started.elapsed().as_micros() as u64;
+    let mut on_disk = before.recordings.len() + 1;
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let (mut kills, mut mid_save) = (0, 0);
+    for attempt in 0..KILLS * 3 {
         let extra = dir.path().join(format!("extra_{attempt}.wav"));
         short_wav(&extra);
-        // A leftover of the last killed save would look like this one starting.
-        for leftover in partials() {
-            let _ = std::fs::remove_file(leftover);
-        }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_syrinx"))
-            .args(["project", "add"])
-            .arg(&project_path)
-            .arg(&extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        // Wait for the save to begin (its temporary file appears), then kill at once.
-        let killed_mid_save = loop {
-            if !partials().is_empty() {
-                child.kill().unwrap();
-                break true;
-            }
+        let kill_after = std::time::Duration::from_micros(rng.random_range(0..whole_micros));
+        let mut child = add(&project_path, &extra);
+        let spawned = std::time::Instant::now();
+        let killed_while_saving = loop {
             if child.try_wait().unwrap().is_some() {
-                break false;
+                break None;
             }
-            std::thread::yield_now();
+            if spawned.elapsed() >= kill_after {
+                let saving = !partials().is_empty();
+                child.kill().unwrap();
+                break Some(saving);
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
         };
         child.wait().unwrap();
         let (loaded, _) = Project::load(&project_path)
@@ -77,23 +89,29 @@ fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
             "attempt {attempt}: selections changed"
         );
         let added = loaded.recordings.iter().any(|r| r.path == extra);
-        // Either the save finished (the one new recording is there) or the old file stands.
+        // Either the save finished (the one new recording is there) or the old file stands:
+        // at most this last edit is lost.
         assert_eq!(
             loaded.recordings.len(),
             on_disk + usize::from(added),
             "attempt {attempt}: recordings are neither the old nor the new list"
         );
         on_disk = loaded.recordings.len();
-        if killed_mid_save && !added {
-            caught_mid_save += 1;
-            if caught_mid_save >= 3 {
+        if let Some(saving) = killed_while_saving {
+            kills += 1;
+            mid_save += usize::from(saving && !added);
+            if kills == KILLS {
                 break;
             }
         }
     }
+    assert_eq!(
+        kills, KILLS,
+        "too few kills landed before the writer finished"
+    );
     assert!(
-        caught_mid_save >= 1,
-        "no kill landed between the start of a save and its rename in {MAX_ATTEMPTS} attempts"
+        mid_save >= 3,
+        "only {mid_save} of {KILLS} kills landed between the start of a save and its rename"
     );
     // The next save under the project's lock succeeds and removes what killed saves left.
     syrinx::project::lock::edit(

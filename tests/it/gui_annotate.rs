@@ -713,6 +713,72 @@ fn a_save_merges_what_the_command_line_wrote_meanwhile() {
     );
 }
 
+/// A project damaged on disk: opening it says so and offers its kept versions; one click
+/// brings the newest back and opens it.
+#[test]
+fn a_damaged_project_offers_its_kept_versions_and_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = recording(dir.path(), "a.wav");
+    let project_path = dir.path().join("p.syrinx");
+    let mut project = Project::default();
+    let id = project.add_recording(&probe(&audio).unwrap()).unwrap();
+    // Three saves holding 0, 1 and 2 boxes: the first two are kept as versions.
+    for n in 0..3_u64 {
+        project.selections = syrinx::annotation::SelectionSet::from_items(
+            (0..n)
+                .map(|i| Selection {
+                    id: syrinx::annotation::SelectionId(i),
+                    recording: id,
+                    start_secs: 1.0 + i as f64,
+                    end_secs: 1.5 + i as f64,
+                    low_hz: 1_000.0,
+                    high_hz: 2_000.0,
+                    label: "x".to_owned(),
+                    kind: SelectionKind::Positive,
+                    extra: Default::default(),
+                })
+                .collect(),
+        );
+        project.save(&project_path).unwrap();
+    }
+    let text = std::fs::read(&project_path).unwrap();
+    std::fs::write(&project_path, &text[..text.len() / 3]).unwrap();
+
+    let mut harness = app(vec![project_path.clone()]);
+    settle(&mut harness);
+    assert!(
+        harness.state().session.document.path.is_none(),
+        "not opened"
+    );
+    harness.get_by_label("Restore an earlier version");
+    let restore_buttons = harness.get_all_by_label("Restore").count();
+    assert_eq!(restore_buttons, 2, "both kept versions are offered");
+    harness.get_all_by_label("Restore").next().unwrap().click();
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(
+        app.session.document.path.as_deref(),
+        Some(project_path.as_path())
+    );
+    assert_eq!(app.session.document.project.selections.len(), 1);
+    assert!(app.ui.restore.is_none(), "the window closes");
+    assert_eq!(Project::load(&project_path).unwrap().0.selections.len(), 1);
+    assert!(
+        app.session
+            .messages
+            .iter()
+            .any(|m| m.text.starts_with("Restored")),
+        "{:?}",
+        app.session.messages
+    );
+    // The damaged file is itself kept.
+    let newest = &syrinx::project::history::versions(&project_path)[0];
+    assert_eq!(
+        std::fs::read(&newest.path).unwrap(),
+        &text[..text.len() / 3]
+    );
+}
+
 #[test]
 fn an_untitled_project_is_autosaved_into_the_data_folder() {
     let dir = tempfile::tempdir().unwrap();

@@ -16,6 +16,7 @@ mod demo;
 mod demo_loop;
 mod dsp;
 mod embed;
+mod full_disk;
 mod fuzz_regressions;
 #[cfg(feature = "gui")]
 mod gui;

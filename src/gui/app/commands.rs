@@ -28,6 +28,7 @@ impl SyrinxApp {
                 self.ui.active.is_some()
             }
             Command::Undo => self.session.document.undo.undo_name().is_some(),
+            Command::RestoreVersion => self.restorable_project().is_some(),
             Command::Redo => self.session.document.undo.redo_name().is_some(),
             Command::DeleteSelected | Command::CopyBoxes | Command::ApplyToSelected => {
                 boxes_selected
@@ -87,6 +88,11 @@ impl SyrinxApp {
             Command::OpenProject => self.ask_path(dialogs::PromptFor::OpenProject, String::new()),
             Command::SaveProject => self.save_project(),
             Command::SaveProjectAs => self.ask_save_as(),
+            Command::RestoreVersion => {
+                if let Some(path) = self.restorable_project() {
+                    self.open_restore(path);
+                }
+            }
             Command::OpenRecordings => self.pick_files(),
             Command::OpenFolder => self.ask_path(dialogs::PromptFor::OpenFolder, String::new()),
             Command::OpenPath => self.ask_path(dialogs::PromptFor::OpenPath, String::new()),

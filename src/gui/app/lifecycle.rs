@@ -75,6 +75,8 @@ impl SyrinxApp {
                 annotator: Annotator::default(),
                 table: SelectionTable::default(),
                 import: None,
+                restore: None,
+                failed_project: None,
                 prompt: None,
                 export: None,
                 show_labels: false,

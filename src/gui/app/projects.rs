@@ -224,6 +224,7 @@ impl SyrinxApp {
 
     /// The windows: path prompt, import preview, export, labels.
     pub(super) fn dialogs(&mut self, ctx: &egui::Context) {
+        self.restore_window(ctx);
         if let Some(mut prompt) = self.ui.prompt.take() {
             match prompt.ui(ctx) {
                 PromptAction::None => self.ui.prompt = Some(prompt),
@@ -358,7 +359,15 @@ impl SyrinxApp {
                     Ok((project, report, on_disk)) => {
                         self.project_loaded(&path, project, &report, on_disk, untitled);
                     }
-                    Err(error) => self.error(error),
+                    Err(error) => {
+                        // A damaged project with kept versions: offer them at once.
+                        let offer = error.contains("earlier version");
+                        self.error(error);
+                        if offer {
+                            self.ui.failed_project = Some(path.clone());
+                            self.open_restore(path);
+                        }
+                    }
                 }
             }
             Event::Saved {
@@ -382,6 +391,7 @@ impl SyrinxApp {
                     {
                         self.session.document.mark_saved(revision);
                         self.session.document.on_disk = Some(on_disk);
+                        self.restore_after_save(&path);
                         if self.session.document.save_path() != Some(path.as_path()) {
                             // A save as: the project now lives there.
                             if let Some(old) = self.session.document.untitled_autosave.take() {
@@ -394,6 +404,9 @@ impl SyrinxApp {
                     }
                     Ok(_) => {}
                 }
+            }
+            event @ (Event::VersionsListed(..) | Event::Restored { .. }) => {
+                self.restore_event(event);
             }
             Event::TableRead(path, result) => match *result {
                 Ok(table) => {
@@ -454,7 +467,7 @@ impl SyrinxApp {
         }
     }
 
-    fn project_loaded(
+    pub(super) fn project_loaded(
         &mut self,
         path: &Path,
         project: Project,

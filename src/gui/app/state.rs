@@ -111,6 +111,10 @@ pub struct UiState {
     pub prompt: Option<PathPrompt>,
     pub path_text: String,
     pub export: Option<ExportDialog>,
+    /// File ▸ Restore an earlier version.
+    pub restore: Option<crate::gui::restore_dialog::RestoreDialog>,
+    /// A project that did not load: File ▸ Restore offers its kept versions.
+    pub failed_project: Option<PathBuf>,
     /// A native file dialog is open.
     pub(super) dialog_open: bool,
     pub(super) show_labels: bool,
