@@ -158,10 +158,11 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             .filter_map(|(i, f)| j.finished(f).map(|entry| (i, entry.clone())))
             .collect()
     });
+    let done: std::collections::HashSet<usize> = resumed.iter().map(|(i, _)| *i).collect();
     let to_score: Vec<PathBuf> = files
         .iter()
         .enumerate()
-        .filter(|(i, _)| !resumed.iter().any(|(done, _)| done == i))
+        .filter(|(i, _)| !done.contains(i))
         .map(|(_, f)| f.clone())
         .collect();
     let plan = BatchPlan {
@@ -179,6 +180,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
             |s| s.progress_chars("=> "),
         ),
     );
+    bar.inc(resumed.len() as u64);
     let started = Instant::now();
     let mut tables = Tables::default();
     let mut run: Option<RunTarget> = None;

@@ -153,6 +153,13 @@ struct OpenedFile {
 }
 
 /// What background threads send back.
+/// A project read for the window: itself, what loading found, what the window knows of its file.
+type Loaded = (
+    crate::project::Project,
+    crate::project::LoadReport,
+    crate::project::disk::OnDisk,
+);
+
 enum Event {
     Opened {
         path: PathBuf,
@@ -168,16 +175,9 @@ enum Event {
     ProjectLoaded {
         path: PathBuf,
         untitled: bool,
-        result: Box<
-            Result<
-                (
-                    crate::project::Project,
-                    crate::project::LoadReport,
-                    crate::project::disk::OnDisk,
-                ),
-                String,
-            >,
-        >,
+        /// This window's mark on the project, and who else has it open.
+        mark: (Option<crate::project::lock::OpenMark>, Option<String>),
+        result: Box<Result<Loaded, String>>,
     },
     Saved {
         path: PathBuf,
@@ -196,16 +196,7 @@ enum Event {
         path: PathBuf,
         /// When the restored version was saved, in words.
         saved: String,
-        result: Box<
-            Result<
-                (
-                    crate::project::Project,
-                    crate::project::LoadReport,
-                    crate::project::disk::OnDisk,
-                ),
-                String,
-            >,
-        >,
+        result: Box<Result<Loaded, String>>,
     },
     FolderRead(PathBuf, Box<Result<projects::FolderContents, String>>),
     Relinked(

@@ -26,6 +26,9 @@ pub struct Document {
     /// What the document knows of its file (as last loaded or saved): a save over a file
     /// changed since by another writer merges that first. `None` until first saved.
     pub on_disk: Option<crate::project::disk::OnDisk>,
+    /// This window's mark on the project, so another window opening it is told (see
+    /// [`crate::project::lock::OpenMark`]).
+    pub open_mark: Option<crate::project::lock::OpenMark>,
     /// Bumped by changes outside the selections (flags, labels, recordings).
     meta_revision: u64,
     /// The revision last written to disk.

@@ -288,46 +288,13 @@ mod tests {
 
     use super::*;
     use crate::annotation::{Edit, Selection, SelectionKind};
-    use crate::detect::WindowScores;
-    use crate::project::{Split, UndoStack};
-
-    fn recording(id: u32, path: &str) -> ProjectRecording {
-        ProjectRecording {
-            id: ProjectRecordingId(id),
-            path: PathBuf::from(path),
-            duration_secs: 60.0,
-            sample_rate_hz: 22_050,
-            channels: 1,
-            size_bytes: 10,
-            fingerprint: "f".to_owned(),
-            fully_annotated: false,
-            split: Split::Auto,
-            group: None,
-        }
-    }
+    use crate::project::UndoStack;
+    use crate::project::fixtures::recording;
 
     /// A run over recording 0 with two calls (scores above 0.5 at 2–3 s and 6–7 s).
     fn project_with_run() -> Project {
         let mut project = Project::default();
         project.recordings.push(recording(0, "/data/a.wav"));
-        let mut run = DetectionRun {
-            id: 1,
-            model_dir: PathBuf::from("/models/m1"),
-            model_id: String::new(),
-            iteration: 1,
-            hop_secs: 1.0,
-            merge: MergeSettings {
-                threshold: 0.5,
-                min_gap_secs: 0.0,
-                min_duration_secs: 0.0,
-                peaks: None,
-            },
-            label: "call".to_owned(),
-            band_hz: None,
-            recordings: Vec::new(),
-            pending: vec![ProjectRecordingId(0)],
-            failed: Vec::new(),
-        };
         let scores: Vec<f32> = (0..10)
             .map(|i| match i {
                 2 => 0.9,
@@ -335,15 +302,7 @@ mod tests {
                 _ => 0.1,
             })
             .collect();
-        run.add_scores(
-            ProjectRecordingId(0),
-            WindowScores {
-                window_secs: 1.0,
-                start_secs: (0..10).map(f64::from).collect(),
-                scores,
-            },
-        );
-        project.add_run(run);
+        project.add_run(crate::project::fixtures::run(1, 0, scores));
         project
     }
 

@@ -112,13 +112,7 @@ impl ProjectLock {
             path: path.clone(),
             detail: e.to_string(),
         };
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io_error)?;
+        let mut file = open_lock_file(&path).map_err(io_error)?;
         let started = Instant::now();
         loop {
             match file.try_lock() {
@@ -140,13 +134,7 @@ impl ProjectLock {
                 Err(TryLockError::Error(e)) => return Err(io_error(e)),
             }
         }
-        // Who holds it, for whoever waits next. Not essential: a failure here leaves the lock
-        // held and only the description unknown.
-        let holder = serde_json::to_vec(&Holder::this_process(program)).unwrap_or_default();
-        let _ = file
-            .set_len(0)
-            .and_then(|()| file.write_all(&holder))
-            .and_then(|()| file.flush());
+        write_holder(&mut file, program);
         Ok(Self {
             _file: file,
             project: project.to_path_buf(),
@@ -160,14 +148,76 @@ impl ProjectLock {
     }
 }
 
-/// `.NAME.lock` beside the project.
-#[must_use]
-pub fn lock_path(project: &Path) -> PathBuf {
+/// A session's mark on a project it holds open (`.NAME.open` beside it, an OS lock like the
+/// write lock, so a session that ends however it ends leaves none): a second session opening
+/// the project learns who has it open. It stops no one: sessions merge each other's saves
+/// ([`super::disk`]).
+#[derive(Debug)]
+pub struct OpenMark {
+    /// Open for as long as the mark is held.
+    _file: File,
+}
+
+impl OpenMark {
+    /// Marks `project` open for `program`. With the mark (`None` when another session holds
+    /// it, or the folder cannot take one), who else has it open, in words.
+    #[must_use]
+    pub fn take(project: &Path, program: &str) -> (Option<Self>, Option<String>) {
+        let path = sibling(project, "open");
+        let Ok(mut file) = open_lock_file(&path) else {
+            return (None, None);
+        };
+        match file.try_lock() {
+            Ok(()) => {
+                write_holder(&mut file, program);
+                (Some(Self { _file: file }), None)
+            }
+            Err(TryLockError::WouldBlock) => {
+                let holder = std::fs::read(&path)
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice::<Holder>(&bytes).ok())
+                    .map_or_else(|| "another Syrinx window".to_owned(), |h| h.describe());
+                (None, Some(holder))
+            }
+            Err(TryLockError::Error(_)) => (None, None),
+        }
+    }
+}
+
+/// A lock file, opened to lock and to say who holds it (created; never truncated on open, so
+/// a holder's words stay readable).
+fn open_lock_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
+/// Writes who holds a lock into its file, for whoever waits next. Not essential: a failure
+/// leaves the lock held and only the description unknown.
+fn write_holder(file: &mut File, program: &str) {
+    let holder = serde_json::to_vec(&Holder::this_process(program)).unwrap_or_default();
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.write_all(&holder))
+        .and_then(|()| file.flush());
+}
+
+/// `.NAME.EXTENSION` beside the project.
+fn sibling(project: &Path, extension: &str) -> PathBuf {
     let name = project
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    project.with_file_name(format!(".{name}.lock"))
+    project.with_file_name(format!(".{name}.{extension}"))
+}
+
+/// `.NAME.lock` beside the project.
+#[must_use]
+pub fn lock_path(project: &Path) -> PathBuf {
+    sibling(project, "lock")
 }
 
 /// Who last took the project's lock, as its lock file says (`None` when it says nothing that
@@ -246,6 +296,22 @@ mod tests {
         drop(held);
         let again = ProjectLock::acquire(&project, "other", Wait::Up(Duration::ZERO));
         assert!(again.is_ok(), "released when dropped");
+    }
+
+    #[test]
+    fn a_second_session_learns_who_has_the_project_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("p.syrinx");
+        let (first, elsewhere) = OpenMark::take(&project, "the Syrinx app");
+        assert!(first.is_some() && elsewhere.is_none());
+        let (second, elsewhere) = OpenMark::take(&project, "the Syrinx app");
+        assert!(second.is_none());
+        assert!(elsewhere.is_some_and(|h| h.contains("the Syrinx app (pid")));
+        drop(first);
+        assert!(
+            OpenMark::take(&project, "x").0.is_some(),
+            "released with the session"
+        );
     }
 
     #[test]

@@ -324,27 +324,9 @@ fn merge_settings(ours: &mut Project, base: &Project, theirs: &Project, report: 
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use super::*;
     use crate::annotation::SelectionKind;
-    use crate::detect::{MergeSettings, WindowScores};
-    use crate::project::{ProjectRecording, Split};
-
-    fn recording(id: u32, path: &str) -> ProjectRecording {
-        ProjectRecording {
-            id: ProjectRecordingId(id),
-            path: PathBuf::from(path),
-            duration_secs: 10.0,
-            sample_rate_hz: 8_000,
-            channels: 1,
-            size_bytes: 10,
-            fingerprint: "f".to_owned(),
-            fully_annotated: false,
-            split: Split::Auto,
-            group: None,
-        }
-    }
+    use crate::project::fixtures::recording;
 
     fn selection(project: &mut Project, recording: u32, start_secs: f64) -> SelectionId {
         let id = project.selections.new_id();
@@ -362,34 +344,9 @@ mod tests {
         id
     }
 
-    /// A run over `recording` whose every window scores `score`.
+    /// A new run over `recording` whose every window scores `score`; its id.
     fn run(project: &mut Project, recording: u32, score: f32) -> u32 {
-        let mut run = DetectionRun {
-            id: project.next_run_id(),
-            model_dir: PathBuf::from("/models/m1"),
-            model_id: String::new(),
-            iteration: 1,
-            hop_secs: 1.0,
-            merge: MergeSettings {
-                threshold: 0.5,
-                min_gap_secs: 0.0,
-                min_duration_secs: 0.0,
-                peaks: None,
-            },
-            label: "call".to_owned(),
-            band_hz: None,
-            recordings: Vec::new(),
-            pending: vec![ProjectRecordingId(recording)],
-            failed: Vec::new(),
-        };
-        run.add_scores(
-            ProjectRecordingId(recording),
-            WindowScores {
-                window_secs: 1.0,
-                start_secs: (0..10).map(f64::from).collect(),
-                scores: vec![score; 10],
-            },
-        );
+        let run = crate::project::fixtures::run(project.next_run_id(), recording, vec![score; 10]);
         let id = run.id;
         project.add_run(run);
         id

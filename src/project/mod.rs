@@ -6,6 +6,8 @@
 
 pub mod changes;
 pub mod disk;
+#[cfg(test)]
+mod fixtures;
 pub mod history;
 pub mod lock;
 pub mod merge;

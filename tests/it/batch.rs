@@ -51,6 +51,23 @@ fn detect(model: &Path, out: &Path, audio: &Path) -> Command {
     command
 }
 
+/// A folder of `n` one-second recordings of field noise, each its own.
+fn survey(dir: &Path, n: usize) -> PathBuf {
+    let audio = dir.join("survey");
+    std::fs::create_dir(&audio).unwrap();
+    for i in 0..n {
+        let samples = FieldSynth::new(RATE_HZ, i as u64).take(RATE_HZ as usize);
+        write_wav(
+            &audio.join(format!("r{i:04}.wav")),
+            &samples,
+            RATE_HZ,
+            WavEncoding::Pcm16,
+        )
+        .unwrap();
+    }
+    audio
+}
+
 /// Files finished so far: the journal's whole lines less its first (what the batch is).
 fn finished(out: &Path) -> usize {
     std::fs::read(out.join(JOURNAL_FILE)).map_or(0, |bytes| {
@@ -81,18 +98,7 @@ fn tables(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn a_batch_killed_three_times_resumes_to_the_same_tables() {
     let dir = tempfile::tempdir().unwrap();
-    let audio = dir.path().join("survey");
-    std::fs::create_dir(&audio).unwrap();
-    for i in 0..FILES {
-        let samples = FieldSynth::new(RATE_HZ, i as u64).take(RATE_HZ as usize);
-        write_wav(
-            &audio.join(format!("r{i:04}.wav")),
-            &samples,
-            RATE_HZ,
-            WavEncoding::Pcm16,
-        )
-        .unwrap();
-    }
+    let audio = survey(dir.path(), FILES);
     let model = model(dir.path());
 
     let reference = dir.path().join("reference");
@@ -166,5 +172,59 @@ fn a_batch_killed_three_times_resumes_to_the_same_tables() {
             bytes == expected_bytes,
             "{name} differs from the uninterrupted run's"
         );
+    }
+}
+
+#[test]
+fn a_resumed_batch_stores_every_files_scores_in_the_project() {
+    const FEW: usize = 300;
+    let dir = tempfile::tempdir().unwrap();
+    let audio = survey(dir.path(), FEW);
+    let model = model(dir.path());
+    let project = dir.path().join("survey.syrinx");
+    syrinx::project::Project::default().save(&project).unwrap();
+    let out = dir.path().join("out");
+    let with_project = || {
+        let mut command = detect(&model, &out, &audio);
+        command.arg("--project").arg(&project);
+        command
+    };
+    let mut child = with_project().spawn().unwrap();
+    let killed = loop {
+        if finished(&out) >= FEW / 2 {
+            child.kill().unwrap();
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    child.wait().unwrap();
+    assert!(killed, "killed mid-batch");
+    assert!(
+        syrinx::project::Project::load(&project)
+            .unwrap()
+            .0
+            .detection_runs
+            .is_empty(),
+        "a killed batch stores no run"
+    );
+    let last = with_project().output().unwrap();
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    let (stored, _) = syrinx::project::Project::load(&project).unwrap();
+    assert_eq!(stored.detection_runs.len(), 1);
+    let run = &stored.detection_runs[0];
+    assert_eq!(
+        run.recordings.len(),
+        FEW,
+        "every file's scores, resumed ones too"
+    );
+    for part in &run.recordings {
+        assert!(!part.scores.get().unwrap().scores.is_empty());
     }
 }

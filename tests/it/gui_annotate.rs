@@ -779,6 +779,34 @@ fn a_damaged_project_offers_its_kept_versions_and_restores() {
     );
 }
 
+/// A project another window has open still opens, and the window says so.
+#[test]
+fn a_project_open_in_another_window_opens_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = recording(dir.path(), "a.wav");
+    let project_path = dir.path().join("p.syrinx");
+    let mut project = Project::default();
+    project.add_recording(&probe(&audio).unwrap()).unwrap();
+    project.save(&project_path).unwrap();
+    let (other, _) = syrinx::project::lock::OpenMark::take(&project_path, "the Syrinx app");
+    assert!(other.is_some());
+    let mut harness = app(vec![project_path.clone()]);
+    settle(&mut harness);
+    let app = harness.state();
+    assert_eq!(
+        app.session.document.path.as_deref(),
+        Some(project_path.as_path())
+    );
+    assert!(
+        app.session
+            .messages
+            .iter()
+            .any(|m| m.text.contains("is also open in the Syrinx app (pid")),
+        "{:?}",
+        app.session.messages
+    );
+}
+
 #[test]
 fn an_untitled_project_is_autosaved_into_the_data_folder() {
     let dir = tempfile::tempdir().unwrap();

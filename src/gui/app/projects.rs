@@ -36,9 +36,15 @@ impl SyrinxApp {
             .is_some_and(|dir| path.starts_with(dir.join(AUTOSAVE_FOLDER)));
         self.spawn_job("opening a project", Cleanup::Nothing, move || {
             let result = crate::project::disk::load(&path).map_err(|e| e.to_string());
+            let mark = if result.is_ok() && !untitled {
+                crate::project::lock::OpenMark::take(&path, "the Syrinx app")
+            } else {
+                (None, None)
+            };
             Event::ProjectLoaded {
                 path,
                 untitled,
+                mark,
                 result: Box::new(result),
             }
         });
@@ -352,12 +358,20 @@ impl SyrinxApp {
             Event::ProjectLoaded {
                 path,
                 untitled,
+                mark: (mark, elsewhere),
                 result,
             } => {
                 self.session.loading_project = false;
                 match *result {
                     Ok((project, report, on_disk)) => {
                         self.project_loaded(&path, project, &report, on_disk, untitled);
+                        self.session.document.open_mark = mark;
+                        if let Some(holder) = elsewhere {
+                            self.info(format!(
+                                "{} is also open in {holder}: each window merges what the other saved before it saves, so neither loses work.",
+                                path.display()
+                            ));
+                        }
                     }
                     Err(error) => {
                         // A damaged project with kept versions: offer them at once.
@@ -379,6 +393,13 @@ impl SyrinxApp {
                 self.session.saving = self.session.saving.saturating_sub(1);
                 match result {
                     Err(error) => {
+                        // A restore waiting for this save does not go on.
+                        if let Some(dialog) = self.ui.restore.as_mut()
+                            && dialog.pending.take().is_some()
+                        {
+                            dialog.busy = None;
+                            dialog.error = Some(format!("not restored: {error}"));
+                        }
                         self.error(format!("{error} (your work is still open; try Save as)"));
                     }
                     Ok(Some(SessionSave::ChangedOnDisk(theirs)))

@@ -141,13 +141,16 @@ impl SyrinxApp {
                 Ok((project, report, on_disk)) => {
                     self.ui.restore = None;
                     self.ui.failed_project = None;
+                    let mut mark = None;
                     if self.session.document.path.as_deref() == Some(&path) {
                         // Its changes were saved before the restore (and are kept as a
                         // version): nothing to write over the restored file.
                         let revision = self.session.document.revision();
                         self.session.document.mark_saved(revision);
+                        mark = self.session.document.open_mark.take();
                     }
                     self.project_loaded(&path, project, &report, on_disk, false);
+                    self.session.document.open_mark = mark;
                     self.info(format!(
                         "Restored the version of {} saved {saved}; the file it replaced is kept as an earlier version.",
                         path.display()
