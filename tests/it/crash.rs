@@ -40,8 +40,8 @@ fn add(project: &Path, audio: &Path) -> std::process::Child {
 #[test]
 fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
     let dir = tempfile::tempdir().unwrap();
-    // Big enough (30,000 selections, several MB of JSON) that writing it takes a while.
-    let project_path = write_large_project(dir.path(), 3, 60.0, 30_000).unwrap();
+    // Big enough (10,000 selections, about 2 MB of JSON) that writing it takes a while.
+    let project_path = write_large_project(dir.path(), 3, 60.0, 10_000).unwrap();
     let before = Project::load(&project_path).unwrap().0;
     // Each save writes a temporary file of its own (`.large.syrinx.XXXXXX.partial`).
     let partials = || -> Vec<std::path::PathBuf> {
@@ -105,6 +105,7 @@ fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
             }
         }
     }
+    eprintln!("{kills} kills, {mid_save} between the start of a save and its rename");
     assert_eq!(
         kills, KILLS,
         "too few kills landed before the writer finished"
