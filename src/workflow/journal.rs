@@ -84,6 +84,8 @@ pub struct BatchJournal {
 pub enum JournalError {
     #[error("cannot use the batch journal: {detail}: {}", path.display())]
     Io { path: PathBuf, detail: String },
+    #[error("another batch is writing to this output folder (use another --out, or wait for it to end): {}", path.display())]
+    Busy { path: PathBuf },
 }
 
 fn size_and_time(path: &Path) -> Option<(u64, Option<f64>)> {
@@ -111,6 +113,13 @@ impl BatchJournal {
             .truncate(false)
             .open(&path)
             .map_err(io_error)?;
+        // One batch per output folder: two would interleave their tables and journal lines.
+        // The OS lock goes with the process, however it ends.
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(JournalError::Busy { path }),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io_error(e)),
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(io_error)?;
         // Whole lines only: whatever follows the last newline was cut short by a kill.
@@ -305,5 +314,13 @@ mod tests {
         let (journal, opened) = BatchJournal::open(&out, &key(0.25)).unwrap();
         assert_eq!(opened, Opened::Replaced);
         assert!(journal.finished(&audio[0]).is_none());
+        // A second batch into the same folder at once is refused, by name.
+        let error = BatchJournal::open(&out, &key(0.25))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("another batch") && error.contains(JOURNAL_FILE),
+            "{error}"
+        );
     }
 }
