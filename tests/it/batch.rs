@@ -79,6 +79,24 @@ fn finished(out: &Path) -> usize {
     })
 }
 
+/// Runs `command` and kills it (SIGKILL) once `point` files are finished in `out`; whether the
+/// kill came before it ended by itself.
+fn kill_after(mut command: Command, out: &Path, point: usize) -> bool {
+    let mut child = command.spawn().unwrap();
+    let killed = loop {
+        if finished(out) >= point {
+            child.kill().unwrap();
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    child.wait().unwrap();
+    killed
+}
+
 /// Every table in `dir` (the journal and its scores aside), by name.
 fn tables(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut found: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
@@ -129,19 +147,7 @@ fn a_batch_killed_three_times_resumes_to_the_same_tables() {
     let mut kills = 0;
     let last_point = points[2];
     for point in points {
-        let mut child = detect(&model, &out, &audio).spawn().unwrap();
-        let killed = loop {
-            if finished(&out) >= point {
-                child.kill().unwrap();
-                break true;
-            }
-            if child.try_wait().unwrap().is_some() {
-                break false;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        };
-        child.wait().unwrap();
-        if killed {
+        if kill_after(detect(&model, &out, &audio), &out, point) {
             kills += 1;
             assert!(finished(&out) < FILES, "killed before the end");
         }
@@ -189,19 +195,10 @@ fn a_resumed_batch_stores_every_files_scores_in_the_project() {
         command.arg("--project").arg(&project);
         command
     };
-    let mut child = with_project().spawn().unwrap();
-    let killed = loop {
-        if finished(&out) >= FEW / 2 {
-            child.kill().unwrap();
-            break true;
-        }
-        if child.try_wait().unwrap().is_some() {
-            break false;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    };
-    child.wait().unwrap();
-    assert!(killed, "killed mid-batch");
+    assert!(
+        kill_after(with_project(), &out, FEW / 2),
+        "killed mid-batch"
+    );
     assert!(
         syrinx::project::Project::load(&project)
             .unwrap()
