@@ -663,16 +663,10 @@ fn store_runs(
     }
     let mut made = project.clone();
     made.detection_runs.retain(|r| run_ids.contains(&r.id));
-    crate::project::lock::edit(
-        path,
-        &crate::project::lock::this_program(),
-        crate::project::lock::Wait::brief_or_forever(queue),
-        false,
-        |fresh, _| {
-            let merged = crate::workflow::detect::merge_shard_runs(fresh, &[made]);
-            anyhow::Ok(described(fresh, &mut merged.runs.iter().map(|(id, _)| *id)))
-        },
-    )
+    super::edit_project(path, queue, |fresh| {
+        let merged = crate::workflow::detect::merge_shard_runs(fresh, &[made]);
+        Ok(described(fresh, &mut merged.runs.iter().map(|(id, _)| *id)))
+    })
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {

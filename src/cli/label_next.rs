@@ -48,18 +48,12 @@ pub struct LabelNextArgs {
 
 pub fn run(args: &LabelNextArgs) -> anyhow::Result<ExitCode> {
     if let Some(table_path) = &args.answers {
-        let said = crate::project::lock::edit(
-            &args.project,
-            &crate::project::lock::this_program(),
-            crate::project::lock::Wait::brief_or_forever(args.wait),
-            false,
-            |project, _| {
-                let run = pick_run(project, args.run)
-                    .with_context(|| format!("in {}", args.project.display()))?
-                    .clone();
-                add_answers(project, &run, args, table_path)
-            },
-        )?;
+        let said = super::edit_project(&args.project, args.wait, |project| {
+            let run = pick_run(project, args.run)
+                .with_context(|| format!("in {}", args.project.display()))?
+                .clone();
+            add_answers(project, &run, args, table_path)
+        })?;
         println!("{said}");
         return Ok(ExitCode::SUCCESS);
     }

@@ -61,6 +61,24 @@ pub enum Command {
     LabelNext(label_next::LabelNextArgs),
 }
 
+/// Changes the project at `path` the way every command that writes one does: loaded under its
+/// lock (waiting a few seconds for another writer, or however long with `--wait` when `queue`),
+/// changed by `change`, saved (see [`crate::project::lock::edit`]).
+fn edit_project<T>(
+    path: &std::path::Path,
+    queue: bool,
+    change: impl FnOnce(&mut crate::project::Project) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    use crate::project::lock;
+    lock::edit(
+        path,
+        &lock::this_program(),
+        lock::Wait::brief_or_forever(queue),
+        false,
+        |project, _| change(project),
+    )
+}
+
 /// Parses the command line and runs it.
 #[must_use]
 pub fn main() -> ExitCode {

@@ -137,23 +137,17 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
         // Added to the project as it is now (the search took a while; another process may
         // have written it meanwhile), with ids free there; matches in recordings removed
         // meanwhile are dropped.
-        let n = crate::project::lock::edit(
-            &args.project,
-            &crate::project::lock::this_program(),
-            crate::project::lock::Wait::brief_or_forever(args.wait),
-            false,
-            |project, _| {
-                let present: Vec<_> = matches
-                    .iter()
-                    .filter(|m| project.recording(m.recording).is_some())
-                    .cloned()
-                    .collect();
-                let selections = match_selections(project, &present, kind, &label, &query);
-                let n = selections.len();
-                project.selections.apply(&Edit::Insert(selections));
-                anyhow::Ok(n)
-            },
-        )?;
+        let n = super::edit_project(&args.project, args.wait, |project| {
+            let present: Vec<_> = matches
+                .iter()
+                .filter(|m| project.recording(m.recording).is_some())
+                .cloned()
+                .collect();
+            let selections = match_selections(project, &present, kind, &label, &query);
+            let n = selections.len();
+            project.selections.apply(&Edit::Insert(selections));
+            Ok(n)
+        })?;
         eprintln!(
             "added {n} {} selection(s) labelled \"{label}\" to {}",
             kind.name(),

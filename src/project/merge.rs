@@ -216,6 +216,26 @@ fn run_value(run: &DetectionRun) -> serde_json::Value {
     serde_json::to_value(run).unwrap_or_default()
 }
 
+/// Whether a new run of theirs with `id` gets a new id in `ours` (whose next run id was
+/// `ours_issued` before the merge).
+fn renumbered(id: u32, ours_issued: u32, ours: &Project) -> bool {
+    id < ours_issued || ours.run(id).is_some()
+}
+
+/// Reads the scores of theirs' new runs that a merge into `ours` would renumber (see
+/// [`merge_from_disk`]), so a save job does that disk work rather than the window that merges.
+pub fn read_scores_to_renumber(ours: &Project, base: &Project, theirs: &Project) {
+    let ours_issued = ours.next_run_id();
+    for run in &theirs.detection_runs {
+        if base.run(run.id).is_none() && renumbered(run.id, ours_issued, ours) {
+            for part in &run.recordings {
+                // A failure is found again, and reported, by the merge.
+                let _ = part.scores.get();
+            }
+        }
+    }
+}
+
 fn merge_runs(
     ours: &mut Project,
     base: &Project,
@@ -268,7 +288,7 @@ fn merge_runs(
         // Theirs' id stays unless this session has given it out; a run given a new id has its
         // scores read now, since its side files are named by the old id, which the session's
         // own run may overwrite when it saves.
-        if their.id < ours_issued || ours.run(their.id).is_some() {
+        if renumbered(their.id, ours_issued, ours) {
             run.id = ours.next_run_id();
             let readable = run.recordings.len();
             run.recordings.retain(|part| part.scores.get().is_ok());

@@ -143,10 +143,19 @@ impl SyrinxApp {
         let generation = self.session.generation;
         let gate = Arc::clone(&self.session.save_gate);
         let held_run_ids = self.session.document.undo.held_run_ids();
+        let base = self
+            .session
+            .document
+            .on_disk
+            .as_ref()
+            .map(|d| d.base.clone());
         self.session.saving += 1;
         self.session.last_save_attempt = std::time::Instant::now();
         self.spawn_job("saving the project", Cleanup::Saving, move || {
             let result = gate.write(sequence, &project, &path, &held_run_ids, known.as_ref());
+            if let (Ok(Some(SessionSave::ChangedOnDisk(theirs))), Some(base)) = (&result, &base) {
+                crate::project::merge::read_scores_to_renumber(&project, base, &theirs.base);
+            }
             Event::Saved {
                 path,
                 revision,
