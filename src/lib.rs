@@ -103,6 +103,9 @@ pub mod export;
 // detect (scope, batch, run, shards), export, folders, training preview
 pub mod workflow;
 
+// the open project: document, opening with a report, ordered saves, adding recordings
+pub mod session;
+
 // ── Data and measurement ──
 
 // the synthetic demo data set and project

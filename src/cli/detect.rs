@@ -12,12 +12,9 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::annotation::{FileRef, ProjectRecordingId, TableFormat, TableRow, write_table};
+use crate::annotation::{FileRef, ProjectRecordingId, TableFormat, TableRow};
 use crate::detect::{Detection, merge};
-use crate::export::{
-    COUNTS_FILE, COUNTS_HEADER, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, counts_line,
-    detection_row,
-};
+use crate::export::{DetectionsFolder, RecordingOut, detection_row};
 use crate::model::ModelArtifact;
 use crate::project::Project;
 use crate::workflow::detect::{
@@ -92,7 +89,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let project = args
         .project
         .as_deref()
-        .map(|path| Project::load(path).map(|(project, _)| project))
+        .map(super::read_project)
         .transpose()?;
     let mut files = list_audio(&args.paths).context("cannot list the recordings")?;
     if let (Some(scope), Some(project)) = (args.scope, &project) {
@@ -213,6 +210,9 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|c| (c.name.clone(), args.threshold.unwrap_or(c.threshold)))
                     .collect();
+                if let Err(error) = tables.start(args) {
+                    write_error.get_or_insert(error);
+                }
                 if let Some((project, _)) = &mut target
                     && !tables.classes.is_empty()
                 {
@@ -238,13 +238,9 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 // Files an earlier run of this batch finished: their tables and scores as it
                 // left them.
                 for (index, entry) in &resumed {
-                    if let Err(error) = tables.record(
-                        *index,
-                        &entry.file,
-                        &entry.detections,
-                        entry.audio_secs,
-                        args,
-                    ) {
+                    if let Err(error) =
+                        tables.record(*index, &entry.file, &entry.detections, entry.audio_secs)
+                    {
                         write_error.get_or_insert(error);
                     }
                     if let (Some(journal), Some((project, _))) = (&journal, &mut target) {
@@ -286,7 +282,6 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                             &[scores],
                             target.is_some(),
                             audio_secs,
-                            args,
                         ) {
                             write_error.get_or_insert(error);
                         }
@@ -314,7 +309,6 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                             &all,
                             target.is_some(),
                             audio_secs,
-                            args,
                         ) {
                             write_error.get_or_insert(error);
                         }
@@ -344,7 +338,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         return Err(error);
     }
     let totals = totals?;
-    tables.finish(&args.out)?;
+    tables.finish()?;
     if let (false, Some((project, path))) = (class_runs.is_empty(), &target) {
         let ids: Vec<u32> = class_runs.iter().map(|r| r.run_id).collect();
         let stored = store_runs(project, path, &ids, shard.is_some(), args.wait)?;
@@ -438,8 +432,8 @@ fn add_recordings(project: &mut Project, files: &[PathBuf]) -> Vec<ProjectRecord
     ids
 }
 
-/// The tables a batch writes: one per recording as each is scored, the combined ones and the
-/// counts at the end.
+/// The tables a batch writes (one per recording as each is scored, the combined ones and the
+/// counts at the end: see [`DetectionsFolder`]), and what turns scores into detections.
 #[derive(Default)]
 struct Tables {
     settings: Option<crate::detect::MergeSettings>,
@@ -448,14 +442,22 @@ struct Tables {
     /// A multi-class model's classes and their thresholds (empty: one class).
     classes: Vec<(String, f32)>,
     total: usize,
-    /// Rows and counts lines of each file by its place in the batch: the combined tables
-    /// list files in that order however often the batch was resumed.
-    combined: std::collections::BTreeMap<usize, Vec<TableRow>>,
-    counts: std::collections::BTreeMap<usize, String>,
-    durations: std::collections::BTreeMap<String, f64>,
+    /// Created when the model is known (a multi-class model's tables have a class column).
+    folder: Option<DetectionsFolder>,
 }
 
 impl Tables {
+    /// Starts the folder once the model (and so its classes) is known.
+    fn start(&mut self, args: &DetectArgs) -> anyhow::Result<()> {
+        let classes = self.classes.iter().map(|(c, _)| c.clone()).collect();
+        self.folder = Some(DetectionsFolder::create(
+            &args.out,
+            &[args.format],
+            classes,
+        )?);
+        Ok(())
+    }
+
     /// The detections of each class (one list for a one-class model) in `per_class` scores.
     fn detections(&self, per_class: &[&crate::detect::WindowScores]) -> Vec<Vec<Detection>> {
         let Some(settings) = &self.settings else {
@@ -482,94 +484,60 @@ impl Tables {
             .collect()
     }
 
-    /// Writes the table of file `index` (`file`) with `detections` per class and keeps its rows
-    /// and counts for the combined tables. A multi-class model's classes go in one table sorted
-    /// by time, each labelled with its class (also in a `Class` column).
+    /// Writes the table of file `index` (`file`) with `detections` per class; a multi-class
+    /// model's rows are labelled with their class.
     fn record(
         &mut self,
         index: usize,
         file: &Path,
         detections: &[Vec<Detection>],
         audio_secs: f64,
-        args: &DetectArgs,
     ) -> anyhow::Result<()> {
         let name = file_name(file);
         let file_ref = FileRef {
             name: name.clone(),
             path: Some(file.display().to_string()),
         };
-        let mut rows: Vec<TableRow> = Vec::new();
-        let mut counts = String::new();
-        if self.classes.is_empty() {
-            let found = detections.first().map_or(&[][..], Vec::as_slice);
-            rows.extend(
-                found
+        let per_class: Vec<Vec<TableRow>> = if self.classes.is_empty() {
+            vec![
+                detections
+                    .first()
+                    .map_or(&[][..], Vec::as_slice)
                     .iter()
-                    .map(|d| detection_row(d, &file_ref, self.band_hz, &self.label, None)),
-            );
-            counts.push_str(&counts_line(&name, found.len(), audio_secs));
+                    .map(|d| detection_row(d, &file_ref, self.band_hz, &self.label, None))
+                    .collect(),
+            ]
         } else {
-            for ((class, _), found) in self.classes.iter().zip(detections) {
-                counts.push_str(&crate::export::class_counts_line(
-                    &name,
-                    class,
-                    found.len(),
-                    audio_secs,
-                ));
-                rows.extend(found.iter().map(|d| {
-                    let mut row = detection_row(d, &file_ref, self.band_hz, class, None);
-                    row.values
-                        .insert(crate::export::CLASS_COLUMN.to_owned(), class.clone());
-                    row
-                }));
-            }
-            rows.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
-        }
-        Self::write_recording(file, &rows, args)?;
-        self.total += rows.len();
-        self.counts.insert(index, counts);
-        self.durations.insert(name, audio_secs);
-        self.combined.insert(index, rows);
-        Ok(())
-    }
-
-    /// One recording's table in the format asked for.
-    fn write_recording(file: &Path, rows: &[TableRow], args: &DetectArgs) -> anyhow::Result<()> {
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let extension = match args.format {
-            TableFormat::Raven => "selections.txt",
-            TableFormat::Audacity => "txt",
-            TableFormat::Csv => "csv",
+            self.classes
+                .iter()
+                .zip(detections)
+                .map(|((class, _), found)| {
+                    found
+                        .iter()
+                        .map(|d| detection_row(d, &file_ref, self.band_hz, class, None))
+                        .collect()
+                })
+                .collect()
         };
-        write_table(
-            &args.out.join(format!("{stem}.{extension}")),
-            args.format,
-            rows,
+        let Some(folder) = self.folder.as_mut() else {
+            return Ok(());
+        };
+        self.total += folder.record(
+            index,
+            RecordingOut {
+                name: &name,
+                path: file,
+                audio_secs,
+            },
+            per_class,
         )?;
         Ok(())
     }
 
-    fn finish(&self, out: &Path) -> anyhow::Result<()> {
-        let combined: Vec<TableRow> = self.combined.values().flatten().cloned().collect();
-        write_table(&out.join(DETECTIONS_CSV_FILE), TableFormat::Csv, &combined)?;
-        let raven = crate::annotation::write_raven_combined(&combined, &self.durations);
-        crate::fsutil::write_atomically(&out.join(DETECTIONS_RAVEN_FILE), raven.as_bytes())
-            .with_context(|| {
-                format!("cannot write {DETECTIONS_RAVEN_FILE} in {}", out.display())
-            })?;
-        let header = if self.classes.is_empty() {
-            COUNTS_HEADER
-        } else {
-            crate::export::COUNTS_CLASS_HEADER
-        };
-        let counts: String = std::iter::once(header)
-            .chain(self.counts.values().map(String::as_str))
-            .collect();
-        crate::fsutil::write_atomically(&out.join(COUNTS_FILE), counts.as_bytes())
-            .with_context(|| format!("cannot write {COUNTS_FILE} in {}", out.display()))?;
+    fn finish(&mut self) -> anyhow::Result<()> {
+        if let Some(folder) = self.folder.take() {
+            folder.finish()?;
+        }
         Ok(())
     }
 }
@@ -625,13 +593,12 @@ fn finish_file(
     per_class: &[&crate::detect::WindowScores],
     keep_scores: bool,
     audio_secs: f64,
-    args: &DetectArgs,
 ) -> anyhow::Result<()> {
     if tables.settings.is_none() {
         return Ok(());
     }
     let detections = tables.detections(per_class);
-    tables.record(index, file, &detections, audio_secs, args)?;
+    tables.record(index, file, &detections, audio_secs)?;
     if let Some(journal) = journal {
         let kept = if keep_scores { per_class } else { &[] };
         journal.record(file, audio_secs, detections, kept)?;
@@ -663,10 +630,14 @@ fn store_runs(
     }
     let mut made = project.clone();
     made.detection_runs.retain(|r| run_ids.contains(&r.id));
-    super::edit_project(path, queue, |fresh| {
-        let merged = crate::workflow::detect::merge_shard_runs(fresh, &[made]);
-        Ok(described(fresh, &mut merged.runs.iter().map(|(id, _)| *id)))
-    })
+    super::edit_project(
+        path,
+        crate::project::lock::Wait::brief_or_forever(queue),
+        |fresh| {
+            let merged = crate::workflow::detect::merge_shard_runs(fresh, &[made]);
+            Ok(described(fresh, &mut merged.runs.iter().map(|(id, _)| *id)))
+        },
+    )
 }
 
 fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {

@@ -48,16 +48,20 @@ pub struct LabelNextArgs {
 
 pub fn run(args: &LabelNextArgs) -> anyhow::Result<ExitCode> {
     if let Some(table_path) = &args.answers {
-        let said = super::edit_project(&args.project, args.wait, |project| {
-            let run = pick_run(project, args.run)
-                .with_context(|| format!("in {}", args.project.display()))?
-                .clone();
-            add_answers(project, &run, args, table_path)
-        })?;
+        let said = super::edit_project(
+            &args.project,
+            crate::project::lock::Wait::brief_or_forever(args.wait),
+            |project| {
+                let run = pick_run(project, args.run)
+                    .with_context(|| format!("in {}", args.project.display()))?
+                    .clone();
+                add_answers(project, &run, args, table_path)
+            },
+        )?;
         println!("{said}");
         return Ok(ExitCode::SUCCESS);
     }
-    let (project, _) = Project::load(&args.project)?;
+    let project = super::read_project(&args.project)?;
     let run = pick_run(&project, args.run)
         .with_context(|| format!("in {}", args.project.display()))?
         .clone();
@@ -105,7 +109,7 @@ pub fn run(args: &LabelNextArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn pick_run(project: &Project, id: Option<u32>) -> anyhow::Result<&DetectionRun> {
+pub(super) fn pick_run(project: &Project, id: Option<u32>) -> anyhow::Result<&DetectionRun> {
     match id {
         Some(id) => project
             .run(id)

@@ -61,22 +61,39 @@ pub enum Command {
     LabelNext(label_next::LabelNextArgs),
 }
 
-/// Changes the project at `path` the way every command that writes one does: loaded under its
-/// lock (waiting a few seconds for another writer, or however long with `--wait` when `queue`),
-/// changed by `change`, saved (see [`crate::project::lock::edit`]).
+/// Changes the project at `path` the way every command that writes one does: opened under
+/// its lock (waiting as `wait` says), what opening found printed, changed by `change`, saved
+/// (see [`crate::session::edit`]).
 fn edit_project<T>(
     path: &std::path::Path,
-    queue: bool,
+    wait: crate::project::lock::Wait,
     change: impl FnOnce(&mut crate::project::Project) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    use crate::project::lock;
-    lock::edit(
+    crate::session::edit(
         path,
-        &lock::this_program(),
-        lock::Wait::brief_or_forever(queue),
+        &crate::project::lock::this_program(),
+        wait,
         false,
-        |project, _| change(project),
+        |project, report| {
+            warn_about(report);
+            change(project)
+        },
     )
+}
+
+/// Reads the project at `path` for a command that only reads it, printing what opening found.
+fn read_project(path: &std::path::Path) -> anyhow::Result<crate::project::Project> {
+    let (project, report) = crate::session::read(path)?;
+    warn_about(&report);
+    Ok(project)
+}
+
+/// Prints what opening a project found (recordings not found or changed, an older schema).
+fn warn_about(report: &crate::session::OpenReport) {
+    for notice in report.notices() {
+        let level = if notice.serious { "warning" } else { "note" };
+        eprintln!("{level}: {}", notice.text);
+    }
 }
 
 /// Parses the command line and runs it.

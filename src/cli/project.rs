@@ -1,20 +1,15 @@
 //! `syrinx project …`: create projects, add recordings (with their selection tables), clip
 //! folders, export, and show — the same code the app uses.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
-use crate::annotation::{
-    Edit, ImportOptions, ProjectRecordingId, SelectionKind, TableFormat, UnknownLabels,
-    preview_import, read_table,
-};
-use crate::audio::probe;
+use crate::annotation::{SelectionKind, TableFormat, UnknownLabels, read_table};
 use crate::project::lock::{self, Wait};
-use crate::project::{Project, Split, UndoStack, pair_folder, table_names_audio};
+use crate::project::{Project, Split};
 use crate::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]
@@ -68,6 +63,22 @@ pub enum ProjectCommand {
     },
     /// Export selections: a table per recording (and a combined one), or WAV clips.
     Export(ExportArgs),
+    /// Write a stored run's detections, with their verdicts, as Review's "Export detections"
+    /// does and `syrinx detect` writes a batch: a table per recording, the combined tables of
+    /// every detection and the counts per recording.
+    ExportDetections {
+        #[arg(value_name = "PROJECT.syrinx")]
+        project: PathBuf,
+        /// The run (default: the latest).
+        #[arg(long)]
+        run: Option<u32>,
+        /// Folder to write to.
+        #[arg(long, short, value_name = "DIR")]
+        out: PathBuf,
+        /// Format of the per-recording tables (repeatable; default: raven and audacity).
+        #[arg(long = "format", value_name = "FORMAT")]
+        formats: Vec<TableFormat>,
+    },
     /// Print recordings, flags and selection counts.
     /// Bring back an earlier version of a project file. Each save keeps the version it replaces
     /// in `.syrinx-history/` beside the project (the newest five); with no VERSION, list them.
@@ -187,7 +198,7 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
             let label = label
                 .clone()
                 .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()));
-            lock::edit(path, &lock::this_program(), wait, false, |project, _| {
+            super::edit_project(path, wait, |project| {
                 project.add_clip_folder(dir, kind, label);
                 anyhow::Ok(())
             })?;
@@ -201,6 +212,28 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
         ProjectCommand::AddFalsePositives(add) => run_add_false_positives(add, wait)?,
         ProjectCommand::MergeShards { project, shards } => merge_shards(project, shards, wait)?,
         ProjectCommand::Export(export) => run_export(export)?,
+        ProjectCommand::ExportDetections {
+            project,
+            run,
+            out,
+            formats,
+        } => {
+            let loaded = super::read_project(project)?;
+            let run = super::label_next::pick_run(&loaded, *run)
+                .with_context(|| format!("in {}", project.display()))?;
+            let formats = if formats.is_empty() {
+                crate::export::RUN_TABLE_FORMATS.to_vec()
+            } else {
+                formats.clone()
+            };
+            let written = crate::export::export_run(&loaded, run, out, &formats)?;
+            println!(
+                "run {}: {} file(s) written to {}",
+                run.id,
+                written.len(),
+                out.display()
+            );
+        }
         ProjectCommand::Show { project } => show(project)?,
         ProjectCommand::Restore { project, version } => restore(project, *version, wait)?,
     }
@@ -208,13 +241,42 @@ pub fn run(args: &ProjectArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn run_add(args: &AddArgs, wait: Wait) -> anyhow::Result<()> {
-    let (failures, recordings) = lock::edit(
+    let options = add_options(args)?;
+    // The disk is read before the project is locked: probing hours of audio holds no one up.
+    let contents = crate::workflow::folders::read_additions(&args.audio, &args.annotations)?;
+    let (failures, recordings) = crate::session::edit(
         &args.project,
         &lock::this_program(),
         wait,
         true,
-        |project, _| {
-            let failures = add_to(project, args)?;
+        |project, report| {
+            super::warn_about(report);
+            let addition = crate::session::plan_addition(project, &contents, &options);
+            for warning in &addition.warnings {
+                eprintln!("warning: {warning}");
+            }
+            for table in &addition.tables {
+                for warning in &table.warnings {
+                    eprintln!("warning: {warning}: {}", table.path.display());
+                }
+                for (file, rows) in &table.unmatched {
+                    eprintln!(
+                        "warning: {rows} selection(s) for {file}, which is not in the project: {}",
+                        table.path.display()
+                    );
+                }
+                println!(
+                    "{}: {} selections imported, {} skipped",
+                    table.path.display(),
+                    table.imported,
+                    table.skipped
+                );
+            }
+            for error in &addition.errors {
+                eprintln!("error: {error}");
+            }
+            let failures = addition.errors.len();
+            addition.insert_into(project);
             anyhow::Ok((failures, project.recordings.len()))
         },
     )?;
@@ -225,53 +287,8 @@ fn run_add(args: &AddArgs, wait: Wait) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Adds the recordings and tables `args` name to `project`; the number of files that could not
-/// be added.
-fn add_to(project: &mut Project, args: &AddArgs) -> anyhow::Result<usize> {
-    // Files given directly, and audio found in folders with their same-stem tables.
-    let mut audio: Vec<PathBuf> = Vec::new();
-    let mut tables: Vec<(PathBuf, Option<PathBuf>)> =
-        args.annotations.iter().map(|t| (t.clone(), None)).collect();
-    for path in &args.audio {
-        if path.is_dir() {
-            for (file, table) in pair_folder(path)
-                .with_context(|| format!("cannot read the folder {}", path.display()))?
-            {
-                if let Some(table) = table {
-                    tables.push((table, Some(file.clone())));
-                }
-                audio.push(file);
-            }
-        } else {
-            audio.push(path.clone());
-        }
-    }
-    let mut added: Vec<(PathBuf, ProjectRecordingId)> = Vec::new();
-    let mut failures = 0;
-    for path in &audio {
-        match probe(path) {
-            Ok(info) => {
-                for warning in &info.warnings {
-                    eprintln!("warning: {warning}: {}", path.display());
-                }
-                let id = project.add_recording(&info)?;
-                if let Some(recording) = project.recording_mut(id) {
-                    recording.fully_annotated |= args.fully_annotated;
-                    if let Some(split) = args.split {
-                        recording.split = split;
-                    }
-                    if let Some(group) = &args.group {
-                        recording.group = Some(group.clone());
-                    }
-                }
-                added.push((path.clone(), id));
-            }
-            Err(error) => {
-                failures += 1;
-                eprintln!("error: {error}");
-            }
-        }
-    }
+/// How `args` flags recordings and reads labels.
+fn add_options(args: &AddArgs) -> anyhow::Result<crate::session::AddOptions> {
     let other = match args.other_labels.as_deref() {
         Some("skip") => UnknownLabels::Skip,
         Some(text) => match SelectionKind::parse(text) {
@@ -282,46 +299,17 @@ fn add_to(project: &mut Project, args: &AddArgs) -> anyhow::Result<usize> {
         None if args.positive.is_empty() => UnknownLabels::Positive,
         None => UnknownLabels::Negative,
     };
-    let mut history = UndoStack::default();
-    for (table_path, paired_audio) in &tables {
-        let table = read_table(table_path)?;
-        let mut options = ImportOptions::suggested(&table);
-        if let Some(column) = &args.label_column {
-            options.label_column = Some(column.clone());
-        }
-        options.positive_labels = args.positive.iter().cloned().collect::<BTreeSet<_>>();
-        options.negative_labels = args.negative.iter().cloned().collect::<BTreeSet<_>>();
-        options.unknown = other;
-        let default = default_recording(table_path, paired_audio.as_deref(), &added);
-        let mut ids = project.selections.clone();
-        let preview = preview_import(
-            &table,
-            &options,
-            |row| project.import_target(row, default),
-            &mut ids,
-        );
-        for warning in &preview.warnings {
-            eprintln!("warning: {warning}: {}", table_path.display());
-        }
-        for (file, rows) in &preview.unmatched_files {
-            eprintln!(
-                "warning: {rows} selection(s) for {file}, which is not in the project: {}",
-                table_path.display()
-            );
-        }
-        println!(
-            "{}: {} selections imported, {} skipped",
-            table_path.display(),
-            preview.selections.len(),
-            preview.skipped
-        );
-        history.apply(
-            &mut project.selections,
-            "import",
-            vec![Edit::Insert(preview.selections)],
-        );
-    }
-    Ok(failures)
+    Ok(crate::session::AddOptions {
+        fully_annotated: args.fully_annotated,
+        split: args.split,
+        group: args.group.clone(),
+        label_column: args.label_column.clone(),
+        labels: Some(crate::session::LabelChoice {
+            positive: args.positive.iter().cloned().collect(),
+            negative: args.negative.iter().cloned().collect(),
+            other,
+        }),
+    })
 }
 
 fn merge_shards(path: &Path, shards: &[PathBuf], wait: Wait) -> anyhow::Result<()> {
@@ -345,9 +333,9 @@ fn merge_shards(path: &Path, shards: &[PathBuf], wait: Wait) -> anyhow::Result<(
     }
     let shards = files
         .iter()
-        .map(|file| Project::load(file).map(|(shard, _)| shard))
+        .map(|file| super::read_project(file))
         .collect::<Result<Vec<_>, _>>()?;
-    let merged = lock::edit(path, &lock::this_program(), wait, false, |project, _| {
+    let merged = super::edit_project(path, wait, |project| {
         anyhow::Ok(crate::workflow::detect::merge_shard_runs(project, &shards))
     })?;
     for (id, recordings) in &merged.runs {
@@ -364,31 +352,10 @@ fn merge_shards(path: &Path, shards: &[PathBuf], wait: Wait) -> anyhow::Result<(
     Ok(())
 }
 
-/// The recording a single-file table belongs to: its paired audio, the recording of the same
-/// stem, or the only one added.
-fn default_recording(
-    table: &Path,
-    paired: Option<&Path>,
-    added: &[(PathBuf, ProjectRecordingId)],
-) -> Option<ProjectRecordingId> {
-    if let Some(audio) = paired {
-        return added.iter().find(|(p, _)| p == audio).map(|(_, id)| *id);
-    }
-    added
-        .iter()
-        .find(|(audio, _)| table_names_audio(table, audio))
-        .or_else(|| (added.len() == 1).then(|| &added[0]))
-        .map(|(_, id)| *id)
-}
-
 fn run_add_false_positives(args: &AddFalsePositivesArgs, wait: Wait) -> anyhow::Result<()> {
-    let said = lock::edit(
-        &args.project,
-        &lock::this_program(),
-        wait,
-        false,
-        |project, _| add_false_positives_to(project, args),
-    )?;
+    let said = super::edit_project(&args.project, wait, |project| {
+        add_false_positives_to(project, args)
+    })?;
     println!("{said}");
     Ok(())
 }
@@ -461,15 +428,7 @@ fn add_false_positives_to(
 }
 
 fn run_export(args: &ExportArgs) -> anyhow::Result<()> {
-    let (project, report) = Project::load(&args.project)?;
-    for id in &report.missing {
-        if let Some(recording) = project.recording(*id) {
-            eprintln!(
-                "warning: recording not found (selections still exported): {}",
-                recording.path.display()
-            );
-        }
-    }
+    let project = super::read_project(&args.project)?;
     let outcome = crate::workflow::export::export_selections(
         &project,
         None,
@@ -493,7 +452,8 @@ fn run_export(args: &ExportArgs) -> anyhow::Result<()> {
 }
 
 fn show(path: &Path) -> anyhow::Result<()> {
-    let (project, report) = Project::load(path)?;
+    let (project, report) = crate::session::read(path)?;
+    super::warn_about(&report);
     let summary = project.summary();
     println!(
         "{}: {} recording(s), {} selection(s)",
@@ -509,9 +469,9 @@ fn show(path: &Path) -> anyhow::Result<()> {
         if let Some(group) = &recording.group {
             flags.push(format!("group {group}"));
         }
-        if report.missing.contains(&recording.id) {
+        if report.is_missing(recording.id) {
             flags.push("MISSING".to_owned());
-        } else if report.changed.contains(&recording.id) {
+        } else if report.is_changed(recording.id) {
             flags.push("CHANGED since added".to_owned());
         }
         println!(

@@ -59,7 +59,8 @@ pub struct SimilarArgs {
 }
 
 pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
-    let (project, report) = Project::load(&args.project)?;
+    let (project, report) = crate::session::read(&args.project)?;
+    super::warn_about(&report);
     let (query, query_label) = query_box(&project, args)?;
     let place = IndexPlace::beside(Some(&args.project));
     let embedding = match (&args.model, &args.embedder) {
@@ -71,7 +72,7 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let outcome = find_similar(
         &project,
-        &report.missing,
+        &report.missing_ids(),
         query,
         args.top,
         &embedding,
@@ -137,17 +138,21 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
         // Added to the project as it is now (the search took a while; another process may
         // have written it meanwhile), with ids free there; matches in recordings removed
         // meanwhile are dropped.
-        let n = super::edit_project(&args.project, args.wait, |project| {
-            let present: Vec<_> = matches
-                .iter()
-                .filter(|m| project.recording(m.recording).is_some())
-                .cloned()
-                .collect();
-            let selections = match_selections(project, &present, kind, &label, &query);
-            let n = selections.len();
-            project.selections.apply(&Edit::Insert(selections));
-            Ok(n)
-        })?;
+        let n = super::edit_project(
+            &args.project,
+            crate::project::lock::Wait::brief_or_forever(args.wait),
+            |project| {
+                let present: Vec<_> = matches
+                    .iter()
+                    .filter(|m| project.recording(m.recording).is_some())
+                    .cloned()
+                    .collect();
+                let selections = match_selections(project, &present, kind, &label, &query);
+                let n = selections.len();
+                project.selections.apply(&Edit::Insert(selections));
+                Ok(n)
+            },
+        )?;
         eprintln!(
             "added {n} {} selection(s) labelled \"{label}\" to {}",
             kind.name(),

@@ -88,12 +88,8 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
-    let (project, report) = Project::load(&args.project)?;
-    for id in &report.missing {
-        if let Some(r) = project.recording(*id) {
-            eprintln!("warning: recording missing, left out: {}", r.path.display());
-        }
-    }
+    let (project, report) = crate::session::read(&args.project)?;
+    super::warn_about(&report);
     let requested = TrainSettings {
         epochs: args.epochs,
         batch_size: args.batch.max(1),
@@ -107,7 +103,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         ..TrainSettings::default()
     };
     let (mut config, mut settings, proposal) =
-        project_config_from(&project, &report.missing, &requested, args.input);
+        project_config_from(&project, &report.missing_ids(), &requested, args.input);
     if let Some(front_end) = args.front_end {
         config.input.normalization = front_end;
     }
@@ -172,7 +168,14 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     if let Some(embedder) = &args.embedder {
-        return train_head(args, &project, &report.missing, embedder, &config, out);
+        return train_head(
+            args,
+            &project,
+            &report.missing_ids(),
+            embedder,
+            &config,
+            out,
+        );
     }
     if args.no_augment {
         settings.augmentation = crate::dataset::Augmentation {
@@ -182,7 +185,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     }
     // What the split did and how training will be validated (the dataset is built again
     // inside training: cheap, no audio is read).
-    if let Ok(dataset) = crate::dataset::Dataset::from_project(&project, &report.missing, &config) {
+    if let Ok(dataset) =
+        crate::dataset::Dataset::from_project(&project, &report.missing_ids(), &config)
+    {
         println!("splits: {}", dataset.validation_plan(&config));
     }
     let bar = ProgressBar::new(0);
@@ -247,11 +252,8 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     };
     // Training runs as a job (the app's way); this thread draws the progress.
     let work = {
-        let (project, project_path, missing) = (
-            project.clone(),
-            args.project.clone(),
-            report.missing.clone(),
-        );
+        let (project, project_path, missing) =
+            (project.clone(), args.project.clone(), report.missing_ids());
         let (config, settings, out) = (config.clone(), settings.clone(), out.to_path_buf());
         move |context: &crate::jobs::JobContext<TrainEvent>| {
             crate::workflow::train::train_and_save(

@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use super::document::Document;
 use super::spectrogram_view::{BoxView, PanePointer};
 use crate::annotation::{Edit, ProjectRecordingId, Selection, SelectionId, SelectionKind};
 use crate::boxedit::{Gesture, Hit, Outcome, TfBox};
+use crate::session::Document;
 
 /// Undo step names (shown in the Edit menu).
 pub const DRAW: &str = "draw selection";

@@ -45,7 +45,6 @@ use eframe::egui;
 use super::annotate::{Annotator, EditTarget};
 use super::commands::Menu;
 use super::dialogs::{self, ExportDialog, PathPrompt};
-use super::document::Document;
 use super::files::FileDialog;
 use super::frame_stats::FrameStats;
 use super::import_dialog::ImportDialog;
@@ -59,6 +58,7 @@ use super::toasts;
 use crate::annotation::{ProjectRecordingId, SelectionId};
 use crate::audio::{AudioError, AudioReader, ChannelMode, RecordingInfo};
 use crate::playback::{AudioOutput, PlaybackFilter, PlaybackRequest, Player, SPEED_RANGE};
+use crate::session::Document;
 use crate::spectrogram::{RecordingId, SpectrogramKey, TileEngine, TileKey};
 use crate::timefmt::{format_time_secs, parse_time_secs};
 use crate::viewport::{ViewStep, Viewport};
@@ -154,11 +154,7 @@ struct OpenedFile {
 
 /// What background threads send back.
 /// A project read for the window: itself, what loading found, what the window knows of its file.
-type Loaded = (
-    crate::project::Project,
-    crate::project::LoadReport,
-    crate::project::disk::OnDisk,
-);
+type Loaded = (crate::session::Document, crate::session::OpenReport);
 
 enum Event {
     Opened {
@@ -174,19 +170,14 @@ enum Event {
     PathPicked(Option<PathBuf>),
     ProjectLoaded {
         path: PathBuf,
-        untitled: bool,
         /// This window's mark on the project, and who else has it open.
         mark: (Option<crate::project::lock::OpenMark>, Option<String>),
-        result: Box<Result<Loaded, String>>,
+        result: Box<Result<Loaded, crate::project::ProjectError>>,
     },
     Saved {
-        path: PathBuf,
-        revision: super::document::Revision,
         /// Which document it was (a save of a replaced project only reports errors).
         generation: u64,
-        /// Written, or not written because another writer changed the file (to merge);
-        /// `None`: a later save got there first.
-        result: Result<Option<crate::project::disk::SessionSave>, String>,
+        done: Box<crate::session::SaveDone>,
     },
     TableRead(PathBuf, Box<Result<crate::annotation::ParsedTable, String>>),
     /// A project's kept versions, read for the Restore window.
@@ -196,7 +187,7 @@ enum Event {
         path: PathBuf,
         /// When the restored version was saved, in words.
         saved: String,
-        result: Box<Result<Loaded, String>>,
+        result: Box<Result<Loaded, crate::project::ProjectError>>,
     },
     FolderRead(PathBuf, Box<Result<projects::FolderContents, String>>),
     Relinked(
@@ -331,7 +322,7 @@ impl SyrinxApp {
             && self.ui.engine.pending() == 0
             && !self.ui.player.is_playing()
             && !self.ui.dialog_open
-            && self.session.saving == 0
+            && !self.session.saves.busy()
             && !self.session.loading_project
             && self.session.jobs.is_empty()
             && !self.ui.training.is_busy()

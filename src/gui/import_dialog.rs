@@ -6,11 +6,11 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use super::document::Document;
 use crate::annotation::{
     Edit, ImportOptions, ImportPreview, ParsedTable, ProjectRecordingId, SelectionKind,
     UnknownLabels, preview_import,
 };
+use crate::session::Document;
 
 /// What rows with a label become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,6 @@ mod app;
 pub mod commands;
 mod detection;
 mod dialogs;
-mod document;
 mod files;
 mod frame_stats;
 mod getting_started;
@@ -28,6 +27,7 @@ mod training;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use crate::session::Document;
 pub use annotate::{Annotator, EditTarget};
 pub use app::{
     AUTOSAVE_INTERVAL, AppOptions, CancelTarget, JobRow, Message, OpenRecording, SyrinxApp,
@@ -35,7 +35,6 @@ pub use app::{
 };
 pub use detection::{DetectAction, DetectScope, DetectWindow};
 pub use dialogs::PromptFor;
-pub use document::Document;
 pub use files::{FileDialog, NativeFileDialog, NoFileDialog, is_audio_path};
 pub use frame_stats::FrameStats;
 pub use getting_started::STEPS as GETTING_STARTED_STEPS;

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use eframe::egui;
 
-use super::document::Document;
 use crate::annotation::ProjectRecordingId;
 use crate::project::{ProjectChange, Split};
+use crate::session::Document;
 use crate::spectrogram::RecordingId;
 use crate::timefmt::format_time_secs;
 

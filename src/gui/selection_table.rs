@@ -10,9 +10,9 @@ use eframe::egui;
 use egui_extras::{Column, TableBuilder};
 
 use super::annotate::Annotator;
-use super::document::Document;
 use super::spectrogram_view::kind_color;
 use crate::annotation::{Edit, ProjectRecordingId, Selection, SelectionId, SelectionKind};
+use crate::session::Document;
 
 const ROW_HEIGHT: f32 = 22.0;
 /// Accessible names of the selected row's number fields (screen readers, tests).

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::annotation::{ParsedTable, read_table};
+use crate::annotation::{AnnotationError, ParsedTable, read_table};
 use crate::audio::{RecordingInfo, probe};
 use crate::project::{fingerprint, pair_folder};
 
@@ -13,8 +13,13 @@ use crate::project::{fingerprint, pair_folder};
 pub struct FolderContents {
     /// Recordings that opened, with their size and fingerprint.
     pub recordings: Vec<(RecordingInfo, u64, String)>,
-    /// Tables paired with a recording: `(audio, table, parsed or why not)`.
-    pub tables: Vec<(PathBuf, PathBuf, Result<ParsedTable, String>)>,
+    /// Tables with the recording they are paired with, if any: `(audio, table, parsed or why
+    /// not)`.
+    pub tables: Vec<(
+        Option<PathBuf>,
+        PathBuf,
+        Result<ParsedTable, AnnotationError>,
+    )>,
     /// Files that could not be read (each message names its file).
     pub errors: Vec<String>,
 }
@@ -29,10 +34,32 @@ pub enum FolderError {
 /// Probes the folder's recordings and reads the tables paired with them (slow: call it off the
 /// user-interface thread).
 pub fn read_folder(dir: &Path) -> Result<FolderContents, FolderError> {
-    let pairs = pair_folder(dir).map_err(|e| FolderError::List {
-        path: dir.to_path_buf(),
-        detail: e.to_string(),
-    })?;
+    if !dir.is_dir() {
+        return Err(FolderError::List {
+            path: dir.to_path_buf(),
+            detail: "not a folder".to_owned(),
+        });
+    }
+    read_additions(&[dir.to_path_buf()], &[])
+}
+
+/// Probes `audio` (files, and folders whose audio is paired with same-stem tables) and reads
+/// those tables and the unpaired `tables` (slow: call it off the user-interface thread).
+pub fn read_additions(
+    audio: &[PathBuf],
+    tables: &[PathBuf],
+) -> Result<FolderContents, FolderError> {
+    let mut pairs: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
+    for path in audio {
+        if path.is_dir() {
+            pairs.extend(pair_folder(path).map_err(|e| FolderError::List {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?);
+        } else {
+            pairs.push((path.clone(), None));
+        }
+    }
     let mut contents = FolderContents::default();
     for (audio, table) in pairs {
         let info = match probe(&audio) {
@@ -52,9 +79,14 @@ pub fn read_folder(dir: &Path) -> Result<FolderContents, FolderError> {
             }
         }
         if let Some(table) = table {
-            let parsed = read_table(&table).map_err(|e| e.to_string());
-            contents.tables.push((audio, table, parsed));
+            let parsed = read_table(&table);
+            contents.tables.push((Some(audio), table, parsed));
         }
+    }
+    for table in tables {
+        contents
+            .tables
+            .push((None, table.clone(), read_table(table)));
     }
     Ok(contents)
 }

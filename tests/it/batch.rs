@@ -225,3 +225,51 @@ fn a_resumed_batch_stores_every_files_scores_in_the_project() {
         assert!(!part.scores.get().unwrap().scores.is_empty());
     }
 }
+
+#[test]
+fn a_stored_run_exports_the_detections_folder_its_batch_wrote() {
+    const FEW: usize = 6;
+    let dir = tempfile::tempdir().unwrap();
+    let audio = survey(dir.path(), FEW);
+    let model = model(dir.path());
+    let project = dir.path().join("survey.syrinx");
+    syrinx::project::Project::default().save(&project).unwrap();
+    let batch = dir.path().join("batch");
+    let ran = detect(&model, &batch, &audio)
+        .args(["--format", "raven", "--project"])
+        .arg(&project)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    // What Review's "Export detections" writes, from the command line.
+    let exported = dir.path().join("exported");
+    let export = Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args(["project", "export-detections"])
+        .arg(&project)
+        .args(["--format", "raven", "--out"])
+        .arg(&exported)
+        .output()
+        .unwrap();
+    assert!(
+        export.status.success(),
+        "{}",
+        String::from_utf8_lossy(&export.stderr)
+    );
+    let written = tables(&batch);
+    assert_eq!(
+        written.len(),
+        FEW + 3,
+        "a table per file, two combined, counts"
+    );
+    let rows: usize = written
+        .iter()
+        .filter(|(name, _)| name == "all_detections.csv")
+        .map(|(_, bytes)| bytes.iter().filter(|b| **b == b'\n').count())
+        .sum();
+    assert!(rows > 1, "the batch found detections to compare");
+    assert_eq!(tables(&exported), written, "one writer, the same files");
+}

@@ -902,3 +902,51 @@ fn reviewed_false_positives_in_a_detection_table_become_labelled_negatives() {
             .any(|s| s.label == "noise" && s.recording == saved.recordings[1].id)
     );
 }
+
+#[test]
+fn every_command_that_opens_a_project_says_a_recording_was_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("dawn_chorus.wav");
+    std::fs::copy(fixture("third_party/spinetail.wav"), &audio).unwrap();
+    let project = dir.path().join("survey.syrinx");
+    let p = project.to_str().unwrap();
+    assert!(
+        syrinx(&["project", "add", p, audio.to_str().unwrap()])
+            .status
+            .success()
+    );
+    std::fs::rename(&audio, dir.path().join("moved.wav")).unwrap();
+    let clips = dir.path().join("noise");
+    std::fs::create_dir(&clips).unwrap();
+    let out = dir.path().join("out");
+    // Commands that read the project, and ones that change it under its lock.
+    for args in [
+        vec!["project", "show", p],
+        vec![
+            "project",
+            "export",
+            p,
+            "--to",
+            "raven",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        vec![
+            "project",
+            "add-clips",
+            p,
+            clips.to_str().unwrap(),
+            "--kind",
+            "negative",
+        ],
+    ] {
+        let output = syrinx(&args);
+        let said = stderr(&output);
+        assert!(
+            said.contains("were not found") && said.contains("dawn_chorus.wav"),
+            "{args:?}: {said}"
+        );
+    }
+    let (kept, _) = syrinx::project::Project::load(&project).unwrap();
+    assert_eq!(kept.recordings.len(), 1, "the recording is kept to relink");
+}

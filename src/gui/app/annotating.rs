@@ -9,11 +9,11 @@ use eframe::egui;
 use super::{Cleanup, Event, SyrinxApp, edit_target};
 use crate::annotation::{Selection, SelectionId, SelectionKind, TableRow, write_raven};
 use crate::gui::annotate::{Annotator, EditTarget};
-use crate::gui::document::Document;
 use crate::gui::spectrogram_view::kind_color;
 use crate::measure::{Measurement, measure};
 use crate::playback::PlaybackFilter;
 use crate::project::LabelDef;
+use crate::session::Document;
 
 /// Identifies what a measurement was taken of (the box may be edited meanwhile).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,7 +351,7 @@ impl SyrinxApp {
                     ui.weak("Drag on the spectrogram to draw a box");
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    let status = if self.session.saving > 0 {
+                    let status = if self.session.saves.busy() {
                         "saving…".to_owned()
                     } else if self.session.document.is_dirty() {
                         "unsaved changes".to_owned()

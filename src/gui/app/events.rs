@@ -69,7 +69,7 @@ impl SyrinxApp {
                 self.ui.opening.retain(|p| p != path);
                 self.ui.first_screen_pending.retain(|(p, _)| p != path);
             }
-            Cleanup::Saving => self.session.saving = self.session.saving.saturating_sub(1),
+            Cleanup::Saving => self.session.saves.finished(),
             Cleanup::Search(Search::Similar) => self.ui.similar.searching = false,
             Cleanup::Search(Search::LabelNext) => self.ui.review.label_next.searching = false,
             Cleanup::Dialog => {

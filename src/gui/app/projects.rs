@@ -7,16 +7,15 @@ use std::sync::Arc;
 
 use eframe::egui;
 
-use super::saving::{AUTOSAVE_FOLDER, untitled_path};
 use super::{Cleanup, Event, SyrinxApp};
-use crate::annotation::{Edit, ImportOptions, ProjectRecordingId, preview_import, read_table};
+use crate::annotation::{Edit, ProjectRecordingId, read_table};
 use crate::audio::probe;
 use crate::gui::dialogs::{ExportAction, ExportDialog, PathPrompt, PromptAction, PromptFor};
-use crate::gui::document::Document;
 use crate::gui::import_dialog::{ImportAction, ImportDialog};
 use crate::gui::selection_table::SelectionTable;
-use crate::project::disk::SessionSave;
-use crate::project::{PROJECT_EXTENSION, Project, ProjectChange, check_relink, table_names_audio};
+use crate::project::{PROJECT_EXTENSION, check_relink, table_names_audio};
+use crate::session::Document;
+use crate::session::{AUTOSAVE_FOLDER, OpenReport, Saved, untitled_path};
 
 pub use crate::workflow::folders::FolderContents;
 
@@ -35,7 +34,7 @@ impl SyrinxApp {
             .as_ref()
             .is_some_and(|dir| path.starts_with(dir.join(AUTOSAVE_FOLDER)));
         self.spawn_job("opening a project", Cleanup::Nothing, move || {
-            let result = crate::project::disk::load(&path).map_err(|e| e.to_string());
+            let result = crate::session::open(&path, untitled);
             let mark = if result.is_ok() && !untitled {
                 crate::project::lock::OpenMark::take(&path, "the Syrinx app")
             } else {
@@ -43,7 +42,6 @@ impl SyrinxApp {
             };
             Event::ProjectLoaded {
                 path,
-                untitled,
                 mark,
                 result: Box::new(result),
             }
@@ -357,14 +355,13 @@ impl SyrinxApp {
             }
             Event::ProjectLoaded {
                 path,
-                untitled,
                 mark: (mark, elsewhere),
                 result,
             } => {
                 self.session.loading_project = false;
                 match *result {
-                    Ok((project, report, on_disk)) => {
-                        self.project_loaded(&path, project, &report, on_disk, untitled);
+                    Ok((document, report)) => {
+                        self.project_loaded(document, &report);
                         self.session.document.open_mark = mark;
                         if let Some(holder) = elsewhere {
                             self.info(format!(
@@ -375,6 +372,7 @@ impl SyrinxApp {
                     }
                     Err(error) => {
                         // A damaged project with kept versions: offer them at once.
+                        let error = error.to_string();
                         let offer = error.contains("earlier version");
                         self.error(error);
                         if offer {
@@ -384,14 +382,17 @@ impl SyrinxApp {
                     }
                 }
             }
-            Event::Saved {
-                path,
-                revision,
-                generation,
-                result,
-            } => {
-                self.session.saving = self.session.saving.saturating_sub(1);
-                match result {
+            Event::Saved { generation, done } => {
+                self.session.saves.finished();
+                let path = done.path.clone();
+                if generation != self.session.generation {
+                    // A replaced project's save: only its failure matters.
+                    if let Err(error) = done.result {
+                        self.error(format!("{error} (the project was not saved)"));
+                    }
+                    return;
+                }
+                match self.session.document.saved(*done) {
                     Err(error) => {
                         // A restore waiting for this save does not go on.
                         if let Some(dialog) = self.ui.restore.as_mut()
@@ -402,28 +403,17 @@ impl SyrinxApp {
                         }
                         self.error(format!("{error} (your work is still open; try Save as)"));
                     }
-                    Ok(Some(SessionSave::ChangedOnDisk(theirs)))
-                        if generation == self.session.generation =>
-                    {
-                        self.merge_from_disk(&path, theirs, true);
+                    Ok(Saved::Merged(merge)) => {
+                        self.say_merged(&path, &merge);
+                        self.start_save(None);
                     }
-                    Ok(Some(SessionSave::Written(on_disk)))
-                        if generation == self.session.generation =>
-                    {
-                        self.session.document.mark_saved(revision);
-                        self.session.document.on_disk = Some(on_disk);
+                    Ok(Saved::Written) => self.restore_after_save(&path),
+                    Ok(Saved::MovedTo(path)) => {
                         self.restore_after_save(&path);
-                        if self.session.document.save_path() != Some(path.as_path()) {
-                            // A save as: the project now lives there.
-                            if let Some(old) = self.session.document.untitled_autosave.take() {
-                                let _ = std::fs::remove_file(old);
-                            }
-                            self.session.document.path = Some(path.clone());
-                            self.prefs.remember_project(&path);
-                            self.info(format!("Saved as {}", path.display()));
-                        }
+                        self.prefs.remember_project(&path);
+                        self.info(format!("Saved as {}", path.display()));
                     }
-                    Ok(_) => {}
+                    Ok(Saved::Superseded) => {}
                 }
             }
             event @ (Event::VersionsListed(..) | Event::Restored { .. }) => {
@@ -488,43 +478,15 @@ impl SyrinxApp {
         }
     }
 
-    pub(super) fn project_loaded(
-        &mut self,
-        path: &Path,
-        project: Project,
-        report: &crate::project::LoadReport,
-        on_disk: crate::project::disk::OnDisk,
-        untitled: bool,
-    ) {
-        let document = Document::loaded(project, path, report, Some(on_disk), untitled);
+    pub(super) fn project_loaded(&mut self, document: Document, report: &OpenReport) {
         self.install_document(document);
-        if let Some(from) = report.migrated_from {
-            self.info(format!(
-                "{} was written by an older Syrinx (schema {from}); it is updated when saved.",
-                path.display()
-            ));
-        }
-        let missing: Vec<String> = self
-            .session
-            .document
-            .missing
-            .iter()
-            .filter_map(|id| self.session.document.project.recording(*id))
-            .map(crate::project::ProjectRecording::name)
-            .collect();
-        if !missing.is_empty() {
-            self.error(format!(
-                "{} recording(s) of {} were not found: {} — their selections are kept; use Relink in the list.",
-                missing.len(),
-                path.display(),
-                missing.join(", ")
-            ));
-        }
-        if !self.session.document.changed_files.is_empty() {
-            self.info(format!(
-                "{} recording(s) changed since they were added (marked in the list).",
-                self.session.document.changed_files.len()
-            ));
+        for notice in report.notices() {
+            let text = format!("{}.", notice.text);
+            if notice.serious {
+                self.error(text);
+            } else {
+                self.info(text);
+            }
         }
         let first = self
             .session
@@ -540,93 +502,32 @@ impl SyrinxApp {
     }
 
     fn folder_read(&mut self, dir: &Path, contents: &FolderContents) {
-        for error in &contents.errors {
+        let addition = crate::session::plan_addition(
+            &mut self.session.document.project,
+            contents,
+            &crate::session::AddOptions::default(),
+        );
+        for error in &addition.errors {
             self.error(error.clone());
         }
-        let mut first = None;
-        // Added now (the tables are placed on them) and made part of the step below.
-        let mut added = Vec::new();
-        for (info, size, print) in &contents.recordings {
-            let id = match self
-                .session
-                .document
-                .project
-                .addition_of(info, *size, print.clone())
-            {
-                Ok(existing) => existing,
-                Err(recording) => {
-                    let id = recording.id;
-                    self.session
-                        .document
-                        .project
-                        .recordings
-                        .push(recording.clone());
-                    added.push(recording);
-                    id
-                }
-            };
-            first.get_or_insert(id);
-        }
-        let mut inserted = Vec::new();
-        let mut warnings = 0;
-        // One id source for every table, so their selections never share an id.
-        let mut ids = self.session.document.project.selections.clone();
-        for (audio, table_path, table) in &contents.tables {
-            let table = match table {
-                Ok(table) => table,
-                Err(error) => {
-                    self.error(error.clone());
-                    continue;
-                }
-            };
-            warnings += table.warnings.len();
-            let target = self
-                .session
-                .document
-                .project
-                .recording_at(audio)
-                .map(|r| r.id);
-            let options = ImportOptions::suggested(table);
-            let preview = preview_import(
-                table,
-                &options,
-                |row| self.session.document.project.import_target(row, target),
-                &mut ids,
-            );
-            if preview.selections.is_empty() && !table.rows.is_empty() {
-                self.info(format!("{}: no rows could be placed", table_path.display()));
+        for table in &addition.tables {
+            if table.imported == 0 && table.rows > 0 {
+                self.info(format!("{}: no rows could be placed", table.path.display()));
             }
-            inserted.extend(preview.selections);
         }
-        let count = inserted.len();
         let name = format!(
             "open folder {}",
             dir.file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default()
         );
-        if !added.is_empty() || !inserted.is_empty() {
-            self.session.document.edit_project(
-                &name,
-                vec![Edit::Insert(inserted)],
-                ProjectChange::RecordingsAdded(added),
-            );
+        if !addition.is_empty() {
+            self.session.document.add(&name, &addition);
             super::annotating::remember_labels(&mut self.session.document);
         }
         self.prefs.last_folder = Some(dir.to_path_buf());
-        self.info(format!(
-            "{}: {} recording(s), {} selection(s) from {} table(s){}",
-            dir.display(),
-            contents.recordings.len(),
-            count,
-            contents.tables.len(),
-            if warnings > 0 {
-                format!(" ({warnings} bad row(s) left out)")
-            } else {
-                String::new()
-            }
-        ));
-        if let Some(id) = first {
+        self.info(format!("{}: {}", dir.display(), addition.describe()));
+        if let Some(id) = addition.first() {
             self.show_project_recording(id);
         }
     }

@@ -113,9 +113,8 @@ impl SyrinxApp {
                         .map_err(crate::project::ProjectError::from)
                         .and_then(|_lock| {
                             history::restore(&path, &version)?;
-                            crate::project::disk::load(&path)
-                        })
-                        .map_err(|e| e.to_string());
+                            crate::session::open(&path, false)
+                        });
                 Event::Restored {
                     path,
                     saved: version.saved_text(),
@@ -138,7 +137,7 @@ impl SyrinxApp {
                 saved,
                 result,
             } => match *result {
-                Ok((project, report, on_disk)) => {
+                Ok((document, report)) => {
                     self.ui.restore = None;
                     self.ui.failed_project = None;
                     let mut mark = None;
@@ -149,7 +148,7 @@ impl SyrinxApp {
                         self.session.document.mark_saved(revision);
                         mark = self.session.document.open_mark.take();
                     }
-                    self.project_loaded(&path, project, &report, on_disk, false);
+                    self.project_loaded(document, &report);
                     self.session.document.open_mark = mark;
                     self.info(format!(
                         "Restored the version of {} saved {saved}; the file it replaced is kept as an earlier version.",
@@ -157,6 +156,7 @@ impl SyrinxApp {
                     ));
                 }
                 Err(error) => {
+                    let error = error.to_string();
                     if let Some(dialog) = self.ui.restore.as_mut() {
                         dialog.busy = None;
                         dialog.error = Some(error.clone());

@@ -424,7 +424,7 @@ impl SyrinxApp {
         let project = self.session.document.project.clone();
         self.spawn_job("export detections", super::Cleanup::Nothing, move || {
             super::Event::Exported(
-                crate::export::export_detections(&project, &run, &out)
+                crate::export::export_run(&project, &run, &out, &crate::export::RUN_TABLE_FORMATS)
                     .map(|written| {
                         format!("{} file(s) written to {}", written.len(), out.display())
                     })

@@ -13,14 +13,10 @@ pub struct Session {
     // Saving.
     /// The app's data folder (untitled projects are autosaved under it).
     pub(super) data_dir: Option<PathBuf>,
-    pub(super) autosave_interval: Duration,
-    /// Saves being written.
-    pub(super) saving: usize,
-    pub(super) save_sequence: u64,
-    pub(super) save_gate: Arc<saving::SaveGate>,
+    /// Saves in order, and autosave.
+    pub(super) saves: crate::session::Saves,
     /// Counts documents installed (see `Event::Saved`).
     pub(super) generation: u64,
-    pub(super) last_save_attempt: Instant,
     /// A project is being loaded.
     pub loading_project: bool,
 

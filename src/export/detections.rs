@@ -1,0 +1,279 @@
+//! The detections folder: a table per recording in the formats asked for, the combined Raven
+//! table and CSV of every detection, and the counts. One writer for `syrinx detect` (a table
+//! per recording as each is scored), Review's "Export detections" and `syrinx project
+//! export-detections` (a stored run), so they write the same files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{ExportError, TableOf, create_folder, csv_field, recording_table_name};
+use crate::annotation::{
+    FileRef, SelectionKind, TableFormat, TableRow, write_raven_combined, write_table,
+};
+use crate::project::Project;
+
+/// The combined Raven table of a detection run.
+pub const DETECTIONS_RAVEN_FILE: &str = "all_detections.selections.txt";
+/// The CSV of every detection (with verdicts).
+pub const DETECTIONS_CSV_FILE: &str = "all_detections.csv";
+/// Detections per recording.
+pub const COUNTS_FILE: &str = "counts.csv";
+
+/// The first line of [`COUNTS_FILE`].
+pub const COUNTS_HEADER: &str = "recording,detections,audio_s\n";
+
+/// One line of [`COUNTS_FILE`].
+#[must_use]
+pub fn counts_line(recording_name: &str, detections: usize, audio_secs: f64) -> String {
+    format!(
+        "{},{detections},{audio_secs:.3}\n",
+        csv_field(recording_name)
+    )
+}
+
+/// Header of [`COUNTS_FILE`] for a multi-class model: a line per recording and class.
+pub const COUNTS_CLASS_HEADER: &str = "recording,class,detections,audio_s\n";
+
+/// One line of a multi-class [`COUNTS_FILE`].
+#[must_use]
+pub fn class_counts_line(
+    recording_name: &str,
+    class: &str,
+    detections: usize,
+    audio_secs: f64,
+) -> String {
+    format!(
+        "{},{},{detections},{audio_secs:.3}\n",
+        csv_field(recording_name),
+        csv_field(class)
+    )
+}
+
+/// The column a multi-class model's detections carry their class in.
+pub const CLASS_COLUMN: &str = "Class";
+
+/// The table row of a detection: `band_hz` (detections carry no frequency bounds of their own:
+/// the model's typical band of its calls, or the whole spectrum), `label`, the maximum score,
+/// the verdict if any, and the file so that Raven tables get `Begin File`, `Begin Path` and
+/// `File Offset (s)`.
+#[must_use]
+pub fn detection_row(
+    detection: &crate::detect::Detection,
+    file: &FileRef,
+    band_hz: (f64, f64),
+    label: &str,
+    verdict: Option<crate::review::Verdict>,
+) -> TableRow {
+    TableRow {
+        start_secs: detection.start_secs,
+        end_secs: detection.end_secs,
+        low_hz: Some(band_hz.0),
+        high_hz: Some(band_hz.1),
+        label: label.to_owned(),
+        kind: Some(SelectionKind::Positive),
+        score: Some(f64::from(detection.max_score)),
+        verdict: verdict.map(|v| format!("{v:?}")),
+        file: Some(file.clone()),
+        ..TableRow::default()
+    }
+}
+
+/// Table rows of a run's detections on one recording (see [`detection_row`]), with the
+/// model's band when the run knows it, else the recording's whole spectrum.
+#[must_use]
+pub fn detection_rows(
+    project: &Project,
+    part: &crate::review::RecordingDetections,
+    label: &str,
+    band_hz: Option<(f64, f64)>,
+) -> Vec<TableRow> {
+    let Some(recording) = project.recording(part.recording) else {
+        return Vec::new();
+    };
+    let file = FileRef {
+        name: recording.name(),
+        path: Some(recording.path.display().to_string()),
+    };
+    part.detections
+        .iter()
+        .map(|d| {
+            detection_row(
+                &d.detection,
+                &file,
+                band_hz.unwrap_or((0.0, recording.nyquist_hz())),
+                label,
+                d.verdict,
+            )
+        })
+        .collect()
+}
+
+/// A detections folder being written.
+#[derive(Debug)]
+pub struct DetectionsFolder {
+    out_dir: PathBuf,
+    /// The formats of the per-recording tables.
+    formats: Vec<TableFormat>,
+    /// A multi-class model's classes (empty: one class).
+    classes: Vec<String>,
+    /// Rows and counts lines of each recording by its place in the batch: the combined tables
+    /// list recordings in that order however the rows arrived.
+    combined: BTreeMap<usize, Vec<TableRow>>,
+    counts: BTreeMap<usize, String>,
+    durations: BTreeMap<String, f64>,
+    written: Vec<PathBuf>,
+}
+
+/// A recording whose detections are written.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordingOut<'a> {
+    /// Its name in the tables (the file name).
+    pub name: &'a str,
+    /// Its file (the per-recording tables take its stem).
+    pub path: &'a Path,
+    pub audio_secs: f64,
+}
+
+impl DetectionsFolder {
+    /// Starts writing into `out_dir` (created if needed): per-recording tables in `formats`;
+    /// `classes` of a multi-class model, else empty.
+    pub fn create(
+        out_dir: &Path,
+        formats: &[TableFormat],
+        classes: Vec<String>,
+    ) -> Result<Self, ExportError> {
+        create_folder(out_dir)?;
+        Ok(Self {
+            out_dir: out_dir.to_path_buf(),
+            formats: formats.to_vec(),
+            classes,
+            combined: BTreeMap::new(),
+            counts: BTreeMap::new(),
+            durations: BTreeMap::new(),
+            written: Vec::new(),
+        })
+    }
+
+    /// Writes the tables of the `index`-th recording, `per_class` holding the rows of each
+    /// class (one list for a one-class model), and keeps its rows and counts for the combined
+    /// tables. A multi-class model's classes go in one table sorted by time, each row with its
+    /// class in the [`CLASS_COLUMN`]. Returns the rows written.
+    pub fn record(
+        &mut self,
+        index: usize,
+        recording: RecordingOut<'_>,
+        per_class: Vec<Vec<TableRow>>,
+    ) -> Result<usize, ExportError> {
+        let mut rows: Vec<TableRow> = Vec::new();
+        let mut counts = String::new();
+        if self.classes.is_empty() {
+            let found = per_class.into_iter().next().unwrap_or_default();
+            counts.push_str(&counts_line(
+                recording.name,
+                found.len(),
+                recording.audio_secs,
+            ));
+            rows = found;
+        } else {
+            for (class, found) in self.classes.iter().zip(per_class) {
+                counts.push_str(&class_counts_line(
+                    recording.name,
+                    class,
+                    found.len(),
+                    recording.audio_secs,
+                ));
+                rows.extend(found.into_iter().map(|mut row| {
+                    row.values.insert(CLASS_COLUMN.to_owned(), class.clone());
+                    row
+                }));
+            }
+            rows.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
+        }
+        let stem = recording
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for format in &self.formats {
+            let path = self
+                .out_dir
+                .join(recording_table_name(&stem, *format, TableOf::Detections));
+            write_table(&path, *format, &rows)?;
+            if !self.written.contains(&path) {
+                self.written.push(path);
+            }
+        }
+        let count = rows.len();
+        self.counts.insert(index, counts);
+        self.durations
+            .insert(recording.name.to_owned(), recording.audio_secs);
+        self.combined.insert(index, rows);
+        Ok(count)
+    }
+
+    /// Writes the combined tables and the counts; every file written.
+    pub fn finish(mut self) -> Result<Vec<PathBuf>, ExportError> {
+        let all: Vec<TableRow> = self.combined.values().flatten().cloned().collect();
+        let csv_path = self.out_dir.join(DETECTIONS_CSV_FILE);
+        write_table(&csv_path, TableFormat::Csv, &all)?;
+        let header = if self.classes.is_empty() {
+            COUNTS_HEADER
+        } else {
+            COUNTS_CLASS_HEADER
+        };
+        let counts: String = std::iter::once(header)
+            .chain(self.counts.values().map(String::as_str))
+            .collect();
+        for (name, bytes) in [
+            (
+                DETECTIONS_RAVEN_FILE,
+                write_raven_combined(&all, &self.durations).into_bytes(),
+            ),
+            (COUNTS_FILE, counts.into_bytes()),
+        ] {
+            let path = self.out_dir.join(name);
+            crate::fsutil::write_atomically(&path, &bytes).map_err(|e| ExportError::Write {
+                path: path.clone(),
+                detail: e.to_string(),
+            })?;
+            self.written.push(path);
+        }
+        self.written.push(csv_path);
+        Ok(self.written)
+    }
+}
+
+/// The per-recording tables of an exported run unless others are asked for: Raven for review,
+/// Audacity labels for listening.
+pub const RUN_TABLE_FORMATS: [TableFormat; 2] = [TableFormat::Raven, TableFormat::Audacity];
+
+/// Writes a stored run's detections (with their verdicts) into `out_dir` as `syrinx detect`
+/// writes a batch's: per-recording tables in `formats`, the combined tables, the counts.
+pub fn export_run(
+    project: &Project,
+    run: &crate::review::DetectionRun,
+    out_dir: &Path,
+    formats: &[TableFormat],
+) -> Result<Vec<PathBuf>, ExportError> {
+    let mut folder = DetectionsFolder::create(out_dir, formats, Vec::new())?;
+    // In file order, as a batch lists its files (a run keeps them in the order they finished).
+    let mut parts: Vec<_> = run
+        .recordings
+        .iter()
+        .filter_map(|part| Some((project.recording(part.recording)?, part)))
+        .collect();
+    parts.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    for (index, (recording, part)) in parts.into_iter().enumerate() {
+        let rows = detection_rows(project, part, &run.label, run.band_hz);
+        folder.record(
+            index,
+            RecordingOut {
+                name: &recording.name(),
+                path: &recording.path,
+                audio_secs: recording.duration_secs,
+            },
+            vec![rows],
+        )?;
+    }
+    folder.finish()
+}

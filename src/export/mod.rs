@@ -1,0 +1,128 @@
+//! Writing a project's selections out as tables: a Raven table per recording plus one combined
+//! multi-file table, Audacity labels per recording, or one CSV. The app's Export window and
+//! `syrinx project export` both call [`export_tables`].
+
+use std::path::{Path, PathBuf};
+
+use crate::annotation::{
+    AnnotationError, ProjectRecordingId, TableFormat, write_raven_combined, write_table,
+};
+use crate::project::Project;
+
+/// Errors while exporting tables.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot create the export folder: {detail}: {}", path.display())]
+    Folder { path: PathBuf, detail: String },
+    #[error(transparent)]
+    Table(#[from] AnnotationError),
+    #[error("cannot write {}: {detail}", path.display())]
+    Write { path: PathBuf, detail: String },
+}
+
+/// The name of the combined Raven table.
+pub const COMBINED_RAVEN_FILE: &str = "all.selections.txt";
+/// The name of the CSV of every selection.
+pub const CSV_FILE: &str = "selections.csv";
+
+/// Writes the selections of `recordings` (every recording if `None`) as `format` into `out_dir`,
+/// returning the files written. Raven: `<stem>.Table.1.selections.txt` per recording and
+/// [`COMBINED_RAVEN_FILE`]; Audacity: `<stem>.txt` per recording; CSV: [`CSV_FILE`].
+pub fn export_tables(
+    project: &Project,
+    recordings: Option<&[ProjectRecordingId]>,
+    format: TableFormat,
+    out_dir: &Path,
+) -> Result<Vec<PathBuf>, ExportError> {
+    create_folder(out_dir)?;
+    let chosen: Vec<_> = project
+        .recordings
+        .iter()
+        .filter(|r| recordings.is_none_or(|ids| ids.contains(&r.id)))
+        .collect();
+    let rows_of_chosen = || {
+        chosen
+            .iter()
+            .flat_map(|r| project.table_rows(Some(r.id), true))
+            .collect::<Vec<_>>()
+    };
+    let mut written = Vec::new();
+    if format == TableFormat::Csv {
+        let path = out_dir.join(CSV_FILE);
+        write_table(&path, TableFormat::Csv, &rows_of_chosen())?;
+        written.push(path);
+        return Ok(written);
+    }
+    for recording in &chosen {
+        let stem = recording
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let path = out_dir.join(recording_table_name(&stem, format, TableOf::Selections));
+        write_table(
+            &path,
+            format,
+            &project.table_rows(Some(recording.id), false),
+        )?;
+        written.push(path);
+    }
+    if format == TableFormat::Raven {
+        let durations = chosen.iter().map(|r| (r.name(), r.duration_secs)).collect();
+        let text = write_raven_combined(&rows_of_chosen(), &durations);
+        let path = out_dir.join(COMBINED_RAVEN_FILE);
+        crate::fsutil::write_atomically(&path, text.as_bytes()).map_err(|e| {
+            ExportError::Write {
+                path: path.clone(),
+                detail: e.to_string(),
+            }
+        })?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+mod detections;
+
+pub use detections::{
+    CLASS_COLUMN, COUNTS_CLASS_HEADER, COUNTS_FILE, COUNTS_HEADER, DETECTIONS_CSV_FILE,
+    DETECTIONS_RAVEN_FILE, DetectionsFolder, RUN_TABLE_FORMATS, RecordingOut, class_counts_line,
+    counts_line, detection_row, detection_rows, export_run,
+};
+
+/// Which tables a file name is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableOf {
+    /// A project's selections of one recording.
+    Selections,
+    /// A model's detections in one recording.
+    Detections,
+}
+
+/// The file name of one recording's table (`stem`: the recording's file stem) in `format`.
+#[must_use]
+pub fn recording_table_name(stem: &str, format: TableFormat, of: TableOf) -> String {
+    match (format, of) {
+        (TableFormat::Raven, TableOf::Selections) => format!("{stem}.Table.1.selections.txt"),
+        (TableFormat::Raven, TableOf::Detections) => format!("{stem}.selections.txt"),
+        (TableFormat::Audacity, _) => format!("{stem}.txt"),
+        (TableFormat::Csv, _) => format!("{stem}.csv"),
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, quote or newline.
+#[must_use]
+pub fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+pub(crate) fn create_folder(dir: &Path) -> Result<(), ExportError> {
+    std::fs::create_dir_all(dir).map_err(|e| ExportError::Folder {
+        path: dir.to_path_buf(),
+        detail: e.to_string(),
+    })
+}

@@ -1,0 +1,16 @@
+//! The open project as both front ends hold it: the document and its undo history, opening it
+//! with a report of what was found, ordered saves and autosave, merging another writer's
+//! saves, and adding recordings with their tables. The app keeps one open; each command that
+//! changes a project opens, changes and saves it the same way.
+
+mod add;
+mod document;
+mod open;
+mod save;
+
+pub use add::{AddOptions, Addition, LabelChoice, TableAdded, plan as plan_addition};
+pub use document::{Document, Revision};
+pub use open::{Notice, OpenReport, edit, open, read};
+pub use save::{
+    AUTOSAVE_FOLDER, SaveDone, SaveError, SaveGate, SaveTicket, Saved, Saves, untitled_path,
+};
