@@ -7,7 +7,7 @@
 // ── Utilities ──
 
 // parsing a choice among named values (CLI and settings)
-mod choice;
+pub mod choice;
 
 // atomic writes
 pub mod fsutil;

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::{AnnotationError, SelectionKind, audacity, csv_table, raven};
 
 /// A table format Syrinx reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter)]
 pub enum TableFormat {
     /// Raven selection table (tab-separated, `Begin Time (s)` …).
     Raven,
@@ -17,6 +17,11 @@ pub enum TableFormat {
 }
 
 impl TableFormat {
+    /// Every format (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
+
     #[must_use]
     pub fn name(self) -> &'static str {
         match self {
@@ -38,15 +43,10 @@ impl TableFormat {
 }
 
 impl std::str::FromStr for TableFormat {
-    type Err = String;
+    type Err = crate::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(
-            s,
-            &[Self::Raven, Self::Audacity, Self::Csv],
-            Self::name,
-            "table format",
-        )
+        crate::choice::parse_choice(s, Self::all(), Self::name, "table format")
     }
 }
 

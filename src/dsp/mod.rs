@@ -11,7 +11,7 @@ mod window;
 
 pub use fast_math::{fast_log2, power_to_db_in_place};
 pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
-pub use model_input::{InputNormalization, ModelInput, ModelInputSpec};
+pub use model_input::{InputNormalization, ModelInput, ModelInputSpec, NormalizationKind};
 pub use params::{
     Amplitude, FrequencyScale, MelFormula, MelNorm, SpectrogramParams, WindowFunction,
 };

@@ -11,8 +11,11 @@ use super::stft::Stft;
 
 /// How dB values become network inputs (the front end; see [`super::frontend`]). Every variant
 /// works on one window on its own, so training crops and detection slices agree exactly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumDiscriminants,
+)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[strum_discriminants(name(NormalizationKind), derive(strum::EnumIter))]
 pub enum InputNormalization {
     /// `[low_db, high_db]` maps linearly to `[0, 1]`, clamped: absolute levels, so a fainter
     /// call or a noisier site looks different.
@@ -49,6 +52,23 @@ impl InputNormalization {
         high_db: -20,
     };
 
+    /// The front end of `kind` with its default parameters.
+    #[must_use]
+    pub fn default_of(kind: NormalizationKind) -> Self {
+        match kind {
+            NormalizationKind::DbRange => Self::DB_RANGE,
+            NormalizationKind::Standardize => Self::Standardize,
+            NormalizationKind::Pcen => Self::PCEN,
+            NormalizationKind::BackgroundSubtract => Self::BACKGROUND,
+        }
+    }
+
+    /// Every front end with its default parameters (the compiler lists the kinds, so a new one
+    /// cannot be left out of a choice).
+    pub fn defaults() -> impl Iterator<Item = Self> {
+        <NormalizationKind as strum::IntoEnumIterator>::iter().map(Self::default_of)
+    }
+
     /// Name for command lines and files.
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -83,16 +103,10 @@ impl InputNormalization {
 }
 
 impl std::str::FromStr for InputNormalization {
-    type Err = String;
+    type Err = crate::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let all = [
-            Self::DB_RANGE,
-            Self::Standardize,
-            Self::PCEN,
-            Self::BACKGROUND,
-        ];
-        crate::choice::parse_choice(s, &all, Self::name, "front end")
+        crate::choice::parse_choice(s, Self::defaults(), Self::name, "front end")
     }
 }
 

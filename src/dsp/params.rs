@@ -8,7 +8,9 @@ use super::mel::hz_to_mel;
 use super::stft::FrequencyAxis;
 
 /// The taper applied to each frame before the FFT.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowFunction {
     #[default]
@@ -20,13 +22,10 @@ pub enum WindowFunction {
 }
 
 impl WindowFunction {
-    pub const ALL: [Self; 5] = [
-        Self::Hann,
-        Self::Hamming,
-        Self::Blackman,
-        Self::BlackmanHarris,
-        Self::Rectangular,
-    ];
+    /// Every variant, in declaration order (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     /// Name for people ("Blackman-Harris").
     #[must_use]
@@ -54,10 +53,10 @@ impl WindowFunction {
 }
 
 impl std::str::FromStr for WindowFunction {
-    type Err = String;
+    type Err = crate::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, &Self::ALL, Self::name, "window function")
+        crate::choice::parse_choice(s, Self::all(), Self::name, "window function")
     }
 }
 

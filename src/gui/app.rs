@@ -412,6 +412,7 @@ impl SyrinxApp {
         self.training_window(&ctx);
         self.detect_window(&ctx);
         self.similar_window(&ctx);
+        self.drain_commands(&ctx);
         self.ui.annotator.prune(&self.session.document);
         self.update_measurement();
         self.autosave();

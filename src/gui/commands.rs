@@ -8,7 +8,7 @@
 use eframe::egui::{Key, KeyboardShortcut, Modifiers};
 
 /// The menus, in menu-bar order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum Menu {
     File,
     Edit,
@@ -19,14 +19,10 @@ pub enum Menu {
 }
 
 impl Menu {
-    pub const ALL: [Self; 6] = [
-        Self::File,
-        Self::Edit,
-        Self::Model,
-        Self::View,
-        Self::Playback,
-        Self::Help,
-    ];
+    /// Every menu, in menu-bar order.
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -41,8 +37,8 @@ impl Menu {
     }
 }
 
-/// A user command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A user command, in menu order (the compiler lists them: see [`Command::all`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter)]
 pub enum Command {
     NewProject,
     OpenProject,
@@ -103,47 +99,9 @@ const CTRL_SHIFT: Modifiers = Modifiers {
 
 impl Command {
     /// Every command, in menu order.
-    pub const ALL: [Self; 39] = [
-        Self::NewProject,
-        Self::OpenProject,
-        Self::SaveProject,
-        Self::SaveProjectAs,
-        Self::RestoreVersion,
-        Self::OpenRecordings,
-        Self::OpenFolder,
-        Self::OpenPath,
-        Self::OpenDemo,
-        Self::CloseRecording,
-        Self::ImportTable,
-        Self::ExportSelections,
-        Self::Quit,
-        Self::Undo,
-        Self::Redo,
-        Self::DeleteSelected,
-        Self::CopyBoxes,
-        Self::PasteBoxes,
-        Self::SelectAll,
-        Self::ApplyToSelected,
-        Self::Labels,
-        Self::FindSimilar,
-        Self::Train,
-        Self::Detect,
-        Self::ToggleReview,
-        Self::CompareMode,
-        Self::SettingsPanel,
-        Self::ModelView,
-        Self::DarkTheme,
-        Self::ResetFrequencyZoom,
-        Self::GoToTime,
-        Self::Jobs,
-        Self::CommandPalette,
-        Self::PlayStop,
-        Self::PlayVisible,
-        Self::FollowPlayback,
-        Self::GettingStarted,
-        Self::Messages,
-        Self::KeyboardShortcuts,
-    ];
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     /// The name in menus and the palette (kittest tests find commands by it).
     #[must_use]
@@ -332,7 +290,7 @@ impl Command {
     /// The command named `name` (as in menus and the palette).
     #[must_use]
     pub fn named(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.name() == name)
+        Self::all().find(|c| c.name() == name)
     }
 
     /// Whether `query` (words, any case) finds this command in the palette: every word is in
@@ -351,8 +309,7 @@ impl Command {
 /// for Shift+Space), so shortcuts with more modifiers go first.
 #[must_use]
 pub fn dispatch_order() -> Vec<(Command, KeyboardShortcut)> {
-    let mut all: Vec<(Command, KeyboardShortcut)> = Command::ALL
-        .into_iter()
+    let mut all: Vec<(Command, KeyboardShortcut)> = Command::all()
         .flat_map(|c| c.shortcuts().iter().map(move |s| (c, *s)))
         .collect();
     let weight =
@@ -452,11 +409,12 @@ mod tests {
 
     #[test]
     fn every_command_is_listed_once_with_a_unique_name() {
-        let mut names: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
+        let mut names: Vec<&str> = Command::all().map(Command::name).collect();
+        let count = names.len();
         names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), Command::ALL.len());
-        for command in Command::ALL {
+        assert_eq!(names.len(), count);
+        for command in Command::all() {
             assert_eq!(Command::named(command.name()), Some(command));
             assert!(!command.help().is_empty());
         }
@@ -488,10 +446,7 @@ mod tests {
         assert!(Command::Detect.matches("model run"));
         assert!(Command::SaveProjectAs.matches("SAVE new name"));
         assert!(!Command::Train.matches("save"));
-        let found: Vec<Command> = Command::ALL
-            .into_iter()
-            .filter(|c| c.matches("review"))
-            .collect();
+        let found: Vec<Command> = Command::all().filter(|c| c.matches("review")).collect();
         assert!(found.contains(&Command::ToggleReview), "{found:?}");
     }
 

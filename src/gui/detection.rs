@@ -230,7 +230,7 @@ impl DetectWindow {
                     egui::ComboBox::from_id_salt("detect scope")
                         .selected_text(self.scope.name())
                         .show_ui(ui, |ui| {
-                            for scope in DetectScope::ALL {
+                            for scope in DetectScope::all() {
                                 ui.selectable_value(&mut self.scope, scope, scope.name());
                             }
                         })

@@ -177,7 +177,7 @@ fn flags_ui(ui: &mut egui::Ui, view: &RecordingsView, actions: &mut Vec<Recordin
         egui::ComboBox::from_id_salt("recording split")
             .selected_text(flags.split.name())
             .show_ui(ui, |ui| {
-                for split in Split::ALL {
+                for split in Split::all() {
                     ui.selectable_value(&mut flags.split, split, split.name());
                 }
             })

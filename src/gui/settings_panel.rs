@@ -55,7 +55,7 @@ pub fn pane_settings_ui(
             egui::ComboBox::from_id_salt("window function")
                 .selected_text(params.window.label())
                 .show_ui(ui, |ui| {
-                    for window in WindowFunction::ALL {
+                    for window in WindowFunction::all() {
                         ui.selectable_value(&mut params.window, window, window.label());
                     }
                 })
@@ -129,7 +129,7 @@ pub fn pane_settings_ui(
             egui::ComboBox::from_id_salt("colour map")
                 .selected_text(display.colormap.name())
                 .show_ui(ui, |ui| {
-                    for map in Colormap::ALL {
+                    for map in Colormap::all() {
                         ui.selectable_value(&mut display.colormap, map, map.name());
                     }
                 })

@@ -84,7 +84,9 @@ pub enum ProjectError {
 }
 
 /// How a recording is used when training is split by recording.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Split {
     /// Assigned by the seeded split.
@@ -96,7 +98,10 @@ pub enum Split {
 }
 
 impl Split {
-    pub const ALL: [Self; 4] = [Self::Auto, Self::Train, Self::Validation, Self::Test];
+    /// Every variant, in declaration order (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -110,10 +115,10 @@ impl Split {
 }
 
 impl std::str::FromStr for Split {
-    type Err = String;
+    type Err = crate::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, &Self::ALL, Self::name, "split")
+        crate::choice::parse_choice(s, Self::all(), Self::name, "split")
     }
 }
 

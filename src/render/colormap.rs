@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 /// A colour map from level (0 = floor, 1 = ceiling) to colour.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Colormap {
     #[default]
@@ -16,7 +18,10 @@ pub enum Colormap {
 }
 
 impl Colormap {
-    pub const ALL: [Self; 4] = [Self::Viridis, Self::Magma, Self::Grey, Self::InvertedGrey];
+    /// Every variant, in declaration order (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -46,25 +51,10 @@ impl Colormap {
 }
 
 impl std::str::FromStr for Colormap {
-    type Err = String;
+    type Err = crate::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let wanted = s.to_ascii_lowercase().replace(['_', ' '], "-");
-        let wanted = if wanted == "gray" {
-            "grey".to_owned()
-        } else {
-            wanted.replace("gray", "grey")
-        };
-        Self::ALL
-            .into_iter()
-            .find(|c| c.name() == wanted)
-            .ok_or_else(|| {
-                let names: Vec<_> = Self::ALL.iter().map(|c| c.name()).collect();
-                format!(
-                    "unknown colour map '{s}' (choose from {})",
-                    names.join(", ")
-                )
-            })
+        crate::choice::parse_choice(s, Self::all(), Self::name, "colour map")
     }
 }
 

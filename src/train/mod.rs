@@ -1060,7 +1060,7 @@ pub(crate) fn complete_manifest(manifest: &mut DatasetManifest, dataset: &Datase
 }
 
 /// Where training takes its model input from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, strum::EnumIter)]
 pub enum InputSource {
     /// The proposal while the project proposes (see [`Project::proposes_model_input`]), else
     /// the project's own input.
@@ -1075,7 +1075,10 @@ pub enum InputSource {
 }
 
 impl InputSource {
-    pub const ALL: [Self; 3] = [Self::Auto, Self::Proposed, Self::Project];
+    /// Every variant, in declaration order (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     /// Name for command lines.
     #[must_use]
@@ -1089,10 +1092,10 @@ impl InputSource {
 }
 
 impl std::str::FromStr for InputSource {
-    type Err = String;
+    type Err = crate::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, &Self::ALL, Self::name, "input source")
+        crate::choice::parse_choice(s, Self::all(), Self::name, "input source")
     }
 }
 

@@ -35,26 +35,22 @@ pub enum BatchError {
 }
 
 /// Which recordings a run covers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter)]
 pub enum DetectScope {
-    Current,
-    Chosen,
     /// Recordings not fully annotated and outside the test split: what review teaches from.
     Survey,
+    Current,
+    Chosen,
     TestSplit,
     Project,
     Folder,
 }
 
 impl DetectScope {
-    pub const ALL: [Self; 6] = [
-        Self::Survey,
-        Self::Current,
-        Self::Chosen,
-        Self::TestSplit,
-        Self::Project,
-        Self::Folder,
-    ];
+    /// Every scope, in the order the Detect window offers them (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
 
     #[must_use]
     pub fn name(self) -> &'static str {
@@ -101,16 +97,18 @@ impl DetectScope {
 
 /// The command line's names for the scopes it offers (`--scope`).
 impl std::str::FromStr for DetectScope {
-    type Err = String;
+    type Err = crate::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "survey" => Ok(Self::Survey),
             "test" => Ok(Self::TestSplit),
             "all" | "project" => Ok(Self::Project),
-            _ => Err(format!(
-                "unknown scope '{s}': survey (not annotated, not test), test or all"
-            )),
+            _ => Err(crate::choice::ChoiceError {
+                what: "scope (survey: not annotated, not test)",
+                text: s.to_owned(),
+                choices: vec!["survey", "test", "all"],
+            }),
         }
     }
 }

@@ -24,7 +24,7 @@ fn a_full_scale_sine_lands_in_its_bin_at_0_db_for_every_window() {
     let bin = 40;
     let freq = f64::from(bin) * f64::from(rate) / 512.0;
     let signal = tone(freq, 1.0, 8192, rate);
-    for window in WindowFunction::ALL {
+    for window in WindowFunction::all() {
         let params = SpectrogramParams {
             window,
             ..SpectrogramParams::default()

@@ -312,13 +312,13 @@ fn the_readme_lists_every_shortcut_the_app_knows() {
 #[test]
 fn every_command_is_in_its_menu_and_the_palette_runs_commands_by_name() {
     use syrinx::gui::commands::{Command, Menu};
-    for menu in Menu::ALL {
+    for menu in Menu::all() {
         // A fresh window per menu: the Edit menu's Undo must not be the annotation bar's.
         let mut harness = app(Vec::new(), Arc::default());
         harness.run();
         harness.get_by_label(menu.name()).click();
         harness.run();
-        for command in Command::ALL.into_iter().filter(|c| c.menu() == menu) {
+        for command in Command::all().filter(|c| c.menu() == menu) {
             assert!(
                 harness.query_all_by_label(command.name()).next().is_some(),
                 "{} is not in the {} menu",
@@ -335,8 +335,7 @@ fn every_command_is_in_its_menu_and_the_palette_runs_commands_by_name() {
     assert!(harness.state().palette_is_open());
     harness.get_by_label("Command palette");
     // An empty query lists every enabled command (the palette itself aside).
-    let enabled = Command::ALL
-        .into_iter()
+    let enabled = Command::all()
         .filter(|c| harness.state().command_enabled(*c) && *c != Command::CommandPalette);
     for command in enabled.collect::<Vec<_>>() {
         let row = format!("{} > {}", command.menu().name(), command.name());

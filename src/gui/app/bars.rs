@@ -6,7 +6,7 @@ impl SyrinxApp {
     pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {
         egui::Panel::top("menu").show(ui, |ui| {
             egui::MenuBar::new().ui(ui, |ui| {
-                for menu in Menu::ALL {
+                for menu in Menu::all() {
                     ui.menu_button(menu.name(), |ui| self.command_menu_ui(ui, menu));
                 }
             });

@@ -78,7 +78,20 @@ impl SyrinxApp {
         }
     }
 
-    /// Runs the command (when enabled; returns whether it ran).
+    /// Asks for `command` to run after this frame is drawn (menus, keys and the palette queue
+    /// theirs, so none runs in the middle of drawing a panel).
+    pub fn queue_command(&mut self, command: Command) {
+        self.ui.queued_commands.push(command);
+    }
+
+    /// Runs the commands queued during the frame, in order (each only if still enabled).
+    pub(super) fn drain_commands(&mut self, ctx: &egui::Context) {
+        for command in std::mem::take(&mut self.ui.queued_commands) {
+            self.run_command(ctx, command);
+        }
+    }
+
+    /// Runs the command now (when enabled; returns whether it ran).
     pub fn run_command(&mut self, ctx: &egui::Context, command: Command) -> bool {
         if !self.command_enabled(command) {
             return false;
@@ -206,13 +219,13 @@ impl SyrinxApp {
             triggered.push(Command::PasteBoxes);
         }
         for command in triggered {
-            self.run_command(ctx, command);
+            self.queue_command(command);
         }
     }
 
     /// A menu made from the table (the File menu adds its recent-file lists).
     pub(super) fn command_menu_ui(&mut self, ui: &mut egui::Ui, menu: Menu) {
-        for command in Command::ALL.into_iter().filter(|c| c.menu() == menu) {
+        for command in Command::all().filter(|c| c.menu() == menu) {
             if command.starts_group() {
                 ui.separator();
             }
@@ -232,8 +245,7 @@ impl SyrinxApp {
                     .clicked(),
             };
             if clicked {
-                let ctx = ui.ctx().clone();
-                self.run_command(&ctx, command);
+                self.queue_command(command);
                 ui.close();
             }
             if menu == Menu::File {
@@ -251,8 +263,7 @@ impl SyrinxApp {
         if !self.ui.palette.open {
             return;
         }
-        let matches: Vec<Command> = Command::ALL
-            .into_iter()
+        let matches: Vec<Command> = Command::all()
             .filter(|c| self.command_enabled(*c) && *c != Command::CommandPalette)
             .filter(|c| c.matches(&self.ui.palette.query))
             .collect();
@@ -321,7 +332,7 @@ impl SyrinxApp {
             });
         if let Some(command) = chosen {
             open = false;
-            self.run_command(ctx, command);
+            self.queue_command(command);
         }
         // A command that opened the palette again (none does) keeps it open.
         self.ui.palette.open = open && self.ui.palette.open;
@@ -354,8 +365,7 @@ impl SyrinxApp {
 /// it has two), then the context keys.
 #[must_use]
 pub fn shortcut_rows() -> Vec<(String, String)> {
-    let mut rows: Vec<(String, String)> = Command::ALL
-        .into_iter()
+    let mut rows: Vec<(String, String)> = Command::all()
         .filter(|c| !c.shortcuts().is_empty())
         .map(|c| {
             let keys: Vec<String> = c.shortcuts().iter().map(shortcut_text).collect();

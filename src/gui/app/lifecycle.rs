@@ -65,6 +65,7 @@ impl SyrinxApp {
                 show_shortcuts: false,
                 show_jobs: false,
                 jobs_window_had_rows: false,
+                queued_commands: Vec::new(),
                 palette: commands::Palette::default(),
                 show_message_log: false,
                 dialog_open: false,

@@ -120,6 +120,8 @@ pub struct UiState {
     pub(super) show_jobs: bool,
     /// Whether the jobs window has shown a job since it opened.
     pub(super) jobs_window_had_rows: bool,
+    /// Commands given during this frame, run once it is drawn.
+    pub(super) queued_commands: Vec<crate::gui::commands::Command>,
     /// The command palette (Ctrl+K).
     pub(super) palette: commands::Palette,
     pub(super) show_message_log: bool,

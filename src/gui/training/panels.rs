@@ -193,12 +193,7 @@ impl TrainingWindow {
             egui::ComboBox::from_id_salt("front end")
                 .selected_text(current.name())
                 .show_ui(ui, |ui| {
-                    for choice in [
-                        crate::dsp::InputNormalization::PCEN,
-                        crate::dsp::InputNormalization::BACKGROUND,
-                        crate::dsp::InputNormalization::Standardize,
-                        crate::dsp::InputNormalization::DB_RANGE,
-                    ] {
+                    for choice in crate::dsp::InputNormalization::defaults() {
                         if ui
                             .selectable_label(current.name() == choice.name(), choice.name())
                             .on_hover_text(choice.describe())
