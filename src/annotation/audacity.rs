@@ -4,9 +4,7 @@
 
 use std::fmt::Write as _;
 
-use super::table::{
-    ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_number,
-};
+use super::row::{ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_number};
 
 /// Parses Audacity labels; bad lines become warnings with their line numbers.
 #[must_use]

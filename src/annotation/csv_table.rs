@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::table::{
+use super::row::{
     FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_cell_number,
 };
 use super::{AnnotationError, SelectionKind};

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::table::{ImportWarning, ParsedTable, TableRow};
+use super::row::{ImportWarning, ParsedTable, TableRow};
 use super::{ProjectRecordingId, Selection, SelectionKind, SelectionSet};
 
 /// Columns tried, in order, when guessing which one holds the label.

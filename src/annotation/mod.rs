@@ -6,6 +6,7 @@ mod csv_table;
 mod edit;
 mod import;
 mod raven;
+mod row;
 mod table;
 
 use std::collections::BTreeMap;
@@ -21,10 +22,8 @@ pub use import::{
     preview_import,
 };
 pub use raven::{RAVEN_VIEW, parse_raven, write_raven, write_raven_combined, write_raven_table};
-pub use table::{
-    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, detect_format, parse_table,
-    read_table, write_table,
-};
+pub use row::{FileRef, ImportWarning, ParsedTable, TableFormat, TableRow};
+pub use table::{detect_format, parse_table, read_table, write_table};
 
 /// Whether a selection is the target call or anything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::table::{
+use super::row::{
     FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_cell_number,
 };
 use super::{AnnotationError, SelectionKind};
@@ -311,7 +311,12 @@ fn clean(value: &str) -> String {
 
 /// Writes rows as a Raven table file (kept for callers that have rows ready).
 pub fn write_raven_table(path: &std::path::Path, rows: &[TableRow]) -> Result<(), AnnotationError> {
-    super::table::write_table(path, TableFormat::Raven, rows)
+    crate::fsutil::write_atomically(path, write_raven(rows).as_bytes()).map_err(|e| {
+        AnnotationError::Write {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        }
+    })
 }
 
 #[cfg(test)]

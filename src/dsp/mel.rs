@@ -1,6 +1,28 @@
 //! Mel filterbanks: triangular filters over FFT bins, evenly spaced on the mel scale.
 
-use super::params::{MelFormula, MelNorm};
+use serde::{Deserialize, Serialize};
+
+/// How mel filters are scaled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MelNorm {
+    /// Every triangle peaks at 1 (librosa `norm=None`, HTK): wide high bands collect more energy.
+    Peak,
+    /// Every triangle has unit area (librosa `norm="slaney"`): bands are comparable in level.
+    #[default]
+    Slaney,
+}
+
+/// Which formula maps hertz to mels.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MelFormula {
+    /// Linear below 1 kHz, logarithmic above (Slaney's Auditory Toolbox; librosa's default).
+    #[default]
+    Slaney,
+    /// `2595 log10(1 + f / 700)` (HTK).
+    Htk,
+}
 
 /// Slaney's scale: linear (3 mels per 200 Hz) below 1 kHz, logarithmic above.
 const SLANEY_HZ_PER_MEL: f64 = 200.0 / 3.0;

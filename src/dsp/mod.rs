@@ -10,13 +10,11 @@ mod stft;
 mod window;
 
 pub use fast_math::{fast_log2, power_to_db_in_place};
-pub use mel::{MelFilterbank, hz_to_mel, mel_to_hz};
+pub use mel::{MelFilterbank, MelFormula, MelNorm, hz_to_mel, mel_to_hz};
 pub use model_input::{InputNormalization, ModelInput, ModelInputSpec, NormalizationKind};
-pub use params::{
-    Amplitude, FrequencyScale, MelFormula, MelNorm, SpectrogramParams, WindowFunction,
-};
-pub use stft::{FrequencyAxis, Spectrogram, Stft, StftScratch};
-pub use window::window_coefficients;
+pub use params::{Amplitude, FrequencyAxis, FrequencyScale, SpectrogramParams};
+pub use stft::{Spectrogram, Stft, StftScratch};
+pub use window::{WindowFunction, window_coefficients};
 
 /// Errors from spectrogram computation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,83 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::DspError;
-use super::mel::hz_to_mel;
-use super::stft::FrequencyAxis;
-
-/// The taper applied to each frame before the FFT.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum WindowFunction {
-    #[default]
-    Hann,
-    Hamming,
-    Blackman,
-    BlackmanHarris,
-    Rectangular,
-}
-
-impl WindowFunction {
-    /// Every variant, in declaration order (the compiler lists them).
-    pub fn all() -> impl Iterator<Item = Self> {
-        <Self as strum::IntoEnumIterator>::iter()
-    }
-
-    /// Name for people ("Blackman-Harris").
-    #[must_use]
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Hann => "Hann",
-            Self::Hamming => "Hamming",
-            Self::Blackman => "Blackman",
-            Self::BlackmanHarris => "Blackman-Harris",
-            Self::Rectangular => "rectangular",
-        }
-    }
-
-    /// Name for command lines and files ("blackman-harris").
-    #[must_use]
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Hann => "hann",
-            Self::Hamming => "hamming",
-            Self::Blackman => "blackman",
-            Self::BlackmanHarris => "blackman-harris",
-            Self::Rectangular => "rectangular",
-        }
-    }
-}
-
-impl std::str::FromStr for WindowFunction {
-    type Err = crate::choice::ChoiceError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, Self::all(), Self::name, "window function")
-    }
-}
-
-/// How mel filters are scaled.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MelNorm {
-    /// Every triangle peaks at 1 (librosa `norm=None`, HTK): wide high bands collect more energy.
-    Peak,
-    /// Every triangle has unit area (librosa `norm="slaney"`): bands are comparable in level.
-    #[default]
-    Slaney,
-}
-
-/// Which formula maps hertz to mels.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MelFormula {
-    /// Linear below 1 kHz, logarithmic above (Slaney's Auditory Toolbox; librosa's default).
-    #[default]
-    Slaney,
-    /// `2595 log10(1 + f / 700)` (HTK).
-    Htk,
-}
+use super::mel::{MelFormula, MelNorm, hz_to_mel, mel_to_hz};
+use super::window::WindowFunction;
 
 /// The frequency axis of a spectrogram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -280,5 +205,46 @@ impl SpectrogramParams {
             return invalid(format!("dB floor {} must be below 0 dB", self.floor_db));
         }
         Ok(())
+    }
+}
+
+/// Maps between a spectrogram's rows and frequency. Rows are evenly spaced in hertz (linear) or
+/// in mels (mel), row 0 lowest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrequencyAxis {
+    /// `None` for a linear axis.
+    pub mel: Option<MelFormula>,
+    /// Axis coordinate (Hz or mel) of row 0's centre.
+    pub first_center: f64,
+    /// Axis units between row centres.
+    pub step: f64,
+    pub rows: usize,
+}
+
+impl FrequencyAxis {
+    fn axis_of_hz(&self, hz: f64) -> f64 {
+        self.mel.map_or(hz, |formula| hz_to_mel(hz, formula))
+    }
+
+    fn hz_of_axis(&self, value: f64) -> f64 {
+        self.mel.map_or(value, |formula| mel_to_hz(value, formula))
+    }
+
+    /// Frequency at a (fractional) row position; row `r` is centred on `r` and spans `r ± 0.5`.
+    #[must_use]
+    pub fn hz_at_row(&self, row: f64) -> f64 {
+        self.hz_of_axis(self.first_center + row * self.step)
+    }
+
+    /// Fractional row position of a frequency.
+    #[must_use]
+    pub fn row_at_hz(&self, hz: f64) -> f64 {
+        (self.axis_of_hz(hz) - self.first_center) / self.step
+    }
+
+    /// Frequency of the bottom edge of row 0 and the top edge of the last row.
+    #[must_use]
+    pub fn range_hz(&self) -> (f64, f64) {
+        (self.hz_at_row(-0.5), self.hz_at_row(self.rows as f64 - 0.5))
     }
 }

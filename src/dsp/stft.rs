@@ -10,8 +10,8 @@ use realfft::{RealFftPlanner, RealToComplex};
 
 use super::DspError;
 use super::fast_math::power_to_db_in_place;
-use super::mel::{MelFilterbank, hz_to_mel, mel_to_hz};
-use super::params::{Amplitude, FrequencyScale, MelFormula, SpectrogramParams};
+use super::mel::MelFilterbank;
+use super::params::{Amplitude, FrequencyAxis, FrequencyScale, SpectrogramParams};
 use super::window::window_coefficients;
 
 /// Frames per parallel task: large enough to amortise scheduling, small enough to balance.
@@ -37,47 +37,6 @@ impl std::fmt::Debug for StftScratch {
         f.debug_struct("StftScratch")
             .field("frame_len", &self.frame.len())
             .finish()
-    }
-}
-
-/// Maps between a spectrogram's rows and frequency. Rows are evenly spaced in hertz (linear) or
-/// in mels (mel), row 0 lowest.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FrequencyAxis {
-    /// `None` for a linear axis.
-    pub mel: Option<MelFormula>,
-    /// Axis coordinate (Hz or mel) of row 0's centre.
-    pub first_center: f64,
-    /// Axis units between row centres.
-    pub step: f64,
-    pub rows: usize,
-}
-
-impl FrequencyAxis {
-    fn axis_of_hz(&self, hz: f64) -> f64 {
-        self.mel.map_or(hz, |formula| hz_to_mel(hz, formula))
-    }
-
-    fn hz_of_axis(&self, value: f64) -> f64 {
-        self.mel.map_or(value, |formula| mel_to_hz(value, formula))
-    }
-
-    /// Frequency at a (fractional) row position; row `r` is centred on `r` and spans `r ± 0.5`.
-    #[must_use]
-    pub fn hz_at_row(&self, row: f64) -> f64 {
-        self.hz_of_axis(self.first_center + row * self.step)
-    }
-
-    /// Fractional row position of a frequency.
-    #[must_use]
-    pub fn row_at_hz(&self, hz: f64) -> f64 {
-        (self.axis_of_hz(hz) - self.first_center) / self.step
-    }
-
-    /// Frequency of the bottom edge of row 0 and the top edge of the last row.
-    #[must_use]
-    pub fn range_hz(&self) -> (f64, f64) {
-        (self.hz_at_row(-0.5), self.hz_at_row(self.rows as f64 - 0.5))
     }
 }
 

@@ -2,7 +2,60 @@
 
 use std::f64::consts::TAU;
 
-use super::params::WindowFunction;
+use serde::{Deserialize, Serialize};
+
+/// The taper applied to each frame before the FFT.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowFunction {
+    #[default]
+    Hann,
+    Hamming,
+    Blackman,
+    BlackmanHarris,
+    Rectangular,
+}
+
+impl WindowFunction {
+    /// Every variant, in declaration order (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
+
+    /// Name for people ("Blackman-Harris").
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Hann => "Hann",
+            Self::Hamming => "Hamming",
+            Self::Blackman => "Blackman",
+            Self::BlackmanHarris => "Blackman-Harris",
+            Self::Rectangular => "rectangular",
+        }
+    }
+
+    /// Name for command lines and files ("blackman-harris").
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hann => "hann",
+            Self::Hamming => "hamming",
+            Self::Blackman => "blackman",
+            Self::BlackmanHarris => "blackman-harris",
+            Self::Rectangular => "rectangular",
+        }
+    }
+}
+
+impl std::str::FromStr for WindowFunction {
+    type Err = crate::choice::ChoiceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::choice::parse_choice(s, Self::all(), Self::name, "window function")
+    }
+}
 
 /// `len` coefficients of `function`.
 #[must_use]

@@ -54,7 +54,7 @@ use super::selection_table::SelectionTable;
 use super::settings_panel::pane_settings_ui;
 use super::spectrogram_view::{HoverReadout, PaneInput, overview_ui, spectrogram_pane_ui};
 use super::textures::{Colorizer, TextureCache, image_of_columns};
-use super::toasts;
+use super::toasts::{self, Message};
 use crate::annotation::{ProjectRecordingId, SelectionId};
 use crate::audio::{AudioError, AudioReader, ChannelMode, RecordingInfo};
 use crate::playback::{AudioOutput, PlaybackFilter, PlaybackRequest, Player, SPEED_RANGE};
@@ -134,15 +134,6 @@ impl OpenRecording {
             |n| n.to_string_lossy().into_owned(),
         )
     }
-}
-
-/// A note for the user: an error (red) or information.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub text: String,
-    pub is_error: bool,
-    /// When it was first shown as a notification (`None`: not yet).
-    pub shown_secs: Option<f64>,
 }
 
 /// A file opened in the background.

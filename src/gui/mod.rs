@@ -30,7 +30,7 @@ use std::sync::Arc;
 pub use crate::session::Document;
 pub use annotate::{Annotator, EditTarget};
 pub use app::{
-    AUTOSAVE_INTERVAL, AppOptions, CancelTarget, JobRow, Message, OpenRecording, SyrinxApp,
+    AUTOSAVE_INTERVAL, AppOptions, CancelTarget, JobRow, OpenRecording, SyrinxApp,
     default_data_dir, default_demo_dir, shortcut_rows,
 };
 pub use detection::{DetectAction, DetectScope, DetectWindow};
@@ -42,6 +42,7 @@ pub use import_dialog::{ImportDialog, LabelChoice};
 pub use prefs::{DisplaySettings, PaneSettings, Preferences};
 pub use review::{ReviewAction, ReviewState};
 pub use selection_table::SelectionTable;
+pub use toasts::Message;
 pub use training::{TrainAction, TrainResult, TrainingWindow, next_model_dir};
 
 /// The window icon (the same picture as the installed icon set).

@@ -1,11 +1,18 @@
 //! Messages as transient notifications: drawn over the window's bottom-right corner (an area,
 //! not a panel, so a new message never moves a button under the pointer), each for a few
 //! seconds from when it is first shown (errors longer), kept while the pointer is on it. Every
-//! message also goes to the session's log (Help ▸ Messages).
+//! message also goes to the session's log (Help > Messages).
 
 use eframe::egui;
 
-use super::app::Message;
+/// A note for the user: an error (red) or information.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub text: String,
+    pub is_error: bool,
+    /// When it was first shown as a notification (`None`: not yet).
+    pub shown_secs: Option<f64>,
+}
 
 /// How long an information message stays, from when it is first shown.
 pub const INFO_SECS: f64 = 6.0;

@@ -1,0 +1,151 @@
+//! The common shape of a selection table row, whatever the format: the formats, the row, a
+//! parsed table, and the cells every format reads and writes the same way.
+
+use std::collections::BTreeMap;
+
+use super::SelectionKind;
+
+/// A table format Syrinx reads and writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::EnumIter)]
+pub enum TableFormat {
+    /// Raven selection table (tab-separated, `Begin Time (s)` …).
+    Raven,
+    /// Audacity label track export (`start\tend\tlabel`, optional `\\\tlow\thigh` lines).
+    Audacity,
+    /// `recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict`.
+    Csv,
+}
+
+impl TableFormat {
+    /// Every format (the compiler lists them).
+    pub fn all() -> impl Iterator<Item = Self> {
+        <Self as strum::IntoEnumIterator>::iter()
+    }
+
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Raven => "raven",
+            Self::Audacity => "audacity",
+            Self::Csv => "csv",
+        }
+    }
+
+    /// The usual file name ending.
+    #[must_use]
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Raven => "selections.txt",
+            Self::Audacity => "txt",
+            Self::Csv => "csv",
+        }
+    }
+}
+
+impl std::str::FromStr for TableFormat {
+    type Err = crate::choice::ChoiceError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::choice::parse_choice(s, Self::all(), Self::name, "table format")
+    }
+}
+
+/// The file a row belongs to (multi-file tables, combined exports, CSV).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileRef {
+    /// File name as the table gives it (`Begin File`, CSV `recording`).
+    pub name: String,
+    /// Full path when the table gives one (`Begin Path`).
+    pub path: Option<String>,
+}
+
+/// One selection as tables carry it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableRow {
+    /// 1-based line in the file it came from (0 for rows made in Syrinx).
+    pub line: usize,
+    /// Seconds from the start of the recording (for multi-file Raven tables, already converted
+    /// from the file-sequence time using `File Offset`).
+    pub start_secs: f64,
+    pub end_secs: f64,
+    /// `None`: the table does not say (Audacity labels without a frequency line, or `-1`).
+    pub low_hz: Option<f64>,
+    pub high_hz: Option<f64>,
+    pub label: String,
+    pub kind: Option<SelectionKind>,
+    /// Which recording, when the table says.
+    pub file: Option<FileRef>,
+    pub score: Option<f64>,
+    pub verdict: Option<String>,
+    /// Every other column, by its header.
+    pub values: BTreeMap<String, String>,
+}
+
+impl TableRow {
+    /// The row a Syrinx selection exports as; `file` names its recording in multi-file tables.
+    #[must_use]
+    pub fn from_selection(selection: &super::Selection, file: Option<FileRef>) -> Self {
+        Self {
+            line: 0,
+            start_secs: selection.start_secs,
+            end_secs: selection.end_secs,
+            low_hz: Some(selection.low_hz),
+            high_hz: Some(selection.high_hz),
+            label: selection.label.clone(),
+            kind: Some(selection.kind),
+            file,
+            score: None,
+            verdict: None,
+            values: selection.extra.clone(),
+        }
+    }
+}
+
+/// A problem with one line that did not stop the rest of the import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportWarning {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ImportWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// A parsed table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedTable {
+    pub format: TableFormat,
+    /// Columns other than times, frequencies and file references, in file order: the candidates
+    /// for the label column.
+    pub columns: Vec<String>,
+    pub rows: Vec<TableRow>,
+    pub warnings: Vec<ImportWarning>,
+}
+
+/// `text` as a number, accepting a decimal comma (some locales' Raven exports).
+pub(crate) fn parse_number(text: &str) -> Option<f64> {
+    let text = text.trim();
+    text.parse::<f64>()
+        .ok()
+        .or_else(|| text.replace(',', ".").parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+/// An optional numeric cell: empty is `None`; anything else must be a number, or the error names
+/// the column (`name`) and the text.
+pub(crate) fn parse_cell_number(text: &str, name: &str) -> Result<Option<f64>, String> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_number(text)
+        .map(Some)
+        .ok_or_else(|| format!("{name} '{text}' is not a number"))
+}
+
+/// Formats a number compactly but exactly enough for tables (up to 6 decimals).
+pub(crate) fn format_number(value: f64) -> String {
+    crate::timefmt::trim_decimals(value, 6)
+}
