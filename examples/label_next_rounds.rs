@@ -21,12 +21,13 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use syrinx::annotation::{Edit, ProjectRecordingId, Selection};
 use syrinx::demo::{run_metrics as test_metrics, truth_calls, write_demo};
-use syrinx::label_next::{Answer, LabelNextOptions, UncertainWindow, answer_selection, label_next};
 use syrinx::model::{ComputeDevice, ModelArtifact};
+use syrinx::project::runs::{DetectionRun, ReviewOrder, Verdict};
 use syrinx::project::{Project, Split, UndoStack};
-use syrinx::review::{
-    DetectionRun, NegativeOptions, ReviewOrder, Verdict, plan_false_positive_negatives,
+use syrinx::review::label_next::{
+    Answer, LabelNextOptions, UncertainWindow, answer_selection, label_next,
 };
+use syrinx::review::{NegativeOptions, plan_false_positive_negatives};
 use syrinx::scoring::score_recording;
 use syrinx::train::{InputSource, TrainSettings, project_config_from, train_project};
 

@@ -14,7 +14,7 @@ use std::time::Instant;
 use syrinx::audio::{WavEncoding, write_wav_streaming};
 use syrinx::bench::{peak_rss_mb, write_large_project};
 use syrinx::project::Project;
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 fn arg<T: std::str::FromStr>(args: &[String], index: usize, default: T) -> anyhow::Result<T> {
     match args.get(index) {

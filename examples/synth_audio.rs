@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use syrinx::audio::{WavEncoding, write_flac, write_wav_streaming};
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -6,20 +6,8 @@
 
 // ── Utilities ──
 
-// parsing a choice among named values (CLI and settings)
-pub mod choice;
-
-// atomic writes
-pub mod fsutil;
-
-// times as people type and read them
-pub mod timefmt;
-
-// background jobs: named thread, progress, cancel, typed result, panics caught
-pub mod jobs;
-
-// deterministic test signals and field-like scenes
-pub mod synth;
+// choices by name, atomic writes, times as people type them, background jobs, test signals
+pub mod util;
 
 // ── Audio in, spectrograms, pictures, sound out ──
 
@@ -29,11 +17,9 @@ pub mod audio;
 // STFT, mel, window functions, the model input and its front ends
 pub mod dsp;
 
-// streamed spectrograms and the tile engine of the view
+// streamed spectrograms, the tile engine of the view, the view's time/frequency ↔ screen
+// transforms
 pub mod spectrogram;
-
-// the view's time/frequency ↔ screen transforms
-pub mod viewport;
 
 // colour maps, axes, PNG figures
 pub mod render;
@@ -43,11 +29,9 @@ pub mod playback;
 
 // ── Annotations ──
 
-// selections, their edits, Raven/Audacity/CSV tables, import mapping
+// selections, their edits, Raven/Audacity/CSV tables, import mapping, drawing and moving
+// boxes (a pure state machine)
 pub mod annotation;
-
-// drawing, moving and resizing boxes (pure state machine)
-pub mod boxedit;
 
 // ── Scores and calls ──
 
@@ -86,11 +70,8 @@ pub mod evaluate;
 // the training loop
 pub mod train;
 
-// what verdicts lead to: negatives, threshold evidence, run evaluation
+// what verdicts lead to: negatives, threshold evidence; what to label next
 pub mod review;
-
-// what to label next: the windows a run's model is least sure of, spread over recordings
-pub mod label_next;
 
 // "find more like this": pooled-spectrogram indexes, their side files, template matching
 pub mod similar;

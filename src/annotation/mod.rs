@@ -2,6 +2,7 @@
 //! tables they are exchanged in: Raven selection tables, Audacity labels and CSV.
 
 mod audacity;
+pub mod boxedit;
 mod csv_table;
 mod edit;
 mod import;

@@ -311,7 +311,7 @@ fn clean(value: &str) -> String {
 
 /// Writes rows as a Raven table file (kept for callers that have rows ready).
 pub fn write_raven_table(path: &std::path::Path, rows: &[TableRow]) -> Result<(), AnnotationError> {
-    crate::fsutil::write_atomically(path, write_raven(rows).as_bytes()).map_err(|e| {
+    crate::util::fsutil::write_atomically(path, write_raven(rows).as_bytes()).map_err(|e| {
         AnnotationError::Write {
             path: path.to_path_buf(),
             detail: e.to_string(),

@@ -43,10 +43,10 @@ impl TableFormat {
 }
 
 impl std::str::FromStr for TableFormat {
-    type Err = crate::choice::ChoiceError;
+    type Err = crate::util::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, Self::all(), Self::name, "table format")
+        crate::util::choice::parse_choice(s, Self::all(), Self::name, "table format")
     }
 }
 
@@ -147,5 +147,5 @@ pub(crate) fn parse_cell_number(text: &str, name: &str) -> Result<Option<f64>, S
 
 /// Formats a number compactly but exactly enough for tables (up to 6 decimals).
 pub(crate) fn format_number(value: f64) -> String {
-    crate::timefmt::trim_decimals(value, 6)
+    crate::util::timefmt::trim_decimals(value, 6)
 }

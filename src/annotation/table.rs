@@ -75,8 +75,10 @@ pub fn write_table(
         TableFormat::Audacity => audacity::write_audacity(rows),
         TableFormat::Csv => csv_table::write_csv(rows),
     };
-    crate::fsutil::write_atomically(path, text.as_bytes()).map_err(|e| AnnotationError::Write {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
+    crate::util::fsutil::write_atomically(path, text.as_bytes()).map_err(|e| {
+        AnnotationError::Write {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        }
     })
 }

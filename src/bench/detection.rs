@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use super::{BenchError, BenchOptions, BenchReport, peak_rss_mb, prepare_input, reset_peak_rss};
 use crate::audio::{WavEncoding, write_wav};
-use crate::synth::FieldSynth;
+use crate::util::synth::FieldSynth;
 use crate::workflow::detect::{BatchEvent, BatchPlan, run_batch};
 
 /// Clips in the folder item, and their length.

@@ -10,7 +10,7 @@ use crate::audio::{
     AudioError, AudioReader, Mp3Index, WavEncoding, write_flac, write_wav_streaming,
 };
 use crate::dsp::{SpectrogramParams, Stft};
-use crate::synth::FieldSynth;
+use crate::util::synth::FieldSynth;
 
 pub mod detection;
 pub mod project_io;

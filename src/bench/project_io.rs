@@ -8,8 +8,8 @@ use std::time::Instant;
 use super::BenchError;
 use crate::annotation::ProjectRecordingId;
 use crate::detect::{MergeSettings, PeakSettings, WindowScores};
+use crate::project::runs::{DetectionRun, Verdict};
 use crate::project::{Project, ProjectRecording, Split};
-use crate::review::{DetectionRun, Verdict};
 
 /// Seconds between window starts of the generated runs: a sixth of a 1.05 s window, the
 /// default hop of models trained on the demo.

@@ -186,7 +186,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     // A table that cannot be written stops the batch (the disk is full, say): kept to report.
     let mut write_error: Option<anyhow::Error> = None;
     // The batch runs as a job (the app's way); tables are written here as results arrive.
-    let totals = crate::jobs::run_here("detection", batch_job(plan), &mut |event| {
+    let totals = crate::util::jobs::run_here("detection", batch_job(plan), &mut |event| {
         match event {
             BatchEvent::ModelLoaded { info, hop_secs } => {
                 let settings = choice.settings(&info, hop_secs);

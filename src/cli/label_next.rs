@@ -10,10 +10,10 @@ use anyhow::{Context, bail};
 use clap::Args;
 
 use crate::annotation::{Edit, read_table, write_raven};
-use crate::label_next::{LabelNextOptions, label_next, plan_table_answers, queue_rows};
+use crate::project::runs::DetectionRun;
 use crate::project::{Project, UndoStack, table_names_audio};
-use crate::review::DetectionRun;
-use crate::timefmt::format_time_secs;
+use crate::review::label_next::{LabelNextOptions, label_next, plan_table_answers, queue_rows};
+use crate::util::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]
 pub struct LabelNextArgs {
@@ -99,7 +99,7 @@ pub fn run(args: &LabelNextArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(out) = &args.out {
         let rows = queue_rows(&project, &run, &queue);
-        crate::fsutil::write_atomically(out, write_raven(&rows).as_bytes())
+        crate::util::fsutil::write_atomically(out, write_raven(&rows).as_bytes())
             .with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!(
             "wrote {} (fill its Answer column with \"call\" or \"no call\", then run with --answers)",

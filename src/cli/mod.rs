@@ -123,7 +123,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub(crate) use crate::timefmt::parse_time_secs;
+pub(crate) use crate::util::timefmt::parse_time_secs;
 
 #[cfg(feature = "gui")]
 fn run_app(files: Vec<std::path::PathBuf>, frame_stats: bool) -> anyhow::Result<ExitCode> {

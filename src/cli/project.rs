@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use crate::annotation::{SelectionKind, TableFormat, UnknownLabels, read_table};
 use crate::project::lock::{self, Wait};
 use crate::project::{Project, Split};
-use crate::timefmt::format_time_secs;
+use crate::util::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]
 pub struct ProjectArgs {

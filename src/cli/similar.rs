@@ -12,7 +12,7 @@ use clap::Args;
 use crate::annotation::{Edit, FileRef, SelectionId, SelectionKind, TableRow, write_raven};
 use crate::project::Project;
 use crate::similar::{Match, QueryBox};
-use crate::timefmt::{format_time_secs, parse_time_secs};
+use crate::util::timefmt::{format_time_secs, parse_time_secs};
 use crate::workflow::similar::{Embedding, IndexPlace, find_similar, match_selections};
 
 #[derive(Debug, Args)]
@@ -128,7 +128,7 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
                     row
                 })
                 .collect();
-        crate::fsutil::write_atomically(out, write_raven(&rows).as_bytes())
+        crate::util::fsutil::write_atomically(out, write_raven(&rows).as_bytes())
             .with_context(|| format!("cannot write {}", out.display()))?;
         eprintln!("wrote {}", out.display());
     }

@@ -13,7 +13,7 @@ use crate::dsp::{
 };
 use crate::render::{Colormap, ColumnImage, FigureOptions, plot_size, write_spectrogram_png};
 use crate::spectrogram::stream_spectrogram;
-use crate::timefmt::format_time_secs;
+use crate::util::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]
 pub struct SpectrogramArgs {

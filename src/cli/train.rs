@@ -255,7 +255,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         let (project, project_path, missing) =
             (project.clone(), args.project.clone(), report.missing_ids());
         let (config, settings, out) = (config.clone(), settings.clone(), out.to_path_buf());
-        move |context: &crate::jobs::JobContext<TrainEvent>| {
+        move |context: &crate::util::jobs::JobContext<TrainEvent>| {
             crate::workflow::train::train_and_save(
                 &project,
                 Some(&project_path),
@@ -269,7 +269,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             .map_err(|error| context.failed(error))
         }
     };
-    let outcome = crate::jobs::run_here("training", work, &mut |event| {
+    let outcome = crate::util::jobs::run_here("training", work, &mut |event| {
         on_event(event);
         true
     });

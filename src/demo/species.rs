@@ -39,9 +39,9 @@ pub struct SpeciesDemo {
 fn call(species: usize, amplitude: f32) -> Vec<f32> {
     let len = (CALL_SECS * f64::from(RATE_HZ)) as usize;
     match species {
-        0 => crate::synth::linear_chirp(3_000.0, 1_000.0, amplitude, len, RATE_HZ),
-        1 => crate::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ),
-        _ => crate::synth::tone(2_000.0, amplitude, len, RATE_HZ),
+        0 => crate::util::synth::linear_chirp(3_000.0, 1_000.0, amplitude, len, RATE_HZ),
+        1 => crate::util::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ),
+        _ => crate::util::synth::tone(2_000.0, amplitude, len, RATE_HZ),
     }
 }
 

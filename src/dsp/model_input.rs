@@ -103,10 +103,10 @@ impl InputNormalization {
 }
 
 impl std::str::FromStr for InputNormalization {
-    type Err = crate::choice::ChoiceError;
+    type Err = crate::util::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, Self::defaults(), Self::name, "front end")
+        crate::util::choice::parse_choice(s, Self::defaults(), Self::name, "front end")
     }
 }
 

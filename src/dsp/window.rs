@@ -50,10 +50,10 @@ impl WindowFunction {
 }
 
 impl std::str::FromStr for WindowFunction {
-    type Err = crate::choice::ChoiceError;
+    type Err = crate::util::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, Self::all(), Self::name, "window function")
+        crate::util::choice::parse_choice(s, Self::all(), Self::name, "window function")
     }
 }
 

@@ -122,7 +122,7 @@ impl HeadWeights {
     /// Writes `dir/head.json` (beside its final name, then renamed).
     pub fn save(&self, dir: &Path) -> std::io::Result<()> {
         let text = serde_json::to_string(self).map_err(std::io::Error::other)?;
-        crate::fsutil::write_atomically(&dir.join(HEAD_FILE), text.as_bytes())
+        crate::util::fsutil::write_atomically(&dir.join(HEAD_FILE), text.as_bytes())
     }
 }
 

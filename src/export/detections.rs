@@ -62,7 +62,7 @@ pub fn detection_row(
     file: &FileRef,
     band_hz: (f64, f64),
     label: &str,
-    verdict: Option<crate::review::Verdict>,
+    verdict: Option<crate::project::runs::Verdict>,
 ) -> TableRow {
     TableRow {
         start_secs: detection.start_secs,
@@ -83,7 +83,7 @@ pub fn detection_row(
 #[must_use]
 pub fn detection_rows(
     project: &Project,
-    part: &crate::review::RecordingDetections,
+    part: &crate::project::runs::RecordingDetections,
     label: &str,
     band_hz: Option<(f64, f64)>,
 ) -> Vec<TableRow> {
@@ -232,9 +232,11 @@ impl DetectionsFolder {
             (COUNTS_FILE, counts.into_bytes()),
         ] {
             let path = self.out_dir.join(name);
-            crate::fsutil::write_atomically(&path, &bytes).map_err(|e| ExportError::Write {
-                path: path.clone(),
-                detail: e.to_string(),
+            crate::util::fsutil::write_atomically(&path, &bytes).map_err(|e| {
+                ExportError::Write {
+                    path: path.clone(),
+                    detail: e.to_string(),
+                }
             })?;
             self.written.push(path);
         }
@@ -251,7 +253,7 @@ pub const RUN_TABLE_FORMATS: [TableFormat; 2] = [TableFormat::Raven, TableFormat
 /// writes a batch's: per-recording tables in `formats`, the combined tables, the counts.
 pub fn export_run(
     project: &Project,
-    run: &crate::review::DetectionRun,
+    run: &crate::project::runs::DetectionRun,
     out_dir: &Path,
     formats: &[TableFormat],
 ) -> Result<Vec<PathBuf>, ExportError> {

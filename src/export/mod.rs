@@ -71,7 +71,7 @@ pub fn export_tables(
         let durations = chosen.iter().map(|r| (r.name(), r.duration_secs)).collect();
         let text = write_raven_combined(&rows_of_chosen(), &durations);
         let path = out_dir.join(COMBINED_RAVEN_FILE);
-        crate::fsutil::write_atomically(&path, text.as_bytes()).map_err(|e| {
+        crate::util::fsutil::write_atomically(&path, text.as_bytes()).map_err(|e| {
             ExportError::Write {
                 path: path.clone(),
                 detail: e.to_string(),

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use super::spectrogram_view::{BoxView, PanePointer};
+use crate::annotation::boxedit::{Gesture, Hit, Outcome, TfBox};
 use crate::annotation::{Edit, ProjectRecordingId, Selection, SelectionId, SelectionKind};
-use crate::boxedit::{Gesture, Hit, Outcome, TfBox};
 use crate::session::Document;
 
 /// Undo step names (shown in the Edit menu).

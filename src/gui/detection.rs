@@ -11,8 +11,8 @@ use std::time::Instant;
 use eframe::egui;
 
 use crate::annotation::ProjectRecordingId;
-use crate::jobs::{Job, JobError, Waker};
 use crate::project::{Project, Split};
+use crate::util::jobs::{Job, JobError, Waker};
 pub use crate::workflow::detect::DetectScope;
 use crate::workflow::detect::{BatchEvent, BatchPlan, BatchTotals, RunTarget, batch_job};
 

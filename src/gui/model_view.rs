@@ -15,7 +15,7 @@ use crate::render::Colormap;
 const MIN_MOVE_SECS: f64 = 0.02;
 
 /// Builds one picture: (centre, input), or why not.
-type Job = crate::jobs::Job<(), Result<(f64, ModelInput), String>>;
+type Job = crate::util::jobs::Job<(), Result<(f64, ModelInput), String>>;
 
 /// The panel's state: the spec, what is shown and what is being built.
 #[derive(Default)]
@@ -53,9 +53,9 @@ impl ModelView {
         self.start(reader, center_secs, Arc::clone(waker));
     }
 
-    fn start(&mut self, reader: AudioReader, center_secs: f64, waker: crate::jobs::Waker) {
+    fn start(&mut self, reader: AudioReader, center_secs: f64, waker: crate::util::jobs::Waker) {
         let spec = self.spec;
-        match crate::jobs::Job::spawn("model view", waker, move |_| {
+        match crate::util::jobs::Job::spawn("model view", waker, move |_| {
             Ok(build_input(reader, &spec, center_secs).map(|input| (center_secs, input)))
         }) {
             Ok(job) => self.job = Some(job),

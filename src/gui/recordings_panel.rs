@@ -11,7 +11,7 @@ use crate::annotation::ProjectRecordingId;
 use crate::project::{ProjectChange, Split};
 use crate::session::Document;
 use crate::spectrogram::RecordingId;
-use crate::timefmt::format_time_secs;
+use crate::util::timefmt::format_time_secs;
 
 const CLOSE_HELP: &str = "Close (it stays in the project)";
 const CHANGED_HELP: &str = "Its size or content differs from when it was added to the project: \

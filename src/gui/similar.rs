@@ -11,7 +11,7 @@ use crate::annotation::SelectionKind;
 use crate::project::Project;
 use crate::render::Colormap;
 use crate::similar::QueryBox;
-use crate::timefmt::format_time_secs;
+use crate::util::timefmt::format_time_secs;
 use crate::workflow::similar::{Embedding, SimilarOutcome, Thumbnail};
 
 /// Matches a search asks for.

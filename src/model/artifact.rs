@@ -217,7 +217,7 @@ impl ModelArtifact {
         for (index, net) in self.nets().enumerate().filter(|_| self.head.is_none()) {
             let name = weights_file(index);
             // A name of its own, so two trainings writing one folder never mix their bytes.
-            let partial = crate::fsutil::temp_file_beside(&dir.join(&name))
+            let partial = crate::util::fsutil::temp_file_beside(&dir.join(&name))
                 .map_err(|e| write_error(e.to_string()))?
                 .into_temp_path();
             net.clone()
@@ -233,7 +233,7 @@ impl ModelArtifact {
         }
         let json =
             serde_json::to_string_pretty(&self.info).map_err(|e| write_error(e.to_string()))?;
-        crate::fsutil::write_atomically(&dir.join(INFO_FILE), json.as_bytes())
+        crate::util::fsutil::write_atomically(&dir.join(INFO_FILE), json.as_bytes())
             .map_err(|e| write_error(e.to_string()))?;
         Ok(())
     }
@@ -334,7 +334,7 @@ impl ModelArtifact {
             detail,
         };
         let json = serde_json::to_string_pretty(&info).map_err(|e| write_error(e.to_string()))?;
-        crate::fsutil::write_atomically(&dir.join(INFO_FILE), json.as_bytes())
+        crate::util::fsutil::write_atomically(&dir.join(INFO_FILE), json.as_bytes())
             .map_err(|e| write_error(e.to_string()))?;
         Ok(info)
     }

@@ -51,7 +51,7 @@ impl FilterChain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::synth::tone;
+    use crate::util::synth::tone;
 
     fn rms(samples: &[f32]) -> f32 {
         (samples.iter().map(|s| s * s).sum::<f32>() / samples.len() as f32).sqrt()

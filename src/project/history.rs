@@ -47,7 +47,7 @@ impl Version {
 /// `.syrinx-history/` beside `project`.
 #[must_use]
 pub fn history_dir(project: &Path) -> PathBuf {
-    crate::fsutil::folder_of(project).join(HISTORY_DIR)
+    crate::util::fsutil::folder_of(project).join(HISTORY_DIR)
 }
 
 fn name_of(project: &Path) -> String {
@@ -127,7 +127,7 @@ pub fn keep_current(project: &Path) -> std::io::Result<()> {
                     continue;
                 }
                 let bytes = std::fs::read(project)?;
-                crate::fsutil::write_atomically(&target, &bytes)?;
+                crate::util::fsutil::write_atomically(&target, &bytes)?;
                 if let Ok(file) = std::fs::File::options().write(true).open(&target) {
                     let _ = file.set_modified(saved);
                 }
@@ -154,7 +154,7 @@ pub fn restore(project: &Path, version: &Version) -> Result<Project, ProjectErro
         detail: e.to_string(),
     };
     keep_current(project).map_err(write_error)?;
-    crate::fsutil::write_atomically(project, &bytes).map_err(write_error)?;
+    crate::util::fsutil::write_atomically(project, &bytes).map_err(write_error)?;
     Ok(restored)
 }
 

@@ -252,7 +252,7 @@ where
     project.save(path)?;
     // Every writer of the project holds this lock, so no save of it is under way: whatever
     // temporary files are left were left by killed saves.
-    crate::fsutil::remove_stale_temp_files(path, None);
+    crate::util::fsutil::remove_stale_temp_files(path, None);
     Ok(out)
 }
 

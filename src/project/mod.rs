@@ -115,10 +115,10 @@ impl Split {
 }
 
 impl std::str::FromStr for Split {
-    type Err = crate::choice::ChoiceError;
+    type Err = crate::util::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, Self::all(), Self::name, "split")
+        crate::util::choice::parse_choice(s, Self::all(), Self::name, "split")
     }
 }
 
@@ -455,9 +455,10 @@ impl Project {
         // Best effort: a history that cannot be kept (a read-only folder for it) must not stop
         // the save itself.
         let _ = history::keep_current(path);
-        crate::fsutil::write_atomically(path, &json).map_err(|e| write_error(e.to_string()))?;
+        crate::util::fsutil::write_atomically(path, &json)
+            .map_err(|e| write_error(e.to_string()))?;
         // What killed saves left (an hour old: no save takes that long).
-        crate::fsutil::remove_stale_temp_files(path, Some(STALE_TEMP_AGE));
+        crate::util::fsutil::remove_stale_temp_files(path, Some(STALE_TEMP_AGE));
         score_files::prune(&scores_dir, |run_id, recording| {
             held_run_ids.contains(&run_id)
                 || self.detection_runs.iter().any(|run| {

@@ -273,7 +273,8 @@ impl StoredScores {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|e| write_error(e.to_string()))?;
         }
-        crate::fsutil::write_atomically(path, &bytes).map_err(|e| write_error(e.to_string()))?;
+        crate::util::fsutil::write_atomically(path, &bytes)
+            .map_err(|e| write_error(e.to_string()))?;
         slot.file = Some(path.to_path_buf());
         Ok(true)
     }

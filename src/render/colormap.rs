@@ -51,10 +51,10 @@ impl Colormap {
 }
 
 impl std::str::FromStr for Colormap {
-    type Err = crate::choice::ChoiceError;
+    type Err = crate::util::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, Self::all(), Self::name, "colour map")
+        crate::util::choice::parse_choice(s, Self::all(), Self::name, "colour map")
     }
 }
 

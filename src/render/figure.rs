@@ -14,7 +14,7 @@ use super::ticks::{
     format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
 };
 use crate::dsp::FrequencyAxis;
-use crate::timefmt::format_time_secs;
+use crate::util::timefmt::format_time_secs;
 
 /// Width of the colour-bar strip on the right.
 const COLORBAR_AREA_PX: u32 = 100;
@@ -295,7 +295,7 @@ fn register_font() -> Result<(), RenderError> {
 }
 
 fn write_png(buffer: &[u8], width: u32, height: u32, path: &Path) -> Result<(), RenderError> {
-    crate::fsutil::write_atomically_with(path, |writer| {
+    crate::util::fsutil::write_atomically_with(path, |writer| {
         let mut encoder = png::Encoder::new(writer, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);

@@ -2,7 +2,7 @@
 //! h:mm:ss) and round frequencies on linear or mel axes.
 
 use crate::dsp::FrequencyAxis;
-use crate::timefmt::trim_decimals;
+use crate::util::timefmt::trim_decimals;
 
 /// Round steps for time ticks, smallest first.
 const TIME_STEPS_SECS: [f64; 28] = [
@@ -113,7 +113,7 @@ pub fn frequency_unit_label(axis_top_hz: f64) -> &'static str {
     }
 }
 
-/// The axis title matching [`format_time_secs`](crate::timefmt::format_time_secs).
+/// The axis title matching [`format_time_secs`](crate::util::timefmt::format_time_secs).
 #[must_use]
 pub fn time_unit_label(longest_secs: f64) -> &'static str {
     if longest_secs >= 3600.0 {

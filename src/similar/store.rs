@@ -134,7 +134,7 @@ pub fn write(path: &Path, index: &EmbeddingIndex) -> Result<(), IndexFileError> 
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| error(e.to_string()))?;
     }
-    crate::fsutil::write_atomically(path, &encode(index)).map_err(|e| error(e.to_string()))
+    crate::util::fsutil::write_atomically(path, &encode(index)).map_err(|e| error(e.to_string()))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod engine;
 mod stream;
 mod tiles;
+pub mod viewport;
 
 pub use engine::{Overview, SpectrogramKey, SummaryProgress, TileEngine, Waker};
 pub use stream::stream_spectrogram;

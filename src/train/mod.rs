@@ -1092,10 +1092,10 @@ impl InputSource {
 }
 
 impl std::str::FromStr for InputSource {
-    type Err = crate::choice::ChoiceError;
+    type Err = crate::util::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::choice::parse_choice(s, Self::all(), Self::name, "input source")
+        crate::util::choice::parse_choice(s, Self::all(), Self::name, "input source")
     }
 }
 

@@ -12,8 +12,8 @@ use crate::annotation::ProjectRecordingId;
 use crate::audio::RecordingInfo;
 use crate::detect::{MergeSettings, PeakSettings, WindowScores};
 use crate::model::{ComputeDevice, ModelArtifact, ModelInfo};
+use crate::project::runs::DetectionRun;
 use crate::project::{Project, ProjectRecording, Split};
-use crate::review::DetectionRun;
 use crate::scoring::{DetectError, FileEvent};
 
 /// Why a batch stopped before its end (a file that fails does not stop it: it is reported in
@@ -97,14 +97,14 @@ impl DetectScope {
 
 /// The command line's names for the scopes it offers (`--scope`).
 impl std::str::FromStr for DetectScope {
-    type Err = crate::choice::ChoiceError;
+    type Err = crate::util::choice::ChoiceError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "survey" => Ok(Self::Survey),
             "test" => Ok(Self::TestSplit),
             "all" | "project" => Ok(Self::Project),
-            _ => Err(crate::choice::ChoiceError {
+            _ => Err(crate::util::choice::ChoiceError {
                 what: "scope (survey: not annotated, not test)",
                 text: s.to_owned(),
                 choices: vec!["survey", "test", "all"],
@@ -257,11 +257,13 @@ pub fn run_batch(
     }
 }
 
-/// [`run_batch`] as the work of a [`crate::jobs::Job`]: progress may be dropped when the reader
-/// is far behind, results never; a cancel is [`crate::jobs::JobError::Cancelled`].
+/// [`run_batch`] as the work of a [`crate::util::jobs::Job`]: progress may be dropped when the reader
+/// is far behind, results never; a cancel is [`crate::util::jobs::JobError::Cancelled`].
 pub fn batch_job(
     plan: BatchPlan,
-) -> impl FnOnce(&crate::jobs::JobContext<BatchEvent>) -> Result<BatchTotals, crate::jobs::JobError>
+) -> impl FnOnce(
+    &crate::util::jobs::JobContext<BatchEvent>,
+) -> Result<BatchTotals, crate::util::jobs::JobError>
 + Send
 + 'static {
     move |context| {

@@ -200,7 +200,7 @@ impl BatchJournal {
         for (class, class_scores) in scores.iter().enumerate() {
             let name = format!("{:06}-{class}.scores", self.recorded);
             let path = self.scores_dir.join(&name);
-            crate::fsutil::write_atomically(
+            crate::util::fsutil::write_atomically(
                 &path,
                 &crate::project::score_files::encode(class_scores),
             )

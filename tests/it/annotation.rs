@@ -7,7 +7,7 @@ use syrinx::annotation::{
 use syrinx::audio::{WavEncoding, probe, write_wav};
 use syrinx::clips::export_clips;
 use syrinx::project::{Project, Split, UndoStack, pair_folder};
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 use crate::common::fixture;
 
@@ -509,7 +509,7 @@ fn measurements_find_the_peak_and_the_level() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tone.wav");
     let mut signal = vec![0.0_f32; 22_050];
-    signal.extend(syrinx::synth::tone(3000.0, 0.5, 22_050, 22_050));
+    signal.extend(syrinx::util::synth::tone(3000.0, 0.5, 22_050, 22_050));
     signal.extend(vec![0.0_f32; 22_050]);
     write_wav(&path, &signal, 22_050, WavEncoding::Float32).unwrap();
     let mut reader = syrinx::audio::AudioReader::open(&path).unwrap();

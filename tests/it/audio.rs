@@ -5,7 +5,7 @@ use syrinx::audio::{
     AudioError, AudioReader, ChannelMode, ResamplingReader, StartTimeSource, WavEncoding, probe,
     read_all, resample, write_flac, write_wav, write_wav_channels, write_wav_streaming,
 };
-use syrinx::synth::{FieldSynth, tone};
+use syrinx::util::synth::{FieldSynth, tone};
 
 use crate::common::{dominated_by, fixture, shared_data, tone_power};
 

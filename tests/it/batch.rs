@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use syrinx::audio::{WavEncoding, write_wav};
 use syrinx::dsp::{ModelInputSpec, SpectrogramParams};
 use syrinx::model::{ComputeDevice, ModelArtifact, NetworkConfig};
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 use syrinx::workflow::journal::JOURNAL_FILE;
 
 const FILES: usize = 2_000;

@@ -116,7 +116,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 fn broken_audio_of_every_format_gives_errors_naming_the_file_and_never_panics() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("source.wav");
-    let tone = syrinx::synth::tone(1_000.0, 0.5, 16_000, 8_000);
+    let tone = syrinx::util::synth::tone(1_000.0, 0.5, 16_000, 8_000);
     write_wav(&wav, &tone, 8_000, WavEncoding::Pcm16).unwrap();
     let float_wav = dir.path().join("source_float.wav");
     write_wav(&float_wav, &tone, 8_000, WavEncoding::Float32).unwrap();
@@ -156,7 +156,7 @@ fn broken_audio_of_every_format_gives_errors_naming_the_file_and_never_panics() 
 fn headers_that_claim_absurd_sizes_are_read_as_far_as_the_data_goes() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("source.wav");
-    let tone = syrinx::synth::tone(1_000.0, 0.5, 8_000, 8_000);
+    let tone = syrinx::util::synth::tone(1_000.0, 0.5, 8_000, 8_000);
     write_wav(&wav, &tone, 8_000, WavEncoding::Pcm16).unwrap();
     let bytes = std::fs::read(&wav).unwrap();
     let data_at = bytes.windows(4).position(|w| w == b"data").unwrap();
@@ -188,7 +188,7 @@ fn headers_that_claim_absurd_sizes_are_read_as_far_as_the_data_goes() {
 fn samples_that_are_not_numbers_are_read_as_silence_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("source.wav");
-    let tone = syrinx::synth::tone(1_000.0, 0.5, 8_000, 8_000);
+    let tone = syrinx::util::synth::tone(1_000.0, 0.5, 8_000, 8_000);
     write_wav(&wav, &tone, 8_000, WavEncoding::Float32).unwrap();
     let mut bytes = std::fs::read(&wav).unwrap();
     let data_at = bytes.windows(4).position(|w| w == b"data").unwrap() + 8;
@@ -329,7 +329,7 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
     let good = dir.path().join("good.wav");
     write_wav(
         &good,
-        &syrinx::synth::tone(1_000.0, 0.5, 8_000 * 20, 8_000),
+        &syrinx::util::synth::tone(1_000.0, 0.5, 8_000 * 20, 8_000),
         8_000,
         WavEncoding::Pcm16,
     )

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use syrinx::audio::{WavEncoding, write_wav};
 use syrinx::bench::write_large_project;
 use syrinx::project::Project;
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -11,10 +11,9 @@ use syrinx::demo::{TARGET_LABEL, write_demo};
 use syrinx::evaluate::EventMetrics;
 use syrinx::model::{ComputeDevice, ModelArtifact};
 use syrinx::project::UndoStack;
+use syrinx::project::runs::{DetectionRun, ReviewOrder, Verdict};
 use syrinx::project::{Project, Split};
-use syrinx::review::{
-    self, DetectionRun, NegativeOptions, ReviewOrder, Verdict, plan_false_positive_negatives,
-};
+use syrinx::review::{self, NegativeOptions, plan_false_positive_negatives};
 use syrinx::scoring::score_recording;
 use syrinx::train::{InputSource, TrainSettings, project_config_from, train_project};
 

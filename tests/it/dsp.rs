@@ -5,7 +5,7 @@ use syrinx::dsp::{
     DspError, FrequencyScale, InputNormalization, ModelInputSpec, SpectrogramParams, Stft,
     WindowFunction,
 };
-use syrinx::synth::{FieldSynth, tone};
+use syrinx::util::synth::{FieldSynth, tone};
 
 use crate::common::fixture;
 

@@ -95,7 +95,7 @@ fn a_full_disk_fails_each_write_by_name_and_keeps_the_old_file() {
     let project_path = dir.join("survey.syrinx");
     let mut project = Project::default();
     let audio = dir.join("a.wav");
-    let samples = syrinx::synth::FieldSynth::new(8_000, 1).take(8_000);
+    let samples = syrinx::util::synth::FieldSynth::new(8_000, 1).take(8_000);
     syrinx::audio::write_wav(&audio, &samples, 8_000, syrinx::audio::WavEncoding::Pcm16).unwrap();
     let id = project
         .add_recording(&syrinx::audio::probe(&audio).unwrap())

@@ -13,7 +13,7 @@ use syrinx::dsp::FrequencyScale;
 use syrinx::gui::{AppOptions, NoFileDialog, SyrinxApp};
 use syrinx::playback::CaptureOutput;
 use syrinx::render::Colormap;
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 /// A 60 s field-like recording at 22.05 kHz.
 pub fn recording(dir: &Path, name: &str) -> PathBuf {

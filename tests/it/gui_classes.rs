@@ -7,7 +7,8 @@ use egui_kittest::kittest::Queryable;
 use syrinx::annotation::SelectionKind;
 use syrinx::gui::DetectScope;
 use syrinx::project::Project;
-use syrinx::review::{self, Verdict};
+use syrinx::project::runs::Verdict;
+use syrinx::review;
 
 use super::gui::settle;
 use super::gui_train::{open_project, step_until};

@@ -12,7 +12,7 @@ use egui_kittest::kittest::Queryable;
 use syrinx::annotation::SelectionKind;
 use syrinx::demo::{TARGET_LABEL, write_demo};
 use syrinx::gui::{DetectScope, SyrinxApp};
-use syrinx::review::DetectionRun;
+use syrinx::project::runs::DetectionRun;
 
 use super::demo_loop::{test_metrics, truth_calls};
 use super::gui::{app_with, settle};

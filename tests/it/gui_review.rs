@@ -12,7 +12,8 @@ use syrinx::annotation::SelectionKind;
 use syrinx::dataset::DatasetConfig;
 use syrinx::gui::{DetectScope, ReviewAction, SyrinxApp};
 use syrinx::project::Project;
-use syrinx::review::{self, Verdict};
+use syrinx::project::runs::Verdict;
+use syrinx::review;
 
 use super::gui::settle;
 use super::gui_annotate::{drag, point};
@@ -368,19 +369,21 @@ fn an_interrupted_run_resumes_and_a_threshold_from_review_is_saved_in_the_model(
     let model_dir = project.models[0].clone();
     let info = syrinx::model::ModelArtifact::read_info(&model_dir).unwrap();
     let ids = project.recordings.iter().map(|r| r.id).collect();
-    project.detection_runs.push(review::DetectionRun::new(
-        1,
-        model_dir.clone(),
-        &info,
-        0.25,
-        syrinx::detect::MergeSettings {
-            threshold: info.threshold,
-            min_gap_secs: 0.0,
-            min_duration_secs: 0.0,
-            peaks: None,
-        },
-        ids,
-    ));
+    project
+        .detection_runs
+        .push(syrinx::project::runs::DetectionRun::new(
+            1,
+            model_dir.clone(),
+            &info,
+            0.25,
+            syrinx::detect::MergeSettings {
+                threshold: info.threshold,
+                min_gap_secs: 0.0,
+                min_duration_secs: 0.0,
+                peaks: None,
+            },
+            ids,
+        ));
     project.save(&path).unwrap();
     let mut harness = open_project(&path, dir.path());
     harness.state_mut().open_detect();

@@ -7,12 +7,13 @@ use std::process::Command;
 
 use syrinx::annotation::{Edit, Selection, SelectionId, SelectionKind, parse_table, write_raven};
 use syrinx::detect::WindowScores;
-use syrinx::label_next::{
+use syrinx::project::runs::{DetectionRun, ReviewOrder, Verdict};
+use syrinx::project::{Project, Split, UndoStack};
+use syrinx::review::SOURCE_COLUMN;
+use syrinx::review::label_next::{
     ANSWER_COLUMN, Answer, LABEL_NEXT_SOURCE, LabelNextOptions, added_by_iteration,
     answer_selection, label_next, plan_table_answers, queue_rows,
 };
-use syrinx::project::{Project, Split, UndoStack};
-use syrinx::review::{DetectionRun, ReviewOrder, SOURCE_COLUMN, Verdict};
 
 use super::review::test_run;
 use super::train::generated_project;

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use syrinx::detect::MergeSettings;
+use syrinx::project::runs::Verdict;
 use syrinx::project::score_files::{ScoreFileError, score_file};
 use syrinx::project::{Project, scores_dir};
-use syrinx::review::Verdict;
 
 /// The fixture project copied next to a copy of the audio it names (`../tones.flac`).
 fn copy_fixture(dir: &Path) -> PathBuf {
@@ -109,8 +109,8 @@ fn damaged_or_missing_side_files_are_errors_naming_the_file_and_detections_stay(
         2,
         "detections stay as they were"
     );
-    let error =
-        syrinx::review::evaluate_run(&damaged, &damaged.detection_runs[0], 0.5).unwrap_err();
+    let error = syrinx::evaluate::runs::evaluate_run(&damaged, &damaged.detection_runs[0], 0.5)
+        .unwrap_err();
     assert!(error.to_string().contains("recording-0.scores"), "{error}");
 
     std::fs::remove_file(&side).unwrap();

@@ -7,7 +7,7 @@ use syrinx::playback::{
     AudioOutput, CaptureOutput, OpenOutput, OutputClock, PlaybackError, PlaybackFilter,
     PlaybackRequest, Player,
 };
-use syrinx::synth::tone;
+use syrinx::util::synth::tone;
 
 use crate::common::{dominated_by, tone_power};
 

@@ -12,8 +12,9 @@ use syrinx::dataset::DatasetConfig;
 use syrinx::detect::MergeSettings;
 use syrinx::model::{ComputeDevice, ModelArtifact};
 use syrinx::project::UndoStack;
+use syrinx::project::runs::{DetectionRun, ReviewOrder, Verdict};
 use syrinx::project::{Project, Split};
-use syrinx::review::{self, DetectionRun, ReviewOrder, Verdict, plan_false_positive_negatives};
+use syrinx::review::{self, plan_false_positive_negatives};
 use syrinx::scoring::score_recording;
 use syrinx::train::train_project;
 
@@ -393,7 +394,9 @@ fn a_run_is_evaluated_against_fully_annotated_recordings() {
     run.add_failure(project.recordings[1].id, "unreadable".to_owned());
     assert_eq!(run.failed.len(), 1);
     assert!(run.pending.is_empty());
-    let evaluation = review::evaluate_run(&project, &run, 0.5).unwrap().unwrap();
+    let evaluation = syrinx::evaluate::runs::evaluate_run(&project, &run, 0.5)
+        .unwrap()
+        .unwrap();
     assert_eq!(evaluation.recordings, 1);
     assert_eq!(evaluation.references, calls.len());
     let m = evaluation.at_threshold;
@@ -414,5 +417,9 @@ fn a_run_is_evaluated_against_fully_annotated_recordings() {
     assert!((strict.precision - 1.0).abs() < 1e-12);
     // Without a fully annotated recording there is nothing to evaluate against.
     project.recordings[0].fully_annotated = false;
-    assert!(review::evaluate_run(&project, &run, 0.5).unwrap().is_none());
+    assert!(
+        syrinx::evaluate::runs::evaluate_run(&project, &run, 0.5)
+            .unwrap()
+            .is_none()
+    );
 }

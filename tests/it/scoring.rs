@@ -8,7 +8,7 @@ use syrinx::detect::WindowScores;
 use syrinx::dsp::ModelInputSpec;
 use syrinx::model::{ComputeDevice, ModelArtifact, NetworkConfig};
 use syrinx::scoring::{DetectError, FileEvent, score_recording, score_recordings};
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 fn wav(dir: &Path, name: &str, rate_hz: u32, secs: f64, seed: u64) -> PathBuf {
     let path = dir.join(name);

@@ -7,7 +7,7 @@ use syrinx::dsp::{SpectrogramParams, Stft};
 use syrinx::spectrogram::{
     RecordingId, SpectrogramKey, TILE_COLUMNS, TileEngine, TileKey, average_power,
 };
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 /// An engine whose waker feeds a channel, so tests wait for events, not for time.
 fn engine(cache_bytes: usize) -> (TileEngine, mpsc::Receiver<()>) {

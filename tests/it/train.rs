@@ -108,9 +108,14 @@ pub fn generated_recordings(dir: &Path, n: u32, layout: &Layout) -> Project {
             let start = (t * f64::from(RATE_HZ)) as usize;
             let amplitude = rng.random_range(0.1_f32..0.4);
             let call = if positive {
-                syrinx::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ)
+                syrinx::util::synth::linear_chirp(1_000.0, 3_000.0, amplitude, len, RATE_HZ)
             } else {
-                syrinx::synth::tone(rng.random_range(1_200.0..2_800.0), amplitude, len, RATE_HZ)
+                syrinx::util::synth::tone(
+                    rng.random_range(1_200.0..2_800.0),
+                    amplitude,
+                    len,
+                    RATE_HZ,
+                )
             };
             for (i, v) in call.iter().enumerate() {
                 audio[start + i] += v;

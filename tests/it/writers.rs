@@ -6,7 +6,7 @@ use std::process::Command;
 
 use syrinx::audio::{WavEncoding, write_wav};
 use syrinx::project::Project;
-use syrinx::synth::FieldSynth;
+use syrinx::util::synth::FieldSynth;
 
 const WRITERS: usize = 8;
 const ADDS_PER_WRITER: usize = 25;

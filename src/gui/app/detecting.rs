@@ -169,12 +169,12 @@ impl SyrinxApp {
 
     pub(super) fn detection_finished(
         &mut self,
-        end: &Result<crate::workflow::detect::BatchTotals, crate::jobs::JobError>,
+        end: &Result<crate::workflow::detect::BatchTotals, crate::util::jobs::JobError>,
     ) {
         let Some(job) = self.ui.detect.job.take() else {
             return;
         };
-        let cancelled = matches!(end, Err(crate::jobs::JobError::Cancelled { .. }));
+        let cancelled = matches!(end, Err(crate::util::jobs::JobError::Cancelled { .. }));
         if let Err(error) = end
             && !cancelled
         {
@@ -182,7 +182,7 @@ impl SyrinxApp {
             return;
         }
         let run_id = job.run.map(|r| r.run_id);
-        let runs: Vec<&crate::review::DetectionRun> = job
+        let runs: Vec<&crate::project::runs::DetectionRun> = job
             .runs()
             .iter()
             .filter_map(|r| self.session.document.project.run(r.run_id))

@@ -12,7 +12,9 @@ impl SyrinxApp {
         cleanup: Cleanup,
         job: impl FnOnce() -> Event + Send + 'static,
     ) {
-        match crate::jobs::Job::spawn(name, Arc::clone(&self.session.waker), move |_| Ok(job())) {
+        match crate::util::jobs::Job::spawn(name, Arc::clone(&self.session.waker), move |_| {
+            Ok(job())
+        }) {
             Ok(job) => self.session.jobs.push((job, cleanup)),
             Err(error) => {
                 self.error(error.to_string());
@@ -29,7 +31,7 @@ impl SyrinxApp {
         cleanup: Cleanup,
         job: impl FnOnce(&std::sync::atomic::AtomicBool) -> Event + Send + 'static,
     ) {
-        match crate::jobs::Job::spawn(name, Arc::clone(&self.session.waker), move |context| {
+        match crate::util::jobs::Job::spawn(name, Arc::clone(&self.session.waker), move |context| {
             Ok(job(context.cancel_flag()))
         }) {
             Ok(job) => self.session.jobs.push((job, cleanup)),
@@ -96,7 +98,7 @@ impl SyrinxApp {
                     false
                 }
                 // Stopped by the user: said so, not as an error.
-                Some(Err(error @ crate::jobs::JobError::Cancelled { .. })) => {
+                Some(Err(error @ crate::util::jobs::JobError::Cancelled { .. })) => {
                     finished.push(Event::JobCancelled {
                         message: error.to_string(),
                         cleanup: cleanup.clone(),

@@ -175,7 +175,7 @@ impl SyrinxApp {
     #[doc(hidden)]
     pub fn spawn_waiting_job_for_tests(&mut self) {
         let waker = std::sync::Arc::clone(&self.session.waker);
-        match crate::jobs::Job::spawn("waiting", waker, |context| {
+        match crate::util::jobs::Job::spawn("waiting", waker, |context| {
             while !context.is_cancelled() {
                 // Woken by nothing: looks at the flag a hundred times a second.
                 std::thread::park_timeout(std::time::Duration::from_millis(10));

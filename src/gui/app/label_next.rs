@@ -4,7 +4,7 @@
 
 use super::{Cleanup, Event, Search, SyrinxApp};
 use crate::annotation::Edit;
-use crate::label_next::{Answer, LabelNextOptions, answer_selection, label_next};
+use crate::review::label_next::{Answer, LabelNextOptions, answer_selection, label_next};
 
 impl SyrinxApp {
     /// Finds the windows of the reviewed run its model is least sure of.

@@ -10,7 +10,8 @@ use crate::detect::MergeSettings;
 use crate::gui::review::ReviewAction;
 use crate::gui::spectrogram_view::DetectionView;
 use crate::project::ProjectChange;
-use crate::review::{Verdict, plan_false_positive_negatives};
+use crate::project::runs::Verdict;
+use crate::review::plan_false_positive_negatives;
 
 /// Audio played either side of a detection.
 const PLAY_CONTEXT_SECS: f64 = 1.0;

@@ -22,7 +22,7 @@ pub struct Session {
 
     // Jobs and what they report.
     /// Background jobs started with `spawn_job`, each with what to undo if it fails.
-    pub(super) jobs: Vec<(crate::jobs::Job<(), Event>, Cleanup)>,
+    pub(super) jobs: Vec<(crate::util::jobs::Job<(), Event>, Cleanup)>,
     /// Wakes the window when a job sends something.
     pub(super) waker: Arc<dyn Fn() + Send + Sync>,
     /// Counts wake-ups (tests wait on it instead of sleeping).

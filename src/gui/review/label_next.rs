@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::annotation::SelectionId;
-use crate::label_next::{Answer, LabelNextQueue, UncertainWindow};
+use crate::review::label_next::{Answer, LabelNextQueue, UncertainWindow};
 
 /// The queue and its answers.
 #[derive(Debug, Default)]

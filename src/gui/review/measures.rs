@@ -203,7 +203,7 @@ impl ReviewState {
         };
         // What reviewing each model's runs added (false positives, missed calls, answers to
         // What to label next): the next row's F1 shows how much that helped.
-        let added = crate::label_next::added_by_iteration(project);
+        let added = crate::review::label_next::added_by_iteration(project);
         egui::Grid::new("iteration history")
             .striped(true)
             .num_columns(7)

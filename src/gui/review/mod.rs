@@ -15,13 +15,12 @@ use std::sync::Arc;
 use eframe::egui;
 use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
 
+use crate::evaluate::runs::{RunEvaluation, evaluate_run};
 use crate::model::{ModelArtifact, ModelInfo};
 use crate::project::Project;
-use crate::review::{
-    DetectionRef, DetectionRun, ReviewOrder, RunEvaluation, ThresholdEvidence, Verdict,
-    evaluate_run,
-};
-use crate::timefmt::format_time_secs;
+use crate::project::runs::{DetectionRef, DetectionRun, ReviewOrder, Verdict};
+use crate::review::ThresholdEvidence;
+use crate::util::timefmt::format_time_secs;
 
 /// What the panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +48,7 @@ pub enum ReviewAction {
     /// Show the label-next queue's `n`-th window.
     ShowLabelNext(usize),
     /// Answer the label-next queue's `n`-th window.
-    AnswerLabelNext(usize, crate::label_next::Answer),
+    AnswerLabelNext(usize, crate::review::label_next::Answer),
     /// Open (or close) the list of other classes the current detection can be (key C).
     PickClass,
     /// The current detection is this other class ("species B, not A"): a false positive of
@@ -97,7 +96,7 @@ pub struct ReviewState {
     history: Option<Vec<IterationRow>>,
     history_of: Vec<PathBuf>,
     /// The job reading the models' descriptions for the Iterations table.
-    history_job: Option<crate::jobs::Job<(), Vec<IterationRow>>>,
+    history_job: Option<crate::util::jobs::Job<(), Vec<IterationRow>>>,
     /// What to label next: the windows the run's model is least sure of.
     pub label_next: LabelNextState,
     /// The list of other classes is open (C): digits pick one.
@@ -181,7 +180,7 @@ impl ReviewState {
     }
 
     /// Reads the project's models' descriptions on a background thread when the list changed.
-    pub fn refresh_history(&mut self, project: &Project, waker: &crate::jobs::Waker) {
+    pub fn refresh_history(&mut self, project: &Project, waker: &crate::util::jobs::Waker) {
         if let Some(job) = &mut self.history_job
             && let Some(result) = job.poll()
         {
@@ -198,7 +197,7 @@ impl ReviewState {
         self.history_of.clone_from(&project.models);
         let dirs = project.models.clone();
         // A newer list replaces a job still reading an older one (its result is dropped).
-        self.history_job = crate::jobs::Job::spawn("history", Arc::clone(waker), move |_| {
+        self.history_job = crate::util::jobs::Job::spawn("history", Arc::clone(waker), move |_| {
             Ok(dirs
                 .into_iter()
                 .enumerate()

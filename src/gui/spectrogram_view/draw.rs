@@ -7,8 +7,8 @@ use crate::gui::theme;
 /// Detection colours by verdict: unreviewed magenta, true green, false red, unsure grey — none
 /// of them the selection colours.
 #[must_use]
-pub(super) fn verdict_color(verdict: Option<crate::review::Verdict>) -> Color32 {
-    use crate::review::Verdict;
+pub(super) fn verdict_color(verdict: Option<crate::project::runs::Verdict>) -> Color32 {
+    use crate::project::runs::Verdict;
     match verdict {
         None => theme::UNREVIEWED,
         Some(Verdict::TruePositive) => theme::TRUE_POSITIVE,

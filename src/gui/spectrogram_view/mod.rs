@@ -17,19 +17,19 @@ use eframe::egui::{self, Color32, Pos2, Rect, Sense, Stroke, Vec2, pos2, vec2};
 
 use super::prefs::PaneSettings;
 use super::textures::TextureCache;
+use crate::annotation::boxedit::{Hit, ScreenBox, TfBox, TfPoint, hit_test};
 use crate::annotation::{SelectionId, SelectionKind};
 use crate::audio::{ChannelMode, RecordingInfo};
-use crate::boxedit::{Hit, ScreenBox, TfBox, TfPoint, hit_test};
 use crate::dsp::FrequencyAxis;
 use crate::render::{
     format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
 };
+use crate::spectrogram::viewport::Viewport;
 use crate::spectrogram::{
     RecordingId, SpectrogramKey, TILE_COLUMNS, Tile, TileEngine, TileKey,
     level_for_frames_per_pixel, tiles_covering,
 };
-use crate::timefmt::format_time_secs;
-use crate::viewport::Viewport;
+use crate::util::timefmt::format_time_secs;
 
 /// Room for frequency labels on the left.
 pub const LEFT_AXIS_PX: f32 = 62.0;
@@ -70,7 +70,7 @@ pub struct DetectionView {
     pub start_secs: f64,
     pub end_secs: f64,
     pub score: f32,
-    pub verdict: Option<crate::review::Verdict>,
+    pub verdict: Option<crate::project::runs::Verdict>,
     /// The review queue's current detection.
     pub current: bool,
 }

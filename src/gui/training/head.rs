@@ -21,7 +21,7 @@ impl TrainingWindow {
         let noise_class = self.classes.noise_class;
         self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
         self.cancelled = false;
-        let spawned = crate::jobs::Job::spawn("training a head", waker, move |context| {
+        let spawned = crate::util::jobs::Job::spawn("training a head", waker, move |context| {
             let config = DatasetConfig {
                 seed,
                 input: crate::train::training_input(&project, &missing).0,

@@ -141,12 +141,12 @@ impl TrainResult {
 }
 
 /// A worker's job over a copy of the project: its result, or why not.
-type ProjectJob<T> = crate::jobs::Job<(), Result<T, String>>;
+type ProjectJob<T> = crate::util::jobs::Job<(), Result<T, String>>;
 
 /// A training run in progress.
 struct Job {
     /// The run itself: training events as progress, the saved model's figures as its result.
-    work: crate::jobs::Job<TrainEvent, TrainResult>,
+    work: crate::util::jobs::Job<TrainEvent, TrainResult>,
     started: Instant,
     stage: String,
     /// Training a head on an embedder (its progress counts recordings embedded).
@@ -394,7 +394,7 @@ impl TrainingWindow {
         let noise_class = self.classes.noise_class;
         self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
         self.cancelled = false;
-        let spawned = crate::jobs::Job::spawn("training", waker, move |context| {
+        let spawned = crate::util::jobs::Job::spawn("training", waker, move |context| {
             let (mut config, settings, _) =
                 crate::train::project_config(&project, &missing, &settings);
             config.classes = classes;
@@ -458,11 +458,19 @@ impl TrainingWindow {
     /// Takes what the background threads sent; returns a finished run's result once.
     pub fn poll(&mut self) -> Option<Result<PathBuf, String>> {
         // A worker that panicked is reported where its result would have been.
-        if let Some(result) = self.overview_job.as_mut().and_then(crate::jobs::Job::poll) {
+        if let Some(result) = self
+            .overview_job
+            .as_mut()
+            .and_then(crate::util::jobs::Job::poll)
+        {
             self.overview_job = None;
             self.overview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
         }
-        if let Some(result) = self.preview_job.as_mut().and_then(crate::jobs::Job::poll) {
+        if let Some(result) = self
+            .preview_job
+            .as_mut()
+            .and_then(crate::util::jobs::Job::poll)
+        {
             self.preview_job = None;
             self.preview_textures.clear();
             self.preview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
@@ -500,7 +508,7 @@ impl TrainingWindow {
         let result = job.work.poll()?;
         self.job = None;
         let finished = match result {
-            Err(crate::jobs::JobError::Cancelled { .. }) => {
+            Err(crate::util::jobs::JobError::Cancelled { .. }) => {
                 self.cancelled = true;
                 if let Some((epochs, result)) = self.previous.take() {
                     self.epochs = epochs;
@@ -601,8 +609,8 @@ fn spawn_for_project<T: Send + 'static>(
     missing: &[ProjectRecordingId],
     waker: Arc<dyn Fn() + Send + Sync>,
     job: impl FnOnce(&Project, &[ProjectRecordingId]) -> Result<T, String> + Send + 'static,
-) -> Result<ProjectJob<T>, crate::jobs::JobError> {
+) -> Result<ProjectJob<T>, crate::util::jobs::JobError> {
     let project = project.clone();
     let missing = missing.to_vec();
-    crate::jobs::Job::spawn(name, waker, move |_| Ok(job(&project, &missing)))
+    crate::util::jobs::Job::spawn(name, waker, move |_| Ok(job(&project, &missing)))
 }

@@ -59,9 +59,9 @@ use crate::annotation::{ProjectRecordingId, SelectionId};
 use crate::audio::{AudioError, AudioReader, ChannelMode, RecordingInfo};
 use crate::playback::{AudioOutput, PlaybackFilter, PlaybackRequest, Player, SPEED_RANGE};
 use crate::session::Document;
+use crate::spectrogram::viewport::{ViewStep, Viewport};
 use crate::spectrogram::{RecordingId, SpectrogramKey, TileEngine, TileKey};
-use crate::timefmt::{format_time_secs, parse_time_secs};
-use crate::viewport::{ViewStep, Viewport};
+use crate::util::timefmt::{format_time_secs, parse_time_secs};
 
 /// Memory for cached tiles.
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;
@@ -193,7 +193,7 @@ enum Event {
     /// A "Find more like this" search ended.
     SimilarFound(Box<Result<crate::workflow::similar::SimilarOutcome, String>>),
     /// The windows to label next were found.
-    LabelNextFound(Box<crate::label_next::LabelNextQueue>),
+    LabelNextFound(Box<crate::review::label_next::LabelNextQueue>),
     /// A background job panicked; `cleanup` says what was waiting for it.
     JobFailed {
         message: String,

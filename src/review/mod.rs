@@ -1,13 +1,15 @@
 //! Review: what verdicts on a run's detections lead to: false positives turned into Negative
 //! selections (with provenance), also from a reviewed table; the missed calls' columns; what
 //! the verdicts say about the threshold; and the event-level evaluation of a run. The runs
-//! themselves, their verdicts and queue live in the project ([`crate::project::runs`], re-exported
-//! here).
+//! themselves, their verdicts and queue live in the project ([`crate::project::runs`]); what to
+//! label next is [`label_next`].
+
+pub mod label_next;
 
 use std::collections::BTreeMap;
 
 use crate::annotation::{ProjectRecordingId, Selection, SelectionId, SelectionKind};
-pub use crate::project::runs::*;
+use crate::project::runs::{DetectionRef, DetectionRun, Verdict};
 use crate::project::{Project, Split};
 
 /// Extra columns a selection made from review carries (exported with it to Raven and CSV).
@@ -555,14 +557,15 @@ impl ThresholdEvidence {
     }
 }
 
-pub use crate::evaluate::runs::{RunEvaluation, evaluate_run};
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
 
     use super::*;
     use crate::detect::{Detection, MergeSettings, WindowScores};
+    use crate::project::runs::{
+        RecordingDetections, ReviewOrder, ReviewedDetection, carry_verdicts,
+    };
 
     fn detection(start_secs: f64, end_secs: f64, score: f32) -> Detection {
         Detection {

@@ -23,7 +23,7 @@ use crate::annotation::{
 };
 use crate::audio::{AudioError, WavEncoding, write_wav};
 use crate::project::{LabelDef, Project, ProjectError, Split, UndoStack};
-use crate::synth::PinkFilter;
+use crate::util::synth::PinkFilter;
 
 /// The label of the target species' calls.
 pub const TARGET_LABEL: &str = "syrinx warbler";
@@ -343,9 +343,11 @@ pub fn write_demo(dir: &Path) -> Result<DemoSummary, DemoError> {
     project.save(&project_path)?;
     summary.project = Some(project_path);
     let readme = dir.join("README.txt");
-    crate::fsutil::write_atomically(&readme, README.as_bytes()).map_err(|e| DemoError::Folder {
-        path: readme.clone(),
-        detail: e.to_string(),
+    crate::util::fsutil::write_atomically(&readme, README.as_bytes()).map_err(|e| {
+        DemoError::Folder {
+            path: readme.clone(),
+            detail: e.to_string(),
+        }
     })?;
     Ok(summary)
 }

@@ -258,8 +258,8 @@ impl Answer {
             "call" | "yes" | "y" | "positive" | "pos" | "p" => Some(Self::Call),
             "nocall" | "no" | "n" | "negative" | "neg" => Some(Self::NoCall),
             _ => match crate::review::parse_verdict(text) {
-                Some(crate::review::Verdict::TruePositive) => Some(Self::Call),
-                Some(crate::review::Verdict::FalsePositive) => Some(Self::NoCall),
+                Some(crate::project::runs::Verdict::TruePositive) => Some(Self::Call),
+                Some(crate::project::runs::Verdict::FalsePositive) => Some(Self::NoCall),
                 _ => None,
             },
         }
