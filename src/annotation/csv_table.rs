@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::row::{
-    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_cell_number,
+    FileRef, ImportWarning, ParsedTable, RowError, TableFormat, TableRow, format_number,
+    parse_cell_number,
 };
 use super::{AnnotationError, SelectionKind};
 
@@ -69,22 +70,25 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
             .position()
             .map_or(0, |p| usize::try_from(p.line()).unwrap_or(0));
         let cell = |index: Option<usize>| index.and_then(|i| record.get(i)).unwrap_or("");
-        let parsed = (|| -> Result<TableRow, String> {
+        let parsed = (|| -> Result<TableRow, RowError> {
             let number = |index: Option<usize>, name: &str| parse_cell_number(cell(index), name);
-            let start_secs = number(Some(start), "start_s")?.ok_or("no start_s")?;
-            let end_secs = number(Some(end), "end_s")?.ok_or("no end_s")?;
+            let start_secs = number(Some(start), "start_s")?.ok_or(RowError::Missing("start_s"))?;
+            let end_secs = number(Some(end), "end_s")?.ok_or(RowError::Missing("end_s"))?;
             if end_secs < start_secs || start_secs < 0.0 {
-                return Err(format!(
-                    "the selection {start_secs}–{end_secs} s is not a span of time"
-                ));
+                return Err(RowError::NotASpan {
+                    start_secs,
+                    end_secs,
+                });
             }
             let kind_text = cell(position("kind"));
             let kind = if kind_text.is_empty() {
                 None
             } else {
                 Some(
-                    SelectionKind::parse(kind_text)
-                        .ok_or_else(|| format!("kind '{kind_text}' is not positive or negative"))?,
+                    SelectionKind::parse(kind_text).ok_or_else(|| RowError::NotAKind {
+                        column: "kind",
+                        text: kind_text.to_owned(),
+                    })?,
                 )
             };
             let recording = cell(position("recording"));
@@ -113,7 +117,7 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
         })();
         match parsed {
             Ok(row) => rows.push(row),
-            Err(message) => warnings.push(ImportWarning { line, message }),
+            Err(error) => warnings.push(error.at(line)),
         }
     }
     Ok(ParsedTable {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::row::{
-    FileRef, ImportWarning, ParsedTable, TableFormat, TableRow, format_number, parse_cell_number,
+    FileRef, ParsedTable, RowError, TableFormat, TableRow, format_number, parse_cell_number,
 };
 use super::{AnnotationError, SelectionKind};
 
@@ -97,14 +97,18 @@ pub fn parse_raven(text: &str) -> Result<ParsedTable, AnnotationError> {
         let cells: Vec<&str> = content.split('\t').collect();
         let cell = |index: Option<usize>| index.and_then(|i| cells.get(i)).map_or("", |c| c.trim());
         let number = |index: Option<usize>, name: &str| parse_cell_number(cell(index), name);
-        let parsed = (|| -> Result<TableRow, String> {
-            let mut start = number(Some(begin), "Begin Time")?.ok_or("no Begin Time")?;
-            let mut stop = number(Some(end), "End Time")?.ok_or("no End Time")?;
+        let parsed = (|| -> Result<TableRow, RowError> {
+            let mut start =
+                number(Some(begin), "Begin Time")?.ok_or(RowError::Missing("Begin Time"))?;
+            let mut stop = number(Some(end), "End Time")?.ok_or(RowError::Missing("End Time"))?;
             if stop < start {
-                return Err(format!("End Time {stop} is before Begin Time {start}"));
+                return Err(RowError::EndsBeforeItBegins {
+                    start_secs: start,
+                    end_secs: stop,
+                });
             }
             if start < 0.0 {
-                return Err(format!("Begin Time {start} is negative"));
+                return Err(RowError::Negative(start));
             }
             let low = number(find(Core::Low), "Low Freq")?;
             let high = number(find(Core::High), "High Freq")?;
@@ -125,8 +129,10 @@ pub fn parse_raven(text: &str) -> Result<ParsedTable, AnnotationError> {
                 None
             } else {
                 Some(
-                    SelectionKind::parse(kind_text)
-                        .ok_or_else(|| format!("Kind '{kind_text}' is not positive or negative"))?,
+                    SelectionKind::parse(kind_text).ok_or_else(|| RowError::NotAKind {
+                        column: "Kind",
+                        text: kind_text.to_owned(),
+                    })?,
                 )
             };
             let mut values = BTreeMap::new();
@@ -151,8 +157,8 @@ pub fn parse_raven(text: &str) -> Result<ParsedTable, AnnotationError> {
         })();
         let row = match parsed {
             Ok(row) => row,
-            Err(message) => {
-                warnings.push(ImportWarning { line, message });
+            Err(error) => {
+                warnings.push(error.at(line));
                 continue;
             }
         };

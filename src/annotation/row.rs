@@ -134,15 +134,45 @@ pub(crate) fn parse_number(text: &str) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
+/// Why one row of a table was left out (the rest of the table is read).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum RowError {
+    #[error("{column} '{text}' is not a number")]
+    NotANumber { column: String, text: String },
+    #[error("no {0}")]
+    Missing(&'static str),
+    #[error("the selection {start_secs}–{end_secs} s is not a span of time")]
+    NotASpan { start_secs: f64, end_secs: f64 },
+    #[error("End Time {end_secs} is before Begin Time {start_secs}")]
+    EndsBeforeItBegins { start_secs: f64, end_secs: f64 },
+    #[error("Begin Time {0} is negative")]
+    Negative(f64),
+    #[error("{column} '{text}' is not positive or negative")]
+    NotAKind { column: &'static str, text: String },
+}
+
+impl RowError {
+    /// The warning this error leaves for line `line`.
+    pub(crate) fn at(&self, line: usize) -> ImportWarning {
+        ImportWarning {
+            line,
+            message: self.to_string(),
+        }
+    }
+}
+
 /// An optional numeric cell: empty is `None`; anything else must be a number, or the error names
 /// the column (`name`) and the text.
-pub(crate) fn parse_cell_number(text: &str, name: &str) -> Result<Option<f64>, String> {
+pub(crate) fn parse_cell_number(text: &str, name: &str) -> Result<Option<f64>, RowError> {
     if text.is_empty() {
         return Ok(None);
     }
     parse_number(text)
         .map(Some)
-        .ok_or_else(|| format!("{name} '{text}' is not a number"))
+        .ok_or_else(|| RowError::NotANumber {
+            column: name.to_owned(),
+            text: text.to_owned(),
+        })
 }
 
 /// Formats a number compactly but exactly enough for tables (up to 6 decimals).

@@ -73,23 +73,24 @@ pub fn write_flac(
             .enumerate()
             .map(|(i, block)| {
                 let mut frame_buf =
-                    FrameBuf::with_size(1, BLOCK_FRAMES).map_err(|e| format!("{e:?}"))?;
+                    FrameBuf::with_size(1, BLOCK_FRAMES).map_err(|e| error(format!("{e:?}")))?;
                 frame_buf
                     .fill_interleaved(block)
-                    .map_err(|e| format!("{e:?}"))?;
+                    .map_err(|e| error(format!("{e:?}")))?;
                 let frame = flacenc::encode_fixed_size_frame(
                     &config,
                     &frame_buf,
                     frame_number + i,
                     &stream_info,
                 )
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| error(format!("{e:?}")))?;
                 let mut sink = flacenc::bitsink::ByteSink::new();
-                frame.write(&mut sink).map_err(|e| format!("{e:?}"))?;
+                frame
+                    .write(&mut sink)
+                    .map_err(|e| error(format!("{e:?}")))?;
                 Ok(sink.into_inner())
             })
-            .collect::<Result<_, String>>()
-            .map_err(error)?;
+            .collect::<Result<_, _>>()?;
         for bytes in &encoded {
             file.write_all(bytes).map_err(|e| error(e.to_string()))?;
         }

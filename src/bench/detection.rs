@@ -148,7 +148,7 @@ fn time_batch(model_dir: &Path, files: Vec<PathBuf>) -> Result<(f64, Option<f64>
             ..
         } = event
         {
-            failure.get_or_insert((path, e));
+            failure.get_or_insert((path, e.detail));
         }
     })
     .map_err(|e| BenchError::Input {

@@ -17,6 +17,7 @@ use crate::detect::{Detection, merge};
 use crate::export::{DetectionsFolder, RecordingOut, detection_row};
 use crate::model::ModelArtifact;
 use crate::project::Project;
+use crate::workflow::detect::FileFailed;
 use crate::workflow::detect::{
     BatchEvent, BatchPlan, DetectScope, MergeChoice, RunTarget, batch_job, list_audio, shard_of,
 };
@@ -249,15 +250,15 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                             let first = scores.clone().and_then(|mut s| {
                                 (!s.is_empty())
                                     .then(|| s.swap_remove(0))
-                                    .ok_or_else(|| "no scores kept".to_owned())
+                                    .ok_or_else(|| FileFailed::new(&entry.file, "no scores kept"))
                             });
                             run.add_scored(project, &entry.file, first);
                         }
                         for (c, class_run) in class_runs.iter().enumerate() {
                             let class = scores.clone().and_then(|s| {
-                                s.get(c)
-                                    .cloned()
-                                    .ok_or_else(|| format!("no scores of class {c}"))
+                                s.get(c).cloned().ok_or_else(|| {
+                                    FileFailed::new(&entry.file, format!("no scores of class {c}"))
+                                })
                             });
                             class_run.add_scored(project, &entry.file, class);
                         }
@@ -318,10 +319,9 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 if let Some((project, _)) = &mut target {
                     for (c, class_run) in class_runs.iter().enumerate() {
                         let scores = match &result {
-                            Ok(per_class) => per_class
-                                .get(c)
-                                .cloned()
-                                .ok_or_else(|| format!("no scores of class {c}")),
+                            Ok(per_class) => per_class.get(c).cloned().ok_or_else(|| {
+                                FileFailed::new(&path, format!("no scores of class {c}"))
+                            }),
                             Err(error) => Err(error.clone()),
                         };
                         class_run.add_scored(project, &path, scores);

@@ -85,13 +85,18 @@ pub struct SpectrogramArgs {
     pub title: Option<String>,
 }
 
-fn parse_channel(text: &str) -> Result<ChannelMode, String> {
+/// A `--channel` that is neither `mix` nor a channel number.
+#[derive(Debug, thiserror::Error)]
+#[error("'{0}' is not 'mix' or a channel number")]
+struct ChannelError(String);
+
+fn parse_channel(text: &str) -> Result<ChannelMode, ChannelError> {
     if text.eq_ignore_ascii_case("mix") {
         return Ok(ChannelMode::Mix);
     }
     text.parse()
         .map(ChannelMode::Channel)
-        .map_err(|_| format!("'{text}' is not 'mix' or a channel number"))
+        .map_err(|_| ChannelError(text.to_owned()))
 }
 
 impl SpectrogramArgs {

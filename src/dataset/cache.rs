@@ -7,12 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
 use super::{Dataset, DatasetError, WindowSpec};
-use crate::audio::{AudioReader, ResamplingReader};
+use crate::audio::{AudioError, AudioReader, ResamplingReader};
 use crate::dsp::{ModelInputSpec, Stft};
 
 /// The cached spectrogram of one window's region.
@@ -53,19 +54,20 @@ impl SpectrogramCache {
         }
         let total = dataset.windows.len();
         let done = AtomicUsize::new(0);
-        let results: Vec<(usize, Result<CachedWindow, String>)> = by_file
+        let results: Vec<(usize, Result<CachedWindow, WindowFailed>)> = by_file
             .into_par_iter()
             .flat_map_iter(|(path, indices)| {
-                let mut reader = open(path, spec.sample_rate_hz);
+                let mut reader = open(path, spec.sample_rate_hz).map_err(Arc::new);
                 let out: Vec<_> = indices
                     .into_iter()
                     .map(|i| {
                         if cancel.load(Ordering::Relaxed) {
-                            return (i, Err("cancelled".to_owned()));
+                            return (i, Err(WindowFailed::Cancelled));
                         }
                         let result = match &mut reader {
-                            Ok(reader) => region(reader, &dataset.windows[i], spec, &stft),
-                            Err(e) => Err(e.clone()),
+                            Ok(reader) => region(reader, &dataset.windows[i], spec, &stft)
+                                .map_err(|e| WindowFailed::Audio(Arc::new(e))),
+                            Err(e) => Err(WindowFailed::Audio(Arc::clone(e))),
                         };
                         progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                         (i, result)
@@ -82,7 +84,7 @@ impl SpectrogramCache {
         for (i, result) in results {
             match result {
                 Ok(cached) => windows[i] = cached,
-                Err(reason) => failed.push((i, reason)),
+                Err(reason) => failed.push((i, reason.to_string())),
             }
         }
         failed.sort_by_key(|(i, _)| *i);
@@ -117,9 +119,18 @@ impl SpectrogramCache {
     }
 }
 
-fn open(path: &std::path::Path, rate_hz: u32) -> Result<ResamplingReader, String> {
-    let reader = AudioReader::open(path).map_err(|e| e.to_string())?;
-    ResamplingReader::new(reader, rate_hz).map_err(|e| e.to_string())
+/// Why one window's audio could not be read (a file that does not open fails all of its
+/// windows with one error).
+#[derive(Debug, Clone, thiserror::Error)]
+enum WindowFailed {
+    #[error(transparent)]
+    Audio(Arc<AudioError>),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+fn open(path: &std::path::Path, rate_hz: u32) -> Result<ResamplingReader, AudioError> {
+    ResamplingReader::new(AudioReader::open(path)?, rate_hz)
 }
 
 /// The region every allowed crop of `window` lies in, read and transformed.
@@ -128,7 +139,7 @@ fn region(
     window: &WindowSpec,
     spec: &ModelInputSpec,
     stft: &Stft,
-) -> Result<CachedWindow, String> {
+) -> Result<CachedWindow, AudioError> {
     let rate = f64::from(spec.sample_rate_hz);
     let hop = spec.spectrogram.hop_len as usize;
     let window_samples = spec.window_samples as usize;
@@ -137,9 +148,7 @@ fn region(
         ((window.crop.max_start_secs * rate / hop as f64).round() as usize).max(first_frame);
     let start_sample = first_frame * hop;
     let needed = (last_frame - first_frame) * hop + window_samples;
-    let mut audio = reader
-        .read_frames(start_sample as u64, needed)
-        .map_err(|e| e.to_string())?;
+    let mut audio = reader.read_frames(start_sample as u64, needed)?;
     // Short clips (and the last window of a recording) are padded with silence.
     audio.resize(needed, 0.0);
     let mut scratch = stft.scratch();

@@ -130,12 +130,15 @@ impl DetectWindow {
         run: Option<RunTarget>,
         planned: Vec<ProjectRecordingId>,
         waker: Waker,
-    ) -> Result<(), String> {
+    ) -> Result<(), JobError> {
         if self.job.is_some() {
-            return Err("a detection batch is running already".to_owned());
+            return Err(JobError::NotStarted {
+                job: "detection".to_owned(),
+                why: "a detection batch is running already".to_owned(),
+            });
         }
         let model_dir = plan.model_dir.clone();
-        let job = Job::spawn("detection", waker, batch_job(plan)).map_err(|e| e.to_string())?;
+        let job = Job::spawn("detection", waker, batch_job(plan))?;
         self.errors.clear();
         self.job = Some(DetectJob {
             job,

@@ -43,7 +43,7 @@ pub use prefs::{DisplaySettings, PaneSettings, Preferences};
 pub use review::{ReviewAction, ReviewState};
 pub use selection_table::SelectionTable;
 pub use toasts::Message;
-pub use training::{TrainAction, TrainResult, TrainingWindow, next_model_dir};
+pub use training::{TrainAction, TrainResult, TrainingFailed, TrainingWindow, next_model_dir};
 
 /// The window icon (the same picture as the installed icon set).
 const WINDOW_ICON_PNG: &[u8] = include_bytes!("../../assets/syrinx-128.png");

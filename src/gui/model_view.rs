@@ -14,8 +14,8 @@ use crate::render::Colormap;
 /// Seconds the pointer must move before the picture is rebuilt.
 const MIN_MOVE_SECS: f64 = 0.02;
 
-/// Builds one picture: (centre, input), or why not.
-type Job = crate::util::jobs::Job<(), Result<(f64, ModelInput), String>>;
+/// Builds one picture: (centre, input).
+type Job = crate::util::jobs::Job<(), (f64, ModelInput)>;
 
 /// The panel's state: the spec, what is shown and what is being built.
 #[derive(Default)]
@@ -55,8 +55,10 @@ impl ModelView {
 
     fn start(&mut self, reader: AudioReader, center_secs: f64, waker: crate::util::jobs::Waker) {
         let spec = self.spec;
-        match crate::util::jobs::Job::spawn("model view", waker, move |_| {
-            Ok(build_input(reader, &spec, center_secs).map(|input| (center_secs, input)))
+        match crate::util::jobs::Job::spawn("model view", waker, move |context| {
+            build_input(reader, &spec, center_secs)
+                .map(|input| (center_secs, input))
+                .map_err(|e| context.failed(e))
         }) {
             Ok(job) => self.job = Some(job),
             Err(error) => self.error = Some(error.to_string()),
@@ -69,14 +71,14 @@ impl ModelView {
         let Some(result) = job.poll() else { return };
         self.job = None;
         // A panic while building is shown like any other failure.
-        match result.unwrap_or_else(|error| Err(error.to_string())) {
+        match result {
             Ok((secs, input)) => {
                 let image = input_image(&input, self.spec.normalization);
                 let texture = ctx.load_texture("model input", image, egui::TextureOptions::NEAREST);
                 self.shown = Some((secs, texture));
                 self.error = None;
             }
-            Err(error) => self.error = Some(error),
+            Err(error) => self.error = Some(error.to_string()),
         }
         if let Some((reader, secs)) = self.queued.take() {
             self.start(reader, secs, Arc::clone(waker));
@@ -128,9 +130,8 @@ fn build_input(
     reader: AudioReader,
     spec: &ModelInputSpec,
     center_secs: f64,
-) -> Result<ModelInput, String> {
-    let mut resampling =
-        ResamplingReader::new(reader, spec.sample_rate_hz).map_err(|e| e.to_string())?;
+) -> Result<ModelInput, crate::spectrogram::SpectrogramError> {
+    let mut resampling = ResamplingReader::new(reader, spec.sample_rate_hz)?;
     let window = spec.window_samples as usize;
     let center = (center_secs * f64::from(spec.sample_rate_hz)).round() as i64;
     let start = center - (window / 2) as i64;
@@ -139,12 +140,10 @@ fn build_input(
         .unwrap_or(0)
         .min(window);
     let mut audio = vec![0.0_f32; window];
-    let read = resampling
-        .read_frames(first, window - skipped)
-        .map_err(|e| e.to_string())?;
+    let read = resampling.read_frames(first, window - skipped)?;
     audio[skipped..skipped + read.len()].copy_from_slice(&read);
-    let stft = spec.stft().map_err(|e| e.to_string())?;
-    spec.build(&stft, &audio).map_err(|e| e.to_string())
+    let stft = spec.stft()?;
+    Ok(spec.build(&stft, &audio)?)
 }
 
 /// A model input as a viridis image (the picture the network gets), low bands at the bottom.

@@ -11,7 +11,7 @@ use crate::project::history::{KEEP_VERSIONS, Version};
 #[derive(Debug, Clone)]
 pub struct VersionRow {
     pub version: Version,
-    pub summary: Result<String, String>,
+    pub summary: Result<String, std::sync::Arc<crate::project::ProjectError>>,
 }
 
 /// The window's state.

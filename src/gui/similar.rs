@@ -86,14 +86,14 @@ impl SimilarWindow {
     }
 
     /// The search ended.
-    pub fn finished(&mut self, result: Result<SimilarOutcome, String>) {
+    pub fn finished(&mut self, result: Result<SimilarOutcome, crate::similar::SimilarError>) {
         self.searching = false;
         match result {
             Ok(outcome) => {
                 self.textures = vec![None; outcome.matches.len()];
                 self.outcome = Some(outcome);
             }
-            Err(error) => self.error = Some(error),
+            Err(error) => self.error = Some(error.to_string()),
         }
     }
 

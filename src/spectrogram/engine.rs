@@ -480,35 +480,35 @@ impl WorkerCache {
         shared: &Shared,
         id: RecordingId,
         channel: ChannelMode,
-    ) -> Result<&mut AudioReader, String> {
+    ) -> Result<&mut AudioReader, SpectrogramError> {
         let reader = match self.readers.entry(id) {
             std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 let state = shared.lock();
-                let entry = state
-                    .recordings
-                    .get(&id)
-                    .ok_or("the recording was closed")?;
-                slot.insert(entry.reader.try_clone().map_err(|e| e.to_string())?)
+                let entry = state.recordings.get(&id).ok_or(SpectrogramError::Closed)?;
+                slot.insert(entry.reader.try_clone()?)
             }
         };
-        reader
-            .set_channel_mode(channel)
-            .map_err(|e| e.to_string())?;
+        reader.set_channel_mode(channel)?;
         Ok(reader)
     }
 
-    fn stft(&mut self, params: &SpectrogramParams, sample_rate_hz: u32) -> Result<Stft, String> {
+    fn stft(
+        &mut self,
+        params: &SpectrogramParams,
+        sample_rate_hz: u32,
+    ) -> Result<Stft, SpectrogramError> {
         if let Some(stft) = self.stfts.get(&(*params, sample_rate_hz)) {
             return Ok(stft.clone());
         }
-        let stft = Stft::new(params, sample_rate_hz).map_err(|e| e.to_string())?;
+        let stft = Stft::new(params, sample_rate_hz)?;
         self.stfts.insert((*params, sample_rate_hz), stft.clone());
         Ok(stft)
     }
 }
 
-fn push_error(state: &mut State, message: String) {
+fn push_error(state: &mut State, error: &SpectrogramError) {
+    let message = error.to_string();
     if state.errors.len() < MAX_ERRORS && !state.errors.contains(&message) {
         state.errors.push(message);
     }
@@ -524,7 +524,7 @@ fn tile_worker(shared: &Shared) {
             .stft(&key.params, sample_rate_hz)
             .and_then(|stft| {
                 let reader = resources.reader(shared, key.recording, key.channel)?;
-                compute_tile(reader, &stft, &key, frame_count).map_err(|e| e.to_string())
+                compute_tile(reader, &stft, &key, frame_count)
             });
         let mut state = shared.lock();
         state.in_flight.remove(&key);
@@ -534,9 +534,9 @@ fn tile_worker(shared: &Shared) {
                     cache.insert(Arc::new(tile));
                 }
             }
-            Err(message) => {
+            Err(error) => {
                 state.wanted.retain(|k| *k != key);
-                push_error(&mut state, message);
+                push_error(&mut state, &error);
             }
         }
         drop(state);
@@ -665,7 +665,7 @@ fn summary_worker(shared: &Shared) {
         else {
             return;
         };
-        if let Err(message) = fill_summary(
+        if let Err(error) = fill_summary(
             shared,
             &mut resources,
             &key,
@@ -675,7 +675,7 @@ fn summary_worker(shared: &Shared) {
         ) {
             let mut state = shared.lock();
             state.wanted_summaries.retain(|k| *k != key);
-            push_error(&mut state, message);
+            push_error(&mut state, &error);
         }
         (shared.waker)();
     }
@@ -735,7 +735,7 @@ fn fill_summary(
     summary: &Summary,
     frame_count: u64,
     sample_rate_hz: u32,
-) -> Result<(), String> {
+) -> Result<(), SpectrogramError> {
     let stft = resources.stft(&key.params, sample_rate_hz)?;
     let reader = resources.reader(shared, key.recording, key.channel)?;
     let params = *stft.params();
@@ -778,8 +778,7 @@ fn fill_summary(
             |block_first, power: &[f32], count| {
                 averager.add(block_first, &power[..count * bands]);
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let averaged = averager.finish();
         if let Ok(mut columns) = summary.columns.write() {
             columns.extend_from_slice(&averaged);

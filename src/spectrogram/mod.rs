@@ -23,4 +23,6 @@ pub enum SpectrogramError {
     Audio(#[from] AudioError),
     #[error(transparent)]
     Dsp(#[from] DspError),
+    #[error("the recording was closed")]
+    Closed,
 }

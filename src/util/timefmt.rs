@@ -1,20 +1,29 @@
 //! Times for people: parsing `12.5`, `1:02.5` or `1:02:03.5`, and formatting in the unit that
 //! suits a recording's length.
 
+/// Text that is not a time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TimeError {
+    #[error("'{0}' is not a time (use seconds, m:ss or h:mm:ss)")]
+    NotATime(String),
+    #[error("'{0}' is not a time of zero or more seconds")]
+    Negative(String),
+}
+
 /// Seconds as `12.5`, `1:02.5` (m:ss) or `1:02:03.5` (h:mm:ss).
-pub fn parse_time_secs(text: &str) -> Result<f64, String> {
+pub fn parse_time_secs(text: &str) -> Result<f64, TimeError> {
     let mut secs = 0.0;
     for part in text.trim().split(':') {
         let value: f64 = part
             .trim()
             .parse()
-            .map_err(|_| format!("'{text}' is not a time (use seconds, m:ss or h:mm:ss)"))?;
+            .map_err(|_| TimeError::NotATime(text.to_owned()))?;
         secs = secs * 60.0 + value;
     }
     if secs.is_finite() && secs >= 0.0 {
         Ok(secs)
     } else {
-        Err(format!("'{text}' is not a time of zero or more seconds"))
+        Err(TimeError::Negative(text.to_owned()))
     }
 }
 

@@ -183,8 +183,27 @@ pub struct BatchPlan {
 /// Recordings measured against the training recordings (and adapted to) at most per batch.
 pub const DOMAIN_RECORDINGS: usize = 24;
 
+/// Why one file of a batch was not read or scored (the batch goes on without it).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{detail}: {}", path.display())]
+pub struct FileFailed {
+    pub path: PathBuf,
+    /// What went wrong, in words (the audio, scoring or score-file error).
+    pub detail: String,
+}
+
+impl FileFailed {
+    #[must_use]
+    pub fn new(path: &Path, detail: impl std::fmt::Display) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
 /// A folder file, probed and fingerprinted on the worker: `(info, size, fingerprint)`.
-pub type ListedFile = Result<(RecordingInfo, u64, String), String>;
+pub type ListedFile = Result<(RecordingInfo, u64, String), FileFailed>;
 
 /// What a batch reports as it goes. Everything but [`Position`](Self::Position) is a result
 /// that must reach the reader (see [`is_progress`](Self::is_progress)).
@@ -211,7 +230,7 @@ pub enum BatchEvent {
     Scored {
         path: PathBuf,
         audio_secs: f64,
-        result: Result<WindowScores, String>,
+        result: Result<WindowScores, FileFailed>,
     },
     /// Some recordings sound unlike the training recordings (see [`crate::scoring::domain`]):
     /// a warning for people, naming them.
@@ -221,7 +240,7 @@ pub enum BatchEvent {
     ScoredClasses {
         path: PathBuf,
         audio_secs: f64,
-        result: Result<Vec<WindowScores>, String>,
+        result: Result<Vec<WindowScores>, FileFailed>,
     },
 }
 
@@ -316,11 +335,11 @@ fn score_files(
             .into_iter()
             .map(|path| {
                 let probed = crate::audio::probe(&path)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| FileFailed::new(&path, e))
                     .and_then(|info| {
                         crate::project::fingerprint(&path)
                             .map(|(size, print)| (info, size, print))
-                            .map_err(|e| format!("{e}: {}", path.display()))
+                            .map_err(|e| FileFailed::new(&path, e))
                     });
                 (path, probed)
             })
@@ -386,7 +405,7 @@ fn score_files(
                     total_secs: 0.0,
                 });
                 let path = files[index].clone();
-                let result = result.map_err(|e| format!("{e}: {}", path.display()));
+                let result = result.map_err(|e| FileFailed::new(&path, e));
                 on_event(if per_class {
                     BatchEvent::ScoredClasses {
                         path,
@@ -519,7 +538,7 @@ impl RunTarget {
                 Ok((info, size, print)) => {
                     added.push(project.add_fingerprinted(&info, size, print));
                 }
-                Err(error) => errors.push(error),
+                Err(error) => errors.push(error.to_string()),
             }
         }
         if let Some(run) = project
@@ -538,7 +557,7 @@ impl RunTarget {
         self,
         project: &mut Project,
         path: &Path,
-        result: Result<WindowScores, String>,
+        result: Result<WindowScores, FileFailed>,
     ) -> Option<bool> {
         let recording = project.recording_at(path)?.id;
         let run = project
@@ -551,7 +570,7 @@ impl RunTarget {
                 true
             }
             Err(why) => {
-                run.add_failure(recording, why);
+                run.add_failure(recording, why.to_string());
                 false
             }
         })

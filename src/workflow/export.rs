@@ -9,7 +9,7 @@ use crate::project::Project;
 
 /// Why an export stopped.
 #[derive(Debug, thiserror::Error)]
-pub enum ExportError {
+pub enum SelectionExportError {
     #[error(transparent)]
     Tables(#[from] crate::export::ExportError),
     #[error(transparent)]
@@ -56,7 +56,7 @@ pub fn export_selections(
     folder: &Path,
     clips: bool,
     padding_secs: f64,
-) -> Result<ExportOutcome, ExportError> {
+) -> Result<ExportOutcome, SelectionExportError> {
     let mut outcome = ExportOutcome {
         tables: crate::export::export_tables(project, scope, format, folder)?,
         ..ExportOutcome::default()

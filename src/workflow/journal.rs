@@ -228,13 +228,16 @@ impl BatchJournal {
     }
 
     /// The window scores an entry kept, per class.
-    pub fn scores(&self, entry: &JournalEntry) -> Result<Vec<WindowScores>, String> {
+    pub fn scores(
+        &self,
+        entry: &JournalEntry,
+    ) -> Result<Vec<WindowScores>, crate::workflow::detect::FileFailed> {
         entry
             .scores
             .iter()
             .map(|name| {
                 crate::project::score_files::read(&self.scores_dir.join(name))
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| crate::workflow::detect::FileFailed::new(&entry.file, e))
             })
             .collect()
     }

@@ -93,11 +93,11 @@ pub fn preview_inputs(
     missing: &[ProjectRecordingId],
     settings: &TrainSettings,
     round: u64,
-) -> Result<Vec<PreviewTile>, String> {
+) -> Result<Vec<PreviewTile>, crate::dataset::DatasetError> {
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
     let (config, settings, _) = crate::train::project_config(project, missing, settings);
-    let dataset = Dataset::from_project(project, missing, &config).map_err(|e| e.to_string())?;
+    let dataset = Dataset::from_project(project, missing, &config)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(settings.seed ^ round.rotate_left(32));
     let (mut positives, mut negatives): (Vec<usize>, Vec<usize>) = dataset
         .of_split(Split::Train)
@@ -126,8 +126,7 @@ pub fn preview_inputs(
         &config.input,
         &AtomicBool::new(false),
         &|_, _| {},
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let maker = crate::dataset::InputMaker::new(&sample, &cache);
     let (bands, frames) = config.input.shape();
     let mut tiles = Vec::new();

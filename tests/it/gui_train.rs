@@ -504,7 +504,7 @@ fn the_train_window_trains_a_head_on_a_pretrained_embedder() {
     harness.run_steps(2);
     assert!(matches!(
         &harness.state().ui.training.result,
-        Some(Err(e)) if e.contains("Choose a pretrained embedder")
+        Some(Err(syrinx::gui::TrainingFailed::NoEmbedder))
     ));
     // "Choose embedder…" asks for its path (typed here: tests have no file dialog).
     harness.get_by_label("Choose embedder…").click();

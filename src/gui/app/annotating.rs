@@ -37,10 +37,10 @@ impl MeasureKey {
 }
 
 /// The selected box's measurement: `None` while it is being taken.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct MeasurementState {
     key: MeasureKey,
-    result: Option<Result<Measurement, String>>,
+    result: Option<Result<Measurement, crate::audio::AudioError>>,
 }
 
 /// Adds the label of the box just drawn to the project's label set, if it is new, as part of
@@ -455,7 +455,7 @@ impl SyrinxApp {
                     .on_hover_text("Peak: the frequency with most energy inside the box. RMS: the level of the waveform over the box's time span. In band: the energy inside the box's frequencies.");
                 }
                 Some(MeasurementState { result: Some(Err(error)), .. }) => {
-                    ui.colored_label(ui.visuals().error_fg_color, error);
+                    ui.colored_label(ui.visuals().error_fg_color, error.to_string());
                 }
                 Some(_) => {
                     ui.spinner();
@@ -499,13 +499,16 @@ impl SyrinxApp {
                 selection.end_secs,
                 selection.low_hz,
                 selection.high_hz,
-            )
-            .map_err(|e| e.to_string());
+            );
             Event::Measured(key, result)
         });
     }
 
-    pub(super) fn measured(&mut self, key: MeasureKey, result: Result<Measurement, String>) {
+    pub(super) fn measured(
+        &mut self,
+        key: MeasureKey,
+        result: Result<Measurement, crate::audio::AudioError>,
+    ) {
         if let Some(state) = &mut self.ui.measurement
             && state.key == key
         {

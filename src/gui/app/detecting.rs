@@ -7,6 +7,8 @@ use crate::annotation::ProjectRecordingId;
 use crate::gui::detection::{DetectAction, DetectScope};
 use crate::workflow::detect::{BatchEvent, BatchPlan, MergeChoice, RunTarget};
 use eframe::egui;
+
+use crate::workflow::detect::FileFailed;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -63,7 +65,7 @@ impl SyrinxApp {
         };
         let waker = Arc::clone(&self.session.waker);
         if let Err(error) = self.ui.detect.spawn(plan, None, recordings, waker) {
-            self.error(error);
+            self.error(error.to_string());
         }
     }
 
@@ -92,7 +94,7 @@ impl SyrinxApp {
             .detect
             .spawn(plan, Some(RunTarget { run_id }), pending, waker)
         {
-            self.error(error);
+            self.error(error.to_string());
         }
     }
 
@@ -296,14 +298,14 @@ impl SyrinxApp {
     fn detection_scored_classes(
         &mut self,
         path: &std::path::Path,
-        result: &Result<Vec<crate::detect::WindowScores>, String>,
+        result: &Result<Vec<crate::detect::WindowScores>, FileFailed>,
     ) {
         let Some(job) = &self.ui.detect.job else {
             return;
         };
         let class_runs = job.class_runs.clone();
         if let Err(error) = result {
-            self.ui.detect.errors.push(error.clone());
+            self.ui.detect.errors.push(error.to_string());
         }
         let mut outcome = None;
         for (class, run) in class_runs {
@@ -311,7 +313,7 @@ impl SyrinxApp {
                 Ok(per_class) => per_class
                     .get(class)
                     .cloned()
-                    .ok_or_else(|| format!("no scores of class {class}: {}", path.display())),
+                    .ok_or_else(|| FileFailed::new(path, format!("no scores of class {class}"))),
                 Err(error) => Err(error.clone()),
             };
             outcome = run
@@ -338,13 +340,13 @@ impl SyrinxApp {
     pub(super) fn detection_scored(
         &mut self,
         path: &std::path::Path,
-        result: Result<crate::detect::WindowScores, String>,
+        result: Result<crate::detect::WindowScores, FileFailed>,
     ) {
         let Some(run) = self.ui.detect.job.as_ref().and_then(|j| j.run) else {
             return;
         };
         if let Err(error) = &result {
-            self.ui.detect.errors.push(error.clone());
+            self.ui.detect.errors.push(error.to_string());
         }
         if let Some(scored) = run.add_scored(&mut self.session.document.project, path, result) {
             self.count_scored(scored);

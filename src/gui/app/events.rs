@@ -43,7 +43,7 @@ impl SyrinxApp {
     }
 
     /// Starts a background job that panics (tests check that the app reports it and goes on).
-    #[doc(hidden)]
+    #[cfg(feature = "test-hooks")]
     #[allow(clippy::panic)] // the point of it
     pub fn spawn_panicking_job_for_tests(&mut self) {
         self.spawn_job("test job", Cleanup::Nothing, || {
@@ -53,7 +53,7 @@ impl SyrinxApp {
 
     /// Starts Find more like this's spinner and a search job that panics (tests check that the
     /// spinner stops and the failure is reported).
-    #[doc(hidden)]
+    #[cfg(feature = "test-hooks")]
     #[allow(clippy::panic)] // the point of it
     pub fn spawn_panicking_search_for_tests(&mut self) {
         self.ui.similar.searching = true;
@@ -66,7 +66,9 @@ impl SyrinxApp {
 
     pub(super) fn apply_cleanup(&mut self, cleanup: &Cleanup) {
         match cleanup {
-            Cleanup::Nothing | Cleanup::Cancellable => {}
+            Cleanup::Nothing => {}
+            #[cfg(feature = "test-hooks")]
+            Cleanup::Cancellable => {}
             Cleanup::Opening(path) => {
                 self.ui.opening.retain(|p| p != path);
                 self.ui.first_screen_pending.retain(|(p, _)| p != path);
@@ -137,7 +139,7 @@ impl SyrinxApp {
                         .retain(|m| !m.text.starts_with("preparing the demo"));
                     self.open_project(project);
                 }
-                Event::DemoReady(Err(error)) => self.error(error),
+                Event::DemoReady(Err(error)) => self.error(error.to_string()),
                 Event::Picked(picked) => {
                     self.ui.dialog_open = false;
                     match picked {

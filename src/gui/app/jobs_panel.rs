@@ -172,7 +172,7 @@ impl SyrinxApp {
     }
 
     /// Starts a job that runs until it is cancelled (tests check the jobs window with it).
-    #[doc(hidden)]
+    #[cfg(feature = "test-hooks")]
     pub fn spawn_waiting_job_for_tests(&mut self) {
         let waker = std::sync::Arc::clone(&self.session.waker);
         match crate::util::jobs::Job::spawn("waiting", waker, |context| {

@@ -147,6 +147,28 @@ struct OpenedFile {
 /// A project read for the window: itself, what loading found, what the window knows of its file.
 type Loaded = (crate::session::Document, crate::session::OpenReport);
 
+/// Why background work of the window failed: each job's own error, typed.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkFailed {
+    #[error(transparent)]
+    Audio(#[from] crate::audio::AudioError),
+    #[error(transparent)]
+    Project(#[from] crate::project::ProjectError),
+    #[error(transparent)]
+    Export(#[from] crate::workflow::export::SelectionExportError),
+    #[error(transparent)]
+    Tables(#[from] crate::export::ExportError),
+    #[error(transparent)]
+    Clips(#[from] crate::clips::ClipError),
+    #[error(transparent)]
+    Model(#[from] crate::model::ModelError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
+    /// Done in part: what was written, and what was not and why.
+    #[error("{0}")]
+    Partly(String),
+}
+
 enum Event {
     Opened {
         path: PathBuf,
@@ -155,7 +177,7 @@ enum Event {
         result: Box<Result<OpenedFile, AudioError>>,
     },
     /// The demo project, written (first time) and ready to open.
-    DemoReady(Result<PathBuf, String>),
+    DemoReady(Result<PathBuf, WorkFailed>),
     Picked(Option<Vec<PathBuf>>),
     /// The native dialog's answer for the path prompt or the export folder.
     PathPicked(Option<PathBuf>),
@@ -170,7 +192,10 @@ enum Event {
         generation: u64,
         done: Box<crate::session::SaveDone>,
     },
-    TableRead(PathBuf, Box<Result<crate::annotation::ParsedTable, String>>),
+    TableRead(
+        PathBuf,
+        Box<Result<crate::annotation::ParsedTable, crate::annotation::AnnotationError>>,
+    ),
     /// A project's kept versions, read for the Restore window.
     VersionsListed(PathBuf, Vec<crate::gui::restore_dialog::VersionRow>),
     /// An earlier version was restored (and the project loaded again), or could not be.
@@ -180,18 +205,23 @@ enum Event {
         saved: String,
         result: Box<Result<Loaded, crate::project::ProjectError>>,
     },
-    FolderRead(PathBuf, Box<Result<projects::FolderContents, String>>),
+    FolderRead(
+        PathBuf,
+        Box<Result<projects::FolderContents, crate::workflow::folders::FolderError>>,
+    ),
     Relinked(
         ProjectRecordingId,
-        Box<Result<(RecordingInfo, crate::project::Relinked), String>>,
+        Box<Result<(RecordingInfo, crate::project::Relinked), WorkFailed>>,
     ),
     Measured(
         annotating::MeasureKey,
-        Result<crate::measure::Measurement, String>,
+        Result<crate::measure::Measurement, crate::audio::AudioError>,
     ),
-    Exported(Result<String, String>),
+    Exported(Result<String, WorkFailed>),
     /// A "Find more like this" search ended.
-    SimilarFound(Box<Result<crate::workflow::similar::SimilarOutcome, String>>),
+    SimilarFound(
+        Box<Result<crate::workflow::similar::SimilarOutcome, crate::similar::SimilarError>>,
+    ),
     /// The windows to label next were found.
     LabelNextFound(Box<crate::review::label_next::LabelNextQueue>),
     /// A background job panicked; `cleanup` says what was waiting for it.
@@ -213,7 +243,9 @@ enum Cleanup {
     Opening(PathBuf),
     Saving,
     Dialog,
-    /// Nothing to reset, and the job stops when asked (the jobs window offers Cancel).
+    /// Nothing to reset, and the job stops when asked (the jobs window offers Cancel); only
+    /// the tests' waiting job is one yet.
+    #[cfg(feature = "test-hooks")]
     Cancellable,
     /// A cancellable search whose panel shows a spinner until it ends: a job that panics or is
     /// cancelled stops the spinner.
@@ -229,7 +261,11 @@ enum Search {
 
 impl Cleanup {
     fn is_cancellable(&self) -> bool {
-        matches!(self, Self::Cancellable | Self::Search(_))
+        #[cfg(feature = "test-hooks")]
+        if matches!(self, Self::Cancellable) {
+            return true;
+        }
+        matches!(self, Self::Search(_))
     }
 }
 

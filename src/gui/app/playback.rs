@@ -88,7 +88,7 @@ impl SyrinxApp {
                     recording.cursor_secs = Some(secs.min(recording.info.duration_secs()));
                 }
             }
-            Err(error) => self.error(error),
+            Err(error) => self.error(error.to_string()),
         }
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use eframe::egui;
 
-use super::{Cleanup, Event, SyrinxApp};
+use super::{Cleanup, Event, SyrinxApp, WorkFailed};
 use crate::annotation::{Edit, ProjectRecordingId, read_table};
 use crate::audio::probe;
 use crate::gui::dialogs::{ExportAction, ExportDialog, PathPrompt, PromptAction, PromptFor};
@@ -158,7 +158,7 @@ impl SyrinxApp {
     /// Opens a folder: its recordings join the project with their same-stem tables.
     pub fn open_folder(&mut self, dir: PathBuf) {
         self.spawn_job("reading a folder", Cleanup::Nothing, move || {
-            let result = crate::workflow::folders::read_folder(&dir).map_err(|e| e.to_string());
+            let result = crate::workflow::folders::read_folder(&dir);
             Event::FolderRead(dir, Box::new(result))
         });
     }
@@ -166,7 +166,7 @@ impl SyrinxApp {
     /// Reads a table and opens the import preview.
     pub fn import_table(&mut self, path: PathBuf) {
         self.spawn_job("reading a table", Cleanup::Nothing, move || {
-            let result = read_table(&path).map_err(|e| e.to_string());
+            let result = read_table(&path);
             Event::TableRead(path, Box::new(result))
         });
     }
@@ -211,8 +211,8 @@ impl SyrinxApp {
             // Clips that could not be cut make the summary an error (the rest were written).
             Event::Exported(match exported {
                 Ok(outcome) if outcome.failed.is_empty() => Ok(outcome.summary(format, &folder)),
-                Ok(outcome) => Err(outcome.summary(format, &folder)),
-                Err(error) => Err(error.to_string()),
+                Ok(outcome) => Err(WorkFailed::Partly(outcome.summary(format, &folder))),
+                Err(error) => Err(error.into()),
             })
         });
     }
@@ -321,10 +321,10 @@ impl SyrinxApp {
                     return;
                 };
                 self.spawn_job("relinking a recording", Cleanup::Nothing, move || {
-                    let result = probe(&path).map_err(|e| e.to_string()).and_then(|info| {
+                    let result = probe(&path).map_err(WorkFailed::from).and_then(|info| {
                         check_relink(&expected, &info)
                             .map(|checked| (info, checked))
-                            .map_err(|e| e.to_string())
+                            .map_err(WorkFailed::from)
                     });
                     Event::Relinked(id, Box::new(result))
                 });
@@ -443,11 +443,11 @@ impl SyrinxApp {
                     }
                     self.ui.import = Some(ImportDialog::new(path, table, target));
                 }
-                Err(error) => self.error(error),
+                Err(error) => self.error(error.to_string()),
             },
             Event::FolderRead(dir, result) => match *result {
                 Ok(contents) => self.folder_read(&dir, &contents),
-                Err(error) => self.error(error),
+                Err(error) => self.error(error.to_string()),
             },
             Event::Relinked(id, result) => match *result {
                 Ok((info, checked)) => {
@@ -460,11 +460,11 @@ impl SyrinxApp {
                     self.info(format!("Found {} again.", info.path.display()));
                     self.show_project_recording(id);
                 }
-                Err(error) => self.error(error),
+                Err(error) => self.error(error.to_string()),
             },
             Event::Exported(result) => match result {
                 Ok(summary) => self.info(summary),
-                Err(error) => self.error(error),
+                Err(error) => self.error(error.to_string()),
             },
             Event::Measured(key, result) => self.measured(key, result),
             Event::SimilarFound(result) => {
@@ -473,7 +473,7 @@ impl SyrinxApp {
                 }
                 self.ui.similar.finished(*result);
             }
-            Event::LabelNextFound(queue) => self.ui.review.label_next.finished(Ok(*queue)),
+            Event::LabelNextFound(queue) => self.ui.review.label_next.finished(*queue),
             _ => {}
         }
     }

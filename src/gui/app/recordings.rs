@@ -84,7 +84,7 @@ impl SyrinxApp {
             } else {
                 crate::demo::write_demo(&dir)
                     .map(|_| project)
-                    .map_err(|e| e.to_string())
+                    .map_err(WorkFailed::from)
             };
             Event::DemoReady(result)
         });

@@ -43,7 +43,7 @@ impl SyrinxApp {
                                 p.detection_runs.len()
                             )
                         })
-                        .map_err(|e| e.to_string());
+                        .map_err(std::sync::Arc::new);
                     VersionRow { version, summary }
                 })
                 .collect();

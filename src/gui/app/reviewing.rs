@@ -371,7 +371,7 @@ impl SyrinxApp {
                             }
                         )
                     })
-                    .map_err(|e| e.to_string());
+                    .map_err(super::WorkFailed::from);
                 super::Event::Exported(result)
             });
         }
@@ -391,7 +391,7 @@ impl SyrinxApp {
             super::Event::Exported(
                 crate::model::ModelArtifact::write_threshold(&dir, threshold)
                     .map(|_| format!("Threshold {threshold:.3} saved in {}", dir.display()))
-                    .map_err(|e| e.to_string()),
+                    .map_err(super::WorkFailed::from),
             )
         });
         self.ui.review.reset_history();
@@ -429,7 +429,7 @@ impl SyrinxApp {
                     .map(|written| {
                         format!("{} file(s) written to {}", written.len(), out.display())
                     })
-                    .map_err(|e| e.to_string()),
+                    .map_err(super::WorkFailed::from),
             )
         });
     }

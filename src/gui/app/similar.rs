@@ -81,8 +81,7 @@ impl SyrinxApp {
                     &place,
                     cancel,
                     &mut |_, _| {},
-                )
-                .map_err(|e| e.to_string());
+                );
                 Event::SimilarFound(Box::new(result))
             },
         );

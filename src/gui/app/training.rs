@@ -77,8 +77,8 @@ impl SyrinxApp {
                     dir.display()
                 ));
             }
-            Some(Err(reason)) if self.ui.training.cancelled => self.info(reason),
-            Some(Err(reason)) => self.error(reason),
+            Some(Err(reason)) if self.ui.training.cancelled => self.info(reason.to_string()),
+            Some(Err(reason)) => self.error(reason.to_string()),
             None => {}
         }
     }

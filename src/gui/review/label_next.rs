@@ -35,18 +35,12 @@ impl LabelNextState {
     }
 
     /// The search ended.
-    pub fn finished(&mut self, result: Result<LabelNextQueue, String>) {
+    pub fn finished(&mut self, queue: LabelNextQueue) {
         self.searching = false;
         self.answered.clear();
         self.position = 0;
         self.showing = false;
-        match result {
-            Ok(queue) => self.queue = Some(queue),
-            Err(error) => {
-                self.queue = None;
-                self.error = Some(error);
-            }
-        }
+        self.queue = Some(queue);
     }
 
     /// The window on screen, if one is.

@@ -129,8 +129,7 @@ impl ReviewState {
             self.tolerance_secs.to_bits(),
         );
         if self.evaluation.as_ref().is_none_or(|(s, _)| *s != stamp) {
-            let evaluation =
-                evaluate_run(project, run, self.tolerance_secs).map_err(|e| e.to_string());
+            let evaluation = evaluate_run(project, run, self.tolerance_secs);
             self.evaluation = Some((stamp, evaluation));
         }
         let Some((_, evaluation)) = &self.evaluation else {
@@ -139,7 +138,7 @@ impl ReviewState {
         let evaluation = match evaluation {
             Ok(evaluation) => evaluation,
             Err(error) => {
-                ui.colored_label(ui.visuals().error_fg_color, error);
+                ui.colored_label(ui.visuals().error_fg_color, error.to_string());
                 return;
             }
         };
@@ -254,7 +253,7 @@ impl ReviewState {
                                 .on_hover_text("negative windows it was trained on");
                         }
                         Err(error) => {
-                            ui.label(name).on_hover_text(error.as_str());
+                            ui.label(name).on_hover_text(error.to_string());
                             ui.colored_label(ui.visuals().error_fg_color, "unreadable");
                             ui.label("");
                             ui.label("");

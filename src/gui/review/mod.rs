@@ -61,7 +61,7 @@ pub enum ReviewAction {
 pub struct IterationRow {
     pub iteration: usize,
     pub dir: PathBuf,
-    pub info: Result<ModelInfo, String>,
+    pub info: Result<ModelInfo, std::sync::Arc<crate::model::ModelError>>,
 }
 
 /// What an evaluation was computed from: run, threshold bits, recordings scored, recordings
@@ -92,7 +92,10 @@ pub struct ReviewState {
     pub target_precision: f64,
     pub tolerance_secs: f64,
     /// The last evaluation and what it was computed from (run, threshold, recordings, version).
-    evaluation: Option<(EvaluationStamp, Result<Option<RunEvaluation>, String>)>,
+    evaluation: Option<(
+        EvaluationStamp,
+        Result<Option<RunEvaluation>, crate::project::score_files::ScoreFileError>,
+    )>,
     history: Option<Vec<IterationRow>>,
     history_of: Vec<PathBuf>,
     /// The job reading the models' descriptions for the Iterations table.
@@ -203,7 +206,7 @@ impl ReviewState {
                 .enumerate()
                 .map(|(i, dir)| IterationRow {
                     iteration: i + 1,
-                    info: ModelArtifact::read_info(&dir).map_err(|e| e.to_string()),
+                    info: ModelArtifact::read_info(&dir).map_err(std::sync::Arc::new),
                     dir,
                 })
                 .collect())

@@ -47,9 +47,9 @@ impl ClassChoice {
 
     /// Why training cannot start with this choice, if it cannot.
     #[must_use]
-    pub fn problem(&self) -> Option<&'static str> {
+    pub fn problem(&self) -> Option<super::TrainingFailed> {
         (self.multi_class && self.classes().len() < 2)
-            .then_some("Tick two or more labels for a multi-class model.")
+            .then_some(super::TrainingFailed::TooFewClasses)
     }
 }
 

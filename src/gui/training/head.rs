@@ -81,7 +81,7 @@ impl TrainingWindow {
                     position: None,
                 });
             }
-            Err(error) => self.result = Some(Err(error.to_string())),
+            Err(error) => self.result = Some(Err(error.into())),
         }
     }
 

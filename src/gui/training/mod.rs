@@ -22,6 +22,7 @@ use crate::metrics::SplitMetrics;
 use crate::model::artifact::EpochMetrics;
 use crate::project::{Project, Split};
 use crate::train::{ScoredWindow, TrainError, TrainEvent, TrainSettings};
+use crate::util::jobs::JobError;
 use crate::workflow::train::{PreviewTile, TrainStepError, preview_inputs};
 
 /// What the window asks the app to do.
@@ -140,8 +141,22 @@ impl TrainResult {
     }
 }
 
-/// A worker's job over a copy of the project: its result, or why not.
-type ProjectJob<T> = crate::util::jobs::Job<(), Result<T, String>>;
+/// A worker's job over a copy of the project.
+type ProjectJob<T> = crate::util::jobs::Job<(), T>;
+
+/// Why the window shows no result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TrainingFailed {
+    /// The background work failed (its error says what and why).
+    #[error(transparent)]
+    Job(#[from] JobError),
+    #[error("Tick two or more labels for a multi-class model.")]
+    TooFewClasses,
+    #[error("Choose a pretrained embedder first.")]
+    NoEmbedder,
+    #[error("Training cancelled; the project is unchanged.")]
+    Cancelled,
+}
 
 /// A training run in progress.
 struct Job {
@@ -156,7 +171,10 @@ struct Job {
 }
 
 /// The curves and the result the window shows for one run.
-type ShownRun = (Vec<EpochMetrics>, Option<Result<TrainResult, String>>);
+type ShownRun = (
+    Vec<EpochMetrics>,
+    Option<Result<TrainResult, TrainingFailed>>,
+);
 /// One curve's value at an epoch.
 type EpochValue = dyn Fn(&EpochMetrics) -> Option<f64>;
 
@@ -182,16 +200,16 @@ pub struct TrainingWindow {
     /// What `input` was worked out from: (selections version, recordings, model input, whether
     /// proposing), so it is recomputed only when the project changes.
     input_key: Option<(u64, usize, crate::dsp::ModelInputSpec, bool)>,
-    pub overview: Option<Result<DatasetOverview, String>>,
+    pub overview: Option<Result<DatasetOverview, JobError>>,
     pub epochs: Vec<EpochMetrics>,
-    pub result: Option<Result<TrainResult, String>>,
+    pub result: Option<Result<TrainResult, TrainingFailed>>,
     /// The curves and result shown before the running job started: back on screen if it is
     /// cancelled (a cancelled run must not wipe the last good one).
     previous: Option<ShownRun>,
     /// The last run was cancelled.
     pub cancelled: bool,
     /// Augmented model inputs of random training windows, as asked for with "Preview inputs".
-    pub preview: Option<Result<Vec<PreviewTile>, String>>,
+    pub preview: Option<Result<Vec<PreviewTile>, JobError>>,
     preview_textures: Vec<(String, egui::TextureHandle)>,
     /// Thumbnails of the misclassified windows of the shown result.
     thumbnails: Vec<egui::TextureHandle>,
@@ -286,19 +304,17 @@ impl TrainingWindow {
                     input: crate::train::training_input(project, missing).0,
                     ..DatasetConfig::default()
                 };
-                Dataset::from_project(project, missing, &config)
-                    .map(|dataset| DatasetOverview {
-                        plan: dataset.validation_plan(&config),
-                        rows: dataset.summary(),
-                        groups: dataset.per_group(),
-                        warnings: dataset.warnings,
-                    })
-                    .map_err(|e| e.to_string())
+                Dataset::from_project(project, missing, &config).map(|dataset| DatasetOverview {
+                    plan: dataset.validation_plan(&config),
+                    rows: dataset.summary(),
+                    groups: dataset.per_group(),
+                    warnings: dataset.warnings,
+                })
             },
         );
         match spawned {
             Ok(job) => self.overview_job = Some(job),
-            Err(error) => self.overview = Some(Err(error.to_string())),
+            Err(error) => self.overview = Some(Err(error)),
         }
     }
 
@@ -354,9 +370,7 @@ impl TrainingWindow {
         );
         match spawned {
             Ok(job) => self.preview_job = Some(job),
-            Err(error) => {
-                self.preview = Some(Err(error.to_string()));
-            }
+            Err(error) => self.preview = Some(Err(error)),
         }
     }
 
@@ -379,12 +393,12 @@ impl TrainingWindow {
         let settings = self.settings.clone();
         self.update_input(&project, &missing);
         if let Some(problem) = self.classes.problem() {
-            self.result = Some(Err(problem.to_owned()));
+            self.result = Some(Err(problem));
             return;
         }
         if self.use_embedder {
             let Some(embedder) = self.embedder.clone() else {
-                self.result = Some(Err("Choose a pretrained embedder first.".to_owned()));
+                self.result = Some(Err(TrainingFailed::NoEmbedder));
                 return;
             };
             self.start_head(project, project_path, missing, data_dir, embedder, waker);
@@ -443,7 +457,7 @@ impl TrainingWindow {
                     position: None,
                 });
             }
-            Err(error) => self.result = Some(Err(error.to_string())),
+            Err(error) => self.result = Some(Err(error.into())),
         }
     }
 
@@ -456,7 +470,7 @@ impl TrainingWindow {
     }
 
     /// Takes what the background threads sent; returns a finished run's result once.
-    pub fn poll(&mut self) -> Option<Result<PathBuf, String>> {
+    pub fn poll(&mut self) -> Option<Result<PathBuf, TrainingFailed>> {
         // A worker that panicked is reported where its result would have been.
         if let Some(result) = self
             .overview_job
@@ -464,7 +478,7 @@ impl TrainingWindow {
             .and_then(crate::util::jobs::Job::poll)
         {
             self.overview_job = None;
-            self.overview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
+            self.overview = Some(result);
         }
         if let Some(result) = self
             .preview_job
@@ -473,7 +487,7 @@ impl TrainingWindow {
         {
             self.preview_job = None;
             self.preview_textures.clear();
-            self.preview = Some(result.unwrap_or_else(|error| Err(error.to_string())));
+            self.preview = Some(result);
         }
         let Some(job) = &mut self.job else {
             return None;
@@ -514,12 +528,12 @@ impl TrainingWindow {
                     self.epochs = epochs;
                     self.result = result;
                 }
-                Err("Training cancelled; the project is unchanged.".to_owned())
+                Err(TrainingFailed::Cancelled)
             }
             Err(error) => {
                 self.previous = None;
-                self.result = Some(Err(error.to_string()));
-                Err(error.to_string())
+                self.result = Some(Err(error.clone().into()));
+                Err(error.into())
             }
             Ok(result) => {
                 self.previous = None;
@@ -603,14 +617,16 @@ fn network_name(network: &crate::model::NetworkConfig) -> String {
 }
 
 /// Runs `job` on a copy of the project as a background job called `name`.
-fn spawn_for_project<T: Send + 'static>(
+fn spawn_for_project<T: Send + 'static, E: std::fmt::Display>(
     name: &str,
     project: &Project,
     missing: &[ProjectRecordingId],
     waker: Arc<dyn Fn() + Send + Sync>,
-    job: impl FnOnce(&Project, &[ProjectRecordingId]) -> Result<T, String> + Send + 'static,
-) -> Result<ProjectJob<T>, crate::util::jobs::JobError> {
+    job: impl FnOnce(&Project, &[ProjectRecordingId]) -> Result<T, E> + Send + 'static,
+) -> Result<ProjectJob<T>, JobError> {
     let project = project.clone();
     let missing = missing.to_vec();
-    crate::util::jobs::Job::spawn(name, waker, move |_| Ok(job(&project, &missing)))
+    crate::util::jobs::Job::spawn(name, waker, move |context| {
+        job(&project, &missing).map_err(|e| context.failed(e))
+    })
 }

@@ -17,7 +17,7 @@ impl TrainingWindow {
                     .add_enabled(problem.is_none(), egui::Button::new("Start training"))
                     .on_hover_text("Train a recogniser on this project's selections and clips");
                 if let Some(problem) = problem {
-                    button.on_disabled_hover_text(problem);
+                    button.on_disabled_hover_text(problem.to_string());
                 } else if button.clicked() {
                     actions.push(TrainAction::Start);
                 }
@@ -68,7 +68,7 @@ impl TrainingWindow {
                 Self::result_ui(ui, &result, &self.thumbnails, actions);
             }
             Some(Err(reason)) => {
-                ui.colored_label(ui.visuals().error_fg_color, reason);
+                ui.colored_label(ui.visuals().error_fg_color, reason.to_string());
             }
             None => {}
         }
@@ -261,7 +261,7 @@ impl TrainingWindow {
              validation.",
         );
         if let Some(problem) = choice.problem() {
-            ui.colored_label(ui.visuals().warn_fg_color, problem);
+            ui.colored_label(ui.visuals().warn_fg_color, problem.to_string());
         }
     }
 
@@ -271,7 +271,7 @@ impl TrainingWindow {
                 ui.label("Counting windows…");
             }
             Some(Err(reason)) => {
-                ui.colored_label(ui.visuals().error_fg_color, reason);
+                ui.colored_label(ui.visuals().error_fg_color, reason.to_string());
             }
             Some(Ok(overview)) => {
                 ui.label(&overview.plan);
@@ -330,7 +330,7 @@ impl TrainingWindow {
         });
         match &self.preview {
             Some(Err(reason)) => {
-                ui.colored_label(ui.visuals().error_fg_color, reason);
+                ui.colored_label(ui.visuals().error_fg_color, reason.to_string());
             }
             Some(Ok(tiles)) => {
                 if self.preview_textures.is_empty() {
