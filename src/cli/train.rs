@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::model::ComputeDevice;
 use crate::project::Project;
-use crate::train::{TrainEvent, TrainSettings, project_config_from};
+use crate::train::{ClassRequest, PlanError, TrainEvent, TrainPlan, TrainRequest, TrainSettings};
 
 #[derive(Debug, Args)]
 pub struct TrainArgs {
@@ -102,69 +102,32 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         ensemble: args.ensemble.clamp(1, 16),
         ..TrainSettings::default()
     };
-    let (mut config, mut settings, proposal) =
-        project_config_from(&project, &report.missing_ids(), &requested, args.input);
-    if let Some(front_end) = args.front_end {
-        config.input.normalization = front_end;
-    }
-    if let Some(classes) = &args.classes {
-        config.classes = if classes.trim().eq_ignore_ascii_case("all") {
-            project.class_candidates(crate::train::MIN_CLASS_EXAMPLES)
-        } else {
-            classes
-                .split(',')
-                .map(|c| c.trim().to_owned())
-                .filter(|c| !c.is_empty())
-                .collect()
-        };
-        let known = project.class_candidates(1);
-        if let Some(unknown) = config.classes.iter().find(|c| !known.contains(c)) {
-            anyhow::bail!(
-                "--classes: the project has no positive selection labelled \"{unknown}\" (its positive labels: {})",
-                known.join(", ")
-            );
+    let request = TrainRequest {
+        settings: requested,
+        input: args.input,
+        front_end: args.front_end,
+        window_secs: args.window_secs,
+        classes: class_request(args.classes.as_deref()),
+        noise_class: args.noise_class,
+        no_augment: args.no_augment,
+    };
+    let plan =
+        TrainPlan::resolve(&project, &report.missing_ids(), &request).map_err(|e| match e {
+            PlanError::WindowSecs(_) => anyhow::anyhow!("--window-secs: {e}"),
+            _ => anyhow::anyhow!("--classes: {e}"),
+        })?;
+    // A head takes the embedder's rate and window: the spectrogram input does not apply.
+    if args.embedder.is_none() {
+        for line in plan.describe() {
+            println!("{line}");
         }
-        anyhow::ensure!(
-            config.classes.len() >= 2,
-            "--classes needs two or more labels for a multi-class model (found: {}); without it every positive is one class",
-            config.classes.join(", ")
-        );
-        config.noise_class = args.noise_class;
-        println!(
-            "classes: {}{}",
-            config.classes.join(", "),
-            if args.noise_class {
-                " (and an explicit noise class)"
-            } else {
-                ""
-            }
-        );
-    }
-    match &proposal {
-        // A head takes the embedder's rate and window: the spectrogram input does not apply.
-        _ if args.embedder.is_some() => {}
-        Some(proposal) => {
-            println!("model input proposed from the data:");
-            for reason in &proposal.reasons {
-                println!("  {reason}");
-            }
-            for warning in &proposal.warnings {
-                eprintln!("warning: {warning}");
-            }
+        for warning in &plan.input.warnings {
+            eprintln!("warning: {warning}");
         }
-        None => println!("model input: the project's"),
-    }
-    if let Some(secs) = args.window_secs {
-        anyhow::ensure!(
-            secs.is_finite() && (0.01..=60.0).contains(&secs),
-            "--window-secs must be between 0.01 and 60 s, not {secs}"
-        );
-        config.input.window_samples =
-            (secs * f64::from(config.input.sample_rate_hz)).round() as u32;
     }
     let (false, Some(out)) = (args.show_input, args.out.as_deref()) else {
-        // --show-input: the input as JSON on stdout, for scripts; nothing is trained.
-        println!("{}", serde_json::to_string(&config.input)?);
+        // --show-input: the whole plan as JSON on stdout, for scripts; nothing is trained.
+        println!("{}", serde_json::to_string(&plan)?);
         return Ok(ExitCode::SUCCESS);
     };
     if let Some(embedder) = &args.embedder {
@@ -173,22 +136,16 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
             &project,
             &report.missing_ids(),
             embedder,
-            &config,
+            &plan.dataset,
             out,
         );
-    }
-    if args.no_augment {
-        settings.augmentation = crate::dataset::Augmentation {
-            random_crop: true,
-            ..crate::dataset::Augmentation::none()
-        };
     }
     // What the split did and how training will be validated (the dataset is built again
     // inside training: cheap, no audio is read).
     if let Ok(dataset) =
-        crate::dataset::Dataset::from_project(&project, &report.missing_ids(), &config)
+        crate::dataset::Dataset::from_project(&project, &report.missing_ids(), &plan.dataset)
     {
-        println!("splits: {}", dataset.validation_plan(&config));
+        println!("splits: {}", dataset.validation_plan(&plan.dataset));
     }
     let bar = ProgressBar::new(0);
     bar.set_style(
@@ -254,14 +211,13 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let work = {
         let (project, project_path, missing) =
             (project.clone(), args.project.clone(), report.missing_ids());
-        let (config, settings, out) = (config.clone(), settings.clone(), out.to_path_buf());
+        let (plan, out) = (plan.clone(), out.to_path_buf());
         move |context: &crate::util::jobs::JobContext<TrainEvent>| {
             crate::workflow::train::train_and_save(
                 &project,
                 Some(&project_path),
                 &missing,
-                &config,
-                &settings,
+                &plan,
                 &out,
                 context.cancel_flag(),
                 &mut |event| context.deliver(event),
@@ -391,6 +347,20 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// `syrinx train --embedder`: a head on a pretrained embedder.
+/// The classes `--classes` asks for: `all`, or labels separated by commas.
+fn class_request(classes: Option<&str>) -> ClassRequest {
+    match classes {
+        None => ClassRequest::OneClass,
+        Some(text) if text.trim().eq_ignore_ascii_case("all") => ClassRequest::All,
+        Some(text) => ClassRequest::Named(
+            text.split(',')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect(),
+        ),
+    }
+}
+
 fn train_head(
     args: &TrainArgs,
     project: &Project,

@@ -9,7 +9,6 @@ use std::sync::atomic::AtomicBool;
 
 use crate::annotation::ProjectRecordingId;
 use crate::dataset::Dataset;
-use crate::dataset::DatasetConfig;
 use crate::project::{Project, Split};
 use crate::train::{TrainError, TrainEvent, TrainOutcome, TrainSettings, train_project};
 
@@ -38,25 +37,24 @@ pub fn next_model_dir(project_path: Option<&Path>, data_dir: Option<&Path>) -> P
         .unwrap_or_else(|| base.join("model"))
 }
 
-/// Trains on `project` (at `project_path`, whose recordings in `missing` are left out) with
-/// `config` and `settings`, reporting to `on_event`, and saves the model into `out_dir`.
-#[allow(clippy::too_many_arguments)] // each is a different thing the caller decides
+/// Trains `plan` on `project` (at `project_path`, whose recordings in `missing` are left out),
+/// reporting to `on_event`, and saves the model, with its plan, into `out_dir`.
 pub fn train_and_save(
     project: &Project,
     project_path: Option<&Path>,
     missing: &[ProjectRecordingId],
-    config: &DatasetConfig,
-    settings: &TrainSettings,
+    plan: &crate::train::TrainPlan,
     out_dir: &Path,
     cancel: &AtomicBool,
     on_event: &mut (dyn FnMut(TrainEvent) + Send),
 ) -> Result<TrainOutcome, TrainStepError> {
+    let config = &plan.dataset;
     let mut outcome = train_project(
         project,
         project_path,
         missing,
         config,
-        settings,
+        &plan.settings,
         cancel,
         on_event,
     )?;
@@ -76,6 +74,10 @@ pub fn train_and_save(
             path: out_dir.to_path_buf(),
             detail: e.to_string(),
         })?;
+    plan.save(out_dir).map_err(|e| TrainStepError::Save {
+        path: out_dir.to_path_buf(),
+        detail: e.to_string(),
+    })?;
     Ok(outcome)
 }
 

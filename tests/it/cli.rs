@@ -432,6 +432,9 @@ fn train_writes_a_model_and_ends_with_a_json_summary() {
     let text = stdout(&output);
     let summary: serde_json::Value =
         serde_json::from_str(text.trim().lines().last().unwrap()).unwrap();
+    // The plan it trained is kept beside the model, with the input it trained on.
+    let plan = syrinx::train::TrainPlan::load(&model).unwrap().unwrap();
+    assert_eq!(plan.dataset.input.window_samples, 33_075);
     // A small project: folds chose the epochs (at most the 2 asked for), and the final model
     // trained that many; the output says how it was validated.
     let chosen = summary["cross_validation"]["chosen_epochs"]
@@ -475,8 +478,10 @@ fn train_shows_the_input_it_proposes_and_why() {
         why.contains("Sample rate 8000 Hz: the recordings' own rate"),
         "{why}"
     );
-    let input: syrinx::dsp::ModelInputSpec =
+    let plan: syrinx::train::TrainPlan =
         serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
+    let input = plan.input.spec;
+    assert!(plan.input.proposed);
     assert_eq!(input.sample_rate_hz, 8_000);
     assert_eq!(input.normalization, syrinx::dsp::InputNormalization::PCEN);
     // The project's own input instead, with another front end; nothing is trained.
@@ -491,8 +496,13 @@ fn train_shows_the_input_it_proposes_and_why() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("model input: the project's"));
-    let input: syrinx::dsp::ModelInputSpec =
+    let plan: syrinx::train::TrainPlan =
         serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
+    let input = plan.input.spec;
+    assert_eq!(
+        plan.dataset.input, input,
+        "the dataset trains on the plan's input"
+    );
     assert_eq!(input.sample_rate_hz, 22_050);
     assert_eq!(
         input.normalization,

@@ -530,3 +530,33 @@ fn the_train_window_trains_a_head_on_a_pretrained_embedder() {
     assert_eq!(app.session.document.project.models.len(), 1);
     assert_eq!(app.session.document.project.models[0], result.model_dir);
 }
+
+#[test]
+fn the_train_window_and_the_command_line_resolve_the_same_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = generated_project(dir.path(), 2);
+    let path = dir.path().join("calls.syrinx");
+    project.save(&path).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_syrinx"))
+        .args(["train", path.to_str().unwrap(), "--show-input"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let from_cli: syrinx::train::TrainPlan =
+        serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+    // The window, on the project as the command line read it.
+    let (project, _) = Project::load(&path).unwrap();
+    let mut window = syrinx::gui::TrainingWindow::default();
+    window.update_input(&project, &[]);
+    let from_window = window.plan().cloned().unwrap().unwrap();
+    assert_eq!(from_window, from_cli);
+    assert!(from_cli.input.proposed && !from_cli.input.reasons.is_empty());
+    // The plan is not patched afterwards: what trains is what it says.
+    assert_eq!(from_cli.dataset.input, from_cli.input.spec);
+    assert_eq!(from_cli.settings.network.outputs, 1);
+}

@@ -48,7 +48,7 @@ impl ClassChoice {
     /// Why training cannot start with this choice, if it cannot.
     #[must_use]
     pub fn problem(&self) -> Option<super::TrainingFailed> {
-        (self.multi_class && self.classes().len() < 2)
+        (self.multi_class && crate::train::too_few_classes(&self.classes()))
             .then_some(super::TrainingFailed::TooFewClasses)
     }
 }

@@ -21,6 +21,7 @@ use crate::dataset::{Dataset, DatasetConfig, SummaryRow};
 use crate::metrics::SplitMetrics;
 use crate::model::artifact::EpochMetrics;
 use crate::project::{Project, Split};
+use crate::train::{ClassRequest, TrainPlan, TrainRequest};
 use crate::train::{ScoredWindow, TrainError, TrainEvent, TrainSettings};
 use crate::util::jobs::JobError;
 use crate::workflow::train::{PreviewTile, TrainStepError, preview_inputs};
@@ -145,13 +146,16 @@ impl TrainResult {
 type ProjectJob<T> = crate::util::jobs::Job<(), T>;
 
 /// Why the window shows no result.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TrainingFailed {
     /// The background work failed (its error says what and why).
     #[error(transparent)]
     Job(#[from] JobError),
     #[error("Tick two or more labels for a multi-class model.")]
     TooFewClasses,
+    /// The choices do not make a training run.
+    #[error(transparent)]
+    Plan(#[from] crate::train::PlanError),
     #[error("Choose a pretrained embedder first.")]
     NoEmbedder,
     #[error("Training cancelled; the project is unchanged.")]
@@ -200,6 +204,8 @@ pub struct TrainingWindow {
     /// What `input` was worked out from: (selections version, recordings, model input, whether
     /// proposing), so it is recomputed only when the project changes.
     input_key: Option<(u64, usize, crate::dsp::ModelInputSpec, bool)>,
+    /// The plan training would run now, and the request it was resolved from.
+    plan: Option<(TrainRequest, Result<TrainPlan, crate::train::PlanError>)>,
     pub overview: Option<Result<DatasetOverview, JobError>>,
     pub epochs: Vec<EpochMetrics>,
     pub result: Option<Result<TrainResult, TrainingFailed>>,
@@ -245,6 +251,7 @@ impl Default for TrainingWindow {
             embedder: None,
             use_embedder: false,
             input_key: None,
+            plan: None,
             overview: None,
             epochs: Vec::new(),
             result: None,
@@ -331,18 +338,26 @@ impl TrainingWindow {
             project.model_input,
             project.proposes_model_input(),
         );
-        if self.input_key != Some(key) {
-            let proposal = crate::dataset::propose_input(project, missing);
+        let changed = self.input_key != Some(key);
+        if changed {
+            // The input training uses is the plan's; the proposal is shown even when the
+            // project's own input is used.
             self.proposing = key.3;
-            self.input = if self.proposing {
-                proposal.input
-            } else {
-                project.model_input
-            };
+            self.input = crate::train::training_input(project, missing).0;
             self.window_secs = self.input.window_secs();
-            self.proposal = Some(proposal);
+            self.proposal = Some(crate::dataset::propose_input(project, missing));
             self.classes.update(project.positive_label_counts());
             self.input_key = Some(key);
+        }
+        let request = self.request();
+        if changed
+            || self
+                .plan
+                .as_ref()
+                .is_none_or(|(asked, _)| *asked != request)
+        {
+            let plan = TrainPlan::resolve(project, missing, &request);
+            self.plan = Some((request, plan));
         }
         self.input
     }
@@ -390,12 +405,7 @@ impl TrainingWindow {
         }
         let project = project.clone();
         let missing = missing.to_vec();
-        let settings = self.settings.clone();
         self.update_input(&project, &missing);
-        if let Some(problem) = self.classes.problem() {
-            self.result = Some(Err(problem));
-            return;
-        }
         if self.use_embedder {
             let Some(embedder) = self.embedder.clone() else {
                 self.result = Some(Err(TrainingFailed::NoEmbedder));
@@ -404,15 +414,17 @@ impl TrainingWindow {
             self.start_head(project, project_path, missing, data_dir, embedder, waker);
             return;
         }
-        let classes = self.classes.classes();
-        let noise_class = self.classes.noise_class;
+        // The same plan `syrinx train` resolves for this project and these choices.
+        let plan = match TrainPlan::resolve(&project, &missing, &self.request()) {
+            Ok(plan) => plan,
+            Err(error) => {
+                self.result = Some(Err(TrainingFailed::Plan(error)));
+                return;
+            }
+        };
         self.previous = Some((std::mem::take(&mut self.epochs), self.result.take()));
         self.cancelled = false;
         let spawned = crate::util::jobs::Job::spawn("training", waker, move |context| {
-            let (mut config, settings, _) =
-                crate::train::project_config(&project, &missing, &settings);
-            config.classes = classes;
-            config.noise_class = noise_class;
             let mut last_batch_report = Instant::now();
             let mut report = |event: TrainEvent| {
                 // Batches are frequent: wake the window at most ~20 times a second.
@@ -427,8 +439,7 @@ impl TrainingWindow {
                 &project,
                 project_path.as_deref(),
                 &missing,
-                &config,
-                &settings,
+                &plan,
                 &model_dir,
                 context.cancel_flag(),
                 &mut report,
@@ -458,6 +469,29 @@ impl TrainingWindow {
                 });
             }
             Err(error) => self.result = Some(Err(error.into())),
+        }
+    }
+
+    /// The plan training would run now (see [`Self::update_input`]).
+    #[must_use]
+    pub fn plan(&self) -> Option<&Result<TrainPlan, crate::train::PlanError>> {
+        self.plan.as_ref().map(|(_, plan)| plan)
+    }
+
+    /// What the window asks of a training run: the same request `syrinx train` makes from its
+    /// options, so both resolve the same [`TrainPlan`].
+    #[must_use]
+    pub fn request(&self) -> TrainRequest {
+        let classes = self.classes.classes();
+        TrainRequest {
+            settings: self.settings.clone(),
+            noise_class: self.classes.noise_class && !classes.is_empty(),
+            classes: if self.classes.multi_class {
+                ClassRequest::Named(classes)
+            } else {
+                ClassRequest::OneClass
+            },
+            ..TrainRequest::default()
         }
     }
 

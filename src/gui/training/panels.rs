@@ -266,6 +266,22 @@ impl TrainingWindow {
     }
 
     pub(super) fn overview_ui(&self, ui: &mut egui::Ui) {
+        // The plan `syrinx train --show-input` prints for the same project and choices.
+        match self.plan() {
+            Some(Ok(plan)) => {
+                egui::CollapsingHeader::new("Training plan")
+                    .id_salt("training plan")
+                    .show(ui, |ui| {
+                        for line in plan.describe() {
+                            ui.label(line);
+                        }
+                    });
+            }
+            Some(Err(problem)) => {
+                ui.colored_label(ui.visuals().warn_fg_color, problem.to_string());
+            }
+            None => {}
+        }
         match &self.overview {
             None => {
                 ui.label("Counting windows…");

@@ -11,7 +11,8 @@ use crate::metrics::{EventMetrics, SplitMetrics};
 use crate::model::artifact::CrossValidation;
 use crate::project::Split;
 
-use super::{MemberContext, MemberPlan, TrainError, TrainEvent, plain_inputs, truth};
+use super::{MemberContext, MemberPlan, plain_inputs, truth};
+use crate::train::{TrainError, TrainEvent};
 
 /// What the folds chose, and the out-of-fold evidence.
 pub(crate) struct CrossValidated {
