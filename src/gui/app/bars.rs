@@ -1,6 +1,13 @@
 //! The menu bar (made from the command table) and the toolbar.
 
-use super::*;
+use eframe::egui;
+
+use crate::gui::commands::Menu;
+use crate::playback::SPEED_RANGE;
+use crate::spectrogram::viewport::ViewStep;
+use crate::util::timefmt::format_time_secs;
+
+use super::{GO_TO_FIELD, SyrinxApp, filter_field_ui};
 
 impl SyrinxApp {
     pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {

@@ -1,7 +1,9 @@
 //! Background jobs of the app and what their results do: each job's event comes back here, a
 //! failed or cancelled one undoes what it started.
 
-use super::*;
+use std::sync::Arc;
+
+use super::{Cleanup, Event, Search, SyrinxApp};
 
 impl SyrinxApp {
     /// Runs `job` on its own thread; its event (or, if it panics, a message) comes back through

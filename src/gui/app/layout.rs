@@ -1,7 +1,21 @@
 //! The workbench's layout: the right side panel (Spectrogram | Review tabs), the settings
 //! panel, the central spectrogram panes with their overview, and the welcome screen.
 
-use super::*;
+use std::path::PathBuf;
+
+use eframe::egui;
+
+use crate::audio::ChannelMode;
+use crate::gui::prefs::PaneSettings;
+use crate::gui::settings_panel::pane_settings_ui;
+use crate::gui::spectrogram_view::{PaneInput, overview_ui, spectrogram_pane_ui};
+use crate::gui::textures::{Colorizer, image_of_columns};
+use crate::spectrogram::SpectrogramKey;
+
+use super::{
+    Overview, SIDE_PANEL_MIN_WIDTH, SIDE_PANEL_WIDTH, SyrinxApp, annotating, edit_target,
+    pane_title,
+};
 
 impl SyrinxApp {
     /// The right side: the spectrogram settings and Review share it as tabs, so opening Review

@@ -1,7 +1,22 @@
 //! The app's life: made from its options (preferences, the last project, the demo on first
 //! run), each frame handed to `ui_root`, and what it saves when the window closes.
 
-use super::*;
+use std::path::Path;
+use std::sync::Arc;
+
+use eframe::egui;
+
+use crate::gui::annotate::Annotator;
+use crate::gui::frame_stats::FrameStats;
+use crate::gui::model_view::ModelView;
+use crate::gui::prefs::{PREFERENCES_KEY, Preferences};
+use crate::gui::selection_table::SelectionTable;
+use crate::gui::textures::TextureCache;
+use crate::playback::Player;
+use crate::session::Document;
+use crate::spectrogram::TileEngine;
+
+use super::{Activity, AppOptions, Session, SyrinxApp, TILE_CACHE_BYTES, UiState, commands};
 
 impl SyrinxApp {
     /// The app with preferences from `storage` (if any).

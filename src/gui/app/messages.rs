@@ -1,7 +1,13 @@
 //! Messages: info and errors as notifications, the bottom messages area, and the log of the
 //! session (Help > Messages).
 
-use super::*;
+use eframe::egui;
+
+use crate::gui::toasts;
+use crate::gui::toasts::Message;
+use crate::util::timefmt::format_time_secs;
+
+use super::{MAX_LOGGED_MESSAGES, MAX_MESSAGES, SyrinxApp};
 
 impl SyrinxApp {
     pub(super) fn error(&mut self, text: String) {

@@ -36,32 +36,22 @@ mod training;
 
 pub use state::{Session, UiState};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use super::annotate::{Annotator, EditTarget};
-use super::commands::Menu;
-use super::dialogs::{self, ExportDialog, PathPrompt};
+use super::annotate::EditTarget;
+use super::dialogs::{self};
 use super::files::FileDialog;
-use super::frame_stats::FrameStats;
-use super::import_dialog::ImportDialog;
-use super::model_view::ModelView;
-use super::prefs::{PREFERENCES_KEY, PaneSettings, Preferences};
-use super::selection_table::SelectionTable;
-use super::settings_panel::pane_settings_ui;
-use super::spectrogram_view::{HoverReadout, PaneInput, overview_ui, spectrogram_pane_ui};
-use super::textures::{Colorizer, TextureCache, image_of_columns};
-use super::toasts::{self, Message};
-use crate::annotation::{ProjectRecordingId, SelectionId};
-use crate::audio::{AudioError, AudioReader, ChannelMode, RecordingInfo};
-use crate::playback::{AudioOutput, PlaybackFilter, PlaybackRequest, Player, SPEED_RANGE};
+use super::prefs::{PaneSettings, Preferences};
+use crate::annotation::ProjectRecordingId;
+use crate::audio::{AudioError, AudioReader, RecordingInfo};
+use crate::playback::AudioOutput;
 use crate::session::Document;
 use crate::spectrogram::viewport::{ViewStep, Viewport};
-use crate::spectrogram::{RecordingId, SpectrogramKey, TileEngine, TileKey};
-use crate::util::timefmt::{format_time_secs, parse_time_secs};
+use crate::spectrogram::{RecordingId, SpectrogramKey};
 
 /// Memory for cached tiles.
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;

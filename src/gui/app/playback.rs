@@ -1,6 +1,11 @@
 //! Playback and navigation: play, stop, play the visible range, the playhead, go to a time.
 
-use super::*;
+use eframe::egui;
+
+use crate::playback::{PlaybackFilter, PlaybackRequest};
+use crate::util::timefmt::parse_time_secs;
+
+use super::SyrinxApp;
 
 impl SyrinxApp {
     /// Plays from the cursor (or the visible start) to the end; again stops.

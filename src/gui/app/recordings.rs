@@ -1,8 +1,17 @@
 //! Opening and closing recordings: files and folders given to the app, the demo, the file
 //! dialog; a file is read in the background and joins the project when it arrives.
 
-use super::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::annotation::ProjectRecordingId;
+use crate::audio::AudioReader;
 use crate::project::ProjectChange;
+use crate::spectrogram::RecordingId;
+use crate::spectrogram::viewport::Viewport;
+
+use super::{Cleanup, Event, OpenRecording, OpenedFile, SyrinxApp, WorkFailed, projects};
 
 impl SyrinxApp {
     /// Opens what the user named: a project (`.syrinx`), folders (audio paired with tables of

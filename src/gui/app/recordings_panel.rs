@@ -1,8 +1,13 @@
 //! The app's side of the recordings list (`gui::recordings_panel`): draws it in the left
 //! panel and does what it asks.
 
-use super::*;
+use eframe::egui;
+
+use crate::annotation::ProjectRecordingId;
 use crate::gui::recordings_panel::{RecordingsAction, RecordingsView, recordings_panel_ui};
+use crate::spectrogram::RecordingId;
+
+use super::{RECORDINGS_PANEL_MIN_WIDTH, RECORDINGS_PANEL_WIDTH, SyrinxApp};
 
 impl SyrinxApp {
     /// The project's recordings (open or not, missing ones marked), and the flags of the one

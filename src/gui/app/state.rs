@@ -2,7 +2,28 @@
 //! and saves, the jobs working on it and what they reported) and what is on screen (open
 //! recordings, panels with their own runs, dialogs, and the caches that draw them).
 
-use super::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use eframe::egui;
+
+use crate::annotation::{ProjectRecordingId, SelectionId};
+use crate::gui::annotate::Annotator;
+use crate::gui::dialogs::{ExportDialog, PathPrompt};
+use crate::gui::files::FileDialog;
+use crate::gui::frame_stats::FrameStats;
+use crate::gui::import_dialog::ImportDialog;
+use crate::gui::model_view::ModelView;
+use crate::gui::selection_table::SelectionTable;
+use crate::gui::spectrogram_view::HoverReadout;
+use crate::gui::textures::TextureCache;
+use crate::gui::toasts::Message;
+use crate::playback::Player;
+use crate::session::Document;
+use crate::spectrogram::{RecordingId, SpectrogramKey, TileEngine, TileKey};
+
+use super::{Activity, Cleanup, Event, OpenRecording, Overview, annotating, commands};
 
 /// What the user is working on: kept however the window is laid out.
 pub struct Session {

@@ -4,9 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use super::*;
+use eframe::egui;
+
 use crate::annotation::SelectionId;
+use crate::project::Project;
+use crate::project::runs::DetectionRun;
 use crate::review::label_next::{Answer, LabelNextQueue, UncertainWindow};
+use crate::util::timefmt::format_time_secs;
+
+use super::{ReviewAction, ReviewState};
 
 /// The queue and its answers.
 #[derive(Debug, Default)]

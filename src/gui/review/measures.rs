@@ -1,7 +1,15 @@
 //! The Review panel's measures: the threshold and what the verdicts say about it, the
 //! event-level evaluation on fully annotated recordings, and the iterations compared.
 
-use super::*;
+use eframe::egui;
+use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
+
+use crate::evaluate::runs::evaluate_run;
+use crate::project::Project;
+use crate::project::runs::DetectionRun;
+use crate::review::ThresholdEvidence;
+
+use super::{ReviewAction, ReviewState};
 
 impl ReviewState {
     pub(super) fn threshold_ui(

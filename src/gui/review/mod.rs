@@ -13,14 +13,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use eframe::egui;
-use egui_plot::{Bar, BarChart, Line, Plot, PlotPoints};
 
-use crate::evaluate::runs::{RunEvaluation, evaluate_run};
+use crate::evaluate::runs::RunEvaluation;
 use crate::model::{ModelArtifact, ModelInfo};
 use crate::project::Project;
 use crate::project::runs::{DetectionRef, DetectionRun, ReviewOrder, Verdict};
-use crate::review::ThresholdEvidence;
-use crate::util::timefmt::format_time_secs;
 
 /// What the panel asks the app to do.
 #[derive(Debug, Clone, PartialEq)]

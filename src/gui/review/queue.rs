@@ -1,7 +1,13 @@
 //! The Review panel's queue (the current detection, verdict buttons, the list) and the
 //! false positives to add as negatives.
 
-use super::*;
+use eframe::egui;
+
+use crate::project::Project;
+use crate::project::runs::{DetectionRun, ReviewOrder, Verdict};
+use crate::util::timefmt::format_time_secs;
+
+use super::{ReviewAction, ReviewState};
 
 impl ReviewState {
     pub(super) fn queue_ui(

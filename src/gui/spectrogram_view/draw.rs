@@ -1,8 +1,26 @@
 //! Drawing a pane: spectrogram tiles (with a coarser level while finer tiles are computed),
 //! boxes, detections with their verdicts, and the axes.
 
-use super::*;
+use eframe::egui;
+use eframe::egui::{Color32, Rect, Stroke, Vec2, pos2, vec2};
+
+use crate::annotation::boxedit::{ScreenBox, TfBox};
+use crate::annotation::{SelectionId, SelectionKind};
+use crate::dsp::FrequencyAxis;
 use crate::gui::theme;
+use crate::render::{
+    format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
+};
+use crate::spectrogram::viewport::Viewport;
+use crate::spectrogram::{
+    SpectrogramKey, TILE_COLUMNS, TileKey, level_for_frames_per_pixel, tiles_covering,
+};
+use crate::util::timefmt::format_time_secs;
+
+use super::{
+    BoxView, CURRENT_DETECTION_COLOR, DETECTION_STRIP_PX, DetectionView, Drawn, FALLBACK_LEVELS,
+    FrameClock, LEFT_AXIS_PX, PaneInput, PaneOutput, screen_box,
+};
 
 /// Detection colours by verdict: unreviewed magenta, true green, false red, unsure grey — none
 /// of them the selection colours.

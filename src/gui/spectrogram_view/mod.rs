@@ -21,15 +21,8 @@ use crate::annotation::boxedit::{Hit, ScreenBox, TfBox, TfPoint, hit_test};
 use crate::annotation::{SelectionId, SelectionKind};
 use crate::audio::{ChannelMode, RecordingInfo};
 use crate::dsp::FrequencyAxis;
-use crate::render::{
-    format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
-};
 use crate::spectrogram::viewport::Viewport;
-use crate::spectrogram::{
-    RecordingId, SpectrogramKey, TILE_COLUMNS, Tile, TileEngine, TileKey,
-    level_for_frames_per_pixel, tiles_covering,
-};
-use crate::util::timefmt::format_time_secs;
+use crate::spectrogram::{RecordingId, SpectrogramKey, Tile, TileEngine, TileKey};
 
 /// Room for frequency labels on the left.
 pub const LEFT_AXIS_PX: f32 = 62.0;

@@ -1,6 +1,11 @@
 //! The overview strip above the panes: the whole recording, with the visible range framed.
 
-use super::*;
+use eframe::egui;
+use eframe::egui::{Color32, Pos2, Rect, Sense, Stroke, pos2, vec2};
+
+use crate::spectrogram::viewport::Viewport;
+
+use super::{LEFT_AXIS_PX, RIGHT_PAD_PX};
 
 /// The overview strip: the whole recording (as far as its summary has got) with the visible
 /// range marked; click or drag to jump. Returns the time to centre on, if the user asked.

@@ -2,7 +2,19 @@
 //! a network's run, through [`crate::workflow::head::train_head_model`] (what
 //! `syrinx train --embedder` runs).
 
-use super::*;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use eframe::egui;
+
+use crate::annotation::ProjectRecordingId;
+use crate::dataset::DatasetConfig;
+use crate::project::Project;
+use crate::train::TrainEvent;
+use crate::workflow::train::next_model_dir;
+
+use super::{Job, RunFigures, TrainAction, TrainResult, TrainingWindow};
 
 impl TrainingWindow {
     /// Starts training a head on `embedder` over `project` on a background thread; the model

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use eframe::egui;
-use egui_plot::{Line, Plot, PlotPoints};
 
 use crate::annotation::ProjectRecordingId;
 use crate::dataset::{Dataset, DatasetConfig, SummaryRow};

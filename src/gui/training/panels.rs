@@ -1,7 +1,14 @@
 //! The Train window's parts: the model input (proposed or fixed), the dataset summary, the
 //! augmentation preview, the settings and the live loss and accuracy curves.
 
-use super::*;
+use std::path::PathBuf;
+
+use eframe::egui;
+use egui_plot::{Line, Plot, PlotPoints};
+
+use crate::model::artifact::EpochMetrics;
+
+use super::{EpochValue, TrainAction, TrainingWindow, network_choices, network_name};
 
 impl TrainingWindow {
     pub(super) fn contents_ui(&mut self, ui: &mut egui::Ui, actions: &mut Vec<TrainAction>) {

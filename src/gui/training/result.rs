@@ -1,7 +1,14 @@
 //! The Train window's result: validation and test figures by event and by window, the calls
 //! table, misclassified windows, and the model's threshold.
 
-use super::*;
+use eframe::egui;
+use egui_plot::{Line, Plot, PlotPoints};
+
+use crate::metrics::SplitMetrics;
+use crate::project::Split;
+use crate::train::ScoredWindow;
+
+use super::{TrainAction, TrainResult, TrainingWindow};
 
 impl TrainingWindow {
     pub(super) fn result_ui(
