@@ -537,10 +537,7 @@ fn the_train_window_and_the_command_line_resolve_the_same_plan() {
     let project = generated_project(dir.path(), 2);
     let path = dir.path().join("calls.syrinx");
     project.save(&path).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_syrinx"))
-        .args(["train", path.to_str().unwrap(), "--show-input"])
-        .output()
-        .unwrap();
+    let output = super::cli::syrinx(&["train", path.to_str().unwrap(), "--show-input"]);
     assert!(
         output.status.success(),
         "{}",
