@@ -3,7 +3,7 @@
 //! per recording as each is scored), Review's "Export detections" and `syrinx project
 //! export-detections` (a stored run), so they write the same files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{ExportError, TableOf, create_folder, csv_field, recording_table_name};
@@ -121,7 +121,8 @@ pub struct DetectionsFolder {
     combined: BTreeMap<usize, Vec<TableRow>>,
     counts: BTreeMap<usize, String>,
     durations: BTreeMap<String, f64>,
-    written: Vec<PathBuf>,
+    /// Every file written (a set: a batch of thousands of files looks each up).
+    written: BTreeSet<PathBuf>,
 }
 
 /// A recording whose detections are written.
@@ -150,7 +151,7 @@ impl DetectionsFolder {
             combined: BTreeMap::new(),
             counts: BTreeMap::new(),
             durations: BTreeMap::new(),
-            written: Vec::new(),
+            written: BTreeSet::new(),
         })
     }
 
@@ -199,9 +200,7 @@ impl DetectionsFolder {
                 .out_dir
                 .join(recording_table_name(&stem, *format, TableOf::Detections));
             write_table(&path, *format, &rows)?;
-            if !self.written.contains(&path) {
-                self.written.push(path);
-            }
+            self.written.insert(path);
         }
         let count = rows.len();
         self.counts.insert(index, counts);
@@ -211,7 +210,7 @@ impl DetectionsFolder {
         Ok(count)
     }
 
-    /// Writes the combined tables and the counts; every file written.
+    /// Writes the combined tables and the counts; every file written, by name.
     pub fn finish(mut self) -> Result<Vec<PathBuf>, ExportError> {
         let all: Vec<TableRow> = self.combined.values().flatten().cloned().collect();
         let csv_path = self.out_dir.join(DETECTIONS_CSV_FILE);
@@ -238,10 +237,10 @@ impl DetectionsFolder {
                     detail: e.to_string(),
                 }
             })?;
-            self.written.push(path);
+            self.written.insert(path);
         }
-        self.written.push(csv_path);
-        Ok(self.written)
+        self.written.insert(csv_path);
+        Ok(self.written.into_iter().collect())
     }
 }
 
