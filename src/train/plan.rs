@@ -106,7 +106,29 @@ impl TrainPlan {
         missing: &[ProjectRecordingId],
         request: &TrainRequest,
     ) -> Result<Self, PlanError> {
-        let (mut spec, proposal) = input_from(project, missing, request.input);
+        let (_, proposal) = input_from(project, missing, request.input);
+        Self::from_parts(project, request, proposal)
+    }
+
+    /// [`Self::resolve`] with the proposal from the data already worked out (a window that
+    /// shows it anyway need not work it out twice); it is used only when the request's input
+    /// source says so.
+    pub fn resolve_with(
+        project: &Project,
+        request: &TrainRequest,
+        proposal: &crate::dataset::InputProposal,
+    ) -> Result<Self, PlanError> {
+        let used = proposes(project, request.input).then(|| proposal.clone());
+        Self::from_parts(project, request, used)
+    }
+
+    /// The plan with the input of `proposal`, or the project's own when `None`.
+    fn from_parts(
+        project: &Project,
+        request: &TrainRequest,
+        proposal: Option<crate::dataset::InputProposal>,
+    ) -> Result<Self, PlanError> {
+        let mut spec = proposal.as_ref().map_or(project.model_input, |p| p.input);
         if let Some(front_end) = request.front_end {
             spec.normalization = front_end;
         }
@@ -315,6 +337,15 @@ pub fn training_input(
     input_from(project, missing, InputSource::Auto)
 }
 
+/// Whether the model input `source` gives for `project` is the proposal from the data.
+fn proposes(project: &crate::project::Project, source: InputSource) -> bool {
+    match source {
+        InputSource::Auto => project.proposes_model_input(),
+        InputSource::Proposed => true,
+        InputSource::Project => false,
+    }
+}
+
 /// The model input `source` gives for `project`, and the proposal when it is one.
 #[must_use]
 pub fn input_from(
@@ -325,12 +356,7 @@ pub fn input_from(
     crate::dsp::ModelInputSpec,
     Option<crate::dataset::InputProposal>,
 ) {
-    let propose = match source {
-        InputSource::Auto => project.proposes_model_input(),
-        InputSource::Proposed => true,
-        InputSource::Project => false,
-    };
-    if propose {
+    if proposes(project, source) {
         let proposal = crate::dataset::propose_input(project, missing);
         (proposal.input, Some(proposal))
     } else {

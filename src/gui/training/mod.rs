@@ -339,12 +339,18 @@ impl TrainingWindow {
         );
         let changed = self.input_key != Some(key);
         if changed {
-            // The input training uses is the plan's; the proposal is shown even when the
-            // project's own input is used.
+            // The proposal is shown even when the project's own input is used: worked out
+            // once here, and the plan takes it from the window.
+            let proposal = crate::dataset::propose_input(project, missing);
             self.proposing = key.3;
-            self.input = crate::train::training_input(project, missing).0;
+            // What the plan trains on: the window asks for the input source `Auto`.
+            self.input = if self.proposing {
+                proposal.input
+            } else {
+                project.model_input
+            };
             self.window_secs = self.input.window_secs();
-            self.proposal = Some(crate::dataset::propose_input(project, missing));
+            self.proposal = Some(proposal);
             self.classes.update(project.positive_label_counts());
             self.input_key = Some(key);
         }
@@ -355,7 +361,10 @@ impl TrainingWindow {
                 .as_ref()
                 .is_none_or(|(asked, _)| *asked != request)
         {
-            let plan = TrainPlan::resolve(project, missing, &request);
+            let plan = match &self.proposal {
+                Some(proposal) => TrainPlan::resolve_with(project, &request, proposal),
+                None => TrainPlan::resolve(project, missing, &request),
+            };
             self.plan = Some((request, plan));
         }
         self.input
