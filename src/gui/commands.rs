@@ -1,5 +1,5 @@
 //! The command table: every command a user can give from a menu, a key or the command palette
-//! (Ctrl+K), with its name, its menu, its default shortcut and (in `app/commands.rs`) when it is
+//! (Ctrl+K), with its name, its menu, its default shortcut and (in `app/routing.rs`) when it is
 //! enabled and what it does. Menus, key handling, the shortcuts window and the palette are all
 //! made from this one list, so they cannot drift apart. Keys that mean something only in a
 //! context (arrows on the view, T/F/U while reviewing, 1/2 before drawing) are listed in

@@ -9,9 +9,13 @@ mod files;
 mod frame_stats;
 mod getting_started;
 mod import_dialog;
+mod jobs_window;
 mod legend;
+mod messages;
 mod model_view;
+mod palette;
 mod prefs;
+mod projects;
 mod recordings_panel;
 mod restore_dialog;
 mod review;
@@ -23,6 +27,7 @@ mod textures;
 pub mod theme;
 mod toasts;
 mod training;
+mod workbench;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -30,8 +35,7 @@ use std::sync::Arc;
 pub use crate::session::Document;
 pub use annotate::{Annotator, EditTarget};
 pub use app::{
-    AUTOSAVE_INTERVAL, AppOptions, CancelTarget, JobRow, OpenRecording, SyrinxApp,
-    default_data_dir, default_demo_dir, shortcut_rows,
+    AUTOSAVE_INTERVAL, AppOptions, OpenRecording, SyrinxApp, default_data_dir, default_demo_dir,
 };
 pub use detection::{DetectAction, DetectScope, DetectWindow};
 pub use dialogs::PromptFor;
@@ -39,11 +43,14 @@ pub use files::{FileDialog, NativeFileDialog, NoFileDialog, is_audio_path};
 pub use frame_stats::FrameStats;
 pub use getting_started::STEPS as GETTING_STARTED_STEPS;
 pub use import_dialog::{ImportDialog, LabelChoice};
+pub use jobs_window::{CancelTarget, JobRow};
+pub use palette::shortcut_rows;
 pub use prefs::{DisplaySettings, PaneSettings, Preferences};
 pub use review::{ReviewAction, ReviewState};
 pub use selection_table::SelectionTable;
 pub use toasts::Message;
 pub use training::{TrainAction, TrainResult, TrainingFailed, TrainingWindow, next_model_dir};
+pub use workbench::{Session, Workbench, Workspace};
 
 /// The window icon (the same picture as the installed icon set).
 const WINDOW_ICON_PNG: &[u8] = include_bytes!("../../assets/syrinx-128.png");

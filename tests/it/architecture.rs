@@ -339,3 +339,47 @@ fn a_cycle_planted_between_two_files_of_a_folder_is_found() {
         )]
     );
 }
+
+/// Files under `src/` (relative, with `/`) whose code (comments and test modules left out)
+/// contains `needle`.
+fn files_whose_code_has(needle: &str) -> BTreeSet<String> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    files_of(&src, &mut files);
+    files
+        .into_iter()
+        .filter(|file| code_of(file).contains(needle))
+        .map(|file| {
+            file.strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
+        })
+        .collect()
+}
+
+/// The window's features own their handlers (functions of their panel state and the
+/// workbench): only the shell's four files implement `SyrinxApp`.
+#[test]
+fn only_the_shell_implements_the_app() {
+    let shell: BTreeSet<String> = ["mod.rs", "lifecycle.rs", "layout.rs", "routing.rs"]
+        .iter()
+        .map(|f| format!("gui/app/{f}"))
+        .collect();
+    let implementing = files_whose_code_has("impl SyrinxApp");
+    assert!(
+        implementing.is_subset(&shell),
+        "handlers belong beside their feature's panel, not on the app: {:?}",
+        implementing.difference(&shell).collect::<Vec<_>>()
+    );
+}
+
+/// Names come in by name: no file imports everything of its parent outside tests.
+#[test]
+fn no_glob_import_of_a_parent_outside_tests() {
+    assert_eq!(
+        files_whose_code_has("use super::*"),
+        BTreeSet::new(),
+        "import the names used (a glob hides where a name comes from)"
+    );
+}

@@ -369,22 +369,23 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
         .collect();
     for path in &broken {
         let name = path.file_name().unwrap().to_string_lossy();
-        let opened = app.ui.recordings.iter().any(|r| &r.path == path);
+        let opened = app.workspace.recordings.iter().any(|r| &r.path == path);
         assert!(
             opened || errors.iter().any(|e| e.contains(name.as_ref())),
             "{name}: neither opened nor reported; errors: {errors:#?}"
         );
     }
     assert!(errors.len() >= 10, "{} errors: {errors:#?}", errors.len());
-    assert!(app.ui.recordings.iter().any(|r| r.path == good));
+    assert!(app.workspace.recordings.iter().any(|r| r.path == good));
     // Still usable: show the good recording and zoom in with the keyboard.
     let good_index = app
-        .ui
+        .workspace
         .recordings
         .iter()
         .position(|r| r.path == good)
         .unwrap();
-    harness.state_mut().ui.active = Some(harness.state().ui.recordings[good_index].id);
+    harness.state_mut().workspace.active =
+        Some(harness.state().workspace.recordings[good_index].id);
     harness.run();
     let span_before = harness
         .state()
@@ -411,7 +412,7 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
         "broken.syrinx",
         b"{\"schema_version\": 1, \"recor",
     );
-    let open_before = harness.state().ui.recordings.len();
+    let open_before = harness.state().workspace.recordings.len();
     harness.state_mut().open_paths(vec![project]);
     settle(&mut harness);
     assert!(
@@ -423,5 +424,5 @@ fn the_app_reports_each_broken_file_by_name_and_stays_usable() {
             .any(|m| m.is_error && m.text.contains("broken.syrinx")),
         "no message names broken.syrinx"
     );
-    assert_eq!(harness.state().ui.recordings.len(), open_before);
+    assert_eq!(harness.state().workspace.recordings.len(), open_before);
 }

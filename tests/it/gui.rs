@@ -89,7 +89,7 @@ fn opens_a_recording_and_computes_its_spectrogram() {
     settle(&mut harness);
     harness.get_by_label_contains("dawn_chorus.wav");
     let app = harness.state();
-    assert_eq!(app.ui.recordings.len(), 1);
+    assert_eq!(app.workspace.recordings.len(), 1);
     assert_eq!(app.active_recording().unwrap().path, path);
     assert_eq!(app.pending_tiles(), 0, "every visible tile was computed");
     assert!(
@@ -252,7 +252,7 @@ fn a_broken_file_gives_a_message_and_the_app_goes_on() {
     let mut harness = app(vec![empty, good], Arc::default());
     settle(&mut harness);
     let app = harness.state();
-    assert_eq!(app.ui.recordings.len(), 1);
+    assert_eq!(app.workspace.recordings.len(), 1);
     let error = app
         .session
         .messages
@@ -417,7 +417,7 @@ fn messages_are_notifications_that_never_move_the_spectrogram() {
             .state_mut()
             .open_paths(vec![dir.path().join(format!("missing_{n}.wav"))]);
         settle(&mut harness);
-        harness.state_mut().apply_to_selected();
+        harness.state_mut().workbench().apply_to_selected();
         harness.run_steps(2);
         assert_eq!(harness.state().screen_point(5.0, 3000.0).unwrap(), before);
     }

@@ -133,7 +133,14 @@ fn a_box_drawn_by_dragging_is_in_the_table_its_label_edits_there_and_undo_redo_w
     assert!((drawn.low_hz - 3000.0).abs() < 100.0, "{drawn:?}");
     assert!((drawn.high_hz - 6000.0).abs() < 100.0, "{drawn:?}");
     assert_eq!(drawn.kind, SelectionKind::Positive);
-    assert!(harness.state().ui.annotator.selected.contains(&drawn.id));
+    assert!(
+        harness
+            .state()
+            .workspace
+            .annotator
+            .selected
+            .contains(&drawn.id)
+    );
     assert_eq!(harness.state().session.document.project.recordings.len(), 1);
 
     // The table's selected row is editable in place.
@@ -228,19 +235,19 @@ fn one_and_two_set_the_next_box_and_label_hotkeys_need_the_spectrogram() {
     }];
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
     settle(&mut harness);
-    assert_eq!(harness.state().ui.annotator.selected.len(), 2);
+    assert_eq!(harness.state().workspace.annotator.selected.len(), 2);
     // A click outside the spectrogram (the recordings list): typing a digit labels nothing.
     click_at(&mut harness, Pos2::new(20.0, 400.0));
     harness.event(egui::Event::Text("3".to_owned()));
     settle(&mut harness);
-    assert_ne!(harness.state().ui.annotator.label, "WOTH");
+    assert_ne!(harness.state().workspace.annotator.label, "WOTH");
     // With the spectrogram focused the hotkey sets the next boxes' label, not the selected ones'.
     let empty = point(&harness, 15.0, 1000.0);
     click_at(&mut harness, empty);
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
     harness.event(egui::Event::Text("3".to_owned()));
     settle(&mut harness);
-    assert_eq!(harness.state().ui.annotator.label, "WOTH");
+    assert_eq!(harness.state().workspace.annotator.label, "WOTH");
     assert!(selections(&harness).iter().all(|s| s.label != "WOTH"));
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::L);
     settle(&mut harness);
@@ -260,7 +267,10 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
     // 2 sets the kind of the next box only; the selected one changes with Ctrl+L (one undo).
     harness.key_press(egui::Key::Num2);
     settle(&mut harness);
-    assert_eq!(harness.state().ui.annotator.kind, SelectionKind::Negative);
+    assert_eq!(
+        harness.state().workspace.annotator.kind,
+        SelectionKind::Negative
+    );
     assert_eq!(only(&harness).kind, SelectionKind::Positive, "2 leaves it");
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::L);
     settle(&mut harness);
@@ -286,7 +296,10 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
     assert_eq!(only(&harness).kind, SelectionKind::Positive, "undone");
     harness.key_press(egui::Key::Num1);
     settle(&mut harness);
-    assert_eq!(harness.state().ui.annotator.kind, SelectionKind::Positive);
+    assert_eq!(
+        harness.state().workspace.annotator.kind,
+        SelectionKind::Positive
+    );
 
     // Arrows nudge the selected box (a hundredth of the 20 s view) and leave the view alone.
     let view_before = harness.state().active_recording().unwrap().viewport;
@@ -323,7 +336,7 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
         .unwrap();
     assert!((cursor - 15.0).abs() < 0.1, "{cursor}");
     assert!(
-        harness.state().ui.annotator.selected.is_empty(),
+        harness.state().workspace.annotator.selected.is_empty(),
         "the click cleared the selection"
     );
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::V);
@@ -346,10 +359,10 @@ fn keys_change_kind_nudge_delete_copy_and_paste() {
     // Escape clears the selection; arrows pan again.
     harness.key_press_modifiers(Modifiers::COMMAND, egui::Key::A);
     settle(&mut harness);
-    assert_eq!(harness.state().ui.annotator.selected.len(), 2);
+    assert_eq!(harness.state().workspace.annotator.selected.len(), 2);
     harness.key_press(egui::Key::Escape);
     settle(&mut harness);
-    assert!(harness.state().ui.annotator.selected.is_empty());
+    assert!(harness.state().workspace.annotator.selected.is_empty());
     harness.key_press(egui::Key::ArrowRight);
     settle(&mut harness);
     assert!(
@@ -402,7 +415,7 @@ fn the_table_filters_sorts_and_a_row_click_jumps_to_its_box() {
     let app = harness.state_mut();
     let active = Some(app.session.document.project.recordings[0].id);
     let order: Vec<f64> = app
-        .ui
+        .workspace
         .table
         .shown(&app.session.document, active)
         .iter()
@@ -428,7 +441,7 @@ fn the_table_filters_sorts_and_a_row_click_jumps_to_its_box() {
     harness.get_by_label("50.000").click();
     settle(&mut harness);
     let app = harness.state();
-    let selected: Vec<_> = app.ui.annotator.selected.iter().copied().collect();
+    let selected: Vec<_> = app.workspace.annotator.selected.iter().copied().collect();
     assert_eq!(selected.len(), 1);
     assert_eq!(
         app.session
@@ -543,7 +556,7 @@ fn a_recording_removed_from_the_project_comes_back_with_undo() {
         let app = harness.state();
         assert!(app.session.document.project.recordings.is_empty());
         assert!(app.session.document.project.selections.is_empty());
-        assert!(app.ui.recordings.is_empty(), "it was closed");
+        assert!(app.workspace.recordings.is_empty(), "it was closed");
         assert!(audio.exists(), "the file is untouched");
         assert!(
             app.session
@@ -614,7 +627,7 @@ fn a_project_saved_as_reopens_with_its_recordings_and_selections() {
     assert_eq!(app.session.document.project.recordings.len(), 1);
     assert_eq!(app.session.document.project.recordings[0].path, audio);
     assert_eq!(only(&reopened).start_secs, drawn.start_secs);
-    assert_eq!(app.ui.recordings.len(), 1, "its recording is open");
+    assert_eq!(app.workspace.recordings.len(), 1, "its recording is open");
     assert!(
         app.session.messages.iter().all(|m| !m.is_error),
         "{:?}",
@@ -761,7 +774,7 @@ fn a_damaged_project_offers_its_kept_versions_and_restores() {
         Some(project_path.as_path())
     );
     assert_eq!(app.session.document.project.selections.len(), 1);
-    assert!(app.ui.restore.is_none(), "the window closes");
+    assert!(app.ui.projects.restore.is_none(), "the window closes");
     assert_eq!(Project::load(&project_path).unwrap().0.selections.len(), 1);
     assert!(
         app.session
@@ -895,7 +908,7 @@ fn a_missing_recording_is_reported_kept_and_relinked() {
     let app = harness.state();
     assert!(app.session.document.missing.is_empty());
     assert_eq!(app.session.document.project.recordings[0].path, new_home);
-    assert_eq!(app.ui.recordings.len(), 1, "opened once found");
+    assert_eq!(app.workspace.recordings.len(), 1, "opened once found");
     // Relinking is an undo step: undone, the recording points at the old path again (missing,
     // closed); redone, it is found again.
     harness.state_mut().undo();
@@ -908,7 +921,7 @@ fn a_missing_recording_is_reported_kept_and_relinked() {
             .contains(&ProjectRecordingId(0))
     );
     assert_eq!(app.session.document.project.recordings[0].path, audio);
-    assert!(app.ui.recordings.is_empty());
+    assert!(app.workspace.recordings.is_empty());
     harness.state_mut().redo();
     harness.run();
     let app = harness.state();
@@ -940,7 +953,7 @@ fn opening_a_folder_adds_its_recordings_with_their_tables() {
     assert_eq!(all.len(), 3, "{all:?}");
     assert!(all.iter().all(|s| s.recording == a));
     assert_eq!(
-        harness.state().ui.recordings.len(),
+        harness.state().workspace.recordings.len(),
         1,
         "the first recording is shown"
     );
@@ -951,7 +964,7 @@ fn opening_a_folder_adds_its_recordings_with_their_tables() {
     assert!(app.session.document.project.recordings.is_empty());
     assert!(app.session.document.project.selections.is_empty());
     assert!(app.session.document.project.labels.is_empty());
-    assert!(app.ui.recordings.is_empty(), "closed with the step");
+    assert!(app.workspace.recordings.is_empty(), "closed with the step");
     harness.state_mut().redo();
     harness.run();
     assert_eq!(harness.state().session.document.project.recordings.len(), 2);

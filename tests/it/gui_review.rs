@@ -126,7 +126,7 @@ fn detection_runs_in_the_background_and_review_keys_set_verdicts() {
     // With no box selected, Find more like this searches for the detection under review.
     {
         let ctx = harness.ctx.clone();
-        harness.state_mut().ui.annotator.selected.clear();
+        harness.state_mut().workspace.annotator.selected.clear();
         assert!(
             harness
                 .state_mut()
@@ -299,7 +299,7 @@ fn a_box_drawn_while_reviewing_is_a_missed_call_and_detections_export() {
     let mut harness = open_project(&path, dir.path());
     detect_all(&mut harness);
     // Draw with the Negative kind chosen: during review the box is still a positive.
-    harness.state_mut().ui.annotator.kind = SelectionKind::Negative;
+    harness.state_mut().workspace.annotator.kind = SelectionKind::Negative;
     // Review jumped to the first detection; back to the recording's start.
     harness.key_press(egui::Key::Home);
     harness.run_steps(2);

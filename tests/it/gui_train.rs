@@ -509,10 +509,10 @@ fn the_train_window_trains_a_head_on_a_pretrained_embedder() {
     // "Choose embedder…" asks for its path (typed here: tests have no file dialog).
     harness.get_by_label("Choose embedder…").click();
     harness.run_steps(2);
-    assert!(harness.state().ui.prompt.is_some());
+    assert!(harness.state().ui.projects.prompt.is_some());
     let embedder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data/tiny_embedder/tiny_embedder.json");
-    harness.state_mut().ui.prompt = None;
+    harness.state_mut().ui.projects.prompt = None;
     harness.state_mut().ui.training.embedder = Some(embedder);
     harness.run_steps(2);
     assert!(harness.query_by_label_contains("Embedder: ").is_some());

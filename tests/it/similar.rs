@@ -232,7 +232,7 @@ fn find_more_like_this_in_the_app_lists_matches_that_become_boxes_in_one_step() 
         .find(|s| s.label == TARGET_LABEL)
         .unwrap()
         .clone();
-    harness.state_mut().ui.annotator.selected = std::collections::BTreeSet::from([query.id]);
+    harness.state_mut().workspace.annotator.selected = std::collections::BTreeSet::from([query.id]);
     assert!(
         harness
             .state_mut()

@@ -1,23 +1,158 @@
-//! The workbench's layout: the right side panel (Spectrogram | Review tabs), the settings
-//! panel, the central spectrogram panes with their overview, and the welcome screen.
+//! The window's layout: the menu bar (made from the command table) and the toolbar, the right
+//! side panel (Spectrogram | Review tabs), the settings panel, the central spectrogram panes
+//! with their overview, and the welcome screen.
 
 use std::path::PathBuf;
 
 use eframe::egui;
 
 use crate::audio::ChannelMode;
+use crate::gui::commands::Menu;
 use crate::gui::prefs::PaneSettings;
 use crate::gui::settings_panel::pane_settings_ui;
 use crate::gui::spectrogram_view::{PaneInput, overview_ui, spectrogram_pane_ui};
 use crate::gui::textures::{Colorizer, image_of_columns};
+use crate::playback::SPEED_RANGE;
 use crate::spectrogram::SpectrogramKey;
+use crate::spectrogram::viewport::ViewStep;
+use crate::util::timefmt::format_time_secs;
 
 use super::{
-    Overview, SIDE_PANEL_MIN_WIDTH, SIDE_PANEL_WIDTH, SyrinxApp, annotating, edit_target,
-    pane_title,
+    GO_TO_FIELD, Overview, SIDE_PANEL_MIN_WIDTH, SIDE_PANEL_WIDTH, SyrinxApp, edit_target,
+    filter_field_ui, pane_title,
 };
 
 impl SyrinxApp {
+    pub(super) fn menu_bar_ui(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("menu").show(ui, |ui| {
+            egui::MenuBar::new().ui(ui, |ui| {
+                for menu in Menu::all() {
+                    ui.menu_button(menu.name(), |ui| self.command_menu_ui(ui, menu));
+                }
+            });
+        });
+    }
+
+    pub(super) fn recent_projects_menu_ui(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("Recent projects", |ui| {
+            if self.prefs.recent_projects.is_empty() {
+                ui.label("No recent projects");
+            }
+            for path in self.prefs.recent_projects.clone() {
+                if ui.button(path.display().to_string()).clicked() {
+                    workbench!(self).open_project(path);
+                    ui.close();
+                }
+            }
+        });
+    }
+
+    pub(super) fn recent_recordings_menu_ui(&mut self, ui: &mut egui::Ui) {
+        ui.menu_button("Recent recordings", |ui| {
+            if self.prefs.recent_files.is_empty() {
+                ui.label("No recent files");
+            }
+            for path in self.prefs.recent_files.clone() {
+                if ui.button(path.display().to_string()).clicked() {
+                    workbench!(self).open_paths(vec![path]);
+                    ui.close();
+                }
+            }
+        });
+    }
+
+    pub(super) fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
+        egui::Panel::top("toolbar").show(ui, |ui| {
+            ui.horizontal_wrapped(|ui| {
+                let playing = self.workspace.player.is_playing();
+                if ui
+                    .button(if playing { "Stop" } else { "Play" })
+                    .on_hover_text("Space: play from the cursor")
+                    .clicked()
+                {
+                    workbench!(self).toggle_playback();
+                }
+                if ui
+                    .button("Play visible")
+                    .on_hover_text("Shift+Space: play what is on screen")
+                    .clicked()
+                {
+                    workbench!(self).play_visible();
+                }
+                ui.add(
+                    egui::Slider::new(
+                        &mut self.prefs.playback_speed,
+                        *SPEED_RANGE.start()..=*SPEED_RANGE.end(),
+                    )
+                    .logarithmic(true)
+                    .text("speed")
+                    .suffix("×"),
+                )
+                .on_hover_text("Below 1× slows down and lowers the pitch (bats, insects)");
+                filter_field_ui(
+                    ui,
+                    "high-pass",
+                    &mut self.prefs.playback_filter.high_pass_hz,
+                    1000.0,
+                );
+                filter_field_ui(
+                    ui,
+                    "low-pass",
+                    &mut self.prefs.playback_filter.low_pass_hz,
+                    8000.0,
+                );
+                ui.checkbox(&mut self.prefs.follow_playback, "follow")
+                    .on_hover_text("F: the view scrolls with the playhead");
+                ui.separator();
+                let label = ui.label("Go to");
+                let field = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut self.ui.go_to_text)
+                            .id(egui::Id::unique(GO_TO_FIELD))
+                            .desired_width(80.0)
+                            .hint_text("h:mm:ss"),
+                    )
+                    .labelled_by(label.id)
+                    .on_hover_text("Ctrl+G; seconds, m:ss or h:mm:ss");
+                if field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)) {
+                    workbench!(self).go_to(&self.ui.go_to_text);
+                }
+                if ui
+                    .button("Go")
+                    .on_hover_text("Centre the view on this time")
+                    .clicked()
+                {
+                    workbench!(self).go_to(&self.ui.go_to_text);
+                }
+                ui.separator();
+                if let Some(recording) = self.workspace.active_recording_mut() {
+                    let view = &mut recording.viewport;
+                    if ui.button("−").on_hover_text("Zoom out (−)").clicked() {
+                        view.step(ViewStep::ZoomOut);
+                    }
+                    if ui.button("+").on_hover_text("Zoom in (+)").clicked() {
+                        view.step(ViewStep::ZoomIn);
+                    }
+                    if ui
+                        .button("All")
+                        .on_hover_text("Show the whole recording")
+                        .clicked()
+                    {
+                        let duration = view.duration_secs;
+                        view.show_span(0.0, duration);
+                    }
+                    let duration = recording.info.duration_secs();
+                    ui.label(format!(
+                        "{} – {} of {}",
+                        format_time_secs(view.start_secs, duration),
+                        format_time_secs(view.end_secs(), duration),
+                        format_time_secs(duration, duration)
+                    ));
+                }
+            });
+        });
+    }
+
     /// The right side: the spectrogram settings and Review share it as tabs, so opening Review
     /// never takes a second strip off the spectrogram. Collapsed, it is a narrow strip.
     pub(super) fn side_panel_ui(&mut self, ui: &mut egui::Ui) {
@@ -60,7 +195,7 @@ impl SyrinxApp {
                         .clicked()
                         && !review
                     {
-                        self.open_review();
+                        self.ui.review.open_panel(&mut workbench!(self));
                     }
                     ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                         if ui
@@ -82,7 +217,7 @@ impl SyrinxApp {
                     .auto_shrink([false, false])
                     .show(ui, |ui| {
                         if self.ui.review.open {
-                            self.review_panel_ui(ui);
+                            self.ui.review.panel(&mut workbench!(self), ui);
                         } else {
                             self.settings_panel_ui(ui);
                         }
@@ -92,7 +227,10 @@ impl SyrinxApp {
 
     /// The Spectrogram tab's contents.
     pub(super) fn settings_panel_ui(&mut self, ui: &mut egui::Ui) {
-        let rate = self.active_recording().map(|r| r.info.sample_rate_hz);
+        let rate = self
+            .workspace
+            .active_recording()
+            .map(|r| r.info.sample_rate_hz);
         egui::ScrollArea::vertical()
             .id_salt("settings scroll")
             .show(ui, |ui| {
@@ -112,35 +250,35 @@ impl SyrinxApp {
                     "The exact input the recogniser gets for the window under the pointer",
                 );
                 if self.prefs.show_model_view {
-                    self.ui.model_view.view_ui(ui);
+                    self.workspace.model_view.view_ui(ui);
                 }
             });
     }
 
     pub(super) fn central_ui(&mut self, ui: &mut egui::Ui) {
         let Some(index) = self
-            .ui
+            .workspace
             .active
-            .and_then(|id| self.ui.recordings.iter().position(|r| r.id == id))
+            .and_then(|id| self.workspace.recordings.iter().position(|r| r.id == id))
         else {
             self.welcome_ui(ui);
             return;
         };
         let ctx = ui.ctx().clone();
-        let playhead = self.playhead_secs();
+        let playhead = self.workspace.playhead_secs();
         let compare = self.prefs.compare_mode;
         let (primary, lower) = (self.prefs.primary, self.prefs.compare);
 
         // Overview of the whole recording from the primary pane's summary.
         let overview_target = {
             let key = SpectrogramKey {
-                recording: self.ui.recordings[index].id,
+                recording: self.workspace.recordings[index].id,
                 params: primary.params,
                 channel: ChannelMode::Mix,
             };
             self.update_overview(&ctx, key, &primary);
-            let recording = &self.ui.recordings[index];
-            let (texture, progress) = match &self.ui.overview {
+            let recording = &self.workspace.recordings[index];
+            let (texture, progress) = match &self.workspace.overview {
                 Some(o) if o.key == key => (Some(o.texture.id()), Some(o.progress)),
                 _ => (None, None),
             };
@@ -154,15 +292,16 @@ impl SyrinxApp {
         };
         // Detections near the view (a span either side: the pane may pan this frame).
         let detections = {
-            let recording = &self.ui.recordings[index];
+            let recording = &self.workspace.recordings[index];
             let view = &recording.viewport;
-            self.detection_views(
+            self.ui.review.detection_views(
+                &self.session.document.project,
                 recording.project_id,
                 view.start_secs - view.span_secs,
                 view.end_secs() + view.span_secs,
             )
         };
-        let recording = &mut self.ui.recordings[index];
+        let recording = &mut self.workspace.recordings[index];
         if let Some(secs) = overview_target {
             recording.viewport.center_on(secs);
         }
@@ -186,7 +325,7 @@ impl SyrinxApp {
             vec![(primary, true, None)]
         };
         for (pane_index, (settings, show_time_axis, title)) in panes.into_iter().enumerate() {
-            let boxes = self.ui.annotator.boxes(
+            let boxes = self.workspace.annotator.boxes(
                 &self.session.document,
                 &target,
                 recording.viewport.start_secs,
@@ -196,8 +335,8 @@ impl SyrinxApp {
                 ui,
                 &mut recording.viewport,
                 PaneInput {
-                    engine: &self.ui.engine,
-                    textures: &mut self.ui.textures,
+                    engine: &self.workspace.engine,
+                    textures: &mut self.workspace.textures,
                     recording: recording.id,
                     info: &recording.info,
                     settings: &settings,
@@ -207,46 +346,49 @@ impl SyrinxApp {
                     show_time_axis,
                     title,
                     boxes: &boxes,
-                    preview: self.ui.annotator.preview(&target),
+                    preview: self.workspace.annotator.preview(&target),
                     detections: &detections,
                 },
                 pane_height,
             );
             if pane_index == 0 {
-                self.ui.primary_plot = output.plot;
+                self.workspace.primary_plot = output.plot;
             }
             wanted.extend(output.wanted_tiles);
             summaries.extend(output.summary);
             loading |= output.loading;
             if let Some(event) = output.pointer {
-                self.ui.spectrogram_focused = true;
+                self.workspace.spectrogram_focused = true;
                 let drew = matches!(
                     event,
                     crate::gui::spectrogram_view::PanePointer::Released { .. }
                 );
                 if let Some(secs) =
-                    self.ui
+                    self.workspace
                         .annotator
                         .pointer(&mut self.session.document, &target, event)
                 {
                     recording.cursor_secs = Some(secs);
                 }
                 if drew {
-                    annotating::remember_label(&mut self.session.document, &self.ui.annotator);
+                    crate::gui::workbench::remember_label(
+                        &mut self.session.document,
+                        &self.workspace.annotator,
+                    );
                 }
             }
             hover = hover.or(output.hover);
         }
-        self.ui.hover = hover;
+        self.workspace.hover = hover;
         if !loading {
-            let path = self.ui.recordings[index].path.clone();
+            let path = self.workspace.recordings[index].path.clone();
             if let Some(at) = self
-                .ui
+                .workspace
                 .first_screen_pending
                 .iter()
                 .position(|(p, _)| *p == path)
             {
-                let (_, asked) = self.ui.first_screen_pending.remove(at);
+                let (_, asked) = self.workspace.first_screen_pending.remove(at);
                 let millis = asked.elapsed().as_secs_f64() * 1e3;
                 if self.ui.print_frame_stats {
                     eprintln!(
@@ -257,15 +399,15 @@ impl SyrinxApp {
             }
         }
         let request = (wanted, summaries);
-        if request != self.ui.last_request {
-            self.ui.engine.request(&request.0, &request.1);
-            self.ui.last_request = request;
+        if request != self.workspace.last_request {
+            self.workspace.engine.request(&request.0, &request.1);
+            self.workspace.last_request = request;
         }
         if self.prefs.show_model_view
             && let Some(h) = hover
         {
-            let reader = &self.ui.recordings[index].reader;
-            self.ui
+            let reader = &self.workspace.recordings[index].reader;
+            self.workspace
                 .model_view
                 .request(reader, h.secs, &self.session.waker);
         }
@@ -278,18 +420,18 @@ impl SyrinxApp {
         key: SpectrogramKey,
         settings: &PaneSettings,
     ) {
-        let Some(progress) = self.ui.engine.summary_progress(&key) else {
+        let Some(progress) = self.workspace.engine.summary_progress(&key) else {
             return;
         };
         let current = self
-            .ui
+            .workspace
             .overview
             .as_ref()
             .filter(|o| o.key == key && o.display == settings.display);
         if current.is_some_and(|o| o.columns_done == progress.columns_done) {
             return;
         }
-        let Some(overview) = self.ui.engine.overview(&key) else {
+        let Some(overview) = self.workspace.engine.overview(&key) else {
             return;
         };
         let image = image_of_columns(
@@ -299,7 +441,7 @@ impl SyrinxApp {
             &Colorizer::new(&settings.display),
         );
         let texture = ctx.load_texture("overview", image, egui::TextureOptions::LINEAR);
-        self.ui.overview = Some(Overview {
+        self.workspace.overview = Some(Overview {
             key,
             columns_done: progress.columns_done,
             display: settings.display,
@@ -319,14 +461,14 @@ impl SyrinxApp {
                 .on_hover_text("Ctrl+O: wav, flac, mp3, ogg or aiff files of any length")
                 .clicked()
             {
-                self.pick_files();
+                workbench!(self).pick_files();
             }
             if ui
                 .button("Open the demo")
                 .on_hover_text("Fifteen one-minute recordings of an invented warbler: annotated, to survey and to test")
                 .clicked()
             {
-                self.open_demo();
+                workbench!(self).open_demo();
             }
             ui.add_space(8.0);
             ui.label("or type a path (or drop files onto the window):");
@@ -340,7 +482,7 @@ impl SyrinxApp {
                 && ui.input(|i| i.key_pressed(egui::Key::Enter))
                 && !self.ui.path_text.trim().is_empty()
             {
-                self.open_paths(vec![PathBuf::from(self.ui.path_text.trim())]);
+                workbench!(self).open_paths(vec![PathBuf::from(self.ui.path_text.trim())]);
             }
         });
     }

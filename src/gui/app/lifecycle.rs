@@ -6,17 +6,14 @@ use std::sync::Arc;
 
 use eframe::egui;
 
-use crate::gui::annotate::Annotator;
 use crate::gui::frame_stats::FrameStats;
-use crate::gui::model_view::ModelView;
 use crate::gui::prefs::{PREFERENCES_KEY, Preferences};
-use crate::gui::selection_table::SelectionTable;
-use crate::gui::textures::TextureCache;
 use crate::playback::Player;
 use crate::session::Document;
 use crate::spectrogram::TileEngine;
 
-use super::{Activity, AppOptions, Session, SyrinxApp, TILE_CACHE_BYTES, UiState, commands};
+use super::{AppOptions, Session, SyrinxApp, TILE_CACHE_BYTES, UiState, Workspace};
+use crate::gui::workbench::Activity;
 
 impl SyrinxApp {
     /// The app with preferences from `storage` (if any).
@@ -57,58 +54,31 @@ impl SyrinxApp {
                 saves: crate::session::Saves::new(options.autosave_interval, "the Syrinx app"),
                 generation: 0,
                 loading_project: false,
+                dialog_open: false,
+                unstarted: Vec::new(),
+                requests: Vec::new(),
             },
             prefs,
+            workspace: Workspace::new(
+                TileEngine::new(TILE_CACHE_BYTES, options.tile_threads, Arc::clone(&waker)),
+                Player::new(options.audio_output, Some(Arc::clone(&waker))),
+            ),
             ui: UiState {
-                engine: TileEngine::new(TILE_CACHE_BYTES, options.tile_threads, Arc::clone(&waker)),
-                player: Player::new(options.audio_output, Some(Arc::clone(&waker))),
-                playing_recording: None,
-                textures: TextureCache::default(),
-                model_view: ModelView::default(),
-                overview: None,
-                recordings: Vec::new(),
-                active: None,
-                opening: Vec::new(),
-                first_screen_pending: Vec::new(),
-                next_id: 1,
-                next_order: 0,
-                focus_next: None,
-                last_request: (Vec::new(), Vec::new()),
-                hover: None,
                 go_to_text: String::new(),
                 path_text: String::new(),
                 show_shortcuts: false,
-                show_jobs: false,
-                jobs_window_had_rows: false,
+                jobs: crate::gui::jobs_window::JobsWindow::default(),
                 queued_commands: Vec::new(),
-                palette: commands::Palette::default(),
-                show_message_log: false,
-                dialog_open: false,
+                palette: crate::gui::palette::Palette::default(),
+                messages: crate::gui::messages::MessagesView::default(),
                 frame_stats: FrameStats::default(),
                 print_frame_stats: options.frame_stats,
-                annotator: Annotator::default(),
-                table: SelectionTable::default(),
-                import: None,
-                restore: None,
-                failed_project: None,
-                prompt: None,
-                export: None,
-                show_labels: false,
-                new_label: String::new(),
-                pending_jump: None,
-                measurement: None,
-                play_band_limited: true,
+                projects: crate::gui::projects::ProjectFlows::default(),
                 window_title: String::new(),
-                primary_plot: None,
                 show_getting_started: false,
-                spectrogram_focused: false,
-                notifications_hovered: false,
-                counts: ((u64::MAX, 0), Arc::default()),
                 training: crate::gui::training::TrainingWindow::default(),
                 detect: crate::gui::detection::DetectWindow::default(),
                 review: crate::gui::review::ReviewState::default(),
-                pending_detection: false,
-                pending_span: None,
                 similar: crate::gui::similar::SimilarWindow::default(),
             },
         };
@@ -152,12 +122,12 @@ impl eframe::App for SyrinxApp {
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
-        self.ui.player.stop();
+        self.workspace.player.stop();
         // A run in progress stops at its next batch; nothing of the project depends on it.
         self.ui.training.cancel();
         // Scores already in are kept; the run keeps its pending list and resumes later.
         self.ui.detect.cancel();
-        self.save_before_exit();
+        workbench!(self).save_before_exit();
         if self.ui.print_frame_stats {
             eprintln!("{}", self.ui.frame_stats.summary());
         }

@@ -1,71 +1,58 @@
-//! The workbench window: the project's recordings, the spectrogram panes with their selection
-//! boxes, live settings, playback. Everything slow (opening files, tiles, the model view,
-//! playback, loading and saving projects, imports, exports, measurements) runs on background
-//! threads; this file only schedules it and draws what has arrived.
+//! The shell of the window: the frame in order, the layout, and routing. Everything slow
+//! (opening files, tiles, the model view, playback, loading and saving projects, imports,
+//! exports, measurements) runs on background threads; the shell only routes it.
 //!
-//! [`SyrinxApp`] is `{ session, prefs, ui }` (`app/state.rs`): the project with its history,
-//! saves and jobs; the preferences; what is on screen. Panels (`gui::recordings_panel`,
-//! `gui::review`, `gui::detection`, `gui::training`, the selection table, the import dialog)
-//! read the project and return actions; the `app/*.rs` files apply them, every project edit as
-//! a step of the one undo history (`app/history.rs`). Project flows live in `app/projects.rs`
-//! and `app/saving.rs`, the annotation bars and keys in `app/annotating.rs`.
+//! [`SyrinxApp`] is `{ session, prefs, workspace, ui }`: the project with its history, saves,
+//! jobs and messages; the preferences; the open recordings and what shows them; and what else
+//! is on screen (`app/state.rs`), the features' own panel state among it. The features
+//! (`gui::review`, `gui::detection`, `gui::training`, `gui::similar`, `gui::projects`,
+//! `gui::recordings_panel`) handle their actions as functions of their state and a
+//! [`Workbench`] (the session, workspace and preferences lent together: the `workbench!`
+//! macro). The shell is four files: this one (the frame; the app's API for tests),
+//! `lifecycle.rs`, `layout.rs` (panels and bars) and `routing.rs` (commands, the requests
+//! features make of each other, and job events, each sent to the feature it is for).
 
-mod annotating;
-mod bars;
-mod commands;
-mod detecting;
-mod events;
-mod history;
-mod jobs_panel;
-mod label_next;
+/// Lends the app's session, workspace and preferences to a feature as one [`Workbench`] (a
+/// macro, not a method, so the panels' own state can be borrowed beside it).
+macro_rules! workbench {
+    ($app:expr) => {
+        crate::gui::workbench::Workbench {
+            session: &mut $app.session,
+            workspace: &mut $app.workspace,
+            prefs: &mut $app.prefs,
+        }
+    };
+}
+
+mod routing;
+
 mod layout;
 mod lifecycle;
-mod messages;
-mod playback;
-mod recordings;
-mod recordings_panel;
-mod restoring;
-pub use commands::shortcut_rows;
-pub use jobs_panel::{CancelTarget, JobRow};
-mod projects;
-mod reviewing;
-mod saving;
-mod similar;
 mod state;
-mod training;
 
-pub use state::{Session, UiState};
+pub use state::UiState;
+
+use crate::gui::workbench::{Cleanup, Event, Overview, Search, Workbench, edit_target};
+pub use crate::gui::workbench::{OpenRecording, Session, Workspace};
 
 use std::path::PathBuf;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use eframe::egui;
 
-use super::annotate::EditTarget;
+use super::commands::Command;
 use super::dialogs::{self};
 use super::files::FileDialog;
 use super::prefs::{PaneSettings, Preferences};
-use crate::annotation::ProjectRecordingId;
-use crate::audio::{AudioError, AudioReader, RecordingInfo};
 use crate::playback::AudioOutput;
-use crate::session::Document;
-use crate::spectrogram::viewport::{ViewStep, Viewport};
-use crate::spectrogram::{RecordingId, SpectrogramKey};
+use crate::spectrogram::viewport::ViewStep;
 
 /// Memory for cached tiles.
 const TILE_CACHE_BYTES: usize = 384 * 1024 * 1024;
-/// Messages kept for the notifications (the newest few are shown, see `toasts`).
-const MAX_MESSAGES: usize = 6;
-/// Messages kept in the log (Help ▸ Messages): enough for a folder of hundreds of bad files,
-/// bounded so a long session does not grow without end.
-const MAX_LOGGED_MESSAGES: usize = 2_000;
 /// The side panel (settings / Review tabs): its first width and the least it can be dragged to.
 const SIDE_PANEL_WIDTH: f32 = 320.0;
 const SIDE_PANEL_MIN_WIDTH: f32 = 250.0;
-/// The recordings list on the left.
-const RECORDINGS_PANEL_WIDTH: f32 = 190.0;
-const RECORDINGS_PANEL_MIN_WIDTH: f32 = 150.0;
 /// How often unsaved changes are written without being asked.
 pub const AUTOSAVE_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -99,180 +86,11 @@ impl std::fmt::Debug for AppOptions {
     }
 }
 
-/// One open recording.
-#[derive(Debug)]
-pub struct OpenRecording {
-    pub id: RecordingId,
-    /// The recording's entry in the project.
-    pub project_id: ProjectRecordingId,
-    /// When it was asked for (the list keeps this order).
-    order: u64,
-    pub path: PathBuf,
-    pub info: RecordingInfo,
-    /// Kept to clone readers for playback and the model view.
-    reader: AudioReader,
-    pub viewport: Viewport,
-    /// Where a click put the cursor (playback starts there).
-    pub cursor_secs: Option<f64>,
-}
-
-impl OpenRecording {
-    #[must_use]
-    pub fn name(&self) -> String {
-        self.path.file_name().map_or_else(
-            || self.path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        )
-    }
-}
-
-/// A file opened in the background.
-struct OpenedFile {
-    reader: AudioReader,
-    /// Size and fingerprint, taken for files not yet in the project.
-    fingerprint: Option<std::io::Result<(u64, String)>>,
-}
-
-/// What background threads send back.
-/// A project read for the window: itself, what loading found, what the window knows of its file.
-type Loaded = (crate::session::Document, crate::session::OpenReport);
-
-/// Why background work of the window failed: each job's own error, typed.
-#[derive(Debug, thiserror::Error)]
-pub enum WorkFailed {
-    #[error(transparent)]
-    Audio(#[from] crate::audio::AudioError),
-    #[error(transparent)]
-    Project(#[from] crate::project::ProjectError),
-    #[error(transparent)]
-    Export(#[from] crate::workflow::export::SelectionExportError),
-    #[error(transparent)]
-    Tables(#[from] crate::export::ExportError),
-    #[error(transparent)]
-    Clips(#[from] crate::clips::ClipError),
-    #[error(transparent)]
-    Model(#[from] crate::model::ModelError),
-    #[error(transparent)]
-    Demo(#[from] crate::demo::DemoError),
-    /// Done in part: what was written, and what was not and why.
-    #[error("{0}")]
-    Partly(String),
-}
-
-enum Event {
-    Opened {
-        path: PathBuf,
-        order: u64,
-        project_id: Option<ProjectRecordingId>,
-        result: Box<Result<OpenedFile, AudioError>>,
-    },
-    /// The demo project, written (first time) and ready to open.
-    DemoReady(Result<PathBuf, WorkFailed>),
-    Picked(Option<Vec<PathBuf>>),
-    /// The native dialog's answer for the path prompt or the export folder.
-    PathPicked(Option<PathBuf>),
-    ProjectLoaded {
-        path: PathBuf,
-        /// This window's mark on the project, and who else has it open.
-        mark: (Option<crate::project::lock::OpenMark>, Option<String>),
-        result: Box<Result<Loaded, crate::project::ProjectError>>,
-    },
-    Saved {
-        /// Which document it was (a save of a replaced project only reports errors).
-        generation: u64,
-        done: Box<crate::session::SaveDone>,
-    },
-    TableRead(
-        PathBuf,
-        Box<Result<crate::annotation::ParsedTable, crate::annotation::AnnotationError>>,
-    ),
-    /// A project's kept versions, read for the Restore window.
-    VersionsListed(PathBuf, Vec<crate::gui::restore_dialog::VersionRow>),
-    /// An earlier version was restored (and the project loaded again), or could not be.
-    Restored {
-        path: PathBuf,
-        /// When the restored version was saved, in words.
-        saved: String,
-        result: Box<Result<Loaded, crate::project::ProjectError>>,
-    },
-    FolderRead(
-        PathBuf,
-        Box<Result<projects::FolderContents, crate::workflow::folders::FolderError>>,
-    ),
-    Relinked(
-        ProjectRecordingId,
-        Box<Result<(RecordingInfo, crate::project::Relinked), WorkFailed>>,
-    ),
-    Measured(
-        annotating::MeasureKey,
-        Result<crate::measure::Measurement, crate::audio::AudioError>,
-    ),
-    Exported(Result<String, WorkFailed>),
-    /// A "Find more like this" search ended.
-    SimilarFound(
-        Box<Result<crate::workflow::similar::SimilarOutcome, crate::similar::SimilarError>>,
-    ),
-    /// The windows to label next were found.
-    LabelNextFound(Box<crate::review::label_next::LabelNextQueue>),
-    /// A background job panicked; `cleanup` says what was waiting for it.
-    JobFailed {
-        message: String,
-        cleanup: Cleanup,
-    },
-    /// A job stopped because it was asked to.
-    JobCancelled {
-        message: String,
-        cleanup: Cleanup,
-    },
-}
-
-/// What to reset when a background job dies without answering.
-#[derive(Debug, Clone)]
-enum Cleanup {
-    Nothing,
-    Opening(PathBuf),
-    Saving,
-    Dialog,
-    /// Nothing to reset, and the job stops when asked (the jobs window offers Cancel); only
-    /// the tests' waiting job is one yet.
-    #[cfg(feature = "test-hooks")]
-    Cancellable,
-    /// A cancellable search whose panel shows a spinner until it ends: a job that panics or is
-    /// cancelled stops the spinner.
-    Search(Search),
-}
-
-/// A panel's background search.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Search {
-    Similar,
-    LabelNext,
-}
-
-impl Cleanup {
-    fn is_cancellable(&self) -> bool {
-        #[cfg(feature = "test-hooks")]
-        if matches!(self, Self::Cancellable) {
-            return true;
-        }
-        matches!(self, Self::Search(_))
-    }
-}
-
-/// The overview picture of the active recording.
-struct Overview {
-    key: SpectrogramKey,
-    columns_done: usize,
-    display: super::prefs::DisplaySettings,
-    texture: egui::TextureHandle,
-    progress: f32,
-}
-
 impl std::fmt::Debug for SyrinxApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SyrinxApp")
-            .field("recordings", &self.ui.recordings.len())
-            .field("active", &self.ui.active)
+            .field("recordings", &self.workspace.recordings.len())
+            .field("active", &self.workspace.active)
             .finish_non_exhaustive()
     }
 }
@@ -283,62 +101,122 @@ pub struct SyrinxApp {
     /// on it and what they reported.
     pub session: Session,
     pub prefs: Preferences,
+    /// The open recordings and what shows and plays them, with the box editor.
+    pub workspace: Workspace,
     /// What is on screen: open recordings, panels (with their own runs), dialogs, and the
     /// caches that draw them.
     pub ui: UiState,
 }
 
-/// Counts wake-ups from background threads, so a caller can wait for work to arrive (tests wait
-/// on this instead of sleeping).
-#[derive(Debug, Default)]
-struct Activity {
-    count: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl Activity {
-    fn bump(&self) {
-        if let Ok(mut count) = self.count.lock() {
-            *count += 1;
-        }
-        self.changed.notify_all();
-    }
-
-    fn count(&self) -> u64 {
-        self.count.lock().map_or(0, |c| *c)
-    }
-
-    /// Waits until the count passes `seen` or `timeout` elapses; true if it did.
-    fn wait_past(&self, seen: u64, timeout: std::time::Duration) -> bool {
-        let Ok(guard) = self.count.lock() else {
-            return false;
-        };
-        self.changed
-            .wait_timeout_while(guard, timeout, |count| *count <= seen)
-            .is_ok_and(|(_, result)| !result.timed_out())
-    }
-}
-
 impl SyrinxApp {
+    /// Opens what the user named: a project, folders or recordings (see
+    /// [`Workbench::open_paths`]).
+    pub fn open_paths(&mut self, paths: Vec<PathBuf>) {
+        workbench!(self).open_paths(paths);
+        self.run_requests();
+    }
+
+    /// The session, workspace and preferences lent as one (tests and tools drive the
+    /// workspace's features through it).
+    pub fn workbench(&mut self) -> Workbench<'_> {
+        workbench!(self)
+    }
+
+    /// Everything running now, oldest kind first.
+    #[must_use]
+    pub fn running_jobs(&self) -> Vec<crate::gui::jobs_window::JobRow> {
+        crate::gui::jobs_window::rows(&self.session, &self.ui.training, &self.ui.detect)
+    }
+
+    /// Asks a job to stop (it stops at its next check; what it did so far is kept or undone as
+    /// the job decides).
+    pub fn cancel_job(&mut self, target: crate::gui::jobs_window::CancelTarget) {
+        crate::gui::jobs_window::cancel(
+            target,
+            &self.session,
+            &mut self.ui.training,
+            &mut self.ui.detect,
+        );
+    }
+
+    /// Starts loading a project; it replaces the current one (saved first) when it arrives.
+    pub fn open_project(&mut self, path: PathBuf) {
+        workbench!(self).open_project(path);
+    }
+
+    /// Writes the project where it belongs; an untitled one asks for a name first.
+    pub fn save_project(&mut self) {
+        self.ui.projects.save_project(&mut workbench!(self));
+    }
+
+    /// Writes the demo (first time only) and opens its project.
+    pub fn open_demo(&mut self) {
+        workbench!(self).open_demo();
+    }
+
+    /// Takes back the project's last step (Edit ▸ Undo).
+    pub fn undo(&mut self) {
+        if let Some(done) = workbench!(self).undo() {
+            self.ui.review.after_step(&mut workbench!(self), &done);
+        }
+    }
+
+    /// Makes the last step undone again (Edit ▸ Redo).
+    pub fn redo(&mut self) {
+        if let Some(done) = workbench!(self).redo() {
+            self.ui.review.after_step(&mut workbench!(self), &done);
+        }
+    }
+
+    /// Opens the Detect window (as Detect… does).
+    pub fn open_detect(&mut self) {
+        self.ui.detect.open_window(&mut workbench!(self));
+    }
+
+    /// Opens the Train window (as Train… does).
+    pub fn open_training(&mut self) {
+        self.ui.training.open_window(&mut workbench!(self));
+    }
+
+    /// Does what the Review panel (or a review key) asked.
+    pub fn review_action(&mut self, action: crate::gui::review::ReviewAction) {
+        self.ui.review.scoring_run = self.ui.detect.scoring_run();
+        self.ui.review.apply(&mut workbench!(self), action);
+        self.run_requests();
+    }
+
+    #[must_use]
+    pub fn active_recording(&self) -> Option<&OpenRecording> {
+        self.workspace.active_recording()
+    }
+
+    /// Where `(secs, hz)` of the active recording was drawn in the upper pane last frame (for
+    /// driving the window in tests and tools).
+    #[must_use]
+    pub fn screen_point(&self, secs: f64, hz: f64) -> Option<egui::Pos2> {
+        self.workspace
+            .screen_point(&self.prefs.primary.params, secs, hz)
+    }
+
     #[must_use]
     pub fn is_playing(&self) -> bool {
-        self.ui.player.is_playing()
+        self.workspace.player.is_playing()
     }
 
     /// Tiles still wanted by the view (for tests and the status bar).
     #[must_use]
     pub fn pending_tiles(&self) -> usize {
-        self.ui.engine.pending()
+        self.workspace.engine.pending()
     }
 
     /// Whether no background work the window waits for is under way (files opening, tiles,
     /// playback, the file dialog).
     #[must_use]
     pub fn is_idle(&self) -> bool {
-        self.ui.opening.is_empty()
-            && self.ui.engine.pending() == 0
-            && !self.ui.player.is_playing()
-            && !self.ui.dialog_open
+        self.workspace.opening.is_empty()
+            && self.workspace.engine.pending() == 0
+            && !self.workspace.player.is_playing()
+            && !self.session.dialog_open
             && !self.session.saves.busy()
             && !self.session.loading_project
             && self.session.jobs.is_empty()
@@ -366,8 +244,8 @@ impl SyrinxApp {
         }
         // Review keys come first while reviewing; then box editing (with boxes selected the
         // arrows nudge them).
-        self.review_keys(ctx);
-        self.annotation_shortcuts(ctx);
+        self.ui.review.keys(&mut workbench!(self), ctx);
+        workbench!(self).annotation_shortcuts(ctx);
         self.command_keys(ctx);
         let steps: Vec<ViewStep> = ctx.input(|i| {
             VIEW_KEYS
@@ -376,7 +254,7 @@ impl SyrinxApp {
                 .map(|(_, step)| *step)
                 .collect()
         });
-        if let Some(recording) = self.active_recording_mut() {
+        if let Some(recording) = self.workspace.active_recording_mut() {
             for step in steps {
                 recording.viewport.step(step);
             }
@@ -388,56 +266,92 @@ impl SyrinxApp {
         let started = Instant::now();
         let ctx = ui.ctx().clone();
         self.poll_events();
-        self.poll_training();
-        self.poll_detection();
-        self.update_missed_call_mode();
+        if let Some(model) = self.ui.training.poll_run(&mut workbench!(self)) {
+            // Detect offers the model just trained.
+            self.ui.detect.model_text = model.display().to_string();
+        }
+        self.ui
+            .detect
+            .poll_batch(&mut workbench!(self), &mut self.ui.review);
+        self.ui.review.scoring_run = self.ui.detect.scoring_run();
+        self.ui
+            .review
+            .update_missed_call_mode(&mut workbench!(self));
         // The model view shows what training will use: the proposal or the project's input.
         let missing: Vec<_> = self.session.document.missing.iter().copied().collect();
-        self.ui.model_view.spec = self
+        self.workspace.model_view.spec = self
             .ui
             .training
             .update_input(&self.session.document.project, &missing);
-        self.ui.model_view.poll(&ctx, &self.session.waker);
+        self.workspace.model_view.poll(&ctx, &self.session.waker);
         self.accept_dropped_files(&ctx);
         if ctx.input(|i| i.pointer.any_pressed()) {
             // A press anywhere takes focus from the spectrogram; one on it gives it back below.
-            self.ui.spectrogram_focused = false;
+            self.workspace.spectrogram_focused = false;
         }
         self.shortcuts(&ctx);
         self.menu_bar_ui(ui);
         self.toolbar_ui(ui);
-        self.annotation_bar_ui(ui);
-        self.messages_panel_ui(ui);
-        self.selection_panel_ui(ui);
-        self.recordings_panel_ui(ui);
+        let train_label = if self.ui.training.is_running() {
+            "Training…"
+        } else {
+            "Train…"
+        };
+        workbench!(self).annotation_bar_ui(ui, train_label);
+        let job_count = self.running_jobs().len();
+        let frame_stats = self.ui.print_frame_stats.then_some(&self.ui.frame_stats);
+        self.ui.messages.status_ui(
+            ui,
+            &mut workbench!(self),
+            &mut self.ui.jobs,
+            job_count,
+            frame_stats,
+        );
+        workbench!(self).selection_panel_ui(ui);
+        crate::gui::recordings_panel::show(ui, &mut workbench!(self));
         self.side_panel_ui(ui);
         egui::CentralPanel::default().show(ui, |ui| self.central_ui(ui));
         if self.ui.show_shortcuts {
-            self.shortcuts_window(&ctx);
+            crate::gui::palette::shortcuts_window(&ctx, &mut self.ui.show_shortcuts);
         }
-        self.palette_ui(&ctx);
-        self.jobs_window(&ctx);
-        if self.ui.show_message_log {
-            self.message_log_window(&ctx);
+        let enabled: Vec<Command> = Command::all()
+            .filter(|c| self.ui.palette.open && self.command_enabled(*c))
+            .collect();
+        if let Some(command) = self.ui.palette.show(&ctx, |c| enabled.contains(&c)) {
+            self.queue_command(command);
+        }
+        let rows = self.running_jobs();
+        for target in self.ui.jobs.show(&ctx, &rows) {
+            self.cancel_job(target);
+        }
+        if self.ui.messages.log_open {
+            self.ui.messages.log_window(&ctx, &mut self.session);
         }
         if self.ui.show_getting_started {
             let mut open = true;
             super::getting_started::window(&ctx, &mut open);
             self.ui.show_getting_started = open;
         }
-        self.dialogs(&ctx);
-        self.training_window(&ctx);
-        self.detect_window(&ctx);
-        self.similar_window(&ctx);
+        self.ui.projects.show(&mut workbench!(self), &ctx);
+        if self.ui.training.open {
+            self.ui.training.show(&mut workbench!(self), &ctx);
+        }
+        if self.ui.detect.open {
+            self.ui.detect.show(&mut workbench!(self), &ctx);
+        }
+        let embedder = self.ui.training.embedder.clone();
+        self.ui
+            .similar
+            .show(&ctx, &mut workbench!(self), embedder.as_deref());
         self.drain_commands(&ctx);
-        self.ui.annotator.prune(&self.session.document);
-        self.update_measurement();
-        self.autosave();
+        self.workspace.annotator.prune(&self.session.document);
+        workbench!(self).update_measurement();
+        workbench!(self).autosave();
         self.update_title(&ctx);
-        if self.ui.player.is_playing() {
-            if let Some(secs) = self.playhead_secs()
+        if self.workspace.player.is_playing() {
+            if let Some(secs) = self.workspace.playhead_secs()
                 && self.prefs.follow_playback
-                && let Some(recording) = self.active_recording_mut()
+                && let Some(recording) = self.workspace.active_recording_mut()
             {
                 recording.viewport.follow(secs);
             }
@@ -446,6 +360,20 @@ impl SyrinxApp {
         self.ui.frame_stats.record(started.elapsed());
         if self.ui.print_frame_stats && self.ui.frame_stats.total_frames().is_multiple_of(600) {
             eprintln!("{}", self.ui.frame_stats.summary());
+        }
+    }
+
+    /// The window's title: the project's name, with a dot while it has unsaved changes.
+    fn update_title(&mut self, ctx: &egui::Context) {
+        let document = &self.session.document;
+        let title = format!(
+            "Syrinx — {}{}",
+            document.title(),
+            if document.is_dirty() { " •" } else { "" }
+        );
+        if title != self.ui.window_title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.ui.window_title = title;
         }
     }
 
@@ -458,7 +386,7 @@ impl SyrinxApp {
                 .collect()
         });
         if !dropped.is_empty() {
-            self.open_paths(dropped);
+            workbench!(self).open_paths(dropped);
         }
     }
 }
@@ -515,25 +443,6 @@ fn filter_field_ui(ui: &mut egui::Ui, name: &str, value: &mut Option<f32>, defau
     }
 }
 
-/// What the box editor needs to know about `recording`.
-fn edit_target(recording: &OpenRecording, document: &Document) -> EditTarget {
-    let nyquist_hz = f64::from(recording.info.sample_rate_hz) / 2.0;
-    let duration_secs = document
-        .project
-        .recording(recording.project_id)
-        .map_or(recording.info.duration_secs(), |r| {
-            r.duration_secs.max(recording.info.duration_secs())
-        });
-    EditTarget {
-        recording: recording.project_id,
-        duration_secs,
-        nyquist_hz,
-        // A drag shorter than about 3 pixels on a 1000-pixel view is a click.
-        min_secs: recording.viewport.span_secs * 0.003,
-        min_hz: nyquist_hz * 0.003,
-    }
-}
-
 /// The app's data folder (preferences, demo, autosaves of untitled projects).
 #[must_use]
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -544,4 +453,46 @@ pub fn default_data_dir() -> Option<PathBuf> {
 #[must_use]
 pub fn default_demo_dir() -> Option<PathBuf> {
     default_data_dir().map(|dir| dir.join("demo"))
+}
+
+/// Hooks the integration tests drive the app with.
+#[cfg(feature = "test-hooks")]
+impl SyrinxApp {
+    /// Starts a background job that panics (tests check that the app reports it and goes on).
+    #[cfg(feature = "test-hooks")]
+    #[allow(clippy::panic)] // the point of it
+    pub fn spawn_panicking_job_for_tests(&mut self) {
+        self.session.spawn_job("test job", Cleanup::Nothing, || {
+            panic!("deliberate failure");
+        });
+    }
+
+    /// Starts Find more like this's spinner and a search job that panics (tests check that the
+    /// spinner stops and the failure is reported).
+    #[cfg(feature = "test-hooks")]
+    #[allow(clippy::panic)] // the point of it
+    pub fn spawn_panicking_search_for_tests(&mut self) {
+        self.ui.similar.searching = true;
+        self.session.spawn_cancellable_job(
+            "finding similar boxes",
+            Cleanup::Search(Search::Similar),
+            |_| panic!("deliberate failure"),
+        );
+    }
+
+    /// Starts a job that runs until it is cancelled (tests check the jobs window with it).
+    #[cfg(feature = "test-hooks")]
+    pub fn spawn_waiting_job_for_tests(&mut self) {
+        let waker = std::sync::Arc::clone(&self.session.waker);
+        match crate::util::jobs::Job::spawn("waiting", waker, |context| {
+            while !context.is_cancelled() {
+                // Woken by nothing: looks at the flag a hundred times a second.
+                std::thread::park_timeout(std::time::Duration::from_millis(10));
+            }
+            Err(context.cancelled())
+        }) {
+            Ok(job) => self.session.jobs.push((job, Cleanup::Cancellable)),
+            Err(error) => self.session.error(error.to_string()),
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! The Review panel's "What to label next": the windows of the run its model is least sure
-//! of (found by a job), each one click from its place and answered *call* / *no call* (the app
-//! makes the selection, one undo step each).
+//! of (found by a job over a copy of the project: it reads the run's score files), each one
+//! click from its place and answered *call* / *no call* (the answer's selection is one undo
+//! step, then the next unanswered window is shown).
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,9 @@ use crate::review::label_next::{Answer, LabelNextQueue, UncertainWindow};
 use crate::util::timefmt::format_time_secs;
 
 use super::{ReviewAction, ReviewState};
+use crate::annotation::Edit;
+use crate::gui::workbench::{Cleanup, Event, Search, Workbench};
+use crate::review::label_next::{LabelNextOptions, answer_selection, label_next};
 
 /// The queue and its answers.
 #[derive(Debug, Default)]
@@ -167,6 +171,79 @@ impl ReviewState {
                     }
                 }
             });
+        }
+    }
+}
+
+/// What the queue's answers and clicks do.
+impl ReviewState {
+    /// Finds the windows of the reviewed run its model is least sure of.
+    pub fn find_label_next(&mut self, bench: &mut Workbench) {
+        let Some(run) = self.run(&bench.session.document.project).cloned() else {
+            bench
+                .session
+                .info("Run a model first (Detect): its scores say where it is unsure.".to_owned());
+            return;
+        };
+        self.label_next.searching_in(run.id);
+        let project = bench.session.document.project.clone();
+        bench.session.spawn_cancellable_job(
+            "finding windows to label",
+            Cleanup::Search(Search::LabelNext),
+            move |_| {
+                let queue = label_next(&project, &run, &LabelNextOptions::default());
+                Event::LabelNextFound(Box::new(queue))
+            },
+        );
+    }
+
+    /// Shows the queue's `n`-th window.
+    pub fn show_label_next(&mut self, bench: &mut Workbench, n: usize) {
+        let Some(w) = self
+            .label_next
+            .queue
+            .as_ref()
+            .and_then(|q| q.windows.get(n).copied())
+        else {
+            return;
+        };
+        self.label_next.position = n;
+        self.label_next.showing = true;
+        bench.show_span(w.recording, w.start_secs, w.end_secs);
+    }
+
+    /// Answers the queue's `n`-th window: its selection is added (one undo step), then the next
+    /// unanswered window is shown.
+    pub fn answer_label_next(&mut self, bench: &mut Workbench, n: usize, answer: Answer) {
+        let state = &self.label_next;
+        let project = &bench.session.document.project;
+        let (Some(window), Some(run)) = (
+            state.queue.as_ref().and_then(|q| q.windows.get(n).copied()),
+            state.run_id.and_then(|id| project.run(id)),
+        ) else {
+            return;
+        };
+        if state.answer(project, n).is_some() {
+            return;
+        }
+        let id = project.selections.next_free_id();
+        let selection = answer_selection(project, run, &window, answer, id);
+        let text = format!(
+            "Added a {} box \"{}\" (Ctrl+Z undoes).",
+            selection.kind.name(),
+            selection.label
+        );
+        bench.session.document.edit(
+            &format!("label next: {}", answer.name()),
+            vec![Edit::Insert(vec![selection])],
+        );
+        self.label_next.answered.insert(n, (answer, id));
+        bench.session.info(text);
+        let next = self
+            .label_next
+            .next_unanswered(&bench.session.document.project, n);
+        if let Some(next) = next {
+            self.show_label_next(bench, next);
         }
     }
 }

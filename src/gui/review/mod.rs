@@ -3,9 +3,12 @@
 //! verdicts say about the threshold, how the run compares with reference selections, and how
 //! each training iteration did.
 
+mod apply;
+mod keys;
 mod label_next;
 mod measures;
 mod queue;
+mod screen;
 
 pub use label_next::LabelNextState;
 
@@ -101,6 +104,8 @@ pub struct ReviewState {
     pub label_next: LabelNextState,
     /// The list of other classes is open (C): digits pick one.
     pub picking_class: bool,
+    /// The run Detect is scoring now (it cannot be deleted meanwhile); set by the app.
+    pub scoring_run: Option<u32>,
 }
 
 impl Default for ReviewState {
@@ -124,6 +129,7 @@ impl Default for ReviewState {
             history_job: None,
             label_next: LabelNextState::default(),
             picking_class: false,
+            scoring_run: None,
         }
     }
 }

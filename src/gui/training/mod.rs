@@ -2,6 +2,7 @@
 //! live loss/accuracy curves and cancel, then the evaluation (metrics, confusion matrix, PR
 //! curve, misclassified windows one click from their place in the recording).
 
+mod apply;
 mod classes;
 mod head;
 mod panels;

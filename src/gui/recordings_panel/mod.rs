@@ -2,6 +2,10 @@
 //! shown recording's training flags and Remove from project. It reads the project and returns
 //! what the user asked for; the app applies it (flag changes as undo steps).
 
+mod apply;
+
+pub use apply::show;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

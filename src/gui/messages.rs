@@ -1,73 +1,59 @@
-//! Messages: info and errors as notifications, the bottom messages area, and the log of the
-//! session (Help > Messages).
+//! Messages: info and errors as notifications, the status bar under the window, and the log
+//! of the session (Help ▸ Messages).
 
 use eframe::egui;
 
+use crate::gui::frame_stats::FrameStats;
+use crate::gui::jobs_window::JobsWindow;
 use crate::gui::toasts;
-use crate::gui::toasts::Message;
+use crate::gui::workbench::{Session, Workbench};
 use crate::util::timefmt::format_time_secs;
 
-use super::{MAX_LOGGED_MESSAGES, MAX_MESSAGES, SyrinxApp};
+/// The messages' windows: the log (open or not) and the notifications (pointed at or not).
+#[derive(Debug, Default)]
+pub struct MessagesView {
+    /// Help ▸ Messages is open.
+    pub log_open: bool,
+    /// The pointer is on the notifications (they stay while it is).
+    notifications_hovered: bool,
+}
 
-impl SyrinxApp {
-    pub(super) fn error(&mut self, text: String) {
-        self.push_message(Message {
-            text,
-            is_error: true,
-            shown_secs: None,
-        });
-    }
-
-    pub(super) fn info(&mut self, text: String) {
-        self.push_message(Message {
-            text,
-            is_error: false,
-            shown_secs: None,
-        });
-    }
-
-    pub(super) fn push_message(&mut self, message: Message) {
-        self.session.message_log.push_back(message.clone());
-        while self.session.message_log.len() > MAX_LOGGED_MESSAGES {
-            self.session.message_log.pop_front();
-        }
-        // The same message again is shown afresh, not twice.
-        self.session
-            .messages
-            .retain(|m| m.text != message.text || m.is_error != message.is_error);
-        self.session.messages.push(message);
-        while self.session.messages.len() > MAX_MESSAGES {
-            self.session.messages.remove(0);
-        }
-    }
-
+impl MessagesView {
     /// Notifications over the bottom-right corner (they never move the layout) and the status
     /// bar: one line, whatever the messages.
-    pub(super) fn messages_panel_ui(&mut self, ui: &mut egui::Ui) {
+    pub fn status_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        bench: &mut Workbench,
+        jobs: &mut JobsWindow,
+        job_count: usize,
+        frame_stats: Option<&FrameStats>,
+    ) {
         let ctx = ui.ctx().clone();
         let now_secs = ctx.input(|i| i.time);
-        let hovered = self.ui.notifications_hovered;
-        if let Some(secs) = toasts::prune(&mut self.session.messages, now_secs, hovered) {
+        let hovered = self.notifications_hovered;
+        if let Some(secs) = toasts::prune(&mut bench.session.messages, now_secs, hovered) {
             ctx.request_repaint_after(std::time::Duration::from_secs_f64(secs.max(0.05)));
         }
-        let hidden = self
+        let hidden = bench
             .session
             .message_log
             .len()
-            .saturating_sub(self.session.messages.len());
-        let (dismiss, open_log, hovered) = toasts::show(&ctx, &self.session.messages, hidden);
-        self.ui.notifications_hovered = hovered;
+            .saturating_sub(bench.session.messages.len());
+        let (dismiss, open_log, hovered) = toasts::show(&ctx, &bench.session.messages, hidden);
+        self.notifications_hovered = hovered;
         if let Some(i) = dismiss {
-            self.session.messages.remove(i);
+            bench.session.messages.remove(i);
         }
         if open_log {
-            self.ui.show_message_log = true;
+            self.log_open = true;
         }
         egui::Panel::bottom("status").show(ui, |ui| {
             ui.horizontal(|ui| {
-                match self.ui.hover {
+                match bench.workspace.hover {
                     Some(h) => {
-                        let duration = self
+                        let duration = bench
+                            .workspace
                             .active_recording()
                             .map_or(0.0, |r| r.info.duration_secs());
                         let level =
@@ -84,23 +70,23 @@ impl SyrinxApp {
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     // Frame times are for developers: shown with --frame-stats only.
-                    if self.ui.print_frame_stats {
-                        let p95 = self.ui.frame_stats.percentile_ms(95.0).unwrap_or(0.0);
+                    if let Some(frame_stats) = frame_stats {
+                        let p95 = frame_stats.percentile_ms(95.0).unwrap_or(0.0);
                         ui.weak(format!(
                             "frame p95 {p95:.1} ms · tiles {:.0} MB",
-                            self.ui.engine.cache_bytes() as f64 / 1e6
+                            bench.workspace.engine.cache_bytes() as f64 / 1e6
                         ));
                     }
                     if ui
-                        .small_button(format!("Messages ({})", self.session.message_log.len()))
+                        .small_button(format!("Messages ({})", bench.session.message_log.len()))
                         .on_hover_text("Every message and error of this session")
                         .clicked()
                     {
-                        self.ui.show_message_log = true;
+                        self.log_open = true;
                     }
-                    self.jobs_button_ui(ui);
-                    if !self.ui.opening.is_empty() {
-                        ui.weak(format!("opening {}…", self.ui.opening.len()));
+                    jobs.button_ui(ui, job_count);
+                    if !bench.workspace.opening.is_empty() {
+                        ui.weak(format!("opening {}…", bench.workspace.opening.len()));
                     }
                 });
             });
@@ -108,21 +94,16 @@ impl SyrinxApp {
     }
 
     /// Every message of the session, newest last, errors in red.
-    pub(super) fn message_log_window(&mut self, ctx: &egui::Context) {
-        let mut open = self.ui.show_message_log;
-        let errors = self
-            .session
-            .message_log
-            .iter()
-            .filter(|m| m.is_error)
-            .count();
+    pub fn log_window(&mut self, ctx: &egui::Context, session: &mut Session) {
+        let mut open = self.log_open;
+        let errors = session.message_log.iter().filter(|m| m.is_error).count();
         egui::Window::new("Messages")
             .open(&mut open)
             .default_width(640.0)
             .show(ctx, |ui| {
                 ui.label(format!(
                     "{} message(s), {errors} error(s) this session",
-                    self.session.message_log.len()
+                    session.message_log.len()
                 ));
                 ui.horizontal(|ui| {
                     if ui
@@ -130,8 +111,7 @@ impl SyrinxApp {
                         .on_hover_text("Copy every message to the clipboard, one per line")
                         .clicked()
                     {
-                        let text: Vec<&str> = self
-                            .session
+                        let text: Vec<&str> = session
                             .message_log
                             .iter()
                             .map(|m| m.text.as_str())
@@ -143,8 +123,8 @@ impl SyrinxApp {
                         .on_hover_text("Empty the log and the notifications")
                         .clicked()
                     {
-                        self.session.message_log.clear();
-                        self.session.messages.clear();
+                        session.message_log.clear();
+                        session.messages.clear();
                     }
                 });
                 ui.separator();
@@ -152,7 +132,7 @@ impl SyrinxApp {
                     .max_height(400.0)
                     .stick_to_bottom(true)
                     .show(ui, |ui| {
-                        for message in &self.session.message_log {
+                        for message in &session.message_log {
                             if message.is_error {
                                 ui.colored_label(ui.visuals().error_fg_color, &message.text);
                             } else {
@@ -161,6 +141,6 @@ impl SyrinxApp {
                         }
                     });
             });
-        self.ui.show_message_log = open;
+        self.log_open = open;
     }
 }

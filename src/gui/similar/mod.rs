@@ -3,6 +3,8 @@
 //! from the list (the app applies each marking as one undo step). It reads the project and
 //! returns actions.
 
+mod apply;
+
 use std::collections::BTreeSet;
 
 use eframe::egui;

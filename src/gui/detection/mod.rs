@@ -5,6 +5,8 @@
 //! goes on. The run lives in the project from the start with its pending recordings, so a
 //! cancelled or interrupted batch resumes.
 
+mod apply;
+
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -104,6 +106,12 @@ impl Default for DetectWindow {
 }
 
 impl DetectWindow {
+    /// The run being scored now, if a batch runs.
+    #[must_use]
+    pub fn scoring_run(&self) -> Option<u32> {
+        self.job.as_ref().and_then(|j| j.run.map(|r| r.run_id))
+    }
+
     #[must_use]
     pub fn is_running(&self) -> bool {
         self.job.is_some()
