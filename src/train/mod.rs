@@ -33,6 +33,11 @@ pub enum TrainError {
     Failed(String),
     #[error("training cancelled")]
     Cancelled,
+    /// The settings' network does not have one output per class of the dataset.
+    #[error(
+        "the network has {network} output(s) but the dataset {classes} class(es): resolve the settings with TrainPlan"
+    )]
+    Outputs { network: usize, classes: usize },
 }
 
 /// Settings the user chooses.

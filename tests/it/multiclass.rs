@@ -118,12 +118,14 @@ fn an_explicit_noise_class_learns_the_negatives_and_is_never_detected() {
     );
     // Trained, the model has four outputs; its classes, thresholds, call metrics and
     // confusions are of the three called classes, and detection scores those three.
+    let mut settings = small_settings(2);
+    settings.network.outputs = 4;
     let outcome = train_project(
         &project,
         None,
         &[],
         &config,
-        &small_settings(2),
+        &settings,
         &AtomicBool::new(false),
         &mut |_| {},
     )
@@ -173,6 +175,7 @@ fn an_explicit_noise_class_learns_the_negatives_and_is_never_detected() {
 pub fn train_three_species(project: &Project) -> syrinx::train::TrainOutcome {
     let mut settings = small_settings(14);
     settings.network.channels = vec![8, 16, 24];
+    settings.network.outputs = CLASSES.len();
     train_project(
         project,
         None,
@@ -534,4 +537,32 @@ fn syrinx_demo_species_writes_the_project() {
     assert!(report.missing.is_empty());
     assert_eq!(project.recordings.len(), 6);
     assert_eq!(project.class_candidates(3), SPECIES);
+}
+
+/// The settings say the network's outputs (the plan resolves one per class); training never
+/// patches them, so settings made for other classes are refused, naming both counts.
+#[test]
+fn settings_made_for_other_classes_are_refused_not_patched() {
+    let dir = tempfile::tempdir().unwrap();
+    let (project, _) = three_species(dir.path());
+    let error = train_project(
+        &project,
+        None,
+        &[],
+        &config(),
+        &small_settings(1),
+        &AtomicBool::new(false),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            syrinx::train::TrainError::Outputs {
+                network: 1,
+                classes: 3
+            }
+        ),
+        "{error}"
+    );
 }

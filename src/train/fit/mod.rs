@@ -17,7 +17,7 @@ use crate::dataset::{
 };
 use crate::metrics::SplitMetrics;
 use crate::model::artifact::{ARTIFACT_VERSION, DatasetManifest, EpochMetrics};
-use crate::model::{CallNet, ModelArtifact, ModelInfo, NetworkConfig, bce_with_logits};
+use crate::model::{CallNet, ModelArtifact, ModelInfo, bce_with_logits};
 use crate::project::Split;
 
 use super::{TrainError, TrainEvent, TrainSettings};
@@ -107,15 +107,15 @@ fn train_in_pool(
     report: &mut (dyn FnMut(TrainEvent) + Send),
 ) -> Result<TrainOutcome, TrainError> {
     let started = Instant::now();
-    // One output per class of a multi-class dataset.
+    // The plan gives the network one output per class (`TrainPlan::resolve`); settings made
+    // for other classes are the caller's mistake, said here rather than patched.
     let outputs = dataset.outputs();
-    let settings = &TrainSettings {
-        network: NetworkConfig {
-            outputs,
-            ..settings.network.clone()
-        },
-        ..settings.clone()
-    };
+    if settings.network.outputs != outputs {
+        return Err(TrainError::Outputs {
+            network: settings.network.outputs,
+            classes: outputs,
+        });
+    }
     let (progress_tx, progress_rx) = mpsc::channel();
     let cache = std::thread::scope(|scope| {
         // The sender moves into the worker, so the loop below ends when the worker does.
