@@ -632,7 +632,7 @@ fn store_runs(
     made.detection_runs.retain(|r| run_ids.contains(&r.id));
     super::edit_project(
         path,
-        crate::project::lock::Wait::brief_or_forever(queue),
+        crate::session::lock::Wait::brief_or_forever(queue),
         |fresh| {
             let merged = crate::workflow::detect::merge_shard_runs(fresh, &[made]);
             Ok(described(fresh, &mut merged.runs.iter().map(|(id, _)| *id)))

@@ -50,7 +50,7 @@ pub fn run(args: &LabelNextArgs) -> anyhow::Result<ExitCode> {
     if let Some(table_path) = &args.answers {
         let said = super::edit_project(
             &args.project,
-            crate::project::lock::Wait::brief_or_forever(args.wait),
+            crate::session::lock::Wait::brief_or_forever(args.wait),
             |project| {
                 let run = pick_run(project, args.run)
                     .with_context(|| format!("in {}", args.project.display()))?

@@ -66,12 +66,12 @@ pub enum Command {
 /// (see [`crate::session::edit`]).
 fn edit_project<T>(
     path: &std::path::Path,
-    wait: crate::project::lock::Wait,
+    wait: crate::session::lock::Wait,
     change: impl FnOnce(&mut crate::project::Project) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     crate::session::edit(
         path,
-        &crate::project::lock::this_program(),
+        &crate::session::lock::this_program(),
         wait,
         false,
         |project, report| {

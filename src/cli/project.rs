@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 
 use crate::annotation::{SelectionKind, TableFormat, UnknownLabels, read_table};
-use crate::project::lock::{self, Wait};
 use crate::project::{Project, Split};
+use crate::session::lock::{self, Wait};
 use crate::util::timefmt::format_time_secs;
 
 #[derive(Debug, Args)]

@@ -140,7 +140,7 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
         // meanwhile are dropped.
         let n = super::edit_project(
             &args.project,
-            crate::project::lock::Wait::brief_or_forever(args.wait),
+            crate::session::lock::Wait::brief_or_forever(args.wait),
             |project| {
                 let present: Vec<_> = matches
                     .iter()

@@ -5,11 +5,9 @@
 //! beside it ([`score_files`]).
 
 pub mod changes;
-pub mod disk;
 #[cfg(test)]
 mod fixtures;
 pub mod history;
-pub mod lock;
 pub mod merge;
 pub mod runs;
 pub mod score_files;
@@ -80,7 +78,24 @@ pub enum ProjectError {
     #[error("cannot relink recording: {detail}: {}", path.display())]
     Relink { path: PathBuf, detail: String },
     #[error(transparent)]
-    Lock(#[from] lock::LockError),
+    Lock(#[from] LockError),
+}
+
+/// Errors taking a project's lock (the lock itself is the session's: `session::lock`).
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "{} is being written by {holder}; waited {waited_secs:.0} s (try again when it has finished; on the command line --wait queues)",
+        project.display()
+    )]
+    Busy {
+        project: PathBuf,
+        /// The holder in words ("another process" when it did not say).
+        holder: String,
+        waited_secs: f64,
+    },
+    #[error("cannot lock project: {detail}: {}", path.display())]
+    Io { path: PathBuf, detail: String },
 }
 
 /// How a recording is used when training is split by recording.

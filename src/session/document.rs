@@ -25,10 +25,10 @@ pub struct Document {
     pub changed_files: BTreeSet<ProjectRecordingId>,
     /// What the document knows of its file (as last loaded or saved): a save over a file
     /// changed since by another writer merges that first. `None` until first saved.
-    pub on_disk: Option<crate::project::disk::OnDisk>,
+    pub on_disk: Option<crate::session::disk::OnDisk>,
     /// This window's mark on the project, so another window opening it is told (see
-    /// [`crate::project::lock::OpenMark`]).
-    pub open_mark: Option<crate::project::lock::OpenMark>,
+    /// [`crate::session::lock::OpenMark`]).
+    pub open_mark: Option<crate::session::lock::OpenMark>,
     /// Bumped by changes outside the selections (flags, labels, recordings).
     meta_revision: u64,
     /// The revision last written to disk.
@@ -58,7 +58,7 @@ impl Document {
         project: Project,
         path: &Path,
         report: &LoadReport,
-        on_disk: Option<crate::project::disk::OnDisk>,
+        on_disk: Option<crate::session::disk::OnDisk>,
         untitled: bool,
     ) -> Self {
         let mut document = Self {

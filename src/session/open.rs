@@ -118,7 +118,7 @@ impl OpenReport {
 /// Opens the project at `path` to keep it open (the app): the document with what it knows of
 /// the file, and the report. `untitled` marks one of the app's own autosaves.
 pub fn open(path: &Path, untitled: bool) -> Result<(Document, OpenReport), ProjectError> {
-    let (project, report, on_disk) = crate::project::disk::load(path)?;
+    let (project, report, on_disk) = crate::session::disk::load(path)?;
     let said = OpenReport::of(path, &project, &report);
     let document = Document::loaded(project, path, &report, Some(on_disk), untitled);
     Ok((document, said))
@@ -134,18 +134,18 @@ pub fn read(path: &Path) -> Result<(Project, OpenReport), ProjectError> {
 /// Opens the project at `path` under its lock for one change (a command): loaded (a new,
 /// empty one when `create` and there is no file yet), changed by `change` (told what opening
 /// found), and saved before the lock is released; nothing is saved when `change` fails. See
-/// [`crate::project::lock::edit`].
+/// [`crate::session::lock::edit`].
 pub fn edit<T, E>(
     path: &Path,
     program: &str,
-    wait: crate::project::lock::Wait,
+    wait: crate::session::lock::Wait,
     create: bool,
     change: impl FnOnce(&mut Project, &OpenReport) -> Result<T, E>,
 ) -> Result<T, E>
 where
     E: From<ProjectError>,
 {
-    crate::project::lock::edit(path, program, wait, create, |project, report| {
+    crate::session::lock::edit(path, program, wait, create, |project, report| {
         let said = OpenReport::of(path, project, report);
         change(project, &said)
     })

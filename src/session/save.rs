@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::document::{Document, Revision};
-use crate::project::disk::{self, DiskStamp, OnDisk, SessionSave};
-use crate::project::lock::Wait;
 use crate::project::merge::DiskMerge;
 use crate::project::{PROJECT_EXTENSION, Project, ProjectError};
+use crate::session::disk::{self, DiskStamp, OnDisk, SessionSave};
+use crate::session::lock::Wait;
 
 /// Folder under the app's data folder where untitled projects are autosaved.
 pub const AUTOSAVE_FOLDER: &str = "autosave";
@@ -355,7 +355,7 @@ mod tests {
         let path = dir.path().join("p.syrinx");
         Project::default().save(&path).unwrap();
         let (mut document, _) = super::super::open(&path, false).unwrap();
-        crate::project::lock::edit(&path, "other", Wait::Forever, false, |p, _| {
+        crate::session::lock::edit(&path, "other", Wait::Forever, false, |p, _| {
             p.models.push(dir.path().join("theirs"));
             Ok::<_, ProjectError>(())
         })

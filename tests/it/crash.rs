@@ -115,10 +115,10 @@ fn killing_the_process_in_the_middle_of_a_save_leaves_a_loadable_project() {
         "only {mid_save} of {KILLS} kills landed between the start of a save and its rename"
     );
     // The next save under the project's lock succeeds and removes what killed saves left.
-    syrinx::project::lock::edit(
+    syrinx::session::lock::edit(
         &project_path,
         "test",
-        syrinx::project::lock::Wait::Forever,
+        syrinx::session::lock::Wait::Forever,
         false,
         |project, _| {
             project.recordings[0].fully_annotated = true;

@@ -641,8 +641,8 @@ fn a_project_saved_as_reopens_with_its_recordings_and_selections() {
 #[test]
 fn a_save_merges_what_the_command_line_wrote_meanwhile() {
     use syrinx::detect::{MergeSettings, WindowScores};
-    use syrinx::project::lock::{Wait, edit};
     use syrinx::project::runs::DetectionRun;
+    use syrinx::session::lock::{Wait, edit};
     let dir = tempfile::tempdir().unwrap();
     let a = recording(dir.path(), "a.wav");
     let b = recording(dir.path(), "b.wav");
@@ -801,7 +801,7 @@ fn a_project_open_in_another_window_opens_and_says_so() {
     let mut project = Project::default();
     project.add_recording(&probe(&audio).unwrap()).unwrap();
     project.save(&project_path).unwrap();
-    let (other, _) = syrinx::project::lock::OpenMark::take(&project_path, "the Syrinx app");
+    let (other, _) = syrinx::session::lock::OpenMark::take(&project_path, "the Syrinx app");
     assert!(other.is_some());
     let mut harness = app(vec![project_path.clone()]);
     settle(&mut harness);

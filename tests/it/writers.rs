@@ -98,7 +98,7 @@ fn writers_at_once_each_land_or_are_refused_by_name() {
 
 #[test]
 fn a_held_project_refuses_a_writer_by_name_and_wait_queues_it() {
-    use syrinx::project::lock::{ProjectLock, Wait};
+    use syrinx::session::lock::{ProjectLock, Wait};
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("p.syrinx");
     Project::default().save(&project).unwrap();

@@ -336,7 +336,7 @@ impl Workbench<'_> {
             .spawn_job("opening a project", Cleanup::Nothing, move || {
                 let result = crate::session::open(&path, untitled);
                 let mark = if result.is_ok() && !untitled {
-                    crate::project::lock::OpenMark::take(&path, "the Syrinx app")
+                    crate::session::lock::OpenMark::take(&path, "the Syrinx app")
                 } else {
                     (None, None)
                 };

@@ -10,7 +10,7 @@ use super::ProjectFlows;
 use crate::gui::restore_dialog::{RestoreAction, RestoreDialog, VersionRow};
 use crate::gui::workbench::{Cleanup, Event, Workbench};
 use crate::project::history;
-use crate::project::lock::{ProjectLock, Wait};
+use crate::session::lock::{ProjectLock, Wait};
 
 /// How long a restore waits for another writer of the project.
 const RESTORE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);

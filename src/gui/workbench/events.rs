@@ -50,7 +50,7 @@ pub enum Event {
     ProjectLoaded {
         path: PathBuf,
         /// This window's mark on the project, and who else has it open.
-        mark: (Option<crate::project::lock::OpenMark>, Option<String>),
+        mark: (Option<crate::session::lock::OpenMark>, Option<String>),
         result: Box<Result<Loaded, crate::project::ProjectError>>,
     },
     Saved {

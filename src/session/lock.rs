@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use super::{LoadReport, Project, ProjectError};
+use crate::project::{LoadReport, LockError, Project, ProjectError};
 
 /// How long a writer waits for another by default before it gives up with a message: long
 /// enough for any save or quick command, short enough that a user is not left wondering.
@@ -77,23 +77,6 @@ impl Holder {
             );
         format!("{} (pid {}) since {since}", self.program, self.pid)
     }
-}
-
-/// Errors taking a project's lock.
-#[derive(Debug, thiserror::Error)]
-pub enum LockError {
-    #[error(
-        "{} is being written by {holder}; waited {waited_secs:.0} s (try again when it has finished; on the command line --wait queues)",
-        project.display()
-    )]
-    Busy {
-        project: PathBuf,
-        /// The holder in words ("another process" when it did not say).
-        holder: String,
-        waited_secs: f64,
-    },
-    #[error("cannot lock project: {detail}: {}", path.display())]
-    Io { path: PathBuf, detail: String },
 }
 
 /// A held project lock, released when dropped (or when the process ends, however it ends).
@@ -325,7 +308,7 @@ mod tests {
                 let path = &path;
                 scope.spawn(move || {
                     edit(path, "test", Wait::Forever, true, |project, _| {
-                        project.labels.push(super::super::LabelDef {
+                        project.labels.push(crate::project::LabelDef {
                             name: format!("label {i}"),
                             kind: crate::annotation::SelectionKind::Positive,
                             hotkey: None,

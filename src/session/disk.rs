@@ -2,7 +2,7 @@
 //! the session knows of the file (the project as it last loaded or saved it, and a stamp of those
 //! bytes), and the save that never writes over changes it has not seen. When the file changed,
 //! the save writes nothing and hands the file's project back to be merged in
-//! ([`super::merge::merge_from_disk`]); the session then saves again.
+//! ([`crate::project::merge::merge_from_disk`]); the session then saves again.
 
 use std::hash::Hasher;
 use std::path::Path;
@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::lock::{ProjectLock, Wait};
-use super::{LoadReport, Project, ProjectError};
+use crate::project::{LoadReport, Project, ProjectError};
 
 /// A project file's bytes as a session last saw them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,7 +171,7 @@ mod tests {
         assert_eq!(theirs.base.models.len(), 1);
         assert_eq!(Project::load(&path).unwrap().0.models.len(), 1);
         // Merged, the next save writes both.
-        super::super::merge::merge_from_disk(&mut ours, &known.base, &theirs.base);
+        crate::project::merge::merge_from_disk(&mut ours, &known.base, &theirs.base);
         let outcome = save(
             &ours,
             &path,
