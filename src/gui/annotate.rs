@@ -256,6 +256,17 @@ impl Annotator {
     }
 
     /// Sets the label (and kind) of the next boxes drawn.
+    /// What new boxes will be, in words: "positive · trill" (or "· no label").
+    #[must_use]
+    pub fn next_box_text(&self) -> String {
+        let label = self.label.trim();
+        format!(
+            "{} · {}",
+            self.kind.name(),
+            if label.is_empty() { "no label" } else { label }
+        )
+    }
+
     pub fn set_label(&mut self, label: &str, kind: SelectionKind) {
         self.label = label.to_owned();
         self.kind = kind;

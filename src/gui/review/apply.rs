@@ -284,14 +284,7 @@ impl ReviewState {
         }
         bench.session.info(text);
         if self.write_clips {
-            let base = bench
-                .session
-                .document
-                .save_path()
-                .and_then(std::path::Path::parent)
-                .map(std::path::Path::to_path_buf)
-                .or_else(|| bench.session.data_dir.clone());
-            let Some(base) = base else {
+            let Some(base) = bench.session.folder_beside_project() else {
                 bench
                     .session
                     .error("Save the project first: clips go beside it.".to_owned());
@@ -348,11 +341,7 @@ impl ReviewState {
         };
         let base = bench
             .session
-            .document
-            .save_path()
-            .and_then(std::path::Path::parent)
-            .map(std::path::Path::to_path_buf)
-            .or_else(|| bench.session.data_dir.clone())
+            .folder_beside_project()
             .unwrap_or_else(std::env::temp_dir);
         let out = base.join("detections").join(format!("run_{:02}", run.id));
         let project = bench.session.document.project.clone();

@@ -186,15 +186,7 @@ impl Workbench<'_> {
             .workspace
             .annotator
             .apply_to_selected(&mut self.session.document);
-        let what = format!(
-            "{} · {}",
-            self.workspace.annotator.kind.name(),
-            if self.workspace.annotator.label.trim().is_empty() {
-                "no label"
-            } else {
-                self.workspace.annotator.label.trim()
-            }
-        );
+        let what = self.workspace.annotator.next_box_text();
         if n > 0 {
             self.session
                 .info(format!("{n} box(es) made {what} (Ctrl+Z undoes)."));

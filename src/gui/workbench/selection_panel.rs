@@ -96,15 +96,7 @@ impl Workbench<'_> {
                 if selected > 0 {
                     ui.label(format!("{selected} selected"));
                     if ui
-                        .button(format!(
-                            "Make {} · {}",
-                            self.workspace.annotator.kind.name(),
-                            if self.workspace.annotator.label.trim().is_empty() {
-                                "no label"
-                            } else {
-                                self.workspace.annotator.label.trim()
-                            }
-                        ))
+                        .button(format!("Make {}", self.workspace.annotator.next_box_text()))
                         .on_hover_text(
                             "Ctrl+L: give the selected boxes the kind and label above (Ctrl+Z undoes)",
                         )

@@ -139,6 +139,17 @@ impl Session {
         }
     }
 
+    /// The folder files made from the project go into: beside the project, or the app's data
+    /// folder while it is untitled (`None`: neither).
+    #[must_use]
+    pub fn folder_beside_project(&self) -> Option<PathBuf> {
+        self.document
+            .save_path()
+            .and_then(std::path::Path::parent)
+            .map(std::path::Path::to_path_buf)
+            .or_else(|| self.data_dir.clone())
+    }
+
     /// Asks the shell for `request` once this frame is drawn.
     pub(crate) fn request(&mut self, request: Request) {
         self.requests.push(request);
