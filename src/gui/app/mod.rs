@@ -103,8 +103,8 @@ pub struct SyrinxApp {
     pub prefs: Preferences,
     /// The open recordings and what shows and plays them, with the box editor.
     pub workspace: Workspace,
-    /// What is on screen: open recordings, panels (with their own runs), dialogs, and the
-    /// caches that draw them.
+    /// What else is on screen: the features' panels (with their own runs), the project's
+    /// windows, the small windows.
     pub ui: UiState,
 }
 
