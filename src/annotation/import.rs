@@ -168,10 +168,36 @@ pub fn preview_import(
         } else {
             row.end_secs
         };
-        let low_hz = row.low_hz.unwrap_or(0.0).clamp(0.0, to.nyquist_hz);
-        let high_hz = row
-            .high_hz
-            .filter(|h| *h > 0.0)
+        if end_secs <= row.start_secs {
+            preview.warnings.push(ImportWarning {
+                line: row.line,
+                message: format!(
+                    "lasts no time (starts and ends at {:.3} s): skipped",
+                    row.start_secs
+                ),
+            });
+            continue;
+        }
+        // A box drawn upside down (Low above High) is the same box; one with no height is no
+        // box at all. Neither is imported silently.
+        let (mut low_given, mut high_given) = (row.low_hz, row.high_hz.filter(|h| *h > 0.0));
+        if let (Some(low), Some(high)) = (low_given, high_given) {
+            if low > high {
+                preview.warnings.push(ImportWarning {
+                    line: row.line,
+                    message: format!("Low Freq ({low} Hz) is above High Freq ({high} Hz): swapped"),
+                });
+                (low_given, high_given) = (Some(high), Some(low));
+            } else if low == high {
+                preview.warnings.push(ImportWarning {
+                    line: row.line,
+                    message: format!("has no height (Low and High Freq both {low} Hz): skipped"),
+                });
+                continue;
+            }
+        }
+        let low_hz = low_given.unwrap_or(0.0).clamp(0.0, to.nyquist_hz);
+        let high_hz = high_given
             .unwrap_or(to.nyquist_hz)
             .clamp(low_hz, to.nyquist_hz.max(low_hz));
         *preview.counts.entry((label.clone(), kind)).or_default() += 1;
@@ -265,5 +291,50 @@ mod tests {
         assert_eq!(preview.selections[1].end_secs, 60.0, "cut at the end");
         let lines: Vec<usize> = preview.warnings.iter().map(|w| w.line).collect();
         assert_eq!(lines, vec![3, 4], "{:?}", preview.warnings);
+    }
+
+    #[test]
+    fn upside_down_boxes_are_swapped_and_boxes_of_no_size_skipped_each_with_its_line() {
+        let table = parse_raven(
+            "Selection\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tAnnotation\n\
+             1\t1\t2\t9000\t2000\ta\n2\t3\t4\t500\t500\ta\n3\t5\t5\t100\t900\ta\n\
+             4\t6\t7\t100\t900\ta\n",
+        )
+        .unwrap();
+        let target = |_: &TableRow| {
+            Some(ImportTarget {
+                recording: ProjectRecordingId(0),
+                nyquist_hz: 11_025.0,
+                duration_secs: 60.0,
+            })
+        };
+        let preview = preview_import(
+            &table,
+            &ImportOptions::suggested(&table),
+            target,
+            &mut SelectionSet::default(),
+        );
+        let boxes: Vec<(f64, f64, f64, f64)> = preview
+            .selections
+            .iter()
+            .map(|s| (s.start_secs, s.end_secs, s.low_hz, s.high_hz))
+            .collect();
+        assert_eq!(
+            boxes,
+            vec![(1.0, 2.0, 2000.0, 9000.0), (6.0, 7.0, 100.0, 900.0)],
+            "the upside-down box swapped, the flat and instant ones left out"
+        );
+        let said: Vec<(usize, &str)> = preview
+            .warnings
+            .iter()
+            .map(|w| (w.line, w.message.as_str()))
+            .collect();
+        assert_eq!(said.len(), 3, "{said:?}");
+        assert!(said[0].0 == 2 && said[0].1.contains("swapped"), "{said:?}");
+        assert!(
+            said[1].0 == 3 && said[1].1.contains("no height"),
+            "{said:?}"
+        );
+        assert!(said[2].0 == 4 && said[2].1.contains("no time"), "{said:?}");
     }
 }

@@ -1021,3 +1021,58 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// A box selected in one recording is not selected in the next one shown: Delete there deletes
+/// nothing the user cannot see (it used to delete the first recording's box without a word).
+#[test]
+fn switching_recordings_clears_the_selection_so_delete_cannot_touch_another_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = recording(dir.path(), "a.wav");
+    let second = recording(dir.path(), "b.wav");
+    let mut harness = app(vec![first, second.clone()]);
+    settle(&mut harness);
+    let drawn = draw_box(&mut harness);
+    assert!(
+        harness
+            .state()
+            .workspace
+            .annotator
+            .selected
+            .contains(&drawn.id),
+        "a box drawn is selected"
+    );
+    let other = harness
+        .state()
+        .session
+        .document
+        .project
+        .recording_at(&second)
+        .unwrap()
+        .id;
+    assert_ne!(other, drawn.recording);
+    // The recordings list shows the other one (a click there does the same).
+    harness
+        .state_mut()
+        .workbench()
+        .show_project_recording(other);
+    harness.key_press(egui::Key::Delete);
+    settle(&mut harness);
+    assert_eq!(
+        harness.state().active_recording().unwrap().project_id,
+        other
+    );
+    assert!(harness.state().workspace.annotator.selected.is_empty());
+    assert_eq!(
+        only(&harness).id,
+        drawn.id,
+        "the first recording's box stays"
+    );
+    // Back on its recording, a row click selects it again and Delete deletes it there.
+    harness.state_mut().workbench().jump_to_selection(drawn.id);
+    harness.key_press(egui::Key::Delete);
+    settle(&mut harness);
+    assert!(
+        selections(&harness).is_empty(),
+        "deleted on its own recording"
+    );
+}

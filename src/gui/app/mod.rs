@@ -266,6 +266,7 @@ impl SyrinxApp {
         let started = Instant::now();
         let ctx = ui.ctx().clone();
         self.poll_events();
+        workbench!(self).keep_selection_on_screen();
         if let Some(model) = self.ui.training.poll_run(&mut workbench!(self)) {
             // Detect offers the model just trained.
             self.ui.detect.model_text = model.display().to_string();
@@ -343,6 +344,9 @@ impl SyrinxApp {
         self.ui
             .similar
             .show(&ctx, &mut workbench!(self), embedder.as_deref());
+        // A panel may have shown another recording this frame: its selection goes before the
+        // commands (Delete, Ctrl+L) run.
+        workbench!(self).keep_selection_on_screen();
         self.drain_commands(&ctx);
         self.workspace.annotator.prune(&self.session.document);
         workbench!(self).update_measurement();

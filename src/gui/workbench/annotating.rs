@@ -90,6 +90,18 @@ impl Workbench<'_> {
             .map(|recording| edit_target(recording, &self.session.document))
     }
 
+    /// Keeps the selection to boxes of the recording on screen: switching recordings clears
+    /// it, so Delete, Ctrl+L or the arrows never change a box the user cannot see.
+    pub fn keep_selection_on_screen(&mut self) {
+        let on_screen = self.workspace.active_recording().map(|r| r.project_id);
+        let selections = &self.session.document.project.selections;
+        self.workspace.annotator.selected.retain(|id| {
+            selections
+                .get(*id)
+                .is_some_and(|s| Some(s.recording) == on_screen)
+        });
+    }
+
     /// Copies the selected boxes (also as a Raven table on the system clipboard, for
     /// spreadsheets).
     pub fn copy_selection(&mut self, ctx: &egui::Context) {

@@ -334,8 +334,8 @@ impl Workbench<'_> {
         }
     }
 
-    /// Shows a selection: its recording (opened if needed), the view around it, the cursor at
-    /// its start.
+    /// Shows a selection, selected: its recording (opened if needed), the view around it, the
+    /// cursor at its start.
     pub fn jump_to_selection(&mut self, id: SelectionId) {
         let Some(selection) = self.session.document.project.selections.get(id).cloned() else {
             return;
@@ -347,6 +347,7 @@ impl Workbench<'_> {
         {
             Some(open) => {
                 self.workspace.active = Some(open);
+                self.workspace.annotator.selected = std::collections::BTreeSet::from([id]);
                 if let Some(recording) = self.workspace.active_recording_mut() {
                     recording
                         .viewport
