@@ -55,6 +55,11 @@ impl DisplaySettings {
 pub struct PaneSettings {
     pub params: SpectrogramParams,
     pub display: DisplaySettings,
+    /// The overlap chosen on the slider, in percent: a window of another size keeps it (the
+    /// hop follows), so changing the window size and back gives the same picture. `None`: the
+    /// parameters' own.
+    #[serde(default)]
+    pub overlap_percent: Option<f64>,
 }
 
 /// Everything remembered between runs.
@@ -93,7 +98,7 @@ impl Default for Preferences {
             primary: PaneSettings::default(),
             compare: PaneSettings {
                 params: SpectrogramParams::default().mel(128),
-                display: DisplaySettings::default(),
+                ..PaneSettings::default()
             },
             compare_mode: false,
             show_settings_panel: true,

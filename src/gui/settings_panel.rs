@@ -11,14 +11,21 @@ use crate::render::Colormap;
 /// Window sizes offered in the list (any other size can be typed).
 const WINDOW_SIZES: [u32; 8] = [128, 256, 512, 1024, 2048, 4096, 8192, 16_384];
 
-/// Draws the settings of one pane; returns true when anything changed.
+/// Draws the settings of one pane, with a reset to `defaults`; returns true when anything
+/// changed.
 pub fn pane_settings_ui(
     ui: &mut egui::Ui,
     settings: &mut PaneSettings,
+    defaults: &PaneSettings,
     sample_rate_hz: Option<u32>,
     id_salt: &str,
 ) -> bool {
     let before = *settings;
+    // The overlap is what the user chose, not what the hop happens to give: a new window size
+    // keeps it.
+    let mut overlap_percent = settings
+        .overlap_percent
+        .unwrap_or_else(|| settings.params.overlap_percent());
     let params = &mut settings.params;
     ui.push_id(id_salt, |ui| {
         egui::Grid::new("spectrogram settings").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
@@ -40,13 +47,19 @@ pub fn pane_settings_ui(
             });
             ui.end_row();
 
+            if params.window_len != before.params.window_len {
+                // The hop follows the window, so the overlap stays as chosen.
+                *params = params.with_overlap_percent(overlap_percent);
+            }
+
             ui.label("Overlap");
-            let mut overlap = params.overlap_percent().round();
+            let mut overlap = overlap_percent.round();
             if ui
                 .add(egui::Slider::new(&mut overlap, 0.0..=95.0).suffix(" %"))
                 .on_hover_text("How much consecutive windows overlap; more overlap = smoother in time, more work")
                 .changed()
             {
+                overlap_percent = overlap;
                 *params = params.with_overlap_percent(overlap);
             }
             ui.end_row();
@@ -168,8 +181,19 @@ pub fn pane_settings_ui(
             }
         });
     }
+    settings.overlap_percent = Some(overlap_percent);
     resolution_ui(ui, settings, sample_rate_hz, id_salt);
-    *settings != before
+    if ui
+        .add_enabled(
+            settings.params != defaults.params || settings.display != defaults.display,
+            egui::Button::new("Reset to defaults"),
+        )
+        .on_hover_text("Every setting of this pane back to how Syrinx starts")
+        .clicked()
+    {
+        *settings = *defaults;
+    }
+    settings.params != before.params || settings.display != before.display
 }
 
 /// The silence level (computed levels are clamped to it) when it lies above the darkest level the

@@ -469,3 +469,54 @@ fn the_jobs_window_shows_what_runs_and_cancels_it() {
         "the window closes when its last job ends"
     );
 }
+
+/// An instructor's round trip: a bigger window and back gives the same picture (the overlap
+/// stays the chosen percentage, the hop follows), and Reset to defaults undoes everything.
+#[test]
+fn a_window_size_round_trip_keeps_the_overlap_and_reset_restores_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = app(vec![recording(dir.path(), "a.wav")], Arc::default());
+    settle(&mut harness);
+    let start = harness.state().prefs.primary.params;
+    assert_eq!(start.window_len, 512);
+    // (2048 is the largest window whose tiles fit the test renderer's textures.)
+    let pick = |harness: &mut Harness<'static, SyrinxApp>, from: &str, to: &str| {
+        harness.get_by_value(from).click();
+        harness.run();
+        harness.get_by_label(to).click();
+        settle(harness);
+    };
+    pick(&mut harness, "512 samples", "2048 samples");
+    let big = harness.state().prefs.primary.params;
+    assert_eq!(big.window_len, 2048);
+    assert!(
+        (big.overlap_percent() - start.overlap_percent()).abs() < 1e-9,
+        "{big:?}"
+    );
+    pick(&mut harness, "2048 samples", "512 samples");
+    assert_eq!(
+        harness.state().prefs.primary.params,
+        start,
+        "the same picture"
+    );
+
+    // At 90 % the hop is not a whole fraction of the window: the round trip is still exact.
+    harness.state_mut().prefs.primary.overlap_percent = Some(90.0);
+    harness.state_mut().prefs.primary.params = start.with_overlap_percent(90.0);
+    settle(&mut harness);
+    let dense = harness.state().prefs.primary.params;
+    pick(&mut harness, "512 samples", "2048 samples");
+    pick(&mut harness, "2048 samples", "1024 samples");
+    pick(&mut harness, "1024 samples", "512 samples");
+    assert_eq!(harness.state().prefs.primary.params, dense);
+
+    harness.get_by_value("viridis").click();
+    harness.run();
+    harness.get_by_label("magma").click();
+    settle(&mut harness);
+    harness.get_by_label("Reset to defaults").click();
+    settle(&mut harness);
+    let defaults = syrinx::gui::Preferences::default().primary;
+    assert_eq!(harness.state().prefs.primary.params, defaults.params);
+    assert_eq!(harness.state().prefs.primary.display, defaults.display);
+}

@@ -234,12 +234,25 @@ impl SyrinxApp {
         egui::ScrollArea::vertical()
             .id_salt("settings scroll")
             .show(ui, |ui| {
+                let defaults = crate::gui::prefs::Preferences::default();
                 ui.heading("Spectrogram");
-                pane_settings_ui(ui, &mut self.prefs.primary, rate, "primary");
+                pane_settings_ui(
+                    ui,
+                    &mut self.prefs.primary,
+                    &defaults.primary,
+                    rate,
+                    "primary",
+                );
                 if self.prefs.compare_mode {
                     ui.separator();
                     ui.heading("Lower pane");
-                    pane_settings_ui(ui, &mut self.prefs.compare, rate, "compare");
+                    pane_settings_ui(
+                        ui,
+                        &mut self.prefs.compare,
+                        &defaults.compare,
+                        rate,
+                        "compare",
+                    );
                 }
                 ui.separator();
                 ui.checkbox(
