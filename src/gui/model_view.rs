@@ -180,5 +180,6 @@ fn normalised_image(
             columns[frame * bands + band] = scale(input.values[band * frames + frame]);
         }
     }
-    image_of_columns(&columns, frames, bands, colorizer)
+    // A model input is a few hundred pixels a side: no graphics card needs it smaller.
+    image_of_columns(&columns, frames, bands, colorizer, usize::MAX)
 }

@@ -52,22 +52,46 @@ impl Colorizer {
     }
 }
 
-/// An image of a column-major dB block: column → x, band 0 at the bottom.
+/// An image of a column-major dB block: column → x, band 0 at the bottom. A block larger than
+/// `max_side` (the graphics card's largest texture: egui refuses bigger ones) is pooled to fit,
+/// each pixel the loudest value it covers, so a very long window (65,536 samples gives 32,769
+/// bands) draws at a coarser resolution instead of stopping the app.
 #[must_use]
 pub fn image_of_columns(
     db: &[f32],
     columns: usize,
     bands: usize,
     colorizer: &Colorizer,
+    max_side: usize,
 ) -> egui::ColorImage {
-    let mut pixels = vec![egui::Color32::BLACK; columns * bands];
-    for column in 0..columns {
-        let values = &db[column * bands..(column + 1) * bands];
-        for (band, value) in values.iter().enumerate() {
-            pixels[(bands - 1 - band) * columns + column] = colorizer.color(*value);
+    let max_side = max_side.max(1);
+    let (column_step, band_step) = (columns.div_ceil(max_side), bands.div_ceil(max_side));
+    if column_step <= 1 && band_step <= 1 {
+        let mut pixels = vec![egui::Color32::BLACK; columns * bands];
+        for column in 0..columns {
+            let values = &db[column * bands..(column + 1) * bands];
+            for (band, value) in values.iter().enumerate() {
+                pixels[(bands - 1 - band) * columns + column] = colorizer.color(*value);
+            }
+        }
+        return egui::ColorImage::new([columns.max(1), bands.max(1)], pixels);
+    }
+    let (column_step, band_step) = (column_step.max(1), band_step.max(1));
+    let (width, height) = (columns.div_ceil(column_step), bands.div_ceil(band_step));
+    let mut pixels = vec![egui::Color32::BLACK; width * height];
+    for x in 0..width {
+        for y in 0..height {
+            let mut loudest = f32::NEG_INFINITY;
+            for column in x * column_step..((x + 1) * column_step).min(columns) {
+                let values = &db[column * bands..(column + 1) * bands];
+                for value in &values[y * band_step..((y + 1) * band_step).min(bands)] {
+                    loudest = loudest.max(*value);
+                }
+            }
+            pixels[(height - 1 - y) * width + x] = colorizer.color(loudest);
         }
     }
-    egui::ColorImage::new([columns.max(1), bands.max(1)], pixels)
+    egui::ColorImage::new([width, height], pixels)
 }
 
 /// Textures of tiles, least recently used dropped first.
@@ -95,7 +119,13 @@ impl TextureCache {
             *used = self.clock;
             return handle.id();
         }
-        let image = image_of_columns(&tile.db, tile.columns, tile.bands, &Colorizer::new(display));
+        let image = image_of_columns(
+            &tile.db,
+            tile.columns,
+            tile.bands,
+            &Colorizer::new(display),
+            ctx.input(|i| i.max_texture_side),
+        );
         let handle = ctx.load_texture(
             format!("tile-{}-{}", tile.key.level, tile.key.index),
             image,
@@ -153,7 +183,7 @@ mod tests {
         });
         // 2 columns × 3 bands; band 0 loud in column 1.
         let db = [-120.0, -120.0, -120.0, 0.0, -120.0, -120.0];
-        let image = image_of_columns(&db, 2, 3, &colorizer);
+        let image = image_of_columns(&db, 2, 3, &colorizer, 2048);
         assert_eq!(image.size, [2, 3]);
         assert_eq!(
             image.pixels[2 * 2 + 1],
@@ -164,6 +194,29 @@ mod tests {
             image.pixels[1],
             egui::Color32::from_gray(0),
             "top row is quiet"
+        );
+    }
+
+    #[test]
+    fn a_block_taller_than_the_largest_texture_is_pooled_by_its_loudest_value() {
+        let colorizer = Colorizer::new(&DisplaySettings {
+            colormap: Colormap::Grey,
+            ..DisplaySettings::default()
+        });
+        // 3 columns × 2,049 bands (a 4,096-sample window), one loud band in the middle column.
+        let bands = 2049;
+        let mut db = vec![-120.0_f32; 3 * bands];
+        db[bands + 1500] = 0.0;
+        let image = image_of_columns(&db, 3, bands, &colorizer, 2048);
+        assert_eq!(image.size, [3, 1025], "every two bands one row");
+        let loud: Vec<(usize, usize)> = (0..1025)
+            .flat_map(|row| (0..3).map(move |x| (row, x)))
+            .filter(|(row, x)| image.pixels[row * 3 + x] == egui::Color32::from_gray(255))
+            .collect();
+        assert_eq!(
+            loud,
+            vec![(1024 - 750, 1)],
+            "band 1,500 is row 750 from the bottom"
         );
     }
 }

@@ -479,21 +479,22 @@ fn a_window_size_round_trip_keeps_the_overlap_and_reset_restores_the_defaults() 
     settle(&mut harness);
     let start = harness.state().prefs.primary.params;
     assert_eq!(start.window_len, 512);
-    // (2048 is the largest window whose tiles fit the test renderer's textures.)
+    // 4096 samples make 2,049 bands, taller than the test renderer's largest texture (2,048):
+    // the picture is pooled to fit instead of stopping the app.
     let pick = |harness: &mut Harness<'static, SyrinxApp>, from: &str, to: &str| {
         harness.get_by_value(from).click();
         harness.run();
         harness.get_by_label(to).click();
         settle(harness);
     };
-    pick(&mut harness, "512 samples", "2048 samples");
+    pick(&mut harness, "512 samples", "4096 samples");
     let big = harness.state().prefs.primary.params;
-    assert_eq!(big.window_len, 2048);
+    assert_eq!(big.window_len, 4096);
     assert!(
         (big.overlap_percent() - start.overlap_percent()).abs() < 1e-9,
         "{big:?}"
     );
-    pick(&mut harness, "2048 samples", "512 samples");
+    pick(&mut harness, "4096 samples", "512 samples");
     assert_eq!(
         harness.state().prefs.primary.params,
         start,

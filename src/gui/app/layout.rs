@@ -452,6 +452,7 @@ impl SyrinxApp {
             overview.columns,
             overview.rows,
             &Colorizer::new(&settings.display),
+            ctx.input(|i| i.max_texture_side),
         );
         let texture = ctx.load_texture("overview", image, egui::TextureOptions::LINEAR);
         self.workspace.overview = Some(Overview {
