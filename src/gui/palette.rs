@@ -27,18 +27,18 @@ impl Palette {
     }
 
     /// The command palette: type to filter, Up/Down to choose, Enter to run, Esc to close.
-    /// `enabled` says which commands can run now (the others are left out). Returns the
-    /// command chosen.
+    /// `blocked` says why a command cannot run now: those are listed greyed, with the reason,
+    /// so "undo" or "find" always find their command. Returns the command chosen.
     pub fn show(
         &mut self,
         ctx: &egui::Context,
-        enabled: impl Fn(Command) -> bool,
+        blocked: impl Fn(Command) -> Option<&'static str>,
     ) -> Option<Command> {
         if !self.open {
             return None;
         }
         let matches: Vec<Command> = Command::all()
-            .filter(|c| enabled(*c) && *c != Command::CommandPalette)
+            .filter(|c| *c != Command::CommandPalette)
             .filter(|c| c.matches(&self.query))
             .collect();
         let (up, down, enter, escape) = ctx.input_mut(|i| {
@@ -59,7 +59,8 @@ impl Palette {
         self.highlighted = self.highlighted.min(last);
         let mut chosen = enter
             .then(|| matches.get(self.highlighted).copied())
-            .flatten();
+            .flatten()
+            .filter(|c| blocked(*c).is_none());
         let mut open = !escape;
         egui::Window::new("Command palette")
             .open(&mut open)
@@ -73,7 +74,9 @@ impl Palette {
                         .hint_text("Type a command: train, save, review…")
                         .desired_width(f32::INFINITY),
                 );
-                if std::mem::take(&mut self.focus_pending) {
+                // Enter on a command that cannot run leaves the field (egui's single-line
+                // fields let go on Enter): typing goes on there.
+                if std::mem::take(&mut self.focus_pending) || (enter && chosen.is_none()) {
                     field.request_focus();
                 }
                 if field.changed() {
@@ -92,12 +95,21 @@ impl Palette {
                                 .first()
                                 .map(shortcut_text)
                                 .unwrap_or_default();
-                            let row = ui
-                                .selectable_label(
-                                    index == self.highlighted,
-                                    format!("{} > {}", command.menu().name(), command.name()),
-                                )
-                                .on_hover_text(format!("{shortcut}  {}", command.help()));
+                            let why_not = blocked(*command);
+                            let name = format!("{} > {}", command.menu().name(), command.name());
+                            let row = command_item(
+                                ui,
+                                &name,
+                                name.clone(),
+                                shortcut,
+                                None,
+                                index == self.highlighted,
+                                why_not.is_none(),
+                            )
+                            .on_hover_text(command.help());
+                            if let Some(why) = why_not {
+                                ui.weak(format!("    {why}"));
+                            }
                             if row.clicked() {
                                 chosen = Some(*command);
                             }
@@ -130,6 +142,34 @@ pub fn shortcuts_window(ctx: &egui::Context, open: &mut bool) {
                     });
                 });
         });
+}
+
+/// A command as a menu or palette item: its shortcut at the right, greyed when it cannot run,
+/// drawn selected when `checked` (an on/off command that is on) or `highlighted` (the
+/// palette's current row). Screen readers (and tests) get its name alone as its label, the
+/// shortcut as the key to press, and on/off commands as ticked or not.
+pub fn command_item(
+    ui: &mut egui::Ui,
+    name: &str,
+    text: String,
+    keys: String,
+    checked: Option<bool>,
+    highlighted: bool,
+    enabled: bool,
+) -> egui::Response {
+    // As wide as the menu or list, so every shortcut lines up at the right.
+    let item = egui::Button::selectable(checked.unwrap_or(false) || highlighted, text)
+        .min_size(egui::vec2(ui.available_width(), 0.0));
+    let response = ui.add_enabled(enabled, item.shortcut_text(keys.clone()));
+    response.widget_info(|| match checked {
+        Some(on) => egui::WidgetInfo::selected(egui::accesskit::Role::CheckBox, enabled, on, name),
+        None => egui::WidgetInfo::labeled(egui::accesskit::Role::Button, enabled, name),
+    });
+    if !keys.is_empty() {
+        ui.ctx()
+            .accesskit_node_builder(response.id, |node| node.set_keyboard_shortcut(keys));
+    }
+    response
 }
 
 /// Every key, for the shortcuts window and the README: each command's shortcuts (`A / B` when

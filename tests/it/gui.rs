@@ -521,3 +521,49 @@ fn a_window_size_round_trip_keeps_the_overlap_and_reset_restores_the_defaults() 
     assert_eq!(harness.state().prefs.primary.params, defaults.params);
     assert_eq!(harness.state().prefs.primary.display, defaults.display);
 }
+
+/// Menus and the palette show each command's key, and a command that cannot run now is still
+/// found (greyed, saying why): typing "undo" with nothing to undo finds Undo, Enter does not
+/// run it, Esc closes the palette.
+#[test]
+fn menus_and_the_palette_show_keys_and_why_a_command_cannot_run() {
+    use egui_kittest::kittest::NodeT;
+    use syrinx::gui::commands::{Command, shortcut_text};
+    let mut harness = app(Vec::new(), Arc::default());
+    harness.run();
+    harness.get_by_label("Edit").click();
+    harness.run();
+    let keys = shortcut_text(&Command::Undo.shortcuts()[0]);
+    let menu_undo: Vec<_> = harness
+        .query_all_by_label("Undo")
+        .filter(|n| n.accesskit_node().data().keyboard_shortcut() == Some(keys.as_str()))
+        .collect();
+    assert_eq!(menu_undo.len(), 1, "the Edit menu's Undo shows {keys}");
+    assert!(
+        menu_undo[0].accesskit_node().is_disabled(),
+        "nothing to undo"
+    );
+    harness.key_press(egui::Key::Escape);
+    harness.run();
+
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    harness.run();
+    harness.event(egui::Event::Text("undo".to_owned()));
+    harness.run();
+    let row = harness.get_by_label("Edit > Undo");
+    assert!(row.accesskit_node().is_disabled());
+    assert_eq!(
+        row.accesskit_node().data().keyboard_shortcut(),
+        Some(keys.as_str())
+    );
+    assert!(
+        harness.query_by_label_contains("nothing to undo").is_some(),
+        "the palette says why"
+    );
+    harness.key_press(egui::Key::Enter);
+    harness.run();
+    assert!(harness.state().palette_is_open(), "Enter does not run it");
+    harness.key_press(egui::Key::Escape);
+    harness.run();
+    assert!(!harness.state().palette_is_open(), "Esc closes the palette");
+}

@@ -239,7 +239,9 @@ impl SyrinxApp {
     /// Keyboard shortcuts (ignored while typing in a field): the keys of the current context
     /// first (reviewing, box editing, the view), then the command table's.
     fn shortcuts(&mut self, ctx: &egui::Context) {
-        if ctx.egui_wants_keyboard_input() {
+        // While the palette is open its keys are its own (Esc closes it, arrows choose), even
+        // when its field has lost the focus.
+        if ctx.egui_wants_keyboard_input() || self.ui.palette.open {
             return;
         }
         // Review keys come first while reviewing; then box editing (with boxes selected the
@@ -315,10 +317,12 @@ impl SyrinxApp {
         if self.ui.show_shortcuts {
             crate::gui::palette::shortcuts_window(&ctx, &mut self.ui.show_shortcuts);
         }
-        let enabled: Vec<Command> = Command::all()
-            .filter(|c| self.ui.palette.open && self.command_enabled(*c))
+        let blocked: Vec<(Command, &'static str)> = Command::all()
+            .filter(|_| self.ui.palette.open)
+            .filter_map(|c| self.command_blocked(c).map(|why| (c, why)))
             .collect();
-        if let Some(command) = self.ui.palette.show(&ctx, |c| enabled.contains(&c)) {
+        let why_not = |c: Command| blocked.iter().find(|(b, _)| *b == c).map(|(_, why)| *why);
+        if let Some(command) = self.ui.palette.show(&ctx, why_not) {
             self.queue_command(command);
         }
         let rows = self.running_jobs();

@@ -12,38 +12,60 @@ use crate::gui::commands::{Command, Menu, dispatch_order, shortcut_text};
 use crate::gui::palette::Palette;
 
 impl SyrinxApp {
-    /// Whether the command can run now (disabled commands are greyed out in menus, left out of
-    /// the palette, and their keys do nothing).
+    /// Whether the command can run now (disabled commands are greyed out in menus and the
+    /// palette, and their keys do nothing).
     #[must_use]
     pub fn command_enabled(&self, command: Command) -> bool {
-        let boxes_selected = !self.workspace.annotator.selected.is_empty();
+        self.command_blocked(command).is_none()
+    }
+
+    /// Why the command cannot run now, in words the menus and the palette show (`None`: it
+    /// can).
+    #[must_use]
+    pub fn command_blocked(&self, command: Command) -> Option<&'static str> {
+        let no_recording = self.workspace.active.is_none();
+        let no_boxes = self.workspace.annotator.selected.is_empty();
         match command {
-            Command::CloseRecording | Command::ResetFrequencyZoom | Command::GoToTime => {
-                self.workspace.active.is_some()
+            Command::CloseRecording
+            | Command::ResetFrequencyZoom
+            | Command::GoToTime
+            | Command::SelectAll
+            | Command::PasteBoxes
+            | Command::PlayVisible
+                if no_recording =>
+            {
+                Some("open a recording first")
             }
-            Command::Undo => self.session.document.undo.undo_name().is_some(),
-            Command::RestoreVersion => self
-                .ui
-                .projects
-                .restorable_project(&self.session.document)
-                .is_some(),
-            Command::Redo => self.session.document.undo.redo_name().is_some(),
-            Command::DeleteSelected | Command::CopyBoxes | Command::ApplyToSelected => {
-                boxes_selected
+            Command::Undo if self.session.document.undo.undo_name().is_none() => {
+                Some("nothing to undo yet")
             }
-            Command::SelectAll | Command::PasteBoxes | Command::PlayVisible => {
-                self.workspace.active.is_some()
+            Command::Redo if self.session.document.undo.redo_name().is_none() => {
+                Some("nothing undone to redo")
             }
-            Command::FindSimilar => {
-                (self.workspace.annotator.selected.len() == 1
-                    || self
+            Command::RestoreVersion
+                if self
+                    .ui
+                    .projects
+                    .restorable_project(&self.session.document)
+                    .is_none() =>
+            {
+                Some("save the project first: earlier versions are kept from its saves")
+            }
+            Command::DeleteSelected | Command::CopyBoxes | Command::ApplyToSelected if no_boxes => {
+                Some("select boxes first (click, Ctrl+click or Ctrl+A)")
+            }
+            Command::FindSimilar if self.ui.similar.searching => Some("a search is running"),
+            Command::FindSimilar
+                if self.workspace.annotator.selected.len() != 1
+                    && self
                         .ui
                         .review
                         .similar_query(&self.session.document.project)
-                        .is_some())
-                    && !self.ui.similar.searching
+                        .is_none() =>
+            {
+                Some("select one box, or review a detection, to find more like it")
             }
-            _ => true,
+            _ => None,
         }
     }
 
@@ -280,17 +302,24 @@ impl SyrinxApp {
                 Some(shortcut) => format!("{}: {}", shortcut_text(shortcut), command.help()),
                 None => command.help().to_owned(),
             };
-            let enabled = self.command_enabled(command);
-            let clicked = match self.command_checked(command) {
-                Some(mut on) => ui
-                    .add_enabled(enabled, egui::Checkbox::new(&mut on, command.name()))
-                    .on_hover_text(hover)
-                    .clicked(),
-                None => ui
-                    .add_enabled(enabled, egui::Button::new(self.command_label(command)))
-                    .on_hover_text(hover)
-                    .clicked(),
-            };
+            let blocked = self.command_blocked(command);
+            let keys = command
+                .shortcuts()
+                .first()
+                .map(shortcut_text)
+                .unwrap_or_default();
+            let clicked = crate::gui::palette::command_item(
+                ui,
+                command.name(),
+                self.command_label(command),
+                keys,
+                self.command_checked(command),
+                false,
+                blocked.is_none(),
+            )
+            .on_hover_text(hover)
+            .on_disabled_hover_text(blocked.unwrap_or_default())
+            .clicked();
             if clicked {
                 self.queue_command(command);
                 ui.close();
