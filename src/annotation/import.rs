@@ -267,6 +267,23 @@ mod tests {
         assert_eq!(none.unmatched_files["(no file named)"], 3);
     }
 
+    /// `table` imported with its suggested options onto one recording of a minute.
+    fn preview_on_one_minute(table: &ParsedTable, nyquist_hz: f64) -> ImportPreview {
+        let target = |_: &TableRow| {
+            Some(ImportTarget {
+                recording: ProjectRecordingId(0),
+                nyquist_hz,
+                duration_secs: 60.0,
+            })
+        };
+        preview_import(
+            table,
+            &ImportOptions::suggested(table),
+            target,
+            &mut SelectionSet::default(),
+        )
+    }
+
     #[test]
     fn rows_past_the_end_of_the_recording_are_left_out_or_cut() {
         let table = parse_raven(
@@ -274,19 +291,7 @@ mod tests {
              1\t10\t11\t100\t900\ta\n2\t59.5\t61\t100\t900\ta\n3\t70\t71\t100\t900\ta\n",
         )
         .unwrap();
-        let target = |_: &TableRow| {
-            Some(ImportTarget {
-                recording: ProjectRecordingId(0),
-                nyquist_hz: 8000.0,
-                duration_secs: 60.0,
-            })
-        };
-        let preview = preview_import(
-            &table,
-            &ImportOptions::suggested(&table),
-            target,
-            &mut SelectionSet::default(),
-        );
+        let preview = preview_on_one_minute(&table, 8000.0);
         assert_eq!(preview.selections.len(), 2);
         assert_eq!(preview.selections[1].end_secs, 60.0, "cut at the end");
         let lines: Vec<usize> = preview.warnings.iter().map(|w| w.line).collect();
@@ -301,19 +306,7 @@ mod tests {
              4\t6\t7\t100\t900\ta\n",
         )
         .unwrap();
-        let target = |_: &TableRow| {
-            Some(ImportTarget {
-                recording: ProjectRecordingId(0),
-                nyquist_hz: 11_025.0,
-                duration_secs: 60.0,
-            })
-        };
-        let preview = preview_import(
-            &table,
-            &ImportOptions::suggested(&table),
-            target,
-            &mut SelectionSet::default(),
-        );
+        let preview = preview_on_one_minute(&table, 11_025.0);
         let boxes: Vec<(f64, f64, f64, f64)> = preview
             .selections
             .iter()
