@@ -220,11 +220,17 @@ struct Row {
     domain: Option<(f64, f64)>,
     /// Seconds of audio scored.
     secs: f64,
+    /// How well the boxes frame the calls found: each found call's best time intersection over
+    /// union with a detection at the model's threshold.
+    ious: Vec<f64>,
 }
 
-/// Event metrics of `model` over `tests` at its threshold, and the best recall at ≤ 2 false
-/// positives per hour over thresholds.
-fn score(model: &ModelArtifact, tests: &[Recording]) -> (EventMetrics, EventMetrics, f64) {
+/// Event metrics of `model` over `tests` at its threshold, the best recall at ≤ 2 false
+/// positives per hour over thresholds, the seconds scored, and the found calls' box IoUs.
+fn score(
+    model: &ModelArtifact,
+    tests: &[Recording],
+) -> (EventMetrics, EventMetrics, f64, Vec<f64>) {
     let hop_secs = model.info.detection_hop_secs();
     let base = model.info.merge_settings();
     // Finer near 1, where an overconfident network puts calls and look-alikes alike.
@@ -235,6 +241,7 @@ fn score(model: &ModelArtifact, tests: &[Recording]) -> (EventMetrics, EventMetr
     let mut at_model = EventMetrics::default();
     let mut per_threshold = vec![EventMetrics::default(); thresholds.len()];
     let mut secs = 0.0;
+    let mut ious = Vec::new();
     for test in tests {
         let mut length = 0.0;
         let scores = match score_recording(
@@ -254,6 +261,15 @@ fn score(model: &ModelArtifact, tests: &[Recording]) -> (EventMetrics, EventMetr
             evaluate_scores(&scores, &settings, &references, TOLERANCE_SECS, length)
         };
         at_model.add_counts(&at(base.threshold));
+        let boxes: Vec<(f64, f64)> = syrinx::detect::merge(&scores, &base)
+            .iter()
+            .map(|d| (d.start_secs, d.end_secs))
+            .collect();
+        ious.extend(
+            syrinx::evaluate::best_time_ious(&boxes, &references)
+                .into_iter()
+                .filter(|iou| *iou > 0.0),
+        );
         for (sum, t) in per_threshold.iter_mut().zip(&thresholds) {
             sum.add_counts(&at(*t));
         }
@@ -275,7 +291,7 @@ fn score(model: &ModelArtifact, tests: &[Recording]) -> (EventMetrics, EventMetr
                 .then(b.threshold.total_cmp(&a.threshold))
         })
         .unwrap_or_default();
-    (at_model, oracle, secs)
+    (at_model, oracle, secs, ious)
 }
 
 /// A copy of `model` (loaded afresh from `dir`) with its batch norms adapted to `tests`, and
@@ -447,9 +463,9 @@ fn right_whale_day1(data: &Path, work: &Path) {
         ];
         for (target, recording) in targets {
             let tests = std::slice::from_ref(&recording);
-            let (metrics, oracle, secs) = score(&model, tests);
+            let (metrics, oracle, secs, ious) = score(&model, tests);
             let (copy, domain) = adapted(&model, tests, &work.join("adapted"));
-            let (adapted, _, _) = score(&copy, tests);
+            let (adapted, _, _, _) = score(&copy, tests);
             rows.push(Row {
                 fold: left_out.name(),
                 target,
@@ -458,6 +474,7 @@ fn right_whale_day1(data: &Path, work: &Path) {
                 adapted,
                 domain,
                 secs,
+                ious,
             });
         }
     }
@@ -466,9 +483,9 @@ fn right_whale_day1(data: &Path, work: &Path) {
     few_training.extend(background.iter().take(2).cloned());
     if let Some((model, secs)) = train("few shots (10 calls)", &few_training) {
         train_secs_total += secs;
-        let (metrics, oracle, secs) = score(&model, &calls[1..]);
+        let (metrics, oracle, secs, ious) = score(&model, &calls[1..]);
         let (copy, domain) = adapted(&model, &calls[1..], &work.join("adapted"));
-        let (adapted, _, _) = score(&copy, &calls[1..]);
+        let (adapted, _, _, _) = score(&copy, &calls[1..]);
         rows.push(Row {
             fold: format!("few shots: first 10 of {}", calls[0].name()),
             target: "the other two call recordings".to_owned(),
@@ -477,6 +494,7 @@ fn right_whale_day1(data: &Path, work: &Path) {
             adapted,
             domain,
             secs,
+            ious,
         });
     }
     println!(
@@ -525,6 +543,20 @@ fn right_whale_day1(data: &Path, work: &Path) {
                 m.recall,
                 m.precision,
                 m.false_positives_per_hour
+            );
+        }
+    }
+    for target in ["as it is", "new day −6 dB", "new day −10 dB"] {
+        let mut ious: Vec<f64> = rows
+            .iter()
+            .filter(|r| r.target == target)
+            .flat_map(|r| r.ious.iter().copied())
+            .collect();
+        ious.sort_by(f64::total_cmp);
+        if let Some(median) = ious.get(ious.len() / 2) {
+            println!(
+                "leave one out, {target}: boxes of the {} calls found, time IoU median {median:.2}",
+                ious.len()
             );
         }
     }

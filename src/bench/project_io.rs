@@ -80,6 +80,7 @@ pub fn write_run_project(
             merge,
             label: "syrinx warbler".to_owned(),
             band_hz: Some((2_000.0, 8_000.0)),
+            scope: String::new(),
             recordings: Vec::new(),
             pending: Vec::new(),
             failed: Vec::new(),
@@ -110,6 +111,7 @@ fn generated_scores(recording: u32, run: u32) -> WindowScores {
         window_secs: 1.05,
         start_secs: Vec::with_capacity(windows),
         scores: Vec::with_capacity(windows),
+        envelope: None,
     };
     for i in 0..windows {
         let start_secs = i as f64 * HOP_SECS;

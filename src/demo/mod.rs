@@ -237,6 +237,29 @@ pub fn run_metrics(
     Ok(crate::evaluate::rates(total, secs))
 }
 
+/// How well a run's boxes frame the demo's calls: for each truth call of its recordings, the
+/// best time intersection over union with a detection (0 for a call it missed).
+pub fn run_box_ious(
+    project: &Project,
+    demo_dir: &Path,
+    run: &crate::project::runs::DetectionRun,
+) -> Result<Vec<f64>, DemoError> {
+    let mut ious = Vec::new();
+    for part in &run.recordings {
+        let Some(recording) = project.recording(part.recording) else {
+            continue;
+        };
+        let spans: Vec<(f64, f64)> = part
+            .detections
+            .iter()
+            .map(|d| (d.detection.start_secs, d.detection.end_secs))
+            .collect();
+        let calls = truth_calls(demo_dir, &recording.path)?;
+        ious.extend(crate::evaluate::best_time_ious(&spans, &calls));
+    }
+    Ok(ious)
+}
+
 /// What `write_demo` wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DemoSummary {

@@ -390,6 +390,7 @@ impl HeadModel {
                 window_secs: embeddings.window_secs,
                 start_secs,
                 scores: Vec::with_capacity(embeddings.rows()),
+                envelope: None,
             };
             self.weights.outputs
         ];

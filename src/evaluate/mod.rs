@@ -54,6 +54,29 @@ pub fn evaluate_scores(
     )
 }
 
+/// Intersection over union of two time spans (0 when they do not meet).
+#[must_use]
+pub fn time_iou(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let overlap = (a.1.min(b.1) - a.0.max(b.0)).max(0.0);
+    let union = a.1.max(b.1) - a.0.min(b.0);
+    if union > 0.0 { overlap / union } else { 0.0 }
+}
+
+/// How well boxes frame the reference events: for each reference, the best [`time_iou`] of
+/// any detection with it (0 for a call no detection touches).
+#[must_use]
+pub fn best_time_ious(detections: &[(f64, f64)], references: &[(f64, f64)]) -> Vec<f64> {
+    references
+        .iter()
+        .map(|r| {
+            detections
+                .iter()
+                .map(|d| time_iou(*d, *r))
+                .fold(0.0, f64::max)
+        })
+        .collect()
+}
+
 /// Which detections (by index) match a reference event: `matched[i]` for detection `i`.
 #[must_use]
 pub fn match_events(
@@ -161,6 +184,18 @@ mod tests {
             end_secs,
             score,
         }
+    }
+
+    #[test]
+    fn time_iou_is_shared_time_over_joint_time() {
+        assert!((time_iou((1.0, 3.0), (2.0, 4.0)) - 1.0 / 3.0).abs() < 1e-12);
+        assert!((time_iou((1.0, 2.0), (1.0, 2.0)) - 1.0).abs() < 1e-12);
+        assert!(time_iou((1.0, 2.0), (3.0, 4.0)).abs() < 1e-12);
+        // A narrow strip inside a call frames it badly.
+        assert!((time_iou((1.4, 1.6), (1.0, 2.0)) - 0.2).abs() < 1e-12);
+        let best = best_time_ious(&[(0.0, 1.0), (1.1, 2.0)], &[(1.0, 2.0), (5.0, 6.0)]);
+        assert!((best[0] - 0.9).abs() < 1e-12);
+        assert!(best[1].abs() < 1e-12);
     }
 
     #[test]

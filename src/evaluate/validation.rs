@@ -302,6 +302,7 @@ impl EventValidation {
                 window_secs: self.window_secs,
                 start_secs: recording.start_secs.clone(),
                 scores: slice.to_vec(),
+                envelope: None,
             };
             let positives: Vec<(f64, f64)> = match label {
                 None => recording.positives.clone(),

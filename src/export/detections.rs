@@ -52,8 +52,8 @@ pub fn class_counts_line(
 /// The column a multi-class model's detections carry their class in.
 pub const CLASS_COLUMN: &str = "Class";
 
-/// The table row of a detection: `band_hz` (detections carry no frequency bounds of their own:
-/// the model's typical band of its calls, or the whole spectrum), `label`, the maximum score,
+/// The table row of a detection: its box (its own band where its energy found one, else
+/// `band_hz`: the model's typical band of its calls, or the whole spectrum), `label`, the maximum score,
 /// the verdict if any, and the file so that Raven tables get `Begin File`, `Begin Path` and
 /// `File Offset (s)`.
 #[must_use]
@@ -67,8 +67,8 @@ pub fn detection_row(
     TableRow {
         start_secs: detection.start_secs,
         end_secs: detection.end_secs,
-        low_hz: Some(band_hz.0),
-        high_hz: Some(band_hz.1),
+        low_hz: Some(detection.band_hz.unwrap_or(band_hz).0),
+        high_hz: Some(detection.band_hz.unwrap_or(band_hz).1),
         label: label.to_owned(),
         kind: Some(SelectionKind::Positive),
         score: Some(f64::from(detection.max_score)),

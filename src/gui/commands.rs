@@ -66,9 +66,13 @@ pub enum Command {
     Detect,
     ToggleReview,
     CompareMode,
+    CompareSideBySide,
     SettingsPanel,
     ModelView,
     DarkTheme,
+    LargerText,
+    SmallerText,
+    DefaultTextSize,
     ResetFrequencyZoom,
     GoToTime,
     Jobs,
@@ -133,9 +137,13 @@ impl Command {
             Self::Detect => "Detect…",
             Self::ToggleReview => "Review panel",
             Self::CompareMode => "Compare two settings",
+            Self::CompareSideBySide => "Compare side by side",
             Self::SettingsPanel => "Spectrogram settings panel",
             Self::ModelView => "What the model sees",
             Self::DarkTheme => "Dark theme",
+            Self::LargerText => "Text size: larger",
+            Self::SmallerText => "Text size: smaller",
+            Self::DefaultTextSize => "Text size: default",
             Self::ResetFrequencyZoom => "Reset frequency zoom",
             Self::GoToTime => "Go to time",
             Self::Jobs => "Jobs",
@@ -187,9 +195,17 @@ impl Command {
             Self::Detect => "open the Detect window (run a model over recordings)",
             Self::ToggleReview => "show / hide the Review tab (it opens on the current detection)",
             Self::CompareMode => "two spectrograms of one recording, each with its settings",
+            Self::CompareSideBySide => {
+                "compare's two spectrograms beside each other (off: one above the other)"
+            }
             Self::SettingsPanel => "the spectrogram's settings beside it",
             Self::ModelView => "the model's input for the visible window",
             Self::DarkTheme => "dark or light colours",
+            Self::LargerText => {
+                "make text and controls larger (a projector, a high-resolution screen)"
+            }
+            Self::SmallerText => "make text and controls smaller",
+            Self::DefaultTextSize => "text and controls at their usual size",
             Self::ResetFrequencyZoom => "show the whole frequency range again",
             Self::GoToTime => "go to a time (type it in the toolbar)",
             Self::Jobs => "what runs in the background, with progress and Cancel",
@@ -231,9 +247,13 @@ impl Command {
             | C::FindSimilar => Menu::Edit,
             C::Train | C::Detect | C::ToggleReview => Menu::Model,
             C::CompareMode
+            | C::CompareSideBySide
             | C::SettingsPanel
             | C::ModelView
             | C::DarkTheme
+            | C::LargerText
+            | C::SmallerText
+            | C::DefaultTextSize
             | C::ResetFrequencyZoom
             | C::GoToTime
             | C::Jobs
@@ -255,6 +275,7 @@ impl Command {
                 | Self::ApplyToSelected
                 | Self::FindSimilar
                 | Self::ResetFrequencyZoom
+                | Self::LargerText
         )
     }
 
@@ -280,6 +301,9 @@ impl Command {
             Self::ToggleReview => &[key!(CTRL, Key::R)],
             Self::GoToTime => &[key!(CTRL, Key::G)],
             Self::CommandPalette => &[key!(CTRL, Key::K)],
+            Self::LargerText => &[key!(CTRL, Key::Plus), key!(CTRL, Key::Equals)],
+            Self::SmallerText => &[key!(CTRL, Key::Minus)],
+            Self::DefaultTextSize => &[key!(CTRL, Key::Num0)],
             Self::PlayStop => &[key!(NONE, Key::Space)],
             Self::PlayVisible => &[key!(Modifiers::SHIFT, Key::Space)],
             Self::FollowPlayback => &[key!(NONE, Key::F)],
@@ -326,7 +350,10 @@ pub const CONTEXT_KEYS: &[(&str, &str)] = &[
     ),
     ("Page Up / Page Down", "previous / next page (10 % overlap)"),
     ("Home / End", "start / end of the recording"),
-    ("+ / −", "zoom time in / out"),
+    (
+        "+ / − (no Ctrl)",
+        "zoom time in / out (Ctrl+Plus / Minus change the text size)",
+    ),
     (
         "Up / Down",
         "zoom frequency in / out (boxes selected: nudge them)",

@@ -70,9 +70,13 @@ pub struct Preferences {
     /// The lower pane of compare mode (starts as a mel view of the same recording).
     pub compare: PaneSettings,
     pub compare_mode: bool,
+    /// Compare's panes beside each other rather than one above the other.
+    pub compare_side_by_side: bool,
     pub show_settings_panel: bool,
     pub show_model_view: bool,
     pub dark_theme: bool,
+    /// The size of text and controls (View ▸ Text size): 1 is egui's own.
+    pub text_scale: f32,
     pub playback_speed: f64,
     pub playback_filter: PlaybackFilter,
     pub follow_playback: bool,
@@ -101,9 +105,11 @@ impl Default for Preferences {
                 ..PaneSettings::default()
             },
             compare_mode: false,
+            compare_side_by_side: false,
             show_settings_panel: true,
             show_model_view: false,
             dark_theme: true,
+            text_scale: 1.0,
             playback_speed: 1.0,
             playback_filter: PlaybackFilter::default(),
             follow_playback: true,
@@ -119,7 +125,27 @@ impl Default for Preferences {
     }
 }
 
+/// The text sizes View ▸ Text size steps through.
+pub const TEXT_SCALES: [f32; 9] = [0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5];
+
 impl Preferences {
+    /// The next text size up (`larger`) or down from the current one, within [`TEXT_SCALES`].
+    pub fn step_text_scale(&mut self, larger: bool) {
+        let current = self.text_scale;
+        let next = if larger {
+            TEXT_SCALES.iter().copied().find(|s| *s > current + 1e-3)
+        } else {
+            TEXT_SCALES
+                .iter()
+                .rev()
+                .copied()
+                .find(|s| *s < current - 1e-3)
+        };
+        if let Some(next) = next {
+            self.text_scale = next;
+        }
+    }
+
     /// Puts `path` first in the recent projects.
     pub fn remember_project(&mut self, path: &std::path::Path) {
         self.recent_projects.retain(|p| p != path);

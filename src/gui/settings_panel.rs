@@ -207,7 +207,39 @@ pub fn flat_below_db(
     (silence_db + display.gain_db > display.floor_db + 0.5).then_some(silence_db)
 }
 
-/// Δt, Δf and a plot of the window function.
+/// On a mel axis, how far apart the bands are at its two ends, and where they are finer than
+/// the FFT (so add no detail): what Δf means there. `None` on a linear axis.
+#[must_use]
+pub fn mel_spacing_text(params: &crate::dsp::SpectrogramParams, rate: u32) -> Option<String> {
+    let axis = params.axis(rate);
+    if axis.mel.is_none() || axis.rows < 2 {
+        return None;
+    }
+    let spacing = |row: f64| axis.hz_at_row(row + 1.0) - axis.hz_at_row(row);
+    let (low, high) = (spacing(0.0), spacing(axis.rows as f64 - 2.0));
+    let fft_hz = params.bin_hz(rate);
+    let mut text = format!(
+        "{} mel bands: {low:.0} Hz apart at {:.0} Hz, {high:.0} Hz apart at {:.0} Hz",
+        axis.rows,
+        axis.hz_at_row(0.0),
+        axis.hz_at_row(axis.rows as f64 - 1.0)
+    );
+    if low < fft_hz {
+        // The band where mel spacing reaches the FFT's: below it, bands repeat bins.
+        let finer_until = (0..axis.rows - 1)
+            .map(|r| r as f64)
+            .find(|r| spacing(*r) >= fft_hz)
+            .map_or(axis.hz_at_row(axis.rows as f64 - 1.0), |r| {
+                axis.hz_at_row(r)
+            });
+        text.push_str(&format!(
+            "; below {finer_until:.0} Hz they are finer than the FFT's {fft_hz:.1} Hz and add no detail"
+        ));
+    }
+    Some(text)
+}
+
+/// Δt, Δf (and what it means on a mel axis) and a plot of the window function.
 fn resolution_ui(
     ui: &mut egui::Ui,
     settings: &PaneSettings,
@@ -223,8 +255,14 @@ fn resolution_ui(
             "Δt = {dt_ms:.2} ms between frames (window {window_ms:.1} ms)"
         ))
         .on_hover_text("Time resolution: how far apart in time the columns are");
-        ui.label(format!("Δf = {df:.1} Hz between bins"))
+        ui.label(format!("Δf = {df:.1} Hz between FFT bins"))
             .on_hover_text("Frequency resolution of the FFT: sample rate ÷ window size");
+        if let Some(mel) = mel_spacing_text(params, rate) {
+            ui.label(mel).on_hover_text(
+                "Mel bands are narrow at low frequencies and wide at high ones; where they are \
+                 narrower than the FFT's bins they add no detail",
+            );
+        }
     }
     let coefficients = window_coefficients(params.window, 256);
     let points: PlotPoints = coefficients
@@ -248,6 +286,24 @@ fn resolution_ui(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn on_a_mel_axis_the_spacing_of_bands_is_said_at_both_ends() {
+        let linear = crate::dsp::SpectrogramParams::default();
+        assert_eq!(mel_spacing_text(&linear, 22_050), None);
+        let mel = linear.mel(128);
+        let text = mel_spacing_text(&mel, 22_050).unwrap();
+        assert!(text.starts_with("128 mel bands: "), "{text}");
+        // 22,050 Hz / 512 = 43.1 Hz bins: the low mel bands are finer than that.
+        assert!(text.contains("finer than the FFT's 43.1 Hz"), "{text}");
+        let coarse = crate::dsp::SpectrogramParams {
+            window_len: 4096,
+            ..linear
+        }
+        .mel(32);
+        let text = mel_spacing_text(&coarse, 22_050).unwrap();
+        assert!(!text.contains("finer than"), "{text}");
+    }
 
     #[test]
     fn a_silence_level_above_the_darkest_colour_is_flagged() {

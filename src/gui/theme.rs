@@ -39,3 +39,26 @@ pub const SERIES: [Color32; 4] = [
 /// Histogram bars of true and false positives' scores.
 pub const TRUE_POSITIVE_BARS: Color32 = Color32::from_rgb(80, 200, 100);
 pub const FALSE_POSITIVE_BARS: Color32 = Color32::from_rgb(230, 70, 60);
+
+/// Class colours of a multi-class model's detections: distinct from each other, from the
+/// verdict tags and from the selection colours' hues as far as eight colours allow.
+pub const CLASSES: [Color32; 8] = [
+    Color32::from_rgb(0, 220, 255),
+    Color32::from_rgb(255, 140, 0),
+    Color32::from_rgb(160, 255, 60),
+    Color32::from_rgb(255, 90, 170),
+    Color32::from_rgb(150, 130, 255),
+    Color32::from_rgb(255, 255, 90),
+    Color32::from_rgb(60, 255, 190),
+    Color32::from_rgb(255, 255, 255),
+];
+
+/// The size of text drawn over the spectrogram (tags, legends, axis labels): the body text's,
+/// so that it follows View ▸ Text size.
+#[must_use]
+pub fn overlay_text_px(ui: &eframe::egui::Ui) -> f32 {
+    ui.style()
+        .text_styles
+        .get(&eframe::egui::TextStyle::Body)
+        .map_or(13.0, |font| font.size)
+}

@@ -158,6 +158,35 @@ fn is_one(n: &usize) -> bool {
 }
 
 impl ModelInfo {
+    /// What the model is, in a line for people choosing one: its classes, iteration, what it
+    /// was trained on and when ("warbler · iteration 2 · 64 positive and 410 negative windows
+    /// from 8 recordings · 2026-12-07").
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let (positives, negatives) = self
+            .manifest
+            .groups
+            .iter()
+            .fold((0, 0), |(p, n), g| (p + g.2, n + g.3));
+        let classes = if self.classes.is_empty() {
+            self.manifest.positive_labels.join(" / ")
+        } else {
+            self.classes.join(", ")
+        };
+        let mut line = format!("{classes} · iteration {}", self.manifest.iteration);
+        if !self.manifest.groups.is_empty() {
+            line.push_str(&format!(
+                " · {positives} positive and {negatives} negative windows from {} recording(s)",
+                self.manifest.groups.len()
+            ));
+        }
+        if let Some(day) = self.created.get(..10) {
+            line.push_str(" · ");
+            line.push_str(day);
+        }
+        line
+    }
+
     /// Seconds between window starts detection uses by default.
     #[must_use]
     pub fn detection_hop_secs(&self) -> f64 {

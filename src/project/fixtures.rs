@@ -41,6 +41,7 @@ pub(crate) fn run(id: u32, recording: u32, scores: Vec<f32>) -> DetectionRun {
         },
         label: "call".to_owned(),
         band_hz: None,
+        scope: String::new(),
         recordings: Vec::new(),
         pending: vec![ProjectRecordingId(recording)],
         failed: Vec::new(),
@@ -52,6 +53,7 @@ pub(crate) fn run(id: u32, recording: u32, scores: Vec<f32>) -> DetectionRun {
             window_secs: 1.0,
             start_secs,
             scores,
+            envelope: None,
         },
     );
     run

@@ -511,6 +511,85 @@ impl Project {
         self.detection_runs.iter().find(|r| r.id == id)
     }
 
+    /// The runs of one multi-class model's pass that `run` belongs to, itself included, in
+    /// class-name order: one run per class, made together (the same model, the same
+    /// recordings, ids in one block). A one-class run is alone.
+    #[must_use]
+    pub fn class_runs<'a>(&'a self, run: &'a runs::DetectionRun) -> Vec<&'a runs::DetectionRun> {
+        let covered = |r: &runs::DetectionRun| {
+            let mut ids: Vec<_> = r
+                .recordings
+                .iter()
+                .map(|p| p.recording)
+                .chain(r.pending.iter().copied())
+                .chain(r.failed.iter().map(|(id, _)| *id))
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        let mine = covered(run);
+        let mut block: Vec<&runs::DetectionRun> = vec![run];
+        // Neighbours by id, while they are the same model over the same recordings with a
+        // class not seen yet.
+        for step in [-1_i64, 1] {
+            let mut id = i64::from(run.id) + step;
+            while let Some(other) = u32::try_from(id).ok().and_then(|id| self.run(id)) {
+                let same = other.model_id == run.model_id
+                    && block.iter().all(|r| r.label != other.label)
+                    && covered(other) == mine;
+                if !same {
+                    break;
+                }
+                block.push(other);
+                id += step;
+            }
+        }
+        block.sort_by(|a, b| a.label.cmp(&b.label));
+        block
+    }
+
+    /// The label most of the project's boxes of `kind` carry (ties: the first by name), for
+    /// new boxes of that kind when none was chosen.
+    #[must_use]
+    pub fn most_used_label(&self, kind: crate::annotation::SelectionKind) -> Option<String> {
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for selection in self.selections.items() {
+            if selection.kind == kind && !selection.label.trim().is_empty() {
+                *counts.entry(selection.label.as_str()).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+            .map(|(label, _)| label.to_owned())
+    }
+
+    /// The kind a label stands for: the label set's, else the kind most boxes with it have.
+    #[must_use]
+    pub fn label_kind(&self, name: &str) -> Option<crate::annotation::SelectionKind> {
+        use crate::annotation::SelectionKind;
+        if let Some(label) = self.labels.iter().find(|l| l.name == name) {
+            return Some(label.kind);
+        }
+        let (mut positives, mut negatives) = (0_usize, 0_usize);
+        for selection in self.selections.items().iter().filter(|s| s.label == name) {
+            match selection.kind {
+                SelectionKind::Positive => positives += 1,
+                SelectionKind::Negative => negatives += 1,
+            }
+        }
+        match (positives, negatives) {
+            (0, 0) => None,
+            (p, n) if p >= n => Some(SelectionKind::Positive),
+            _ => Some(SelectionKind::Negative),
+        }
+    }
+
+    /// The detection run with this id, to change.
+    pub fn run_mut(&mut self, id: u32) -> Option<&mut runs::DetectionRun> {
+        self.detection_runs.iter_mut().find(|r| r.id == id)
+    }
+
     /// What deleting run `id` is, to apply as an undo step (`None`: no such run).
     #[must_use]
     pub fn deletion_of_run(&self, id: u32) -> Option<ProjectChange> {

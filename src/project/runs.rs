@@ -112,6 +112,9 @@ pub struct DetectionRun {
     /// that do not know it (the whole spectrum then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub band_hz: Option<(f64, f64)>,
+    /// What the run covers, in words ("survey", "test split", a folder): part of its name.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
     /// Recordings scored, in the order they finished.
     pub recordings: Vec<RecordingDetections>,
     /// Recordings still to score (a cancelled or interrupted run resumes with these).
@@ -208,6 +211,7 @@ impl DetectionRun {
                 label
             },
             band_hz: info.detection.and_then(|d| d.band_hz),
+            scope: String::new(),
             recordings: Vec::new(),
             pending: recordings,
             failed: Vec::new(),
@@ -240,6 +244,25 @@ impl DetectionRun {
             run.iteration = iteration;
         }
         run
+    }
+
+    /// The run as lists show it: "run 3 · model_02 (iteration 2) · warbler · test split".
+    #[must_use]
+    pub fn name(&self) -> String {
+        let model = self
+            .model_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut name = format!(
+            "run {} · {model} (iteration {}) · {}",
+            self.id, self.iteration, self.label
+        );
+        if !self.scope.is_empty() {
+            name.push_str(" · ");
+            name.push_str(&self.scope);
+        }
+        name
     }
 
     /// Stores one recording's scores (merged with the run's settings) and takes it off the

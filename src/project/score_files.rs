@@ -6,7 +6,10 @@
 //!
 //! Format, little-endian: the magic `SYRXSCOR`, a `u32` format version, the window length
 //! (`f64` seconds), the window count `n` (`u64`), `n` window starts (`f64` seconds), `n`
-//! scores (`f32`), and a CRC-32 of everything before it.
+//! scores (`f32`); from version 2 the band's envelope (see [`crate::detect::BandEnvelope`]):
+//! a `u64` frame count `m` (0: none), and when `m > 0` its hop, first centre, low and high
+//! edges (`f64` each), `m` levels and `m` loudest frequencies (`f32`); last a CRC-32 of
+//! everything before it. Version 1 files (no envelope) are read as before.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,7 +21,7 @@ use crate::detect::WindowScores;
 
 const MAGIC: &[u8; 8] = b"SYRXSCOR";
 /// The side-file format this version writes and reads.
-pub const SCORE_FILE_VERSION: u32 = 1;
+pub const SCORE_FILE_VERSION: u32 = 2;
 const HEADER_BYTES: usize = 8 + 4 + 8 + 8;
 const EXTENSION: &str = "scores";
 
@@ -61,6 +64,27 @@ pub fn encode(scores: &WindowScores) -> Vec<u8> {
     for score in &scores.scores[..count] {
         bytes.extend_from_slice(&score.to_le_bytes());
     }
+    match &scores.envelope {
+        Some(envelope) if !envelope.level_db.is_empty() => {
+            let frames = envelope.level_db.len().min(envelope.peak_hz.len());
+            bytes.extend_from_slice(&(frames as u64).to_le_bytes());
+            for value in [
+                envelope.hop_secs,
+                envelope.first_secs,
+                envelope.low_hz,
+                envelope.high_hz,
+            ] {
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+            for value in envelope.level_db[..frames]
+                .iter()
+                .chain(&envelope.peak_hz[..frames])
+            {
+                bytes.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        _ => bytes.extend_from_slice(&0_u64.to_le_bytes()),
+    }
     let checksum = crc32fast::hash(&bytes);
     bytes.extend_from_slice(&checksum.to_le_bytes());
     bytes
@@ -98,31 +122,65 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<WindowScores, ScoreFileError>
     let window_secs = f64::from_le_bytes(float(12));
     let count = usize::try_from(u64::from_le_bytes(float(20)))
         .map_err(|_| damaged("window count out of range"))?;
-    if count
+    let scores_end = count
         .checked_mul(12)
         .and_then(|b| b.checked_add(HEADER_BYTES))
-        != Some(body.len())
-    {
+        .filter(|end| *end <= body.len())
+        .ok_or_else(|| damaged("window count does not match the file's length"))?;
+    let envelope = if version >= 2 {
+        decode_envelope(&body[scores_end..]).ok_or_else(|| damaged("envelope cut short"))?
+    } else if scores_end == body.len() {
+        None
+    } else {
         return Err(damaged("window count does not match the file's length"));
-    }
+    };
     let starts_end = HEADER_BYTES + count * 8;
-    let start_secs = body[HEADER_BYTES..starts_end]
-        .chunks_exact(8)
-        .map(|c| {
-            let mut eight = [0_u8; 8];
-            eight.copy_from_slice(c);
-            f64::from_le_bytes(eight)
-        })
-        .collect();
-    let scores = body[starts_end..]
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
     Ok(WindowScores {
         window_secs,
-        start_secs,
-        scores,
+        start_secs: body[HEADER_BYTES..starts_end]
+            .chunks_exact(8)
+            .map(f64_at)
+            .collect(),
+        scores: body[starts_end..scores_end]
+            .chunks_exact(4)
+            .map(f32_at)
+            .collect(),
+        envelope,
     })
+}
+
+fn f64_at(bytes: &[u8]) -> f64 {
+    let mut eight = [0_u8; 8];
+    eight.copy_from_slice(&bytes[..8]);
+    f64::from_le_bytes(eight)
+}
+
+fn f32_at(bytes: &[u8]) -> f32 {
+    f32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+}
+
+/// The envelope part of a version-2 body (exactly what follows the scores); `None` when its
+/// length does not add up.
+fn decode_envelope(bytes: &[u8]) -> Option<Option<crate::detect::BandEnvelope>> {
+    let frames = usize::try_from(u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?)).ok()?;
+    if frames == 0 {
+        return (bytes.len() == 8).then_some(None);
+    }
+    let values_at = 8 + 4 * 8;
+    if frames.checked_mul(8)?.checked_add(values_at)? != bytes.len() {
+        return None;
+    }
+    let header: Vec<f64> = bytes[8..values_at].chunks_exact(8).map(f64_at).collect();
+    let values: Vec<f32> = bytes[values_at..].chunks_exact(4).map(f32_at).collect();
+    let (level_db, peak_hz) = values.split_at(frames);
+    Some(Some(crate::detect::BandEnvelope {
+        hop_secs: header[0],
+        first_secs: header[1],
+        low_hz: header[2],
+        high_hz: header[3],
+        level_db: level_db.to_vec(),
+        peak_hz: peak_hz.to_vec(),
+    }))
 }
 
 /// Reads the score file at `path`.
@@ -327,6 +385,16 @@ mod tests {
             window_secs: 1.05,
             start_secs: (0..100).map(|i| f64::from(i) * 0.175).collect(),
             scores: (0..100).map(|i| (i as f32 / 100.0).sin().abs()).collect(),
+            envelope: Some(crate::detect::BandEnvelope {
+                hop_secs: 0.02,
+                first_secs: 0.01,
+                low_hz: 2_000.0,
+                high_hz: 6_000.0,
+                level_db: (0..900).map(|i| -60.0 + (i % 7) as f32).collect(),
+                peak_hz: (0..900)
+                    .map(|i| 2_000.0 + (i % 40) as f32 * 100.0)
+                    .collect(),
+            }),
         }
     }
 
@@ -334,10 +402,33 @@ mod tests {
     fn encode_then_decode_gives_the_same_scores_bit_for_bit() {
         let scores = sample();
         let bytes = encode(&scores);
-        assert_eq!(bytes.len(), HEADER_BYTES + 100 * 12 + 4);
+        assert_eq!(
+            bytes.len(),
+            HEADER_BYTES + 100 * 12 + 8 + 4 * 8 + 900 * 8 + 4
+        );
         assert_eq!(decode(&bytes, Path::new("x")).unwrap(), scores);
+        let bare = WindowScores {
+            envelope: None,
+            ..sample()
+        };
+        assert_eq!(decode(&encode(&bare), Path::new("x")).unwrap(), bare);
         let empty = WindowScores::default();
         assert_eq!(decode(&encode(&empty), Path::new("x")).unwrap(), empty);
+    }
+
+    #[test]
+    fn a_version_1_file_reads_as_scores_without_an_envelope() {
+        let bare = WindowScores {
+            envelope: None,
+            ..sample()
+        };
+        // Version 1: no envelope count after the scores.
+        let mut bytes = encode(&bare);
+        bytes.truncate(bytes.len() - 4 - 8);
+        bytes[8..12].copy_from_slice(&1_u32.to_le_bytes());
+        let checksum = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&checksum.to_le_bytes());
+        assert_eq!(decode(&bytes, Path::new("x")).unwrap(), bare);
     }
 
     #[test]

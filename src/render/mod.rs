@@ -8,5 +8,6 @@ mod ticks;
 pub use colormap::Colormap;
 pub use figure::{ColumnImage, FigureOptions, RenderError, plot_size, write_spectrogram_png};
 pub use ticks::{
-    format_frequency, frequency_ticks, frequency_unit_label, time_ticks, time_unit_label,
+    format_frequency, frequency_ticks, frequency_unit_label, level_ticks, time_ticks,
+    time_unit_label,
 };

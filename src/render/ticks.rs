@@ -29,6 +29,18 @@ pub fn time_ticks(start_secs: f64, end_secs: f64, max_ticks: usize) -> Vec<f64> 
     multiples(start_secs, end_secs, step)
 }
 
+/// Round levels for a colour bar: at most `max_ticks` multiples of 5, 10, 20 or 50 dB within
+/// `[low_db, high_db]`.
+#[must_use]
+pub fn level_ticks(low_db: f64, high_db: f64, max_ticks: usize) -> Vec<f64> {
+    let span = (high_db - low_db).max(1e-6);
+    let step = [5.0, 10.0, 20.0, 50.0, 100.0]
+        .into_iter()
+        .find(|step| span / step <= max_ticks.max(1) as f64)
+        .unwrap_or(100.0);
+    multiples(low_db, high_db, step)
+}
+
 /// Multiples of `step` within `[low, high]`, computed so that 66 × 0.05 comes out as 3.3.
 fn multiples(low: f64, high: f64, step: f64) -> Vec<f64> {
     // Dividing by the (integer) reciprocal of sub-unit steps avoids 3.3000000000000003.
@@ -128,6 +140,16 @@ pub fn time_unit_label(longest_secs: f64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn level_ticks_are_round_decibels_inside_the_range() {
+        assert_eq!(
+            level_ticks(-100.0, -20.0, 5),
+            vec![-100.0, -80.0, -60.0, -40.0, -20.0]
+        );
+        assert_eq!(level_ticks(-93.0, -78.0, 4), vec![-90.0, -85.0, -80.0]);
+        assert!(level_ticks(-100.0, -20.0, 20).len() <= 20);
+    }
 
     #[test]
     fn time_ticks_are_round() {

@@ -171,7 +171,7 @@ pub fn plan_false_positive_negatives(
                 recording,
                 start_secs: d.detection.start_secs,
                 end_secs: d.detection.end_secs,
-                band_hz: run.band_hz,
+                band_hz: d.detection.band_or(run.band_hz),
                 score: Some(f64::from(d.detection.max_score)),
                 model: Some(&run.model_id),
                 iteration: Some(run.iteration),
@@ -574,6 +574,7 @@ mod tests {
             max_score: score,
             mean_score: score,
             windows: 1,
+            band_hz: None,
         }
     }
 
@@ -640,6 +641,7 @@ mod tests {
             },
             label: "call".to_owned(),
             band_hz: None,
+            scope: String::new(),
             recordings: Vec::new(),
             pending: Vec::new(),
             failed: Vec::new(),

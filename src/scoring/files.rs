@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{BLOCK_FRAMES, Block, BlockMaker, DETECT_BATCH, DetectError};
+use super::{BLOCK_FRAMES, Block, BlockMaker, DETECT_BATCH, DetectError, EnvelopeSpec};
 use crate::audio::{AudioReader, ResamplingReader};
 use crate::detect::WindowScores;
 use crate::model::ModelArtifact;
@@ -65,7 +65,7 @@ pub fn score_recordings(
     let input = model.info.input;
     let outputs = model.info.network.outputs.max(1);
     let step = super::hop_frames(model, hop_secs);
-    let mut maker = BlockMaker::new(&input)?;
+    let mut maker = BlockMaker::new(&input)?.with_envelope(EnvelopeSpec::for_model(model));
     let (bands, frames) = input.shape();
     let per_window = bands * frames;
     let device = burn::tensor::Device::flex();
@@ -195,6 +195,20 @@ pub fn score_recordings(
                         ended: false,
                         error: None,
                     });
+                }
+                Piece::Block {
+                    index,
+                    block:
+                        Block {
+                            envelope: Some(envelope),
+                            ..
+                        },
+                } => {
+                    if let Some(file) = open_files.iter_mut().find(|f| f.index == index) {
+                        for result in &mut file.results {
+                            result.envelope = Some(envelope.clone());
+                        }
+                    }
                 }
                 Piece::Block { index, block } => {
                     let windows = block.start_secs.len();

@@ -43,6 +43,40 @@ const BLOCK_FRAMES: usize = 4_096;
 /// Windows scored per forward pass.
 const DETECT_BATCH: usize = 32;
 
+/// What a detection run measures beside the scores: the loudness of the model's calls' band
+/// (its input's when it does not know them), kept at about a sixteenth of a typical call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct EnvelopeSpec {
+    band_hz: (f64, f64),
+    frame_secs: f64,
+}
+
+impl EnvelopeSpec {
+    pub(crate) fn for_model(model: &ModelArtifact) -> Self {
+        let input = &model.info.input;
+        let spectrogram = &input.spectrogram;
+        let band_hz = model
+            .info
+            .detection
+            .and_then(|d| d.band_hz)
+            .unwrap_or_else(|| {
+                (
+                    f64::from(spectrogram.min_hz),
+                    spectrogram.effective_max_hz(input.sample_rate_hz),
+                )
+            });
+        let call_secs = model
+            .info
+            .detection
+            .map_or(0.5, |d| d.call_secs)
+            .clamp(0.005, 10.0);
+        Self {
+            band_hz,
+            frame_secs: call_secs / 16.0,
+        }
+    }
+}
+
 /// The hop between windows in spectrogram frames (at least one).
 #[must_use]
 pub fn hop_frames(model: &ModelArtifact, hop_secs: f64) -> usize {
@@ -128,12 +162,13 @@ fn score_outputs_in_blocks(
     let (out_bands, out_frames) = input.shape();
     // Batch norms folded into the convolutions: the same scores, one pass fewer per block.
     let nets = model.folded();
+    let mut maker = BlockMaker::new(&input)?.with_envelope(EnvelopeSpec::for_model(model));
     // A producer thread decodes, transforms and slices the next block while this one is scored
     // (a bounded channel keeps at most one block waiting: memory stays bounded).
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Block, DetectError>>(1);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            produce_blocks(&input, reader, step, block_frames, cancel, &mut |block| {
+            maker.produce(reader, step, block_frames, cancel, &mut |block| {
                 sender.send(block).is_ok()
             });
         });
@@ -148,6 +183,12 @@ fn score_outputs_in_blocks(
             let block = block?;
             if cancel.load(Ordering::Relaxed) {
                 return Err(DetectError::Cancelled);
+            }
+            if let Some(envelope) = block.envelope {
+                for result in &mut results {
+                    result.envelope = Some(envelope.clone());
+                }
+                continue;
             }
             let scores = crate::model::ensemble_scores(
                 &nets,
@@ -199,6 +240,8 @@ pub(crate) struct BlockMaker {
     stft: crate::dsp::Stft,
     scratch: crate::dsp::StftScratch,
     db: Vec<f32>,
+    /// Measure the band's envelope too, and send it in a last block of its own.
+    envelope: Option<EnvelopeSpec>,
 }
 
 impl std::fmt::Debug for BlockMaker {
@@ -217,18 +260,68 @@ impl BlockMaker {
             scratch: stft.scratch(),
             stft,
             db: Vec::new(),
+            envelope: None,
         })
     }
 
-    /// [`produce_blocks`] with this maker's plan.
+    /// This maker also measures `spec`'s envelope of each recording, and after its windows
+    /// sends it in a block of its own (no windows, `envelope` set).
+    pub(crate) fn with_envelope(mut self, spec: EnvelopeSpec) -> Self {
+        self.envelope = Some(spec);
+        self
+    }
+
+    fn envelope_builder(&self) -> Option<crate::detect::EnvelopeBuilder> {
+        let spec = self.envelope?;
+        let axis = self.stft.axis();
+        let row_hz: Vec<f64> = (0..self.stft.bands())
+            .map(|r| axis.hz_at_row(r as f64))
+            .collect();
+        let rate = f64::from(self.input.sample_rate_hz);
+        let frame_secs = f64::from(self.input.spectrogram.hop_len) / rate;
+        let first_secs = f64::from(self.input.spectrogram.window_len) / 2.0 / rate;
+        let group = (spec.frame_secs / frame_secs).round().max(1.0) as usize;
+        Some(crate::detect::EnvelopeBuilder::new(
+            &row_hz,
+            spec.band_hz,
+            frame_secs,
+            first_secs,
+            group,
+        ))
+    }
+
+    /// [`produce_blocks`] with this maker's plan (and the envelope, when asked for).
     pub(crate) fn produce(
+        &mut self,
+        reader: ResamplingReader,
+        step: usize,
+        block_frames: usize,
+        cancel: &AtomicBool,
+        emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
+    ) {
+        let mut envelope = self.envelope_builder();
+        let finished =
+            self.produce_windows(reader, step, block_frames, cancel, emit, &mut envelope);
+        if let (true, Some(envelope)) = (finished, envelope) {
+            emit(Ok(Block {
+                envelope: Some(envelope.finish()),
+                ..Block::default()
+            }));
+        }
+    }
+
+    /// Emits the blocks of windows; whether the recording was read to its end.
+    fn produce_windows(
         &mut self,
         mut reader: ResamplingReader,
         step: usize,
         block_frames: usize,
         cancel: &AtomicBool,
         emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
-    ) {
+        envelope: &mut Option<crate::detect::EnvelopeBuilder>,
+    ) -> bool {
+        // Frames before this one are in the envelope already (blocks overlap by a window).
+        let mut envelope_frame = 0_usize;
         let input = &self.input;
         let block_frames = block_frames.max(1);
         let bands = self.stft.bands();
@@ -244,7 +337,7 @@ impl BlockMaker {
         while next_start + native <= total_frames.max(native) {
             if cancel.load(Ordering::Relaxed) {
                 emit(Err(DetectError::Cancelled));
-                return;
+                return false;
             }
             // This block holds the windows starting in [next_start, next_start + block_frames).
             let first_frame = next_start;
@@ -257,7 +350,7 @@ impl BlockMaker {
                 Ok(audio) => audio,
                 Err(error) => {
                     emit(Err(error.into()));
-                    return;
+                    return false;
                 }
             };
             // A recording shorter than one window is padded with silence, as in training.
@@ -265,6 +358,13 @@ impl BlockMaker {
             let frames = self
                 .stft
                 .compute_serial_into(&audio, &mut self.scratch, &mut self.db);
+            if let Some(builder) = envelope.as_mut() {
+                let from = envelope_frame.max(first_frame) - first_frame;
+                if from < frames {
+                    builder.push_frames(&self.db[from * bands..frames * bands], bands);
+                    envelope_frame = first_frame + frames;
+                }
+            }
             let mut block = Block::default();
             let mut start = first_frame;
             while start <= last_start && start - first_frame + native <= frames {
@@ -277,14 +377,15 @@ impl BlockMaker {
                 start += step.max(1);
             }
             block.done_secs = (start as f64 * hop as f64 / rate).min(total_secs);
-            if !emit(Ok(block)) || start <= next_start {
-                return;
+            if !emit(Ok(block)) {
+                return false;
+            }
+            if start <= next_start || total_frames < native {
+                return true;
             }
             next_start = start;
-            if total_frames < native {
-                return;
-            }
         }
+        true
     }
 }
 
@@ -296,4 +397,7 @@ pub(crate) struct Block {
     pub inputs: Vec<f32>,
     /// Seconds of the recording covered once these are scored.
     pub done_secs: f64,
+    /// The recording's band envelope, in a last block without windows (see
+    /// [`BlockMaker::with_envelope`]).
+    pub envelope: Option<crate::detect::BandEnvelope>,
 }

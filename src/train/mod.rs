@@ -139,6 +139,40 @@ pub enum TrainEvent {
     Stage(String),
 }
 
+/// How an epoch ranks for keeping (higher is better): the mean validation event F1 first,
+/// then the validation loss (the training loss without validation), negated.
+#[must_use]
+pub fn epoch_key(metrics: &EpochMetrics) -> (f64, f64) {
+    let loss = metrics
+        .validation
+        .as_ref()
+        .map_or(metrics.train_loss, |m| m.loss);
+    (metrics.validation_events_mean_f1.unwrap_or(0.0), -loss)
+}
+
+/// How many epochs a run will last as far as the epochs so far tell: early stopping ends it
+/// `patience` epochs after the best one (see [`epoch_key`]), and never past `max_epochs`.
+/// What an estimate of the time left should count on, not the maximum.
+#[must_use]
+pub fn expected_epochs(epochs: &[EpochMetrics], max_epochs: usize, patience: usize) -> usize {
+    let max_epochs = max_epochs.max(1);
+    if patience == 0 {
+        return max_epochs;
+    }
+    let mut best: Option<(&EpochMetrics, (f64, f64))> = None;
+    for metrics in epochs {
+        let key = epoch_key(metrics);
+        if best.as_ref().is_none_or(|(_, b)| key > *b) {
+            best = Some((metrics, key));
+        }
+    }
+    let best_epoch = best.map_or(0, |(m, _)| m.epoch);
+    // Epochs already run count even past the maximum (clamp would panic on min > max).
+    (best_epoch + patience)
+        .min(max_epochs)
+        .max(epochs.len().max(1))
+}
+
 /// Positive selections a label needs to be a class by default (`syrinx train --classes all`,
 /// the labels the Train window ticks at first).
 pub const MIN_CLASS_EXAMPLES: usize = 3;
@@ -162,4 +196,36 @@ pub fn train_project(
         ..DatasetManifest::default()
     };
     train(&dataset, config, settings, manifest, cancel, report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(epoch: usize, mean_f1: f64, train_loss: f64) -> EpochMetrics {
+        EpochMetrics {
+            epoch,
+            train_loss,
+            train_accuracy: 0.9,
+            validation: None,
+            validation_events: None,
+            validation_events_mean_f1: Some(mean_f1),
+            secs: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_expected_length_follows_the_best_epoch_not_the_maximum() {
+        // Nothing yet: the best could be anywhere up to patience epochs in.
+        assert_eq!(expected_epochs(&[], 60, 6), 6);
+        // Best at 2 (F1 first, then loss): stops at 8 of 60.
+        let seen = [epoch(1, 0.5, 0.4), epoch(2, 0.8, 0.3), epoch(3, 0.8, 0.35)];
+        assert_eq!(expected_epochs(&seen, 60, 6), 8);
+        // Still improving at 10: 16. Never past the maximum, never before the epochs seen.
+        let improving: Vec<_> = (1..=10).map(|e| epoch(e, 0.1 * e as f64, 1.0)).collect();
+        assert_eq!(expected_epochs(&improving, 60, 6), 16);
+        assert_eq!(expected_epochs(&improving, 12, 6), 12);
+        assert_eq!(expected_epochs(&seen, 60, 0), 60, "no early stopping");
+        assert_eq!(expected_epochs(&seen, 2, 6), 3);
+    }
 }

@@ -64,6 +64,19 @@ impl DetectScope {
         }
     }
 
+    /// A few words for run names: "survey", "test split", …
+    #[must_use]
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::Current => "current recording",
+            Self::Chosen => "chosen recordings",
+            Self::Survey => "survey",
+            Self::TestSplit => "test split",
+            Self::Project => "whole project",
+            Self::Folder => "folder",
+        }
+    }
+
     /// The project's recordings in this scope (`current` and `chosen` for the scopes that need
     /// them; none for [`Folder`](Self::Folder), whose files are listed by the batch).
     #[must_use]

@@ -264,6 +264,7 @@ mod tests {
             max_score: 0.9,
             mean_score: 0.8,
             windows: 2,
+            band_hz: None,
         }
     }
 

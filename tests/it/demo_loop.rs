@@ -116,10 +116,14 @@ fn reviewing_the_survey_teaches_the_second_iteration_what_the_first_got_wrong() 
     assert_eq!(plan.selections.len(), false_positives);
     let band_hz = run.band_hz.expect("the model knows its calls' band");
     for negative in &plan.selections {
-        // What they are, over the band the model listened to, with where they came from.
+        // What they are, over their own band (framed by their energy, within the band the
+        // model's calls use), with where they came from.
         assert_eq!(negative.kind, SelectionKind::Negative);
         assert_eq!(negative.label, format!("not {TARGET_LABEL}"));
-        assert_eq!((negative.low_hz, negative.high_hz), band_hz);
+        assert!(
+            negative.low_hz >= band_hz.0 && negative.high_hz <= band_hz.1,
+            "{negative:?} outside {band_hz:?}"
+        );
         assert_eq!(
             negative.extra[review::SOURCE_COLUMN],
             review::FALSE_POSITIVE_SOURCE
@@ -183,4 +187,34 @@ fn reviewing_the_survey_teaches_the_second_iteration_what_the_first_got_wrong() 
         after.false_positives
     );
     assert!(after.f1 > before.f1, "{before:?} → {after:?}");
+
+    // The boxes frame the calls: each found call's box is its time within a fifth of its
+    // length at either end, and the median intersection over union is at least 0.6.
+    let run = detect(&project, &model_2, &test);
+    let mut ious = syrinx::demo::run_box_ious(&project, demo, &run).unwrap();
+    let found: Vec<f64> = ious.iter().copied().filter(|iou| *iou > 0.0).collect();
+    ious.sort_by(f64::total_cmp);
+    let median = ious[ious.len() / 2];
+    eprintln!(
+        "test recordings, iteration 2: box IoU median {median:.2}, min {:.2}, {} calls",
+        ious[0],
+        ious.len()
+    );
+    assert!(median >= 0.6, "median time IoU {median:.2}: {ious:?}");
+    let mut framed = 0;
+    for part in &run.recordings {
+        let recording = project.recording(part.recording).unwrap();
+        for (start, end) in truth_calls(demo, &recording.path) {
+            let slack = 0.2 * (end - start);
+            framed += usize::from(part.detections.iter().any(|d| {
+                (d.detection.start_secs - start).abs() <= slack
+                    && (d.detection.end_secs - end).abs() <= slack
+            }));
+        }
+    }
+    assert!(
+        framed * 10 >= found.len() * 8,
+        "{framed} of {} found calls framed within 20 % at both ends: {ious:?}",
+        found.len()
+    );
 }

@@ -126,6 +126,7 @@ fn a_full_disk_fails_each_write_by_name_and_keeps_the_old_file() {
         window_secs: 1.0,
         start_secs: vec![0.0],
         scores: vec![0.5],
+        envelope: None,
     };
     disk.fill(1024 * 1024);
     StoredScores::in_memory(small.clone())
@@ -137,6 +138,7 @@ fn a_full_disk_fails_each_write_by_name_and_keeps_the_old_file() {
         window_secs: 1.0,
         start_secs: (0..100_000).map(f64::from).collect(),
         scores: vec![0.25; 100_000],
+        envelope: None,
     };
     let error = StoredScores::in_memory(large)
         .store_at(&scores_path)

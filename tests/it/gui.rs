@@ -174,6 +174,64 @@ fn keys_zoom_and_page_through_the_recording() {
         "↑ zooms frequency"
     );
     settle(&mut harness);
+
+    // Ctrl+Plus / Minus / 0 size the text as desktop apps do, and leave time alone.
+    let span = view(&harness).span_secs;
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Plus);
+    harness.run();
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Equals);
+    harness.run();
+    assert!((harness.state().prefs.text_scale - 1.25).abs() < 1e-6);
+    assert!((harness.ctx.zoom_factor() - 1.25).abs() < 1e-6);
+    assert!(
+        (view(&harness).span_secs - span).abs() < 1e-9,
+        "Ctrl+Plus is not a time zoom"
+    );
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Minus);
+    harness.run();
+    assert!((harness.state().prefs.text_scale - 1.1).abs() < 1e-6);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Num0);
+    harness.run();
+    assert!((harness.ctx.zoom_factor() - 1.0).abs() < 1e-6);
+    assert!((view(&harness).span_secs - span).abs() < 1e-9);
+    // The View menu has it too, and it lasts (preferences).
+    let ctx = harness.ctx.clone();
+    assert!(
+        harness
+            .state_mut()
+            .run_command_named(&ctx, "Text size: larger")
+    );
+    harness.run();
+    assert!((harness.ctx.zoom_factor() - 1.1).abs() < 1e-6);
+    settle(&mut harness);
+}
+
+#[test]
+fn the_train_window_opens_unfolded_even_after_it_was_folded() {
+    let mut harness = app(Vec::new(), Arc::default());
+    settle(&mut harness);
+    let ctx = harness.ctx.clone();
+    assert!(harness.state_mut().run_command_named(&ctx, "Train…"));
+    settle(&mut harness);
+    assert!(harness.query_by_label("Start training").is_some());
+    // Folded to its title bar (as its triangle does), then closed.
+    let mut folded = egui::collapsing_header::CollapsingState::load_with_default_open(
+        &ctx,
+        egui::Id::unique("Train window").with("collapsing"),
+        true,
+    );
+    folded.set_open(false);
+    folded.store(&ctx);
+    settle(&mut harness);
+    assert!(harness.query_by_label("Start training").is_none(), "folded");
+    harness.state_mut().ui.training.open = false;
+    settle(&mut harness);
+    assert!(harness.state_mut().run_command_named(&ctx, "Train…"));
+    settle(&mut harness);
+    assert!(
+        harness.query_by_label("Start training").is_some(),
+        "Train… opens it whole"
+    );
 }
 
 #[test]
@@ -216,6 +274,26 @@ fn compare_mode_shows_a_second_pane_with_its_own_settings() {
         harness.state().prefs.primary.params.scale,
         FrequencyScale::Linear
     ));
+    assert_eq!(harness.state().pending_tiles(), 0);
+    // Stacked: the upper pane is the full width. Side by side: each pane is half of it, as tall
+    // as the area, and the time zoom is shared.
+    let stacked = harness.state().workspace.primary_plot.unwrap();
+    let ctx = harness.ctx.clone();
+    assert!(
+        harness
+            .state_mut()
+            .run_command_named(&ctx, "Compare side by side")
+    );
+    settle(&mut harness);
+    let beside = harness.state().workspace.primary_plot.unwrap();
+    assert!(
+        beside.width() < stacked.width() * 0.6,
+        "{beside:?} vs {stacked:?}"
+    );
+    assert!(
+        beside.height() > stacked.height() * 1.5,
+        "{beside:?} vs {stacked:?}"
+    );
     assert_eq!(harness.state().pending_tiles(), 0);
 }
 
@@ -387,6 +465,12 @@ fn getting_started_is_the_readmes_first_session() {
     assert!(harness.state().ui.show_getting_started);
     harness.get_by_label("1. Look.");
     harness.get_by_label("6. Feed the mistakes back.");
+    // Each step with a command has its button: Train opens the Train window.
+    harness.get_by_label("Train… (Ctrl+T)").scroll_to_me();
+    harness.run();
+    harness.get_by_label("Train… (Ctrl+T)").click();
+    settle(&mut harness);
+    assert!(harness.state().ui.training.open);
     // The README's first session has the same steps, in the same order.
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
@@ -396,7 +480,7 @@ fn getting_started_is_the_readmes_first_session() {
         .and_then(|rest| rest.split("\n## ").next())
         .expect("the README has a first session");
     let mut at = 0;
-    for (n, (title, _)) in syrinx::gui::GETTING_STARTED_STEPS.iter().enumerate() {
+    for (n, (title, _, _)) in syrinx::gui::GETTING_STARTED_STEPS.iter().enumerate() {
         let step = format!("{}. **{title}**", n + 1);
         let found = session[at..]
             .find(&step)

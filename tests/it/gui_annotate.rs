@@ -259,6 +259,53 @@ fn one_and_two_set_the_next_box_and_label_hotkeys_need_the_spectrogram() {
 }
 
 #[test]
+fn one_and_two_give_new_boxes_the_projects_label_of_their_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = opened(dir.path(), "a.wav");
+    // Two warbler positives, one other positive and a whistle negative, drawn and labelled.
+    for (start, kind, label) in [
+        (2.0, egui::Key::Num1, "warbler"),
+        (4.0, egui::Key::Num1, "warbler"),
+        (6.0, egui::Key::Num1, "wren"),
+        (8.0, egui::Key::Num2, "whistle"),
+    ] {
+        harness.key_press(kind);
+        harness.state_mut().workspace.annotator.label = label.to_owned();
+        let (from, to) = (
+            point(&harness, start, 3000.0),
+            point(&harness, start + 1.0, 5000.0),
+        );
+        drag(&mut harness, from, to, Modifiers::NONE);
+        settle(&mut harness);
+    }
+    assert_eq!(selections(&harness).len(), 4);
+    // A label of the other kind is not carried over: 1 gives "warbler", 2 "whistle".
+    harness.key_press(egui::Key::Num1);
+    settle(&mut harness);
+    assert_eq!(harness.state().workspace.annotator.label, "warbler");
+    harness.key_press(egui::Key::Num2);
+    settle(&mut harness);
+    assert_eq!(harness.state().workspace.annotator.label, "whistle");
+    let (from, to) = (point(&harness, 12.0, 3000.0), point(&harness, 13.0, 5000.0));
+    drag(&mut harness, from, to, Modifiers::NONE);
+    settle(&mut harness);
+    let drawn = selections(&harness)
+        .into_iter()
+        .find(|s| s.start_secs > 11.0)
+        .unwrap();
+    assert_eq!(
+        (drawn.kind, drawn.label.as_str()),
+        (SelectionKind::Negative, "whistle")
+    );
+    // A label chosen for the kind stays.
+    harness.key_press(egui::Key::Num1);
+    harness.state_mut().workspace.annotator.label = "wren".to_owned();
+    harness.key_press(egui::Key::Num1);
+    settle(&mut harness);
+    assert_eq!(harness.state().workspace.annotator.label, "wren");
+}
+
+#[test]
 fn keys_change_kind_nudge_delete_copy_and_paste() {
     let dir = tempfile::tempdir().unwrap();
     let (mut harness, _) = opened(dir.path(), "a.wav");
@@ -680,6 +727,7 @@ fn a_save_merges_what_the_command_line_wrote_meanwhile() {
                 },
                 label: "call".to_owned(),
                 band_hz: None,
+                scope: String::new(),
                 recordings: Vec::new(),
                 pending: vec![a_id],
                 failed: Vec::new(),
@@ -690,6 +738,7 @@ fn a_save_merges_what_the_command_line_wrote_meanwhile() {
                     window_secs: 1.0,
                     start_secs: vec![0.0, 1.0, 2.0],
                     scores: vec![0.1, 0.9, 0.2],
+                    envelope: None,
                 },
             );
             project.add_run(run);

@@ -588,6 +588,73 @@ fn a_cancelled_detection_run_does_not_take_review_from_the_last_one() {
 }
 
 #[test]
+fn every_finished_run_takes_review_to_its_first_detection() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_model(dir.path());
+    let mut harness = open_project(&path, dir.path());
+    // The Detect window says which model will run and what it learnt from.
+    harness.state_mut().open_detect();
+    step_until(&mut harness, |app| {
+        !app.ui.detect.model_descriptions.is_empty()
+    });
+    harness.run_steps(2);
+    let said = harness.state().ui.detect.chosen_model_text();
+    assert!(
+        said.starts_with("model_01: ")
+            && said.contains("iteration 1")
+            && said.contains("positive and"),
+        "{said}"
+    );
+    assert!(harness.query_by_label(&said).is_some());
+    detect_all(&mut harness);
+    let first_name = harness.state().session.document.project.detection_runs[0].name();
+    assert!(first_name.ends_with("· whole project"), "{first_name}");
+    // Review moves on to a detection of another recording than the first's.
+    let moved = {
+        let app = harness.state();
+        let run = app.ui.review.run(&app.session.document.project).unwrap();
+        let first = run.recording_of(app.ui.review.queue[0]);
+        app.ui
+            .review
+            .queue
+            .iter()
+            .position(|at| run.recording_of(*at) != first)
+            .expect("detections on two recordings")
+    };
+    for _ in 0..moved {
+        harness
+            .state_mut()
+            .review_action(ReviewAction::Verdict(Some(Verdict::TruePositive)));
+    }
+    settle(&mut harness);
+    let before = harness.state().active_recording().unwrap().project_id;
+    // A second run, with Review open on the first's later detection.
+    detect_all(&mut harness);
+    let app = harness.state();
+    let runs = &app.session.document.project.detection_runs;
+    assert_eq!(runs.len(), 2);
+    let run = app.ui.review.run(&app.session.document.project).unwrap();
+    assert_eq!(
+        run.id, runs[1].id,
+        "Review shows the run that just finished"
+    );
+    assert_eq!(app.ui.review.position, 0, "at its first detection");
+    let first = app.ui.review.queue[0];
+    let d = &run.get(first).unwrap().detection;
+    let shown = app.active_recording().unwrap();
+    assert_eq!(shown.project_id, run.recording_of(first).unwrap());
+    assert_ne!(
+        shown.project_id, before,
+        "the spectrogram left the recording the last verdict was on"
+    );
+    assert!(
+        shown.viewport.start_secs <= d.start_secs && d.end_secs <= shown.viewport.end_secs(),
+        "{d:?} in {:?}",
+        shown.viewport
+    );
+}
+
+#[test]
 fn a_run_from_syrinx_detect_with_project_is_reviewed_in_the_app() {
     let dir = tempfile::tempdir().unwrap();
     let path = project_with_model(dir.path());

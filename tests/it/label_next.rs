@@ -25,6 +25,7 @@ fn scores(score: impl Fn(f64) -> f32) -> WindowScores {
         window_secs: 1.0,
         scores: start_secs.iter().map(|s| score(*s)).collect(),
         start_secs,
+        envelope: None,
     }
 }
 

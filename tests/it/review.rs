@@ -86,6 +86,7 @@ pub fn test_run(
         },
         label: "chirp".to_owned(),
         band_hz: None,
+        scope: String::new(),
         recordings: Vec::new(),
         pending,
         failed: Vec::new(),
@@ -290,6 +291,7 @@ fn negatives_from_test_recordings_are_kept_for_evaluation_unless_asked() {
             window_secs: 1.0,
             start_secs: vec![0.0, 0.5, 5.0],
             scores: vec![0.9, 0.8, 0.7],
+            envelope: None,
         },
     );
     assert_eq!(run.recordings[0].detections.len(), 2);
@@ -383,6 +385,7 @@ fn a_run_is_evaluated_against_fully_annotated_recordings() {
         window_secs: 1.0,
         start_secs: order.iter().map(|i| starts[*i]).collect(),
         scores: order.iter().map(|i| scores[*i]).collect(),
+        envelope: None,
     };
     let mut run = test_run(
         dir.path(),

@@ -320,7 +320,9 @@ impl SyrinxApp {
         }
         let target = edit_target(recording, &self.session.document);
         let available = ui.available_height();
-        let pane_height = if compare {
+        let side_by_side = compare && self.prefs.compare_side_by_side;
+        let area = ui.available_rect_before_wrap();
+        let pane_height = if compare && !side_by_side {
             (available / 2.0).max(120.0)
         } else {
             available.max(160.0)
@@ -331,7 +333,7 @@ impl SyrinxApp {
         let mut loading = false;
         let panes: Vec<(PaneSettings, bool, Option<String>)> = if compare {
             vec![
-                (primary, false, Some(pane_title(&primary))),
+                (primary, side_by_side, Some(pane_title(&primary))),
                 (lower, true, Some(pane_title(&lower))),
             ]
         } else {
@@ -344,8 +346,17 @@ impl SyrinxApp {
                 recording.viewport.start_secs,
                 recording.viewport.end_secs(),
             );
+            // Side by side: each pane in its half of the area, both with a time axis.
+            let mut half = side_by_side.then(|| {
+                let width = area.width() / 2.0;
+                let rect = egui::Rect::from_min_size(
+                    egui::pos2(area.left() + width * pane_index as f32, area.top()),
+                    egui::vec2(width, pane_height),
+                );
+                ui.new_child(egui::UiBuilder::new().max_rect(rect))
+            });
             let output = spectrogram_pane_ui(
-                ui,
+                half.as_mut().unwrap_or(ui),
                 &mut recording.viewport,
                 PaneInput {
                     engine: &self.workspace.engine,
@@ -391,6 +402,12 @@ impl SyrinxApp {
                 }
             }
             hover = hover.or(output.hover);
+        }
+        if side_by_side {
+            ui.allocate_rect(
+                egui::Rect::from_min_size(area.min, egui::vec2(area.width(), pane_height)),
+                egui::Sense::hover(),
+            );
         }
         self.workspace.hover = hover;
         if !loading {

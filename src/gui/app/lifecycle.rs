@@ -101,6 +101,8 @@ impl SyrinxApp {
             app.open_paths(files);
         } else if options.open_demo_on_first_run && !app.prefs.demo_offered {
             app.open_demo();
+            // A first start: the first session, step by step, beside the demo.
+            app.ui.show_getting_started = true;
         }
         app
     }

@@ -267,6 +267,11 @@ impl SyrinxApp {
     pub fn ui_root(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
         let ctx = ui.ctx().clone();
+        // View ▸ Text size scales the whole interface (egui's zoom keys are the app's own).
+        let scale = self.prefs.text_scale.clamp(0.5, 3.0);
+        if (ctx.zoom_factor() - scale).abs() > 1e-3 {
+            ctx.set_zoom_factor(scale);
+        }
         self.poll_events();
         workbench!(self).keep_selection_on_screen();
         if let Some(model) = self.ui.training.poll_run(&mut workbench!(self)) {
@@ -334,7 +339,9 @@ impl SyrinxApp {
         }
         if self.ui.show_getting_started {
             let mut open = true;
-            super::getting_started::window(&ctx, &mut open);
+            if let Some(command) = super::getting_started::window(&ctx, &mut open) {
+                self.queue_command(command);
+            }
             self.ui.show_getting_started = open;
         }
         self.ui.projects.show(&mut workbench!(self), &ctx);
@@ -342,6 +349,11 @@ impl SyrinxApp {
             self.ui.training.show(&mut workbench!(self), &ctx);
         }
         if self.ui.detect.open {
+            // The models' descriptions are read in the background, as for the history.
+            self.ui
+                .review
+                .refresh_history(&self.session.document.project, &self.session.waker);
+            self.ui.detect.model_descriptions = self.ui.review.model_descriptions();
             self.ui.detect.show(&mut workbench!(self), &ctx);
         }
         let embedder = self.ui.training.embedder.clone();

@@ -36,6 +36,16 @@ impl SyrinxApp {
             {
                 Some("open a recording first")
             }
+            Command::LargerText
+                if self.prefs.text_scale >= crate::gui::prefs::TEXT_SCALES[8] - 1e-3 =>
+            {
+                Some("the text is at its largest")
+            }
+            Command::SmallerText
+                if self.prefs.text_scale <= crate::gui::prefs::TEXT_SCALES[0] + 1e-3 =>
+            {
+                Some("the text is at its smallest")
+            }
             Command::Undo if self.session.document.undo.undo_name().is_none() => {
                 Some("nothing to undo yet")
             }
@@ -75,6 +85,7 @@ impl SyrinxApp {
         match command {
             Command::ToggleReview => Some(self.ui.review.open),
             Command::CompareMode => Some(self.prefs.compare_mode),
+            Command::CompareSideBySide => Some(self.prefs.compare_side_by_side),
             Command::SettingsPanel => Some(self.prefs.show_settings_panel),
             Command::ModelView => Some(self.prefs.show_model_view),
             Command::DarkTheme => Some(self.prefs.dark_theme),
@@ -213,10 +224,18 @@ impl SyrinxApp {
             Command::Detect => self.ui.detect.open_window(&mut workbench!(self)),
             Command::ToggleReview => self.ui.review.toggle(&mut workbench!(self)),
             Command::CompareMode => self.prefs.compare_mode = !self.prefs.compare_mode,
+            Command::CompareSideBySide => {
+                // Asking for side by side also turns compare on.
+                self.prefs.compare_side_by_side = !self.prefs.compare_side_by_side;
+                self.prefs.compare_mode |= self.prefs.compare_side_by_side;
+            }
             Command::SettingsPanel => {
                 self.prefs.show_settings_panel = !self.prefs.show_settings_panel;
             }
             Command::ModelView => self.prefs.show_model_view = !self.prefs.show_model_view,
+            Command::LargerText => self.prefs.step_text_scale(true),
+            Command::SmallerText => self.prefs.step_text_scale(false),
+            Command::DefaultTextSize => self.prefs.text_scale = 1.0,
             Command::DarkTheme => {
                 self.prefs.dark_theme = !self.prefs.dark_theme;
                 ctx.set_theme(if self.prefs.dark_theme {

@@ -67,9 +67,24 @@ impl DetectWindow {
             per_class: true,
             adapt: self.adapt,
         };
+        let scope = match (self.scope, &plan.folder) {
+            (DetectScope::Folder, Some(folder)) => format!("folder {}", folder.display()),
+            (DetectScope::Current, _) => current
+                .and_then(|id| bench.session.document.project.recording(id))
+                .map_or_else(
+                    || self.scope.short_name().to_owned(),
+                    crate::project::ProjectRecording::name,
+                ),
+            (scope, _) => scope.short_name().to_owned(),
+        };
         let waker = Arc::clone(&bench.session.waker);
-        if let Err(error) = self.spawn(plan, None, recordings, waker) {
-            bench.session.error(error.to_string());
+        match self.spawn(plan, None, recordings, waker) {
+            Ok(()) => {
+                if let Some(job) = &mut self.job {
+                    job.scope = scope;
+                }
+            }
+            Err(error) => bench.session.error(error.to_string()),
         }
     }
 
@@ -218,8 +233,11 @@ impl DetectWindow {
                 job.failed
             )
         });
-        if !review.open {
-            review.open_panel(bench);
+        match run_id {
+            // Every finished run takes Review to its first detection, open or not.
+            Some(run_id) if !cancelled => review.follow_run(bench, run_id),
+            _ if !review.open => review.open_panel(bench),
+            _ => {}
         }
     }
 
@@ -288,6 +306,11 @@ impl DetectWindow {
             );
             job.run = runs.first().copied();
             job.class_runs = runs.into_iter().enumerate().collect();
+        }
+        for target in job.runs() {
+            if let Some(run) = project.run_mut(target.run_id) {
+                run.scope.clone_from(&job.scope);
+            }
         }
         // What Review showed, for a cancel to go back to.
         job.previous_review_run = review.run(&bench.session.document.project).map(|r| r.id);

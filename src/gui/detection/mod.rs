@@ -47,6 +47,8 @@ pub struct DetectJob {
     pub failed: usize,
     /// The run Review showed before this one was made: back on screen if it is cancelled.
     pub previous_review_run: Option<u32>,
+    /// What a new run covers, in words (its name says it: see `DetectionRun::name`).
+    pub scope: String,
 }
 
 impl DetectJob {
@@ -84,6 +86,8 @@ pub struct DetectWindow {
     pub job: Option<DetectJob>,
     /// Per-file errors of the last batch.
     pub errors: Vec<String>,
+    /// The project's models and what each is (set by the app before the window is drawn).
+    pub model_descriptions: Vec<(PathBuf, String)>,
 }
 
 impl Default for DetectWindow {
@@ -101,11 +105,43 @@ impl Default for DetectWindow {
             chosen: std::collections::BTreeSet::new(),
             job: None,
             errors: Vec::new(),
+            model_descriptions: Vec::new(),
         }
     }
 }
 
 impl DetectWindow {
+    /// The description of the project model in `dir`, once read.
+    fn description_of(&self, dir: &std::path::Path) -> Option<&str> {
+        self.model_descriptions
+            .iter()
+            .find(|(d, _)| d == dir)
+            .map(|(_, text)| text.as_str())
+    }
+
+    /// The model the field names: its folder's name and what it is.
+    #[must_use]
+    pub fn chosen_model_text(&self) -> String {
+        let typed = self.model_text.trim();
+        if typed.is_empty() {
+            return "No model chosen: pick one of the project's or type its folder.".to_owned();
+        }
+        let path = std::path::Path::new(typed);
+        let name = path
+            .file_name()
+            .map_or_else(|| typed.to_owned(), |n| n.to_string_lossy().into_owned());
+        let known = self
+            .model_descriptions
+            .iter()
+            .find(|(dir, _)| dir == path || dir.ends_with(path));
+        match known {
+            Some((_, text)) => format!("{name}: {text}"),
+            None => {
+                format!("{name}: not one of this project's models (read when detection starts)")
+            }
+        }
+    }
+
     /// The run being scored now, if a batch runs.
     #[must_use]
     pub fn scoring_run(&self) -> Option<u32> {
@@ -160,6 +196,7 @@ impl DetectWindow {
             scored: 0,
             failed: 0,
             previous_review_run: None,
+            scope: String::new(),
         });
         Ok(())
     }
@@ -227,7 +264,12 @@ impl DetectWindow {
                                                 .map(|n| n.to_string_lossy().into_owned())
                                                 .unwrap_or_default()
                                         );
-                                        if ui.selectable_label(false, name).clicked() {
+                                        let chosen = ui.selectable_label(false, name);
+                                        let chosen = match self.description_of(dir) {
+                                            Some(text) => chosen.on_hover_text(text),
+                                            None => chosen,
+                                        };
+                                        if chosen.clicked() {
                                             self.model_text = dir.display().to_string();
                                         }
                                     }
@@ -236,6 +278,10 @@ impl DetectWindow {
                                 .on_hover_text("The models trained for this project");
                         }
                     });
+                    ui.end_row();
+                    // Which model will run, in words: the field may be too narrow for its path.
+                    ui.label("");
+                    ui.add(egui::Label::new(self.chosen_model_text()).wrap());
                     ui.end_row();
                     ui.label("Run over");
                     egui::ComboBox::from_id_salt("detect scope")

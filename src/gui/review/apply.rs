@@ -35,6 +35,15 @@ impl ReviewState {
         self.show_current_detection(bench);
     }
 
+    /// Review takes up a run that has just finished: the panel open on its first detection,
+    /// that detection's recording on screen (whatever the panel showed before).
+    pub fn follow_run(&mut self, bench: &mut Workbench, run_id: u32) {
+        self.run_id = Some(run_id);
+        self.queue_stamp = None;
+        self.position = 0;
+        self.open_panel(bench);
+    }
+
     /// The Review tab's contents (right side), and what they asked for.
     pub fn panel(&mut self, bench: &mut Workbench, ui: &mut egui::Ui) {
         self.refresh_history(&bench.session.document.project, &bench.session.waker);

@@ -217,6 +217,23 @@ impl ReviewState {
         .ok();
     }
 
+    /// The project's models, each with its description (see `ModelInfo::describe`), as read in
+    /// the background for the iteration history (empty until read).
+    #[must_use]
+    pub fn model_descriptions(&self) -> Vec<(PathBuf, String)> {
+        self.history
+            .iter()
+            .flatten()
+            .map(|row| {
+                let text = match &row.info {
+                    Ok(info) => info.describe(),
+                    Err(error) => format!("cannot be read: {error}"),
+                };
+                (row.dir.clone(), text)
+            })
+            .collect()
+    }
+
     /// Reads the models again (a threshold was saved in one).
     pub fn reset_history(&mut self) {
         self.history_of.clear();
@@ -278,10 +295,10 @@ impl ReviewState {
         };
         ui.horizontal_wrapped(|ui| {
             egui::ComboBox::from_id_salt("review run")
-                .selected_text(run_name(run))
+                .selected_text(run.name())
                 .show_ui(ui, |ui| {
                     for r in project.detection_runs.iter().rev() {
-                        if ui.selectable_label(r.id == run.id, run_name(r)).clicked() {
+                        if ui.selectable_label(r.id == run.id, r.name()).clicked() {
                             actions.push(ReviewAction::SelectRun(r.id));
                         }
                     }
@@ -351,16 +368,4 @@ impl ReviewState {
             }
         ));
     }
-}
-
-fn run_name(run: &DetectionRun) -> String {
-    let model = run
-        .model_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    format!(
-        "run {} · {model} (iteration {}) · {}",
-        run.id, run.iteration, run.label
-    )
 }

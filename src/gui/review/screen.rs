@@ -31,7 +31,11 @@ impl ReviewState {
         }
         let (recording, start_secs, end_secs) = self.current_detection(project)?;
         let run = self.run(project)?;
-        let (low_hz, high_hz) = run.band_hz.unwrap_or((0.0, f64::MAX));
+        let band_hz = self
+            .current()
+            .and_then(|at| run.get(at))
+            .and_then(|d| d.detection.band_or(run.band_hz));
+        let (low_hz, high_hz) = band_hz.unwrap_or((0.0, f64::MAX));
         Some(SimilarQuery {
             query: crate::similar::QueryBox {
                 recording,
@@ -106,7 +110,9 @@ impl ReviewState {
         }
     }
 
-    /// The reviewed run's detections on `recording` between `start_secs` and `end_secs`.
+    /// The reviewed run's detections on `recording` between `start_secs` and `end_secs`, each
+    /// with its box (its own band, else the run's); for a multi-class model's run, the other
+    /// classes' detections of the same pass too, each class in its colour.
     pub fn detection_views(
         &self,
         project: &Project,
@@ -126,33 +132,53 @@ impl ReviewState {
         let asked = label_next.map(|w| DetectionView {
             start_secs: w.start_secs,
             end_secs: w.end_secs,
+            band_hz: run.band_hz,
             score: w.score,
             verdict: None,
             current: true,
+            class: None,
         });
-        let Some((index, part)) = run
-            .recordings
-            .iter()
-            .enumerate()
-            .find(|(_, p)| p.recording == recording)
-        else {
-            return asked.into_iter().collect();
-        };
-        part.detections
-            .iter()
-            .enumerate()
-            .filter(|(_, d)| {
-                d.detection.end_secs >= start_secs && d.detection.start_secs <= end_secs
-            })
-            .map(|(i, d)| DetectionView {
-                start_secs: d.detection.start_secs,
-                end_secs: d.detection.end_secs,
-                score: d.detection.max_score,
-                verdict: d.verdict,
-                current: current.is_some_and(|c| c.recording_idx == index && c.detection_idx == i),
-            })
-            .chain(asked)
-            .collect()
+        let classes = project.class_runs(run);
+        let multi_class = classes.len() > 1;
+        let mut views: Vec<DetectionView> = Vec::new();
+        for (class_index, class_run) in classes.iter().enumerate() {
+            let reviewed = class_run.id == run.id;
+            let class = multi_class.then(|| {
+                (
+                    class_run.label.clone(),
+                    crate::gui::theme::CLASSES[class_index % crate::gui::theme::CLASSES.len()],
+                )
+            });
+            let Some((index, part)) = class_run
+                .recordings
+                .iter()
+                .enumerate()
+                .find(|(_, p)| p.recording == recording)
+            else {
+                continue;
+            };
+            views.extend(
+                part.detections
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, d)| {
+                        d.detection.end_secs >= start_secs && d.detection.start_secs <= end_secs
+                    })
+                    .map(|(i, d)| DetectionView {
+                        start_secs: d.detection.start_secs,
+                        end_secs: d.detection.end_secs,
+                        band_hz: d.detection.band_or(class_run.band_hz),
+                        score: d.detection.max_score,
+                        verdict: d.verdict,
+                        current: reviewed
+                            && current
+                                .is_some_and(|c| c.recording_idx == index && c.detection_idx == i),
+                        class: class.clone(),
+                    }),
+            );
+        }
+        views.extend(asked);
+        views
     }
 
     /// While reviewing, boxes drawn are calls the model missed (see `Annotator::missed_call`).

@@ -18,8 +18,8 @@ use crate::spectrogram::{
 use crate::util::timefmt::format_time_secs;
 
 use super::{
-    BoxView, CURRENT_DETECTION_COLOR, DETECTION_STRIP_PX, DetectionView, Drawn, FALLBACK_LEVELS,
-    FrameClock, LEFT_AXIS_PX, PaneInput, PaneOutput, screen_box,
+    BoxView, CURRENT_DETECTION_COLOR, DetectionView, Drawn, FALLBACK_LEVELS, FrameClock,
+    LEFT_AXIS_PX, PaneInput, PaneOutput, screen_box,
 };
 
 /// Detection colours by verdict: unreviewed magenta, true green, false red, unsure grey — none
@@ -35,70 +35,196 @@ pub(super) fn verdict_color(verdict: Option<crate::project::runs::Verdict>) -> C
     }
 }
 
-/// The edges a detection is drawn with: the current one amber and three times as wide.
+/// How far outside a call the frame of the one under review is drawn, so that the call
+/// itself stays as the spectrogram shows it.
+pub(super) const CURRENT_FRAME_MARGIN_PX: f32 = 6.0;
+
+/// The edges a detection is drawn with: the current one amber and wider (and drawn around
+/// the box, not on it: see [`current_frame`]).
 #[must_use]
 pub(super) fn detection_edge(d: &DetectionView) -> Stroke {
     if d.current {
         Stroke::new(3.0, CURRENT_DETECTION_COLOR)
     } else {
-        Stroke::new(1.0, verdict_color(d.verdict).gamma_multiply(0.8))
+        Stroke::new(
+            1.5,
+            d.class
+                .as_ref()
+                .map_or_else(|| verdict_color(d.verdict), |c| c.1),
+        )
     }
 }
 
+/// The frame of the detection under review: a rectangle `CURRENT_FRAME_MARGIN_PX` outside
+/// its box, stroked inside that rectangle, so that nothing of it lies over the box.
+#[must_use]
+pub(super) fn current_frame(call: Rect) -> Rect {
+    call.expand(CURRENT_FRAME_MARGIN_PX)
+}
+
+/// A detection's box on screen: its time, and its band (the whole height when it has none),
+/// at least a few pixels each way so that a short call is still seen.
+fn detection_rect(
+    d: &DetectionView,
+    plot: Rect,
+    viewport: &Viewport,
+    axis: &FrequencyAxis,
+) -> Rect {
+    let tf = TfBox {
+        start_secs: d.start_secs,
+        end_secs: d.end_secs,
+        low_hz: d.band_hz.map_or(f64::MIN, |b| b.0),
+        high_hz: d.band_hz.map_or(f64::MAX, |b| b.1),
+    };
+    let s = screen_box(SelectionId(u64::MAX), &tf, plot, viewport, axis);
+    let mut r = Rect::from_min_max(pos2(s.left, s.top), pos2(s.right, s.bottom));
+    if r.width() < 3.0 {
+        r = Rect::from_center_size(r.center(), vec2(3.0, r.height()));
+    }
+    if r.height() < 6.0 {
+        r = Rect::from_center_size(r.center(), vec2(r.width(), 6.0));
+    }
+    r
+}
+
+/// Detections as boxes around their calls, outlined (never filled, so the call keeps its
+/// colours) in their class's colour, or their verdict's for a one-class run; a tag above each
+/// with its class, score and verdict, left out where it would cover another; the one under
+/// review framed from outside; and a legend of the classes.
 pub(super) fn draw_detections(
     painter: &egui::Painter,
     plot: Rect,
     detections: &[DetectionView],
     viewport: &Viewport,
+    axis: &FrequencyAxis,
+    text_px: f32,
 ) {
     let painter = painter.with_clip_rect(plot);
-    let font = egui::FontId::proportional(10.5);
-    let x_of = |secs: f64| plot.left() + viewport.x_of_secs(secs, f64::from(plot.width())) as f32;
-    for d in detections {
-        let (left, right) = (
-            x_of(d.start_secs),
-            x_of(d.end_secs).max(x_of(d.start_secs) + 2.0),
-        );
-        if right < plot.left() || left > plot.right() {
+    let font = egui::FontId::proportional(text_px);
+    let mut tags: Vec<Rect> = Vec::new();
+    // The current one last, so that its frame and tag are on top and its tag always shows.
+    let mut order: Vec<&DetectionView> = detections.iter().collect();
+    order.sort_by_key(|d| d.current);
+    let mut shown: Vec<(Rect, &DetectionView)> = Vec::new();
+    for d in order {
+        let r = detection_rect(d, plot, viewport, axis);
+        if r.right() < plot.left() || r.left() > plot.right() {
             continue;
         }
-        let color = verdict_color(d.verdict);
-        let band = Rect::from_min_max(pos2(left, plot.top()), pos2(right, plot.bottom()));
-        painter.rect_filled(
-            band,
-            0.0,
-            color.gamma_multiply(if d.current { 0.16 } else { 0.07 }),
-        );
         let edge = detection_edge(d);
-        for x in [left, right] {
-            painter.line_segment([pos2(x, plot.top()), pos2(x, plot.bottom())], edge);
-        }
-        let strip_px = if d.current {
-            2.0 * DETECTION_STRIP_PX
-        } else {
-            DETECTION_STRIP_PX
-        };
-        let strip = Rect::from_min_max(pos2(left, plot.top()), pos2(right, plot.top() + strip_px));
-        painter.rect_filled(strip, 0.0, color.gamma_multiply(0.9));
         if d.current {
-            // The one under review stands out from its neighbours: an amber frame, wider
-            // edges and a tall strip (its neighbours keep thin magenta edges).
-            painter.rect_stroke(band, 0.0, edge, egui::StrokeKind::Inside);
+            painter.rect_stroke(current_frame(r), 2.0, edge, egui::StrokeKind::Inside);
+            painter.rect_stroke(
+                r,
+                0.0,
+                Stroke::new(1.0, CURRENT_DETECTION_COLOR.gamma_multiply(0.6)),
+                egui::StrokeKind::Outside,
+            );
+        } else {
+            painter.rect_stroke(r, 0.0, edge, egui::StrokeKind::Outside);
         }
-        let text = match d.verdict {
-            Some(v) => format!("{:.2} {}", d.score, v.short()),
-            None => format!("{:.2}", d.score),
-        };
-        // The score sits at the visible start of the band (a detection may begin off screen).
-        let (shown_left, shown_right) = (left.max(plot.left()), right.min(plot.right()));
+        shown.push((r, d));
+    }
+    for (r, d) in shown.into_iter().rev() {
+        let mut text = String::new();
+        if let Some((class, _)) = &d.class {
+            text.push_str(class);
+            text.push(' ');
+        }
+        text.push_str(&format!("{:.2}", d.score));
+        if let Some(v) = d.verdict {
+            text.push(' ');
+            text.push_str(v.short());
+        }
         let galley = painter.layout_no_wrap(text, font.clone(), theme::LABEL_TEXT);
-        if galley.size().x + 4.0 <= (shown_right - shown_left).max(34.0) {
-            painter.galley(
-                pos2(shown_left + 2.0, plot.top() + 1.0),
-                galley,
-                theme::LABEL_TEXT,
+        let size = galley.size() + vec2(6.0, 2.0);
+        let gap = if d.current {
+            CURRENT_FRAME_MARGIN_PX + 2.0
+        } else {
+            2.0
+        };
+        // Above the box; below it when there is no room above; inside the top when neither.
+        let left = r.left().max(plot.left()).min(plot.right() - size.x);
+        let above = pos2(left, r.top() - gap - size.y);
+        let below = pos2(left, r.bottom() + gap);
+        let at = if above.y >= plot.top() {
+            above
+        } else if below.y + size.y <= plot.bottom() {
+            below
+        } else {
+            pos2(left, plot.top() + 1.0)
+        };
+        let tag = Rect::from_min_size(at, size);
+        if !d.current && tags.iter().any(|t| t.intersects(tag)) {
+            continue;
+        }
+        tags.push(tag);
+        let background = verdict_color(d.verdict);
+        painter.rect_filled(tag, 2.0, background.gamma_multiply(0.9));
+        if d.current {
+            painter.rect_stroke(
+                tag,
+                2.0,
+                Stroke::new(2.0, CURRENT_DETECTION_COLOR),
+                egui::StrokeKind::Outside,
             );
         }
+        painter.galley(at + vec2(3.0, 1.0), galley, theme::LABEL_TEXT);
+    }
+    draw_class_legend(&painter, plot, detections, &font);
+}
+
+/// The classes on screen with their colours, at the top right of the plot.
+fn draw_class_legend(
+    painter: &egui::Painter,
+    plot: Rect,
+    detections: &[DetectionView],
+    font: &egui::FontId,
+) {
+    let mut classes: Vec<(&str, Color32)> = Vec::new();
+    for (name, color) in detections.iter().filter_map(|d| d.class.as_ref()) {
+        if !classes.iter().any(|(n, _)| *n == name.as_str()) {
+            classes.push((name, *color));
+        }
+    }
+    if classes.is_empty() {
+        return;
+    }
+    classes.sort_by(|a, b| a.0.cmp(b.0));
+    let rows: Vec<_> = classes
+        .iter()
+        .map(|(name, color)| {
+            (
+                painter.layout_no_wrap((*name).to_owned(), font.clone(), theme::OVERLAY_TEXT),
+                *color,
+            )
+        })
+        .collect();
+    let line = rows.iter().map(|(g, _)| g.size().y).fold(0.0, f32::max) + 4.0;
+    let width = rows.iter().map(|(g, _)| g.size().x).fold(0.0, f32::max) + line + 14.0;
+    let top_right = plot.right_top() + vec2(-8.0, 24.0);
+    let frame = Rect::from_min_size(
+        pos2(top_right.x - width, top_right.y),
+        vec2(width, line * rows.len() as f32 + 6.0),
+    );
+    painter.rect_filled(frame, 4.0, Color32::from_black_alpha(190));
+    for (i, (galley, color)) in rows.into_iter().enumerate() {
+        let y = frame.top() + 3.0 + line * i as f32;
+        let swatch = Rect::from_min_size(
+            pos2(frame.left() + 5.0, y + 3.0),
+            vec2(line - 6.0, line - 6.0),
+        );
+        painter.rect_stroke(
+            swatch,
+            0.0,
+            Stroke::new(2.5, color),
+            egui::StrokeKind::Inside,
+        );
+        painter.galley(
+            pos2(swatch.right() + 6.0, y + 2.0),
+            galley,
+            theme::OVERLAY_TEXT,
+        );
     }
 }
 
@@ -263,8 +389,9 @@ pub(super) fn draw_frequency_axis(
     viewport: &Viewport,
     axis: &FrequencyAxis,
 ) {
-    let text_color = ui.visuals().text_color();
-    let font = egui::FontId::proportional(12.0);
+    // Tick labels as bright and as large as body text: read from the back of a lecture room.
+    let text_color = ui.visuals().strong_text_color();
+    let font = egui::FontId::proportional(theme::overlay_text_px(ui));
     let height = f64::from(plot.height());
     let low_hz = viewport.hz_of_y(height, height, axis).max(0.0);
     let high_hz = viewport.hz_of_y(0.0, height, axis);
@@ -313,8 +440,9 @@ pub(super) fn draw_time_axis(
     viewport: &Viewport,
     duration_secs: f64,
 ) {
-    let text_color = ui.visuals().text_color();
-    let font = egui::FontId::proportional(12.0);
+    // Tick labels as bright and as large as body text: read from the back of a lecture room.
+    let text_color = ui.visuals().strong_text_color();
+    let font = egui::FontId::proportional(theme::overlay_text_px(ui));
     let max_ticks = (plot.width() / 90.0).max(2.0) as usize;
     for secs in time_ticks(viewport.start_secs, viewport.end_secs(), max_ticks) {
         let x = plot.left() + viewport.x_of_secs(secs, f64::from(plot.width())) as f32;
@@ -334,7 +462,69 @@ pub(super) fn draw_time_axis(
         pos2(plot.right(), plot.bottom() + 22.0),
         egui::Align2::RIGHT_TOP,
         time_unit_label(duration_secs),
-        egui::FontId::proportional(11.0),
-        ui.visuals().weak_text_color(),
+        egui::FontId::proportional(theme::overlay_text_px(ui) - 1.0),
+        ui.visuals().text_color(),
+    );
+}
+
+/// The levels the colours stand for: a bar right of the plot from the darkest level (the
+/// floor, less the gain) to the brightest (`range_db` above it), labelled in dB.
+pub(super) fn draw_color_bar(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    plot: Rect,
+    display: &crate::gui::prefs::DisplaySettings,
+) {
+    let bar = Rect::from_min_max(
+        pos2(plot.right() + 8.0, plot.top()),
+        pos2(plot.right() + 20.0, plot.bottom()),
+    );
+    let lut = display.colormap.lut();
+    let steps = 64_usize;
+    let mut mesh = egui::Mesh::default();
+    for i in 0..steps {
+        // Bottom of the bar is the bottom of the colour map.
+        let fraction = i as f32 / (steps - 1) as f32;
+        let [r, g, b] = lut[((fraction * 255.0).round() as usize).min(255)];
+        let top = bar.bottom() - bar.height() * (i + 1) as f32 / steps as f32;
+        let bottom = bar.bottom() - bar.height() * i as f32 / steps as f32;
+        mesh.add_colored_rect(
+            Rect::from_min_max(pos2(bar.left(), top), pos2(bar.right(), bottom)),
+            Color32::from_rgb(r, g, b),
+        );
+    }
+    painter.add(mesh);
+    let text_color = ui.visuals().strong_text_color();
+    painter.rect_stroke(
+        bar,
+        0.0,
+        Stroke::new(1.0, text_color.gamma_multiply(0.5)),
+        egui::StrokeKind::Outside,
+    );
+    let low_db = display.floor_db - display.gain_db;
+    let high_db = low_db + display.range_db.max(1.0);
+    let font = egui::FontId::proportional(theme::overlay_text_px(ui) - 1.0);
+    let max_ticks = (bar.height() / 30.0).max(2.0) as usize;
+    for db in crate::render::level_ticks(f64::from(low_db), f64::from(high_db), max_ticks) {
+        let fraction = (db as f32 - low_db) / (high_db - low_db);
+        let y = bar.bottom() - fraction * bar.height();
+        painter.line_segment(
+            [pos2(bar.right(), y), pos2(bar.right() + 4.0, y)],
+            Stroke::new(1.0, text_color),
+        );
+        painter.text(
+            pos2(bar.right() + 6.0, y),
+            egui::Align2::LEFT_CENTER,
+            format!("{db:.0}"),
+            font.clone(),
+            text_color,
+        );
+    }
+    painter.text(
+        pos2(bar.center().x, plot.bottom() + 7.0),
+        egui::Align2::CENTER_TOP,
+        "dB",
+        font,
+        text_color,
     );
 }

@@ -29,7 +29,8 @@ pub const LEFT_AXIS_PX: f32 = 62.0;
 /// Room for time labels below.
 pub const BOTTOM_AXIS_PX: f32 = 36.0;
 const TOP_PAD_PX: f32 = 6.0;
-const RIGHT_PAD_PX: f32 = 10.0;
+/// Room on the right for the colour bar and its dB labels.
+const RIGHT_PAD_PX: f32 = 64.0;
 /// How many levels above the wanted one to look for a stand-in while a tile computes.
 const FALLBACK_LEVELS: u8 = 20;
 /// Wheel points per halving of the span (ctrl+wheel) or of the frequency range (shift+wheel).
@@ -56,20 +57,21 @@ pub struct PaneInput<'a> {
     pub detections: &'a [DetectionView],
 }
 
-/// A detection as the pane draws it: a band over its time (detections carry no frequency
-/// bounds), coloured by verdict, with its score; unlike selections it is never edited here.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A detection as the pane draws it: a box over its call, coloured by class or verdict, with
+/// its score; unlike selections it is never edited here.
+#[derive(Debug, Clone, PartialEq)]
 pub struct DetectionView {
     pub start_secs: f64,
     pub end_secs: f64,
+    /// The call's band (`None`: the whole height).
+    pub band_hz: Option<(f64, f64)>,
     pub score: f32,
     pub verdict: Option<crate::project::runs::Verdict>,
     /// The review queue's current detection.
     pub current: bool,
+    /// The class's name and colour, when the run is one class of a multi-class model's.
+    pub class: Option<(String, Color32)>,
 }
-
-/// Height of the strip at the top of the plot that carries detection scores.
-const DETECTION_STRIP_PX: f32 = 14.0;
 
 /// The frame of the detection under review.
 pub const CURRENT_DETECTION_COLOR: Color32 = crate::gui::theme::CURRENT_DETECTION;
@@ -252,7 +254,14 @@ pub fn spectrogram_pane_ui(
         );
     }
 
-    draw_detections(&painter, plot, input.detections, viewport);
+    draw_detections(
+        &painter,
+        plot,
+        input.detections,
+        viewport,
+        &axis,
+        crate::gui::theme::overlay_text_px(ui),
+    );
     draw_boxes(
         &painter,
         plot,
@@ -263,17 +272,24 @@ pub fn spectrogram_pane_ui(
         &axis,
     );
     draw_frequency_axis(ui, &painter, plot, viewport, &axis);
+    draw::draw_color_bar(ui, &painter, plot, &input.settings.display);
     if input.show_time_axis {
         draw_time_axis(ui, &painter, plot, viewport, input.info.duration_secs());
     }
     if let Some(title) = &input.title {
-        painter.text(
-            plot.left_top() + vec2(6.0, 4.0),
-            egui::Align2::LEFT_TOP,
-            title,
-            egui::FontId::proportional(12.0),
-            crate::gui::theme::OVERLAY_TEXT,
+        // On a dark plate: readable over the light end of any colour map.
+        let galley = painter.layout_no_wrap(
+            title.clone(),
+            egui::FontId::proportional(crate::gui::theme::overlay_text_px(ui)),
+            Color32::WHITE,
         );
+        let at = plot.left_top() + vec2(6.0, 4.0);
+        painter.rect_filled(
+            Rect::from_min_size(at, galley.size() + vec2(8.0, 4.0)),
+            3.0,
+            Color32::from_black_alpha(200),
+        );
+        painter.galley(at + vec2(4.0, 2.0), galley, Color32::WHITE);
     }
     if output.loading {
         painter.text(
@@ -493,13 +509,34 @@ mod tests {
         let view = |current| DetectionView {
             start_secs: 1.0,
             end_secs: 2.0,
+            band_hz: None,
             score: 0.9,
             verdict: None,
             current,
+            class: None,
         };
         let (current, other) = (detection_edge(&view(true)), detection_edge(&view(false)));
         assert_eq!(current.color, CURRENT_DETECTION_COLOR);
         assert_ne!(other.color, CURRENT_DETECTION_COLOR);
-        assert!(current.width >= 3.0 * other.width);
+        assert!(current.width >= 1.5 * other.width);
+    }
+
+    #[test]
+    fn the_frame_of_the_detection_under_review_leaves_its_call_uncovered() {
+        let call = Rect::from_min_max(pos2(100.0, 50.0), pos2(180.0, 120.0));
+        let frame = draw::current_frame(call);
+        let stroke = detection_edge(&DetectionView {
+            start_secs: 0.0,
+            end_secs: 1.0,
+            band_hz: None,
+            score: 0.9,
+            verdict: None,
+            current: true,
+            class: None,
+        });
+        // Stroked inside the frame: its inner edge still lies outside the call's box.
+        let inner = frame.shrink(stroke.width);
+        assert!(inner.contains_rect(call), "{inner:?} vs {call:?}");
+        assert!(inner.left() < call.left() && inner.top() < call.top());
     }
 }

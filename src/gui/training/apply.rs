@@ -11,6 +11,7 @@ impl TrainingWindow {
     /// Opens the Train window and refreshes its dataset summary.
     pub fn open_window(&mut self, bench: &mut Workbench) {
         self.open = true;
+        self.unfold = true;
         if !self.is_running() {
             self.refresh_dataset(bench);
         }

@@ -168,6 +168,7 @@ pub enum TrainingFailed {
 struct Job {
     /// The run itself: training events as progress, the saved model's figures as its result.
     work: crate::util::jobs::Job<TrainEvent, TrainResult>,
+    /// When the current stage's first batch began (its epochs time the estimate).
     started: Instant,
     stage: String,
     /// Training a head on an embedder (its progress counts recordings embedded).
@@ -187,6 +188,8 @@ type EpochValue = dyn Fn(&EpochMetrics) -> Option<f64>;
 /// State of the Train window.
 pub struct TrainingWindow {
     pub open: bool,
+    /// Unfold the window the next time it is drawn (set when Train… opens it).
+    pub unfold: bool,
     pub settings: TrainSettings,
     /// The project's model window length, as edited here.
     pub window_secs: f64,
@@ -244,6 +247,7 @@ impl Default for TrainingWindow {
     fn default() -> Self {
         Self {
             open: false,
+            unfold: false,
             settings: TrainSettings::default(),
             window_secs: crate::dsp::ModelInputSpec::default().window_secs(),
             proposal: None,
@@ -427,7 +431,21 @@ impl TrainingWindow {
     pub fn window_ui(&mut self, ctx: &egui::Context) -> Vec<TrainAction> {
         let mut actions = Vec::new();
         let mut open = self.open;
+        let id = egui::Id::unique("Train window");
+        if std::mem::take(&mut self.unfold) {
+            // Opened by Train…: never as the bare title bar it was collapsed to last time, and
+            // on screen.
+            let mut state = egui::collapsing_header::CollapsingState::load_with_default_open(
+                ctx,
+                id.with("collapsing"),
+                true,
+            );
+            state.set_open(true);
+            state.store(ctx);
+        }
         egui::Window::new("Train")
+            .id(id)
+            .constrain(true)
             .open(&mut open)
             .default_width(720.0)
             .default_height(640.0)

@@ -144,6 +144,10 @@ impl TrainingWindow {
                     if !job.work.is_cancelling() {
                         job.stage = format!("epoch {epoch}, batch {batch}/{batches}");
                     }
+                    if (epoch, batch) == (1, 1) {
+                        // A stage's training begins (its spectrograms are ready).
+                        job.started = Instant::now();
+                    }
                     job.position = Some((epoch, batch, batches));
                 }
                 TrainEvent::Epoch(metrics) => self.epochs.push(metrics),
@@ -181,14 +185,21 @@ impl TrainingWindow {
         Some(finished)
     }
 
-    /// Overall progress (0–1) and an estimate of the seconds left, while training.
+    /// Progress of the current stage (0–1) and an estimate of the seconds left, while
+    /// training: counted to where early stopping will end it as the epochs so far tell (see
+    /// `train::expected_epochs`), so that the estimate falls as the model stops improving.
     #[must_use]
     pub fn progress(&self) -> Option<(f32, Option<f64>)> {
         let job = self.job.as_ref()?;
         let Some((epoch, batch, batches)) = job.position else {
             return Some((0.0, None));
         };
-        let epochs = self.settings.epochs.max(1);
+        let epochs = crate::train::expected_epochs(
+            &self.epochs,
+            self.settings.epochs,
+            self.settings.patience,
+        )
+        .max(epoch);
         let done = ((epoch - 1) * batches + batch) as f64;
         let total = (epochs * batches).max(1) as f64;
         let fraction = (done / total).clamp(0.0, 1.0);

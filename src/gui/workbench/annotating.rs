@@ -159,11 +159,13 @@ impl Workbench<'_> {
         }
         // 1 and 2 set the kind of the next box only: "press 1, drag; press 2, drag" must not
         // turn the first box into a negative. Changing the selected boxes is Ctrl+L.
-        if consume(shortcut(Modifiers::NONE, Key::Num1)) {
-            self.workspace.annotator.set_kind(SelectionKind::Positive);
-        }
-        if consume(shortcut(Modifiers::NONE, Key::Num2)) {
-            self.workspace.annotator.set_kind(SelectionKind::Negative);
+        for (key, kind) in [
+            (Key::Num1, SelectionKind::Positive),
+            (Key::Num2, SelectionKind::Negative),
+        ] {
+            if consume(shortcut(Modifiers::NONE, key)) {
+                self.next_boxes_of(kind);
+            }
         }
         // Label hotkeys only while the spectrogram has focus (it was clicked last), so typing
         // "0.3" after clicking a button or a table row labels nothing.
@@ -190,6 +192,21 @@ impl Workbench<'_> {
             }
         }
         self.nudge_keys(ctx);
+    }
+
+    /// New boxes will be of `kind`. They keep the label chosen unless it is empty or one of
+    /// the other kind's; then they take the project's most used label of `kind`, so that a
+    /// box drawn right after pressing 1 is a "syrinx warbler", not an unlabelled positive.
+    pub fn next_boxes_of(&mut self, kind: SelectionKind) {
+        let project = &self.session.document.project;
+        let current = self.workspace.annotator.label.trim().to_owned();
+        let other_kinds = project.label_kind(&current).is_some_and(|k| k != kind);
+        self.workspace.annotator.set_kind(kind);
+        if (current.is_empty() || other_kinds)
+            && let Some(label) = project.most_used_label(kind)
+        {
+            self.workspace.annotator.set_label(&label, kind);
+        }
     }
 
     /// Gives the selected boxes the kind and label of new boxes, and says so.

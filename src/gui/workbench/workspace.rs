@@ -51,7 +51,7 @@ pub struct Workspace {
     pub(crate) overview: Option<Overview>,
     pub(crate) last_request: (Vec<TileKey>, Vec<SpectrogramKey>),
     /// Where the (upper) spectrogram was drawn last frame.
-    pub(crate) primary_plot: Option<egui::Rect>,
+    pub primary_plot: Option<egui::Rect>,
     /// The spectrogram was clicked last (label hotkeys act only then).
     pub(crate) spectrogram_focused: bool,
     pub hover: Option<HoverReadout>,

@@ -718,10 +718,7 @@ impl MemberContext<'_> {
             };
             report(TrainEvent::Epoch(metrics.clone()));
             epochs.push(metrics);
-            // Validation loss (training loss when there is no validation), negated: higher is
-            // better, like F1.
-            let loss = validation_metrics.map_or(epochs[epochs.len() - 1].train_loss, |m| m.loss);
-            let key = (validation_events_mean_f1.unwrap_or(0.0), -loss);
+            let key = crate::train::epoch_key(&epochs[epochs.len() - 1]);
             // A fixed number of epochs keeps the last.
             if plan.fixed_epochs.is_some() || best.as_ref().is_none_or(|(b, _, _)| key > *b) {
                 best = Some((key, epoch, snapshot));

@@ -1,9 +1,14 @@
 //! Detections from window scores: every window's score of a recording ([`WindowScores`], made
 //! by [`crate::scoring`]), cut into calls by peak picking or by merging runs of positive
-//! windows ([`merge`]), with the settings a model carries ([`DetectionDefaults`]). Pure: no
-//! model, no audio, so thresholds and merging change without running the model again.
+//! windows ([`merge`]), with the settings a model carries ([`DetectionDefaults`]), each framed
+//! by the energy of the model's band where the scores carry it ([`extent`]). Pure: no model,
+//! no audio, so thresholds and merging change without running the model again.
+
+pub mod extent;
 
 use serde::{Deserialize, Serialize};
+
+pub use extent::{BandEnvelope, CallBox, EnvelopeBuilder};
 
 /// Every window's score over one recording.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12,6 +17,10 @@ pub struct WindowScores {
     /// Start of each window, seconds from the start of the recording.
     pub start_secs: Vec<f64>,
     pub scores: Vec<f32>,
+    /// The loudness of the model's band over the recording, which frames each call (`None`
+    /// for scores made without it: detections then span what their windows share).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub envelope: Option<BandEnvelope>,
 }
 
 /// How a model's scores become calls by default, stored in its artifact: chosen at training
@@ -82,7 +91,8 @@ impl PeakSettings {
     }
 }
 
-/// A span of time the model calls positive: overlapping or touching positive windows merged.
+/// A call the model found: its box (the time the call's energy spans, or what its windows
+/// share when the energy cannot tell), with the scores of the windows that found it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Detection {
     pub start_secs: f64,
@@ -91,6 +101,18 @@ pub struct Detection {
     pub mean_score: f32,
     /// Positive windows merged into it.
     pub windows: usize,
+    /// The call's band from its energy (`None`: the model's calls' band, or the whole
+    /// spectrum, applies; see [`Detection::band_or`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band_hz: Option<(f64, f64)>,
+}
+
+impl Detection {
+    /// The detection's band: its own, else `fallback_hz` (the run's band).
+    #[must_use]
+    pub fn band_or(&self, fallback_hz: Option<(f64, f64)>) -> Option<(f64, f64)> {
+        self.band_hz.or(fallback_hz)
+    }
 }
 
 /// Window scores → detections: with `settings.peaks`, one per call by [`pick_peaks`];
@@ -100,9 +122,12 @@ pub struct Detection {
 #[must_use]
 pub fn merge(scores: &WindowScores, settings: &MergeSettings) -> Vec<Detection> {
     if let Some(peaks) = &settings.peaks {
-        let mut detections = pick_peaks(scores, settings.threshold, peaks);
-        detections.retain(|d| d.end_secs - d.start_secs >= settings.min_duration_secs);
-        return detections;
+        return pick_peaks_filtered(
+            scores,
+            settings.threshold,
+            peaks,
+            settings.min_duration_secs,
+        );
     }
     let mut detections: Vec<Detection> = Vec::new();
     let mut sum = 0.0_f64;
@@ -127,12 +152,54 @@ pub fn merge(scores: &WindowScores, settings: &MergeSettings) -> Vec<Detection> 
                     max_score: score,
                     mean_score: score,
                     windows: 1,
+                    band_hz: None,
                 });
             }
         }
     }
     detections.retain(|d| d.end_secs - d.start_secs >= settings.min_duration_secs);
+    if let Some(envelope) = &scores.envelope {
+        for d in &mut detections {
+            let span = (d.start_secs, d.end_secs);
+            frame(d, envelope.call_box(span, span, max_gap_secs(scores)));
+        }
+    }
     detections
+}
+
+/// Dips in a call's energy shorter than this are inside the call: a tenth of the window.
+fn max_gap_secs(scores: &WindowScores) -> f64 {
+    scores.window_secs / 10.0
+}
+
+/// Gives a detection the box its energy found.
+fn frame(detection: &mut Detection, found: Option<CallBox>) {
+    if let Some(found) = found {
+        detection.start_secs = found.start_secs;
+        detection.end_secs = found.end_secs;
+        detection.band_hz = found.band_hz;
+    }
+}
+
+/// [`pick_peaks`] without the calls whose windows share less than `min_duration_secs`.
+fn pick_peaks_filtered(
+    scores: &WindowScores,
+    threshold: f32,
+    settings: &PeakSettings,
+    min_duration_secs: f64,
+) -> Vec<Detection> {
+    let mut spans = peak_spans(scores, threshold, settings);
+    spans.retain(|(d, _)| d.end_secs - d.start_secs >= min_duration_secs);
+    spans
+        .into_iter()
+        .map(|(mut d, span)| {
+            if let Some(envelope) = &scores.envelope {
+                let core = (d.start_secs, d.end_secs);
+                frame(&mut d, envelope.call_box(core, span, max_gap_secs(scores)));
+            }
+            d
+        })
+        .collect()
 }
 
 fn logit(score: f32) -> f32 {
@@ -145,13 +212,24 @@ fn logit(score: f32) -> f32 {
 /// `min_separation_secs` from every higher peak kept. A call's windows are the positive windows
 /// around its peak, up to the lowest point towards the next call; the call lies where all of
 /// them overlap, `[last start, first start + window]` (or, when they overlap nowhere, a hop-wide
-/// span at their middle).
+/// span at their middle). Where the scores carry the band's energy, each call is then framed
+/// by it within its windows (see [`BandEnvelope::call_box`]).
 #[must_use]
 pub fn pick_peaks(
     scores: &WindowScores,
     threshold: f32,
     settings: &PeakSettings,
 ) -> Vec<Detection> {
+    pick_peaks_filtered(scores, threshold, settings, 0.0)
+}
+
+/// The calls of [`pick_peaks`] as the score curve frames them, each with the union of its
+/// windows (where its energy may be looked for).
+fn peak_spans(
+    scores: &WindowScores,
+    threshold: f32,
+    settings: &PeakSettings,
+) -> Vec<(Detection, (f64, f64))> {
     let values = &scores.scores;
     let starts = &scores.start_secs;
     let n = values.len().min(starts.len());
@@ -246,13 +324,18 @@ pub fn pick_peaks(
             end_secs = middle + hop_secs / 2.0;
         }
         let support = &values[first..=last];
-        detections.push(Detection {
+        let detection = Detection {
             start_secs,
             end_secs,
             max_score: values[peak],
             mean_score: support.iter().sum::<f32>() / support.len() as f32,
             windows: support.len(),
-        });
+            band_hz: None,
+        };
+        detections.push((
+            detection,
+            (starts[first], starts[last] + scores.window_secs),
+        ));
     }
     detections
 }
@@ -266,6 +349,7 @@ mod tests {
             window_secs: 2.0,
             start_secs: (0..values.len()).map(|i| i as f64).collect(),
             scores: values.to_vec(),
+            envelope: None,
         }
     }
 
@@ -361,6 +445,7 @@ mod tests {
             window_secs: 1.0,
             start_secs: (0..9).map(f64::from).collect(),
             scores: vec![0.3, 0.55, 0.6, 0.55, 0.45, 0.55, 0.58, 0.52, 0.3],
+            envelope: None,
         };
         let settings = PeakSettings {
             min_separation_secs: 1.0,
@@ -377,6 +462,7 @@ mod tests {
             start_secs: (0..9).map(f64::from).collect(),
             // Two peaks 4 s apart; the valley between them (0.85) is shallow next to 0.9.
             scores: vec![0.1, 0.8, 0.97, 0.9, 0.85, 0.88, 0.9, 0.2, 0.1],
+            envelope: None,
         };
         let settings = PeakSettings {
             min_separation_secs: 1.0,
@@ -411,6 +497,7 @@ mod tests {
             window_secs: 1.0,
             start_secs: vec![0.0, 1.0, 3.0],
             scores: vec![0.9, 0.9, 0.9],
+            envelope: None,
         };
         assert_eq!(merge(&touching, &PLAIN).len(), 2);
         let bridged = MergeSettings {
