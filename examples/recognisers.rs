@@ -221,8 +221,10 @@ struct Row {
     /// Seconds of audio scored.
     secs: f64,
     /// How well the boxes frame the calls found: each found call's best time intersection over
-    /// union with a detection at the model's threshold.
+    /// union with a detection at the model's threshold; framed by the band's energy, and by the
+    /// windows' shared span alone.
     ious: Vec<f64>,
+    ious_windows_only: Vec<f64>,
 }
 
 /// Event metrics of `model` over `tests` at its threshold, the best recall at ≤ 2 false
@@ -230,7 +232,7 @@ struct Row {
 fn score(
     model: &ModelArtifact,
     tests: &[Recording],
-) -> (EventMetrics, EventMetrics, f64, Vec<f64>) {
+) -> (EventMetrics, EventMetrics, f64, [Vec<f64>; 2]) {
     let hop_secs = model.info.detection_hop_secs();
     let base = model.info.merge_settings();
     // Finer near 1, where an overconfident network puts calls and look-alikes alike.
@@ -241,7 +243,7 @@ fn score(
     let mut at_model = EventMetrics::default();
     let mut per_threshold = vec![EventMetrics::default(); thresholds.len()];
     let mut secs = 0.0;
-    let mut ious = Vec::new();
+    let mut ious = [Vec::new(), Vec::new()];
     for test in tests {
         let mut length = 0.0;
         let scores = match score_recording(
@@ -261,15 +263,21 @@ fn score(
             evaluate_scores(&scores, &settings, &references, TOLERANCE_SECS, length)
         };
         at_model.add_counts(&at(base.threshold));
-        let boxes: Vec<(f64, f64)> = syrinx::detect::merge(&scores, &base)
-            .iter()
-            .map(|d| (d.start_secs, d.end_secs))
-            .collect();
-        ious.extend(
-            syrinx::evaluate::best_time_ious(&boxes, &references)
-                .into_iter()
-                .filter(|iou| *iou > 0.0),
-        );
+        let windows_only = syrinx::detect::WindowScores {
+            envelope: None,
+            ..scores.clone()
+        };
+        for (kept, scores) in ious.iter_mut().zip([&scores, &windows_only]) {
+            let boxes: Vec<(f64, f64)> = syrinx::detect::merge(scores, &base)
+                .iter()
+                .map(|d| (d.start_secs, d.end_secs))
+                .collect();
+            kept.extend(
+                syrinx::evaluate::best_time_ious(&boxes, &references)
+                    .into_iter()
+                    .filter(|iou| *iou > 0.0),
+            );
+        }
         for (sum, t) in per_threshold.iter_mut().zip(&thresholds) {
             sum.add_counts(&at(*t));
         }
@@ -463,7 +471,7 @@ fn right_whale_day1(data: &Path, work: &Path) {
         ];
         for (target, recording) in targets {
             let tests = std::slice::from_ref(&recording);
-            let (metrics, oracle, secs, ious) = score(&model, tests);
+            let (metrics, oracle, secs, [ious, ious_windows_only]) = score(&model, tests);
             let (copy, domain) = adapted(&model, tests, &work.join("adapted"));
             let (adapted, _, _, _) = score(&copy, tests);
             rows.push(Row {
@@ -475,6 +483,7 @@ fn right_whale_day1(data: &Path, work: &Path) {
                 domain,
                 secs,
                 ious,
+                ious_windows_only,
             });
         }
     }
@@ -483,7 +492,7 @@ fn right_whale_day1(data: &Path, work: &Path) {
     few_training.extend(background.iter().take(2).cloned());
     if let Some((model, secs)) = train("few shots (10 calls)", &few_training) {
         train_secs_total += secs;
-        let (metrics, oracle, secs, ious) = score(&model, &calls[1..]);
+        let (metrics, oracle, secs, [ious, ious_windows_only]) = score(&model, &calls[1..]);
         let (copy, domain) = adapted(&model, &calls[1..], &work.join("adapted"));
         let (adapted, _, _, _) = score(&copy, &calls[1..]);
         rows.push(Row {
@@ -495,6 +504,7 @@ fn right_whale_day1(data: &Path, work: &Path) {
             domain,
             secs,
             ious,
+            ious_windows_only,
         });
     }
     println!(
@@ -546,19 +556,30 @@ fn right_whale_day1(data: &Path, work: &Path) {
             );
         }
     }
-    for target in ["as it is", "new day −6 dB", "new day −10 dB"] {
-        let mut ious: Vec<f64> = rows
-            .iter()
-            .filter(|r| r.target == target)
-            .flat_map(|r| r.ious.iter().copied())
-            .collect();
+    let median = |mut ious: Vec<f64>| {
         ious.sort_by(f64::total_cmp);
-        if let Some(median) = ious.get(ious.len() / 2) {
-            println!(
-                "leave one out, {target}: boxes of the {} calls found, time IoU median {median:.2}",
-                ious.len()
-            );
-        }
+        ious.get(ious.len() / 2)
+            .map_or_else(|| "–".to_owned(), |m| format!("{m:.2}"))
+    };
+    for target in [
+        "as it is",
+        "new day −6 dB",
+        "new day −10 dB",
+        "the other two call recordings",
+    ] {
+        let of = |pick: fn(&Row) -> &Vec<f64>| -> Vec<f64> {
+            rows.iter()
+                .filter(|r| r.target == target)
+                .flat_map(|r| pick(r).iter().copied())
+                .collect()
+        };
+        let (framed, windows) = (of(|r| &r.ious), of(|r| &r.ious_windows_only));
+        println!(
+            "{target}: boxes of the {} calls found, time IoU median {} framed by the band's energy, {} by the windows alone",
+            framed.len(),
+            median(framed),
+            median(windows)
+        );
     }
     println!("training time, all four trainings: {train_secs_total:.0} s");
 }

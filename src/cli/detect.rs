@@ -236,6 +236,14 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                         planned.clone(),
                     ));
                 }
+                if let Some((project, _)) = &mut target {
+                    let scope = run_scope(args);
+                    for id in class_runs.iter().chain(&run).map(|r| r.run_id) {
+                        if let Some(stored) = project.run_mut(id) {
+                            stored.scope.clone_from(&scope);
+                        }
+                    }
+                }
                 // Files an earlier run of this batch finished: their tables and scores as it
                 // left them.
                 for (index, entry) in &resumed {
@@ -650,5 +658,18 @@ fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
     match parsed {
         Some((k, n)) if n > 0 && (1..=n).contains(&k) => Ok((k, n)),
         _ => anyhow::bail!("--shard must be K/N with 1 ≤ K ≤ N, not '{text}'"),
+    }
+}
+
+/// What a run stored in a project covers, in words for its name: the scope asked for, else the
+/// one path given, else how many.
+fn run_scope(args: &DetectArgs) -> String {
+    match (args.scope, args.paths.as_slice()) {
+        (Some(scope), _) => scope.short_name().to_owned(),
+        (None, [one]) => one.file_name().map_or_else(
+            || one.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        (None, paths) => format!("{} paths", paths.len()),
     }
 }

@@ -27,11 +27,16 @@ pub fn pane_settings_ui(
         .overlap_percent
         .unwrap_or_else(|| settings.params.overlap_percent());
     let params = &mut settings.params;
+    // Sliders give way in a narrow panel (a 1280-wide screen, large text), so that every
+    // control and its value stay in view rather than scrolled off to the side.
+    let slider_width = (ui.available_width() - 230.0).clamp(50.0, 150.0);
+    ui.spacing_mut().slider_width = slider_width;
     ui.push_id(id_salt, |ui| {
         egui::Grid::new("spectrogram settings").num_columns(2).spacing([8.0, 6.0]).show(ui, |ui| {
             ui.label("Window size");
             ui.horizontal(|ui| {
                 egui::ComboBox::from_id_salt("window size")
+                    .width(slider_width.max(70.0))
                     .selected_text(format!("{} samples", params.window_len))
                     .show_ui(ui, |ui| {
                         for size in WINDOW_SIZES {

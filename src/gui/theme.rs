@@ -40,17 +40,17 @@ pub const SERIES: [Color32; 4] = [
 pub const TRUE_POSITIVE_BARS: Color32 = Color32::from_rgb(80, 200, 100);
 pub const FALSE_POSITIVE_BARS: Color32 = Color32::from_rgb(230, 70, 60);
 
-/// Class colours of a multi-class model's detections: distinct from each other, from the
-/// verdict tags and from the selection colours' hues as far as eight colours allow.
+/// Class colours of a multi-class model's detections: distinct from each other and from the
+/// selection colours (amber positives, sky-blue negatives), which may be drawn beside them.
 pub const CLASSES: [Color32; 8] = [
-    Color32::from_rgb(0, 220, 255),
-    Color32::from_rgb(255, 140, 0),
-    Color32::from_rgb(160, 255, 60),
-    Color32::from_rgb(255, 90, 170),
-    Color32::from_rgb(150, 130, 255),
-    Color32::from_rgb(255, 255, 90),
-    Color32::from_rgb(60, 255, 190),
     Color32::from_rgb(255, 255, 255),
+    Color32::from_rgb(255, 100, 60),
+    Color32::from_rgb(170, 255, 0),
+    Color32::from_rgb(185, 130, 255),
+    Color32::from_rgb(255, 100, 190),
+    Color32::from_rgb(0, 215, 165),
+    Color32::from_rgb(120, 120, 255),
+    Color32::from_rgb(200, 200, 120),
 ];
 
 /// The size of text drawn over the spectrogram (tags, legends, axis labels): the body text's,

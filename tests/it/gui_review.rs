@@ -652,6 +652,24 @@ fn every_finished_run_takes_review_to_its_first_detection() {
         "{d:?} in {:?}",
         shown.viewport
     );
+    // The pane draws each detection's own box: its energy's time and band, the current one
+    // marked.
+    let views = app.ui.review.detection_views(
+        &app.session.document.project,
+        shown.project_id,
+        shown.viewport.start_secs,
+        shown.viewport.end_secs(),
+    );
+    let current = views
+        .iter()
+        .find(|v| v.current)
+        .expect("the current detection");
+    assert_eq!(
+        (current.start_secs, current.end_secs),
+        (d.start_secs, d.end_secs)
+    );
+    assert!(d.band_hz.is_some(), "framed by its energy: {d:?}");
+    assert_eq!(current.band_hz, d.band_hz);
 }
 
 #[test]
@@ -698,6 +716,8 @@ fn a_run_from_syrinx_detect_with_project_is_reviewed_in_the_app() {
             .expect("the CLI's run");
         assert_eq!(run.recordings.len(), 3);
         assert_eq!(run.iteration, 1, "model_01 is the project's first model");
+        // Named by what it covered: three paths given.
+        assert!(run.name().ends_with("· 3 paths"), "{}", run.name());
         assert!(!app.ui.review.queue.is_empty());
         // Review opened on its first detection.
         let first = app.ui.review.queue[0];

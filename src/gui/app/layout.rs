@@ -320,8 +320,12 @@ impl SyrinxApp {
         }
         let target = edit_target(recording, &self.session.document);
         let available = ui.available_height();
-        let side_by_side = compare && self.prefs.compare_side_by_side;
         let area = ui.available_rect_before_wrap();
+        // Side by side while each pane keeps a usable width; stacked when the window (or the
+        // text size) leaves less.
+        let side_by_side = compare
+            && self.prefs.compare_side_by_side
+            && area.width() / 2.0 >= MIN_SIDE_BY_SIDE_PANE;
         let pane_height = if compare && !side_by_side {
             (available / 2.0).max(120.0)
         } else {
@@ -518,3 +522,6 @@ impl SyrinxApp {
         });
     }
 }
+
+/// The narrowest a compare pane gets beside the other (points; below it they stack).
+const MIN_SIDE_BY_SIDE_PANE: f32 = 320.0;

@@ -46,12 +46,11 @@ pub(super) fn detection_edge(d: &DetectionView) -> Stroke {
     if d.current {
         Stroke::new(3.0, CURRENT_DETECTION_COLOR)
     } else {
-        Stroke::new(
-            1.5,
-            d.class
-                .as_ref()
-                .map_or_else(|| verdict_color(d.verdict), |c| c.1),
-        )
+        match &d.class {
+            // Classes a little bolder: they share the screen with selection boxes.
+            Some((_, color)) => Stroke::new(2.0, *color),
+            None => Stroke::new(1.5, verdict_color(d.verdict)),
+        }
     }
 }
 
@@ -520,8 +519,9 @@ pub(super) fn draw_color_bar(
             text_color,
         );
     }
+    // On the row of the time axis's unit, clear of its last tick label.
     painter.text(
-        pos2(bar.center().x, plot.bottom() + 7.0),
+        pos2(bar.center().x, plot.bottom() + 22.0),
         egui::Align2::CENTER_TOP,
         "dB",
         font,

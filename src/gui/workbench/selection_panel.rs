@@ -111,7 +111,9 @@ impl Workbench<'_> {
                     {
                         self.workspace.annotator.delete_selected(&mut self.session.document);
                     }
-                } else {
+                } else if ui.available_width() > 560.0 {
+                    // Only where it cannot run under the project's name on the right (a narrow
+                    // window, large text).
                     ui.weak("Drag on the spectrogram to draw a box");
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
