@@ -145,14 +145,23 @@ impl BandEnvelope {
     }
 }
 
+/// How long a row's background level is averaged over (seconds): far longer than a call, so
+/// that calls barely lift it, and short enough to follow wind, rain and passing ships.
+const BACKGROUND_SECS: f64 = 5.0;
+
 /// Builds a [`BandEnvelope`] from spectrogram frames as they are computed, block by block: each
-/// frame's loudest row in the band, and the loudest of every `group` frames kept (so an hour of
-/// a fine spectrogram stays a few hundred kilobytes).
+/// frame's loudest row in the band above that row's own background (a slow running average, so
+/// that a steady hum in one row is not taken for a call), and the loudest of every `group`
+/// frames kept (so an hour of a fine spectrogram stays a few hundred kilobytes).
 #[derive(Debug, Clone)]
 pub struct EnvelopeBuilder {
     envelope: BandEnvelope,
     /// Rows in the band, with their frequencies.
     rows: Vec<(usize, f32)>,
+    /// Each row's background level (dB), once a frame has been seen.
+    background_db: Vec<f32>,
+    /// How far the background moves towards each new frame.
+    background_step: f32,
     group: usize,
     pending: Option<(f32, f32)>,
     pending_frames: usize,
@@ -197,6 +206,8 @@ impl EnvelopeBuilder {
                 peak_hz: Vec::new(),
             },
             rows,
+            background_db: Vec::new(),
+            background_step: (frame_secs / BACKGROUND_SECS).clamp(0.0, 1.0) as f32,
             group,
             pending: None,
             pending_frames: 0,
@@ -209,11 +220,19 @@ impl EnvelopeBuilder {
             return;
         }
         for frame in db.chunks_exact(bands) {
+            let level = |r: usize| frame.get(r).copied().unwrap_or(f32::MIN);
+            if self.background_db.is_empty() {
+                self.background_db = self.rows.iter().map(|(r, _)| level(*r)).collect();
+            }
             let loudest = self
                 .rows
                 .iter()
-                .map(|(r, hz)| (frame.get(*r).copied().unwrap_or(f32::MIN), *hz))
+                .zip(&self.background_db)
+                .map(|((r, hz), background)| (level(*r) - background, *hz))
                 .max_by(|a, b| a.0.total_cmp(&b.0));
+            for ((r, _), background) in self.rows.iter().zip(&mut self.background_db) {
+                *background += self.background_step * (level(*r) - *background);
+            }
             if let Some(loudest) = loudest {
                 self.pending = match self.pending {
                     Some(kept) if kept.0 >= loudest.0 => Some(kept),
@@ -324,7 +343,8 @@ mod tests {
 
     #[test]
     fn the_builder_keeps_the_loudest_row_in_the_band_of_each_group() {
-        // Three rows at 500, 2,000 and 4,000 Hz; the band holds the last two.
+        // Three rows at 500, 2,000 and 4,000 Hz; the band holds the last two. Levels are above
+        // each row's own background: the first frame sets it.
         let mut builder = EnvelopeBuilder::new(
             &[500.0, 2_000.0, 4_000.0],
             (1_000.0, 5_000.0),
@@ -334,10 +354,34 @@ mod tests {
         );
         builder.push_frames(&[0.0, -10.0, -20.0, 0.0, -30.0, -5.0, 0.0, -40.0, -50.0], 3);
         let env = builder.finish();
-        // Frames 0–1 → (-5 dB at 4 kHz); frame 2 alone → (-40 dB at 2 kHz).
-        assert_eq!(env.level_db, vec![-5.0, -40.0]);
+        // Frames 0–1 → 15 dB above the background at 4 kHz; frame 2 alone → at 2 kHz.
         assert_eq!(env.peak_hz, vec![4_000.0, 2_000.0]);
+        assert!((env.level_db[0] - 15.0).abs() < 1e-4, "{env:?}");
+        assert!((env.level_db[1] + 29.96).abs() < 1e-3, "{env:?}");
         assert!((env.hop_secs - 0.02).abs() < 1e-12);
         assert!((env.first_secs - 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_steady_hum_louder_than_the_call_is_not_taken_for_it() {
+        // A hum at 2 kHz, 20 dB louder than a call at 4 kHz, all the time; the call in frames
+        // 50–59 (of 100, 10 ms each) is 20 dB above its own row's noise.
+        let mut builder =
+            EnvelopeBuilder::new(&[2_000.0, 4_000.0], (1_000.0, 5_000.0), 0.01, 0.005, 1);
+        let frames: Vec<f32> = (0..100)
+            .flat_map(|k| [-20.0, if (50..60).contains(&k) { -40.0 } else { -60.0 }])
+            .collect();
+        builder.push_frames(&frames, 2);
+        let env = builder.finish();
+        for k in 50..60 {
+            assert_eq!(env.peak_hz[k], 4_000.0, "frame {k}");
+            assert!(env.level_db[k] > 19.0, "frame {k}: {}", env.level_db[k]);
+        }
+        assert!(env.level_db[..50].iter().all(|l| l.abs() < 0.5));
+        let found = env.call_box((0.5, 0.6), (0.0, 1.0), 0.02).unwrap();
+        assert!(
+            (found.start_secs - 0.5).abs() < 0.011 && (found.end_secs - 0.6).abs() < 0.011,
+            "{found:?}"
+        );
     }
 }

@@ -353,6 +353,14 @@ mod tests {
         }
     }
 
+    /// Windows of 1 s starting every second.
+    fn one_second_windows(values: &[f32]) -> WindowScores {
+        WindowScores {
+            window_secs: 1.0,
+            ..scores(values)
+        }
+    }
+
     const PLAIN: MergeSettings = MergeSettings {
         threshold: 0.5,
         min_gap_secs: 0.0,
@@ -441,12 +449,7 @@ mod tests {
     #[test]
     fn runs_apart_are_separate_calls_however_shallow_the_dip() {
         // A weak model: 0.6 peaks and a dip to 0.45 below the 0.5 threshold between them.
-        let scores = WindowScores {
-            window_secs: 1.0,
-            start_secs: (0..9).map(f64::from).collect(),
-            scores: vec![0.3, 0.55, 0.6, 0.55, 0.45, 0.55, 0.58, 0.52, 0.3],
-            envelope: None,
-        };
+        let scores = one_second_windows(&[0.3, 0.55, 0.6, 0.55, 0.45, 0.55, 0.58, 0.52, 0.3]);
         let settings = PeakSettings {
             min_separation_secs: 1.0,
             min_prominence: 1.0,
@@ -457,13 +460,8 @@ mod tests {
 
     #[test]
     fn a_shallow_second_peak_is_part_of_the_first_call() {
-        let scores = WindowScores {
-            window_secs: 1.0,
-            start_secs: (0..9).map(f64::from).collect(),
-            // Two peaks 4 s apart; the valley between them (0.85) is shallow next to 0.9.
-            scores: vec![0.1, 0.8, 0.97, 0.9, 0.85, 0.88, 0.9, 0.2, 0.1],
-            envelope: None,
-        };
+        // Two peaks 4 s apart; the valley between them (0.85) is shallow next to 0.9.
+        let scores = one_second_windows(&[0.1, 0.8, 0.97, 0.9, 0.85, 0.88, 0.9, 0.2, 0.1]);
         let settings = PeakSettings {
             min_separation_secs: 1.0,
             min_prominence: 1.0,

@@ -180,8 +180,11 @@ fn reviewing_the_survey_teaches_the_second_iteration_what_the_first_got_wrong() 
         after.false_negatives,
         after.f1
     );
+    // Iteration 2 is better: fewer false positives, or (when iteration 1 made none on the test
+    // recordings, as some runs of its multi-threaded training do) a higher F1 without any.
     assert!(
-        after.false_positives < before.false_positives,
+        after.false_positives < before.false_positives
+            || (before.false_positives == 0 && after.false_positives == 0),
         "false positives on the test recordings: iteration 1 {}, iteration 2 {}",
         before.false_positives,
         after.false_positives
@@ -195,10 +198,27 @@ fn reviewing_the_survey_teaches_the_second_iteration_what_the_first_got_wrong() 
     let found: Vec<f64> = ious.iter().copied().filter(|iou| *iou > 0.0).collect();
     ious.sort_by(f64::total_cmp);
     let median = ious[ious.len() / 2];
+    // For comparison: the boxes the windows alone give (what their shared span says).
+    let mut windows_only = Vec::new();
+    for part in &run.recordings {
+        let recording = project.recording(part.recording).unwrap();
+        let scores = syrinx::detect::WindowScores {
+            envelope: None,
+            ..(*part.scores.get().unwrap()).clone()
+        };
+        let spans: Vec<(f64, f64)> = syrinx::detect::merge(&scores, &run.merge)
+            .iter()
+            .map(|d| (d.start_secs, d.end_secs))
+            .collect();
+        let calls = truth_calls(demo, &recording.path);
+        windows_only.extend(syrinx::evaluate::best_time_ious(&spans, &calls));
+    }
+    windows_only.sort_by(f64::total_cmp);
     eprintln!(
-        "test recordings, iteration 2: box IoU median {median:.2}, min {:.2}, {} calls",
+        "test recordings, iteration 2: box IoU median {median:.2}, min {:.2}, {} calls (windows alone: median {:.2})",
         ious[0],
-        ious.len()
+        ious.len(),
+        windows_only[windows_only.len() / 2]
     );
     assert!(median >= 0.6, "median time IoU {median:.2}: {ious:?}");
     let mut framed = 0;

@@ -524,4 +524,4 @@ impl SyrinxApp {
 }
 
 /// The narrowest a compare pane gets beside the other (points; below it they stack).
-const MIN_SIDE_BY_SIDE_PANE: f32 = 320.0;
+const MIN_SIDE_BY_SIDE_PANE: f32 = 240.0;

@@ -354,6 +354,15 @@ impl SyrinxApp {
                 .review
                 .refresh_history(&self.session.document.project, &self.session.waker);
             self.ui.detect.model_descriptions = self.ui.review.model_descriptions();
+            let project_dir = self
+                .session
+                .document
+                .path
+                .as_deref()
+                .and_then(std::path::Path::parent);
+            self.ui
+                .detect
+                .look_up_typed_model(&self.session.waker, project_dir);
             self.ui.detect.show(&mut workbench!(self), &ctx);
         }
         let embedder = self.ui.training.embedder.clone();

@@ -88,6 +88,15 @@ pub struct DetectWindow {
     pub errors: Vec<String>,
     /// The project's models and what each is (set by the app before the window is drawn).
     pub model_descriptions: Vec<(PathBuf, String)>,
+    /// A typed folder that is not a project model: what it is, read in the background.
+    typed_model: Option<(PathBuf, TypedModel)>,
+}
+
+/// What is known of a typed model folder.
+#[derive(Debug)]
+enum TypedModel {
+    Reading(Job<(), String>),
+    Read(String),
 }
 
 impl Default for DetectWindow {
@@ -106,6 +115,7 @@ impl Default for DetectWindow {
             job: None,
             errors: Vec::new(),
             model_descriptions: Vec::new(),
+            typed_model: None,
         }
     }
 }
@@ -134,12 +144,56 @@ impl DetectWindow {
             .model_descriptions
             .iter()
             .find(|(dir, _)| dir == path || dir.ends_with(path));
-        match known {
-            Some((_, text)) => format!("{name}: {text}"),
-            None => {
-                format!("{name}: not one of this project's models (read when detection starts)")
+        match (known, &self.typed_model) {
+            (Some((_, text)), _) => format!("{name}: {text}"),
+            (None, Some((typed, TypedModel::Read(text)))) if typed == path => {
+                format!("{name}: {text}")
             }
+            (None, Some((typed, TypedModel::Reading(_)))) if typed == path => {
+                format!("{name}: reading…")
+            }
+            (None, _) => format!("{name}: not one of this project's models"),
         }
+    }
+
+    /// Reads what a typed model folder is (relative to `project_dir` when not absolute, as
+    /// detection takes it), in the background, when the field names one that is not a project
+    /// model (the window says it once read).
+    pub fn look_up_typed_model(&mut self, waker: &Waker, project_dir: Option<&std::path::Path>) {
+        if let Some((_, TypedModel::Reading(job))) = &mut self.typed_model
+            && let Some(result) = job.poll()
+            && let Some((path, _)) = self.typed_model.take()
+        {
+            let text = result.unwrap_or_else(|error| error.to_string());
+            self.typed_model = Some((path, TypedModel::Read(text)));
+        }
+        let typed = self.model_text.trim();
+        if typed.is_empty() {
+            return;
+        }
+        let path = PathBuf::from(typed);
+        let known = self
+            .model_descriptions
+            .iter()
+            .any(|(dir, _)| *dir == path || dir.ends_with(&path));
+        if known || self.typed_model.as_ref().is_some_and(|(p, _)| *p == path) {
+            return;
+        }
+        let folder = match project_dir {
+            Some(dir) if path.is_relative() => dir.join(&path),
+            _ => path.clone(),
+        };
+        let job = Job::spawn(
+            "model description",
+            std::sync::Arc::clone(waker),
+            move |_| {
+                Ok(match crate::model::ModelArtifact::read_info(&folder) {
+                    Ok(info) => info.describe(),
+                    Err(error) => format!("cannot be read as a model ({error})"),
+                })
+            },
+        );
+        self.typed_model = job.ok().map(|job| (path, TypedModel::Reading(job)));
     }
 
     /// The run being scored now, if a batch runs.

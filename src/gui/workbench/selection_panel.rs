@@ -111,10 +111,27 @@ impl Workbench<'_> {
                     {
                         self.workspace.annotator.delete_selected(&mut self.session.document);
                     }
-                } else if ui.available_width() > 560.0 {
-                    // Only where it cannot run under the project's name on the right (a narrow
-                    // window, large text).
-                    ui.weak("Drag on the spectrogram to draw a box");
+                } else {
+                    // Only where it cannot run under what the bar's right end shows (the Train
+                    // button, the project's name and state): a narrow window, large text.
+                    let hint = "Drag on the spectrogram to draw a box";
+                    let text_width = |text: &str| {
+                        ui.painter()
+                            .layout_no_wrap(
+                                text.to_owned(),
+                                egui::TextStyle::Body.resolve(ui.style()),
+                                egui::Color32::WHITE,
+                            )
+                            .size()
+                            .x
+                    };
+                    let right_end = text_width(&self.session.document.title())
+                        + text_width("unsaved changes")
+                        + text_width(train_label)
+                        + 160.0;
+                    if ui.available_width() > text_width(hint) + right_end {
+                        ui.weak(hint);
+                    }
                 }
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     let status = if self.session.saves.busy() {
