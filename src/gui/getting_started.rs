@@ -22,7 +22,8 @@ pub const STEPS: [(&str, &str, Option<Command>); 7] = [
          (the project's positive label, shown in the bar above the spectrogram). Drag a box \
          around a warbler's trill: a ladder of 5-9 short notes, each sweeping down from about \
          6 to 3.5 kHz. Not the falling chirps (2-4 slow, smooth sweeps): they are the survey \
-         sites' look-alike. Press 2 (new boxes are negatives) and box a rising whistle. Each box \
+         sites' look-alike. Press 2: new boxes are negatives labelled cricket trill (the \
+         project's most used negative label); box a cricket trill, the pulsed buzz near 4.8 kHz. Each box \
          is a row in the table below, where its times, frequencies and label can be typed. To \
          change boxes already drawn, select them and press Ctrl+L: they get the kind and label \
          shown in the bar. Ctrl+Z undoes anything.",
