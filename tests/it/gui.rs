@@ -455,6 +455,42 @@ fn every_command_is_in_its_menu_and_the_palette_runs_commands_by_name() {
 }
 
 #[test]
+fn the_first_start_opens_the_demo_with_getting_started_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = AppOptions {
+        files: Vec::new(),
+        demo_dir: Some(dir.path().join("demo")),
+        open_demo_on_first_run: true,
+        file_dialog: Arc::new(NoFileDialog),
+        audio_output: Arc::new(CaptureOutput {
+            sample_rate_hz: 22_050,
+            captured: Arc::default(),
+        }),
+        tile_threads: 1,
+        frame_stats: false,
+        data_dir: None,
+        autosave_interval: Duration::from_secs(3600),
+    };
+    let app = SyrinxApp::new(&egui::Context::default(), None, options);
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(|ui, app: &mut SyrinxApp| app.ui_root(ui), app);
+    harness.run_steps(2);
+    assert!(harness.state().ui.show_getting_started);
+    harness.get_by_label("1. Look.");
+    settle(&mut harness);
+    assert!(
+        harness.state().session.document.save_path().is_some(),
+        "the demo project is open: {:?}",
+        harness.state().session.messages
+    );
+    // Closed, it stays closed: Help ▸ Getting started brings it back.
+    harness.state_mut().ui.show_getting_started = false;
+    harness.run_steps(2);
+    assert!(harness.query_by_label("1. Look.").is_none());
+}
+
+#[test]
 fn getting_started_is_the_readmes_first_session() {
     let mut harness = app(Vec::new(), Arc::default());
     settle(&mut harness);
