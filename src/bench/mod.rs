@@ -209,12 +209,14 @@ pub fn run(
         progress("detecting over an hour of 22.05 kHz audio…");
         let path = prepare_input(options, "wav", 22_050)?;
         let first = crate::dsp::ModelInputSpec::default();
+        reset_peak_rss();
         let rate = all_threads.install(|| time_detection(&path, first, 1, None))?;
         report.rates.push((
             "detect_x_realtime".to_owned(),
             "detect (first default input, hop 0.5 s, runs merged), × real time".to_owned(),
             rate,
         ));
+        push_peak_rss(&mut report, "detect");
         // A proposed input as the demo gets one: its band, a 1.05 s window, PCEN, a dense hop
         // and peak picking; one network, then an ensemble of three.
         for members in [1, 3] {
@@ -224,6 +226,7 @@ pub fn run(
             let input = bench_proposed_input();
             let defaults =
                 crate::detect::DetectionDefaults::for_calls(0.6, input.window_secs(), None);
+            reset_peak_rss();
             let rate =
                 all_threads.install(|| time_detection(&path, input, members, Some(defaults)))?;
             report.rates.push((
@@ -234,7 +237,32 @@ pub fn run(
                 ),
                 rate,
             ));
+            push_peak_rss(&mut report, &format!("detect_proposed_{members}"));
         }
+        // Bats: the input proposed for 4–8 ms calls at 20–110 kHz recorded at 250 kHz, over a
+        // sixth of the length (an hour at 250 kHz is 1.8 GB of WAV).
+        let bat_options = BenchOptions {
+            secs: (options.secs / 6.0).max(1.0),
+            ..options.clone()
+        };
+        progress(&format!(
+            "detecting over {:.0} s of 250 kHz audio with a bat input…",
+            bat_options.secs
+        ));
+        let bat_path = prepare_input(&bat_options, "wav", 250_000)?;
+        let (input, defaults) = bench_bat_input();
+        reset_peak_rss();
+        let rate = all_threads.install(|| time_detection(&bat_path, input, 1, Some(defaults)))?;
+        report.rates.push((
+            "detect_bats_250k_x_realtime".to_owned(),
+            format!(
+                "detect bats at 250 kHz (proposed input, {:.3} s window, hop {:.3} s), × real time",
+                input.window_secs(),
+                defaults.hop_secs
+            ),
+            rate,
+        ));
+        push_peak_rss(&mut report, "detect_bats_250k");
     }
     if options.detection {
         detection::run(options, &all_threads, &mut report, &mut progress)?;
@@ -450,6 +478,53 @@ fn bench_proposed_input() -> crate::dsp::ModelInputSpec {
         frames: None,
         normalization: crate::dsp::InputNormalization::PCEN,
     }
+}
+
+/// What the proposal gives a bat project (two 250 kHz recordings, 20 calls each of 4–8 ms
+/// between 20 and 110 kHz), with detection defaults for those calls.
+fn bench_bat_input() -> (crate::dsp::ModelInputSpec, crate::detect::DetectionDefaults) {
+    use crate::annotation::{
+        ProjectRecordingId, Selection, SelectionId, SelectionKind, SelectionSet,
+    };
+    let mut project = crate::project::Project::default();
+    let mut items = Vec::new();
+    for r in 0..2_u32 {
+        project.recordings.push(crate::project::ProjectRecording {
+            id: ProjectRecordingId(r),
+            path: format!("/bench/bats{r}.wav").into(),
+            duration_secs: 600.0,
+            sample_rate_hz: 250_000,
+            channels: 1,
+            size_bytes: 0,
+            fingerprint: String::new(),
+            fully_annotated: true,
+            split: crate::project::Split::Auto,
+            group: None,
+        });
+        for k in 0..20_u32 {
+            let spread = f64::from(k % 10) / 9.0;
+            let start_secs = 5.0 + 20.0 * f64::from(k);
+            items.push(Selection {
+                id: SelectionId(u64::from(r * 1_000 + k)),
+                recording: ProjectRecordingId(r),
+                start_secs,
+                end_secs: start_secs + 0.004 + 0.004 * spread,
+                low_hz: 20_000.0 + 4_500.0 * spread,
+                high_hz: 110_000.0 - 4_500.0 * (1.0 - spread),
+                label: "bat".to_owned(),
+                kind: SelectionKind::Positive,
+                extra: Default::default(),
+            });
+        }
+    }
+    project.selections = SelectionSet::from_items(items);
+    let input = crate::dataset::propose_input(&project, &[]).input;
+    let defaults = crate::detect::DetectionDefaults::for_calls(
+        0.006,
+        input.window_secs(),
+        Some((20_000.0, 110_000.0)),
+    );
+    (input, defaults)
 }
 
 /// × real time of detection end to end (decode, spectrogram, network(s), merge) with the
