@@ -551,34 +551,27 @@ impl Project {
     /// The label most of the project's boxes of `kind` carry (ties: the first by name), for
     /// new boxes of that kind when none was chosen.
     #[must_use]
-    pub fn most_used_label(&self, kind: crate::annotation::SelectionKind) -> Option<String> {
-        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for selection in self.selections.items() {
-            if selection.kind == kind && !selection.label.trim().is_empty() {
-                *counts.entry(selection.label.as_str()).or_default() += 1;
-            }
-        }
-        counts
+    pub fn most_used_label(&self, kind: SelectionKind) -> Option<String> {
+        self.summary()
+            .by_label
             .into_iter()
-            .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
-            .map(|(label, _)| label.to_owned())
+            .filter(|((k, label), _)| *k == kind && !label.trim().is_empty())
+            .max_by(|(a, a_count), (b, b_count)| a_count.cmp(b_count).then(b.1.cmp(&a.1)))
+            .map(|((_, label), _)| label)
     }
 
     /// The kind a label stands for: the label set's, else the kind most boxes with it have.
     #[must_use]
-    pub fn label_kind(&self, name: &str) -> Option<crate::annotation::SelectionKind> {
-        use crate::annotation::SelectionKind;
+    pub fn label_kind(&self, name: &str) -> Option<SelectionKind> {
         if let Some(label) = self.labels.iter().find(|l| l.name == name) {
             return Some(label.kind);
         }
-        let (mut positives, mut negatives) = (0_usize, 0_usize);
-        for selection in self.selections.items().iter().filter(|s| s.label == name) {
-            match selection.kind {
-                SelectionKind::Positive => positives += 1,
-                SelectionKind::Negative => negatives += 1,
-            }
-        }
-        match (positives, negatives) {
+        let by_label = self.summary().by_label;
+        let count = |kind| by_label.get(&(kind, name.to_owned())).copied().unwrap_or(0);
+        match (
+            count(SelectionKind::Positive),
+            count(SelectionKind::Negative),
+        ) {
             (0, 0) => None,
             (p, n) if p >= n => Some(SelectionKind::Positive),
             _ => Some(SelectionKind::Negative),

@@ -39,7 +39,17 @@ pub fn app_with(
     data_dir: Option<PathBuf>,
     autosave_interval: Duration,
 ) -> Harness<'static, SyrinxApp> {
-    let options = AppOptions {
+    app_of(options(files, captured, data_dir, autosave_interval))
+}
+
+/// What [`app_with`] opens the app with.
+fn options(
+    files: Vec<PathBuf>,
+    captured: Arc<Mutex<Vec<f32>>>,
+    data_dir: Option<PathBuf>,
+    autosave_interval: Duration,
+) -> AppOptions {
+    AppOptions {
         files,
         demo_dir: None,
         open_demo_on_first_run: false,
@@ -52,7 +62,11 @@ pub fn app_with(
         frame_stats: false,
         data_dir,
         autosave_interval,
-    };
+    }
+}
+
+/// The app with `options`, in a 1400 × 900 harness.
+fn app_of(options: AppOptions) -> Harness<'static, SyrinxApp> {
     let app = SyrinxApp::new(&egui::Context::default(), None, options);
     Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
@@ -457,24 +471,11 @@ fn every_command_is_in_its_menu_and_the_palette_runs_commands_by_name() {
 #[test]
 fn the_first_start_opens_the_demo_with_getting_started_beside_it() {
     let dir = tempfile::tempdir().unwrap();
-    let options = AppOptions {
-        files: Vec::new(),
+    let mut harness = app_of(AppOptions {
         demo_dir: Some(dir.path().join("demo")),
         open_demo_on_first_run: true,
-        file_dialog: Arc::new(NoFileDialog),
-        audio_output: Arc::new(CaptureOutput {
-            sample_rate_hz: 22_050,
-            captured: Arc::default(),
-        }),
-        tile_threads: 1,
-        frame_stats: false,
-        data_dir: None,
-        autosave_interval: Duration::from_secs(3600),
-    };
-    let app = SyrinxApp::new(&egui::Context::default(), None, options);
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .build_ui_state(|ui, app: &mut SyrinxApp| app.ui_root(ui), app);
+        ..options(Vec::new(), Arc::default(), None, Duration::from_secs(3600))
+    });
     harness.run_steps(2);
     assert!(harness.state().ui.show_getting_started);
     harness.get_by_label("1. Look.");

@@ -692,6 +692,13 @@ fn detection_scores_equal_window_by_window_scores() {
     for (a, b) in blocked.scores.iter().zip(&found.scores) {
         assert!((a - b).abs() < 1e-5);
     }
+    // The band's envelope too: every spectrogram frame once, whatever the blocks.
+    let envelope = found
+        .envelope
+        .as_ref()
+        .expect("detection measures the band");
+    assert!(!envelope.level_db.is_empty());
+    assert_eq!(blocked.envelope, found.envelope);
     // Cancelling stops it.
     let cancelled =
         syrinx::scoring::score_recording(model, path, 0.5, &AtomicBool::new(true), &mut |_, _| {});

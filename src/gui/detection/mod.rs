@@ -121,11 +121,12 @@ impl Default for DetectWindow {
 }
 
 impl DetectWindow {
-    /// The description of the project model in `dir`, once read.
-    fn description_of(&self, dir: &std::path::Path) -> Option<&str> {
+    /// The description of the project model at `path` (its folder, or the end of it as
+    /// typed), once read.
+    fn description_of(&self, path: &std::path::Path) -> Option<&str> {
         self.model_descriptions
             .iter()
-            .find(|(d, _)| d == dir)
+            .find(|(dir, _)| dir == path || dir.ends_with(path))
             .map(|(_, text)| text.as_str())
     }
 
@@ -140,12 +141,8 @@ impl DetectWindow {
         let name = path
             .file_name()
             .map_or_else(|| typed.to_owned(), |n| n.to_string_lossy().into_owned());
-        let known = self
-            .model_descriptions
-            .iter()
-            .find(|(dir, _)| dir == path || dir.ends_with(path));
-        match (known, &self.typed_model) {
-            (Some((_, text)), _) => format!("{name}: {text}"),
+        match (self.description_of(path), &self.typed_model) {
+            (Some(text), _) => format!("{name}: {text}"),
             (None, Some((typed, TypedModel::Read(text)))) if typed == path => {
                 format!("{name}: {text}")
             }
@@ -172,11 +169,9 @@ impl DetectWindow {
             return;
         }
         let path = PathBuf::from(typed);
-        let known = self
-            .model_descriptions
-            .iter()
-            .any(|(dir, _)| *dir == path || dir.ends_with(&path));
-        if known || self.typed_model.as_ref().is_some_and(|(p, _)| *p == path) {
+        if self.description_of(&path).is_some()
+            || self.typed_model.as_ref().is_some_and(|(p, _)| *p == path)
+        {
             return;
         }
         let folder = match project_dir {
