@@ -281,6 +281,25 @@ fn score(
         for (sum, t) in per_threshold.iter_mut().zip(&thresholds) {
             sum.add_counts(&at(*t));
         }
+        // SYRINX_SHOW_FP=1: where the detections that match no call lie (seconds from the
+        // nearest call; a second detection on one call counts as a false positive).
+        if std::env::var("SYRINX_SHOW_FP").is_ok_and(|v| v == "1") {
+            let gaps: Vec<String> = syrinx::detect::merge(&scores, &base)
+                .iter()
+                .filter_map(|d| {
+                    let gap = references
+                        .iter()
+                        .map(|(s, e)| (s - d.end_secs).max(d.start_secs - e).max(0.0))
+                        .fold(f64::MAX, f64::min);
+                    (gap > 0.0).then(|| format!("{gap:.1}"))
+                })
+                .collect();
+            println!(
+                "  {}: detections clear of every call, seconds from the nearest: {}",
+                test.path.display(),
+                gaps.join(" ")
+            );
+        }
     }
     let mut at_model = rates(at_model, secs);
     at_model.threshold = base.threshold;
@@ -340,9 +359,16 @@ fn env_number(name: &str) -> Option<f32> {
 fn train(label: &str, recordings: &[Recording]) -> Option<(ModelArtifact, f64)> {
     let project = project(recordings);
     // For comparisons only: SYRINX_PRECISE_NORMS=0 turns off what the defaults do; the other
-    // SYRINX_ variables try other values of a setting.
+    // SYRINX_ variables try other values of a setting (SYRINX_CONTEXT=1: context around each
+    // window, scored densely; SYRINX_SEED: another seed).
     let requested = TrainSettings {
         precise_norms: std::env::var("SYRINX_PRECISE_NORMS").map_or(true, |v| v != "0"),
+        seed: std::env::var("SYRINX_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(TrainSettings::default().seed),
+        context: std::env::var("SYRINX_CONTEXT")
+            .map_or(TrainSettings::default().context, |v| v != "0"),
         label_smoothing: env_number("SYRINX_LABEL_SMOOTHING")
             .unwrap_or(TrainSettings::default().label_smoothing),
         augmentation: {
@@ -384,6 +410,16 @@ fn train(label: &str, recordings: &[Recording]) -> Option<(ModelArtifact, f64)> 
             println!(
                 "{label}: trained in {secs:.0} s, {} epoch(s) (kept {}), threshold {:.2}",
                 outcome.epochs_run, info.best_epoch, info.threshold
+            );
+            let input = &info.input;
+            println!(
+                "  input {} × {} at {} Hz ({:.2} s window, {} frames of context), hop {:.3} s",
+                input.shape().0,
+                input.shape().1,
+                input.sample_rate_hz,
+                input.window_secs(),
+                input.context_frames,
+                info.detection_hop_secs()
             );
             for (group, split, positives, negatives) in &info.manifest.groups {
                 println!("  {group}: {split}, {positives} positive / {negatives} negative windows");

@@ -82,6 +82,17 @@ pub struct ResamplingReader {
 }
 
 impl ResamplingReader {
+    /// `len` samples from `start_sample`, which may be before 0: silence outside the recording
+    /// (before its start and after its end), as model inputs with context are padded.
+    pub fn read_padded(&mut self, start_sample: i64, len: usize) -> Result<Vec<f32>, AudioError> {
+        let skipped = usize::try_from(-start_sample).unwrap_or(0).min(len);
+        let mut audio = vec![0.0_f32; skipped];
+        let first = u64::try_from(start_sample.max(0)).unwrap_or(0);
+        audio.extend(self.read_frames(first, len - skipped)?);
+        audio.resize(len, 0.0);
+        Ok(audio)
+    }
+
     pub fn new(reader: AudioReader, target_hz: u32) -> Result<Self, AudioError> {
         let source_hz = reader.info().sample_rate_hz;
         let resampler = if source_hz == target_hz {

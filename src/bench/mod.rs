@@ -218,26 +218,72 @@ pub fn run(
         ));
         push_peak_rss(&mut report, "detect");
         // A proposed input as the demo gets one: its band, a 1.05 s window, PCEN, a dense hop
-        // and peak picking; one network, then an ensemble of three.
+        // and peak picking; one network, then an ensemble of three. Each twice: as models are
+        // trained now (context, scored densely) and as before (each window on its own).
+        let network = crate::model::NetworkConfig::default();
+        let mut dense_one = 0.0;
         for members in [1, 3] {
-            progress(&format!(
-                "detecting with a proposed input, {members} network(s)…"
-            ));
             let input = bench_proposed_input();
             let defaults =
                 crate::detect::DetectionDefaults::for_calls(0.6, input.window_secs(), None);
-            reset_peak_rss();
-            let rate =
-                all_threads.install(|| time_detection(&path, input, members, Some(defaults)))?;
+            for dense in [true, false] {
+                let (key, how) = if dense {
+                    (format!("detect_proposed_{members}"), "densely")
+                } else {
+                    (
+                        format!("detect_proposed_{members}_window_by_window"),
+                        "window by window (before)",
+                    )
+                };
+                progress(&format!(
+                    "detecting with a proposed input, {members} network(s), {how}…"
+                ));
+                let input = if dense {
+                    with_context(&network, input)
+                } else {
+                    input
+                };
+                reset_peak_rss();
+                let rate = all_threads
+                    .install(|| time_detection(&path, input, members, Some(defaults)))?;
+                report.rates.push((
+                    format!("{key}_x_realtime"),
+                    format!(
+                        "detect (proposed input, hop {:.3} s, peaks), {members} network(s), \
+                         {how}, × real time",
+                        defaults.hop_secs
+                    ),
+                    rate,
+                ));
+                push_peak_rss(&mut report, &key);
+                if members == 1 && dense {
+                    dense_one = rate;
+                }
+            }
+        }
+        // The same network in PyTorch scoring windows one by one, where a python with torch
+        // is named (TORCH_PYTHON): the ratio is measured in this run, on this machine.
+        let input = bench_proposed_input();
+        let hop_secs = network.hop_on_grid(
+            &with_context(&network, input),
+            crate::detect::DetectionDefaults::for_calls(0.6, input.window_secs(), None).hop_secs,
+        );
+        if let Some(torch) =
+            torch_window_by_window(&input, hop_secs, options.threads, &mut progress)
+        {
             report.rates.push((
-                format!("detect_proposed_{members}_x_realtime"),
-                format!(
-                    "detect (proposed input, hop {:.3} s, peaks), {members} network(s), × real time",
-                    defaults.hop_secs
-                ),
-                rate,
+                "detect_proposed_1_torch_x_realtime".to_owned(),
+                "  PyTorch, the same network scoring each window on its own (network only), \
+                 × real time"
+                    .to_owned(),
+                torch,
             ));
-            push_peak_rss(&mut report, &format!("detect_proposed_{members}"));
+            report.rates.push((
+                "detect_proposed_1_vs_torch".to_owned(),
+                "  Syrinx densely (end to end) ÷ PyTorch window by window (network only)"
+                    .to_owned(),
+                dense_one / torch.max(1e-9),
+            ));
         }
         // Bats: the input proposed for 4–8 ms calls at 20–110 kHz recorded at 250 kHz, over a
         // sixth of the length (an hour at 250 kHz is 1.8 GB of WAV).
@@ -251,18 +297,31 @@ pub fn run(
         ));
         let bat_path = prepare_input(&bat_options, "wav", 250_000)?;
         let (input, defaults) = bench_bat_input();
-        reset_peak_rss();
-        let rate = all_threads.install(|| time_detection(&bat_path, input, 1, Some(defaults)))?;
-        report.rates.push((
-            "detect_bats_250k_x_realtime".to_owned(),
-            format!(
-                "detect bats at 250 kHz (proposed input, {:.3} s window, hop {:.3} s), × real time",
-                input.window_secs(),
-                defaults.hop_secs
-            ),
-            rate,
-        ));
-        push_peak_rss(&mut report, "detect_bats_250k");
+        for dense in [true, false] {
+            let (key, how, input) = if dense {
+                ("detect_bats_250k", "densely", with_context(&network, input))
+            } else {
+                (
+                    "detect_bats_250k_window_by_window",
+                    "window by window (before)",
+                    input,
+                )
+            };
+            reset_peak_rss();
+            let rate =
+                all_threads.install(|| time_detection(&bat_path, input, 1, Some(defaults)))?;
+            report.rates.push((
+                format!("{key}_x_realtime"),
+                format!(
+                    "detect bats at 250 kHz (proposed input, {:.3} s window, hop {:.3} s), {how}, \
+                     × real time",
+                    input.window_secs(),
+                    defaults.hop_secs
+                ),
+                rate,
+            ));
+            push_peak_rss(&mut report, key);
+        }
     }
     if options.detection {
         detection::run(options, &all_threads, &mut report, &mut progress)?;
@@ -462,6 +521,57 @@ fn push_peak_rss(report: &mut BenchReport, key: &str) {
     }
 }
 
+/// × real time of `scripts/torch_detect.py` (built in) under the python `TORCH_PYTHON` names,
+/// scoring windows of `input` `hop_secs` apart one by one with `threads` threads; `None` (and
+/// a note) when no such python is named or it fails.
+fn torch_window_by_window(
+    input: &crate::dsp::ModelInputSpec,
+    hop_secs: f64,
+    threads: usize,
+    progress: &mut impl FnMut(&str),
+) -> Option<f64> {
+    const SCRIPT: &str = include_str!("../../scripts/torch_detect.py");
+    let python = std::env::var_os("TORCH_PYTHON")?;
+    progress("detecting with the same network in PyTorch, window by window…");
+    let dir = tempfile::tempdir().ok()?;
+    let script = dir.path().join("torch_detect.py");
+    std::fs::write(&script, SCRIPT).ok()?;
+    let (bands, frames) = input.shape();
+    let output = std::process::Command::new(python)
+        .arg(&script)
+        .args([bands.to_string(), frames.to_string(), hop_secs.to_string()])
+        .env("TORCH_THREADS", threads.to_string())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let parsed = text
+        .lines()
+        .last()
+        .and_then(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .and_then(|v| v.get("x_realtime").and_then(serde_json::Value::as_f64));
+    if parsed.is_none() {
+        progress(&format!(
+            "PyTorch side by side skipped: {}",
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .last()
+                .unwrap_or("no output")
+        ));
+    }
+    parsed
+}
+
+/// `input` with the context `network` needs, as training gives it.
+fn with_context(
+    network: &crate::model::NetworkConfig,
+    input: crate::dsp::ModelInputSpec,
+) -> crate::dsp::ModelInputSpec {
+    crate::dsp::ModelInputSpec {
+        context_frames: network.context_frames_for(&input),
+        ..input
+    }
+}
+
 /// What the proposal gives the demo's warbler (2.1–8.5 kHz, 1.05 s, 512/256 FFT, PCEN), at the
 /// bench audio's 22.05 kHz.
 fn bench_proposed_input() -> crate::dsp::ModelInputSpec {
@@ -477,6 +587,7 @@ fn bench_proposed_input() -> crate::dsp::ModelInputSpec {
         bands: spectrogram.bands(22_050).clamp(32, 128) as u16,
         frames: None,
         normalization: crate::dsp::InputNormalization::PCEN,
+        context_frames: 0,
     }
 }
 
@@ -545,7 +656,9 @@ fn time_detection(
         .map_err(|e| error(e.to_string()))?;
     let network = crate::model::NetworkConfig::default();
     let mut model = crate::model::ModelArtifact::untrained(network.clone(), input, &device);
-    model.members = (1..members).map(|_| network.init(&device)).collect();
+    model.members = (1..members)
+        .map(|_| network.init(&model.info.input, &device))
+        .collect();
     model.info.ensemble = members;
     model.info.detection = detection;
     let started = std::time::Instant::now();

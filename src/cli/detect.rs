@@ -186,10 +186,15 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let mut class_runs: Vec<RunTarget> = Vec::new();
     // A table that cannot be written stops the batch (the disk is full, say): kept to report.
     let mut write_error: Option<anyhow::Error> = None;
+    let mut hop_note: Option<String> = None;
     // The batch runs as a job (the app's way); tables are written here as results arrive.
     let totals = crate::util::jobs::run_here("detection", batch_job(plan), &mut |event| {
         match event {
             BatchEvent::ModelLoaded { info, hop_secs } => {
+                hop_note = Some(match info.hop_grid_text() {
+                    Some(grid) => format!("windows {hop_secs:.3} s apart, {grid}"),
+                    None => format!("windows {hop_secs:.3} s apart, each scored on its own"),
+                });
                 let settings = choice.settings(&info, hop_secs);
                 tables.settings = Some(settings);
                 let nyquist_hz = f64::from(info.input.sample_rate_hz) / 2.0;
@@ -393,6 +398,9 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         totals.audio_secs,
         args.out.display()
     );
+    if let Some(note) = hop_note {
+        println!("{note}");
+    }
     if args.json {
         println!(
             "{}",

@@ -61,6 +61,18 @@ pub struct TrainArgs {
     /// Front end: pcen, background, standardize or db-range (default: the input's).
     #[arg(long, value_name = "NAME")]
     pub front_end: Option<crate::dsp::InputNormalization>,
+    /// Context around each window: `on` (the network sees its neighbourhood, and detection
+    /// scores every window from one pass over the recording, at hops that are whole
+    /// multiples of half the network's stride) or `off` (each window on its own, as before).
+    /// Fixed-range and PCEN front ends only; others are always `off`.
+    #[arg(
+        long,
+        value_name = "on|off",
+        action = clap::ArgAction::Set,
+        default_value = if crate::train::CONTEXT_BY_DEFAULT { "on" } else { "off" },
+        value_parser = on_off
+    )]
+    pub context: bool,
     /// Train this many networks (consecutive seeds) and average their scores.
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub ensemble: usize,
@@ -98,6 +110,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         device: args.device,
         threads: args.threads,
+        context: args.context,
         noise_dir: args.noise_dir.clone(),
         ensemble: args.ensemble.clamp(1, 16),
         ..TrainSettings::default()
@@ -465,4 +478,13 @@ fn train_head(
         println!("{summary}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `on` or `off`.
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        other => Err(format!("'{other}': say on or off")),
+    }
 }

@@ -148,7 +148,7 @@ impl<'a> InputMaker<'a> {
     fn input_with(&self, index: usize, draw: &Draw) -> Vec<f32> {
         let window = &self.dataset.windows[index];
         let spec = &self.cache.spec;
-        let native = spec.native_frames();
+        let native = self.cache.crop_frames();
         let bands = self.cache.bands;
         let mut db = self
             .cache

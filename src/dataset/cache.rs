@@ -19,8 +19,10 @@ use crate::dsp::{ModelInputSpec, Stft};
 /// The cached spectrogram of one window's region.
 #[derive(Debug, Clone, Default)]
 pub struct CachedWindow {
-    /// Frame of the whole recording's spectrogram where the region starts.
-    pub region_start_frame: usize,
+    /// Frame of the whole recording's spectrogram where the region starts: before 0 for an
+    /// input with context near the recording's start (those frames are silence, as
+    /// detection's stream begins with).
+    pub region_start_frame: i64,
     /// Frame-major dB, `frames × bands`.
     pub db: Vec<f32>,
     pub frames: usize,
@@ -102,16 +104,29 @@ impl SpectrogramCache {
         self.windows.get(index).is_some_and(|w| w.frames > 0)
     }
 
-    /// The dB frames (frame-major, `native_frames × bands`) of the crop of window `index` that
-    /// starts at `start_secs` in its recording, snapped to the hop grid and clamped to the region.
+    /// Frames of a crop: the window's, and with context the warm-up and context before it
+    /// and the context after it.
+    #[must_use]
+    pub fn crop_frames(&self) -> usize {
+        self.spec.native_frames()
+            + self.spec.frames_before()
+            + usize::from(self.spec.context_frames)
+    }
+
+    /// The dB frames (frame-major, [`Self::crop_frames`] `× bands`) of the crop of window
+    /// `index` whose window starts at `start_secs` in its recording, snapped to the hop grid
+    /// and clamped to the region.
     #[must_use]
     pub fn crop_db(&self, index: usize, start_secs: f64) -> &[f32] {
         let window = &self.windows[index];
-        let native = self.spec.native_frames();
+        let native = self.crop_frames();
         let hop = f64::from(self.spec.spectrogram.hop_len);
-        let frame = (start_secs * f64::from(self.spec.sample_rate_hz) / hop).round();
-        let offset = (frame.max(0.0) as usize)
-            .saturating_sub(window.region_start_frame)
+        let frame = (start_secs * f64::from(self.spec.sample_rate_hz) / hop)
+            .round()
+            .max(0.0) as i64
+            - self.spec.frames_before() as i64;
+        let offset = usize::try_from(frame - window.region_start_frame)
+            .unwrap_or(0)
             .min(window.frames.saturating_sub(native));
         let from = offset * self.bands;
         let to = ((offset + native) * self.bands).min(window.db.len());
@@ -142,15 +157,14 @@ fn region(
 ) -> Result<CachedWindow, AudioError> {
     let rate = f64::from(spec.sample_rate_hz);
     let hop = spec.spectrogram.hop_len as usize;
-    let window_samples = spec.window_samples as usize;
-    let first_frame = ((window.crop.min_start_secs * rate) as usize) / hop;
+    let window_first = ((window.crop.min_start_secs * rate) as usize) / hop;
     let last_frame =
-        ((window.crop.max_start_secs * rate / hop as f64).round() as usize).max(first_frame);
-    let start_sample = first_frame * hop;
-    let needed = (last_frame - first_frame) * hop + window_samples;
-    let mut audio = reader.read_frames(start_sample as u64, needed)?;
-    // Short clips (and the last window of a recording) are padded with silence.
-    audio.resize(needed, 0.0);
+        ((window.crop.max_start_secs * rate / hop as f64).round() as usize).max(window_first);
+    // With context, the region reaches the warm-up and context before the earliest crop and
+    // the context after the latest, as detection's stream holds them.
+    let first_frame = window_first as i64 - spec.frames_before() as i64;
+    let needed = (last_frame - window_first) * hop + spec.input_samples();
+    let audio = reader.read_padded(first_frame * hop as i64, needed)?;
     let mut scratch = stft.scratch();
     let mut db = Vec::new();
     let frames = stft.compute_serial_into(&audio, &mut scratch, &mut db);

@@ -347,6 +347,7 @@ pub fn propose_input(project: &Project, missing: &[ProjectRecordingId]) -> Input
         bands: bands as u16,
         frames: None,
         normalization: DEFAULT_FRONT_END,
+        context_frames: 0,
     };
     reasons.push(format!("Front end: {}.", DEFAULT_FRONT_END.describe()));
     let input_pool = if bands >= 96 && frames >= 96 { 2 } else { 1 };

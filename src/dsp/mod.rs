@@ -11,7 +11,9 @@ mod window;
 
 pub use fast_math::{fast_log2, power_to_db_in_place};
 pub use mel::{MelFilterbank, MelFormula, MelNorm, hz_to_mel, mel_to_hz};
-pub use model_input::{InputNormalization, ModelInput, ModelInputSpec, NormalizationKind};
+pub use model_input::{
+    InputNormalization, ModelInput, ModelInputSpec, NormalizationKind, StreamFrontEnd,
+};
 pub use params::{Amplitude, FrequencyAxis, FrequencyScale, SpectrogramParams};
 pub use stft::{Spectrogram, Stft, StftScratch};
 pub use window::{WindowFunction, window_coefficients};

@@ -43,8 +43,13 @@ struct Recording {
 #[derive(Debug, Clone)]
 pub struct EventValidation {
     recordings: Vec<Recording>,
-    /// Every window's model input, one after another.
+    /// Every window's model input, one after another (inputs without context).
     pub inputs: Vec<f32>,
+    /// With context, the stretches of the stream the windows lie in instead (each window's
+    /// input is sliced from them, or all are scored densely): a fraction of the memory.
+    strips: Vec<crate::scoring::Strip>,
+    /// `(bands, frames)` of every input.
+    shape: (usize, usize),
     window_secs: f64,
     defaults: DetectionDefaults,
     /// A multi-class model's classes that detection finds (empty for one class): scores then
@@ -93,12 +98,20 @@ impl EventValidation {
         warnings: &mut Vec<String>,
     ) -> Option<Self> {
         let per_window = spec.shape().0 * spec.shape().1;
-        let frame_secs = spec.spectrogram.hop_secs(spec.sample_rate_hz);
-        let step = ((defaults.hop_secs / frame_secs).round() as usize).max(1);
+        let streams = spec.context_frames > 0;
+        let step = step_of(spec, defaults);
+        // What a window costs to keep: its input, or with context its share of a strip.
+        let window_bytes = if streams {
+            spec.shape().0 * step * 4
+        } else {
+            per_window * 4
+        };
         let window_secs = spec.window_secs();
         let mut out = Self {
             recordings: Vec::new(),
             inputs: Vec::new(),
+            strips: Vec::new(),
+            shape: spec.shape(),
             window_secs,
             defaults: *defaults,
             classes: dataset.called_classes().to_vec(),
@@ -119,7 +132,7 @@ impl EventValidation {
             mine.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
             let covered: f64 = mine.iter().map(|s| s.end_secs - s.start_secs).sum();
             let windows = (covered / defaults.hop_secs).ceil() as usize + mine.len();
-            if (out.inputs.len() + windows * per_window) * 4 > MAX_INPUT_BYTES {
+            if out.kept_bytes() + windows * window_bytes > MAX_INPUT_BYTES {
                 warnings.push(format!(
                     "event-level validation leaves out {} and later validation recordings \
                      (over {} MB of inputs)",
@@ -138,6 +151,7 @@ impl EventValidation {
                 }
             };
             let kept_inputs = out.inputs.len();
+            let kept_strips = out.strips.len();
             let kept_recordings = out.recordings.len();
             // One entry per span, filled as the windows stream past in time order.
             let mut entries: Vec<Recording> = mine
@@ -163,34 +177,55 @@ impl EventValidation {
                 .collect();
             let mut staged: Vec<Vec<f32>> = vec![Vec::new(); entries.len()];
             let mut failed = None;
-            crate::scoring::produce_blocks(spec, reader, step, 4_096, cancel, &mut |block| {
-                match block {
-                    Ok(block) => {
-                        for (k, start) in block.start_secs.iter().enumerate() {
-                            let end = start + window_secs;
-                            // A window wholly inside a span; a span that ends the recording
-                            // keeps every window to its end, as detection scores them.
-                            if let Some(e) = mine.iter().position(|s| {
-                                let ends_recording = s.end_secs >= recording.duration_secs - 1e-9;
-                                *start >= s.start_secs - 1e-9
-                                    && (ends_recording || end <= s.end_secs + 1e-9)
-                            }) {
-                                entries[e].start_secs.push(*start);
-                                staged[e].extend_from_slice(
-                                    &block.inputs[k * per_window..(k + 1) * per_window],
-                                );
+            crate::scoring::produce_blocks(
+                spec,
+                reader,
+                step,
+                4_096,
+                streams,
+                cancel,
+                &mut |block| {
+                    match block {
+                        Ok(block) => {
+                            let mut keep = vec![false; block.start_secs.len()];
+                            for (k, start) in block.start_secs.iter().enumerate() {
+                                let end = start + window_secs;
+                                // A window wholly inside a span; a span that ends the recording
+                                // keeps every window to its end, as detection scores them.
+                                if let Some(e) = mine.iter().position(|s| {
+                                    let ends_recording =
+                                        s.end_secs >= recording.duration_secs - 1e-9;
+                                    *start >= s.start_secs - 1e-9
+                                        && (ends_recording || end <= s.end_secs + 1e-9)
+                                }) {
+                                    entries[e].start_secs.push(*start);
+                                    keep[k] = true;
+                                    if !streams {
+                                        staged[e].extend_from_slice(
+                                            &block.inputs[k * per_window..(k + 1) * per_window],
+                                        );
+                                    }
+                                }
                             }
+                            // Spans and windows both run in time order, so the kept windows of
+                            // the strips, in order, are the entries' windows one after another.
+                            if let Some(strip) = block.strip.as_ref().and_then(|strip| {
+                                strip.keeping(&keep, spec.shape().0, spec.shape().1)
+                            }) {
+                                out.strips.push(strip);
+                            }
+                            true
                         }
-                        true
+                        Err(error) => {
+                            failed = Some(error);
+                            false
+                        }
                     }
-                    Err(error) => {
-                        failed = Some(error);
-                        false
-                    }
-                }
-            });
+                },
+            );
             if let Some(error) = failed {
                 out.inputs.truncate(kept_inputs);
+                out.strips.truncate(kept_strips);
                 out.recordings.truncate(kept_recordings);
                 warnings.push(format!(
                     "event-level validation left out {}: {error}",
@@ -202,7 +237,7 @@ impl EventValidation {
                 if entry.start_secs.is_empty() {
                     continue;
                 }
-                entry.first_window = out.inputs.len() / per_window.max(1);
+                entry.first_window = out.windows();
                 out.inputs.extend(inputs);
                 out.recordings.push(entry);
             }
@@ -215,7 +250,33 @@ impl EventValidation {
     #[must_use]
     pub fn without_inputs(mut self) -> Self {
         self.inputs = Vec::new();
+        self.strips = Vec::new();
         self
+    }
+
+    /// Bytes of inputs (or strips) kept.
+    fn kept_bytes(&self) -> usize {
+        4 * (self.inputs.len() + self.strips.iter().map(|s| s.values.len()).sum::<usize>())
+    }
+
+    /// The ensemble `nets`' mean scores of every window, in order (row-major `[windows,
+    /// outputs]`): with context, each strip scored densely.
+    #[must_use]
+    pub fn scores(
+        &self,
+        nets: &[crate::model::FoldedNet],
+        device: &burn::tensor::Device,
+    ) -> Vec<f32> {
+        let (bands, frames) = self.shape;
+        if self.strips.is_empty() {
+            return crate::model::ensemble_scores(nets, &self.inputs, bands, frames, 64, device);
+        }
+        self.strips
+            .iter()
+            .flat_map(|strip| {
+                crate::scoring::dense::score_strip(nets, strip, bands, frames, device)
+            })
+            .collect()
     }
 
     /// Windows to score.
@@ -390,4 +451,10 @@ pub fn pooled_at(folds: &[(&EventValidation, &[f32])], threshold: f32) -> EventM
     let mut pooled = crate::evaluate::rates(total, secs);
     pooled.threshold = threshold;
     pooled
+}
+
+/// The hop of `defaults` in spectrogram frames of `spec` (at least one).
+fn step_of(spec: &ModelInputSpec, defaults: &DetectionDefaults) -> usize {
+    let frame_secs = spec.spectrogram.hop_secs(spec.sample_rate_hz);
+    ((defaults.hop_secs / frame_secs).round() as usize).max(1)
 }

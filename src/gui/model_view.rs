@@ -134,14 +134,10 @@ fn build_input(
     let mut resampling = ResamplingReader::new(reader, spec.sample_rate_hz)?;
     let window = spec.window_samples as usize;
     let center = (center_secs * f64::from(spec.sample_rate_hz)).round() as i64;
-    let start = center - (window / 2) as i64;
-    let first = start.max(0) as u64;
-    let skipped = usize::try_from(first as i64 - start)
-        .unwrap_or(0)
-        .min(window);
-    let mut audio = vec![0.0_f32; window];
-    let read = resampling.read_frames(first, window - skipped)?;
-    audio[skipped..skipped + read.len()].copy_from_slice(&read);
+    // With context, the input's audio reaches before and after the window.
+    let before = (spec.frames_before() * spec.spectrogram.hop_len as usize) as i64;
+    let start = center - (window / 2) as i64 - before;
+    let audio = resampling.read_padded(start, spec.input_samples())?;
     let stft = spec.stft()?;
     Ok(spec.build(&stft, &audio)?)
 }

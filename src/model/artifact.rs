@@ -187,10 +187,36 @@ impl ModelInfo {
         line
     }
 
-    /// Seconds between window starts detection uses by default.
+    /// Seconds between window starts detection uses by default (on the dense grid for an
+    /// input with context: see [`Self::hop_on_grid`]).
     #[must_use]
     pub fn detection_hop_secs(&self) -> f64 {
-        self.detection.as_ref().map_or(0.5, |d| d.hop_secs)
+        self.hop_on_grid(self.detection.as_ref().map_or(0.5, |d| d.hop_secs))
+    }
+
+    /// `hop_secs` as detection runs it: for an input with context, the nearest whole multiple
+    /// of the network's dense hop ([`NetworkConfig::dense_hop_frames`]), so every window is
+    /// scored from shared features; otherwise unchanged.
+    #[must_use]
+    pub fn hop_on_grid(&self, hop_secs: f64) -> f64 {
+        if self.embedder.is_some() {
+            return hop_secs;
+        }
+        self.network.hop_on_grid(&self.input, hop_secs)
+    }
+
+    /// One line on the hop grid for people (`None` without context).
+    #[must_use]
+    pub fn hop_grid_text(&self) -> Option<String> {
+        (self.input.context_frames > 0 && self.embedder.is_none()).then(|| {
+            let frames = self.network.dense_hop_frames();
+            let frame_secs = self.input.spectrogram.hop_secs(self.input.sample_rate_hz);
+            format!(
+                "scored densely: hops are whole multiples of {:.3} s ({frames} spectrogram \
+                 frames, half the network's stride)",
+                frames as f64 * frame_secs
+            )
+        })
     }
 
     /// How detection turns scores into calls by default: the model's threshold and, for models
@@ -273,7 +299,7 @@ impl ModelArtifact {
         let info = Self::read_info(&dir)?;
         if let Some(embedder) = &info.embedder {
             let head = crate::embed::HeadModel::load(&dir, &embedder.spec, &embedder.key)?;
-            let net = info.network.init(device);
+            let net = info.network.init(&info.input, device);
             return Ok(Self {
                 info,
                 net,
@@ -284,7 +310,7 @@ impl ModelArtifact {
         let load = |index: usize| {
             let name = weights_file(index);
             info.network
-                .init(device)
+                .init(&info.input, device)
                 .try_load_file(dir.join(&name))
                 .map_err(|e| ModelError::Incompatible {
                     path: dir.clone(),
@@ -373,7 +399,7 @@ impl ModelArtifact {
     #[must_use]
     pub fn untrained(network: NetworkConfig, input: ModelInputSpec, device: &Device) -> Self {
         Self {
-            net: network.init(device),
+            net: network.init(&input, device),
             members: Vec::new(),
             head: None,
             info: ModelInfo {
@@ -406,7 +432,11 @@ impl ModelArtifact {
     /// Why this model cannot score audio made with `input`, if it cannot.
     #[must_use]
     pub fn mismatch(&self, input: &ModelInputSpec) -> Option<String> {
-        let ours = &self.info.input;
+        // Context is the network's own business (the same audio makes its input).
+        let ours = &ModelInputSpec {
+            context_frames: input.context_frames,
+            ..self.info.input
+        };
         if ours == input {
             return None;
         }

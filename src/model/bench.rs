@@ -40,7 +40,7 @@ pub fn train_step_breakdown(
     let base = super::ComputeDevice::Cpu.device()?;
     base.seed(0);
     let device = base.autodiff();
-    let mut net = network.init(&device).train();
+    let mut net = network.init(&window_only(frames), &device).train();
     let mut optimizer = AdamConfig::new().init();
     let x = random_inputs(batch, bands, frames, &device);
     let targets: Vec<f32> = (0..batch).map(|i| (i % 2) as f32).collect();
@@ -80,7 +80,7 @@ pub fn infer_samples_per_sec(
 ) -> Result<f64, ModelError> {
     let device = super::ComputeDevice::Cpu.device()?;
     device.seed(0);
-    let net = network.init(&device).valid().folded();
+    let net = network.init(&window_only(frames), &device).valid().folded();
     let x = random_inputs(batch, bands, frames, &device);
     let mut times = Vec::new();
     for step in 0..warmup + steps {
@@ -115,4 +115,13 @@ fn median(times: &mut [f64]) -> f64 {
         .copied()
         .unwrap_or(f64::NAN)
         .max(1e-9)
+}
+
+/// An input spec whose network input is `frames` wide, without context (the benchmarks feed
+/// random images of a given shape).
+fn window_only(frames: usize) -> crate::dsp::ModelInputSpec {
+    crate::dsp::ModelInputSpec {
+        frames: Some(u16::try_from(frames).unwrap_or(u16::MAX)),
+        ..crate::dsp::ModelInputSpec::default()
+    }
 }

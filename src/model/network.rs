@@ -15,6 +15,8 @@ use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::dsp::ModelInputSpec;
+
 /// The network's shape, saved in every model artifact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkConfig {
@@ -70,9 +72,66 @@ impl NetworkConfig {
         }
     }
 
-    /// A new network with random weights on `device`.
+    /// Input frames per cell of the last block's map: the input pool and each block's 2×2
+    /// pool.
     #[must_use]
-    pub fn init(&self, device: &Device) -> CallNet {
+    pub fn stride_frames(&self) -> usize {
+        self.input_pool.max(1) << self.channels.len()
+    }
+
+    /// The hop grid of dense scoring, in input frames: half the stride, because scoring runs
+    /// the last max-pool at every position (both of its phases) instead of every other.
+    #[must_use]
+    pub fn dense_hop_frames(&self) -> usize {
+        (self.stride_frames() / 2).max(1)
+    }
+
+    /// `hop_secs` on the dense grid for inputs of `input`: the nearest whole multiple of
+    /// [`Self::dense_hop_frames`] when the input has context, else unchanged.
+    #[must_use]
+    pub fn hop_on_grid(&self, input: &ModelInputSpec, hop_secs: f64) -> f64 {
+        if input.context_frames == 0 {
+            return hop_secs;
+        }
+        let frame_secs = input.spectrogram.hop_secs(input.sample_rate_hz);
+        let grid_secs = self.dense_hop_frames() as f64 * frame_secs;
+        (hop_secs / grid_secs).round().max(1.0) * grid_secs
+    }
+
+    /// The context each side of the window this network needs to score windows from shared
+    /// features (see [`ModelInputSpec::context_frames`]): a whole number of strides covering
+    /// the cells a crop's edge reaches (each 3×3 convolution reaches one cell further, each
+    /// pool halves that, rounding up). 0 where the input cannot stream or there are no blocks.
+    #[must_use]
+    pub fn context_frames_for(&self, input: &ModelInputSpec) -> u16 {
+        if !input.can_stream() || self.channels.is_empty() {
+            return 0;
+        }
+        let mut reach = 0_usize;
+        for _ in &self.channels {
+            reach = (reach + 1).div_ceil(2);
+        }
+        u16::try_from(reach.max(1) * self.stride_frames()).unwrap_or(0)
+    }
+
+    /// Which cells of the last block's map are the window's own, for an input with context.
+    #[must_use]
+    pub fn window_cells(&self, input: &ModelInputSpec) -> Option<WindowCells> {
+        if input.context_frames == 0 {
+            return None;
+        }
+        let stride = self.stride_frames();
+        Some(WindowCells {
+            margin: usize::from(input.context_frames) / stride,
+            cells: (input.window_frames() / stride).max(1),
+            half_stride: self.dense_hop_frames(),
+        })
+    }
+
+    /// A new network with random weights on `device`, for inputs of `input` (with context, it
+    /// pools only the window's own cells).
+    #[must_use]
+    pub fn init(&self, input: &ModelInputSpec, device: &Device) -> CallNet {
         let mut blocks = Vec::new();
         let mut input_channels = 1;
         for &channels in &self.channels {
@@ -95,6 +154,7 @@ impl NetworkConfig {
             global_pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
             dropout: DropoutConfig::new(self.dropout).init(),
             head: LinearConfig::new(input_channels, self.outputs.max(1)).init(device),
+            window: self.window_cells(input),
         }
     }
 
@@ -134,6 +194,25 @@ impl ConvBlock {
     }
 }
 
+/// The cells of the last block's map that are a window's own when its input carries context:
+/// `cells` of them after `margin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCells {
+    pub margin: usize,
+    pub cells: usize,
+    /// Input frames between dense scoring's positions ([`NetworkConfig::dense_hop_frames`]).
+    pub half_stride: usize,
+}
+
+impl WindowCells {
+    /// The window's cells of `x` (`[batch, channels, h, w]`).
+    fn of(self, x: Tensor<4>) -> Tensor<4> {
+        let [.., width] = x.dims();
+        let margin = self.margin.min(width.saturating_sub(1));
+        x.narrow(3, margin, self.cells.min(width - margin))
+    }
+}
+
 /// The recogniser network.
 #[derive(Module, Debug)]
 pub struct CallNet {
@@ -142,6 +221,9 @@ pub struct CallNet {
     global_pool: AdaptiveAvgPool2d,
     dropout: Dropout,
     head: Linear,
+    /// With context, the window's own cells (set from the input at init; not saved).
+    #[module(skip)]
+    window: Option<WindowCells>,
 }
 
 impl CallNet {
@@ -153,6 +235,9 @@ impl CallNet {
         };
         for block in &self.blocks {
             x = block.forward(x);
+        }
+        if let Some(window) = self.window {
+            x = window.of(x);
         }
         let x: Tensor<2> = self.global_pool.forward(x).flatten(1, 3);
         self.head.forward(self.dropout.forward(x))
@@ -316,6 +401,7 @@ pub struct FoldedNet {
     blocks: Vec<(Conv2d, MaxPool2d)>,
     global_pool: AdaptiveAvgPool2d,
     head: Linear,
+    window: Option<WindowCells>,
 }
 
 impl CallNet {
@@ -355,6 +441,7 @@ impl CallNet {
             blocks,
             global_pool: self.global_pool.clone(),
             head: self.head.clone(),
+            window: self.window,
         }
     }
 }
@@ -375,12 +462,122 @@ impl FoldedNet {
                 None => pool.forward(relu(conv.forward(x))),
             };
         }
+        if let Some(window) = self.window {
+            x = window.of(x);
+        }
         self.global_pool.forward(x).flatten(1, 3)
+    }
+
+    /// The features of every position of long strips `[pieces, 1, bands, frames]` (inputs with
+    /// context: see [`crate::scoring::dense`]): the blocks run once over each strip, the last
+    /// max-pool at every position along time (so both of its phases are there, half a
+    /// stride apart), averaged over frequency. Row-major `[pieces, channels, positions]`,
+    /// with the channel and position counts. Position `p` is what a window's cell gets
+    /// when that cell starts `p` half-strides into the strip.
+    #[must_use]
+    pub fn dense_features(&self, strips: Tensor<4>) -> (Vec<f32>, usize, usize) {
+        let mut x = match &self.input_pool {
+            Some(pool) => pool.forward(strips),
+            None => strips,
+        };
+        let last = self.blocks.len().saturating_sub(1);
+        for (k, (conv, pool)) in self.blocks.iter().enumerate() {
+            if k < last {
+                x = match super::block_op::infer_forward(conv, &x) {
+                    Some(output) => output,
+                    None => pool.forward(relu(conv.forward(x))),
+                };
+            } else {
+                let options = burn::tensor::ops::MaxPoolOptions::new([2, 2]).with_stride([2, 1]);
+                x = burn::tensor::module::max_pool2d(relu(conv.forward(x)), options);
+            }
+        }
+        let [_, channels, _, positions] = x.dims();
+        let data = x.mean_dim(2).into_data();
+        let values = match data.as_slice::<f32>() {
+            Ok(values) => values.to_vec(),
+            Err(_) => data.iter::<f32>().collect(),
+        };
+        (values, channels, positions)
+    }
+
+    /// Logits `[rows, outputs]` (row-major) of embeddings laid one after another.
+    #[must_use]
+    pub fn head_logits(&self, embeddings: Vec<f32>, channels: usize) -> Vec<f32> {
+        let rows = embeddings.len() / channels.max(1);
+        let device = self.head.weight.val().device();
+        let x = Tensor::<2>::from_data(
+            burn::tensor::TensorData::new(embeddings, [rows, channels]),
+            &device,
+        );
+        let data = self.head.forward(x).into_data();
+        match data.as_slice::<f32>() {
+            Ok(values) => values.to_vec(),
+            Err(_) => data.iter::<f32>().collect(),
+        }
+    }
+
+    /// The cells of a window (with context), if this network was made for context.
+    #[must_use]
+    pub fn window_cells(&self) -> Option<WindowCells> {
+        self.window
     }
 }
 
 impl Logits for FoldedNet {
     fn logits(&self, input: Tensor<4>) -> Tensor<2> {
         self.head.forward(self.embed(input))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input_with_context(network: &NetworkConfig) -> ModelInputSpec {
+        let mut input = ModelInputSpec {
+            normalization: crate::dsp::InputNormalization::PCEN,
+            ..ModelInputSpec::default()
+        };
+        input.context_frames = network.context_frames_for(&input);
+        input
+    }
+
+    #[test]
+    fn the_default_network_needs_one_stride_of_context() {
+        let network = NetworkConfig::default();
+        assert_eq!(network.stride_frames(), 32);
+        assert_eq!(network.dense_hop_frames(), 16);
+        let input = input_with_context(&network);
+        assert_eq!(input.context_frames, 32);
+        // 214 frames: six whole cells, after one cell of context.
+        assert_eq!(
+            network.window_cells(&input),
+            Some(WindowCells {
+                margin: 1,
+                cells: 6,
+                half_stride: 16,
+            })
+        );
+        // Per-window front ends cannot stream: no context.
+        let standardised = ModelInputSpec {
+            normalization: crate::dsp::InputNormalization::Standardize,
+            ..ModelInputSpec::default()
+        };
+        assert_eq!(network.context_frames_for(&standardised), 0);
+    }
+
+    #[test]
+    fn the_window_cells_survive_training_mode_and_folding() {
+        let network = NetworkConfig::default();
+        let input = input_with_context(&network);
+        let device = Device::flex();
+        let want = network.window_cells(&input);
+        assert!(want.is_some());
+        let net = network.init(&input, &device.clone().autodiff()).train();
+        assert_eq!(net.window, want);
+        let valid = net.valid();
+        assert_eq!(valid.window, want);
+        assert_eq!(valid.folded().window_cells(), want);
     }
 }

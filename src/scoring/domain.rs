@@ -49,19 +49,14 @@ pub fn sample_inputs(
     let stft = input.stft()?;
     let window_frames = input.window_samples as usize;
     let total = usize::try_from(reader.frame_count()).unwrap_or(usize::MAX);
+    // With context, the input's audio starts before the window (silence before the start).
+    let before = (input.frames_before() * input.spectrogram.hop_len as usize) as i64;
     let mut out = Vec::new();
-    if total < window_frames {
-        let mut audio = reader.read_frames(0, total)?;
-        audio.resize(window_frames, 0.0);
-        out.extend(input.build(&stft, &audio)?.values);
-        return Ok(out);
-    }
-    let span = total - window_frames;
+    let span = total.saturating_sub(window_frames);
     let n = windows.max(1).min(span / window_frames.max(1) + 1);
     for k in 0..n {
         let start = if n == 1 { 0 } else { span * k / (n - 1) };
-        let mut audio = reader.read_frames(start as u64, window_frames)?;
-        audio.resize(window_frames, 0.0);
+        let audio = reader.read_padded(start as i64 - before, input.input_samples())?;
         out.extend(input.build(&stft, &audio)?.values);
     }
     Ok(out)

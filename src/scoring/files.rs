@@ -59,7 +59,9 @@ pub fn score_recordings(
     cancel: &AtomicBool,
     on_event: &mut dyn FnMut(FileEvent),
 ) -> Result<(), DetectError> {
-    if model.head.is_some() {
+    // Embedders' heads, and dense scorers (each file's strips are scored where they lie, so
+    // pooling windows across files gains nothing), go file by file.
+    if model.head.is_some() || super::dense::applies(model, super::hop_frames(model, hop_secs)) {
         return score_one_by_one(model, paths, hop_secs, cancel, on_event);
     }
     let input = model.info.input;
@@ -280,7 +282,7 @@ fn open(path: &Path, rate_hz: u32) -> Result<ResamplingReader, DetectError> {
     Ok(ResamplingReader::new(AudioReader::open(path)?, rate_hz)?)
 }
 
-/// Models whose windows come from an embedder score file by file.
+/// Models whose windows come from an embedder, and dense scorers, score file by file.
 fn score_one_by_one(
     model: &ModelArtifact,
     paths: &[PathBuf],

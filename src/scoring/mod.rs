@@ -1,8 +1,11 @@
 //! Scoring: a model over a recording. The recording's spectrogram is computed once, block by
 //! block in bounded memory, and every window (on the spectrogram's hop grid, `hop_secs` apart)
-//! is sliced from it — the same frames training cropped — and scored in batches. The scores of
-//! every window are kept ([`WindowScores`]); [`crate::detect`] cuts them into calls.
+//! is sliced from it — the same frames training cropped — and scored in batches. A model whose
+//! input has context instead gets each block as a strip of the recording's normalised stream,
+//! and [`dense`] scores all of its windows from one pass of the network. The scores of every
+//! window are kept ([`WindowScores`]); [`crate::detect`] cuts them into calls.
 
+pub mod dense;
 pub mod domain;
 pub mod files;
 
@@ -77,12 +80,21 @@ impl EnvelopeSpec {
     }
 }
 
-/// The hop between windows in spectrogram frames (at least one).
+/// The hop between windows in spectrogram frames (at least one). A model whose input has
+/// context scores densely, on a grid of [`NetworkConfig::dense_hop_frames`]: its hop is the
+/// nearest multiple of that.
+///
+/// [`NetworkConfig::dense_hop_frames`]: crate::model::NetworkConfig::dense_hop_frames
 #[must_use]
 pub fn hop_frames(model: &ModelArtifact, hop_secs: f64) -> usize {
     let input = &model.info.input;
     let frame_secs = f64::from(input.spectrogram.hop_len) / f64::from(input.sample_rate_hz);
-    ((hop_secs / frame_secs).round() as usize).max(1)
+    let frames = (hop_secs / frame_secs).round().max(1.0);
+    if model.head.is_some() || input.context_frames == 0 {
+        return frames as usize;
+    }
+    let grid = model.info.network.dense_hop_frames() as f64;
+    ((frames / grid).round().max(1.0) * grid) as usize
 }
 
 /// Scores every window of the recording at `path`, `hop_secs` apart (rounded to whole
@@ -120,6 +132,28 @@ pub fn score_recording_in_blocks(
     Ok(per_output.swap_remove(0))
 }
 
+/// [`score_recording_in_blocks`] with every window sliced and scored on its own, never
+/// densely: what dense scoring must equal (tests), and the old path's cost (benchmarks).
+#[doc(hidden)]
+pub fn score_recording_window_by_window(
+    model: &ModelArtifact,
+    path: &Path,
+    hop_secs: f64,
+    block_frames: usize,
+    cancel: &AtomicBool,
+) -> Result<WindowScores, DetectError> {
+    let mut per_output = score_outputs(
+        model,
+        path,
+        hop_secs,
+        block_frames,
+        false,
+        cancel,
+        &mut |_, _| {},
+    )?;
+    Ok(per_output.swap_remove(0))
+}
+
 /// A multi-class model's scores of every window of the recording at `path`, one
 /// [`WindowScores`] per class (in the order of `model.info.classes`); see [`score_recording`].
 pub fn score_recording_per_class(
@@ -138,6 +172,19 @@ fn score_outputs_in_blocks(
     path: &Path,
     hop_secs: f64,
     block_frames: usize,
+    cancel: &AtomicBool,
+    progress: &mut dyn FnMut(f64, f64),
+) -> Result<Vec<WindowScores>, DetectError> {
+    score_outputs(model, path, hop_secs, block_frames, true, cancel, progress)
+}
+
+/// [`score_outputs_in_blocks`], densely where the model allows it and `dense_allowed`.
+fn score_outputs(
+    model: &ModelArtifact,
+    path: &Path,
+    hop_secs: f64,
+    block_frames: usize,
+    dense_allowed: bool,
     cancel: &AtomicBool,
     progress: &mut dyn FnMut(f64, f64),
 ) -> Result<Vec<WindowScores>, DetectError> {
@@ -163,6 +210,10 @@ fn score_outputs_in_blocks(
     // Batch norms folded into the convolutions: the same scores, one pass fewer per block.
     let nets = model.folded();
     let mut maker = BlockMaker::new(&input)?.with_envelope(EnvelopeSpec::for_model(model));
+    let dense = dense_allowed && dense::applies(model, step);
+    if dense {
+        maker = maker.strips_only();
+    }
     // A producer thread decodes, transforms and slices the next block while this one is scored
     // (a bounded channel keeps at most one block waiting: memory stays bounded).
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Result<Block, DetectError>>(1);
@@ -190,14 +241,19 @@ fn score_outputs_in_blocks(
                 }
                 continue;
             }
-            let scores = crate::model::ensemble_scores(
-                &nets,
-                &block.inputs,
-                out_bands,
-                out_frames,
-                DETECT_BATCH,
-                &device,
-            );
+            let scores = match (&block.strip, dense) {
+                (Some(strip), true) => {
+                    dense::score_strip(&nets, strip, out_bands, out_frames, &device)
+                }
+                _ => crate::model::ensemble_scores(
+                    &nets,
+                    &block.inputs,
+                    out_bands,
+                    out_frames,
+                    DETECT_BATCH,
+                    &device,
+                ),
+            };
             for (output, result) in results.iter_mut().enumerate() {
                 result.start_secs.extend_from_slice(&block.start_secs);
                 if outputs == 1 {
@@ -216,17 +272,26 @@ fn score_outputs_in_blocks(
 
 /// Reads the recording behind `reader` block by block and hands each block's model inputs
 /// (windows `step` frames apart, on the spectrogram's hop grid) to `emit` until it returns
-/// false, the recording ends, an error is sent, or `cancel` is set.
+/// false, the recording ends, an error is sent, or `cancel` is set. With `strips_only` (and
+/// context), blocks carry their strip without the windows sliced from it.
 pub(crate) fn produce_blocks(
     input: &ModelInputSpec,
     reader: ResamplingReader,
     step: usize,
     block_frames: usize,
+    strips_only: bool,
     cancel: &AtomicBool,
     emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
 ) {
     match BlockMaker::new(input) {
-        Ok(mut maker) => maker.produce(reader, step, block_frames, cancel, emit),
+        Ok(maker) => {
+            let mut maker = if strips_only {
+                maker.strips_only()
+            } else {
+                maker
+            };
+            maker.produce(reader, step, block_frames, cancel, emit);
+        }
         Err(error) => {
             emit(Err(error));
         }
@@ -242,6 +307,9 @@ pub(crate) struct BlockMaker {
     db: Vec<f32>,
     /// Measure the band's envelope too, and send it in a last block of its own.
     envelope: Option<EnvelopeSpec>,
+    /// With context, send each block's strip without slicing windows from it (the dense
+    /// scorer reads them from the strip).
+    strips_only: bool,
 }
 
 impl std::fmt::Debug for BlockMaker {
@@ -261,7 +329,14 @@ impl BlockMaker {
             stft,
             db: Vec::new(),
             envelope: None,
+            strips_only: false,
         })
+    }
+
+    /// This maker sends strips without windows (inputs with context only).
+    pub(crate) fn strips_only(mut self) -> Self {
+        self.strips_only = self.input.context_frames > 0;
+        self
     }
 
     /// This maker also measures `spec`'s envelope of each recording, and after its windows
@@ -300,8 +375,11 @@ impl BlockMaker {
         emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
     ) {
         let mut envelope = self.envelope_builder();
-        let finished =
-            self.produce_windows(reader, step, block_frames, cancel, emit, &mut envelope);
+        let finished = if self.input.context_frames > 0 {
+            self.produce_stream(reader, step, block_frames, cancel, emit, &mut envelope)
+        } else {
+            self.produce_windows(reader, step, block_frames, cancel, emit, &mut envelope)
+        };
         if let (true, Some(envelope)) = (finished, envelope) {
             emit(Ok(Block {
                 envelope: Some(envelope.finish()),
@@ -389,6 +467,160 @@ impl BlockMaker {
     }
 }
 
+impl BlockMaker {
+    /// [`Self::produce_windows`] for an input with context: the recording is one stream of
+    /// frames, from `context_frames` before its start (silence) to as far after its last
+    /// window, each frame computed and normalised once, in order ([`StreamFrontEnd`] carries
+    /// PCEN's state across blocks). Each block holds the stretch of the stream its windows and
+    /// their context cover (its strip), and the windows sliced from it unless
+    /// [`Self::strips_only`].
+    ///
+    /// [`StreamFrontEnd`]: crate::dsp::StreamFrontEnd
+    fn produce_stream(
+        &mut self,
+        mut reader: ResamplingReader,
+        step: usize,
+        block_frames: usize,
+        cancel: &AtomicBool,
+        emit: &mut dyn FnMut(Result<Block, DetectError>) -> bool,
+        envelope: &mut Option<crate::detect::EnvelopeBuilder>,
+    ) -> bool {
+        let input = self.input;
+        let step = step.max(1);
+        let source_bands = self.stft.bands();
+        let (bands, crop) = input.shape();
+        let context = usize::from(input.context_frames);
+        let native = input.native_frames();
+        let hop = input.spectrogram.hop_len as usize;
+        let window_len = input.spectrogram.window_len as usize;
+        let rate = f64::from(input.sample_rate_hz);
+        let total_samples = usize::try_from(reader.frame_count()).unwrap_or(usize::MAX);
+        let total_frames = input.spectrogram.frame_count(total_samples);
+        let total_secs = total_samples as f64 / rate;
+        let last_window = total_frames.saturating_sub(native);
+        let mut front = crate::dsp::StreamFrontEnd::new(&input, source_bands);
+        // Normalised frames, frame-major, from stream frame `normed_first` on.
+        let mut normed: Vec<f32> = Vec::new();
+        let mut normed_first = -(context as i64);
+        let mut next_frame = normed_first;
+        let mut next_start = 0_usize;
+        while next_start <= last_window {
+            if cancel.load(Ordering::Relaxed) {
+                emit(Err(DetectError::Cancelled));
+                return false;
+            }
+            let last_start = (next_start + block_frames.max(1)).min(last_window);
+            let starts: Vec<usize> = (next_start..=last_start.max(next_start))
+                .step_by(step)
+                .collect();
+            let last = starts.last().copied().unwrap_or(next_start);
+            let end_frame = (last + native + context) as i64;
+            if end_frame > next_frame {
+                let frames = usize::try_from(end_frame - next_frame).unwrap_or(0);
+                let samples = (frames - 1) * hop + window_len;
+                let audio = match reader.read_padded(next_frame * hop as i64, samples) {
+                    Ok(audio) => audio,
+                    Err(error) => {
+                        emit(Err(error.into()));
+                        return false;
+                    }
+                };
+                let computed =
+                    self.stft
+                        .compute_serial_into(&audio, &mut self.scratch, &mut self.db);
+                if let Some(builder) = envelope.as_mut() {
+                    // The envelope counts from the recording's first frame.
+                    let from = usize::try_from(-next_frame).unwrap_or(0).min(computed);
+                    builder.push_frames(
+                        &self.db[from * source_bands..computed * source_bands],
+                        source_bands,
+                    );
+                }
+                front.push(&self.db[..computed * source_bands], &mut normed);
+                next_frame = end_frame;
+            }
+            let strip_first = next_start as i64 - context as i64;
+            let dropped = usize::try_from(strip_first - normed_first).unwrap_or(0);
+            normed.drain(..(dropped * bands).min(normed.len()));
+            normed_first = strip_first;
+            let frames = usize::try_from(end_frame - strip_first).unwrap_or(0);
+            let mut strip = Strip {
+                values: vec![0.0; bands * frames],
+                frames,
+                offsets: starts.iter().map(|s| s - next_start).collect(),
+            };
+            for (frame, column) in normed.chunks_exact(bands).take(frames).enumerate() {
+                for (band, v) in column.iter().enumerate() {
+                    strip.values[band * frames + frame] = *v;
+                }
+            }
+            let mut block = Block::default();
+            if !self.strips_only {
+                block.inputs = strip.windows(bands, crop);
+            }
+            block.start_secs = starts.iter().map(|s| (s * hop) as f64 / rate).collect();
+            block.done_secs = (((last + step) * hop) as f64 / rate).min(total_secs);
+            block.strip = Some(strip);
+            if !emit(Ok(block)) {
+                return false;
+            }
+            next_start = last + step;
+        }
+        true
+    }
+}
+
+/// The stretch of a recording's normalised stream that one block's windows and their context
+/// cover (inputs with context).
+#[derive(Debug, Default, Clone)]
+pub struct Strip {
+    /// Band-major, `bands × frames`.
+    pub values: Vec<f32>,
+    pub frames: usize,
+    /// Where each window's input (context included) starts in the strip, in frames.
+    pub offsets: Vec<usize>,
+}
+
+impl Strip {
+    /// Every window's input sliced from the strip (`bands` rows, `crop` frames each), one
+    /// after another.
+    #[must_use]
+    pub fn windows(&self, bands: usize, crop: usize) -> Vec<f32> {
+        let mut inputs = Vec::with_capacity(self.offsets.len() * bands * crop);
+        for &offset in &self.offsets {
+            for band in 0..bands {
+                let row = &self.values[band * self.frames..(band + 1) * self.frames];
+                inputs.extend_from_slice(&row[offset..offset + crop]);
+            }
+        }
+        inputs
+    }
+
+    /// Only the windows `keep` says (by position), the strip cut to the frames they need.
+    #[must_use]
+    pub fn keeping(&self, keep: &[bool], bands: usize, crop: usize) -> Option<Self> {
+        let offsets: Vec<usize> = self
+            .offsets
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(o, _)| *o)
+            .collect();
+        let (&first, &last) = (offsets.first()?, offsets.last()?);
+        let frames = (last + crop - first).min(self.frames - first);
+        let mut values = Vec::with_capacity(bands * frames);
+        for band in 0..bands {
+            let row = &self.values[band * self.frames..(band + 1) * self.frames];
+            values.extend_from_slice(&row[first..first + frames]);
+        }
+        Some(Self {
+            values,
+            frames,
+            offsets: offsets.iter().map(|o| o - first).collect(),
+        })
+    }
+}
+
 /// One block's windows, ready to score.
 #[derive(Debug, Default)]
 pub(crate) struct Block {
@@ -400,4 +632,6 @@ pub(crate) struct Block {
     /// The recording's band envelope, in a last block without windows (see
     /// [`BlockMaker::with_envelope`]).
     pub envelope: Option<crate::detect::BandEnvelope>,
+    /// With context, the stretch of the stream the windows lie in.
+    pub strip: Option<Strip>,
 }

@@ -116,8 +116,14 @@ pub fn network_index_at(
     let mut values = Vec::new();
     let mut dims = 0;
     let mut failure = None;
-    crate::scoring::produce_blocks(&input, reader, step, BLOCK_FRAMES, cancel, &mut |block| {
-        match block {
+    crate::scoring::produce_blocks(
+        &input,
+        reader,
+        step,
+        BLOCK_FRAMES,
+        false,
+        cancel,
+        &mut |block| match block {
             Ok(block) => {
                 let (embedded, channels) = crate::model::embeddings(
                     net,
@@ -135,8 +141,8 @@ pub fn network_index_at(
                 failure = Some(error);
                 false
             }
-        }
-    });
+        },
+    );
     if cancel.load(Ordering::Relaxed) {
         return Err(SimilarError::Cancelled);
     }

@@ -150,6 +150,9 @@ impl TrainPlan {
         } else {
             classes.len() + usize::from(noise_class)
         };
+        // The network sees context around each window where the front end can stream, so
+        // detection scores every window from one pass over the recording (scoring::dense).
+        spec.context_frames = settings.context_frames_for(&spec);
         if request.no_augment {
             settings.augmentation = Augmentation {
                 random_crop: true,
@@ -163,14 +166,25 @@ impl TrainPlan {
             noise_class,
             ..DatasetConfig::default()
         };
+        let mut reasons: Vec<String> = proposal
+            .as_ref()
+            .map(|p| p.reasons.clone())
+            .unwrap_or_default();
+        if spec.context_frames > 0 {
+            let frame_secs = spec.spectrogram.hop_secs(spec.sample_rate_hz);
+            reasons.push(format!(
+                "Context: the network sees {:.2} s either side of each window, so detection runs \
+                 it once over each recording and scores every window from shared features; \
+                 hops are whole multiples of {:.3} s.",
+                f64::from(spec.context_frames) * frame_secs,
+                settings.network.dense_hop_frames() as f64 * frame_secs
+            ));
+        }
         Ok(Self {
             input: InputPlan {
                 spec,
                 proposed: proposal.is_some(),
-                reasons: proposal
-                    .as_ref()
-                    .map(|p| p.reasons.clone())
-                    .unwrap_or_default(),
+                reasons,
                 warnings: proposal.map(|p| p.warnings).unwrap_or_default(),
             },
             classes,
@@ -392,16 +406,17 @@ pub fn project_config_from(
     TrainSettings,
     Option<crate::dataset::InputProposal>,
 ) {
-    let (input, proposal) = input_from(project, missing, source);
+    let (mut input, proposal) = input_from(project, missing, source);
+    let mut settings = settings.clone();
+    if let Some(proposal) = &proposal {
+        settings.network.input_pool = proposal.input_pool;
+    }
+    input.context_frames = settings.context_frames_for(&input);
     let config = DatasetConfig {
         seed: settings.seed,
         input,
         ..DatasetConfig::default()
     };
-    let mut settings = settings.clone();
-    if let Some(proposal) = &proposal {
-        settings.network.input_pool = proposal.input_pool;
-    }
     (config, settings, proposal)
 }
 

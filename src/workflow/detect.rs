@@ -331,9 +331,10 @@ fn score_files(
             names: model.info.classes.join(", "),
         });
     }
-    let hop_secs = plan
-        .hop_secs
-        .unwrap_or_else(|| model.info.detection_hop_secs());
+    let hop_secs = model.info.hop_on_grid(
+        plan.hop_secs
+            .unwrap_or_else(|| model.info.detection_hop_secs()),
+    );
     on_event(BatchEvent::ModelLoaded {
         info: Box::new(model.info.clone()),
         hop_secs,

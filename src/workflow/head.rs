@@ -380,7 +380,7 @@ pub fn train_head_model(
     };
     let device = burn::tensor::Device::flex();
     let artifact = ModelArtifact {
-        net: info.network.init(&device),
+        net: info.network.init(&info.input, &device),
         members: Vec::new(),
         head: Some(Arc::new(head)),
         info,

@@ -511,7 +511,42 @@ fn train_shows_the_input_it_proposes_and_why() {
         input.normalization,
         syrinx::dsp::InputNormalization::BACKGROUND
     );
+    // Background subtraction cannot stream: no context, whatever the setting.
+    assert_eq!(input.context_frames, 0);
     assert!(!dir.path().join("models").exists());
+}
+
+#[test]
+fn train_says_what_context_does_and_can_turn_it_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = super::train::generated_project(dir.path(), 2);
+    let path = dir.path().join("calls.syrinx");
+    project.save(&path).unwrap();
+    let plan_of = |extra: &[&str]| {
+        let mut args = vec!["train", path.to_str().unwrap(), "--show-input"];
+        args.extend_from_slice(extra);
+        let output = syrinx(&args);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let plan: syrinx::train::TrainPlan =
+            serde_json::from_str(stdout(&output).trim().lines().last().unwrap()).unwrap();
+        (stdout(&output), plan)
+    };
+    let (said, on) = plan_of(&["--context", "on"]);
+    assert!(on.settings.context && on.input.spec.context_frames > 0);
+    assert_eq!(on.dataset.input, on.input.spec);
+    assert!(said.contains("Context: the network sees"), "{said}");
+    assert!(said.contains("hops are whole multiples of"), "{said}");
+    let (said, off) = plan_of(&["--context", "off"]);
+    assert!(!off.settings.context);
+    assert_eq!(off.input.spec.context_frames, 0);
+    assert!(!said.contains("Context: the network sees"), "{said}");
+    let output = syrinx(&["train", path.to_str().unwrap(), "--context", "maybe"]);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("say on or off"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

@@ -557,3 +557,47 @@ fn the_train_window_and_the_command_line_resolve_the_same_plan() {
     assert_eq!(from_cli.dataset.input, from_cli.input.spec);
     assert_eq!(from_cli.settings.network.outputs, 1);
 }
+
+#[test]
+fn the_context_setting_shows_what_it_does_and_reaches_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut harness, _) = project_app(dir.path());
+    harness.state_mut().open_training();
+    settle(&mut harness);
+    // Off by default (syrinx::train::CONTEXT_BY_DEFAULT); turned on here.
+    assert!(!harness.state().ui.training.settings.context);
+    harness.state_mut().ui.training.settings.context = true;
+    settle(&mut harness);
+    let line = "of context each side: detection scores densely";
+    assert!(harness.query_by_label_contains(line).is_some());
+    let plan = |harness: &Harness<'static, SyrinxApp>| {
+        harness
+            .state()
+            .ui
+            .training
+            .plan()
+            .cloned()
+            .unwrap()
+            .unwrap()
+    };
+    let with = plan(&harness);
+    assert!(with.input.spec.context_frames > 0);
+    assert!(with.input.reasons.iter().any(|r| r.starts_with("Context:")));
+    // Folding the sections above brings the settings into the window.
+    for section in ["Model input", "Dataset"] {
+        harness.get_by_label(section).click();
+        harness.run_steps(2);
+    }
+    let checkbox = "context around each window (detection scores densely)";
+    harness.get_by_label(checkbox).click();
+    settle(&mut harness);
+    assert!(!harness.state().ui.training.settings.context);
+    // Unfolded again, the input says nothing of context any more.
+    harness.get_by_label("Model input").click();
+    settle(&mut harness);
+    assert!(harness.query_by_label_contains("Front end").is_some());
+    assert!(harness.query_by_label_contains(line).is_none());
+    let without = plan(&harness);
+    assert_eq!(without.input.spec.context_frames, 0);
+    assert_eq!(without.dataset.input, without.input.spec);
+}

@@ -14,6 +14,7 @@ mod crash;
 mod cross_validation;
 mod demo;
 mod demo_loop;
+mod dense;
 mod dsp;
 mod embed;
 mod full_disk;

@@ -145,6 +145,26 @@ impl TrainingWindow {
             spec.spectrogram.min_hz,
             spec.spectrogram.effective_max_hz(spec.sample_rate_hz)
         ));
+        // What the context setting does to this input (see TrainSettings::context), with the
+        // network the plan will train (its input pool follows the proposal).
+        let mut network = self.settings.network.clone();
+        if let (true, Some(proposal)) = (self.proposing, &self.proposal) {
+            network.input_pool = proposal.input_pool;
+        }
+        let context = if self.settings.context {
+            network.context_frames_for(spec)
+        } else {
+            0
+        };
+        if context > 0 {
+            let frame_secs = spec.spectrogram.hop_secs(spec.sample_rate_hz);
+            ui.label(format!(
+                "with {context} frames ({:.2} s) of context each side: detection scores densely, \
+                 hops in whole multiples of {:.3} s",
+                f64::from(context) * frame_secs,
+                network.dense_hop_frames() as f64 * frame_secs
+            ));
+        }
         if self.proposing
             && let Some(proposal) = &self.proposal
         {
@@ -446,6 +466,16 @@ impl TrainingWindow {
                 .on_hover_text("Same seed, same split, crops and weights: the same model");
             ui.end_row();
         });
+        ui.checkbox(
+            &mut s.context,
+            "context around each window (detection scores densely)",
+        )
+        .on_hover_text(
+            "The network sees a little of the recording either side of each window, so \
+             detection runs it once over each recording and scores every window from shared \
+             features (several times faster at a dense hop). Off: each window on its own, as \
+             before. Fixed-range and PCEN front ends only",
+        );
         ui.checkbox(
             &mut s.pick_threshold,
             "pick the threshold with the best validation F1",

@@ -170,15 +170,7 @@ pub(crate) fn run(
                 continue;
             };
             let net = run.snapshots[run.epoch(epochs) - 1].folded();
-            let (bands, frames) = (context.bands, context.frames);
-            let scores = crate::model::scores(
-                &net,
-                &validation.inputs,
-                bands,
-                frames,
-                64,
-                context.base_device,
-            );
+            let scores = validation.scores(&[net], context.base_device);
             // Only the counts are kept: the inputs go once scored.
             fine.push((validation.without_inputs(), scores));
         }

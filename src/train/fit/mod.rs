@@ -176,11 +176,15 @@ fn train_in_pool(
 
     let base_device = settings.device.device()?;
     let calls = training_calls(dataset);
-    let detection = crate::detect::DetectionDefaults::for_calls(
+    let mut detection = crate::detect::DetectionDefaults::for_calls(
         calls.unwrap_or(config.input.window_secs() / 2.0),
         config.input.window_secs(),
         manifest.positive_band_hz,
     );
+    // Validation scores at the hop detection will run (on the dense grid with context).
+    detection.hop_secs = settings
+        .network
+        .hop_on_grid(&config.input, detection.hop_secs);
     // Calls are counted per recording (a multi-class model's per class, each class's
     // detections against its own calls).
     let events = crate::evaluate::validation::EventValidation::build(
@@ -305,9 +309,8 @@ fn train_in_pool(
     }
     // The threshold comes from validation only (never from test): the best event F1 over the
     // validation recordings when there are fully annotated ones, else the best window F1.
-    let event_scores = |e: &crate::evaluate::validation::EventValidation| {
-        crate::model::ensemble_scores(&folded, &e.inputs, bands, frames, 64, &base_device)
-    };
+    let event_scores =
+        |e: &crate::evaluate::validation::EventValidation| e.scores(&folded, &base_device);
     let validation_event_scores = events.as_ref().map(event_scores);
     let validation_events = events
         .as_ref()
@@ -556,7 +559,10 @@ impl MemberContext<'_> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         self.base_device.seed(seed);
         let device = self.base_device.clone().autodiff();
-        let mut net: CallNet = settings.network.init(&device).train();
+        let mut net: CallNet = settings
+            .network
+            .init(&self.maker.cache.spec, &device)
+            .train();
         let mut optimizer = AdamConfig::new().init();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut epochs: Vec<EpochMetrics> = Vec::new();
@@ -684,16 +690,9 @@ impl MemberContext<'_> {
             let validation_metrics = window_scores
                 .as_ref()
                 .map(|scores| SplitMetrics::new(scores, plan.validation_truth, settings.threshold));
-            let event_scores = plan.events.map(|events| {
-                crate::model::scores(
-                    &snapshot.folded(),
-                    &events.inputs,
-                    bands,
-                    frames,
-                    64,
-                    self.base_device,
-                )
-            });
+            let event_scores = plan
+                .events
+                .map(|events| events.scores(&[snapshot.folded()], self.base_device));
             let event_summary = plan
                 .events
                 .zip(event_scores.as_ref())
