@@ -53,6 +53,16 @@ fn model(network: &NetworkConfig, input: ModelInputSpec, members: usize) -> Mode
     model
 }
 
+/// The tests' dataset settings (as `train::config`) for `input`.
+fn config_for(input: ModelInputSpec) -> DatasetConfig {
+    DatasetConfig {
+        input,
+        seed: 3,
+        max_background_per_recording: 4,
+        ..DatasetConfig::default()
+    }
+}
+
 /// The largest difference between two lists of scores.
 fn worst_difference(a: &[f32], b: &[f32]) -> f32 {
     a.iter()
@@ -129,12 +139,7 @@ fn a_model_trained_with_context_scores_densely_as_window_by_window() {
     let project = generated_project(dir.path(), 3);
     let settings = crate::train::small_settings(3);
     let input = with_context(&settings.network, InputNormalization::PCEN);
-    let config = DatasetConfig {
-        input,
-        seed: 3,
-        max_background_per_recording: 4,
-        ..DatasetConfig::default()
-    };
+    let config = config_for(input);
     let dataset = Dataset::from_project(&project, &[], &config).unwrap();
     let outcome = syrinx::train::train(
         &dataset,
@@ -177,12 +182,7 @@ fn training_crops_score_as_detection_slices_do() {
         (InputNormalization::PCEN, 1e-4),
     ] {
         let input = with_context(network, normalization);
-        let config = DatasetConfig {
-            input,
-            seed: 3,
-            max_background_per_recording: 4,
-            ..DatasetConfig::default()
-        };
+        let config = config_for(input);
         let dataset = Dataset::from_project(&project, &[], &config).unwrap();
         let cache =
             SpectrogramCache::build(&dataset, &input, &AtomicBool::new(false), &|_, _| {}).unwrap();
