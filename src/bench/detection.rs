@@ -27,7 +27,9 @@ pub fn run(
     progress: &mut impl FnMut(&str),
 ) -> Result<(), BenchError> {
     let model_dir = options.cache_dir.join("detect_model");
-    write_model(&model_dir)?;
+    write_model(&model_dir, false)?;
+    let dense_dir = options.cache_dir.join("detect_model_context");
+    write_model(&dense_dir, true)?;
     progress(&format!(
         "preparing {CLIP_COUNT} clips of {CLIP_SECS:.0} s…"
     ));
@@ -38,6 +40,18 @@ pub fn run(
         report,
         "detect_clips",
         &format!("detect {CLIP_COUNT} × {CLIP_SECS:.0} s WAV clips (syrinx detect), × real time"),
+        x_realtime,
+    );
+    progress("detecting over the clips with a model trained with context…");
+    let clips = prepare_clips(&options.cache_dir)?;
+    let x_realtime = pool.install(|| time_batch(&dense_dir, clips))?;
+    push(
+        report,
+        "detect_clips_dense",
+        &format!(
+            "detect {CLIP_COUNT} × {CLIP_SECS:.0} s WAV clips, the same input with context \
+             (scored densely, file by file), × real time"
+        ),
         x_realtime,
     );
     for (format, rate) in [
@@ -84,8 +98,9 @@ fn push(report: &mut BenchReport, key: &str, label: &str, (x_realtime, peak): (f
 }
 
 /// The default network with random weights (speed does not depend on the weights), saved
-/// where `run_batch` loads it from.
-fn write_model(dir: &Path) -> Result<(), BenchError> {
+/// where `run_batch` loads it from; with `context`, its input has the context the network
+/// needs (as `syrinx train --context on` gives it), so it scores densely.
+fn write_model(dir: &Path, context: bool) -> Result<(), BenchError> {
     let error = |detail: String| BenchError::Input {
         path: dir.to_path_buf(),
         detail,
@@ -93,11 +108,12 @@ fn write_model(dir: &Path) -> Result<(), BenchError> {
     let device = crate::model::ComputeDevice::Cpu
         .device()
         .map_err(|e| error(e.to_string()))?;
-    let model = crate::model::ModelArtifact::untrained(
-        crate::model::NetworkConfig::default(),
-        crate::dsp::ModelInputSpec::default(),
-        &device,
-    );
+    let network = crate::model::NetworkConfig::default();
+    let mut input = crate::dsp::ModelInputSpec::default();
+    if context {
+        input.context_frames = network.context_frames_for(&input);
+    }
+    let model = crate::model::ModelArtifact::untrained(network, input, &device);
     model.save(dir).map_err(|e| error(e.to_string()))
 }
 
