@@ -1001,3 +1001,41 @@ fn every_command_that_opens_a_project_says_a_recording_was_not_found() {
     let (kept, _) = syrinx::project::Project::load(&project).unwrap();
     assert_eq!(kept.recordings.len(), 1, "the recording is kept to relink");
 }
+
+#[test]
+fn detect_says_how_it_scored_the_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = super::train::generated_project(dir.path(), 2);
+    let path = dir.path().join("calls.syrinx");
+    project.save(&path).unwrap();
+    let recording = dir.path().join("rec00.wav");
+    for (context, said) in [
+        ("off", "each scored on its own"),
+        ("on", "scored densely: hops are whole multiples of"),
+    ] {
+        let model = dir.path().join(format!("model_{context}"));
+        let trained = syrinx(&[
+            "train",
+            path.to_str().unwrap(),
+            "--out",
+            model.to_str().unwrap(),
+            "--epochs",
+            "1",
+            "--context",
+            context,
+        ]);
+        assert!(trained.status.success(), "{}", stderr(&trained));
+        let out = dir.path().join(format!("detections_{context}"));
+        let output = syrinx(&[
+            "detect",
+            "--model",
+            model.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            recording.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(stdout(&output).contains(said), "{}", stdout(&output));
+        assert!(out.join("rec00.selections.txt").is_file());
+    }
+}
