@@ -218,8 +218,9 @@ pub fn run(
         ));
         push_peak_rss(&mut report, "detect");
         // A proposed input as the demo gets one: its band, a 1.05 s window, PCEN, a dense hop
-        // and peak picking; one network, then an ensemble of three. Each twice: as models are
-        // trained now (context, scored densely) and as before (each window on its own).
+        // and peak picking; one network, then an ensemble of three. Each twice: with context
+        // (scored densely, as `--context on` trains models) and without (each window on its
+        // own, the default and the old path).
         let network = crate::model::NetworkConfig::default();
         let mut dense_one = 0.0;
         for members in [1, 3] {
@@ -232,7 +233,7 @@ pub fn run(
                 } else {
                     (
                         format!("detect_proposed_{members}_window_by_window"),
-                        "window by window (before)",
+                        "window by window (without context)",
                     )
                 };
                 progress(&format!(
@@ -303,7 +304,7 @@ pub fn run(
             } else {
                 (
                     "detect_bats_250k_window_by_window",
-                    "window by window (before)",
+                    "window by window (without context)",
                     input,
                 )
             };
