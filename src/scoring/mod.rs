@@ -89,12 +89,7 @@ impl EnvelopeSpec {
 pub fn hop_frames(model: &ModelArtifact, hop_secs: f64) -> usize {
     let input = &model.info.input;
     let frame_secs = f64::from(input.spectrogram.hop_len) / f64::from(input.sample_rate_hz);
-    let frames = (hop_secs / frame_secs).round().max(1.0);
-    if model.head.is_some() || input.context_frames == 0 {
-        return frames as usize;
-    }
-    let grid = model.info.network.dense_hop_frames() as f64;
-    ((frames / grid).round().max(1.0) * grid) as usize
+    ((model.info.hop_on_grid(hop_secs) / frame_secs).round() as usize).max(1)
 }
 
 /// Scores every window of the recording at `path`, `hop_secs` apart (rounded to whole

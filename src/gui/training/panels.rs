@@ -145,25 +145,19 @@ impl TrainingWindow {
             spec.spectrogram.min_hz,
             spec.spectrogram.effective_max_hz(spec.sample_rate_hz)
         ));
-        // What the context setting does to this input (see TrainSettings::context), with the
-        // network the plan will train (its input pool follows the proposal).
-        let mut network = self.settings.network.clone();
-        if let (true, Some(proposal)) = (self.proposing, &self.proposal) {
-            network.input_pool = proposal.input_pool;
-        }
-        let context = if self.settings.context {
-            network.context_frames_for(spec)
-        } else {
-            0
-        };
-        if context > 0 {
-            let frame_secs = spec.spectrogram.hop_secs(spec.sample_rate_hz);
-            ui.label(format!(
-                "with {context} frames ({:.2} s) of context each side: detection scores densely, \
-                 hops in whole multiples of {:.3} s",
-                f64::from(context) * frame_secs,
-                network.dense_hop_frames() as f64 * frame_secs
-            ));
+        // What the context setting does, as the plan training will run resolved it.
+        if let Some(Ok(plan)) = self.plan() {
+            let planned = &plan.input.spec;
+            let context = planned.context_frames;
+            if context > 0 {
+                let frame_secs = planned.spectrogram.hop_secs(planned.sample_rate_hz);
+                ui.label(format!(
+                    "with {context} frames ({:.2} s) of context each side: detection scores \
+                     densely, hops in whole multiples of {:.3} s",
+                    f64::from(context) * frame_secs,
+                    plan.settings.network.dense_hop_frames() as f64 * frame_secs
+                ));
+            }
         }
         if self.proposing
             && let Some(proposal) = &self.proposal
