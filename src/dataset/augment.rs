@@ -4,6 +4,8 @@
 //! frequency masking. The level and noise ones teach a model that a fainter call at a noisier
 //! site is still a call.
 
+use std::ops::Range;
+
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -67,11 +69,15 @@ pub fn apply_gain(db: &mut [f32], gain_db: f32) {
     }
 }
 
-/// Mixes `background` (dB) into `signal` (dB) so the signal's mean power is `snr_db` above the
-/// background's.
-pub fn mix_at_snr(signal: &mut [f32], background: &[f32], snr_db: f32) {
+/// Mixes `background` (dB) into `signal` (dB) so the signal's mean power over `measured` (a
+/// range of both slices' indices) is `snr_db` above the background's there. With context the
+/// crop is several times the window (PCEN's warm-up, context either side) and the call lies in
+/// the window only: measured over the whole crop, the call's power would be diluted and the
+/// mix several dB weaker than the same draw without context.
+pub fn mix_at_snr(signal: &mut [f32], background: &[f32], snr_db: f32, measured: Range<usize>) {
     let to_power = |db: f32| (db * (std::f32::consts::LN_10 / 10.0)).exp();
     let mean_power = |values: &[f32]| {
+        let values = values.get(measured.clone()).unwrap_or(values);
         values.iter().map(|v| f64::from(to_power(*v))).sum::<f64>() / values.len().max(1) as f64
     };
     let (signal_power, background_power) = (mean_power(signal), mean_power(background));
@@ -103,18 +109,21 @@ pub fn shift_bands(db: &mut [f32], bands: usize, shift: isize) {
 }
 
 /// Sets a random run of up to `max_frames` frames of a band-major `bands × frames` image to 0,
-/// and a random run of up to `max_bands` bands.
+/// within the frames `window` (the whole image without context, so that context does not make
+/// the window's masks rarer), and a random run of up to `max_bands` bands.
 pub fn mask(
     values: &mut [f32],
-    bands: usize,
-    frames: usize,
+    (bands, frames): (usize, usize),
+    window: Range<usize>,
     max_frames: usize,
     max_bands: usize,
     rng: &mut ChaCha8Rng,
 ) {
-    if max_frames > 0 && frames > 1 {
-        let width = rng.random_range(0..=max_frames.min(frames - 1));
-        let start = rng.random_range(0..=frames - width);
+    let window = window.start.min(frames)..window.end.min(frames);
+    let window_frames = window.len();
+    if max_frames > 0 && window_frames > 1 {
+        let width = rng.random_range(0..=max_frames.min(window_frames - 1));
+        let start = window.start + rng.random_range(0..=window_frames - width);
         for band in 0..bands {
             values[band * frames + start..band * frames + start + width].fill(0.0);
         }
@@ -135,11 +144,25 @@ mod tests {
     fn mixing_at_an_snr_sets_the_power_ratio() {
         let mut signal = vec![-20.0_f32; 100];
         let background = vec![-60.0_f32; 100];
-        mix_at_snr(&mut signal, &background, 10.0);
+        mix_at_snr(&mut signal, &background, 10.0, 0..100);
         // Background scaled to −30 dB: total 10·log10(10^-2 + 10^-3) = −19.586 dB.
         for v in &signal {
             assert!((v - (-19.586)).abs() < 0.01, "{v}");
         }
+    }
+
+    #[test]
+    fn the_snr_is_measured_over_the_window_not_the_context() {
+        // A call at −20 dB in the middle 20 values, quiet (−80 dB) context either side; the
+        // background is flat at −60 dB. Measured over the window, the background comes in at
+        // −30 dB; measured over everything, the call's power is diluted five times and the
+        // background would come in 7 dB lower.
+        let mut signal = vec![-80.0_f32; 100];
+        signal[40..60].fill(-20.0);
+        let background = vec![-60.0_f32; 100];
+        mix_at_snr(&mut signal, &background, 10.0, 40..60);
+        assert!((signal[50] - (-19.586)).abs() < 0.01, "{}", signal[50]);
+        assert!((signal[0] - (-30.0)).abs() < 0.01, "{}", signal[0]);
     }
 
     #[test]
@@ -157,8 +180,36 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         for _ in 0..200 {
             let mut values = vec![1.0_f32; 16 * 20];
-            mask(&mut values, 16, 20, 30, 30, &mut rng);
+            mask(&mut values, (16, 20), 0..20, 30, 30, &mut rng);
             assert!(values.contains(&1.0));
+        }
+    }
+
+    #[test]
+    fn time_masks_fall_in_the_window_and_context_keeps_the_draws() {
+        // The same seed masks the same frames of the window whether or not 5 frames of context
+        // lie either side, and never a context frame.
+        for seed in 0..50 {
+            let mut plain = vec![1.0_f32; 20];
+            mask(
+                &mut plain,
+                (1, 20),
+                0..20,
+                6,
+                0,
+                &mut ChaCha8Rng::seed_from_u64(seed),
+            );
+            let mut wide = vec![1.0_f32; 30];
+            mask(
+                &mut wide,
+                (1, 30),
+                5..25,
+                6,
+                0,
+                &mut ChaCha8Rng::seed_from_u64(seed),
+            );
+            assert_eq!(wide[5..25], plain[..], "seed {seed}");
+            assert!(wide[..5].iter().chain(&wide[25..]).all(|v| *v == 1.0));
         }
     }
 }

@@ -161,18 +161,21 @@ impl<'a> InputMaker<'a> {
             let (source, source_cache) = self.noise.unwrap_or((self.dataset, self.cache));
             let background = source_cache.crop_db(other, source.windows[other].crop.at(crop));
             if background.len() == db.len() {
-                augment::mix_at_snr(&mut db, background, snr_db);
+                // The SNR is the window's, as without context.
+                let first = spec.frames_before().min(native);
+                let last = (first + spec.native_frames()).min(native);
+                augment::mix_at_snr(&mut db, background, snr_db, first * bands..last * bands);
             }
         }
         augment::shift_bands(&mut db, bands, draw.shift);
         let mut values = spec.from_spectrogram(&db, native, bands).values;
         if let Some((seed, max_frames, max_bands)) = draw.mask_seed {
-            let (out_bands, out_frames) = spec.shape();
+            let context = usize::from(spec.context_frames);
             let mut rng = <ChaCha8Rng as rand::SeedableRng>::seed_from_u64(seed);
             augment::mask(
                 &mut values,
-                out_bands,
-                out_frames,
+                spec.shape(),
+                context..context + spec.window_frames(),
                 max_frames,
                 max_bands,
                 &mut rng,
