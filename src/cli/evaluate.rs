@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::annotation::{SelectionKind, TableRow, read_table};
-use crate::evaluate::{EventMetrics, ScoredSpan, evaluate};
+use crate::evaluate::{EventMetrics, MatchRule, ScoredSpan, evaluate_by};
 use crate::export::{COUNTS_FILE, DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE};
 
 #[derive(Debug, Args)]
@@ -27,9 +27,43 @@ pub struct EvaluateArgs {
     /// does).
     #[arg(long, default_value_t = 1.5)]
     pub tolerance_secs: f64,
+    /// Which matching rule the curve and the JSON's `overall` use: `tolerance` (Syrinx's: overlap
+    /// or centres within --tolerance-secs) or `dcase` (one to one at time IoU ≥ 0.3, as the DCASE
+    /// few-shot task scores). The headline figures of both rules are printed either way.
+    #[arg(long, value_enum, default_value_t = RuleArg::Tolerance)]
+    pub rule: RuleArg,
     /// Print a JSON object as the last line of stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--rule`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RuleArg {
+    Tolerance,
+    Dcase,
+}
+
+impl EvaluateArgs {
+    fn rules(&self) -> [(&'static str, MatchRule); 2] {
+        [
+            (
+                "tolerance",
+                MatchRule::Tolerance {
+                    tolerance_secs: self.tolerance_secs,
+                },
+            ),
+            ("dcase", MatchRule::dcase()),
+        ]
+    }
+
+    /// The rule of `--rule`.
+    fn rule(&self) -> MatchRule {
+        match self.rule {
+            RuleArg::Tolerance => self.rules()[0].1,
+            RuleArg::Dcase => self.rules()[1].1,
+        }
+    }
 }
 
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
@@ -92,7 +126,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     for recording in &missing {
         eprintln!("warning: no reference table for {recording}: left out");
     }
-    let at = |threshold: f32| -> EventMetrics {
+    let at = |rule: &MatchRule, threshold: f32| -> EventMetrics {
         let mut total = EventMetrics {
             threshold,
             ..EventMetrics::default()
@@ -102,10 +136,10 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .filter(|r| references.contains_key(r.as_str()))
         {
-            let m = evaluate(
+            let m = evaluate_by(
+                rule,
                 detections.get(*recording).map_or(&[][..], Vec::as_slice),
                 &references[*recording],
-                args.tolerance_secs,
                 threshold,
                 audio_secs[*recording],
             );
@@ -116,22 +150,40 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
         }
         crate::evaluate::rates(total, secs)
     };
-    let overall = at(0.0);
-    let curve: Vec<EventMetrics> = (0..=20).map(|i| at(i as f32 * 0.05)).collect();
-    // The report goes to stdout (`syrinx evaluate … > report.txt`); warnings to stderr.
+    let rule = args.rule();
+    let overall = at(&rule, 0.0);
+    let curve: Vec<EventMetrics> = (0..=20).map(|i| at(&rule, i as f32 * 0.05)).collect();
+    let by_rule: Vec<(&str, MatchRule, EventMetrics)> = args
+        .rules()
+        .into_iter()
+        .map(|(name, rule)| (name, rule, at(&rule, 0.0)))
+        .collect();
+    // The report goes to stdout (`syrinx evaluate … > report.txt`); warnings to stderr. The
+    // chosen rule's line comes first; the other rule's follows, so figures compare with the
+    // literature (DCASE) and with Syrinx's own reports (tolerance) in one run.
+    let evaluated = recordings.len() - missing.len();
+    for (_, other, m) in by_rule
+        .iter()
+        .filter(|(_, r, _)| *r == rule)
+        .chain(by_rule.iter().filter(|(_, r, _)| *r != rule))
+    {
+        println!(
+            "{} event(s) in {evaluated} recording(s): {} found, {} false positive(s) ({:.1}/hour), {} missed · precision {:.3} · recall {:.3} · F1 {:.3} — matched {}",
+            m.true_positives + m.false_negatives,
+            m.true_positives,
+            m.false_positives,
+            m.false_positives_per_hour,
+            m.false_negatives,
+            m.precision,
+            m.recall,
+            m.f1,
+            other.describe()
+        );
+    }
     println!(
-        "{} event(s) in {} recording(s): {} found, {} false positive(s) ({:.1}/hour), {} missed · precision {:.3} · recall {:.3} · F1 {:.3}",
-        overall.true_positives + overall.false_negatives,
-        recordings.len() - missing.len(),
-        overall.true_positives,
-        overall.false_positives,
-        overall.false_positives_per_hour,
-        overall.false_negatives,
-        overall.precision,
-        overall.recall,
-        overall.f1
+        "threshold  precision  recall  F1     FP/hour  ({})",
+        rule.describe()
     );
-    println!("threshold  precision  recall  F1     FP/hour");
     for m in &curve {
         println!(
             "{:>9.2}  {:>9.3}  {:>6.3}  {:.3}  {:.1}",
@@ -143,9 +195,14 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
             "{}",
             serde_json::json!({
                 "tolerance_secs": args.tolerance_secs,
-                "recordings": recordings.len() - missing.len(),
+                "rule": by_rule.iter().find(|(_, r, _)| *r == rule).map(|(name, ..)| *name),
+                "recordings": evaluated,
                 "overall": overall,
                 "curve": curve,
+                "by_rule": by_rule
+                    .iter()
+                    .map(|(name, _, m)| (name.to_string(), serde_json::json!(m)))
+                    .collect::<serde_json::Map<_, _>>(),
             })
         );
     }

@@ -1,9 +1,10 @@
 //! Event-level evaluation, in one place: the matcher (a detection matches a reference event
 //! when they overlap in time or its centre lies within a tolerance of the event's; each
 //! reference is matched at most once, best-scoring detections first), as `syrinx evaluate` runs
-//! it over tables; the validation recordings scored and counted during training
-//! ([`validation`]); and a reviewed run against the project's fully annotated recordings
-//! ([`runs`]).
+//! it over tables; the DCASE few-shot task's rule beside it ([`MatchRule::Dcase`]: one to one,
+//! time IoU ≥ 0.3, as many pairs as can be made), so figures compare with the literature; the
+//! validation recordings scored and counted during training ([`validation`]); and a reviewed
+//! run against the project's fully annotated recordings ([`runs`]).
 
 pub mod runs;
 pub mod validation;
@@ -114,6 +115,131 @@ pub fn match_events(
     matched
 }
 
+/// How a detection is matched to a reference event.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum MatchRule {
+    /// Syrinx's rule ([`match_events`]): overlap, or centres within `tolerance_secs`; each
+    /// event once, best-scoring detections first. Lenient with boxes that frame a call badly,
+    /// which is what counting calls needs.
+    Tolerance { tolerance_secs: f64 },
+    /// The DCASE few-shot bioacoustic task's rule ([`match_events_by_iou`]): a pair needs a
+    /// time IoU of at least `min_iou` (0.3 there), and the pairs are one to one, as many as can
+    /// be made. Strict about boxes: a detection of half a call may count as a miss and a false
+    /// positive.
+    Dcase { min_iou: f64 },
+}
+
+impl MatchRule {
+    /// The DCASE task's threshold on time IoU.
+    pub const DCASE_MIN_IOU: f64 = 0.3;
+
+    /// The DCASE rule at the task's IoU.
+    #[must_use]
+    pub fn dcase() -> Self {
+        Self::Dcase {
+            min_iou: Self::DCASE_MIN_IOU,
+        }
+    }
+
+    /// Which detections match a reference event under this rule.
+    #[must_use]
+    pub fn matches(&self, detections: &[ScoredSpan], references: &[(f64, f64)]) -> Vec<bool> {
+        match *self {
+            Self::Tolerance { tolerance_secs } => {
+                match_events(detections, references, tolerance_secs)
+            }
+            Self::Dcase { min_iou } => match_events_by_iou(detections, references, min_iou),
+        }
+    }
+
+    /// One line saying what the rule is, for reports.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match *self {
+            Self::Tolerance { tolerance_secs } => format!(
+                "overlap or centres within {tolerance_secs} s, each event once (Syrinx's rule)"
+            ),
+            Self::Dcase { min_iou } => {
+                format!("one to one at time IoU ≥ {min_iou} (the DCASE few-shot rule)")
+            }
+        }
+    }
+}
+
+/// Which detections (by index) the DCASE few-shot rule matches: each pair's time IoU is at
+/// least `min_iou`, each detection and each event is in one pair at most, and there are as
+/// many pairs as can be made (a maximum bipartite matching, as the task's scorer computes;
+/// scores play no part). With `min_iou` ≥ 0.3 a detection overlaps few events, so augmenting
+/// paths over the overlapping pairs are cheap.
+#[must_use]
+pub fn match_events_by_iou(
+    detections: &[ScoredSpan],
+    references: &[(f64, f64)],
+    min_iou: f64,
+) -> Vec<bool> {
+    // Events by start, to find each detection's overlapping ones without trying them all.
+    let mut by_start: Vec<usize> = (0..references.len()).collect();
+    by_start.sort_by(|a, b| references[*a].0.total_cmp(&references[*b].0));
+    // Events are never longer than this: those starting before `d.start − longest` end
+    // before it.
+    let longest = references
+        .iter()
+        .map(|(s, e)| e - s)
+        .fold(0.0_f64, f64::max);
+    let edges: Vec<Vec<usize>> = detections
+        .iter()
+        .map(|d| {
+            let from = by_start.partition_point(|&j| references[j].0 < d.start_secs - longest);
+            by_start[from..]
+                .iter()
+                .copied()
+                .take_while(|&j| references[j].0 < d.end_secs)
+                .filter(|&j| time_iou((d.start_secs, d.end_secs), references[j]) >= min_iou - 1e-12)
+                .collect()
+        })
+        .collect();
+    // Kuhn's augmenting paths, iteratively (no recursion depth to run out of).
+    let mut owner: Vec<Option<usize>> = vec![None; references.len()];
+    for start in 0..detections.len() {
+        let mut seen = vec![false; references.len()];
+        // The path so far: (detection, index of the next edge to try).
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        // The event each detection on the stack would take.
+        let mut taking: Vec<usize> = Vec::new();
+        let mut augmented = false;
+        while let Some(&mut (d, ref mut next)) = stack.last_mut() {
+            let Some(&j) = edges[d].get(*next) else {
+                stack.pop();
+                taking.pop();
+                continue;
+            };
+            *next += 1;
+            if seen[j] {
+                continue;
+            }
+            seen[j] = true;
+            taking.push(j);
+            match owner[j] {
+                None => {
+                    augmented = true;
+                    break;
+                }
+                Some(other) => stack.push((other, 0)),
+            }
+        }
+        if augmented {
+            for (&(d, _), &j) in stack.iter().zip(&taking) {
+                owner[j] = Some(d);
+            }
+        }
+    }
+    let mut matched = vec![false; detections.len()];
+    for d in owner.into_iter().flatten() {
+        matched[d] = true;
+    }
+    matched
+}
+
 /// Metrics of the detections scoring at least `threshold`, over `audio_secs` of audio.
 #[must_use]
 pub fn evaluate(
@@ -123,12 +249,30 @@ pub fn evaluate(
     threshold: f32,
     audio_secs: f64,
 ) -> EventMetrics {
+    evaluate_by(
+        &MatchRule::Tolerance { tolerance_secs },
+        detections,
+        references,
+        threshold,
+        audio_secs,
+    )
+}
+
+/// [`evaluate`] under any [`MatchRule`].
+#[must_use]
+pub fn evaluate_by(
+    rule: &MatchRule,
+    detections: &[ScoredSpan],
+    references: &[(f64, f64)],
+    threshold: f32,
+    audio_secs: f64,
+) -> EventMetrics {
     let kept: Vec<ScoredSpan> = detections
         .iter()
         .copied()
         .filter(|d| d.score >= threshold)
         .collect();
-    let matched = match_events(&kept, references, tolerance_secs);
+    let matched = rule.matches(&kept, references);
     let true_positives = matched.iter().filter(|m| **m).count();
     let false_positives = kept.len() - true_positives;
     let false_negatives = references.len() - true_positives;
@@ -220,5 +364,101 @@ mod tests {
         // A higher threshold keeps the better detections only.
         let strict = evaluate(&detections, &references, 1.5, 0.85, 1800.0);
         assert_eq!((strict.true_positives, strict.false_positives), (1, 0));
+    }
+
+    #[test]
+    fn the_dcase_rule_pairs_one_to_one_at_an_iou_of_0_3() {
+        // Hand-worked: D0 (0.5–4.0) meets E0 (0–2) and E1 (2.5–4.5) at IoU 1.5/4 = 0.375
+        // each; D1 (0–1.2) meets E0 only (IoU 0.6). The most pairs is two: D1–E0 and D0–E1,
+        // although D0 scores higher and would take E0 first if pairs were made greedily.
+        let references = [(0.0, 2.0), (2.5, 4.5)];
+        let detections = [span(0.5, 4.0, 0.9), span(0.0, 1.2, 0.5)];
+        assert_eq!(
+            match_events_by_iou(&detections, &references, 0.3),
+            vec![true, true]
+        );
+        // Half a call is IoU 0.25: a miss and a false positive for DCASE, a hit for Syrinx.
+        let half = [span(0.0, 1.0, 0.9)];
+        assert_eq!(match_events_by_iou(&half, &[(0.0, 4.0)], 0.3), vec![false]);
+        assert_eq!(match_events(&half, &[(0.0, 4.0)], 1.5), vec![true]);
+        // Exactly 0.3 counts; two detections of one call: one pair, one false positive.
+        let edge = [span(0.0, 0.3, 0.9)];
+        assert_eq!(match_events_by_iou(&edge, &[(0.0, 1.0)], 0.3), vec![true]);
+        let twice = [span(0.0, 0.3, 0.9), span(0.1, 0.9, 0.8)];
+        let pairs = match_events_by_iou(&twice, &[(0.0, 1.0)], 0.3);
+        assert_eq!(pairs.iter().filter(|m| **m).count(), 1);
+        // Centres 1 s apart without overlap: Syrinx's tolerance matches, DCASE does not.
+        let near = [span(5.0, 5.5, 0.9)];
+        assert_eq!(match_events_by_iou(&near, &[(6.0, 6.5)], 0.3), vec![false]);
+        let rule = MatchRule::dcase();
+        let m = evaluate_by(&rule, &detections, &references, 0.0, 3600.0);
+        assert_eq!(
+            (m.true_positives, m.false_positives, m.false_negatives),
+            (2, 0, 0)
+        );
+        // At 0.6 only D0 is kept, and it takes one of the two events.
+        let m = evaluate_by(&rule, &detections, &references, 0.6, 3600.0);
+        assert_eq!(
+            (m.true_positives, m.false_positives, m.false_negatives),
+            (1, 0, 1)
+        );
+    }
+
+    /// The most pairs any one-to-one matching of `edges` (detection → events) makes.
+    fn most_pairs(edges: &[Vec<usize>], used: &mut Vec<bool>, from: usize) -> usize {
+        if from == edges.len() {
+            return 0;
+        }
+        let mut best = most_pairs(edges, used, from + 1);
+        for &j in &edges[from] {
+            if !used[j] {
+                used[j] = true;
+                best = best.max(1 + most_pairs(edges, used, from + 1));
+                used[j] = false;
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn the_dcase_matching_is_as_large_as_any_over_random_cases() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut total = 0;
+        for _ in 0..400 {
+            let draw = |rng: &mut rand_chacha::ChaCha8Rng| -> Vec<(f64, f64)> {
+                let count = rng.random_range(0..6);
+                (0..count)
+                    .map(|_| {
+                        let start = rng.random_range(0.0..6.0);
+                        (start, start + rng.random_range(0.2..3.0))
+                    })
+                    .collect()
+            };
+            let references = draw(&mut rng);
+            let detections: Vec<ScoredSpan> = draw(&mut rng)
+                .into_iter()
+                .map(|(s, e)| span(s, e, 0.5))
+                .collect();
+            let matched = match_events_by_iou(&detections, &references, 0.3);
+            let edges: Vec<Vec<usize>> = detections
+                .iter()
+                .map(|d| {
+                    (0..references.len())
+                        .filter(|&j| time_iou((d.start_secs, d.end_secs), references[j]) >= 0.3)
+                        .collect()
+                })
+                .collect();
+            // Every matched detection has an event to pair with, and there are as many pairs
+            // as the best matching has.
+            for (i, m) in matched.iter().enumerate() {
+                assert!(!m || !edges[i].is_empty());
+            }
+            let pairs = matched.iter().filter(|m| **m).count();
+            let best = most_pairs(&edges, &mut vec![false; references.len()], 0);
+            assert_eq!(pairs, best, "{detections:?} {references:?}");
+            total += pairs;
+        }
+        assert!(total > 100, "the cases pair something: {total}");
     }
 }

@@ -770,10 +770,10 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
     assert!(!no_project.status.success() && stderr(&no_project).contains("--project"));
 }
 
-#[test]
-fn evaluate_matches_detections_to_reference_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let detections = dir.path().join("detections");
+/// A `syrinx detect` folder with three detections of site1 and its reference table (three
+/// calls and a negative row): `(detections, truth)`.
+fn evaluation_folder(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let detections = dir.join("detections");
     std::fs::create_dir(&detections).unwrap();
     std::fs::write(
         detections.join("counts.csv"),
@@ -794,7 +794,7 @@ fn evaluate_matches_detections_to_reference_events() {
         "3 event(s) in 1 recording(s): …\n",
     )
     .unwrap();
-    let truth = dir.path().join("site1.Table.1.selections.txt");
+    let truth = dir.join("site1.Table.1.selections.txt");
     std::fs::write(
         &truth,
         "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tAnnotation\tKind\n\
@@ -804,6 +804,13 @@ fn evaluate_matches_detections_to_reference_events() {
          4\tSpectrogram 1\t1\t30\t31\t1000\t2000\tnoise\tnegative\n",
     )
     .unwrap();
+    (detections, truth)
+}
+
+#[test]
+fn evaluate_matches_detections_to_reference_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let (detections, truth) = evaluation_folder(dir.path());
     let output = syrinx(&[
         "evaluate",
         "--detections",
@@ -849,6 +856,62 @@ fn evaluate_matches_detections_to_reference_events() {
         truth.to_str().unwrap(),
     ]);
     assert!(!bad.status.success() && stderr(&bad).contains("counts.csv"));
+}
+
+#[test]
+fn evaluate_reports_the_dcase_rule_beside_syrinx_s() {
+    let dir = tempfile::tempdir().unwrap();
+    let (detections, truth) = evaluation_folder(dir.path());
+    let output = syrinx(&[
+        "evaluate",
+        "--detections",
+        detections.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--rule",
+        "dcase",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    let report: serde_json::Value =
+        serde_json::from_str(text.trim().lines().last().unwrap()).unwrap();
+    // 9.5–10.5 meets the call at 10–11 at IoU 1/3: a pair. 41.5–42.5 lies 1 s after the call
+    // at 40–41 without touching it: Syrinx's tolerance pairs them, DCASE does not.
+    assert_eq!(report["rule"], "dcase");
+    let overall = &report["overall"];
+    assert_eq!(
+        (
+            &overall["true_positives"],
+            &overall["false_positives"],
+            &overall["false_negatives"]
+        ),
+        (&1.into(), &2.into(), &2.into())
+    );
+    assert_eq!(report["by_rule"]["tolerance"]["true_positives"], 2);
+    assert_eq!(report["by_rule"]["dcase"], *overall);
+    // Both headlines are printed, the chosen rule's first, each saying how it matched.
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("event(s) in")).collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].contains("1 found") && lines[0].contains("DCASE"),
+        "{text}"
+    );
+    assert!(
+        lines[1].contains("2 found") && lines[1].contains("within 1.5 s"),
+        "{text}"
+    );
+    // A rule it does not know is refused, naming the ones it does.
+    let bad = syrinx(&[
+        "evaluate",
+        "--detections",
+        detections.to_str().unwrap(),
+        "--truth",
+        truth.to_str().unwrap(),
+        "--rule",
+        "strict",
+    ]);
+    assert!(!bad.status.success() && stderr(&bad).contains("dcase"));
 }
 
 #[test]
