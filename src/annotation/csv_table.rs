@@ -1,5 +1,7 @@
 //! CSV for spreadsheets and scripts: `recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict`
-//! (columns found by header name; others are kept as extra values).
+//! (columns found by header name; others are kept as extra values), and `start_time` (the
+//! wall-clock time of the start, ISO 8601 as the recorder's clock read it) when the recordings'
+//! start times are known.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +23,20 @@ pub const CSV_COLUMNS: [&str; 9] = [
     "score",
     "verdict",
 ];
+
+/// The column of wall-clock start times.
+pub const START_TIME_COLUMN: &str = "start_time";
+
+/// How `start_time` cells are written (and read, with or without the fraction).
+const START_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f";
+
+/// Whether `header` is a column Syrinx reads itself (not an extra value).
+fn known(header: &str) -> bool {
+    CSV_COLUMNS
+        .iter()
+        .chain([&START_TIME_COLUMN])
+        .any(|c| c.eq_ignore_ascii_case(header))
+}
 
 /// Parses a CSV table; bad rows become warnings with their line numbers.
 pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
@@ -44,10 +60,7 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
     };
     let columns: Vec<String> = headers
         .iter()
-        .filter(|h| {
-            !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(h))
-                || h.eq_ignore_ascii_case("label")
-        })
+        .filter(|h| !known(h) || h.eq_ignore_ascii_case("label"))
         .cloned()
         .collect();
     let mut rows = Vec::new();
@@ -92,9 +105,23 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
                 )
             };
             let recording = cell(position("recording"));
+            // The recording started the row's start before its clock time.
+            let clock_text = cell(position(START_TIME_COLUMN));
+            let file_start =
+                chrono::NaiveDateTime::parse_from_str(clock_text, "%Y-%m-%dT%H:%M:%S%.f")
+                    .ok()
+                    .and_then(|clock| {
+                        clock.checked_sub_signed(chrono::TimeDelta::try_milliseconds(
+                            (start_secs * 1000.0).round() as i64,
+                        )?)
+                    });
             let mut values = BTreeMap::new();
             for (i, header) in headers.iter().enumerate() {
-                if !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(header)) {
+                // A start time that cannot be read stays as it was written.
+                let unread_clock = header.eq_ignore_ascii_case(START_TIME_COLUMN)
+                    && (file_start.is_none() || recording.is_empty())
+                    && !clock_text.is_empty();
+                if !known(header) || unread_clock {
                     values.insert(header.clone(), cell(Some(i)).to_owned());
                 }
             }
@@ -109,6 +136,7 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
                 file: (!recording.is_empty()).then(|| FileRef {
                     name: recording.to_owned(),
                     path: None,
+                    start: file_start,
                 }),
                 score: number(position("score"), "score")?,
                 verdict: Some(cell(position("verdict")).to_owned()).filter(|v| !v.is_empty()),
@@ -128,19 +156,28 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
     })
 }
 
-/// Writes rows as CSV with [`CSV_COLUMNS`], then any extra columns.
+/// Writes rows as CSV with [`CSV_COLUMNS`], [`START_TIME_COLUMN`] when any row's file has a
+/// known start, then any extra columns.
 #[must_use]
 pub fn write_csv(rows: &[TableRow]) -> String {
+    let has_clock = rows
+        .iter()
+        .any(|r| r.file.as_ref().is_some_and(|f| f.start.is_some()));
     let mut extras: Vec<String> = Vec::new();
     for row in rows {
         for key in row.values.keys() {
-            if !extras.contains(key) && !CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(key)) {
+            let ours = CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(key))
+                || (has_clock && key.eq_ignore_ascii_case(START_TIME_COLUMN));
+            if !extras.contains(key) && !ours {
                 extras.push(key.clone());
             }
         }
     }
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = CSV_COLUMNS.to_vec();
+    if has_clock {
+        header.push(START_TIME_COLUMN);
+    }
     header.extend(extras.iter().map(String::as_str));
     let _ = writer.write_record(&header);
     for row in rows {
@@ -158,6 +195,15 @@ pub fn write_csv(rows: &[TableRow]) -> String {
             row.score.map(format_number).unwrap_or_default(),
             row.verdict.clone().unwrap_or_default(),
         ];
+        if has_clock {
+            record.push(
+                row.file
+                    .as_ref()
+                    .and_then(|f| f.clock_at(row.start_secs))
+                    .map(|at| at.format(START_TIME_FORMAT).to_string())
+                    .unwrap_or_default(),
+            );
+        }
         record.extend(
             extras
                 .iter()
@@ -199,5 +245,44 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(strip(&again.rows), strip(&table.rows));
+    }
+
+    #[test]
+    fn start_times_are_written_when_known_and_give_the_file_start_back() {
+        let start =
+            chrono::NaiveDateTime::parse_from_str("2021-06-14 23:59:50", "%Y-%m-%d %H:%M:%S")
+                .unwrap();
+        let row = |name: &str, start_secs: f64, start: Option<chrono::NaiveDateTime>| TableRow {
+            start_secs,
+            end_secs: start_secs + 1.0,
+            label: "call".to_owned(),
+            file: Some(FileRef {
+                name: name.to_owned(),
+                path: None,
+                start,
+            }),
+            ..TableRow::default()
+        };
+        let rows = vec![row("a.wav", 12.25, Some(start)), row("b.wav", 1.0, None)];
+        let text = write_csv(&rows);
+        let mut lines = text.lines();
+        assert!(
+            lines.next().unwrap().ends_with(",verdict,start_time"),
+            "{text}"
+        );
+        assert!(
+            lines.next().unwrap().ends_with(",2021-06-15T00:00:02.250"),
+            "{text}"
+        );
+        assert!(lines.next().unwrap().ends_with(','), "{text}");
+        let again = parse_csv(&text).unwrap();
+        assert_eq!(again.rows[0].file.as_ref().unwrap().start, Some(start));
+        assert_eq!(again.rows[1].file.as_ref().unwrap().start, None);
+        assert!(again.rows.iter().all(|r| r.values.is_empty()));
+        assert_eq!(write_csv(&again.rows), text);
+        // Without any start, no column; an unreadable one stays as written.
+        assert!(!write_csv(&rows[1..]).contains("start_time"));
+        let odd = parse_csv("recording,start_s,end_s,start_time\na.wav,1,2,dawn\n").unwrap();
+        assert_eq!(odd.rows[0].values["start_time"], "dawn");
     }
 }

@@ -2,7 +2,10 @@
 //! BOM. Reading accepts what Raven and people write: any header case, `Low Freq` or
 //! `Low Frequency`, rows shorter than the header, a header ending in a tab, CRLF, a missing final
 //! newline, one row per view (`Waveform 1`, `Spectrogram 1`) of the same selection, and multi-file
-//! tables (`Begin File`, `Begin Path`, `File Offset (s)` or `File Offset`).
+//! tables (`Begin File`, `Begin Path`, `File Offset (s)` or `File Offset`). Multi-file tables
+//! carry wall-clock times when the files' start times are known (`Begin Date` and
+//! `Begin Clock Time`, as Raven writes them with its real clock times), and give the files'
+//! start times back on import.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,6 +31,8 @@ enum Core {
     BeginFile,
     BeginPath,
     FileOffset,
+    BeginDate,
+    BeginClockTime,
     Kind,
     Score,
     Verdict,
@@ -50,6 +55,8 @@ fn core_column(header: &str) -> Option<Core> {
         "begin file" => Core::BeginFile,
         "begin path" => Core::BeginPath,
         "file offset (s)" | "file offset" => Core::FileOffset,
+        "begin date" => Core::BeginDate,
+        "begin clock time" => Core::BeginClockTime,
         "kind" => Core::Kind,
         "score" => Core::Score,
         "verdict" => Core::Verdict,
@@ -73,7 +80,16 @@ pub fn parse_raven(text: &str) -> Result<ParsedTable, AnnotationError> {
     while headers.last().is_some_and(String::is_empty) {
         headers.pop(); // a header ending in a tab
     }
-    let kinds: Vec<Option<Core>> = headers.iter().map(|h| core_column(h)).collect();
+    let mut kinds: Vec<Option<Core>> = headers.iter().map(|h| core_column(h)).collect();
+    // Clock times tell a file's start only where the row names its file; otherwise they stay
+    // ordinary columns, kept as they are.
+    if !kinds.contains(&Some(Core::BeginFile)) {
+        for kind in &mut kinds {
+            if matches!(kind, Some(Core::BeginDate | Core::BeginClockTime)) {
+                *kind = None;
+            }
+        }
+    }
     let find = |core: Core| kinds.iter().position(|k| *k == Some(core));
     let (Some(begin), Some(end)) = (find(Core::Begin), find(Core::End)) else {
         return Err(AnnotationError::Format {
@@ -114,16 +130,27 @@ pub fn parse_raven(text: &str) -> Result<ParsedTable, AnnotationError> {
             let high = number(find(Core::High), "High Freq")?;
             let offset = number(find(Core::FileOffset), "File Offset")?;
             let file_name = cell(find(Core::BeginFile));
-            let file = (!file_name.is_empty()).then(|| FileRef {
-                name: file_name.to_owned(),
-                path: Some(cell(find(Core::BeginPath)).to_owned()).filter(|p| !p.is_empty()),
-            });
             if let Some(offset) = offset {
                 // Multi-file tables count Begin Time from the start of the file sequence; the
                 // offset is where the selection starts within its own file.
                 stop = offset + (stop - start);
                 start = offset;
             }
+            let (date_text, clock_text) = (
+                cell(find(Core::BeginDate)),
+                cell(find(Core::BeginClockTime)),
+            );
+            let clock = parse_clock(date_text, clock_text);
+            let file = (!file_name.is_empty()).then(|| FileRef {
+                name: file_name.to_owned(),
+                path: Some(cell(find(Core::BeginPath)).to_owned()).filter(|p| !p.is_empty()),
+                // The file started the row's offset before the row's clock time.
+                start: clock.and_then(|c| {
+                    c.checked_sub_signed(chrono::TimeDelta::try_milliseconds(
+                        (start * 1000.0).round() as i64,
+                    )?)
+                }),
+            });
             let kind_text = cell(find(Core::Kind));
             let kind = if kind_text.is_empty() {
                 None
@@ -137,7 +164,12 @@ pub fn parse_raven(text: &str) -> Result<ParsedTable, AnnotationError> {
             };
             let mut values = BTreeMap::new();
             for (i, (header, core)) in headers.iter().zip(&kinds).enumerate() {
-                if core.is_none() && !header.is_empty() {
+                // Clock times that cannot be read, or of a row naming no file, are kept as
+                // they were written.
+                let unread_clock = matches!(core, Some(Core::BeginDate | Core::BeginClockTime))
+                    && file.as_ref().is_none_or(|f| f.start.is_none())
+                    && !cell(Some(i)).is_empty();
+                if (core.is_none() || unread_clock) && !header.is_empty() {
                     values.insert(header.clone(), cell(Some(i)).to_owned());
                 }
             }
@@ -200,13 +232,20 @@ pub fn write_raven(rows: &[TableRow]) -> String {
 #[must_use]
 pub fn write_raven_combined(rows: &[TableRow], durations: &BTreeMap<String, f64>) -> String {
     let multi_file = rows.iter().any(|r| r.file.is_some());
+    let has_clock = rows
+        .iter()
+        .any(|r| r.file.as_ref().is_some_and(|f| f.start.is_some()));
     let has_score = rows.iter().any(|r| r.score.is_some());
     let has_verdict = rows.iter().any(|r| r.verdict.is_some());
     // Extra columns (union, in first-seen order); ones that collide with ours are not repeated.
     let mut extras: Vec<String> = Vec::new();
     for row in rows {
         for key in row.values.keys() {
-            let reserved = core_column(key).is_some() || key.eq_ignore_ascii_case("annotation");
+            let reserved = match core_column(key) {
+                Some(Core::BeginDate | Core::BeginClockTime) => has_clock,
+                Some(_) => true,
+                None => key.eq_ignore_ascii_case("annotation"),
+            };
             if !reserved && !extras.contains(key) {
                 extras.push(key.clone());
             }
@@ -217,6 +256,9 @@ pub fn write_raven_combined(rows: &[TableRow], durations: &BTreeMap<String, f64>
     );
     if multi_file {
         text.push_str("\tBegin File\tBegin Path\tFile Offset (s)");
+    }
+    if has_clock {
+        text.push_str("\tBegin Date\tBegin Clock Time");
     }
     text.push_str("\tAnnotation\tKind");
     if has_score {
@@ -273,6 +315,20 @@ pub fn write_raven_combined(rows: &[TableRow], durations: &BTreeMap<String, f64>
                 });
             let _ = write!(text, "\t{name}\t{path}\t{}", format_number(row.start_secs));
         }
+        if has_clock {
+            // Raven's forms: `2009/03/28` and `00:14:07.250`.
+            let (date, clock) = row
+                .file
+                .as_ref()
+                .and_then(|f| f.clock_at(row.start_secs))
+                .map_or((String::new(), String::new()), |at| {
+                    (
+                        at.format("%Y/%m/%d").to_string(),
+                        at.format("%H:%M:%S%.3f").to_string(),
+                    )
+                });
+            let _ = write!(text, "\t{date}\t{clock}");
+        }
         // The label goes in `Annotation`; a row without one keeps an `Annotation` value it came with.
         let annotation = if row.label.is_empty() {
             row.values
@@ -308,6 +364,16 @@ pub fn write_raven_combined(rows: &[TableRow], durations: &BTreeMap<String, f64>
         text.push('\n');
     }
     text
+}
+
+/// A `Begin Date` and `Begin Clock Time` pair as Raven and people write them (`2009/03/28`,
+/// `2009-03-28` or `3/28/2009`; `00:14:07.250` or `00:14:07`).
+fn parse_clock(date: &str, clock: &str) -> Option<chrono::NaiveDateTime> {
+    let date = ["%Y/%m/%d", "%Y-%m-%d", "%m/%d/%Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDate::parse_from_str(date, format).ok())?;
+    let time = chrono::NaiveTime::parse_from_str(clock, "%H:%M:%S%.f").ok()?;
+    Some(date.and_time(time))
 }
 
 /// Tabs and line breaks inside a value would break the table.
@@ -386,5 +452,98 @@ mod tests {
         let lower = "selection\tbegin file\tfile offset\tbegin time (s)\tend time (s)\n1\tc.wav\t2\t102\t103\n";
         let row = &parse_raven(lower).unwrap().rows[0];
         assert_eq!((row.start_secs, row.end_secs), (2.0, 3.0));
+    }
+
+    fn at(text: &str) -> chrono::NaiveDateTime {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").unwrap()
+    }
+
+    #[test]
+    fn clock_times_are_written_from_the_file_start_and_give_it_back() {
+        let file = |name: &str, start: Option<&str>| FileRef {
+            name: name.to_owned(),
+            path: None,
+            start: start.map(at),
+        };
+        let row = |start_secs: f64, file: FileRef| TableRow {
+            start_secs,
+            end_secs: start_secs + 1.0,
+            low_hz: Some(100.0),
+            high_hz: Some(200.0),
+            label: "upcall".to_owned(),
+            file: Some(file),
+            ..TableRow::default()
+        };
+        let rows = vec![
+            // 15.25 s into a file started ten seconds before midnight: the next day.
+            row(15.25, file("a.wav", Some("2009-03-28 23:59:50"))),
+            row(2.0, file("b.wav", Some("2009-03-29 00:15:00"))),
+            // A file whose start is unknown: empty cells.
+            row(4.0, file("c.wav", None)),
+        ];
+        let text = write_raven(&rows);
+        let header: Vec<&str> = text.lines().next().unwrap().split('\t').collect();
+        let column = |name: &str| header.iter().position(|h| *h == name).unwrap();
+        let (date, clock) = (column("Begin Date"), column("Begin Clock Time"));
+        let cells: Vec<Vec<&str>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect())
+            .collect();
+        assert_eq!(
+            (cells[0][date], cells[0][clock]),
+            ("2009/03/29", "00:00:05.250")
+        );
+        assert_eq!(
+            (cells[1][date], cells[1][clock]),
+            ("2009/03/29", "00:15:02.000")
+        );
+        assert_eq!((cells[2][date], cells[2][clock]), ("", ""));
+        // Read back: the files' starts, the same times, no clock columns among the extras; and
+        // written again, the same text.
+        let again = parse_raven(&text).unwrap();
+        let starts: Vec<_> = again
+            .rows
+            .iter()
+            .map(|r| r.file.as_ref().unwrap().start)
+            .collect();
+        assert_eq!(
+            starts,
+            vec![
+                Some(at("2009-03-28 23:59:50")),
+                Some(at("2009-03-29 00:15:00")),
+                None
+            ]
+        );
+        assert_eq!(again.rows[0].start_secs, 15.25);
+        assert_eq!(again.columns, ["Annotation"]);
+        assert!(again.rows.iter().all(|r| r.values.len() == 1));
+        assert_eq!(write_raven(&again.rows), text);
+    }
+
+    #[test]
+    fn clock_times_without_a_file_or_unreadable_are_kept_as_written() {
+        // No Begin File: the clock columns are ordinary columns, written back as they came.
+        let text = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tBegin Date\tBegin Clock Time\n\
+                    1\tSpectrogram 1\t1\t1\t2\t100\t200\t2020/04/04\t10:25:01.000\n";
+        let table = parse_raven(text).unwrap();
+        assert_eq!(table.rows[0].values["Begin Date"], "2020/04/04");
+        let written = write_raven(&table.rows);
+        let row: Vec<&str> = written.lines().nth(1).unwrap().split('\t').collect();
+        assert!(
+            row.contains(&"2020/04/04") && row.contains(&"10:25:01.000"),
+            "{written}"
+        );
+        // Other common forms are read; text that is no date stays in the row.
+        let text = "Selection\tBegin File\tFile Offset (s)\tBegin Time (s)\tEnd Time (s)\tBegin Date\tBegin Clock Time\n\
+                    1\ta.wav\t3\t3\t4\t2020-04-04\t10:25:03\n\
+                    2\tb.wav\t3\t13\t14\t4/5/2020\t10:25:03.5\n\
+                    3\tc.wav\t3\t23\t24\tsoon\t10:25\n";
+        let table = parse_raven(text).unwrap();
+        let start = |i: usize| table.rows[i].file.as_ref().unwrap().start;
+        assert_eq!(start(0), Some(at("2020-04-04 10:25:00")));
+        assert_eq!(start(1), Some(at("2020-04-05 10:25:00.5")));
+        assert_eq!(start(2), None);
+        assert_eq!(table.rows[2].values["Begin Date"], "soon");
     }
 }

@@ -57,6 +57,20 @@ pub struct FileRef {
     pub name: String,
     /// Full path when the table gives one (`Begin Path`).
     pub path: Option<String>,
+    /// Wall-clock time of the file's first sample, as the recorder wrote it, when known: Raven
+    /// tables then carry `Begin Date` and `Begin Clock Time` (and give it back on import).
+    pub start: Option<chrono::NaiveDateTime>,
+}
+
+impl FileRef {
+    /// The wall-clock time `offset_secs` into the file, when its start is known (to the
+    /// millisecond, as Raven writes clock times).
+    #[must_use]
+    pub fn clock_at(&self, offset_secs: f64) -> Option<chrono::NaiveDateTime> {
+        let millis = (offset_secs * 1000.0).round();
+        self.start?
+            .checked_add_signed(chrono::TimeDelta::try_milliseconds(millis as i64)?)
+    }
 }
 
 /// One selection as tables carry it.

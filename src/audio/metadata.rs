@@ -31,7 +31,35 @@ pub enum StartTimeSource {
     FileName,
 }
 
+impl StartTimeSource {
+    /// Where the time came from, in words.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Guano => "from its GUANO metadata",
+            Self::AudioMoth => "from its AudioMoth comment",
+            Self::FileName => "from its name",
+        }
+    }
+}
+
 impl RecordingStart {
+    /// The start as people read it: `2020-04-04 10:25:00 UTC`, `… UTC+01:00`, or without a
+    /// zone when the source gives none.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let base = self.local_time.format("%Y-%m-%d %H:%M:%S").to_string();
+        match self.utc_offset_secs {
+            Some(0) => format!("{base} UTC"),
+            Some(offset) => {
+                let sign = if offset < 0 { '-' } else { '+' };
+                let abs = offset.unsigned_abs();
+                format!("{base} UTC{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
+            }
+            None => base,
+        }
+    }
+
     /// ISO 8601 text, with the UTC offset when known (`2018-05-04T09:32:00Z`).
     #[must_use]
     pub fn to_iso8601(&self) -> String {

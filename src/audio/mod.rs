@@ -25,6 +25,15 @@ pub fn probe(path: impl AsRef<Path>) -> Result<RecordingInfo, AudioError> {
     Ok(AudioReader::open(path)?.info().clone())
 }
 
+/// When `path`'s first sample was recorded, from its GUANO or AudioMoth metadata or its name
+/// (see [`RecordingStart`]); reads only the WAV chunk headers, and falls back to the name when
+/// the file cannot be read.
+#[must_use]
+pub fn recording_start_of(path: &Path) -> Option<RecordingStart> {
+    let riff = metadata::scan_riff(path).ok().flatten();
+    metadata::recording_start(path, riff.as_ref())
+}
+
 /// File extensions Syrinx decodes.
 pub const AUDIO_EXTENSIONS: [&str; 9] = [
     "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",

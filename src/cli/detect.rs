@@ -513,6 +513,7 @@ impl Tables {
         let file_ref = FileRef {
             name: name.clone(),
             path: Some(file.display().to_string()),
+            start: crate::audio::recording_start_of(file).map(|s| s.local_time),
         };
         let per_class: Vec<Vec<TableRow>> = if self.classes.is_empty() {
             vec![

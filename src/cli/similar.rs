@@ -118,6 +118,7 @@ pub fn run(args: &SimilarArgs) -> anyhow::Result<ExitCode> {
                     let file = project.recording(s.recording).map(|r| FileRef {
                         name: r.name(),
                         path: Some(r.path.display().to_string()),
+                        start: None,
                     });
                     let mut row = TableRow::from_selection(s, file);
                     row.kind = None;

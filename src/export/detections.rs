@@ -93,6 +93,8 @@ pub fn detection_rows(
     let file = FileRef {
         name: recording.name(),
         path: Some(recording.path.display().to_string()),
+        // Reads the WAV's chunk headers: exports run off the UI thread.
+        start: crate::audio::recording_start_of(&recording.path).map(|s| s.local_time),
     };
     part.detections
         .iter()

@@ -40,10 +40,22 @@ pub fn export_tables(
         .iter()
         .filter(|r| recordings.is_none_or(|ids| ids.contains(&r.id)))
         .collect();
+    // Each recording's start (its metadata's or its name's: the WAV's chunk headers are read,
+    // off the UI thread), so that tables carry wall-clock times.
+    let starts: Vec<_> = chosen
+        .iter()
+        .map(|r| crate::audio::recording_start_of(&r.path).map(|s| s.local_time))
+        .collect();
+    let rows_of = |index: usize, name_files: bool| {
+        let mut rows = project.table_rows(Some(chosen[index].id), name_files);
+        for file in rows.iter_mut().filter_map(|r| r.file.as_mut()) {
+            file.start = starts[index];
+        }
+        rows
+    };
     let rows_of_chosen = || {
-        chosen
-            .iter()
-            .flat_map(|r| project.table_rows(Some(r.id), true))
+        (0..chosen.len())
+            .flat_map(|index| rows_of(index, true))
             .collect::<Vec<_>>()
     };
     let mut written = Vec::new();
@@ -53,18 +65,16 @@ pub fn export_tables(
         written.push(path);
         return Ok(written);
     }
-    for recording in &chosen {
+    for (index, recording) in chosen.iter().enumerate() {
         let stem = recording
             .path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let path = out_dir.join(recording_table_name(&stem, format, TableOf::Selections));
-        write_table(
-            &path,
-            format,
-            &project.table_rows(Some(recording.id), false),
-        )?;
+        // A recording's own table names its file only to give clock times (Raven's
+        // `Begin Date` and `Begin Clock Time` come with `Begin File` and `File Offset (s)`).
+        write_table(&path, format, &rows_of(index, starts[index].is_some()))?;
         written.push(path);
     }
     if format == TableFormat::Raven {

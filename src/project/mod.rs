@@ -828,6 +828,7 @@ impl Project {
                     .map(|r| FileRef {
                         name: r.name(),
                         path: Some(r.path.display().to_string()),
+                        start: None,
                     });
                 TableRow::from_selection(s, file)
             })

@@ -324,6 +324,7 @@ pub fn queue_rows(project: &Project, run: &DetectionRun, queue: &LabelNextQueue)
             let file = project.recording(w.recording).map(|r| FileRef {
                 name: r.name(),
                 path: Some(r.path.display().to_string()),
+                start: None,
             });
             let mut row = TableRow::from_selection(&selection, file);
             row.kind = None;

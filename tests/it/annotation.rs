@@ -295,6 +295,125 @@ fn multi_file_tables_map_to_their_recordings() {
 }
 
 #[test]
+fn exported_tables_carry_clock_times_that_import_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut project = Project::default();
+    // Start times from a Song Meter-style name, and from the AudioMoth comment of a real file
+    // ("Recorded at 10:25:00 04/04/2020 (UTC)"); a third recording tells none.
+    let named = project
+        .add_recording(&probe(wav(dir.path(), "SM4_20210614_235950.wav", 30)).unwrap())
+        .unwrap();
+    let moth_path = dir.path().join("moth.wav");
+    std::fs::copy(fixture("third_party/metadata.wav"), &moth_path).unwrap();
+    let moth = project.add_recording(&probe(&moth_path).unwrap()).unwrap();
+    let plain = project
+        .add_recording(&probe(wav(dir.path(), "plain.wav", 30)).unwrap())
+        .unwrap();
+    let mut history = UndoStack::default();
+    let mut ids = project.selections.clone();
+    let selection = |recording, start_secs: f64, ids: &mut syrinx::annotation::SelectionSet| {
+        syrinx::annotation::Selection {
+            id: ids.new_id(),
+            recording,
+            start_secs,
+            end_secs: start_secs + 1.5,
+            low_hz: 1_000.0,
+            high_hz: 3_000.0,
+            label: "call".to_owned(),
+            kind: SelectionKind::Positive,
+            extra: Default::default(),
+        }
+    };
+    let made = vec![
+        selection(named, 12.25, &mut ids),
+        selection(moth, 4.0, &mut ids),
+        selection(plain, 2.0, &mut ids),
+    ];
+    history.apply(&mut project.selections, "add", vec![Edit::Insert(made)]);
+    let out = dir.path().join("export");
+    syrinx::export::export_tables(&project, None, TableFormat::Raven, &out).unwrap();
+    let combined = read_table(&out.join("all.selections.txt")).unwrap();
+    let text = std::fs::read_to_string(out.join("all.selections.txt")).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split('\t').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no {name}: {text}"))
+    };
+    let (date, clock) = (column("Begin Date"), column("Begin Clock Time"));
+    let cells = |file: &str| -> (String, String) {
+        let line = text
+            .lines()
+            .find(|l| l.contains(&format!("\t{file}\t")))
+            .unwrap();
+        let cells: Vec<&str> = line.split('\t').collect();
+        (cells[date].to_owned(), cells[clock].to_owned())
+    };
+    // 12.25 s into a file begun ten seconds before midnight: the next day.
+    assert_eq!(
+        cells("SM4_20210614_235950.wav"),
+        ("2021/06/15".to_owned(), "00:00:02.250".to_owned())
+    );
+    assert_eq!(
+        cells("moth.wav"),
+        ("2020/04/04".to_owned(), "10:25:04.000".to_owned())
+    );
+    assert_eq!(cells("plain.wav"), (String::new(), String::new()));
+    // A recording's own table gets them too when its start is known, and not otherwise.
+    let own = std::fs::read_to_string(out.join("moth.Table.1.selections.txt")).unwrap();
+    assert!(own.contains("\t2020/04/04\t10:25:04.000"), "{own}");
+    let own = std::fs::read_to_string(out.join("plain.Table.1.selections.txt")).unwrap();
+    assert!(!own.contains("Begin Date"), "{own}");
+    // Read back: each file's start, and the same selections when imported into the project.
+    let start_of = |name: &str| {
+        combined
+            .rows
+            .iter()
+            .find(|r| r.file.as_ref().unwrap().name == name)
+            .and_then(|r| r.file.as_ref().unwrap().start)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+    };
+    assert_eq!(
+        start_of("SM4_20210614_235950.wav").as_deref(),
+        Some("2021-06-14 23:59:50")
+    );
+    assert_eq!(start_of("moth.wav").as_deref(), Some("2020-04-04 10:25:00"));
+    assert_eq!(start_of("plain.wav"), None);
+    let options = ImportOptions {
+        label_column: Some("Annotation".to_owned()),
+        ..ImportOptions::suggested(&combined)
+    };
+    let mut again = project.selections.clone();
+    let reimported = preview_import(
+        &combined,
+        &options,
+        |row| project.import_target(row, None),
+        &mut again,
+    );
+    let boxes = |selections: &[syrinx::annotation::Selection]| {
+        let mut boxes: Vec<_> = selections
+            .iter()
+            .map(|s| (s.recording, s.start_secs, s.end_secs, s.label.clone()))
+            .collect();
+        boxes.sort_by(|x, y| x.partial_cmp(y).unwrap());
+        boxes
+    };
+    assert_eq!(
+        boxes(&reimported.selections),
+        boxes(project.selections.items())
+    );
+    // The clock times are not extra columns of the imported selections.
+    assert!(
+        reimported
+            .selections
+            .iter()
+            .all(|s| !s.extra.contains_key("Begin Date")
+                && !s.extra.contains_key("Begin Clock Time"))
+    );
+}
+
+#[test]
 fn projects_save_and_load_unchanged_with_relative_paths() {
     let dir = tempfile::tempdir().unwrap();
     let audio = dir.path().join("audio");

@@ -231,6 +231,14 @@ fn a_stored_run_exports_the_detections_folder_its_batch_wrote() {
     const FEW: usize = 6;
     let dir = tempfile::tempdir().unwrap();
     let audio = survey(dir.path(), FEW);
+    // Named as recorders name them: their start times reach the tables as clock times.
+    for i in 0..FEW {
+        std::fs::rename(
+            audio.join(format!("r{i:04}.wav")),
+            audio.join(format!("r{i:04}_20210614_0530{i:02}.wav")),
+        )
+        .unwrap();
+    }
     let model = model(dir.path());
     let project = dir.path().join("survey.syrinx");
     syrinx::project::Project::default().save(&project).unwrap();
@@ -272,4 +280,19 @@ fn a_stored_run_exports_the_detections_folder_its_batch_wrote() {
         .sum();
     assert!(rows > 1, "the batch found detections to compare");
     assert_eq!(tables(&exported), written, "one writer, the same files");
+    // Every detection has its date and clock time: its file's start plus its offset.
+    let combined =
+        syrinx::annotation::read_table(&batch.join(syrinx::export::DETECTIONS_RAVEN_FILE)).unwrap();
+    assert!(!combined.rows.is_empty());
+    for row in &combined.rows {
+        let file = row.file.as_ref().unwrap();
+        let second: u32 = file.name[19..21].parse().unwrap();
+        let start = file.start.unwrap();
+        assert_eq!(
+            start.format("%Y-%m-%d %H:%M:%S").to_string(),
+            format!("2021-06-14 05:30:{second:02}"),
+            "{}",
+            file.name
+        );
+    }
 }

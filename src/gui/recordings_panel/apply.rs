@@ -24,6 +24,10 @@ pub fn show(ui: &mut egui::Ui, bench: &mut Workbench) {
         .map(|r| (r.project_id, r.id))
         .collect();
     let active = bench.workspace.active_recording().map(|r| r.project_id);
+    let active_start = bench
+        .workspace
+        .active_recording()
+        .and_then(|r| r.info.start.clone());
     let actions = egui::Panel::left("recordings")
         .resizable(true)
         .default_size(RECORDINGS_PANEL_WIDTH)
@@ -35,6 +39,7 @@ pub fn show(ui: &mut egui::Ui, bench: &mut Workbench) {
                 counts: &counts,
                 open: &open,
                 active,
+                active_start: active_start.as_ref(),
                 opening: &bench.workspace.opening,
                 loading_project: bench.session.loading_project,
             };

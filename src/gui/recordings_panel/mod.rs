@@ -24,6 +24,9 @@ const FULLY_ANNOTATED_HELP: &str = "Every call in it is marked: time not covered
     box can serve as negative examples";
 const SPLIT_HELP: &str = "Which part of training uses this recording (auto: the seeded split by \
     recording or group)";
+const START_UNKNOWN_HELP: &str = "Neither its metadata (GUANO, an AudioMoth comment) nor its \
+    name (…_YYYYMMDD_HHMMSS) says when it was recorded; exported tables then give times from \
+    the file's start only.";
 /// What Remove from project does (its hover text).
 pub const REMOVE_HELP: &str =
     "Take it and its selections out of the project (the file is left alone; Ctrl+Z undoes)";
@@ -38,6 +41,8 @@ pub struct RecordingsView<'a> {
     pub open: &'a [(ProjectRecordingId, RecordingId)],
     /// The one on screen.
     pub active: Option<ProjectRecordingId>,
+    /// When the one on screen started, as its metadata or name tells.
+    pub active_start: Option<&'a crate::audio::RecordingStart>,
     /// Files being opened.
     pub opening: &'a [PathBuf],
     pub loading_project: bool,
@@ -173,6 +178,20 @@ fn flags_ui(ui: &mut egui::Ui, view: &RecordingsView, actions: &mut Vec<Recordin
     else {
         return;
     };
+    match view.active_start {
+        Some(start) => {
+            ui.label(format!("Started {}", start.describe()))
+                .on_hover_text(format!(
+                    "The recorder's clock at its first sample, {}. Exported tables give each \
+                     selection and detection its date and clock time from it.",
+                    start.source.describe()
+                ));
+        }
+        None => {
+            ui.weak("Start time unknown")
+                .on_hover_text(START_UNKNOWN_HELP);
+        }
+    }
     let mut flags = before.clone();
     ui.checkbox(&mut flags.fully_annotated, "Fully annotated")
         .on_hover_text(FULLY_ANNOTATED_HELP);
@@ -259,16 +278,25 @@ mod tests {
     /// Draws the panel for `document` with dawn.wav open and on screen; returns the harness and
     /// what each frame asked for.
     fn harness(document: Document) -> Harness<'static, (Document, Vec<RecordingsAction>)> {
+        harness_started(document, None)
+    }
+
+    /// [`harness`] with dawn.wav's start time.
+    fn harness_started(
+        document: Document,
+        start: Option<crate::audio::RecordingStart>,
+    ) -> Harness<'static, (Document, Vec<RecordingsAction>)> {
         Harness::builder()
             .with_size(egui::vec2(300.0, 600.0))
             .build_ui_state(
-                |ui, (document, actions): &mut (Document, Vec<RecordingsAction>)| {
+                move |ui, (document, actions): &mut (Document, Vec<RecordingsAction>)| {
                     let counts = BTreeMap::from([(ProjectRecordingId(0), 3)]);
                     let view = RecordingsView {
                         document,
                         counts: &counts,
                         open: &[(ProjectRecordingId(0), RecordingId(7))],
                         active: Some(ProjectRecordingId(0)),
+                        active_start: start.as_ref(),
                         opening: &[],
                         loading_project: false,
                     };
@@ -276,6 +304,28 @@ mod tests {
                 },
                 (document, Vec::new()),
             )
+    }
+
+    #[test]
+    fn the_shown_recording_says_when_it_started_and_how_that_is_known() {
+        let start = crate::audio::RecordingStart {
+            local_time: chrono::NaiveDateTime::parse_from_str(
+                "2020-04-04 10:25:00",
+                "%Y-%m-%d %H:%M:%S",
+            )
+            .unwrap(),
+            utc_offset_secs: Some(3_600),
+            source: crate::audio::StartTimeSource::AudioMoth,
+        };
+        let harness = harness_started(document(), Some(start));
+        let line = harness.get_by_label("Started 2020-04-04 10:25:00 UTC+01:00");
+        line.hover();
+        let mut harness = harness;
+        harness.run();
+        harness.get_by_label_contains("from its AudioMoth comment");
+        let unknown = harness_started(document(), None);
+        unknown.get_by_label("Start time unknown");
+        assert!(unknown.query_by_label_contains("Started").is_none());
     }
 
     #[test]
