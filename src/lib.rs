@@ -79,6 +79,9 @@ pub mod similar;
 // tables of a project's selections and of detections
 pub mod export;
 
+// scores as probabilities from a stratified review: precision by threshold, call counts
+pub mod calibrate;
+
 // ── The loop's steps for both front ends ──
 
 // detect (scope, batch, run, shards), export, folders, training preview

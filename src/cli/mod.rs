@@ -1,6 +1,7 @@
 //! The `syrinx` command line: thin wrappers over the core, so batches use the code the app uses.
 
 mod bench;
+mod calibrate;
 mod convert;
 mod demo;
 mod detect;
@@ -51,6 +52,9 @@ pub enum Command {
     Detect(detect::DetectArgs),
     /// Compare detections with reference tables, event by event (precision, recall, F1, FP/hour).
     Evaluate(evaluate::EvaluateArgs),
+    /// Scores as probabilities from a short stratified review of a detections folder: the
+    /// threshold for a target precision, and calls per recording with intervals.
+    Calibrate(calibrate::CalibrateArgs),
     /// Train a recogniser on a project's selections and clips; writes a model folder.
     Train(train::TrainArgs),
     /// Find more like this: the stretches of a project's recordings most like a box (template
@@ -110,6 +114,7 @@ pub fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(&args),
         Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(&args),
+        Some(Command::Calibrate(args)) => calibrate::run(&args),
         Some(Command::Similar(args)) => similar::run(&args),
         Some(Command::LabelNext(args)) => label_next::run(&args),
         None => run_app(cli.files, cli.frame_stats),

@@ -914,6 +914,141 @@ fn evaluate_reports_the_dcase_rule_beside_syrinx_s() {
     assert!(!bad.status.success() && stderr(&bad).contains("dcase"));
 }
 
+/// A detections folder of 300 detections over two recordings whose scores spread over logits
+/// −2…9, each a call with probability σ(−2 + 1.2·logit(score)) (seeded); returns which are.
+fn calibration_folder(dir: &std::path::Path) -> std::collections::BTreeMap<String, bool> {
+    use rand::{RngExt, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+    std::fs::create_dir_all(dir).unwrap();
+    let mut csv = String::from("recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict\n");
+    let mut truth = std::collections::BTreeMap::new();
+    for i in 0..300 {
+        let logit: f64 = rng.random_range(-2.0..9.0);
+        let score = 1.0 / (1.0 + (-logit).exp());
+        let call = rng.random::<f64>() < 1.0 / (1.0 + (2.0 - 1.2 * logit).exp());
+        let recording = if i % 3 == 0 { "a.wav" } else { "b.wav" };
+        let start = f64::from(i) * 2.0;
+        csv.push_str(&format!(
+            "{recording},{start},{},1000,3000,chirp,positive,{score},\n",
+            start + 1.0
+        ));
+        truth.insert(format!("{recording}@{start}"), call);
+    }
+    std::fs::write(dir.join("all_detections.csv"), csv).unwrap();
+    truth
+}
+
+#[test]
+fn calibrate_samples_by_score_band_fits_the_verdicts_and_counts_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("survey_01");
+    let truth = calibration_folder(&folder);
+    let f = folder.to_str().unwrap();
+    let sampled = syrinx(&["calibrate", "sample", "--detections", f, "--seed", "3"]);
+    assert!(sampled.status.success(), "{}", stderr(&sampled));
+    assert!(
+        stdout(&sampled).contains("30 detection(s) to judge"),
+        "{}",
+        stdout(&sampled)
+    );
+    let sample_path = folder.join("review_sample.csv");
+    let sample = syrinx::annotation::read_table(&sample_path).unwrap();
+    assert_eq!(sample.rows.len(), 30);
+    for band in 1..=6 {
+        let in_band = sample
+            .rows
+            .iter()
+            .filter(|r| r.values["band"] == band.to_string())
+            .count();
+        assert_eq!(in_band, 5, "band {band}");
+    }
+    // Fitting before anything is judged says what to do.
+    let unjudged = syrinx(&["calibrate", "fit", "--detections", f]);
+    assert!(!unjudged.status.success());
+    assert!(stderr(&unjudged).contains("judge"), "{}", stderr(&unjudged));
+    // The reviewer's verdicts: the truth of each sampled detection.
+    let mut judged = sample.rows.clone();
+    for row in &mut judged {
+        let key = format!("{}@{}", row.file.as_ref().unwrap().name, row.start_secs);
+        row.verdict = Some(
+            if truth[&key] {
+                "TruePositive"
+            } else {
+                "FalsePositive"
+            }
+            .to_owned(),
+        );
+    }
+    syrinx::annotation::write_table(&sample_path, syrinx::annotation::TableFormat::Csv, &judged)
+        .unwrap();
+    let fitted = syrinx(&["calibrate", "fit", "--detections", f, "--json"]);
+    assert!(fitted.status.success(), "{}", stderr(&fitted));
+    let text = stdout(&fitted);
+    assert!(text.contains("threshold for precision 0.90"), "{text}");
+    let classes: serde_json::Value =
+        serde_json::from_str(text.trim().lines().last().unwrap()).unwrap();
+    let class = &classes[0];
+    assert_eq!(class["class"], "chirp");
+    assert_eq!(class["calibration"]["verdicts"], 30);
+    // What the detections above the chosen threshold really hold.
+    let threshold = class["choice"]["threshold"].as_f64().unwrap();
+    let folder_rows = syrinx::annotation::read_table(&folder.join("all_detections.csv")).unwrap();
+    let is_call = |r: &syrinx::annotation::TableRow| {
+        truth[&format!("{}@{}", r.file.as_ref().unwrap().name, r.start_secs)]
+    };
+    let above: Vec<_> = folder_rows
+        .rows
+        .iter()
+        .filter(|r| r.score.unwrap() >= threshold - 1e-6)
+        .collect();
+    let real = above.iter().filter(|r| is_call(r)).count() as f64 / above.len() as f64;
+    let estimated = class["precision_at_choice"]["value"].as_f64().unwrap();
+    assert!(
+        (real - estimated).abs() <= 0.1,
+        "{real} against {estimated}"
+    );
+    // Each recording's calls: the interval covers the true number.
+    for recording in class["recordings"].as_array().unwrap() {
+        let name = recording["recording"].as_str().unwrap();
+        let calls = folder_rows
+            .rows
+            .iter()
+            .filter(|r| r.file.as_ref().unwrap().name == name && is_call(r))
+            .count() as f64;
+        let (low, high) = (
+            recording["calls"]["low"].as_f64().unwrap(),
+            recording["calls"]["high"].as_f64().unwrap(),
+        );
+        assert!(
+            low <= calls && calls <= high,
+            "{name}: {calls} outside {low}–{high}"
+        );
+    }
+    let counts = std::fs::read_to_string(folder.join("counts_calibrated.csv")).unwrap();
+    assert!(counts.starts_with("recording,class,detections,calls,calls_low"));
+    assert_eq!(counts.lines().count(), 3);
+    // Applied to another folder of the same model: its own detections, the same threshold.
+    let other = dir.path().join("season");
+    calibration_folder(&other);
+    let applied = syrinx(&[
+        "calibrate",
+        "apply",
+        "--calibration",
+        folder.join("calibration.json").to_str().unwrap(),
+        "--detections",
+        other.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(applied.status.success(), "{}", stderr(&applied));
+    let applied: serde_json::Value =
+        serde_json::from_str(stdout(&applied).trim().lines().last().unwrap()).unwrap();
+    assert_eq!(
+        applied[0]["choice"]["threshold"],
+        class["choice"]["threshold"]
+    );
+    assert!(other.join("counts_calibrated.csv").is_file());
+}
+
 #[test]
 fn reviewed_false_positives_in_a_detection_table_become_labelled_negatives() {
     let dir = tempfile::tempdir().unwrap();
