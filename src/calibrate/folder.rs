@@ -21,6 +21,8 @@ pub const REVIEW_SAMPLE_FILE: &str = "review_sample.csv";
 pub const CALIBRATION_FILE: &str = "calibration.json";
 /// Calls per recording with intervals, written into the folder.
 pub const CALIBRATED_COUNTS_FILE: &str = "counts_calibrated.csv";
+/// The column of a detection's calibrated probability of being a call.
+pub const PROBABILITY_COLUMN: &str = "Probability";
 /// The column of the sample's score band (1 = lowest).
 pub const BAND_COLUMN: &str = "band";
 
@@ -124,6 +126,21 @@ pub struct ClassCalibration {
     pub recordings: Vec<RecordingCalls>,
     /// Calls in all the recordings together.
     pub calls: Estimate,
+    /// The scores of the folder's detections: another target precision's threshold is worked
+    /// out over them (see [`ClassCalibration::threshold_for`]).
+    #[serde(default)]
+    pub scores: Vec<f32>,
+}
+
+impl ClassCalibration {
+    /// The threshold that reaches `target` precision over the calibrated folder's detections;
+    /// `None` when none does.
+    #[must_use]
+    pub fn threshold_for(&self, target: f64) -> Option<ThresholdChoice> {
+        let floor = self.scores.iter().copied().fold(f32::INFINITY, f32::min);
+        self.calibration
+            .threshold_for_precision(&self.scores, floor, target)
+    }
 }
 
 /// Fits each class's calibration from the judged sample at `review` (rows whose verdict is a
@@ -278,6 +295,7 @@ fn summarise(
         recordings,
         calls: calibration.expected_calls(&scores),
         calibration,
+        scores,
     }
 }
 

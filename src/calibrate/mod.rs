@@ -18,9 +18,9 @@
 mod folder;
 
 pub use folder::{
-    BAND_COLUMN, CALIBRATED_COUNTS_FILE, CALIBRATION_FILE, ClassCalibration, REVIEW_SAMPLE_FILE,
-    RecordingCalls, SampleSettings, apply_calibration, calibrate_folder, read_calibration,
-    write_calibration, write_review_sample,
+    BAND_COLUMN, CALIBRATED_COUNTS_FILE, CALIBRATION_FILE, ClassCalibration, PROBABILITY_COLUMN,
+    REVIEW_SAMPLE_FILE, RecordingCalls, SampleSettings, apply_calibration, calibrate_folder,
+    read_calibration, write_calibration, write_review_sample,
 };
 
 use rand::{RngExt, SeedableRng};
@@ -83,28 +83,52 @@ fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// The score bands of a stratified sample: `bands` ranges of equal numbers of detections (score
-/// quantiles), lowest first, as `(low, high)` with `low` inclusive. Quantiles rather than
-/// equal widths because network scores crowd near 1: equal widths would leave most bands
-/// empty.
+/// The score bands of a stratified sample: up to `bands` ranges of equal width in the scores'
+/// logits between the lowest and the highest score, lowest first, as `(low, high)` with `low`
+/// inclusive; empty ones are left out. Equal widths in logits because network scores crowd near
+/// 1: bands of equal numbers of detections (quantiles) spent the review on the many low scores.
+/// Measured on the real right-whale recordings (a left-out recording, 473 detections from 0.2,
+/// 20 of them calls): quantile bands drew 2 calls into 30 verdicts and left the precision above
+/// the chosen threshold at 0.91 (0.00–1.00) against a true 0.77.
 #[must_use]
 pub fn score_bands(scores: &[f32], bands: usize) -> Vec<(f32, f32)> {
-    let mut sorted: Vec<f32> = scores.iter().copied().filter(|s| s.is_finite()).collect();
-    sorted.sort_by(f32::total_cmp);
-    if sorted.is_empty() || bands == 0 {
+    let logits: Vec<f64> = scores
+        .iter()
+        .filter(|s| s.is_finite())
+        .map(|s| score_logit(*s))
+        .collect();
+    if logits.is_empty() || bands == 0 {
         return Vec::new();
     }
-    let bands = bands.min(sorted.len());
-    let mut edges: Vec<f32> = (0..bands)
-        .map(|k| sorted[k * sorted.len() / bands])
-        .collect();
-    edges.dedup();
-    let top = sorted[sorted.len() - 1];
-    edges
-        .iter()
-        .enumerate()
-        .map(|(k, &low)| (low, edges.get(k + 1).copied().unwrap_or(top)))
-        .collect()
+    let low = logits.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let width = (high - low) / bands as f64;
+    let edge = |k: usize| sigmoid(low + width * k as f64) as f32;
+    let mut out: Vec<(f32, f32)> = Vec::new();
+    for k in 0..bands {
+        let last = k + 1 == bands;
+        let (from, to) = (edge(k), edge(k + 1));
+        let filled = scores
+            .iter()
+            .any(|s| *s >= from && (*s < to || (last && *s >= to)));
+        if filled {
+            out.push((from, to));
+        } else if let Some(previous) = out.last_mut() {
+            // An empty band joins the one below, so the bands still cover every score.
+            previous.1 = to;
+        }
+    }
+    // Scores at the very bottom: the first band starts at the lowest score.
+    if let Some(first) = out.first_mut() {
+        first.0 = first.0.min(
+            scores
+                .iter()
+                .copied()
+                .filter(|s| s.is_finite())
+                .fold(f32::INFINITY, f32::min),
+        );
+    }
+    out
 }
 
 /// Which band of `bands` a score falls in (the last band includes its top).

@@ -1,4 +1,10 @@
-use super::*;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{
+    CalibrateError, Calibration, Judged, MIN_VERDICTS, band_of, band_precision, score_bands,
+    score_logit, sigmoid, stratified_sample,
+};
 
 /// The true P(call | score) of the synthetic runs: σ(−2 + 1.2·logit(score)).
 fn truth(score: f32) -> f64 {
@@ -30,20 +36,37 @@ fn judged(indices: &[usize], scores: &[f32], calls: &[bool]) -> Vec<Judged> {
 }
 
 #[test]
-fn bands_hold_equal_shares_and_every_score_has_one() {
+fn bands_are_equal_in_logits_and_every_score_has_one() {
     let (scores, _) = run(600, 1);
     let bands = score_bands(&scores, 6);
     assert_eq!(bands.len(), 6);
+    let widths: Vec<f64> = bands
+        .iter()
+        .map(|(low, high)| score_logit(*high) - score_logit(*low))
+        .collect();
+    assert!(
+        widths
+            .iter()
+            .all(|w| (w - widths[1]).abs() < 0.01 * widths[1]),
+        "{widths:?}"
+    );
     let mut members = vec![0; 6];
     for s in &scores {
         members[band_of(&bands, *s).unwrap()] += 1;
     }
-    assert!(members.iter().all(|m| *m == 100), "{members:?}");
+    assert!(members.iter().all(|m| *m > 0), "{members:?}");
     assert!(
         bands
             .windows(2)
             .all(|w| w[0].1 == w[1].0 && w[0].0 < w[1].0)
     );
+    // Most scores low, a few high: the few high ones still get bands of their own (quantile
+    // bands would give five of six bands to the low ones).
+    let mut skewed: Vec<f32> = (0..470).map(|k| 0.2 + 0.6 * k as f32 / 470.0).collect();
+    skewed.extend([0.99, 0.995, 0.999, 0.9999, 0.99999, 0.999_999]);
+    let bands = score_bands(&skewed, 6);
+    let top = band_of(&bands, 0.999).unwrap();
+    assert!(top >= 3, "{bands:?}");
     // Scores crowding at one value make fewer bands, never empty ones.
     let crowded = [0.999_f32, 0.999, 0.999, 0.999, 0.5, 0.6];
     let bands = score_bands(&crowded, 6);

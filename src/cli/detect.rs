@@ -13,6 +13,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::annotation::{FileRef, ProjectRecordingId, TableFormat, TableRow};
+use crate::calibrate::PROBABILITY_COLUMN;
 use crate::detect::{Detection, merge};
 use crate::export::{DetectionsFolder, RecordingOut, detection_row};
 use crate::model::ModelArtifact;
@@ -38,8 +39,17 @@ pub struct DetectArgs {
     #[arg(long)]
     pub adapt: bool,
     /// Score at or above which a window is positive (default: the model's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "calibration")]
     pub threshold: Option<f32>,
+    /// A calibration of this model (`calibration.json` from `syrinx calibrate fit`): every
+    /// detection gets its probability of being a call (a `Probability` column), and the
+    /// threshold is the one chosen there for its target precision.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// With --calibration: the threshold that reaches this precision on the calibrated
+    /// detections instead.
+    #[arg(long, requires = "calibration")]
+    pub target_precision: Option<f64>,
     /// Join detections closer than this.
     #[arg(long, default_value_t = 0.0)]
     pub min_gap_secs: f64,
@@ -131,8 +141,14 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         Some((project, _)) => add_recordings(project, &files),
         None => Vec::new(),
     };
+    let calibration = match &args.calibration {
+        Some(path) => Some(calibrated_threshold(path, args.target_precision)?),
+        None => None,
+    };
     let choice = MergeChoice {
-        threshold: args.threshold,
+        threshold: args
+            .threshold
+            .or(calibration.as_ref().map(|(_, threshold)| *threshold)),
         min_gap_secs: args.min_gap_secs,
         min_duration_secs: args.min_duration_secs,
         min_separation_secs: args.min_separation_secs,
@@ -180,7 +196,10 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     );
     bar.inc(resumed.len() as u64);
     let started = Instant::now();
-    let mut tables = Tables::default();
+    let mut tables = Tables {
+        calibrations: calibration.map(|(classes, _)| classes).unwrap_or_default(),
+        ..Tables::default()
+    };
     let mut run: Option<RunTarget> = None;
     // A multi-class model's runs, one per class.
     let mut class_runs: Vec<RunTarget> = Vec::new();
@@ -448,6 +467,35 @@ fn add_recordings(project: &mut Project, files: &[PathBuf]) -> Vec<ProjectRecord
     ids
 }
 
+/// The calibrations of `path` and the threshold they give: the one chosen at fitting, or the one
+/// reaching `target` precision (of the first class: thresholds are per model here).
+fn calibrated_threshold(
+    path: &Path,
+    target: Option<f64>,
+) -> anyhow::Result<(Vec<crate::calibrate::ClassCalibration>, f32)> {
+    let classes = crate::calibrate::read_calibration(path)?;
+    let first = classes
+        .first()
+        .with_context(|| format!("no calibrated class in {}", path.display()))?;
+    let (precision, choice) = match target {
+        Some(target) => (target, first.threshold_for(target)),
+        None => (first.target_precision, first.choice),
+    };
+    let choice = choice.with_context(|| {
+        format!(
+            "no threshold reaches precision {precision:.2} on the detections calibrated in {}",
+            path.display()
+        )
+    })?;
+    eprintln!(
+        "threshold {:.4} from {}: expected precision {:.2} on the calibrated detections (target {precision:.2})",
+        choice.threshold,
+        path.display(),
+        choice.precision
+    );
+    Ok((classes, choice.threshold))
+}
+
 /// The tables a batch writes (one per recording as each is scored, the combined ones and the
 /// counts at the end: see [`DetectionsFolder`]), and what turns scores into detections.
 #[derive(Default)]
@@ -457,6 +505,8 @@ struct Tables {
     label: String,
     /// A multi-class model's classes and their thresholds (empty: one class).
     classes: Vec<(String, f32)>,
+    /// Calibrations by class (a one-class model's detections use the first).
+    calibrations: Vec<crate::calibrate::ClassCalibration>,
     total: usize,
     /// Created when the model is known (a multi-class model's tables have a class column).
     folder: Option<DetectionsFolder>,
@@ -536,6 +586,23 @@ impl Tables {
                 })
                 .collect()
         };
+        // Each detection's probability of being a call, from its class's calibration.
+        let mut per_class = per_class;
+        for rows in &mut per_class {
+            for row in rows.iter_mut() {
+                let calibration = self
+                    .calibrations
+                    .iter()
+                    .find(|c| c.class == row.label)
+                    .or_else(|| self.classes.is_empty().then(|| self.calibrations.first())?);
+                if let (Some(c), Some(score)) = (calibration, row.score) {
+                    row.values.insert(
+                        PROBABILITY_COLUMN.to_owned(),
+                        format!("{:.4}", c.calibration.probability(score as f32)),
+                    );
+                }
+            }
+        }
         let Some(folder) = self.folder.as_mut() else {
             return Ok(());
         };

@@ -68,30 +68,7 @@ impl EvaluateArgs {
 
 pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
     let audio_secs = read_counts(&args.detections)?;
-    let mut detections: BTreeMap<String, Vec<ScoredSpan>> = BTreeMap::new();
-    for path in tables_in(&args.detections)? {
-        let name = file_name(&path);
-        // The combined tables repeat the per-recording ones; anything not named after a
-        // recording the detector ran over (a report written into the folder) is not a table.
-        // (Stems may hold dots: `site.1.wav` → `site.1.selections.txt`.)
-        let names_a_recording = name
-            .match_indices('.')
-            .any(|(at, _)| audio_secs.contains_key(&name[..at]));
-        if [DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, COUNTS_FILE].contains(&name.as_str())
-            || !names_a_recording
-        {
-            continue;
-        }
-        let table = read_table(&path)?;
-        for row in table.rows {
-            let recording = recording_of(&row, &path);
-            detections.entry(recording).or_default().push(ScoredSpan {
-                start_secs: row.start_secs,
-                end_secs: row.end_secs,
-                score: row.score.unwrap_or(1.0) as f32,
-            });
-        }
-    }
+    let detections = read_detections(&args.detections, &audio_secs)?;
     let mut references: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for truth in &args.truth {
         let tables = if truth.is_dir() {
@@ -206,6 +183,124 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<ExitCode> {
             })
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The detections of a `syrinx detect` folder by recording stem (its per-recording tables;
+/// `audio_secs` from its counts name the recordings).
+fn read_detections(
+    dir: &Path,
+    audio_secs: &BTreeMap<String, f64>,
+) -> anyhow::Result<BTreeMap<String, Vec<ScoredSpan>>> {
+    let mut detections: BTreeMap<String, Vec<ScoredSpan>> = BTreeMap::new();
+    for path in tables_in(dir)? {
+        let name = file_name(&path);
+        // The combined tables repeat the per-recording ones; anything not named after a
+        // recording the detector ran over (a report written into the folder) is not a table.
+        // (Stems may hold dots: `site.1.wav` → `site.1.selections.txt`.)
+        let names_a_recording = name
+            .match_indices('.')
+            .any(|(at, _)| audio_secs.contains_key(&name[..at]));
+        if [DETECTIONS_CSV_FILE, DETECTIONS_RAVEN_FILE, COUNTS_FILE].contains(&name.as_str())
+            || !names_a_recording
+        {
+            continue;
+        }
+        let table = read_table(&path)?;
+        for row in table.rows {
+            let recording = recording_of(&row, &path);
+            detections.entry(recording).or_default().push(ScoredSpan {
+                start_secs: row.start_secs,
+                end_secs: row.end_secs,
+                score: row.score.unwrap_or(1.0) as f32,
+            });
+        }
+    }
+    for spans in detections.values_mut() {
+        spans.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
+    }
+    Ok(detections)
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier run's folder (written by `syrinx detect`).
+    #[arg(long, value_name = "DIR")]
+    pub before: PathBuf,
+    /// The later run's folder, over the same recordings.
+    #[arg(long, value_name = "DIR")]
+    pub after: PathBuf,
+    /// Detections match when they overlap or their centres lie this close.
+    #[arg(long, default_value_t = 1.5)]
+    pub tolerance_secs: f64,
+    /// Where to write `differences.csv` (the gained and lost detections only, to review just
+    /// those; default: the later run's folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The differences table `syrinx compare` writes.
+pub const DIFFERENCES_FILE: &str = "differences.csv";
+
+/// `syrinx compare`: what a later run changed against an earlier one, recording by recording.
+pub fn compare(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let (before_secs, after_secs) = (read_counts(&args.before)?, read_counts(&args.after)?);
+    let before = read_detections(&args.before, &before_secs)?;
+    let after = read_detections(&args.after, &after_secs)?;
+    let shared: Vec<&String> = after_secs
+        .keys()
+        .filter(|r| before_secs.contains_key(*r))
+        .collect();
+    anyhow::ensure!(
+        !shared.is_empty(),
+        "{} and {} share no recording",
+        args.before.display(),
+        args.after.display()
+    );
+    let mut csv = String::from("recording,change,start_s,end_s,score\n");
+    let (mut kept, mut gained, mut lost) = (0, 0, 0);
+    println!("recording  kept  gained  lost");
+    for recording in &shared {
+        let empty = Vec::new();
+        let b = before.get(*recording).unwrap_or(&empty);
+        let a = after.get(*recording).unwrap_or(&empty);
+        let diff = crate::evaluate::diff_runs(b, a, args.tolerance_secs);
+        println!(
+            "{recording}  {}  {}  {}",
+            diff.kept.len(),
+            diff.gained.len(),
+            diff.lost.len()
+        );
+        let rows = diff
+            .gained
+            .iter()
+            .map(|i| ("gained", a[*i]))
+            .chain(diff.lost.iter().map(|i| ("lost", b[*i])));
+        for (change, d) in rows {
+            csv.push_str(&format!(
+                "{},{change},{},{},{}\n",
+                crate::export::csv_field(recording),
+                d.start_secs,
+                d.end_secs,
+                d.score
+            ));
+        }
+        kept += diff.kept.len();
+        gained += diff.gained.len();
+        lost += diff.lost.len();
+    }
+    println!(
+        "{} recording(s): {kept} kept, {gained} gained, {lost} lost",
+        shared.len()
+    );
+    let out = args.out.clone().unwrap_or_else(|| args.after.clone());
+    let path = out.join(DIFFERENCES_FILE);
+    crate::util::fsutil::write_atomically(&path, csv.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!(
+        "wrote {} (the gained and lost detections, to review only those)",
+        path.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -52,6 +52,10 @@ pub enum Command {
     Detect(detect::DetectArgs),
     /// Compare detections with reference tables, event by event (precision, recall, F1, FP/hour).
     Evaluate(evaluate::EvaluateArgs),
+    /// What a later detection run changed against an earlier one over the same recordings:
+    /// detections kept, gained and lost (matched by the event rule), and a table of the
+    /// differences to review only those.
+    Compare(evaluate::CompareArgs),
     /// Scores as probabilities from a short stratified review of a detections folder: the
     /// threshold for a target precision, and calls per recording with intervals.
     Calibrate(calibrate::CalibrateArgs),
@@ -115,6 +119,7 @@ pub fn main() -> ExitCode {
         Some(Command::Detect(args)) => detect::run(&args),
         Some(Command::Evaluate(args)) => evaluate::run(&args),
         Some(Command::Calibrate(args)) => calibrate::run(&args),
+        Some(Command::Compare(args)) => evaluate::compare(&args),
         Some(Command::Similar(args)) => similar::run(&args),
         Some(Command::LabelNext(args)) => label_next::run(&args),
         None => run_app(cli.files, cli.frame_stats),

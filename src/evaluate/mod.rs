@@ -85,10 +85,23 @@ pub fn match_events(
     references: &[(f64, f64)],
     tolerance_secs: f64,
 ) -> Vec<bool> {
+    pair_events(detections, references, tolerance_secs)
+        .iter()
+        .map(Option::is_some)
+        .collect()
+}
+
+/// The reference event each detection matches (see [`match_events`]), by index.
+#[must_use]
+pub fn pair_events(
+    detections: &[ScoredSpan],
+    references: &[(f64, f64)],
+    tolerance_secs: f64,
+) -> Vec<Option<usize>> {
     let mut order: Vec<usize> = (0..detections.len()).collect();
     order.sort_by(|a, b| detections[*b].score.total_cmp(&detections[*a].score));
     let mut used = vec![false; references.len()];
-    let mut matched = vec![false; detections.len()];
+    let mut matched = vec![None; detections.len()];
     for i in order {
         let d = detections[i];
         let centre = f64::midpoint(d.start_secs, d.end_secs);
@@ -109,10 +122,44 @@ pub fn match_events(
             .map(|(j, _)| j);
         if let Some(j) = best {
             used[j] = true;
-            matched[i] = true;
+            matched[i] = Some(j);
         }
     }
     matched
+}
+
+/// What changed between two runs over one recording: detections of `after` that match one of
+/// `before` by Syrinx's event rule ([`pair_events`], `before` taking the place of the
+/// references) are kept; the rest of `after` are gained, the unmatched of `before` lost.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunDiff {
+    /// `(index in before, index in after)`.
+    pub kept: Vec<(usize, usize)>,
+    /// Indices in `after`.
+    pub gained: Vec<usize>,
+    /// Indices in `before`.
+    pub lost: Vec<usize>,
+}
+
+/// [`RunDiff`] of `before` and `after`.
+#[must_use]
+pub fn diff_runs(before: &[ScoredSpan], after: &[ScoredSpan], tolerance_secs: f64) -> RunDiff {
+    let spans: Vec<(f64, f64)> = before.iter().map(|d| (d.start_secs, d.end_secs)).collect();
+    let pairs = pair_events(after, &spans, tolerance_secs);
+    let mut diff = RunDiff::default();
+    let mut matched_before = vec![false; before.len()];
+    for (a, pair) in pairs.iter().enumerate() {
+        match pair {
+            Some(b) => {
+                matched_before[*b] = true;
+                diff.kept.push((*b, a));
+            }
+            None => diff.gained.push(a),
+        }
+    }
+    diff.lost = (0..before.len()).filter(|b| !matched_before[*b]).collect();
+    diff.kept.sort_unstable();
+    diff
 }
 
 /// How a detection is matched to a reference event.
@@ -460,5 +507,28 @@ mod tests {
             total += pairs;
         }
         assert!(total > 100, "the cases pair something: {total}");
+    }
+
+    #[test]
+    fn a_diff_keeps_what_both_runs_found_and_names_what_one_did_not() {
+        let before = [
+            span(10.0, 11.0, 0.9), // found again, a little shifted
+            span(20.0, 21.0, 0.8), // gone
+            span(30.0, 31.0, 0.7), // found again as two: one kept, one gained
+        ];
+        let after = [
+            span(10.3, 11.2, 0.95),
+            span(30.0, 30.5, 0.9),
+            span(30.6, 31.0, 0.6),
+            span(50.0, 51.0, 0.8), // new
+        ];
+        let diff = diff_runs(&before, &after, 1.5);
+        assert_eq!(diff.kept, vec![(0, 0), (2, 1)]);
+        assert_eq!(diff.gained, vec![2, 3]);
+        assert_eq!(diff.lost, vec![1]);
+        // Identical runs: everything kept.
+        let same = diff_runs(&before, &before, 1.5);
+        assert_eq!(same.kept.len(), 3);
+        assert!(same.gained.is_empty() && same.lost.is_empty());
     }
 }

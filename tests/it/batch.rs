@@ -296,3 +296,164 @@ fn a_stored_run_exports_the_detections_folder_its_batch_wrote() {
         );
     }
 }
+
+#[test]
+fn detect_with_a_calibration_gives_probabilities_and_its_threshold() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = survey(dir.path(), 24);
+    let model = model(dir.path());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_syrinx"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    let (m, a) = (model.to_str().unwrap(), audio.to_str().unwrap());
+    let raw = dir.path().join("raw");
+    let r = raw.to_str().unwrap();
+    let ran = run(&[
+        "detect",
+        "--model",
+        m,
+        "--threshold",
+        "0.3",
+        "--format",
+        "csv",
+        "--out",
+        r,
+        a,
+    ]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    let sampled = run(&[
+        "calibrate",
+        "sample",
+        "--detections",
+        r,
+        "--bands",
+        "3",
+        "--per-band",
+        "4",
+    ]);
+    assert!(sampled.status.success(), "{}", text(&sampled.stderr));
+    // The reviewer finds the higher-scoring half to be calls.
+    let sample_path = raw.join("review_sample.csv");
+    let mut rows = syrinx::annotation::read_table(&sample_path).unwrap().rows;
+    assert!(rows.len() >= 8, "{} sampled", rows.len());
+    let mut scores: Vec<f64> = rows.iter().map(|r| r.score.unwrap()).collect();
+    scores.sort_by(f64::total_cmp);
+    let median = scores[scores.len() / 2];
+    for row in &mut rows {
+        let call = row.score.unwrap() >= median;
+        row.verdict = Some(
+            if call {
+                "TruePositive"
+            } else {
+                "FalsePositive"
+            }
+            .to_owned(),
+        );
+    }
+    syrinx::annotation::write_table(&sample_path, syrinx::annotation::TableFormat::Csv, &rows)
+        .unwrap();
+    let fitted = run(&[
+        "calibrate",
+        "fit",
+        "--detections",
+        r,
+        "--bands",
+        "3",
+        "--target-precision",
+        "0.6",
+        "--json",
+    ]);
+    assert!(fitted.status.success(), "{}", text(&fitted.stderr));
+    let classes: serde_json::Value =
+        serde_json::from_str(text(&fitted.stdout).trim().lines().last().unwrap()).unwrap();
+    let threshold = classes[0]["choice"]["threshold"].as_f64().unwrap();
+    let (a_, b_) = (
+        classes[0]["calibration"]["intercept"].as_f64().unwrap(),
+        classes[0]["calibration"]["slope"].as_f64().unwrap(),
+    );
+    // Detection with the calibration: its threshold, and every row's probability.
+    let calibration = raw.join("calibration.json");
+    let c = calibration.to_str().unwrap();
+    let out = dir.path().join("calibrated");
+    let o = out.to_str().unwrap();
+    let ran = run(&[
+        "detect",
+        "--model",
+        m,
+        "--calibration",
+        c,
+        "--format",
+        "csv",
+        "--out",
+        o,
+        a,
+    ]);
+    assert!(ran.status.success(), "{}", text(&ran.stderr));
+    assert!(
+        text(&ran.stderr).contains("target 0.60"),
+        "{}",
+        text(&ran.stderr)
+    );
+    let table = syrinx::annotation::read_table(&out.join("all_detections.csv")).unwrap();
+    assert!(!table.rows.is_empty());
+    for row in &table.rows {
+        let score = row.score.unwrap();
+        assert!(score >= threshold - 1e-4, "{score} below {threshold}");
+        let logit = (score / (1.0 - score)).ln();
+        let expected = 1.0 / (1.0 + (-(a_ + b_ * logit)).exp());
+        let probability: f64 = row.values["Probability"].parse().unwrap();
+        assert!(
+            (probability - expected).abs() < 2e-3,
+            "{probability} against {expected}"
+        );
+    }
+    // Another target picks another threshold from the same calibration, or says none reaches it.
+    let strict = dir.path().join("strict");
+    let ran = run(&[
+        "detect",
+        "--model",
+        m,
+        "--calibration",
+        c,
+        "--target-precision",
+        "0.999",
+        "--out",
+        strict.to_str().unwrap(),
+        a,
+    ]);
+    let said = text(&ran.stderr);
+    assert!(
+        said.contains("(target 1.00)") || said.contains("no threshold reaches precision 1.00"),
+        "{said}"
+    );
+    // A threshold of one's own and a calibration's are one too many.
+    let both = run(&[
+        "detect",
+        "--model",
+        m,
+        "--calibration",
+        c,
+        "--threshold",
+        "0.5",
+        "--out",
+        o,
+        a,
+    ]);
+    assert!(!both.status.success());
+    // Without a calibration a target precision means nothing.
+    let alone = run(&[
+        "detect",
+        "--model",
+        m,
+        "--target-precision",
+        "0.9",
+        "--out",
+        o,
+        a,
+    ]);
+    assert!(!alone.status.success() && text(&alone.stderr).contains("--calibration"));
+}

@@ -914,6 +914,80 @@ fn evaluate_reports_the_dcase_rule_beside_syrinx_s() {
     assert!(!bad.status.success() && stderr(&bad).contains("dcase"));
 }
 
+#[test]
+fn compare_says_what_a_later_run_kept_gained_and_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = |name: &str, rows: &[(f64, f64, f64)]| {
+        let path = dir.path().join(name);
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(
+            path.join("counts.csv"),
+            format!(
+                "recording,detections,audio_s\nsite1.wav,{},600.000\n",
+                rows.len()
+            ),
+        )
+        .unwrap();
+        let mut table = String::from(
+            "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)\tScore\n",
+        );
+        for (k, (start, end, score)) in rows.iter().enumerate() {
+            table.push_str(&format!(
+                "{}\tSpectrogram 1\t1\t{start}\t{end}\t0\t11025\t{score}\n",
+                k + 1
+            ));
+        }
+        std::fs::write(path.join("site1.selections.txt"), table).unwrap();
+        path
+    };
+    let before = folder(
+        "before",
+        &[(10.0, 11.0, 0.9), (20.0, 21.0, 0.8), (30.0, 31.0, 0.7)],
+    );
+    let after = folder(
+        "after",
+        &[(10.2, 11.1, 0.95), (30.0, 31.0, 0.9), (50.0, 51.0, 0.6)],
+    );
+    let output = syrinx(&[
+        "compare",
+        "--before",
+        before.to_str().unwrap(),
+        "--after",
+        after.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("1 recording(s): 2 kept, 1 gained, 1 lost"),
+        "{}",
+        stdout(&output)
+    );
+    let differences = std::fs::read_to_string(after.join("differences.csv")).unwrap();
+    assert_eq!(
+        differences.lines().collect::<Vec<_>>(),
+        [
+            "recording,change,start_s,end_s,score",
+            "site1,gained,50,51,0.6",
+            "site1,lost,20,21,0.8"
+        ]
+    );
+    // Folders of other recordings are refused, naming both.
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    std::fs::write(
+        elsewhere.join("counts.csv"),
+        "recording,detections,audio_s\nsite9.wav,0,600.000\n",
+    )
+    .unwrap();
+    let refused = syrinx(&[
+        "compare",
+        "--before",
+        elsewhere.to_str().unwrap(),
+        "--after",
+        after.to_str().unwrap(),
+    ]);
+    assert!(!refused.status.success() && stderr(&refused).contains("share no recording"));
+}
+
 /// A detections folder of 300 detections over two recordings whose scores spread over logits
 /// −2…9, each a call with probability σ(−2 + 1.2·logit(score)) (seeded); returns which are.
 fn calibration_folder(dir: &std::path::Path) -> std::collections::BTreeMap<String, bool> {
