@@ -48,30 +48,28 @@ impl RecordingStart {
     /// zone when the source gives none.
     #[must_use]
     pub fn describe(&self) -> String {
-        let base = self.local_time.format("%Y-%m-%d %H:%M:%S").to_string();
-        match self.utc_offset_secs {
-            Some(0) => format!("{base} UTC"),
-            Some(offset) => {
-                let sign = if offset < 0 { '-' } else { '+' };
-                let abs = offset.unsigned_abs();
-                format!("{base} UTC{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
-            }
-            None => base,
-        }
+        let base = self.local_time.format("%Y-%m-%d %H:%M:%S");
+        format!("{base}{}", self.zone(" UTC", " UTC"))
     }
 
     /// ISO 8601 text, with the UTC offset when known (`2018-05-04T09:32:00Z`).
     #[must_use]
     pub fn to_iso8601(&self) -> String {
-        let base = self.local_time.format("%Y-%m-%dT%H:%M:%S%.f").to_string();
+        let base = self.local_time.format("%Y-%m-%dT%H:%M:%S%.f");
+        format!("{base}{}", self.zone("Z", ""))
+    }
+
+    /// The zone after the time: `utc` at offset 0, `prefix±HH:MM` at another, nothing when
+    /// the source gives none.
+    fn zone(&self, utc: &str, prefix: &str) -> String {
         match self.utc_offset_secs {
-            Some(0) => format!("{base}Z"),
+            Some(0) => utc.to_owned(),
             Some(offset) => {
                 let sign = if offset < 0 { '-' } else { '+' };
                 let abs = offset.unsigned_abs();
-                format!("{base}{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
+                format!("{prefix}{sign}{:02}:{:02}", abs / 3600, (abs % 3600) / 60)
             }
-            None => base,
+            None => String::new(),
         }
     }
 }

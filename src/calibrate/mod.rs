@@ -359,24 +359,14 @@ impl Calibration {
         if above.is_empty() {
             return None;
         }
+        // The interval is for the precision these detections really have.
         let n = above.len() as f64;
-        let mean_at = |a: f64, b: f64| above.iter().map(|x| sigmoid(a + b * x)).sum::<f64>() / n;
-        // The fit's uncertainty and the Bernoulli spread of which detections are calls: the
-        // interval is for the precision these detections really have.
-        let mut rng = ChaCha8Rng::seed_from_u64(0xbe55);
-        let values = self
-            .draws()
-            .iter()
-            .map(|(a, b)| {
-                let (calls, variance) = above.iter().fold((0.0, 0.0), |(m, v), x| {
-                    let p = sigmoid(a + b * x);
-                    (m + p, v + p * (1.0 - p))
-                });
-                let noise: f64 = StandardNormal.sample(&mut rng);
-                ((calls + noise * variance.sqrt()) / n).clamp(0.0, 1.0)
-            })
-            .collect();
-        Some(estimate(mean_at(self.intercept, self.slope), values))
+        let calls = self.calls_among(&above);
+        Some(Estimate {
+            value: calls.value / n,
+            low: calls.low / n,
+            high: calls.high / n,
+        })
     }
 
     /// The expected number of calls among the detections with `scores` (the sum of their
@@ -385,6 +375,13 @@ impl Calibration {
     #[must_use]
     pub fn expected_calls(&self, scores: &[f32]) -> Estimate {
         let xs: Vec<f64> = scores.iter().map(|s| score_logit(*s)).collect();
+        self.calls_among(&xs)
+    }
+
+    /// The calls among detections whose score logits are `xs`: the sum of their probabilities,
+    /// with an interval from the fit's uncertainty (each parameter draw) and the Bernoulli
+    /// spread of which detections are calls (normal, clamped to 0…n).
+    fn calls_among(&self, xs: &[f64]) -> Estimate {
         let sum_at = |a: f64, b: f64| xs.iter().map(|x| sigmoid(a + b * x)).sum::<f64>();
         let mut rng = ChaCha8Rng::seed_from_u64(0xc0de);
         let values = self
