@@ -82,6 +82,9 @@ pub mod export;
 // scores as probabilities from a stratified review: precision by threshold, call counts
 pub mod calibrate;
 
+// activity over time from a detections folder: per hour of day and per date, by site
+pub mod report;
+
 // ── The loop's steps for both front ends ──
 
 // detect (scope, batch, run, shards), export, folders, training preview

@@ -34,6 +34,12 @@ pub fn recording_start_of(path: &Path) -> Option<RecordingStart> {
     metadata::recording_start(path, riff.as_ref())
 }
 
+/// The time a `YYYYMMDD_HHMMSS` (or `…-…`, `…T…`) in `name` gives, as recorders name files.
+#[must_use]
+pub fn start_from_name(name: &str) -> Option<RecordingStart> {
+    metadata::parse_file_name_time(name)
+}
+
 /// File extensions Syrinx decodes.
 pub const AUDIO_EXTENSIONS: [&str; 9] = [
     "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",

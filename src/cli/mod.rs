@@ -9,6 +9,7 @@ mod evaluate;
 mod info;
 mod label_next;
 mod project;
+mod report;
 mod similar;
 mod spectrogram;
 mod train;
@@ -56,6 +57,9 @@ pub enum Command {
     /// detections kept, gained and lost (matched by the event rule), and a table of the
     /// differences to review only those.
     Compare(evaluate::CompareArgs),
+    /// Activity over time from a detections folder: detections per hour of day and per date
+    /// for each site (CSV and PNG charts).
+    Report(report::ReportArgs),
     /// Scores as probabilities from a short stratified review of a detections folder: the
     /// threshold for a target precision, and calls per recording with intervals.
     Calibrate(calibrate::CalibrateArgs),
@@ -120,6 +124,7 @@ pub fn main() -> ExitCode {
         Some(Command::Evaluate(args)) => evaluate::run(&args),
         Some(Command::Calibrate(args)) => calibrate::run(&args),
         Some(Command::Compare(args)) => evaluate::compare(&args),
+        Some(Command::Report(args)) => report::run(&args),
         Some(Command::Similar(args)) => similar::run(&args),
         Some(Command::LabelNext(args)) => label_next::run(&args),
         None => run_app(cli.files, cli.frame_stats),

@@ -284,6 +284,89 @@ fn draw_frame(
     Ok((plot_x, plot_y))
 }
 
+/// A grouped bar chart as PNG: one group of bars per label of `groups`, one bar per series
+/// (`(name, values)`, a value per group), a legend when there is more than one series.
+/// For activity plots: detections per hour of day or per date, a series per site.
+pub fn write_bar_chart_png(
+    title: &str,
+    (x_desc, y_desc): (&str, &str),
+    groups: &[String],
+    series: &[(String, Vec<f64>)],
+    path: &Path,
+) -> Result<(), RenderError> {
+    const SIZE: (u32, u32) = (1200, 500);
+    register_font()?;
+    let draw_error = |e: &dyn std::fmt::Display| RenderError::Draw(e.to_string());
+    let mut buffer = vec![255_u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| draw_error(&e))?;
+        let top = series
+            .iter()
+            .flat_map(|(_, values)| values.iter().copied())
+            .fold(0.0_f64, f64::max)
+            .max(1.0)
+            * 1.1;
+        let slots = groups.len().max(1);
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 17))
+            .margin(12)
+            .x_label_area_size(46)
+            .y_label_area_size(64)
+            // Group k is centred on x = k, where the axis's whole-number labels fall.
+            .build_cartesian_2d(-0.5..slots as f64 - 0.5, 0.0..top)
+            .map_err(|e| draw_error(&e))?;
+        let every = slots.div_ceil(24).max(1);
+        let labels = groups.to_vec();
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(slots.min(24) + 1)
+            .x_label_formatter(&|x| {
+                let k = x.round().max(0.0) as usize;
+                if (x - x.round()).abs() < 1e-9 && k < labels.len() && k.is_multiple_of(every) {
+                    labels[k].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .light_line_style(TRANSPARENT)
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_desc(x_desc)
+            .y_desc(y_desc)
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .draw()
+            .map_err(|e| draw_error(&e))?;
+        let width = 0.8 / series.len().max(1) as f64;
+        for (k, (name, values)) in series.iter().enumerate() {
+            let colour = Palette99::pick(k).to_rgba();
+            let offset = -0.4 + width * k as f64;
+            chart
+                .draw_series(values.iter().enumerate().map(|(slot, value)| {
+                    let x = slot as f64 + offset;
+                    Rectangle::new([(x, 0.0), (x + width, *value)], colour.filled())
+                }))
+                .map_err(|e| draw_error(&e))?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled())
+                });
+        }
+        if series.len() > 1 {
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .label_font((FONT, 13))
+                .draw()
+                .map_err(|e| draw_error(&e))?;
+        }
+        root.present().map_err(|e| draw_error(&e))?;
+    }
+    write_png(&buffer, SIZE.0, SIZE.1, path)
+}
+
 fn register_font() -> Result<(), RenderError> {
     static REGISTER: Once = Once::new();
     let mut result = Ok(());

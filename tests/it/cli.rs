@@ -988,6 +988,68 @@ fn compare_says_what_a_later_run_kept_gained_and_lost() {
     assert!(!refused.status.success() && stderr(&refused).contains("share no recording"));
 }
 
+#[test]
+fn report_counts_detections_per_hour_and_date_by_site_and_draws_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("season");
+    std::fs::create_dir(&folder).unwrap();
+    // Times from the start_time column (as `syrinx detect` writes it) and from a name alone.
+    std::fs::write(
+        folder.join("all_detections.csv"),
+        "recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict,start_time,Probability\n\
+         NORTH_20240518_235950.wav,5,6,1000,3000,chirp,positive,0.99,,2024-05-18T23:59:55.000,0.9\n\
+         NORTH_20240518_235950.wav,15,16,1000,3000,chirp,positive,0.98,,2024-05-19T00:00:05.000,0.8\n\
+         SOUTH_20240519_053000.wav,60,61,1000,3000,chirp,positive,0.97,,,0.5\n\
+         untimed.wav,1,2,1000,3000,chirp,positive,0.97,,,0.5\n",
+    )
+    .unwrap();
+    let out = dir.path().join("report");
+    let output = syrinx(&[
+        "report",
+        folder.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output)
+            .contains("3 detection(s) at 2 site(s) (NORTH, SOUTH), 2024-05-18 to 2024-05-19"),
+        "{}",
+        stdout(&output)
+    );
+    assert!(stderr(&output).contains("1 detection(s) left out"));
+    let by_hour = std::fs::read_to_string(out.join("activity_by_hour.csv")).unwrap();
+    let lines: Vec<&str> = by_hour.lines().collect();
+    assert_eq!(lines[0], "site,hour,detections,calls");
+    assert_eq!(lines.len(), 1 + 2 * 24);
+    assert!(lines.contains(&"NORTH,0,1,0.80") && lines.contains(&"NORTH,23,1,0.90"));
+    assert!(lines.contains(&"SOUTH,5,1,0.50"));
+    let by_date = std::fs::read_to_string(out.join("activity_by_date.csv")).unwrap();
+    assert!(
+        by_date.contains("NORTH,2024-05-18,1,0.90\nNORTH,2024-05-19,1,0.80"),
+        "{by_date}"
+    );
+    for png in ["activity_by_hour.png", "activity_by_date.png"] {
+        let bytes = std::fs::read(out.join(png)).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}");
+    }
+    // A folder without any time of day says why.
+    let untimed = dir.path().join("untimed");
+    std::fs::create_dir(&untimed).unwrap();
+    std::fs::write(
+        untimed.join("all_detections.csv"),
+        "recording,start_s,end_s,score\nplain.wav,1,2,0.9\n",
+    )
+    .unwrap();
+    let refused = syrinx(&["report", untimed.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("YYYYMMDD_HHMMSS"),
+        "{}",
+        stderr(&refused)
+    );
+}
+
 /// A detections folder of 300 detections over two recordings whose scores spread over logits
 /// −2…9, each a call with probability σ(−2 + 1.2·logit(score)) (seeded); returns which are.
 fn calibration_folder(dir: &std::path::Path) -> std::collections::BTreeMap<String, bool> {
