@@ -222,56 +222,41 @@ pub fn write_report(dir: &Path, out_dir: &Path) -> Result<(Activity, Vec<PathBuf
         write(ACTIVITY_BY_HOUR_FILE, by_hour)?,
         write(ACTIVITY_BY_DATE_FILE, by_date)?,
     ];
-    let chart_error = |path: PathBuf| {
-        move |e: crate::render::RenderError| ReportError::Write {
-            path,
+    let chart = |name: &str,
+                 title: &str,
+                 x_desc: &str,
+                 labels: &[String],
+                 counts: Vec<Vec<f64>>| {
+        let path = out_dir.join(name);
+        let series: Vec<(String, Vec<f64>)> = found.sites.iter().cloned().zip(counts).collect();
+        crate::render::write_bar_chart_png(title, (x_desc, "Detections"), labels, &series, &path)
+            .map_err(|e| ReportError::Write {
+            path: path.clone(),
             detail: e.to_string(),
-        }
+        })?;
+        Ok::<_, ReportError>(path)
     };
+    let as_f64 = |counts: &[usize]| counts.iter().map(|c| *c as f64).collect::<Vec<f64>>();
     let hours: Vec<String> = (0..24).map(|h| format!("{h:02}")).collect();
-    let series = |counts: &[Vec<f64>]| -> Vec<(String, Vec<f64>)> {
-        found
-            .sites
-            .iter()
-            .cloned()
-            .zip(counts.iter().cloned())
-            .collect()
-    };
-    let hourly: Vec<Vec<f64>> = found
-        .by_hour
-        .iter()
-        .map(|h| h.iter().map(|c| *c as f64).collect())
-        .collect();
-    let png = out_dir.join(ACTIVITY_BY_HOUR_PNG);
-    crate::render::write_bar_chart_png(
+    written.push(chart(
+        ACTIVITY_BY_HOUR_PNG,
         "Detections per hour of day (recorder's clock)",
-        ("Hour of day", "Detections"),
+        "Hour of day",
         &hours,
-        &series(&hourly),
-        &png,
-    )
-    .map_err(chart_error(png.clone()))?;
-    written.push(png);
+        found.by_hour.iter().map(|h| as_f64(h)).collect(),
+    )?);
     let dates: Vec<String> = found
         .dates
         .iter()
         .map(|d| d.format("%m-%d").to_string())
         .collect();
-    let daily: Vec<Vec<f64>> = found
-        .by_date
-        .iter()
-        .map(|d| d.iter().map(|c| *c as f64).collect())
-        .collect();
-    let png = out_dir.join(ACTIVITY_BY_DATE_PNG);
-    crate::render::write_bar_chart_png(
+    written.push(chart(
+        ACTIVITY_BY_DATE_PNG,
         "Detections per date",
-        ("Date", "Detections"),
+        "Date",
         &dates,
-        &series(&daily),
-        &png,
-    )
-    .map_err(chart_error(png.clone()))?;
-    written.push(png);
+        found.by_date.iter().map(|d| as_f64(d)).collect(),
+    )?);
     Ok((found, written))
 }
 
