@@ -229,12 +229,26 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     label
                 };
-                // A multi-class model: each class at its own threshold (or the one asked for).
-                tables.classes = info
+                // A multi-class model: each class at its own threshold (or the one asked for, or
+                // the one its calibration chose).
+                let classes = info
                     .class_metrics
                     .iter()
-                    .map(|c| (c.name.clone(), args.threshold.unwrap_or(c.threshold)))
+                    .map(|c| {
+                        let calibrated = tables
+                            .calibrations
+                            .iter()
+                            .find(|k| k.class == c.name)
+                            .and_then(|k| match args.target_precision {
+                                Some(target) => k.threshold_for(target),
+                                None => k.choice,
+                            })
+                            .map(|choice| choice.threshold);
+                        let threshold = args.threshold.or(calibrated).unwrap_or(c.threshold);
+                        (c.name.clone(), threshold)
+                    })
                     .collect();
+                tables.classes = classes;
                 if let Err(error) = tables.start(args) {
                     write_error.get_or_insert(error);
                 }
