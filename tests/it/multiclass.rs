@@ -441,6 +441,83 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
     assert_eq!(lines.len(), 4, "{counts}");
     let raven = std::fs::read_to_string(out_dir.join("all_detections.selections.txt")).unwrap();
     assert!(raven.lines().next().unwrap().contains("\tClass"), "{raven}");
+    // With a calibration per class: each class cut at its calibration's threshold, every
+    // detection with its probability.
+    let calibrated_at = [("fall", 0.55_f32), ("rise", 0.75), ("tone", 0.95)];
+    let classes: Vec<syrinx::calibrate::ClassCalibration> = calibrated_at
+        .iter()
+        .map(|(class, threshold)| {
+            let estimate = syrinx::calibrate::Estimate {
+                value: 0.9,
+                low: 0.8,
+                high: 1.0,
+            };
+            syrinx::calibrate::ClassCalibration {
+                class: (*class).to_owned(),
+                detections: 10,
+                bands: Vec::new(),
+                calibration: syrinx::calibrate::Calibration {
+                    intercept: 0.5,
+                    slope: 1.0,
+                    covariance: [0.01, 0.0, 0.01],
+                    verdicts: 30,
+                    calls: 15,
+                },
+                precision_of_all: estimate,
+                target_precision: 0.9,
+                choice: Some(syrinx::calibrate::ThresholdChoice {
+                    threshold: *threshold,
+                    precision: 0.9,
+                    kept_share: 0.8,
+                    detections: 5,
+                }),
+                precision_at_choice: Some(estimate),
+                recordings: Vec::new(),
+                calls: estimate,
+                scores: Vec::new(),
+            }
+        })
+        .collect();
+    let calibration = dir.path().join("calibration.json");
+    std::fs::write(&calibration, serde_json::to_string(&classes).unwrap()).unwrap();
+    let calibrated_dir = dir.path().join("calibrated");
+    let detect = syrinx(&[
+        "detect",
+        "--model",
+        model_arg,
+        "--calibration",
+        calibration.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--out",
+        calibrated_dir.to_str().unwrap(),
+        test_file,
+    ]);
+    assert!(
+        detect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&detect.stderr)
+    );
+    let table = syrinx::annotation::read_table(&calibrated_dir.join("all_detections.csv")).unwrap();
+    for row in &table.rows {
+        let (_, threshold) = calibrated_at
+            .iter()
+            .find(|(class, _)| *class == row.label)
+            .unwrap_or_else(|| panic!("a detection of {}", row.label));
+        let score = row.score.unwrap();
+        assert!(
+            score >= f64::from(*threshold) - 1e-6,
+            "{}: {score}",
+            row.label
+        );
+        let logit = (score.clamp(1e-6, 1.0 - 1e-6) / (1.0 - score.clamp(1e-6, 1.0 - 1e-6))).ln();
+        let expected = 1.0 / (1.0 + (-(0.5 + logit)).exp());
+        let probability: f64 = row.values["Probability"].parse().unwrap();
+        assert!(
+            (probability - expected).abs() < 2e-3,
+            "{probability} against {expected}"
+        );
+    }
     // In a project: one run per class, labelled with it and cut at its threshold, with its
     // scores for review.
     let detect = syrinx(&[
