@@ -159,6 +159,33 @@ pub fn activity(rows: &[TableRow]) -> Activity {
     out
 }
 
+/// A CSV of `counts[site][cell]` (`site,<column>,detections[,calls]`), a line per site and
+/// cell labelled `labels[cell]`.
+fn cells_csv<C: AsRef<[usize]>, P: AsRef<[f64]>>(
+    column: &str,
+    sites: &[String],
+    labels: &[String],
+    counts: &[C],
+    calls: Option<&[P]>,
+) -> String {
+    let calls_header = if calls.is_some() { ",calls" } else { "" };
+    let mut text = format!("site,{column},detections{calls_header}\n");
+    for (k, site) in sites.iter().enumerate() {
+        for (cell, label) in labels.iter().enumerate() {
+            let count = counts[k].as_ref()[cell];
+            text.push_str(&format!(
+                "{},{label},{count}",
+                crate::export::csv_field(site)
+            ));
+            if let Some(calls) = calls {
+                text.push_str(&format!(",{:.2}", calls[k].as_ref()[cell]));
+            }
+            text.push('\n');
+        }
+    }
+    text
+}
+
 /// Reads the detections folder `dir` (its `all_detections.csv`), writes the activity tables
 /// and charts into `out_dir`, and returns the activity and the files written.
 pub fn write_report(dir: &Path, out_dir: &Path) -> Result<(Activity, Vec<PathBuf>), ReportError> {
@@ -185,39 +212,22 @@ pub fn write_report(dir: &Path, out_dir: &Path) -> Result<(Activity, Vec<PathBuf
         })?;
         Ok::<_, ReportError>(path)
     };
-    let calls_header = if found.calls_by_hour.is_some() {
-        ",calls"
-    } else {
-        ""
-    };
-    let mut by_hour = format!("site,hour,detections{calls_header}\n");
-    for (k, site) in found.sites.iter().enumerate() {
-        for hour in 0..24 {
-            by_hour.push_str(&format!(
-                "{},{hour},{}",
-                crate::export::csv_field(site),
-                found.by_hour[k][hour]
-            ));
-            if let Some(calls) = &found.calls_by_hour {
-                by_hour.push_str(&format!(",{:.2}", calls[k][hour]));
-            }
-            by_hour.push('\n');
-        }
-    }
-    let mut by_date = format!("site,date,detections{calls_header}\n");
-    for (k, site) in found.sites.iter().enumerate() {
-        for (d, date) in found.dates.iter().enumerate() {
-            by_date.push_str(&format!(
-                "{},{date},{}",
-                crate::export::csv_field(site),
-                found.by_date[k][d]
-            ));
-            if let Some(calls) = &found.calls_by_date {
-                by_date.push_str(&format!(",{:.2}", calls[k][d]));
-            }
-            by_date.push('\n');
-        }
-    }
+    let hour_cells: Vec<String> = (0..24).map(|h| h.to_string()).collect();
+    let date_cells: Vec<String> = found.dates.iter().map(ToString::to_string).collect();
+    let by_hour = cells_csv(
+        "hour",
+        &found.sites,
+        &hour_cells,
+        &found.by_hour,
+        found.calls_by_hour.as_deref(),
+    );
+    let by_date = cells_csv(
+        "date",
+        &found.sites,
+        &date_cells,
+        &found.by_date,
+        found.calls_by_date.as_deref(),
+    );
     let mut written = vec![
         write(ACTIVITY_BY_HOUR_FILE, by_hour)?,
         write(ACTIVITY_BY_DATE_FILE, by_date)?,
