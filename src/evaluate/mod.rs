@@ -4,8 +4,10 @@
 //! it over tables; the DCASE few-shot task's rule beside it ([`MatchRule::Dcase`]: one to one,
 //! time IoU ≥ 0.3, as many pairs as can be made), so figures compare with the literature; the
 //! validation recordings scored and counted during training ([`validation`]); and a reviewed
-//! run against the project's fully annotated recordings ([`runs`]).
+//! run against the project's fully annotated recordings ([`runs`]); what an iteration changed,
+//! run against run ([`iterations`]).
 
+pub mod iterations;
 pub mod runs;
 pub mod validation;
 

@@ -62,6 +62,12 @@ pub enum ProjectChange {
         before: Option<Verdict>,
         after: Option<Verdict>,
     },
+    /// Verdicts given to many detections at once (an earlier run's review carried to the
+    /// detections a later run kept): `(detection, before, after)`.
+    Verdicts {
+        run_id: u32,
+        verdicts: Vec<(DetectionRef, Option<Verdict>, Option<Verdict>)>,
+    },
     /// Negative selections made from a run's false positives, noted on their detections (the
     /// selections themselves are the same step's insert).
     NegativesMarked {
@@ -177,6 +183,11 @@ impl ProjectChange {
             Self::Verdict {
                 run_id, at, after, ..
             } => set_verdict(project, *run_id, *at, *after),
+            Self::Verdicts { run_id, verdicts } => {
+                for (at, _, after) in verdicts {
+                    set_verdict(project, *run_id, *at, *after);
+                }
+            }
             Self::NegativesMarked { run_id, made } => {
                 if let Some(run) = run_mut(project, *run_id) {
                     run.mark_negatives(made.iter().copied());
@@ -234,6 +245,11 @@ impl ProjectChange {
             Self::Verdict {
                 run_id, at, before, ..
             } => set_verdict(project, *run_id, *at, *before),
+            Self::Verdicts { run_id, verdicts } => {
+                for (at, before, _) in verdicts {
+                    set_verdict(project, *run_id, *at, *before);
+                }
+            }
             Self::NegativesMarked { run_id, made } => {
                 if let Some(run) = run_mut(project, *run_id) {
                     for (_, at) in made {
@@ -382,6 +398,46 @@ mod tests {
         assert!(project.detection_runs.is_empty());
         // A new run never takes the deleted run's id, so its undo still has a place.
         assert_eq!(project.next_run_id(), 2);
+    }
+
+    #[test]
+    fn verdicts_given_at_once_are_one_step_that_restores_each_earlier_verdict() {
+        let mut project = project_with_run();
+        let mut undo = UndoStack::default();
+        let (first, second) = (
+            DetectionRef {
+                recording_idx: 0,
+                detection_idx: 0,
+            },
+            DetectionRef {
+                recording_idx: 0,
+                detection_idx: 1,
+            },
+        );
+        project.detection_runs[0].set_verdict(first, Some(Verdict::Unsure));
+        let change = ProjectChange::Verdicts {
+            run_id: 1,
+            verdicts: vec![
+                (first, Some(Verdict::Unsure), Some(Verdict::TruePositive)),
+                (second, None, Some(Verdict::FalsePositive)),
+            ],
+        };
+        undo.apply_project_change(&mut project, "take an earlier run's verdicts", change);
+        let verdicts = |p: &Project| {
+            let run = &p.detection_runs[0];
+            [first, second].map(|at| run.get(at).and_then(|d| d.verdict))
+        };
+        assert_eq!(
+            verdicts(&project),
+            [Some(Verdict::TruePositive), Some(Verdict::FalsePositive)]
+        );
+        undo.undo_project(&mut project);
+        assert_eq!(verdicts(&project), [Some(Verdict::Unsure), None]);
+        undo.redo_project(&mut project);
+        assert_eq!(
+            verdicts(&project),
+            [Some(Verdict::TruePositive), Some(Verdict::FalsePositive)]
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 pub mod changes;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 pub mod history;
 pub mod merge;
 pub mod runs;

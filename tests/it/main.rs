@@ -26,6 +26,8 @@ mod gui_annotate;
 #[cfg(feature = "gui")]
 mod gui_classes;
 #[cfg(feature = "gui")]
+mod gui_iterations;
+#[cfg(feature = "gui")]
 mod gui_loop;
 #[cfg(feature = "gui")]
 mod gui_review;

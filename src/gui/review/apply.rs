@@ -60,6 +60,7 @@ impl ReviewState {
         match action {
             ReviewAction::SelectRun(id) => {
                 self.run_id = Some(id);
+                self.compare_with = None;
                 self.refresh_queue(&bench.session.document.project);
                 self.show_current_detection(bench);
             }
@@ -119,6 +120,18 @@ impl ReviewState {
             ReviewAction::ShowLabelNext(n) => self.show_label_next(bench, n),
             ReviewAction::AnswerLabelNext(n, answer) => self.answer_label_next(bench, n, answer),
             ReviewAction::PickClass => self.picking_class ^= true,
+            ReviewAction::CompareWith(id) => {
+                self.compare_with = id;
+                self.refresh_queue(&bench.session.document.project);
+            }
+            ReviewAction::DifferencesOnly(only) => {
+                self.differences_only = only;
+                self.position = 0;
+                self.refresh_queue(&bench.session.document.project);
+                self.show_current_detection(bench);
+            }
+            ReviewAction::CarryVerdicts => self.carry_verdicts(bench),
+            ReviewAction::ShowLost(n) => self.show_lost(bench, n),
             ReviewAction::Reclassify(label) => self.reclassify_detection(bench, &label),
             ReviewAction::DeleteRun(id) => {
                 if self.scoring_run == Some(id) {

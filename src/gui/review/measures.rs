@@ -204,33 +204,57 @@ impl ReviewState {
             ui.weak("No models trained for this project yet (Model › Train…).");
             return;
         }
-        let Some(rows) = &self.history else {
+        if self.history.is_none() {
             ui.weak("reading models…");
             return;
-        };
+        }
         // What reviewing each model's runs added (false positives, missed calls, answers to
         // What to label next): the next row's F1 shows how much that helped.
         let added = crate::review::label_next::added_by_iteration(project);
+        let figures = self.iteration_figures(project).to_vec();
+        let Some(rows) = &self.history else {
+            return;
+        };
         egui::Grid::new("iteration history")
             .striped(true)
-            .num_columns(7)
+            .num_columns(9)
             .show(ui, |ui| {
-                for header in [
-                    "#",
-                    "model",
-                    "val F1",
-                    "test F1",
-                    "negatives",
-                    "review",
-                    "added",
-                ] {
-                    ui.strong(header).on_hover_text(
+                let headers = [
+                    ("#", "The training iteration (models/model_NN)"),
+                    ("model", "The model's folder"),
+                    (
+                        "val F1",
                         "F1 of calls (as syrinx evaluate counts them) on the fully annotated \
-                         recordings of the split; \"w\": of windows, where none is annotated",
-                    );
+                         validation recordings at training; \"w\": of windows, where none is \
+                         annotated",
+                    ),
+                    (
+                        "test F1",
+                        "F1 of calls on the fully annotated test recordings at training",
+                    ),
+                    (
+                        "test calls",
+                        "Precision · recall · false positives per hour of the model's run over \
+                         its fully annotated test recordings, at the run's threshold",
+                    ),
+                    (
+                        "vs previous",
+                        "The model's run against the previous model's over the same \
+                         recordings: detections gained (+) and lost (−); hover for the verdicts \
+                         the earlier review gave the lost ones. Lost false positives are the \
+                         iteration's gain, found without reviewing the new run",
+                    ),
+                    ("negatives", "Negative windows it was trained on"),
+                    ("review", "Verdicts given to the model's runs"),
+                    ("added", "Selections made from the model's runs"),
+                ];
+                for (header, why) in headers {
+                    ui.strong(header).on_hover_text(why);
                 }
                 ui.end_row();
-                for row in rows {
+                for (row, figures) in rows.iter().zip(figures.iter().chain(std::iter::repeat(
+                    &crate::evaluate::iterations::IterationFigures::default(),
+                ))) {
                     ui.label(row.iteration.to_string());
                     let name = row
                         .dir
@@ -256,14 +280,22 @@ impl ReviewState {
                             };
                             ui.label(f1(&info.validation_events, &info.validation));
                             ui.label(f1(&info.test_events, &info.test));
-                            let negatives: usize = info.manifest.groups.iter().map(|g| g.3).sum();
-                            ui.label(negatives.to_string())
-                                .on_hover_text("negative windows it was trained on");
                         }
                         Err(error) => {
                             ui.label(name).on_hover_text(error.to_string());
                             ui.colored_label(ui.visuals().error_fg_color, "unreadable");
                             ui.label("");
+                        }
+                    }
+                    Self::test_figures_cell(ui, project, figures);
+                    Self::change_cell(ui, project, figures);
+                    match &row.info {
+                        Ok(info) => {
+                            let negatives: usize = info.manifest.groups.iter().map(|g| g.3).sum();
+                            ui.label(negatives.to_string())
+                                .on_hover_text("negative windows it was trained on");
+                        }
+                        Err(_) => {
                             ui.label("");
                         }
                     }
@@ -302,6 +334,10 @@ impl ReviewState {
                     ui.end_row();
                 }
             });
+        ui.weak(
+            "A model's gain shows as lost false positives: detections the previous model made \
+             that the review marked false and this one no longer makes.",
+        );
         if ui
             .small_button("Retrain")
             .on_hover_text("Train the next iteration with the same settings")
@@ -309,5 +345,117 @@ impl ReviewState {
         {
             actions.push(ReviewAction::Retrain);
         }
+    }
+}
+
+impl ReviewState {
+    /// The Iterations table's figures (`evaluate::iterations`), computed again when runs,
+    /// verdicts, selections or the models changed: from the runs' detections in memory, no
+    /// file is read.
+    fn iteration_figures(
+        &mut self,
+        project: &Project,
+    ) -> &[crate::evaluate::iterations::IterationFigures] {
+        use std::hash::{Hash, Hasher};
+        let Some(rows) = &self.history else {
+            return &[];
+        };
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        for run in &project.detection_runs {
+            let c = run.counts();
+            (run.id, run.merge.threshold.to_bits(), run.recordings.len()).hash(&mut hasher);
+            (c.detections, c.true_positives, c.false_positives, c.unsure).hash(&mut hasher);
+        }
+        for r in &project.recordings {
+            (r.id, r.fully_annotated).hash(&mut hasher);
+        }
+        project.selections.version().hash(&mut hasher);
+        self.tolerance_secs.to_bits().hash(&mut hasher);
+        rows.iter()
+            .for_each(|r| (&r.dir, r.info.is_ok()).hash(&mut hasher));
+        let stamp = hasher.finish();
+        if self
+            .iteration_figures
+            .as_ref()
+            .is_none_or(|(s, _)| *s != stamp)
+        {
+            let models: Vec<(&std::path::Path, Option<&crate::model::ModelInfo>)> = rows
+                .iter()
+                .map(|r| (r.dir.as_path(), r.info.as_ref().ok()))
+                .collect();
+            let figures = crate::evaluate::iterations::iteration_figures(
+                project,
+                &models,
+                self.tolerance_secs,
+            );
+            self.iteration_figures = Some((stamp, figures));
+        }
+        self.iteration_figures
+            .as_ref()
+            .map_or(&[], |(_, figures)| figures.as_slice())
+    }
+
+    fn test_figures_cell(
+        ui: &mut egui::Ui,
+        project: &Project,
+        figures: &crate::evaluate::iterations::IterationFigures,
+    ) {
+        match &figures.test {
+            Some((run_id, recordings, m)) => {
+                let run = project
+                    .run(*run_id)
+                    .map_or_else(String::new, crate::project::runs::DetectionRun::name);
+                ui.label(format!(
+                    "{:.2} · {:.2} · {:.1}/h",
+                    m.precision, m.recall, m.false_positives_per_hour
+                ))
+                .on_hover_text(format!(
+                    "{run}: {recordings} fully annotated test recording(s); {} found, {} false \
+                     positive(s), {} missed at threshold {:.2}",
+                    m.true_positives, m.false_positives, m.false_negatives, m.threshold
+                ));
+            }
+            None => {
+                ui.weak("–").on_hover_text(
+                    "No run of this model over a fully annotated recording of its test split",
+                );
+            }
+        }
+    }
+
+    fn change_cell(
+        ui: &mut egui::Ui,
+        project: &Project,
+        figures: &crate::evaluate::iterations::IterationFigures,
+    ) {
+        let Some(change) = &figures.change else {
+            ui.weak("–").on_hover_text(
+                "No run of this model shares a recording with a run of the previous one",
+            );
+            return;
+        };
+        let (Some(before), Some(after)) = (
+            project.run(change.before_run),
+            project.run(change.after_run),
+        ) else {
+            ui.weak("–");
+            return;
+        };
+        let lost = change.lost_verdicts(before);
+        let mut text = format!("+{} −{}", change.gained.len(), change.lost.len());
+        if lost.false_positives > 0 {
+            text.push_str(&format!(" ({} FP gone)", lost.false_positives));
+        }
+        ui.label(text).on_hover_text(format!(
+            "{} against {}, over {} recording(s): {}; gained: {}",
+            after.name(),
+            before.name(),
+            change.recordings,
+            change.describe(before),
+            match change.gained_verdicts(after).describe() {
+                d if d.is_empty() => "none".to_owned(),
+                d => d,
+            }
+        ));
     }
 }

@@ -4,6 +4,7 @@
 //! each training iteration did.
 
 mod apply;
+mod changes;
 mod keys;
 mod label_next;
 mod measures;
@@ -54,6 +55,14 @@ pub enum ReviewAction {
     /// The current detection is this other class ("species B, not A"): a false positive of
     /// the run, and a Positive selection of that class.
     Reclassify(String),
+    /// Compare the run with this earlier run (`None`: the previous model's, found).
+    CompareWith(Option<u32>),
+    /// The queue holds only the detections the run gained against the compared run.
+    DifferencesOnly(bool),
+    /// Kept detections take the verdicts their matches had in the compared run.
+    CarryVerdicts,
+    /// Show the compared run's `n`-th lost detection.
+    ShowLost(usize),
 }
 
 /// One trained model as the iteration history shows it.
@@ -76,8 +85,17 @@ pub struct ReviewState {
     pub order: ReviewOrder,
     pub queue: Vec<DetectionRef>,
     pub position: usize,
-    /// What the queue was built from: (run, detections, threshold bits, order).
-    queue_stamp: Option<(u32, usize, u32, ReviewOrder)>,
+    /// What the queue was built from: (run, detections, threshold bits, order, the compared
+    /// run when only the differences are queued).
+    queue_stamp: Option<(u32, usize, u32, ReviewOrder, Option<u32>)>,
+    /// The earlier run the reviewed one is compared with (`None`: the previous model's).
+    pub compare_with: Option<u32>,
+    /// The queue holds only the detections gained against the compared run.
+    pub differences_only: bool,
+    /// The last comparison and what it was computed from.
+    change: Option<(changes::ChangeStamp, crate::evaluate::iterations::RunChange)>,
+    /// The Iterations table's figures and what they were computed from.
+    iteration_figures: Option<(u64, Vec<crate::evaluate::iterations::IterationFigures>)>,
     /// Whether the project's last undo step is a verdict (the panel's Undo verdict undoes only
     /// those; set by the app before the panel is drawn).
     pub can_undo_verdict: bool,
@@ -117,6 +135,10 @@ impl Default for ReviewState {
             queue: Vec::new(),
             position: 0,
             queue_stamp: None,
+            compare_with: None,
+            differences_only: false,
+            change: None,
+            iteration_figures: None,
             can_undo_verdict: false,
             write_clips: false,
             negative_options: crate::review::NegativeOptions::default(),
@@ -151,11 +173,16 @@ impl ReviewState {
             self.queue_stamp = None;
             return;
         };
+        let differences = self
+            .differences_only
+            .then(|| self.compared_run(project, run).map(|b| b.id))
+            .flatten();
         let stamp = (
             run.id,
             run.counts().detections,
             run.merge.threshold.to_bits(),
             self.order,
+            differences,
         );
         if self.queue_stamp == Some(stamp) {
             return;
@@ -165,7 +192,11 @@ impl ReviewState {
             .current()
             .filter(|_| same_run)
             .and_then(|at| Some((run.recording_of(at)?, run.get(at)?.detection.start_secs)));
-        self.queue = run.queue(self.order);
+        self.queue = if differences.is_some() {
+            self.differences_queue(project, run)
+        } else {
+            run.queue(self.order)
+        };
         self.queue_stamp = Some(stamp);
         self.run_id = Some(run.id);
         self.position = current
@@ -246,6 +277,10 @@ impl ReviewState {
         self.queue_stamp = None;
         self.position = 0;
         self.evaluation = None;
+        self.compare_with = None;
+        self.differences_only = false;
+        self.change = None;
+        self.iteration_figures = None;
         self.history = None;
         self.history_of.clear();
         self.label_next = LabelNextState::default();
@@ -261,6 +296,9 @@ impl ReviewState {
                 self.queue_ui(ui, project, run, &mut actions);
                 ui.separator();
                 self.negatives_ui(ui, project, run, &mut actions);
+                egui::CollapsingHeader::new("Against an earlier run")
+                    .default_open(false)
+                    .show(ui, |ui| self.changes_ui(ui, project, run, &mut actions));
                 egui::CollapsingHeader::new("What to label next")
                     .default_open(false)
                     .show(ui, |ui| self.label_next_ui(ui, project, run, &mut actions));

@@ -137,7 +137,14 @@ impl ReviewState {
             verdict: None,
             current: true,
             class: None,
+            change: None,
         });
+        // Against an earlier run (once the panel has compared them): gained ones tagged, lost
+        // ones drawn dashed.
+        let change = self.fresh_change(project, run);
+        let gained: std::collections::HashSet<crate::project::runs::DetectionRef> = change
+            .map(|c| c.gained.iter().copied().collect())
+            .unwrap_or_default();
         let classes = project.class_runs(run);
         let multi_class = classes.len() > 1;
         let mut views: Vec<DetectionView> = Vec::new();
@@ -174,8 +181,17 @@ impl ReviewState {
                             && current
                                 .is_some_and(|c| c.recording_idx == index && c.detection_idx == i),
                         class: class.clone(),
+                        change: (reviewed
+                            && gained.contains(&crate::project::runs::DetectionRef {
+                                recording_idx: index,
+                                detection_idx: i,
+                            }))
+                        .then_some(crate::gui::spectrogram_view::IterationChange::Gained),
                     }),
             );
+        }
+        if change.is_some() {
+            views.extend(self.lost_views(project, recording, start_secs, end_secs));
         }
         views.extend(asked);
         views

@@ -19,7 +19,7 @@ use crate::util::timefmt::format_time_secs;
 
 use super::{
     BoxView, CURRENT_DETECTION_COLOR, DetectionView, Drawn, FALLBACK_LEVELS, FrameClock,
-    LEFT_AXIS_PX, PaneInput, PaneOutput, screen_box,
+    IterationChange, LEFT_AXIS_PX, PaneInput, PaneOutput, screen_box,
 };
 
 /// Detection colours by verdict: unreviewed magenta, true green, false red, unsure grey — none
@@ -111,7 +111,10 @@ pub(super) fn draw_detections(
             continue;
         }
         let edge = detection_edge(d);
-        if d.current {
+        if d.change == Some(IterationChange::Lost) {
+            // No box of the reviewed run: only the outline of where the earlier one was.
+            dashed_rect(&painter, r, edge);
+        } else if d.current {
             painter.rect_stroke(current_frame(r), 2.0, edge, egui::StrokeKind::Inside);
             painter.rect_stroke(
                 r,
@@ -126,6 +129,11 @@ pub(super) fn draw_detections(
     }
     for (r, d) in shown.into_iter().rev() {
         let mut text = String::new();
+        match d.change {
+            Some(IterationChange::Lost) => text.push_str("lost "),
+            Some(IterationChange::Gained) => text.push_str("new "),
+            None => {}
+        }
         if let Some((class, _)) = &d.class {
             text.push_str(class);
             text.push(' ');
@@ -171,6 +179,18 @@ pub(super) fn draw_detections(
         painter.galley(at + vec2(3.0, 1.0), galley, theme::LABEL_TEXT);
     }
     draw_class_legend(&painter, plot, detections, &font);
+}
+
+/// A rectangle outlined in dashes.
+fn dashed_rect(painter: &egui::Painter, r: Rect, stroke: Stroke) {
+    let corners = [
+        r.left_top(),
+        r.right_top(),
+        r.right_bottom(),
+        r.left_bottom(),
+        r.left_top(),
+    ];
+    painter.extend(egui::Shape::dashed_line(&corners, stroke, 6.0, 4.0));
 }
 
 /// The classes on screen with their colours, at the top right of the plot.

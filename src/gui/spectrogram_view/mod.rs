@@ -71,6 +71,17 @@ pub struct DetectionView {
     pub current: bool,
     /// The class's name and colour, when the run is one class of a multi-class model's.
     pub class: Option<(String, Color32)>,
+    /// What it is against an earlier run, when review compares the two.
+    pub change: Option<IterationChange>,
+}
+
+/// A detection against the earlier run review compares with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IterationChange {
+    /// Only the reviewed run makes it.
+    Gained,
+    /// Only the earlier run made it (drawn dashed: the reviewed run has no such box).
+    Lost,
 }
 
 /// The frame of the detection under review.
@@ -514,6 +525,7 @@ mod tests {
             verdict: None,
             current,
             class: None,
+            change: None,
         };
         let (current, other) = (detection_edge(&view(true)), detection_edge(&view(false)));
         assert_eq!(current.color, CURRENT_DETECTION_COLOR);
@@ -533,6 +545,7 @@ mod tests {
             verdict: None,
             current: true,
             class: None,
+            change: None,
         });
         // Stroked inside the frame: its inner edge still lies outside the call's box.
         let inner = frame.shrink(stroke.width);

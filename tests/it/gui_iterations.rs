@@ -1,0 +1,149 @@
+//! What an iteration changed, in the app: the Iterations table shows the second model's gain
+//! (a false positive the first run's review found is gone) without reviewing the second run,
+//! the earlier verdicts carry to the kept detections, and the queue can hold only the gained
+//! ones.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use syrinx::annotation::ProjectRecordingId;
+use syrinx::detect::{MergeSettings, WindowScores};
+use syrinx::gui::SyrinxApp;
+use syrinx::project::runs::{DetectionRef, DetectionRun, Verdict};
+
+use super::gui::settle;
+use super::gui_train::{open_project, step_until};
+use super::review::sparse_project;
+
+/// Run `id` of `model_dir` over `recording`: one-second windows a second apart, high where
+/// `calls` says (one detection each).
+fn run_of(
+    id: u32,
+    model_dir: &Path,
+    recording: ProjectRecordingId,
+    calls: &[usize],
+) -> DetectionRun {
+    let mut run = DetectionRun {
+        id,
+        model_dir: model_dir.to_path_buf(),
+        model_id: model_dir.display().to_string(),
+        iteration: id,
+        hop_secs: 1.0,
+        merge: MergeSettings {
+            threshold: 0.5,
+            min_gap_secs: 0.0,
+            min_duration_secs: 0.0,
+            peaks: None,
+        },
+        label: "call".to_owned(),
+        band_hz: None,
+        scope: String::new(),
+        recordings: Vec::new(),
+        pending: vec![recording],
+        failed: Vec::new(),
+    };
+    run.add_scores(
+        recording,
+        WindowScores {
+            window_secs: 1.0,
+            start_secs: (0..30).map(f64::from).collect(),
+            scores: (0..30)
+                .map(|i| if calls.contains(&i) { 0.9 } else { 0.1 })
+                .collect(),
+            envelope: None,
+        },
+    );
+    run
+}
+
+fn at(detection_idx: usize) -> DetectionRef {
+    DetectionRef {
+        recording_idx: 0,
+        detection_idx,
+    }
+}
+
+/// A project whose model 1 found calls at 2 and 6 s (reviewed: a call and a false positive)
+/// and whose model 2 finds them at 2 and 20 s (not reviewed).
+fn project_with_two_iterations(dir: &Path) -> PathBuf {
+    let mut project = sparse_project(dir, 1);
+    let recording = project.recordings[0].id;
+    let models: Vec<PathBuf> = ["model_01", "model_02"]
+        .iter()
+        .map(|m| dir.join("models").join(m))
+        .collect();
+    let mut first = run_of(1, &models[0], recording, &[2, 6]);
+    first.set_verdict(at(0), Some(Verdict::TruePositive));
+    first.set_verdict(at(1), Some(Verdict::FalsePositive));
+    project.add_run(first);
+    project.add_run(run_of(2, &models[1], recording, &[2, 20]));
+    project.models = models;
+    let path = dir.join("calls.syrinx");
+    project.save(&path).unwrap();
+    path
+}
+
+fn reviewed_run(harness: &Harness<'static, SyrinxApp>) -> DetectionRun {
+    let app = harness.state();
+    app.ui
+        .review
+        .run(&app.session.document.project)
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn the_iterations_table_shows_a_gain_without_reviewing_the_new_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_two_iterations(dir.path());
+    let mut harness = open_project(&path, dir.path());
+    // A tall screen: the panel's sections all in view at once (clicks land where widgets are).
+    harness.set_size(egui::vec2(1400.0, 2400.0));
+    let ctx = harness.ctx.clone();
+    assert!(harness.state_mut().run_command_named(&ctx, "Review panel"));
+    settle(&mut harness);
+    assert_eq!(reviewed_run(&harness).id, 2, "the newest run is reviewed");
+    // Model 2's row: one gained, one lost, and the lost one was a reviewed false positive.
+    step_until(&mut harness, |app| {
+        !app.ui.review.model_descriptions().is_empty()
+    });
+    harness.run_steps(2);
+    harness.get_by_label("+1 −1 (1 FP gone)");
+
+    // What changed, against model 1's run.
+    harness.get_by_label("Against an earlier run").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("1 kept, 1 gained, 1 lost (1 false positive)");
+    harness
+        .get_by_label("Take 1 verdict(s) from the earlier run")
+        .click();
+    harness.run_steps(2);
+    let run = reviewed_run(&harness);
+    assert_eq!(
+        run.get(at(0)).and_then(|d| d.verdict),
+        Some(Verdict::TruePositive),
+        "the kept call keeps its verdict"
+    );
+    assert_eq!(run.get(at(1)).and_then(|d| d.verdict), None);
+
+    // Only the gained detection is left to review.
+    harness.get_by_label("Review only the 1 gained").click();
+    harness.run_steps(2);
+    assert_eq!(harness.state().ui.review.queue, vec![at(1)]);
+    harness.get_by_label_contains("1 / 1");
+    harness.key_press(egui::Key::ArrowUp);
+    harness.run_steps(2);
+    let run = reviewed_run(&harness);
+    assert_eq!(
+        run.counts().true_positives,
+        2,
+        "the whole run is judged after one verdict"
+    );
+    // Undo takes the carried verdicts back as one step after the single verdict.
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    assert_eq!(reviewed_run(&harness).counts().reviewed(), 0);
+}
