@@ -215,6 +215,35 @@ impl ReviewState {
         let Some(rows) = &self.history else {
             return;
         };
+        // Wider than the panel: scrolls sideways, the gain column first after the model.
+        egui::ScrollArea::horizontal()
+            .id_salt("iteration history scroll")
+            .show(ui, |ui| {
+                Self::history_grid(ui, project, rows, &figures, &added);
+            });
+        ui.weak(
+            "A model's gain shows as lost false positives: detections the previous model made \
+             that the review marked false and this one no longer makes.",
+        );
+        if ui
+            .small_button("Retrain")
+            .on_hover_text("Train the next iteration with the same settings")
+            .clicked()
+        {
+            actions.push(ReviewAction::Retrain);
+        }
+    }
+}
+
+impl ReviewState {
+    /// The Iterations table itself: one row per model.
+    fn history_grid(
+        ui: &mut egui::Ui,
+        project: &Project,
+        rows: &[super::IterationRow],
+        figures: &[crate::evaluate::iterations::IterationFigures],
+        added: &std::collections::BTreeMap<u32, std::collections::BTreeMap<String, usize>>,
+    ) {
         egui::Grid::new("iteration history")
             .striped(true)
             .num_columns(9)
@@ -222,6 +251,18 @@ impl ReviewState {
                 let headers = [
                     ("#", "The training iteration (models/model_NN)"),
                     ("model", "The model's folder"),
+                    (
+                        "vs previous",
+                        "The model's run against the previous model's over the same \
+                         recordings: detections gained (+) and lost (−); hover for the verdicts \
+                         the earlier review gave the lost ones. Lost false positives are the \
+                         iteration's gain, found without reviewing the new run",
+                    ),
+                    (
+                        "test calls",
+                        "Precision · recall · false positives per hour of the model's run over \
+                         its fully annotated test recordings, at the run's threshold",
+                    ),
                     (
                         "val F1",
                         "F1 of calls (as syrinx evaluate counts them) on the fully annotated \
@@ -231,18 +272,6 @@ impl ReviewState {
                     (
                         "test F1",
                         "F1 of calls on the fully annotated test recordings at training",
-                    ),
-                    (
-                        "test calls",
-                        "Precision · recall · false positives per hour of the model's run over \
-                         its fully annotated test recordings, at the run's threshold",
-                    ),
-                    (
-                        "vs previous",
-                        "The model's run against the previous model's over the same \
-                         recordings: detections gained (+) and lost (−); hover for the verdicts \
-                         the earlier review gave the lost ones. Lost false positives are the \
-                         iteration's gain, found without reviewing the new run",
                     ),
                     ("negatives", "Negative windows it was trained on"),
                     ("review", "Verdicts given to the model's runs"),
@@ -262,13 +291,18 @@ impl ReviewState {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     match &row.info {
+                        Ok(info) => ui.label(name).on_hover_text(format!(
+                            "{}\ncreated {}\nthreshold {:.3}",
+                            row.dir.display(),
+                            info.created,
+                            info.threshold
+                        )),
+                        Err(error) => ui.label(name).on_hover_text(error.to_string()),
+                    };
+                    Self::change_cell(ui, project, figures);
+                    Self::test_figures_cell(ui, project, figures);
+                    match &row.info {
                         Ok(info) => {
-                            ui.label(name).on_hover_text(format!(
-                                "{}\ncreated {}\nthreshold {:.3}",
-                                row.dir.display(),
-                                info.created,
-                                info.threshold
-                            ));
                             // Calls first; windows (marked) only where no call was counted.
                             let f1 = |events: &Option<crate::evaluate::EventMetrics>,
                                       windows: &Option<crate::metrics::SplitMetrics>| {
@@ -280,22 +314,13 @@ impl ReviewState {
                             };
                             ui.label(f1(&info.validation_events, &info.validation));
                             ui.label(f1(&info.test_events, &info.test));
-                        }
-                        Err(error) => {
-                            ui.label(name).on_hover_text(error.to_string());
-                            ui.colored_label(ui.visuals().error_fg_color, "unreadable");
-                            ui.label("");
-                        }
-                    }
-                    Self::test_figures_cell(ui, project, figures);
-                    Self::change_cell(ui, project, figures);
-                    match &row.info {
-                        Ok(info) => {
                             let negatives: usize = info.manifest.groups.iter().map(|g| g.3).sum();
                             ui.label(negatives.to_string())
                                 .on_hover_text("negative windows it was trained on");
                         }
                         Err(_) => {
+                            ui.colored_label(ui.visuals().error_fg_color, "unreadable");
+                            ui.label("");
                             ui.label("");
                         }
                     }
@@ -334,21 +359,8 @@ impl ReviewState {
                     ui.end_row();
                 }
             });
-        ui.weak(
-            "A model's gain shows as lost false positives: detections the previous model made \
-             that the review marked false and this one no longer makes.",
-        );
-        if ui
-            .small_button("Retrain")
-            .on_hover_text("Train the next iteration with the same settings")
-            .clicked()
-        {
-            actions.push(ReviewAction::Retrain);
-        }
     }
-}
 
-impl ReviewState {
     /// The Iterations table's figures (`evaluate::iterations`), computed again when runs,
     /// verdicts, selections or the models changed: from the runs' detections in memory, no
     /// file is read.
