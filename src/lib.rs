@@ -41,6 +41,10 @@ pub mod detect;
 // confusion counts, precision/recall/F1, ROC-AUC, event counts
 pub mod metrics;
 
+// scores as probabilities from a stratified review: bands, the logistic fit, precision by
+// threshold, call counts with intervals (a detections folder's files: `export::calibration`)
+pub mod calibrate;
+
 // embeddings of windows: the Embedder trait, ONNX embedders (tract), heads trained on them
 pub mod embed;
 
@@ -78,9 +82,6 @@ pub mod similar;
 
 // tables of a project's selections and of detections
 pub mod export;
-
-// scores as probabilities from a stratified review: precision by threshold, call counts
-pub mod calibrate;
 
 // activity over time from a detections folder: per hour of day and per date, by site
 pub mod report;

@@ -84,6 +84,7 @@ pub fn write_run_project(
             recordings: Vec::new(),
             pending: Vec::new(),
             failed: Vec::new(),
+            calibration: None,
         };
         for recording in &project.recordings {
             run.add_scores(recording.id, generated_scores(recording.id.0, id));

@@ -15,18 +15,13 @@
 //! Intervals come from the fit's uncertainty (a normal approximation of the two parameters,
 //! drawn [`DRAWS`] times) and, for counts, the Bernoulli spread of the calls themselves.
 
-mod folder;
-
-pub use folder::{
-    BAND_COLUMN, CALIBRATED_COUNTS_FILE, CALIBRATION_FILE, ClassCalibration, PROBABILITY_COLUMN,
-    REVIEW_SAMPLE_FILE, RecordingCalls, SampleSettings, apply_calibration, calibrate_folder,
-    read_calibration, write_calibration, write_review_sample,
-};
-
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+
+/// The column of a detection's calibrated probability of being a call, in exported tables.
+pub const PROBABILITY_COLUMN: &str = "Probability";
 
 /// Parameter draws behind every interval.
 pub const DRAWS: usize = 2_000;
@@ -223,6 +218,40 @@ impl Estimate {
     pub fn covers(&self, x: f64) -> bool {
         self.low <= x && x <= self.high
     }
+
+    /// Calls in the audio from these calls among the detections, divided by the recall that
+    /// fully annotated recordings measured (`found` of `references` calls detected): the
+    /// recall's Wilson 95 % interval widens the bounds (the lowest count over the highest
+    /// recall, the highest over the lowest). `None` without references or with nothing found.
+    #[must_use]
+    pub fn corrected_by_recall(&self, found: usize, references: usize) -> Option<Self> {
+        if references == 0 || found == 0 || found > references {
+            return None;
+        }
+        let (low, high) = wilson_interval(found, references);
+        let recall = found as f64 / references as f64;
+        Some(Self {
+            value: self.value / recall,
+            low: self.low / high,
+            high: self.high / low,
+        })
+    }
+}
+
+/// The Wilson score interval (95 %) of a proportion `k` of `n`.
+#[must_use]
+pub fn wilson_interval(k: usize, n: usize) -> (f64, f64) {
+    const Z: f64 = 1.959_964;
+    if n == 0 {
+        return (0.0, 1.0);
+    }
+    let n_f = n as f64;
+    let p = k as f64 / n_f;
+    let denominator = 1.0 + Z * Z / n_f;
+    let centre = (p + Z * Z / (2.0 * n_f)) / denominator;
+    let half = Z * (p * (1.0 - p) / n_f + Z * Z / (4.0 * n_f * n_f)).sqrt() / denominator;
+    // Rounding must not leave the proportion itself outside (k = n gives 1 − ε otherwise).
+    ((centre - half).clamp(0.0, p), (centre + half).clamp(p, 1.0))
 }
 
 impl std::fmt::Display for Estimate {

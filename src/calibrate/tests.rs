@@ -2,8 +2,8 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{
-    CalibrateError, Calibration, Judged, MIN_VERDICTS, band_of, band_precision, score_bands,
-    score_logit, sigmoid, stratified_sample,
+    CalibrateError, Calibration, Estimate, Judged, MIN_VERDICTS, band_of, band_precision,
+    score_bands, score_logit, sigmoid, stratified_sample,
 };
 
 /// The true P(call | score) of the synthetic runs: σ(−2 + 1.2·logit(score)).
@@ -233,4 +233,53 @@ fn unanimous_or_few_verdicts() {
     assert!(fit.probability(0.95) > 0.8);
     let far = fit.probability_estimate(0.01);
     assert!(far.high - far.low > 0.3, "{far:?}");
+}
+
+#[test]
+fn a_count_divided_by_a_measured_recall_covers_the_calls_in_the_audio() {
+    // 200 calls in the survey, each detected with probability 0.7; the recall measured on 40
+    // annotated calls detected the same way. The count among the detections is taken as exact,
+    // so the interval is the recall's alone.
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let (calls, recall, trials) = (200, 0.7, 400);
+    let mut covered = 0;
+    for _ in 0..trials {
+        let detected = (0..calls).filter(|_| rng.random::<f64>() < recall).count() as f64;
+        let found = (0..40).filter(|_| rng.random::<f64>() < recall).count();
+        let counted = Estimate {
+            value: detected,
+            low: detected,
+            high: detected,
+        };
+        let corrected = counted.corrected_by_recall(found, 40).expect("found some");
+        assert!(corrected.low <= corrected.value && corrected.value <= corrected.high);
+        if corrected.covers(f64::from(calls)) {
+            covered += 1;
+        }
+    }
+    let coverage = f64::from(covered) / f64::from(trials);
+    assert!(coverage >= 0.9, "coverage {coverage}");
+    let exact = Estimate {
+        value: 70.0,
+        low: 70.0,
+        high: 70.0,
+    };
+    let corrected = exact.corrected_by_recall(7, 10).expect("7 of 10");
+    assert!((corrected.value - 100.0).abs() < 1e-9);
+    assert!(exact.corrected_by_recall(0, 10).is_none());
+    assert!(exact.corrected_by_recall(3, 0).is_none());
+}
+
+#[test]
+fn the_wilson_interval_holds_the_proportion_and_stays_in_zero_one() {
+    for (k, n) in [(0, 10), (10, 10), (3, 7), (50, 100)] {
+        let (low, high) = super::wilson_interval(k, n);
+        let p = k as f64 / n as f64;
+        assert!(
+            0.0 <= low && low <= p && p <= high && high <= 1.0,
+            "{k}/{n}"
+        );
+    }
+    let (low, high) = super::wilson_interval(50, 100);
+    assert!((low - 0.4038).abs() < 1e-3 && (high - 0.5962).abs() < 1e-3);
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use crate::calibrate::{
+use crate::export::calibration::{
     CALIBRATED_COUNTS_FILE, ClassCalibration, REVIEW_SAMPLE_FILE, SampleSettings,
     apply_calibration, calibrate_folder, read_calibration, write_calibration, write_review_sample,
 };

@@ -486,8 +486,8 @@ fn add_recordings(project: &mut Project, files: &[PathBuf]) -> Vec<ProjectRecord
 fn calibrated_threshold(
     path: &Path,
     target: Option<f64>,
-) -> anyhow::Result<(Vec<crate::calibrate::ClassCalibration>, f32)> {
-    let classes = crate::calibrate::read_calibration(path)?;
+) -> anyhow::Result<(Vec<crate::export::calibration::ClassCalibration>, f32)> {
+    let classes = crate::export::calibration::read_calibration(path)?;
     let first = classes
         .first()
         .with_context(|| format!("no calibrated class in {}", path.display()))?;
@@ -520,7 +520,7 @@ struct Tables {
     /// A multi-class model's classes and their thresholds (empty: one class).
     classes: Vec<(String, f32)>,
     /// Calibrations by class (a one-class model's detections use the first).
-    calibrations: Vec<crate::calibrate::ClassCalibration>,
+    calibrations: Vec<crate::export::calibration::ClassCalibration>,
     total: usize,
     /// Created when the model is known (a multi-class model's tables have a class column).
     folder: Option<DetectionsFolder>,

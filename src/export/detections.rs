@@ -267,7 +267,17 @@ pub fn export_run(
         .collect();
     parts.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     for (index, (recording, part)) in parts.into_iter().enumerate() {
-        let rows = detection_rows(project, part, &run.label, run.band_hz);
+        let mut rows = detection_rows(project, part, &run.label, run.band_hz);
+        if let Some(calibration) = &run.calibration {
+            for row in &mut rows {
+                if let Some(score) = row.score {
+                    row.values.insert(
+                        crate::calibrate::PROBABILITY_COLUMN.to_owned(),
+                        format!("{:.4}", calibration.probability(score as f32)),
+                    );
+                }
+            }
+        }
         folder.record(
             index,
             RecordingOut {

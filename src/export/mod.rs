@@ -92,6 +92,7 @@ pub fn export_tables(
     Ok(written)
 }
 
+pub mod calibration;
 mod detections;
 
 pub use detections::{

@@ -68,6 +68,12 @@ pub enum ProjectChange {
         run_id: u32,
         verdicts: Vec<(DetectionRef, Option<Verdict>, Option<Verdict>)>,
     },
+    /// The calibration kept with a run (fitted from its verdicts in Review), or taken off.
+    RunCalibration {
+        run_id: u32,
+        before: Option<crate::calibrate::Calibration>,
+        after: Option<crate::calibrate::Calibration>,
+    },
     /// Negative selections made from a run's false positives, noted on their detections (the
     /// selections themselves are the same step's insert).
     NegativesMarked {
@@ -188,6 +194,11 @@ impl ProjectChange {
                     set_verdict(project, *run_id, *at, *after);
                 }
             }
+            Self::RunCalibration { run_id, after, .. } => {
+                if let Some(run) = run_mut(project, *run_id) {
+                    run.calibration.clone_from(after);
+                }
+            }
             Self::NegativesMarked { run_id, made } => {
                 if let Some(run) = run_mut(project, *run_id) {
                     run.mark_negatives(made.iter().copied());
@@ -248,6 +259,11 @@ impl ProjectChange {
             Self::Verdicts { run_id, verdicts } => {
                 for (at, before, _) in verdicts {
                     set_verdict(project, *run_id, *at, *before);
+                }
+            }
+            Self::RunCalibration { run_id, before, .. } => {
+                if let Some(run) = run_mut(project, *run_id) {
+                    run.calibration.clone_from(before);
                 }
             }
             Self::NegativesMarked { run_id, made } => {

@@ -45,6 +45,7 @@ pub(crate) fn run(id: u32, recording: u32, scores: Vec<f32>) -> DetectionRun {
         recordings: Vec::new(),
         pending: vec![ProjectRecordingId(recording)],
         failed: Vec::new(),
+        calibration: None,
     };
     let start_secs = (0..scores.len()).map(|i| i as f64).collect();
     run.add_scores(

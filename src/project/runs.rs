@@ -123,6 +123,10 @@ pub struct DetectionRun {
     /// Recordings that could not be scored, with why.
     #[serde(default)]
     pub failed: Vec<(ProjectRecordingId, String)>,
+    /// Score → probability of a call, fitted from the run's verdicts and kept with it (Review's
+    /// Calibration): exports give each detection its `Probability`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::calibrate::Calibration>,
 }
 
 impl RecordingDetections {
@@ -215,6 +219,7 @@ impl DetectionRun {
             recordings: Vec::new(),
             pending: recordings,
             failed: Vec::new(),
+            calibration: None,
         }
     }
 

@@ -13,6 +13,8 @@ use crate::annotation::{TableRow, read_table};
 use crate::calibrate::PROBABILITY_COLUMN;
 use crate::export::DETECTIONS_CSV_FILE;
 
+pub mod counts;
+
 /// Detections per hour of day, per site.
 pub const ACTIVITY_BY_HOUR_FILE: &str = "activity_by_hour.csv";
 /// Detections per date, per site.
@@ -61,6 +63,19 @@ pub fn site_of(file_name: &str) -> String {
     }
 }
 
+/// A detection row's wall-clock time: its file's start (the table's, else the one its name
+/// gives) plus its offset; `None` when neither is known.
+#[must_use]
+pub fn wall_clock_of(row: &TableRow) -> Option<NaiveDateTime> {
+    let file = row.file.as_ref()?;
+    let start = file
+        .start
+        .or_else(|| crate::audio::start_from_name(&file.name).map(|s| s.local_time))?;
+    start.checked_add_signed(chrono::TimeDelta::try_milliseconds(
+        (row.start_secs * 1000.0).round() as i64,
+    )?)
+}
+
 /// One detection placed in time.
 #[derive(Debug, Clone, PartialEq)]
 struct Dated {
@@ -95,20 +110,8 @@ pub fn activity(rows: &[TableRow]) -> Activity {
     let mut dated = Vec::new();
     let mut undated = 0;
     for row in rows {
-        let Some(file) = &row.file else {
-            undated += 1;
-            continue;
-        };
-        let start = file
-            .start
-            .or_else(|| crate::audio::start_from_name(&file.name).map(|s| s.local_time));
-        let at = start.and_then(|s| {
-            s.checked_add_signed(chrono::TimeDelta::try_milliseconds(
-                (row.start_secs * 1000.0).round() as i64,
-            )?)
-        });
-        match at {
-            Some(at) => dated.push(Dated {
+        match (&row.file, wall_clock_of(row)) {
+            (Some(file), Some(at)) => dated.push(Dated {
                 site: site_of(&file.name),
                 at,
                 probability: row
@@ -116,7 +119,7 @@ pub fn activity(rows: &[TableRow]) -> Activity {
                     .get(PROBABILITY_COLUMN)
                     .and_then(|p| p.trim().parse().ok()),
             }),
-            None => undated += 1,
+            _ => undated += 1,
         }
     }
     let mut sites: Vec<String> = dated.iter().map(|d| d.site.clone()).collect();

@@ -645,6 +645,7 @@ mod tests {
             recordings: Vec::new(),
             pending: Vec::new(),
             failed: Vec::new(),
+            calibration: None,
         };
         let mut part = RecordingDetections {
             recording: ProjectRecordingId(0),

@@ -731,6 +731,7 @@ fn a_save_merges_what_the_command_line_wrote_meanwhile() {
                 recordings: Vec::new(),
                 pending: vec![a_id],
                 failed: Vec::new(),
+                calibration: None,
             };
             run.add_scores(
                 a_id,

@@ -43,6 +43,7 @@ fn run_of(
         recordings: Vec::new(),
         pending: vec![recording],
         failed: Vec::new(),
+        calibration: None,
     };
     run.add_scores(
         recording,

@@ -444,7 +444,7 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
     // With a calibration per class: each class cut at its calibration's threshold, every
     // detection with its probability.
     let calibrated_at = [("fall", 0.55_f32), ("rise", 0.75), ("tone", 0.95)];
-    let classes: Vec<syrinx::calibrate::ClassCalibration> = calibrated_at
+    let classes: Vec<syrinx::export::calibration::ClassCalibration> = calibrated_at
         .iter()
         .map(|(class, threshold)| {
             let estimate = syrinx::calibrate::Estimate {
@@ -452,7 +452,7 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
                 low: 0.8,
                 high: 1.0,
             };
-            syrinx::calibrate::ClassCalibration {
+            syrinx::export::calibration::ClassCalibration {
                 class: (*class).to_owned(),
                 detections: 10,
                 bands: Vec::new(),

@@ -90,6 +90,7 @@ pub fn test_run(
         recordings: Vec::new(),
         pending,
         failed: Vec::new(),
+        calibration: None,
     }
 }
 

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{
+use super::DETECTIONS_CSV_FILE;
+use crate::annotation::{TableFormat, TableRow, read_table, write_table};
+use crate::calibrate::{
     BandPrecision, CalibrateError, Calibration, Estimate, Judged, ThresholdChoice, band_of,
     band_precision, score_bands, stratified_sample,
 };
-use crate::annotation::{TableFormat, TableRow, read_table, write_table};
-use crate::export::DETECTIONS_CSV_FILE;
 use crate::project::runs::Verdict;
 
 /// The sample to review, written into the folder.
@@ -21,8 +21,6 @@ pub const REVIEW_SAMPLE_FILE: &str = "review_sample.csv";
 pub const CALIBRATION_FILE: &str = "calibration.json";
 /// Calls per recording with intervals, written into the folder.
 pub const CALIBRATED_COUNTS_FILE: &str = "counts_calibrated.csv";
-/// The column of a detection's calibrated probability of being a call.
-pub const PROBABILITY_COLUMN: &str = "Probability";
 /// The column of the sample's score band (1 = lowest).
 pub const BAND_COLUMN: &str = "band";
 
@@ -336,8 +334,8 @@ pub fn write_calibration(
         for r in &class.recordings {
             counts.push_str(&format!(
                 "{},{},{},{:.2},{:.2},{:.2},{},{},{:.2},{:.2},{:.2}\n",
-                crate::export::csv_field(&r.recording),
-                crate::export::csv_field(&class.class),
+                super::csv_field(&r.recording),
+                super::csv_field(&class.class),
                 r.detections,
                 r.calls.value,
                 r.calls.low,
