@@ -74,7 +74,8 @@ pub fn score_logit(score: f32) -> f64 {
     (p / (1.0 - p)).ln()
 }
 
-fn sigmoid(x: f64) -> f64 {
+#[must_use]
+pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 

@@ -39,6 +39,8 @@ pub const SERIES: [Color32; 4] = [
 /// Histogram bars of true and false positives' scores.
 pub const TRUE_POSITIVE_BARS: Color32 = Color32::from_rgb(80, 200, 100);
 pub const FALSE_POSITIVE_BARS: Color32 = Color32::from_rgb(230, 70, 60);
+/// The interval around a calibration curve.
+pub const CALIBRATION_INTERVAL: Color32 = Color32::from_rgb(140, 160, 200);
 
 /// Class colours of a multi-class model's detections: distinct from each other and from the
 /// selection colours (amber positives, sky-blue negatives), which may be drawn beside them.

@@ -148,3 +148,126 @@ fn the_iterations_table_shows_a_gain_without_reviewing_the_new_run() {
     harness.run_steps(2);
     assert_eq!(reviewed_run(&harness).counts().reviewed(), 0);
 }
+
+/// A project with one run of 18 detections scoring 0.55 to 0.98, the upper half judged calls
+/// and the lower half false positives, and one left unjudged.
+fn project_with_judged_run(dir: &Path) -> PathBuf {
+    let mut project = sparse_project(dir, 1);
+    let recording = project.recordings[0].id;
+    let model = dir.join("models/model_01");
+    let mut run = run_of(1, &model, recording, &[]);
+    let scores: Vec<f32> = (0..40)
+        .map(|i| {
+            if i % 2 == 1 && i < 38 {
+                0.55 + 0.025 * (i / 2) as f32
+            } else {
+                0.1
+            }
+        })
+        .collect();
+    run.recordings.clear();
+    run.pending = vec![recording];
+    run.add_scores(
+        recording,
+        WindowScores {
+            window_secs: 1.0,
+            start_secs: (0..40).map(f64::from).collect(),
+            scores,
+            envelope: None,
+        },
+    );
+    let n = run.recordings[0].detections.len();
+    assert_eq!(n, 19);
+    for i in 0..n - 1 {
+        let call = run.recordings[0].detections[i].detection.max_score > 0.77;
+        run.set_verdict(
+            at(i),
+            Some(if call {
+                Verdict::TruePositive
+            } else {
+                Verdict::FalsePositive
+            }),
+        );
+    }
+    project.add_run(run);
+    project.models = vec![model];
+    let path = dir.join("calls.syrinx");
+    project.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn scores_become_probabilities_kept_with_the_run_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = project_with_judged_run(dir.path());
+    let mut harness = open_project(&path, dir.path());
+    harness.set_size(egui::vec2(1400.0, 2400.0));
+    let ctx = harness.ctx.clone();
+    assert!(harness.state_mut().run_command_named(&ctx, "Review panel"));
+    settle(&mut harness);
+    harness.get_by_label("Scores as probabilities").click();
+    harness.run_steps(2);
+    settle(&mut harness);
+    harness.get_by_label("Fitted from 18 verdict(s), 9 of them calls.");
+    // The sample: 5 from each of 6 bands of equal width in logits, fewer where a band holds
+    // fewer (the top bands of this run hold one or two).
+    harness
+        .get_by_label_contains("Review only the sample")
+        .click();
+    harness.run_steps(2);
+    let sample = harness.state().ui.review.queue.clone();
+    assert!(
+        (6..19).contains(&sample.len()),
+        "{} sampled of 19",
+        sample.len()
+    );
+    let run = reviewed_run(&harness);
+    let scores: Vec<f32> = sample
+        .iter()
+        .map(|a| run.get(*a).unwrap().detection.max_score)
+        .collect();
+    assert!(
+        scores[0] < 0.6
+            && scores[scores.len() - 1] > 0.95
+            && scores.windows(2).all(|w| w[0] <= w[1]),
+        "from the lowest band to the highest, lowest first: {scores:?}"
+    );
+
+    harness.get_by_label("Keep with the run").click();
+    harness.run_steps(2);
+    let run = reviewed_run(&harness);
+    let calibration = run.calibration.clone().expect("kept with the run");
+    assert!(
+        calibration.probability(0.95) > 0.8 && calibration.probability(0.6) < 0.2,
+        "{calibration:?}"
+    );
+    // Exports give each detection its probability.
+    let out = dir.path().join("export");
+    let project = harness.state().session.document.project.clone();
+    syrinx::export::export_run(
+        &project,
+        &run,
+        &out,
+        &[syrinx::annotation::TableFormat::Csv],
+    )
+    .unwrap();
+    let table =
+        syrinx::annotation::read_table(&out.join(syrinx::export::DETECTIONS_CSV_FILE)).unwrap();
+    assert_eq!(table.rows.len(), 19);
+    for row in &table.rows {
+        let p: f64 = row.values[syrinx::calibrate::PROBABILITY_COLUMN]
+            .parse()
+            .unwrap();
+        let expected = calibration.probability(row.score.unwrap() as f32);
+        assert!((p - expected).abs() < 1e-3, "{p} vs {expected}");
+    }
+    // Counted with it, per recording and site; undone in one step.
+    harness.get_by_label("Calls and activity").click();
+    harness.run_steps(2);
+    settle(&mut harness);
+    harness.get_by_label("per site");
+    harness.get_by_label_contains("the run's calibration");
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    harness.run_steps(2);
+    assert!(reviewed_run(&harness).calibration.is_none());
+}

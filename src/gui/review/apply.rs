@@ -47,6 +47,9 @@ impl ReviewState {
     /// The Review tab's contents (right side), and what they asked for.
     pub fn panel(&mut self, bench: &mut Workbench, ui: &mut egui::Ui) {
         self.refresh_history(&bench.session.document.project, &bench.session.waker);
+        if let Some(run) = self.run(&bench.session.document.project) {
+            self.refresh_calibration(&bench.session.document.project, run, &bench.session.waker);
+        }
         self.refresh_queue(&bench.session.document.project);
         self.can_undo_verdict = bench.session.document.undo.last_is_verdict();
         let actions = self.panel_ui(ui, &bench.session.document.project);
@@ -126,12 +129,37 @@ impl ReviewState {
             }
             ReviewAction::DifferencesOnly(only) => {
                 self.differences_only = only;
+                if only {
+                    self.sample_only = false;
+                }
                 self.position = 0;
                 self.refresh_queue(&bench.session.document.project);
                 self.show_current_detection(bench);
             }
             ReviewAction::CarryVerdicts => self.carry_verdicts(bench),
             ReviewAction::ShowLost(n) => self.show_lost(bench, n),
+            ReviewAction::SampleOnly(only) => {
+                self.sample_only = only;
+                if only {
+                    self.differences_only = false;
+                }
+                self.position = 0;
+                self.refresh_queue(&bench.session.document.project);
+                self.show_current_detection(bench);
+            }
+            ReviewAction::KeepCalibration(calibration) => {
+                if let Some(run) = self.run(&bench.session.document.project) {
+                    let change = ProjectChange::RunCalibration {
+                        run_id: run.id,
+                        before: run.calibration.clone(),
+                        after: calibration,
+                    };
+                    bench
+                        .session
+                        .document
+                        .change_project("keep a calibration with the run", change);
+                }
+            }
             ReviewAction::Reclassify(label) => self.reclassify_detection(bench, &label),
             ReviewAction::DeleteRun(id) => {
                 if self.scoring_run == Some(id) {

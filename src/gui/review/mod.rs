@@ -4,6 +4,7 @@
 //! each training iteration did.
 
 mod apply;
+mod calibration;
 mod changes;
 mod keys;
 mod label_next;
@@ -63,6 +64,20 @@ pub enum ReviewAction {
     CarryVerdicts,
     /// Show the compared run's `n`-th lost detection.
     ShowLost(usize),
+    /// The queue holds only the stratified sample that calibrates the scores.
+    SampleOnly(bool),
+    /// Keep this calibration with the run (`None`: take it off).
+    KeepCalibration(Option<crate::calibrate::Calibration>),
+}
+
+/// Which detections the queue holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QueueFilter {
+    All,
+    /// Those gained against this earlier run.
+    Gained(u32),
+    /// The stratified sample.
+    Sample,
 }
 
 /// One trained model as the iteration history shows it.
@@ -85,9 +100,18 @@ pub struct ReviewState {
     pub order: ReviewOrder,
     pub queue: Vec<DetectionRef>,
     pub position: usize,
-    /// What the queue was built from: (run, detections, threshold bits, order, the compared
-    /// run when only the differences are queued).
-    queue_stamp: Option<(u32, usize, u32, ReviewOrder, Option<u32>)>,
+    /// What the queue was built from: (run, detections, threshold bits, order, filter).
+    queue_stamp: Option<(u32, usize, u32, ReviewOrder, QueueFilter)>,
+    /// The queue holds only the stratified sample (see `calibration`).
+    pub sample_only: bool,
+    /// The job working out the calibration view, what it was asked for, its last result and
+    /// a failure of it.
+    calibration_job: Option<
+        crate::util::jobs::Job<(), (calibration::CalibrationStamp, calibration::CalibrationView)>,
+    >,
+    calibration_asked: Option<calibration::CalibrationStamp>,
+    calibration_view: Option<(calibration::CalibrationStamp, calibration::CalibrationView)>,
+    calibration_error: Option<String>,
     /// The earlier run the reviewed one is compared with (`None`: the previous model's).
     pub compare_with: Option<u32>,
     /// The queue holds only the detections gained against the compared run.
@@ -135,6 +159,11 @@ impl Default for ReviewState {
             queue: Vec::new(),
             position: 0,
             queue_stamp: None,
+            sample_only: false,
+            calibration_job: None,
+            calibration_asked: None,
+            calibration_view: None,
+            calibration_error: None,
             compare_with: None,
             differences_only: false,
             change: None,
@@ -173,16 +202,20 @@ impl ReviewState {
             self.queue_stamp = None;
             return;
         };
-        let differences = self
-            .differences_only
-            .then(|| self.compared_run(project, run).map(|b| b.id))
-            .flatten();
+        let filter = if self.sample_only {
+            QueueFilter::Sample
+        } else {
+            self.differences_only
+                .then(|| self.compared_run(project, run).map(|b| b.id))
+                .flatten()
+                .map_or(QueueFilter::All, QueueFilter::Gained)
+        };
         let stamp = (
             run.id,
             run.counts().detections,
             run.merge.threshold.to_bits(),
             self.order,
-            differences,
+            filter,
         );
         if self.queue_stamp == Some(stamp) {
             return;
@@ -192,10 +225,10 @@ impl ReviewState {
             .current()
             .filter(|_| same_run)
             .and_then(|at| Some((run.recording_of(at)?, run.get(at)?.detection.start_secs)));
-        self.queue = if differences.is_some() {
-            self.differences_queue(project, run)
-        } else {
-            run.queue(self.order)
+        self.queue = match filter {
+            QueueFilter::All => run.queue(self.order),
+            QueueFilter::Gained(_) => self.differences_queue(project, run),
+            QueueFilter::Sample => calibration::sample_queue(run),
         };
         self.queue_stamp = Some(stamp);
         self.run_id = Some(run.id);
@@ -279,6 +312,10 @@ impl ReviewState {
         self.evaluation = None;
         self.compare_with = None;
         self.differences_only = false;
+        self.sample_only = false;
+        self.calibration_view = None;
+        self.calibration_asked = None;
+        self.calibration_job = None;
         self.change = None;
         self.iteration_figures = None;
         self.history = None;
@@ -302,6 +339,12 @@ impl ReviewState {
                 egui::CollapsingHeader::new("What to label next")
                     .default_open(false)
                     .show(ui, |ui| self.label_next_ui(ui, project, run, &mut actions));
+                egui::CollapsingHeader::new("Scores as probabilities")
+                    .default_open(false)
+                    .show(ui, |ui| self.calibration_ui(ui, run, &mut actions));
+                egui::CollapsingHeader::new("Calls and activity")
+                    .default_open(false)
+                    .show(ui, |ui| self.calls_ui(ui, run));
                 egui::CollapsingHeader::new("Threshold from review")
                     .default_open(false)
                     .show(ui, |ui| self.threshold_ui(ui, run, &mut actions));
