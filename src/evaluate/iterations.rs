@@ -272,18 +272,27 @@ pub fn iteration_figures(
     models: &[(&Path, Option<&ModelInfo>)],
     tolerance_secs: f64,
 ) -> Vec<IterationFigures> {
-    let runs_of = |dir: &Path| -> Vec<&DetectionRun> {
-        project
+    // A model's answer is its runs at its own threshold (runs at another one, made to draw a
+    // calibration sample or to look further, are compared only when there is no other).
+    let runs_of = |(dir, info): &(&Path, Option<&ModelInfo>)| -> Vec<&DetectionRun> {
+        let all: Vec<&DetectionRun> = project
             .detection_runs
             .iter()
-            .filter(|r| r.model_dir == dir)
-            .collect()
+            .filter(|r| r.model_dir == *dir)
+            .collect();
+        let own: Vec<&DetectionRun> = all
+            .iter()
+            .copied()
+            .filter(|r| info.is_none_or(|i| (r.merge.threshold - i.threshold).abs() < 1e-6))
+            .collect();
+        if own.is_empty() { all } else { own }
     };
     models
         .iter()
         .enumerate()
-        .map(|(i, (dir, info))| {
-            let runs = runs_of(dir);
+        .map(|(i, model)| {
+            let runs = runs_of(model);
+            let info = model.1;
             let test = info.and_then(|info| {
                 runs.iter()
                     .filter_map(|run| {
@@ -296,7 +305,7 @@ pub fn iteration_figures(
             });
             let previous = i
                 .checked_sub(1)
-                .map(|p| runs_of(models[p].0))
+                .map(|p| runs_of(&models[p]))
                 .unwrap_or_default();
             let change = runs.iter().rev().find_map(|after| {
                 let before = counterpart(after, previous.iter().copied())?;
@@ -484,6 +493,45 @@ mod tests {
             is_test_recording(&manifest, &pinned),
             "not in the manifest: its own split"
         );
+    }
+
+    #[test]
+    fn a_models_runs_at_its_own_threshold_are_its_answer() {
+        let device = crate::model::ComputeDevice::Cpu.device().expect("cpu");
+        let info = |threshold| {
+            let mut info = crate::model::ModelArtifact::untrained(
+                crate::model::NetworkConfig::default(),
+                crate::dsp::ModelInputSpec::default(),
+                &device,
+            )
+            .info;
+            info.threshold = threshold;
+            info
+        };
+        let (first, second) = (info(0.5), info(0.5));
+        let mut project = Project::default();
+        project.recordings.push(recording(0, "/data/a.wav"));
+        project.add_run(model_run(1, "/m1", 0, &[2, 6]));
+        project.add_run(model_run(2, "/m2", 0, &[2]));
+        // Model 1 again, newer, lower: a sample for calibration, not model 1's answer.
+        let mut low = model_run(3, "/m1", 0, &[2, 4, 6, 8]);
+        low.merge.threshold = 0.2;
+        project.add_run(low);
+        let models = [
+            (Path::new("/m1"), Some(&first)),
+            (Path::new("/m2"), Some(&second)),
+        ];
+        let figures = iteration_figures(&project, &models, 0.5);
+        let change = figures[1].change.as_ref().expect("compared");
+        assert_eq!(change.before_run, 1, "not the newer run at 0.2");
+        assert_eq!((change.gained.len(), change.lost.len()), (0, 1));
+        // Without a description every run counts: the newest sharing most.
+        let blind = iteration_figures(
+            &project,
+            &[(Path::new("/m1"), None), (Path::new("/m2"), None)],
+            0.5,
+        );
+        assert_eq!(blind[1].change.as_ref().map(|c| c.before_run), Some(3));
     }
 
     #[test]

@@ -265,7 +265,7 @@ fn scores_become_probabilities_kept_with_the_run_and_exported() {
     harness.get_by_label("Calls and activity").click();
     harness.run_steps(2);
     settle(&mut harness);
-    harness.get_by_label("per site");
+    harness.get_by_label("Per site");
     harness.get_by_label_contains("the run's calibration");
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     harness.run_steps(2);

@@ -256,6 +256,7 @@ impl ReviewState {
     pub(super) fn calibration_ui(
         &mut self,
         ui: &mut egui::Ui,
+        project: &Project,
         run: &DetectionRun,
         actions: &mut Vec<ReviewAction>,
     ) {
@@ -297,7 +298,7 @@ impl ReviewState {
             Ok(c) => c,
             Err(why) => {
                 ui.weak(why);
-                Self::kept_ui(ui, run, None, actions);
+                Self::kept_ui(ui, project, run, None, actions);
                 return;
             }
         };
@@ -337,13 +338,14 @@ impl ReviewState {
                 ui.weak("No threshold reaches that precision among these detections.");
             }
         }
-        Self::kept_ui(ui, run, Some(calibration), actions);
+        Self::kept_ui(ui, project, run, Some(calibration), actions);
         self.target_precision = target;
     }
 
     /// Whether the run keeps a calibration, and the buttons to keep this one or take it off.
     fn kept_ui(
         ui: &mut egui::Ui,
+        project: &Project,
         run: &DetectionRun,
         fitted: Option<&Calibration>,
         actions: &mut Vec<ReviewAction>,
@@ -378,6 +380,23 @@ impl ReviewState {
                 actions.push(ReviewAction::KeepCalibration(None));
             }
         });
+        // A calibration fitted on one run (a survey's judged sample) applies to the same
+        // model's other runs (the rest of the season), as `syrinx detect --calibration` does.
+        let others: Vec<&DetectionRun> = project
+            .detection_runs
+            .iter()
+            .filter(|r| r.id != run.id && r.model_id == run.model_id && r.label == run.label)
+            .filter(|r| r.calibration.is_some() && r.calibration != run.calibration)
+            .collect();
+        for other in others {
+            if ui
+                .small_button(format!("Use the calibration of {}", other.name()))
+                .on_hover_text("The same model's scores mean the same in every run")
+                .clicked()
+            {
+                actions.push(ReviewAction::KeepCalibration(other.calibration.clone()));
+            }
+        }
     }
 
     /// Calls per recording, site and date, and the activity charts.
@@ -413,43 +432,67 @@ impl ReviewState {
             ));
         }
         if !view.groups.is_empty() {
-            groups_grid(ui, &view.groups);
+            groups_list(ui, &view.groups);
         }
         activity_plots(ui, &view.activity);
     }
 }
 
-/// Probability against score with its 95 % interval, and each band's share of calls.
+/// A score as the calibration's axis labels it: more decimals near 0 and 1, where networks
+/// put most of their scores.
+fn score_label(logit: f64) -> String {
+    let score = crate::calibrate::sigmoid(logit);
+    let digits = if (0.01..=0.99).contains(&score) {
+        2
+    } else if (0.0001..=0.9999).contains(&score) {
+        4
+    } else {
+        6
+    };
+    format!("{score:.digits$}")
+}
+
+/// Probability against score with its 95 % interval, and each band's share of calls. The
+/// score axis is in logits (labelled as scores), as the fit is: a network's scores crowd near
+/// 1, where a linear axis would squeeze the whole curve into its last pixels.
 fn calibration_plot(ui: &mut egui::Ui, calibration: &Calibration, bands: &[BandPrecision]) {
-    let scores: Vec<f32> = (1..100).map(|i| i as f32 / 100.0).collect();
-    let estimates: Vec<(f64, Estimate)> = scores
-        .iter()
-        .map(|s| (f64::from(*s), calibration.probability_estimate(*s)))
+    use crate::calibrate::score_logit;
+    let (low, high) = match (bands.first(), bands.last()) {
+        (Some(first), Some(last)) if last.high > first.low => {
+            (score_logit(first.low), score_logit(last.high))
+        }
+        _ => (score_logit(0.01), score_logit(0.99)),
+    };
+    let steps = 120;
+    let estimates: Vec<(f64, Estimate)> = (0..=steps)
+        .map(|i| {
+            let x = low + (high - low) * f64::from(i) / f64::from(steps);
+            (
+                x,
+                calibration.probability_estimate(crate::calibrate::sigmoid(x) as f32),
+            )
+        })
         .collect();
     let line = |pick: fn(&Estimate) -> f64| -> PlotPoints {
-        estimates.iter().map(|(s, e)| [*s, pick(e)]).collect()
+        estimates.iter().map(|(x, e)| [*x, pick(e)]).collect()
     };
     let band_points: PlotPoints = bands
         .iter()
         .filter_map(|b| {
-            let centre = crate::calibrate::sigmoid(f64::midpoint(
-                crate::calibrate::score_logit(b.low),
-                crate::calibrate::score_logit(b.high),
-            ));
+            let centre = f64::midpoint(score_logit(b.low), score_logit(b.high));
             Some([centre, b.precision()?])
         })
         .collect();
     Plot::new("calibration curve")
-        .height(140.0)
-        .include_x(0.0)
-        .include_x(1.0)
+        .height(170.0)
         .include_y(0.0)
         .include_y(1.0)
         .allow_scroll(false)
         .allow_drag(false)
         .x_axis_label("score")
         .y_axis_label("P(call)")
-        .legend(Legend::default())
+        .x_axis_formatter(|mark, _| score_label(mark.value))
+        .legend(Legend::default().position(egui_plot::Corner::RightBottom))
         .show(ui, |plot| {
             let interval = crate::gui::theme::CALIBRATION_INTERVAL;
             plot.line(Line::new("probability", line(|e| e.value)).width(2.0));
@@ -463,46 +506,27 @@ fn calibration_plot(ui: &mut egui::Ui, calibration: &Calibration, bands: &[BandP
         });
 }
 
-/// The calls of each recording, site and date.
-fn groups_grid(ui: &mut egui::Ui, groups: &[GroupCalls]) {
-    let corrected = groups.iter().any(|g| g.calls_in_audio.is_some());
-    egui::ScrollArea::horizontal()
-        .id_salt("calls by group scroll")
-        .show(ui, |ui| {
-            egui::Grid::new("calls by group")
-                .striped(true)
-                .show(ui, |ui| {
-                    ui.strong("");
-                    ui.strong("detections");
-                    ui.strong("calls (95 %)");
-                    if corrected {
-                        ui.strong("in the audio").on_hover_text(
-                            "Calls among the detections divided by the recall measured on the \
-                         fully annotated recordings",
-                        );
-                    }
-                    ui.end_row();
-                    let mut last = None;
-                    for g in groups {
-                        if last != Some(g.kind) {
-                            ui.strong(match g.kind {
-                                GroupKind::Recording => "per recording",
-                                GroupKind::Site => "per site",
-                                GroupKind::Date => "per date",
-                            });
-                            ui.end_row();
-                            last = Some(g.kind);
-                        }
-                        ui.label(&g.group);
-                        ui.label(g.detections.to_string());
-                        ui.label(g.calls.to_string());
-                        if corrected {
-                            ui.label(g.calls_in_audio.map_or_else(String::new, |c| c.to_string()));
-                        }
-                        ui.end_row();
-                    }
-                });
-        });
+/// The calls of each recording, site and date: a line each (they wrap in a narrow panel).
+fn groups_list(ui: &mut egui::Ui, groups: &[GroupCalls]) {
+    let mut last = None;
+    for g in groups {
+        if last != Some(g.kind) {
+            ui.strong(match g.kind {
+                GroupKind::Recording => "Per recording",
+                GroupKind::Site => "Per site",
+                GroupKind::Date => "Per date",
+            });
+            last = Some(g.kind);
+        }
+        let mut text = format!(
+            "{}: {} detection(s), calls {}",
+            g.group, g.detections, g.calls
+        );
+        if let Some(in_audio) = g.calls_in_audio {
+            text.push_str(&format!(", in the audio {in_audio}"));
+        }
+        ui.label(text);
+    }
 }
 
 /// Detections (or calls, with a calibration) per hour of day and per date, a colour per site.

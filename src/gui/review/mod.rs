@@ -341,7 +341,7 @@ impl ReviewState {
                     .show(ui, |ui| self.label_next_ui(ui, project, run, &mut actions));
                 egui::CollapsingHeader::new("Scores as probabilities")
                     .default_open(false)
-                    .show(ui, |ui| self.calibration_ui(ui, run, &mut actions));
+                    .show(ui, |ui| self.calibration_ui(ui, project, run, &mut actions));
                 egui::CollapsingHeader::new("Calls and activity")
                     .default_open(false)
                     .show(ui, |ui| self.calls_ui(ui, run));
