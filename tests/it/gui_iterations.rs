@@ -10,7 +10,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use syrinx::annotation::ProjectRecordingId;
 use syrinx::detect::{MergeSettings, WindowScores};
-use syrinx::gui::SyrinxApp;
+use syrinx::gui::{ReviewAction, SyrinxApp};
 use syrinx::project::runs::{DetectionRef, DetectionRun, Verdict};
 
 use super::gui::settle;
@@ -189,7 +189,15 @@ fn project_with_judged_run(dir: &Path) -> PathBuf {
             }),
         );
     }
+    // The same model over the same recording again, not reviewed: where the calibration is
+    // applied.
+    let mut again = run.clone();
+    again.id = 2;
+    for d in &mut again.recordings[0].detections {
+        d.verdict = None;
+    }
     project.add_run(run);
+    project.add_run(again);
     project.models = vec![model];
     let path = dir.join("calls.syrinx");
     project.save(&path).unwrap();
@@ -205,6 +213,10 @@ fn scores_become_probabilities_kept_with_the_run_and_exported() {
     let ctx = harness.ctx.clone();
     assert!(harness.state_mut().run_command_named(&ctx, "Review panel"));
     settle(&mut harness);
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SelectRun(1));
+    harness.run_steps(2);
     harness.get_by_label("Scores as probabilities").click();
     harness.run_steps(2);
     settle(&mut harness);
@@ -270,4 +282,25 @@ fn scores_become_probabilities_kept_with_the_run_and_exported() {
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     harness.run_steps(2);
     assert!(reviewed_run(&harness).calibration.is_none());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Y);
+    harness.run_steps(2);
+    assert!(reviewed_run(&harness).calibration.is_some(), "redone");
+
+    // The model's other run takes it: its counts and threshold without a verdict of its own.
+    harness
+        .state_mut()
+        .review_action(ReviewAction::SelectRun(2));
+    harness.run_steps(2);
+    settle(&mut harness);
+    harness.get_by_label_contains("no verdicts to calibrate from");
+    harness
+        .get_by_label_contains("Use the calibration of run 1")
+        .click();
+    harness.run_steps(2);
+    settle(&mut harness);
+    let applied = reviewed_run(&harness);
+    assert_eq!(applied.id, 2);
+    assert_eq!(applied.calibration.as_ref(), Some(&calibration));
+    harness.get_by_label("The run's calibration, fitted from 18 verdict(s), 9 of them calls.");
+    harness.get_by_label_contains("Threshold 0.");
 }

@@ -41,7 +41,8 @@ pub struct CalibrationView {
     /// The fit from the run's verdicts, or why there is none.
     pub fit: Result<Calibration, String>,
     pub bands: Vec<BandPrecision>,
-    /// The lowest threshold reaching the precision wanted.
+    /// The lowest threshold reaching the precision wanted, by the fit (else by the kept
+    /// calibration: one applied from another run has no verdicts of this run to fit).
     pub choice: Option<ThresholdChoice>,
     /// Calls among all the run's detections.
     pub calls: Option<Estimate>,
@@ -134,6 +135,7 @@ impl CalibrationInput {
         let choice = fit
             .as_ref()
             .ok()
+            .or(self.kept.as_ref())
             .and_then(|c| c.threshold_for_precision(&scores, floor, self.target_precision));
         let counting = self.kept.as_ref().or(fit.as_ref().ok());
         let calls = counting.map(|c| c.expected_calls(&scores));
@@ -294,9 +296,14 @@ impl ReviewState {
             ui.weak("working out the calibration…");
             return;
         };
-        let calibration = match &view.fit {
-            Ok(c) => c,
-            Err(why) => {
+        let (calibration, fitted) = match (&view.fit, &run.calibration) {
+            (Ok(c), _) => (c, Some(c)),
+            // Applied from another run of the model: shown, used, not fitted here.
+            (Err(why), Some(kept)) => {
+                ui.weak(why);
+                (kept, None)
+            }
+            (Err(why), None) => {
                 ui.weak(why);
                 Self::kept_ui(ui, project, run, None, actions);
                 return;
@@ -304,8 +311,14 @@ impl ReviewState {
         };
         calibration_plot(ui, calibration, &view.bands);
         ui.label(format!(
-            "Fitted from {} verdict(s), {} of them calls.",
-            calibration.verdicts, calibration.calls
+            "{} from {} verdict(s), {} of them calls.",
+            if fitted.is_some() {
+                "Fitted"
+            } else {
+                "The run's calibration, fitted"
+            },
+            calibration.verdicts,
+            calibration.calls
         ));
         // The view is borrowed from `self`: the slider's value is stored after it is drawn.
         let mut target = self.target_precision;
@@ -338,7 +351,7 @@ impl ReviewState {
                 ui.weak("No threshold reaches that precision among these detections.");
             }
         }
-        Self::kept_ui(ui, project, run, Some(calibration), actions);
+        Self::kept_ui(ui, project, run, fitted, actions);
         self.target_precision = target;
     }
 
@@ -357,7 +370,8 @@ impl ReviewState {
                 }
                 Some(kept) => {
                     ui.label(format!(
-                        "The run keeps an earlier calibration ({} verdicts).",
+                        "The run keeps a calibration fitted from {} verdicts (another run's, or \
+                         this one's before its latest verdicts).",
                         kept.verdicts
                     ));
                 }
