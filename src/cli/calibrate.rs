@@ -6,11 +6,15 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
 
 use crate::export::calibration::{
     CALIBRATED_COUNTS_FILE, ClassCalibration, REVIEW_SAMPLE_FILE, SampleSettings,
     apply_calibration, calibrate_folder, read_calibration, write_calibration, write_review_sample,
+};
+use crate::report::counts::{
+    CALLS_BY_GROUP_FILE, MeasuredRecall, calls_by_group, calls_by_group_csv,
 };
 
 #[derive(Debug, Args)]
@@ -43,6 +47,39 @@ pub struct ApplyArgs {
     /// Print a JSON array (one object per class) as the last line of stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub recall: RecallArg,
+}
+
+/// The recall to divide calls by.
+#[derive(Debug, Args)]
+pub struct RecallArg {
+    /// Recall measured on fully annotated recordings, as FOUND/CALLS (`syrinx evaluate` prints
+    /// both): the calls in the audio of each recording, site and date are the calls among its
+    /// detections divided by it, with its Wilson interval widening theirs.
+    #[arg(long, value_name = "FOUND/CALLS", value_parser = parse_recall)]
+    pub recall: Option<MeasuredRecall>,
+}
+
+fn parse_recall(text: &str) -> Result<MeasuredRecall, String> {
+    let (found, references) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected FOUND/CALLS such as 31/33, got {text:?}"))?;
+    let number = |part: &str| {
+        part.trim()
+            .parse::<usize>()
+            .map_err(|e| format!("{part:?} in {text:?}: {e}"))
+    };
+    let recall = MeasuredRecall {
+        found: number(found)?,
+        references: number(references)?,
+    };
+    if recall.found == 0 || recall.found > recall.references {
+        return Err(format!(
+            "{text:?}: found must be between 1 and the number of calls"
+        ));
+    }
+    Ok(recall)
 }
 
 #[derive(Debug, Args)]
@@ -83,6 +120,8 @@ pub struct FitArgs {
     /// The precision the threshold is chosen to reach.
     #[arg(long, default_value_t = 0.9)]
     pub target_precision: f64,
+    #[command(flatten)]
+    pub recall: RecallArg,
     /// Print a JSON array (one object per class) as the last line of stdout.
     #[arg(long)]
     pub json: bool,
@@ -110,7 +149,7 @@ fn apply(args: &ApplyArgs) -> anyhow::Result<ExitCode> {
         args.detections.display()
     );
     report(&classes);
-    finish(&args.detections, &classes, args.json)
+    finish(&args.detections, &classes, args.json, args.recall.recall)
 }
 
 fn sample(args: &SampleArgs) -> anyhow::Result<ExitCode> {
@@ -153,7 +192,7 @@ fn fit(args: &FitArgs) -> anyhow::Result<ExitCode> {
     };
     let classes = calibrate_folder(&args.detections, &review, &settings, args.target_precision)?;
     report(&classes);
-    finish(&args.detections, &classes, args.json)
+    finish(&args.detections, &classes, args.json, args.recall.recall)
 }
 
 /// Prints each class's calibration and counts.
@@ -226,19 +265,53 @@ fn finish(
     dir: &std::path::Path,
     classes: &[ClassCalibration],
     json: bool,
+    recall: Option<MeasuredRecall>,
 ) -> anyhow::Result<ExitCode> {
-    let written = write_calibration(dir, classes)?;
+    let mut written = write_calibration(dir, classes)?;
+    written.push(write_calls_by_group(dir, classes, recall)?);
     eprintln!(
-        "wrote {} ({} has the calls per recording)",
+        "wrote {} ({} has the calls per recording, {} per recording, site and date)",
         written
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", "),
-        CALIBRATED_COUNTS_FILE
+        CALIBRATED_COUNTS_FILE,
+        CALLS_BY_GROUP_FILE
     );
     if json {
         println!("{}", serde_json::to_string(classes)?);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes [`CALLS_BY_GROUP_FILE`]: each class's calls per recording, site and date, from the
+/// folder's detections and the class's calibration (divided by `recall` when given).
+fn write_calls_by_group(
+    dir: &std::path::Path,
+    classes: &[ClassCalibration],
+    recall: Option<MeasuredRecall>,
+) -> anyhow::Result<PathBuf> {
+    let table_path = dir.join(crate::export::DETECTIONS_CSV_FILE);
+    let table = crate::annotation::read_table(&table_path)
+        .with_context(|| format!("cannot read {}", table_path.display()))?;
+    let groups: Vec<(String, Vec<_>)> = classes
+        .iter()
+        .map(|class| {
+            let rows: Vec<_> = table
+                .rows
+                .iter()
+                .filter(|r| r.label == class.class)
+                .cloned()
+                .collect();
+            (
+                class.class.clone(),
+                calls_by_group(&rows, &class.calibration, recall),
+            )
+        })
+        .collect();
+    let path = dir.join(CALLS_BY_GROUP_FILE);
+    crate::util::fsutil::write_atomically(&path, calls_by_group_csv(&groups).as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
 }

@@ -1163,6 +1163,14 @@ fn calibrate_samples_by_score_band_fits_the_verdicts_and_counts_calls() {
     let counts = std::fs::read_to_string(folder.join("counts_calibrated.csv")).unwrap();
     assert!(counts.starts_with("recording,class,detections,calls,calls_low"));
     assert_eq!(counts.lines().count(), 3);
+    // Per recording and site (these names carry no date), as Review's summary lists them.
+    let groups = std::fs::read_to_string(folder.join("calls_by_site_and_date.csv")).unwrap();
+    assert!(
+        groups.starts_with("kind,group,class,detections,calls,calls_low,calls_high\n"),
+        "{groups}"
+    );
+    assert!(groups.contains("\nrecording,a.wav,chirp,100,"), "{groups}");
+    assert!(groups.contains("\nsite,(no site),chirp,300,"), "{groups}");
     // Applied to another folder of the same model: its own detections, the same threshold.
     let other = dir.path().join("season");
     calibration_folder(&other);
@@ -1174,8 +1182,44 @@ fn calibrate_samples_by_score_band_fits_the_verdicts_and_counts_calls() {
         "--detections",
         other.to_str().unwrap(),
         "--json",
+        "--recall",
+        "9/10",
     ]);
     assert!(applied.status.success(), "{}", stderr(&applied));
+    // Divided by a recall of 9 in 10: more calls in the audio than among the detections.
+    let groups = std::fs::read_to_string(other.join("calls_by_site_and_date.csv")).unwrap();
+    assert!(
+        groups
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",calls_in_audio,calls_in_audio_low,calls_in_audio_high")
+    );
+    let site: Vec<f64> = groups
+        .lines()
+        .find(|l| l.starts_with("site,"))
+        .unwrap()
+        .split(',')
+        .skip(4)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    assert!((site[3] - site[0] / 0.9).abs() < 0.02, "{site:?}");
+    assert!(
+        site[5] > site[2],
+        "the recall's uncertainty widens the interval: {site:?}"
+    );
+    let refused = syrinx(&[
+        "calibrate",
+        "apply",
+        "--calibration",
+        folder.join("calibration.json").to_str().unwrap(),
+        "--detections",
+        other.to_str().unwrap(),
+        "--recall",
+        "11/10",
+    ]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("11/10"), "{}", stderr(&refused));
     let applied: serde_json::Value =
         serde_json::from_str(stdout(&applied).trim().lines().last().unwrap()).unwrap();
     assert_eq!(
