@@ -40,6 +40,32 @@ pub fn start_from_name(name: &str) -> Option<RecordingStart> {
     metadata::parse_file_name_time(name)
 }
 
+/// The site of recordings whose names hold nothing before the timestamp.
+pub const NO_SITE: &str = "(no site)";
+
+/// The site part of a recording's file name: what comes before its `YYYYMMDD_HHMMSS`, without
+/// the separators (`NO_SITE` when nothing does, or the name has no timestamp).
+#[must_use]
+pub fn site_of(file_name: &str) -> String {
+    let stem = Path::new(file_name).file_stem().map_or_else(
+        || file_name.to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let at = (0..stem.len()).find(|&i| {
+        stem.is_char_boundary(i)
+            && stem.is_char_boundary((i + 15).min(stem.len()))
+            && stem
+                .get(i..i + 15)
+                .is_some_and(|piece| start_from_name(piece).is_some())
+    });
+    let site = at.map_or("", |i| stem[..i].trim_end_matches(['_', '-', ' ', '.']));
+    if site.is_empty() {
+        NO_SITE.to_owned()
+    } else {
+        site.to_owned()
+    }
+}
+
 /// File extensions Syrinx decodes.
 pub const AUDIO_EXTENSIONS: [&str; 9] = [
     "wav", "wave", "flac", "mp3", "ogg", "oga", "aif", "aiff", "aifc",

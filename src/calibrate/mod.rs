@@ -239,6 +239,77 @@ impl Estimate {
     }
 }
 
+impl Estimate {
+    /// The total of independent estimates: values add, and the distances to each bound add in
+    /// quadrature (a normal approximation: the parts' calls vary independently).
+    #[must_use]
+    pub fn sum(parts: &[Self]) -> Self {
+        let value: f64 = parts.iter().map(|p| p.value).sum();
+        let spread = |d: fn(&Self) -> f64| parts.iter().map(|p| d(p).powi(2)).sum::<f64>().sqrt();
+        Self {
+            value,
+            low: (value - spread(|p| p.value - p.low)).max(0.0),
+            high: value + spread(|p| p.high - p.value),
+        }
+    }
+}
+
+/// Fewest verdicts a site needs for a calibration of its own (with [`MIN_SITE_CLASS`] calls
+/// and as many false positives); a site with fewer goes by the pooled fit.
+pub const MIN_SITE_VERDICTS: usize = 12;
+/// Fewest calls, and fewest false positives, among a site's verdicts for its own fit.
+pub const MIN_SITE_CLASS: usize = 2;
+
+/// Each site's own calibration where its verdicts allow (see [`MIN_SITE_VERDICTS`]): a site's
+/// noise and its calls' loudness change what a score means, so a site judged enough is
+/// calibrated on its own verdicts. `judged` pairs each verdict with its site (`audio::NO_SITE`
+/// ones count only in the pooled fit).
+#[must_use]
+pub fn fit_sites(judged: &[(String, Judged)]) -> std::collections::BTreeMap<String, Calibration> {
+    let mut by_site: std::collections::BTreeMap<&str, Vec<Judged>> =
+        std::collections::BTreeMap::new();
+    // Recordings whose names give no site are no site of their own.
+    for (site, j) in judged
+        .iter()
+        .filter(|(site, _)| site != crate::audio::NO_SITE)
+    {
+        by_site.entry(site.as_str()).or_default().push(*j);
+    }
+    by_site
+        .into_iter()
+        .filter(|(_, verdicts)| {
+            let calls = verdicts.iter().filter(|j| j.is_call).count();
+            verdicts.len() >= MIN_SITE_VERDICTS
+                && calls >= MIN_SITE_CLASS
+                && verdicts.len() - calls >= MIN_SITE_CLASS
+        })
+        .filter_map(|(site, verdicts)| Some((site.to_owned(), Calibration::fit(&verdicts).ok()?)))
+        .collect()
+}
+
+/// The calls among detections of several sites: each site's scores through its own
+/// calibration (from `sites`) or the pooled one, the estimates summed (see
+/// [`Estimate::sum`]). `scores` pairs each score with its site.
+#[must_use]
+pub fn expected_calls_by_site(
+    pooled: &Calibration,
+    sites: &std::collections::BTreeMap<String, Calibration>,
+    scores: &[(&str, f32)],
+) -> Estimate {
+    let mut by_site: std::collections::BTreeMap<&str, Vec<f32>> = std::collections::BTreeMap::new();
+    for (site, score) in scores {
+        by_site.entry(site).or_default().push(*score);
+    }
+    let parts: Vec<Estimate> = by_site
+        .into_iter()
+        .map(|(site, scores)| sites.get(site).unwrap_or(pooled).expected_calls(&scores))
+        .collect();
+    match parts.as_slice() {
+        [one] => *one,
+        _ => Estimate::sum(&parts),
+    }
+}
+
 /// The Wilson score interval (95 %) of a proportion `k` of `n`.
 #[must_use]
 pub fn wilson_interval(k: usize, n: usize) -> (f64, f64) {

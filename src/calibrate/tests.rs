@@ -283,3 +283,69 @@ fn the_wilson_interval_holds_the_proportion_and_stays_in_zero_one() {
     let (low, high) = super::wilson_interval(50, 100);
     assert!((low - 0.4038).abs() < 1e-3 && (high - 0.5962).abs() < 1e-3);
 }
+
+#[test]
+fn sites_judged_enough_get_their_own_calibration() {
+    // Site A: calls only above 0.9; site B: calls from 0.6. Twenty verdicts each; site C has
+    // four. Pooled, the two sites' meanings of a score blur.
+    let mut judged = Vec::new();
+    for i in 0..20 {
+        let score = 0.5 + 0.025 * i as f32;
+        judged.push((
+            "A".to_owned(),
+            Judged {
+                score,
+                is_call: score > 0.9,
+            },
+        ));
+        judged.push((
+            "B".to_owned(),
+            Judged {
+                score,
+                is_call: score > 0.6,
+            },
+        ));
+    }
+    for score in [0.6, 0.7, 0.8, 0.9] {
+        judged.push((
+            "C".to_owned(),
+            Judged {
+                score,
+                is_call: true,
+            },
+        ));
+    }
+    let sites = super::fit_sites(&judged);
+    assert_eq!(
+        sites.keys().collect::<Vec<_>>(),
+        ["A", "B"],
+        "C has too few"
+    );
+    assert!(sites["A"].probability(0.75) < 0.2 && sites["B"].probability(0.75) > 0.8);
+    // Counting: each site's detections through its own fit, C's through the pooled one.
+    let pooled = Calibration::fit(&judged.iter().map(|(_, j)| *j).collect::<Vec<_>>()).unwrap();
+    let scores = [("A", 0.75_f32), ("B", 0.75), ("C", 0.75)];
+    let by_site = super::expected_calls_by_site(&pooled, &sites, &scores);
+    let parts = [
+        sites["A"].expected_calls(&[0.75]),
+        sites["B"].expected_calls(&[0.75]),
+        pooled.expected_calls(&[0.75]),
+    ];
+    assert!((by_site.value - parts.iter().map(|p| p.value).sum::<f64>()).abs() < 1e-9);
+    assert!(by_site.low <= by_site.value && by_site.value <= by_site.high);
+    let one = super::expected_calls_by_site(&pooled, &sites, &scores[..1]);
+    assert_eq!(one, parts[0], "one site: its own estimate");
+}
+
+#[test]
+fn independent_estimates_sum_with_their_spreads_in_quadrature() {
+    let part = Estimate {
+        value: 10.0,
+        low: 7.0,
+        high: 14.0,
+    };
+    let total = Estimate::sum(&[part, part]);
+    assert!((total.value - 20.0).abs() < 1e-12);
+    assert!((total.low - (20.0 - 18f64.sqrt())).abs() < 1e-9);
+    assert!((total.high - (20.0 + 32f64.sqrt())).abs() < 1e-9);
+}

@@ -244,6 +244,20 @@ fn report(classes: &[ClassCalibration]) {
                 class.target_precision
             ),
         }
+        for site in &class.sites {
+            println!(
+                "  site {} has its own calibration ({} verdict(s)): {}",
+                site.site,
+                site.calibration.verdicts,
+                site.choice.map_or_else(
+                    || format!("no threshold reaches {:.2} there", class.target_precision),
+                    |c| format!(
+                        "threshold {:.4} for precision {:.2} there ({} detection(s))",
+                        c.threshold, class.target_precision, c.detections
+                    )
+                )
+            );
+        }
         println!(
             "  calls in all recordings: {} of {} detection(s)",
             class.calls, class.detections
@@ -306,7 +320,12 @@ fn write_calls_by_group(
                 .collect();
             (
                 class.class.clone(),
-                calls_by_group(&rows, &class.calibration, recall),
+                calls_by_group(
+                    &rows,
+                    &class.calibration,
+                    &class.site_calibrations(),
+                    recall,
+                ),
             )
         })
         .collect();

@@ -128,6 +128,29 @@ pub struct ClassCalibration {
     /// out over them (see [`ClassCalibration::threshold_for`]).
     #[serde(default)]
     pub scores: Vec<f32>,
+    /// Sites whose verdicts allowed a calibration of their own (see `calibrate::fit_sites`):
+    /// their recordings' calls are counted with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<SiteCalibration>,
+}
+
+/// A site's own calibration and the threshold reaching the target precision on its detections.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteCalibration {
+    pub site: String,
+    pub calibration: Calibration,
+    pub choice: Option<ThresholdChoice>,
+}
+
+impl ClassCalibration {
+    /// The sites' calibrations by site.
+    #[must_use]
+    pub fn site_calibrations(&self) -> BTreeMap<String, Calibration> {
+        self.sites
+            .iter()
+            .map(|s| (s.site.clone(), s.calibration.clone()))
+            .collect()
+    }
 }
 
 impl ClassCalibration {
@@ -157,6 +180,7 @@ pub fn calibrate_folder(
         detail: e.to_string(),
     })?;
     let mut judged: BTreeMap<&str, Vec<Judged>> = BTreeMap::new();
+    let mut judged_at_sites: BTreeMap<&str, Vec<(String, Judged)>> = BTreeMap::new();
     for row in &reviewed.rows {
         let verdict = row
             .verdict
@@ -167,10 +191,15 @@ pub fn calibrate_folder(
             Some(Verdict::FalsePositive) => false,
             _ => continue,
         };
-        judged.entry(row.label.as_str()).or_default().push(Judged {
+        let verdict = Judged {
             score: score(row),
             is_call,
-        });
+        };
+        judged.entry(row.label.as_str()).or_default().push(verdict);
+        judged_at_sites
+            .entry(row.label.as_str())
+            .or_default()
+            .push((site_of_row(row), verdict));
     }
     let mut out = Vec::new();
     for (class, rows) in &detections {
@@ -183,10 +212,36 @@ pub fn calibrate_folder(
         let scores: Vec<f32> = rows.iter().map(score).collect();
         let floor = scores.iter().copied().fold(f32::INFINITY, f32::min);
         let choice = calibration.threshold_for_precision(&scores, floor, target_precision);
+        let site_fits = crate::calibrate::fit_sites(
+            judged_at_sites
+                .get(class.as_str())
+                .map_or(&[][..], Vec::as_slice),
+        );
+        let sites = site_fits
+            .into_iter()
+            .map(|(site, calibration)| {
+                let site_scores: Vec<f32> = rows
+                    .iter()
+                    .filter(|r| site_of_row(r) == site)
+                    .map(score)
+                    .collect();
+                let floor = site_scores.iter().copied().fold(f32::INFINITY, f32::min);
+                SiteCalibration {
+                    choice: calibration.threshold_for_precision(
+                        &site_scores,
+                        floor,
+                        target_precision,
+                    ),
+                    site,
+                    calibration,
+                }
+            })
+            .collect();
         out.push(summarise(
             class,
             rows,
             calibration,
+            sites,
             band_precision(&score_bands(&scores, sample.bands), verdicts),
             target_precision,
             choice,
@@ -235,6 +290,7 @@ pub fn apply_calibration(
                 &fit.class,
                 rows,
                 fit.calibration.clone(),
+                fit.sites.clone(),
                 Vec::new(),
                 fit.target_precision,
                 choice,
@@ -248,6 +304,7 @@ fn summarise(
     class: &str,
     rows: &[TableRow],
     calibration: Calibration,
+    sites: Vec<SiteCalibration>,
     bands: Vec<BandPrecision>,
     target_precision: f64,
     choice: Option<ThresholdChoice>,
@@ -263,16 +320,24 @@ fn summarise(
             .map_or_else(String::new, |f| f.name.clone());
         by_recording.entry(name).or_default().push(score(row));
     }
+    // A recording of a site calibrated on its own is counted with that site's calibration.
+    let site_fits: BTreeMap<String, Calibration> = sites
+        .iter()
+        .map(|s| (s.site.clone(), s.calibration.clone()))
+        .collect();
     let recordings = by_recording
         .into_iter()
         .map(|(recording, scores)| {
             let kept: Vec<f32> = scores.iter().copied().filter(|s| *s >= threshold).collect();
+            let own = site_fits
+                .get(&crate::audio::site_of(&recording))
+                .unwrap_or(&calibration);
             RecordingCalls {
                 recording,
                 detections: scores.len(),
-                calls: calibration.expected_calls(&scores),
+                calls: own.expected_calls(&scores),
                 detections_at_threshold: kept.len(),
-                calls_at_threshold: calibration.expected_calls(&kept),
+                calls_at_threshold: own.expected_calls(&kept),
             }
         })
         .collect();
@@ -294,7 +359,16 @@ fn summarise(
         calls: calibration.expected_calls(&scores),
         calibration,
         scores,
+        sites,
     }
+}
+
+/// The site of a row's recording (see `audio::site_of`).
+fn site_of_row(row: &TableRow) -> String {
+    row.file.as_ref().map_or_else(
+        || crate::audio::NO_SITE.to_owned(),
+        |f| crate::audio::site_of(&f.name),
+    )
 }
 
 /// Reads a [`CALIBRATION_FILE`].

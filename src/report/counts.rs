@@ -53,39 +53,43 @@ pub struct MeasuredRecall {
 /// The groups of detection `rows` (each with its score and file): per recording, per site
 /// (the name before its timestamp, see [`super::site_of`]) and per date of the detection's
 /// wall-clock time (rows whose recording has no known start are in no date), each with the
-/// calls `calibration` estimates among its detections and, given `recall`, in its audio.
-/// Recordings, sites and dates each in order.
+/// calls estimated among its detections (each site's through its own calibration in `sites`
+/// where it has one, else `calibration`: see `calibrate::expected_calls_by_site`) and, given
+/// `recall`, in its audio. Recordings, sites and dates each in order.
 #[must_use]
 pub fn calls_by_group(
     rows: &[TableRow],
     calibration: &Calibration,
+    sites: &BTreeMap<String, Calibration>,
     recall: Option<MeasuredRecall>,
 ) -> Vec<GroupCalls> {
-    let mut groups: BTreeMap<(GroupKind, String), Vec<f32>> = BTreeMap::new();
+    let mut groups: BTreeMap<(GroupKind, String), Vec<(String, f32)>> = BTreeMap::new();
     for row in rows {
         let (Some(file), Some(score)) = (&row.file, row.score) else {
             continue;
         };
-        let score = score as f32;
+        let site = super::site_of(&file.name);
+        let scored = (site.clone(), score as f32);
         groups
             .entry((GroupKind::Recording, file.name.clone()))
             .or_default()
-            .push(score);
+            .push(scored.clone());
         groups
-            .entry((GroupKind::Site, super::site_of(&file.name)))
+            .entry((GroupKind::Site, site))
             .or_default()
-            .push(score);
+            .push(scored.clone());
         if let Some(at) = super::wall_clock_of(row) {
             groups
                 .entry((GroupKind::Date, at.date().format("%Y-%m-%d").to_string()))
                 .or_default()
-                .push(score);
+                .push(scored);
         }
     }
     groups
         .into_iter()
         .map(|((kind, group), scores)| {
-            let calls = calibration.expected_calls(&scores);
+            let pairs: Vec<(&str, f32)> = scores.iter().map(|(s, v)| (s.as_str(), *v)).collect();
+            let calls = crate::calibrate::expected_calls_by_site(calibration, sites, &pairs);
             GroupCalls {
                 kind,
                 group,
@@ -175,7 +179,7 @@ mod tests {
             row("SITE2_20240518_060000.wav", 10.0, 0.5),
             row("nodate.wav", 1.0, 0.5),
         ];
-        let groups = calls_by_group(&rows, &identity(), None);
+        let groups = calls_by_group(&rows, &identity(), &BTreeMap::new(), None);
         let find = |kind, group: &str| {
             groups
                 .iter()
@@ -207,7 +211,7 @@ mod tests {
             found: 8,
             references: 10,
         };
-        let groups = calls_by_group(&rows, &identity(), Some(recall));
+        let groups = calls_by_group(&rows, &identity(), &BTreeMap::new(), Some(recall));
         let site = groups
             .iter()
             .find(|g| g.kind == GroupKind::Site)

@@ -23,8 +23,7 @@ pub const ACTIVITY_BY_DATE_FILE: &str = "activity_by_date.csv";
 pub const ACTIVITY_BY_HOUR_PNG: &str = "activity_by_hour.png";
 pub const ACTIVITY_BY_DATE_PNG: &str = "activity_by_date.png";
 
-/// The site of recordings whose names hold nothing before the timestamp.
-pub const NO_SITE: &str = "(no site)";
+pub use crate::audio::{NO_SITE, site_of};
 
 /// Errors of a report.
 #[derive(Debug, thiserror::Error)]
@@ -38,29 +37,6 @@ pub enum ReportError {
     NoTimes(usize),
     #[error("cannot write {}: {detail}", path.display())]
     Write { path: PathBuf, detail: String },
-}
-
-/// The site part of a recording's file name: what comes before its `YYYYMMDD_HHMMSS`, without
-/// the separators (`NO_SITE` when nothing does, or the name has no timestamp).
-#[must_use]
-pub fn site_of(file_name: &str) -> String {
-    let stem = Path::new(file_name).file_stem().map_or_else(
-        || file_name.to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    let at = (0..stem.len()).find(|&i| {
-        stem.is_char_boundary(i)
-            && stem.is_char_boundary((i + 15).min(stem.len()))
-            && stem
-                .get(i..i + 15)
-                .is_some_and(|piece| crate::audio::start_from_name(piece).is_some())
-    });
-    let site = at.map_or("", |i| stem[..i].trim_end_matches(['_', '-', ' ', '.']));
-    if site.is_empty() {
-        NO_SITE.to_owned()
-    } else {
-        site.to_owned()
-    }
 }
 
 /// A detection row's wall-clock time: its file's start (the table's, else the one its name

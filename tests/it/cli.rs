@@ -1417,3 +1417,82 @@ fn detect_says_how_it_scored_the_windows() {
         assert!(out.join("rec00.selections.txt").is_file());
     }
 }
+
+#[test]
+fn calibrate_fits_sites_judged_enough_on_their_own_and_counts_their_calls_with_it() {
+    use rand::{RngExt, SeedableRng};
+    // Two sites whose scores mean different things: at the noisy one a call needs a logit
+    // above 4, at the quiet one above 0 (as a chorus or a fainter population would do).
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("season");
+    std::fs::create_dir_all(&folder).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    let mut csv = String::from("recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict\n");
+    let mut truth = std::collections::BTreeMap::new();
+    let mut calls_at = std::collections::BTreeMap::<&str, usize>::new();
+    for i in 0..400 {
+        let (recording, cut) = if i % 2 == 0 {
+            ("NOISY_20240518_050000.wav", 4.0)
+        } else {
+            ("QUIET_20240518_050000.wav", 0.0)
+        };
+        let logit: f64 = rng.random_range(-3.0..8.0);
+        let call = logit > cut;
+        let start = f64::from(i) * 2.0;
+        csv.push_str(&format!(
+            "{recording},{start},{},1000,3000,chirp,positive,{},\n",
+            start + 1.0,
+            1.0 / (1.0 + (-logit).exp())
+        ));
+        truth.insert(format!("{recording}@{start}"), call);
+        *calls_at.entry(recording).or_default() += usize::from(call);
+    }
+    std::fs::write(folder.join("all_detections.csv"), csv).unwrap();
+    let f = folder.to_str().unwrap();
+    let sampled = syrinx(&["calibrate", "sample", "--detections", f, "--per-band", "10"]);
+    assert!(sampled.status.success(), "{}", stderr(&sampled));
+    let sample_path = folder.join("review_sample.csv");
+    let mut sample = syrinx::annotation::read_table(&sample_path).unwrap().rows;
+    for row in &mut sample {
+        let key = format!("{}@{}", row.file.as_ref().unwrap().name, row.start_secs);
+        row.verdict = Some(
+            if truth[&key] {
+                "TruePositive"
+            } else {
+                "FalsePositive"
+            }
+            .to_owned(),
+        );
+    }
+    syrinx::annotation::write_table(&sample_path, syrinx::annotation::TableFormat::Csv, &sample)
+        .unwrap();
+    let fitted = syrinx(&["calibrate", "fit", "--detections", f, "--json"]);
+    assert!(fitted.status.success(), "{}", stderr(&fitted));
+    let text = stdout(&fitted);
+    assert!(
+        text.contains("site NOISY has its own calibration"),
+        "{text}"
+    );
+    let classes: serde_json::Value =
+        serde_json::from_str(text.trim().lines().last().unwrap()).unwrap();
+    let sites: Vec<&str> = classes[0]["sites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["site"].as_str().unwrap())
+        .collect();
+    assert_eq!(sites, ["NOISY", "QUIET"]);
+    // Each site's recording counted with its own calibration: the interval holds its calls.
+    for recording in classes[0]["recordings"].as_array().unwrap() {
+        let name = recording["recording"].as_str().unwrap();
+        let (low, high) = (
+            recording["calls"]["low"].as_f64().unwrap(),
+            recording["calls"]["high"].as_f64().unwrap(),
+        );
+        let calls = calls_at[name] as f64;
+        assert!(
+            low <= calls && calls <= high,
+            "{name}: {calls} outside {low}–{high}"
+        );
+    }
+}

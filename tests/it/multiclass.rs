@@ -475,6 +475,7 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
                 recordings: Vec::new(),
                 calls: estimate,
                 scores: Vec::new(),
+                sites: Vec::new(),
             }
         })
         .collect();

@@ -46,6 +46,9 @@ pub struct CalibrationView {
     pub choice: Option<ThresholdChoice>,
     /// Calls among all the run's detections.
     pub calls: Option<Estimate>,
+    /// Sites whose verdicts allow a calibration of their own, each with the threshold reaching
+    /// the precision wanted there (their recordings are counted with it).
+    pub sites: Vec<(String, Calibration, Option<ThresholdChoice>)>,
     /// Calls per recording, site and date (with the kept calibration, else the fit).
     pub groups: Vec<GroupCalls>,
     pub recall: Option<MeasuredRecall>,
@@ -57,7 +60,8 @@ pub struct CalibrationView {
 struct CalibrationInput {
     /// (file name, path) and the rows of each recording.
     recordings: Vec<(String, std::path::PathBuf, Vec<TableRow>)>,
-    judged: Vec<Judged>,
+    /// Each verdict with its recording's site.
+    judged: Vec<(String, Judged)>,
     kept: Option<Calibration>,
     target_precision: f64,
     recall: Option<MeasuredRecall>,
@@ -106,7 +110,7 @@ impl CalibrationInput {
             );
         Self {
             recordings,
-            judged: judged_of(run),
+            judged: judged_of(project, run),
             kept: run.calibration.clone(),
             target_precision,
             recall,
@@ -129,8 +133,28 @@ impl CalibrationInput {
             .filter_map(|r| r.score)
             .map(|s| s as f32)
             .collect();
-        let fit = Calibration::fit(&self.judged).map_err(|e| e.to_string());
-        let bands = band_precision(&score_bands(&scores, SAMPLE_BANDS), &self.judged);
+        let judged: Vec<Judged> = self.judged.iter().map(|(_, j)| *j).collect();
+        let fit = Calibration::fit(&judged).map_err(|e| e.to_string());
+        let bands = band_precision(&score_bands(&scores, SAMPLE_BANDS), &judged);
+        let site_fits = crate::calibrate::fit_sites(&self.judged);
+        let sites = site_fits
+            .iter()
+            .map(|(site, c)| {
+                let site_scores: Vec<f32> = rows
+                    .iter()
+                    .filter(|r| {
+                        r.file
+                            .as_ref()
+                            .is_some_and(|f| crate::audio::site_of(&f.name) == *site)
+                    })
+                    .filter_map(|r| r.score)
+                    .map(|s| s as f32)
+                    .collect();
+                let floor = site_scores.iter().copied().fold(f32::INFINITY, f32::min);
+                let choice = c.threshold_for_precision(&site_scores, floor, self.target_precision);
+                (site.clone(), c.clone(), choice)
+            })
+            .collect();
         let floor = scores.iter().copied().fold(f32::INFINITY, f32::min);
         let choice = fit
             .as_ref()
@@ -140,7 +164,7 @@ impl CalibrationInput {
         let counting = self.kept.as_ref().or(fit.as_ref().ok());
         let calls = counting.map(|c| c.expected_calls(&scores));
         let groups = counting
-            .map(|c| calls_by_group(&rows, c, self.recall))
+            .map(|c| calls_by_group(&rows, c, &site_fits, self.recall))
             .unwrap_or_default();
         let mut activity_rows = rows;
         if let Some(c) = counting {
@@ -158,6 +182,7 @@ impl CalibrationInput {
             bands,
             choice,
             calls,
+            sites,
             groups,
             recall: self.recall,
             activity: crate::report::activity(&activity_rows),
@@ -165,21 +190,31 @@ impl CalibrationInput {
     }
 }
 
-/// The run's detections judged true or false positive, with their scores.
-fn judged_of(run: &DetectionRun) -> Vec<Judged> {
+/// The run's detections judged true or false positive, with their scores and their
+/// recordings' sites.
+fn judged_of(project: &Project, run: &DetectionRun) -> Vec<(String, Judged)> {
     run.recordings
         .iter()
-        .flat_map(|r| &r.detections)
-        .filter_map(|d| {
+        .flat_map(|r| {
+            let site = project.recording(r.recording).map_or_else(
+                || crate::audio::NO_SITE.to_owned(),
+                |rec| crate::audio::site_of(&rec.name()),
+            );
+            r.detections.iter().map(move |d| (site.clone(), d))
+        })
+        .filter_map(|(site, d)| {
             let is_call = match d.verdict? {
                 Verdict::TruePositive => true,
                 Verdict::FalsePositive => false,
                 Verdict::Unsure => return None,
             };
-            Some(Judged {
-                score: d.detection.max_score,
-                is_call,
-            })
+            Some((
+                site,
+                Judged {
+                    score: d.detection.max_score,
+                    is_call,
+                },
+            ))
         })
         .collect()
 }
@@ -349,6 +384,23 @@ impl ReviewState {
             }
             None => {
                 ui.weak("No threshold reaches that precision among these detections.");
+            }
+        }
+        if !view.sites.is_empty() {
+            ui.label("Sites judged enough to be calibrated on their own verdicts:");
+            for (site, c, choice) in &view.sites {
+                ui.label(format!(
+                    "{site} ({} verdicts): {}",
+                    c.verdicts,
+                    choice.map_or_else(
+                        || "no threshold reaches the precision there".to_owned(),
+                        |t| format!(
+                            "threshold {:.3} there, precision {:.2}, {} detections",
+                            t.threshold, t.precision, t.detections
+                        )
+                    )
+                ))
+                .on_hover_text("Its recordings' calls are counted with it");
             }
         }
         Self::kept_ui(ui, project, run, fitted, actions);
