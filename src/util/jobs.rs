@@ -223,6 +223,13 @@ impl<P, T> Job<P, T> {
         !self.finished
     }
 
+    /// Whether the worker thread is still at work (a result it left untaken does not count:
+    /// nothing is being worked out any more).
+    #[must_use]
+    pub fn is_working(&self) -> bool {
+        self.thread.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
     /// Blocks until the job ends and its thread is gone (the command line's way).
     pub fn wait(mut self) -> Result<T, JobError> {
         self.finished = true;

@@ -222,6 +222,7 @@ impl SyrinxApp {
             && self.session.jobs.is_empty()
             && !self.ui.training.is_busy()
             && !self.ui.detect.is_running()
+            && !self.ui.review.is_busy()
     }
 
     /// Wake-ups from background work so far.

@@ -112,6 +112,9 @@ pub struct ReviewState {
     calibration_asked: Option<calibration::CalibrationStamp>,
     calibration_view: Option<(calibration::CalibrationStamp, calibration::CalibrationView)>,
     calibration_error: Option<String>,
+    /// Whether Scores as probabilities or Calls and activity was open last frame: only then is
+    /// the view worked out (a job per verdict would be wasted while nobody looks).
+    calibration_wanted: bool,
     /// The earlier run the reviewed one is compared with (`None`: the previous model's).
     pub compare_with: Option<u32>,
     /// The queue holds only the detections gained against the compared run.
@@ -164,6 +167,7 @@ impl Default for ReviewState {
             calibration_asked: None,
             calibration_view: None,
             calibration_error: None,
+            calibration_wanted: false,
             compare_with: None,
             differences_only: false,
             change: None,
@@ -298,6 +302,19 @@ impl ReviewState {
             .collect()
     }
 
+    /// Whether the panel still works something out in the background (the models' descriptions,
+    /// the calibration view).
+    #[must_use]
+    pub fn is_busy(&self) -> bool {
+        self.history_job
+            .as_ref()
+            .is_some_and(crate::util::jobs::Job::is_working)
+            || self
+                .calibration_job
+                .as_ref()
+                .is_some_and(crate::util::jobs::Job::is_working)
+    }
+
     /// Reads the models again (a threshold was saved in one).
     pub fn reset_history(&mut self) {
         self.history_of.clear();
@@ -326,6 +343,7 @@ impl ReviewState {
     /// The panel's contents.
     pub fn panel_ui(&mut self, ui: &mut egui::Ui, project: &Project) -> Vec<ReviewAction> {
         let mut actions = Vec::new();
+        self.calibration_wanted = false;
         egui::ScrollArea::vertical().show(ui, |ui| {
             self.run_ui(ui, project, &mut actions);
             if let Some(run) = self.run(project) {
@@ -341,10 +359,16 @@ impl ReviewState {
                     .show(ui, |ui| self.label_next_ui(ui, project, run, &mut actions));
                 egui::CollapsingHeader::new("Scores as probabilities")
                     .default_open(false)
-                    .show(ui, |ui| self.calibration_ui(ui, project, run, &mut actions));
+                    .show(ui, |ui| {
+                        self.calibration_wanted = true;
+                        self.calibration_ui(ui, project, run, &mut actions);
+                    });
                 egui::CollapsingHeader::new("Calls and activity")
                     .default_open(false)
-                    .show(ui, |ui| self.calls_ui(ui, run));
+                    .show(ui, |ui| {
+                        self.calibration_wanted = true;
+                        self.calls_ui(ui, run);
+                    });
                 egui::CollapsingHeader::new("Threshold from review")
                     .default_open(false)
                     .show(ui, |ui| self.threshold_ui(ui, run, &mut actions));
