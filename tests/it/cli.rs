@@ -1074,6 +1074,22 @@ fn calibration_folder(dir: &std::path::Path) -> std::collections::BTreeMap<Strin
     truth
 }
 
+/// Fills the verdict column of the review sample at `path` from `truth` (keyed
+/// `recording@start`), as a reviewer would.
+fn judge_sample(path: &std::path::Path, truth: &std::collections::BTreeMap<String, bool>) {
+    let mut rows = syrinx::annotation::read_table(path).unwrap().rows;
+    for row in &mut rows {
+        let key = format!("{}@{}", row.file.as_ref().unwrap().name, row.start_secs);
+        let verdict = if truth[&key] {
+            "TruePositive"
+        } else {
+            "FalsePositive"
+        };
+        row.verdict = Some(verdict.to_owned());
+    }
+    syrinx::annotation::write_table(path, syrinx::annotation::TableFormat::Csv, &rows).unwrap();
+}
+
 #[test]
 fn calibrate_samples_by_score_band_fits_the_verdicts_and_counts_calls() {
     let dir = tempfile::tempdir().unwrap();
@@ -1103,20 +1119,7 @@ fn calibrate_samples_by_score_band_fits_the_verdicts_and_counts_calls() {
     assert!(!unjudged.status.success());
     assert!(stderr(&unjudged).contains("judge"), "{}", stderr(&unjudged));
     // The reviewer's verdicts: the truth of each sampled detection.
-    let mut judged = sample.rows.clone();
-    for row in &mut judged {
-        let key = format!("{}@{}", row.file.as_ref().unwrap().name, row.start_secs);
-        row.verdict = Some(
-            if truth[&key] {
-                "TruePositive"
-            } else {
-                "FalsePositive"
-            }
-            .to_owned(),
-        );
-    }
-    syrinx::annotation::write_table(&sample_path, syrinx::annotation::TableFormat::Csv, &judged)
-        .unwrap();
+    judge_sample(&sample_path, &truth);
     let fitted = syrinx(&["calibrate", "fit", "--detections", f, "--json"]);
     assert!(fitted.status.success(), "{}", stderr(&fitted));
     let text = stdout(&fitted);
@@ -1451,21 +1454,7 @@ fn calibrate_fits_sites_judged_enough_on_their_own_and_counts_their_calls_with_i
     let f = folder.to_str().unwrap();
     let sampled = syrinx(&["calibrate", "sample", "--detections", f, "--per-band", "10"]);
     assert!(sampled.status.success(), "{}", stderr(&sampled));
-    let sample_path = folder.join("review_sample.csv");
-    let mut sample = syrinx::annotation::read_table(&sample_path).unwrap().rows;
-    for row in &mut sample {
-        let key = format!("{}@{}", row.file.as_ref().unwrap().name, row.start_secs);
-        row.verdict = Some(
-            if truth[&key] {
-                "TruePositive"
-            } else {
-                "FalsePositive"
-            }
-            .to_owned(),
-        );
-    }
-    syrinx::annotation::write_table(&sample_path, syrinx::annotation::TableFormat::Csv, &sample)
-        .unwrap();
+    judge_sample(&folder.join("review_sample.csv"), &truth);
     let fitted = syrinx(&["calibrate", "fit", "--detections", f, "--json"]);
     assert!(fitted.status.success(), "{}", stderr(&fitted));
     let text = stdout(&fitted);

@@ -617,9 +617,6 @@ fn activity_plots(ui: &mut egui::Ui, activity: &Activity) {
             String::new()
         }
     ));
-    let sites = activity.sites.len().max(1) as f64;
-    let width = 0.8 / sites;
-    let colour = |k: usize| crate::gui::theme::CLASSES[k % crate::gui::theme::CLASSES.len()];
     Plot::new("activity by hour")
         .height(120.0)
         .allow_scroll(false)
@@ -627,18 +624,12 @@ fn activity_plots(ui: &mut egui::Ui, activity: &Activity) {
         .x_axis_label("hour")
         .legend(Legend::default())
         .show(ui, |plot| {
-            for (k, site) in activity.sites.iter().enumerate() {
-                let bars = (0..24)
-                    .map(|h| {
-                        let value = activity
-                            .calls_by_hour
-                            .as_ref()
-                            .map_or_else(|| activity.by_hour[k][h] as f64, |c| c[k][h]);
-                        Bar::new(h as f64 - 0.4 + (k as f64 + 0.5) * width, value).width(width)
-                    })
-                    .collect();
-                plot.bar_chart(BarChart::new(site.clone(), bars).color(colour(k)));
-            }
+            site_bars(plot, activity, 24, |k, h| {
+                activity
+                    .calls_by_hour
+                    .as_ref()
+                    .map_or_else(|| activity.by_hour[k][h] as f64, |c| c[k][h])
+            });
         });
     ui.label(format!("{what} per date"));
     let dates = activity.dates.clone();
@@ -657,17 +648,31 @@ fn activity_plots(ui: &mut egui::Ui, activity: &Activity) {
         })
         .legend(Legend::default())
         .show(ui, |plot| {
-            for (k, site) in activity.sites.iter().enumerate() {
-                let bars = (0..activity.dates.len())
-                    .map(|d| {
-                        let value = activity
-                            .calls_by_date
-                            .as_ref()
-                            .map_or_else(|| activity.by_date[k][d] as f64, |c| c[k][d]);
-                        Bar::new(d as f64 - 0.4 + (k as f64 + 0.5) * width, value).width(width)
-                    })
-                    .collect();
-                plot.bar_chart(BarChart::new(site.clone(), bars).color(colour(k)));
-            }
+            site_bars(plot, activity, activity.dates.len(), |k, d| {
+                activity
+                    .calls_by_date
+                    .as_ref()
+                    .map_or_else(|| activity.by_date[k][d] as f64, |c| c[k][d])
+            });
         });
+}
+
+/// One bar chart per site over `cells` cells (hours, dates), side by side within each cell,
+/// a colour per site; `value(site, cell)` is the bar's height.
+fn site_bars(
+    plot: &mut egui_plot::PlotUi<'_>,
+    activity: &Activity,
+    cells: usize,
+    value: impl Fn(usize, usize) -> f64,
+) {
+    let width = 0.8 / activity.sites.len().max(1) as f64;
+    for (k, site) in activity.sites.iter().enumerate() {
+        let bars = (0..cells)
+            .map(|cell| {
+                Bar::new(cell as f64 - 0.4 + (k as f64 + 0.5) * width, value(k, cell)).width(width)
+            })
+            .collect();
+        let colour = crate::gui::theme::CLASSES[k % crate::gui::theme::CLASSES.len()];
+        plot.bar_chart(BarChart::new(site.clone(), bars).color(colour));
+    }
 }
