@@ -500,6 +500,14 @@ impl Calibration {
         estimate(sum_at(self.intercept, self.slope), values)
     }
 
+    /// [`threshold_for_precision`](Self::threshold_for_precision) over all of `scores` (the
+    /// floor is the lowest of them: what the detections were cut at).
+    #[must_use]
+    pub fn threshold_among(&self, scores: &[f32], target: f64) -> Option<ThresholdChoice> {
+        let floor = scores.iter().copied().fold(f32::INFINITY, f32::min);
+        self.threshold_for_precision(scores, floor, target)
+    }
+
     /// The lowest threshold (one of `scores`, at or above `floor`) whose expected precision
     /// reaches `target`; `None` when none does.
     #[must_use]

@@ -158,9 +158,7 @@ impl ClassCalibration {
     /// `None` when none does.
     #[must_use]
     pub fn threshold_for(&self, target: f64) -> Option<ThresholdChoice> {
-        let floor = self.scores.iter().copied().fold(f32::INFINITY, f32::min);
-        self.calibration
-            .threshold_for_precision(&self.scores, floor, target)
+        self.calibration.threshold_among(&self.scores, target)
     }
 }
 
@@ -210,8 +208,7 @@ pub fn calibrate_folder(
             detail: error.to_string(),
         })?;
         let scores: Vec<f32> = rows.iter().map(score).collect();
-        let floor = scores.iter().copied().fold(f32::INFINITY, f32::min);
-        let choice = calibration.threshold_for_precision(&scores, floor, target_precision);
+        let choice = calibration.threshold_among(&scores, target_precision);
         let site_fits = crate::calibrate::fit_sites(
             judged_at_sites
                 .get(class.as_str())
@@ -225,13 +222,8 @@ pub fn calibrate_folder(
                     .filter(|r| site_of_row(r) == site)
                     .map(score)
                     .collect();
-                let floor = site_scores.iter().copied().fold(f32::INFINITY, f32::min);
                 SiteCalibration {
-                    choice: calibration.threshold_for_precision(
-                        &site_scores,
-                        floor,
-                        target_precision,
-                    ),
+                    choice: calibration.threshold_among(&site_scores, target_precision),
                     site,
                     calibration,
                 }

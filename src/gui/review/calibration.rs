@@ -150,17 +150,15 @@ impl CalibrationInput {
                     .filter_map(|r| r.score)
                     .map(|s| s as f32)
                     .collect();
-                let floor = site_scores.iter().copied().fold(f32::INFINITY, f32::min);
-                let choice = c.threshold_for_precision(&site_scores, floor, self.target_precision);
+                let choice = c.threshold_among(&site_scores, self.target_precision);
                 (site.clone(), c.clone(), choice)
             })
             .collect();
-        let floor = scores.iter().copied().fold(f32::INFINITY, f32::min);
         let choice = fit
             .as_ref()
             .ok()
             .or(self.kept.as_ref())
-            .and_then(|c| c.threshold_for_precision(&scores, floor, self.target_precision));
+            .and_then(|c| c.threshold_among(&scores, self.target_precision));
         let counting = self.kept.as_ref().or(fit.as_ref().ok());
         let calls = counting.map(|c| c.expected_calls(&scores));
         let groups = counting
