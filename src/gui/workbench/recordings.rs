@@ -262,11 +262,15 @@ impl Workbench<'_> {
                 cursor_secs: None,
             },
         );
-        if self.workspace.active.is_none()
-            || self.workspace.focus_next.as_ref() == Some(&self.workspace.recordings[position].path)
-        {
-            self.workspace.active = Some(id);
+        // The first recording asked for is shown when it arrives, even after another of its batch
+        // (shown meanwhile so the window is not empty) came first.
+        let asked_first =
+            self.workspace.focus_next.as_ref() == Some(&self.workspace.recordings[position].path);
+        if asked_first {
             self.workspace.focus_next = None;
+        }
+        if self.workspace.active.is_none() || asked_first {
+            self.workspace.active = Some(id);
         }
         if let Some(selection) = self.workspace.pending_jump
             && self
@@ -386,5 +390,74 @@ impl Workbench<'_> {
         let (low, high) = (fraction(selection.low_hz), fraction(selection.high_hz));
         let pad = 0.15 * (high - low).max(0.02);
         recording.viewport.show_fractions(low - pad, high + pad);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use crate::audio::{AudioReader, WavEncoding, write_wav};
+    use crate::gui::app::{AppOptions, SyrinxApp};
+    use crate::gui::files::NoFileDialog;
+    use crate::gui::workbench::OpenedFile;
+    use crate::playback::CaptureOutput;
+
+    fn tone(dir: &Path, name: &str) -> PathBuf {
+        let path = dir.join(name);
+        let samples: Vec<f32> = (0..8_000).map(|i| (i as f32 * 0.05).sin() * 0.1).collect();
+        write_wav(&path, &samples, 8_000, WavEncoding::Pcm16).expect("a wav is written");
+        path
+    }
+
+    /// Recordings opened together decode on their own threads and arrive in any order; the
+    /// first asked for is the one shown, also when another of its batch arrives before it (the
+    /// window showed whichever came first, so a box drawn next landed on the wrong recording).
+    #[test]
+    fn the_first_recording_asked_for_is_shown_whichever_arrives_first() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let first = tone(dir.path(), "a.wav");
+        let second = tone(dir.path(), "b.wav");
+        let mut app = SyrinxApp::new(
+            &eframe::egui::Context::default(),
+            None,
+            AppOptions {
+                files: Vec::new(),
+                demo_dir: None,
+                open_demo_on_first_run: false,
+                file_dialog: Arc::new(NoFileDialog),
+                audio_output: Arc::new(CaptureOutput {
+                    sample_rate_hz: 8_000,
+                    captured: Arc::default(),
+                }),
+                tile_threads: 1,
+                frame_stats: false,
+                data_dir: None,
+                autosave_interval: Duration::from_secs(3600),
+            },
+        );
+        let mut bench = app.workbench();
+        // What `open_paths([first, second])` asks, with the second's decoding done first.
+        bench.workspace.focus_next = Some(first.clone());
+        for (path, order) in [(second.clone(), 1), (first.clone(), 0)] {
+            let opened = OpenedFile {
+                reader: AudioReader::open(&path).expect("the wav opens"),
+                fingerprint: Some(crate::project::fingerprint(&path)),
+            };
+            bench.add_recording(path, order, None, opened);
+        }
+        let open: Vec<&Path> = bench
+            .workspace
+            .recordings
+            .iter()
+            .map(|r| r.path.as_path())
+            .collect();
+        assert_eq!(open, [first.as_path(), second.as_path()]);
+        assert_eq!(
+            bench.workspace.active_recording().map(|r| r.path.clone()),
+            Some(first)
+        );
     }
 }
