@@ -65,6 +65,8 @@ fn write_clips(
     folder_of: impl Fn(&Selection) -> PathBuf,
 ) -> Result<ClipExport, ClipError> {
     let mut export = ClipExport::default();
+    // Two sites' clips at the same times must not overwrite each other: names among the project.
+    let stems = project.recording_stems();
     let mut by_recording: BTreeMap<ProjectRecordingId, Vec<&Selection>> = BTreeMap::new();
     for selection in selections {
         by_recording
@@ -84,11 +86,7 @@ fn write_clips(
             }
         };
         let rate = reader.info().sample_rate_hz;
-        let stem = recording
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = stems.get(&recording_id).cloned().unwrap_or_default();
         for selection in group {
             let folder = folder_of(selection);
             std::fs::create_dir_all(&folder).map_err(|e| ClipError::Folder {

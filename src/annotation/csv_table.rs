@@ -1,7 +1,7 @@
 //! CSV for spreadsheets and scripts: `recording,start_s,end_s,low_hz,high_hz,label,kind,score,verdict`
 //! (columns found by header name; others are kept as extra values), and `start_time` (the
 //! wall-clock time of the start, ISO 8601 as the recorder's clock read it) when the recordings'
-//! start times are known.
+//! start times are known, and `path` (the recording's full path) when the rows know it.
 
 use std::collections::BTreeMap;
 
@@ -27,6 +27,11 @@ pub const CSV_COLUMNS: [&str; 9] = [
 /// The column of wall-clock start times.
 pub const START_TIME_COLUMN: &str = "start_time";
 
+/// The column of the recordings' full paths, written when rows know them: recorders name
+/// files alike at every site, and the path is what tells two sites' `20240518_052000.WAV`
+/// apart when the table is read again (`syrinx calibrate`, `syrinx report`).
+pub const PATH_COLUMN: &str = "path";
+
 /// How `start_time` cells are written (and read, with or without the fraction).
 const START_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f";
 
@@ -34,7 +39,7 @@ const START_TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3f";
 fn known(header: &str) -> bool {
     CSV_COLUMNS
         .iter()
-        .chain([&START_TIME_COLUMN])
+        .chain([&START_TIME_COLUMN, &PATH_COLUMN])
         .any(|c| c.eq_ignore_ascii_case(header))
 }
 
@@ -104,7 +109,15 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
                     })?,
                 )
             };
-            let recording = cell(position("recording"));
+            let path = cell(position(PATH_COLUMN));
+            // A table with paths alone names each recording by its file's name.
+            let recording = match cell(position("recording")) {
+                "" => std::path::Path::new(path)
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or_default(),
+                named => named,
+            };
             // The recording started the row's start before its clock time.
             let clock_text = cell(position(START_TIME_COLUMN));
             let file_start =
@@ -135,7 +148,7 @@ pub fn parse_csv(text: &str) -> Result<ParsedTable, AnnotationError> {
                 kind,
                 file: (!recording.is_empty()).then(|| FileRef {
                     name: recording.to_owned(),
-                    path: None,
+                    path: Some(path.to_owned()).filter(|p| !p.is_empty()),
                     start: file_start,
                 }),
                 score: number(position("score"), "score")?,
@@ -163,11 +176,19 @@ pub fn write_csv(rows: &[TableRow]) -> String {
     let has_clock = rows
         .iter()
         .any(|r| r.file.as_ref().is_some_and(|f| f.start.is_some()));
+    let path_of = |row: &TableRow| {
+        row.file
+            .as_ref()
+            .and_then(|f| f.path.clone())
+            .unwrap_or_default()
+    };
+    let has_path = rows.iter().any(|r| !path_of(r).is_empty());
     let mut extras: Vec<String> = Vec::new();
     for row in rows {
         for key in row.values.keys() {
             let ours = CSV_COLUMNS.iter().any(|c| c.eq_ignore_ascii_case(key))
-                || (has_clock && key.eq_ignore_ascii_case(START_TIME_COLUMN));
+                || (has_clock && key.eq_ignore_ascii_case(START_TIME_COLUMN))
+                || (has_path && key.eq_ignore_ascii_case(PATH_COLUMN));
             if !extras.contains(key) && !ours {
                 extras.push(key.clone());
             }
@@ -177,6 +198,9 @@ pub fn write_csv(rows: &[TableRow]) -> String {
     let mut header: Vec<&str> = CSV_COLUMNS.to_vec();
     if has_clock {
         header.push(START_TIME_COLUMN);
+    }
+    if has_path {
+        header.push(PATH_COLUMN);
     }
     header.extend(extras.iter().map(String::as_str));
     let _ = writer.write_record(&header);
@@ -204,6 +228,9 @@ pub fn write_csv(rows: &[TableRow]) -> String {
                     .unwrap_or_default(),
             );
         }
+        if has_path {
+            record.push(path_of(row));
+        }
         record.extend(
             extras
                 .iter()
@@ -220,6 +247,54 @@ pub fn write_csv(rows: &[TableRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two sites' files of one name keep their paths (and so stay apart) through a CSV; a
+    /// table of paths alone names each row's recording by its file name.
+    #[test]
+    fn paths_round_trip_and_name_recordings_when_alone() {
+        let row = |path: &str| TableRow {
+            start_secs: 1.0,
+            end_secs: 2.0,
+            file: Some(FileRef {
+                name: "20240518_052000.WAV".to_owned(),
+                path: Some(path.to_owned()),
+                start: None,
+            }),
+            ..TableRow::default()
+        };
+        let rows = vec![
+            row("/cards/north/20240518_052000.WAV"),
+            row("/cards/south/20240518_052000.WAV"),
+        ];
+        let text = write_csv(&rows);
+        assert!(
+            text.lines()
+                .next()
+                .unwrap_or_default()
+                .ends_with(",verdict,path"),
+            "{text}"
+        );
+        let again = parse_csv(&text).unwrap();
+        let keys: Vec<&str> = again
+            .rows
+            .iter()
+            .filter_map(|r| r.file.as_ref())
+            .map(FileRef::key)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "/cards/north/20240518_052000.WAV",
+                "/cards/south/20240518_052000.WAV"
+            ]
+        );
+        assert!(again.rows.iter().all(|r| r.values.is_empty()));
+        // Without paths there is no path column.
+        assert!(!write_csv(&[TableRow::default()]).contains("path"));
+        let alone = parse_csv("path,start_s,end_s\n/x/site/a.wav,1,2\n").unwrap();
+        let file = alone.rows[0].file.clone().unwrap();
+        assert_eq!((file.name.as_str(), file.key()), ("a.wav", "/x/site/a.wav"));
+    }
 
     #[test]
     fn round_trip_with_quotes_and_extras() {

@@ -23,7 +23,9 @@ pub use import::{
     preview_import,
 };
 pub use raven::{RAVEN_VIEW, parse_raven, write_raven, write_raven_combined, write_raven_table};
-pub use row::{FileRef, ImportWarning, ParsedTable, TableFormat, TableRow};
+pub use row::{
+    FileRef, ImportWarning, ParsedTable, SITE_COLUMN, TableFormat, TableRow, recording_labels,
+};
 pub use table::{detect_format, parse_table, read_table, write_table};
 
 /// Whether a selection is the target call or anything else.

@@ -227,8 +227,8 @@ pub fn write_raven(rows: &[TableRow]) -> String {
     write_raven_combined(rows, &BTreeMap::new())
 }
 
-/// Like [`write_raven`], with the files' real durations (by file name) so that `Begin Time`
-/// matches the file sequence as Raven opens it.
+/// Like [`write_raven`], with the files' real durations (by [`FileRef::key`]: path, else
+/// name) so that `Begin Time` matches the file sequence as Raven opens it.
 #[must_use]
 pub fn write_raven_combined(rows: &[TableRow], durations: &BTreeMap<String, f64>) -> String {
     let multi_file = rows.iter().any(|r| r.file.is_some());
@@ -276,17 +276,18 @@ pub fn write_raven_combined(rows: &[TableRow], durations: &BTreeMap<String, f64>
     // the order they first appear, each starting where the previous one's last selection ended.
     let mut sequence_start: BTreeMap<String, f64> = BTreeMap::new();
     let mut sequence_end = 0.0_f64;
+    // Files are told apart by path: two sites' recorders name their files alike.
     for row in rows {
         if let Some(file) = &row.file
-            && !sequence_start.contains_key(&file.name)
+            && !sequence_start.contains_key(file.key())
         {
-            let file_end = durations.get(&file.name).copied().unwrap_or_else(|| {
+            let file_end = durations.get(file.key()).copied().unwrap_or_else(|| {
                 rows.iter()
-                    .filter(|r| r.file.as_ref().is_some_and(|f| f.name == file.name))
+                    .filter(|r| r.file.as_ref().is_some_and(|f| f.key() == file.key()))
                     .map(|r| r.end_secs)
                     .fold(0.0, f64::max)
             });
-            sequence_start.insert(file.name.clone(), sequence_end);
+            sequence_start.insert(file.key().to_owned(), sequence_end);
             sequence_end += file_end;
         }
     }
@@ -294,7 +295,7 @@ pub fn write_raven_combined(rows: &[TableRow], durations: &BTreeMap<String, f64>
         let shift = row
             .file
             .as_ref()
-            .and_then(|f| sequence_start.get(&f.name))
+            .and_then(|f| sequence_start.get(f.key()))
             .copied()
             .unwrap_or(0.0);
         let _ = write!(

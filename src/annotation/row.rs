@@ -1,7 +1,7 @@
 //! The common shape of a selection table row, whatever the format: the formats, the row, a
 //! parsed table, and the cells every format reads and writes the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::SelectionKind;
 
@@ -63,6 +63,16 @@ pub struct FileRef {
 }
 
 impl FileRef {
+    /// What tells its recording apart from others of the table: the path when the table gives
+    /// one (two sites' cards hold files of the same name), else the name.
+    #[must_use]
+    pub fn key(&self) -> &str {
+        self.path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .unwrap_or(&self.name)
+    }
+
     /// The wall-clock time `offset_secs` into the file, when its start is known (to the
     /// millisecond, as Raven writes clock times).
     #[must_use]
@@ -95,7 +105,41 @@ pub struct TableRow {
     pub values: BTreeMap<String, String>,
 }
 
+/// How summaries name the recordings of `rows`, by [`FileRef::key`]: each its file name, or
+/// where recordings of the rows share one (two sites' `20240518_052000.WAV`), the name with its
+/// folders (`north/20240518_052000.WAV`), so that their counts stay apart.
+#[must_use]
+pub fn recording_labels(rows: &[TableRow]) -> BTreeMap<String, String> {
+    let keys: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|r| r.file.as_ref())
+        .map(FileRef::key)
+        .collect();
+    let paths: Vec<&std::path::Path> = keys.iter().map(std::path::Path::new).collect();
+    let labels =
+        crate::util::paths::distinct_leaves(&paths, crate::util::paths::Leaf::FileName, "/");
+    keys.into_iter().map(str::to_owned).zip(labels).collect()
+}
+
+/// The column of a row's site or group (a project recording's Site/group field), which
+/// reports and calibration count by in preference to the site a recording's name gives.
+pub const SITE_COLUMN: &str = "Site";
+
 impl TableRow {
+    /// The site the row counts under: its [`SITE_COLUMN`] when filled in, else its recording's
+    /// name before the timestamp (`SITE7_20240518_052000.wav` → `SITE7`, see
+    /// [`crate::audio::site_of`]), else [`crate::audio::NO_SITE`].
+    #[must_use]
+    pub fn site(&self) -> String {
+        match self.values.get(SITE_COLUMN).map(|s| s.trim()) {
+            Some(site) if !site.is_empty() => site.to_owned(),
+            _ => self.file.as_ref().map_or_else(
+                || crate::audio::NO_SITE.to_owned(),
+                |f| crate::audio::site_of(&f.name),
+            ),
+        }
+    }
+
     /// The row a Syrinx selection exports as; `file` names its recording in multi-file tables.
     #[must_use]
     pub fn from_selection(selection: &super::Selection, file: Option<FileRef>) -> Self {

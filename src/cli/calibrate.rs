@@ -84,7 +84,7 @@ fn parse_recall(text: &str) -> Result<MeasuredRecall, String> {
 
 #[derive(Debug, Args)]
 pub struct Bands {
-    /// Score bands of equal numbers of detections.
+    /// Score bands, of equal width in the scores' logits (network scores crowd near 1).
     #[arg(long, default_value_t = SampleSettings::default().bands)]
     pub bands: usize,
 }

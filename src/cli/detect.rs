@@ -117,6 +117,8 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     // A multi-class model scores each class (a run per class with --project, also in a shard's
     // project). A model that cannot be read is reported by the batch, as before.
     let per_class = ModelArtifact::read_info(&args.model).is_ok_and(|i| i.network.outputs > 1);
+    // Tables are named among the whole batch, so that shards name them alike.
+    let batch_files = files.clone();
     if let Some((k, n)) = shard {
         files = shard_of(files, k, n);
     }
@@ -198,6 +200,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut tables = Tables {
         calibrations: calibration.map(|(classes, _)| classes).unwrap_or_default(),
+        batch_files,
         ..Tables::default()
     };
     let mut run: Option<RunTarget> = None;
@@ -524,17 +527,18 @@ struct Tables {
     total: usize,
     /// Created when the model is known (a multi-class model's tables have a class column).
     folder: Option<DetectionsFolder>,
+    /// Every file of the batch (a shard's too), among which tables are named.
+    batch_files: Vec<PathBuf>,
 }
 
 impl Tables {
     /// Starts the folder once the model (and so its classes) is known.
     fn start(&mut self, args: &DetectArgs) -> anyhow::Result<()> {
         let classes = self.classes.iter().map(|(c, _)| c.clone()).collect();
-        self.folder = Some(DetectionsFolder::create(
-            &args.out,
-            &[args.format],
-            classes,
-        )?);
+        let mut folder = DetectionsFolder::create(&args.out, &[args.format], classes)?;
+        let paths: Vec<&Path> = self.batch_files.iter().map(PathBuf::as_path).collect();
+        folder.name_tables_among(&paths);
+        self.folder = Some(folder);
         Ok(())
     }
 

@@ -79,7 +79,6 @@ pub enum ProjectCommand {
         #[arg(long = "format", value_name = "FORMAT")]
         formats: Vec<TableFormat>,
     },
-    /// Print recordings, flags and selection counts.
     /// Bring back an earlier version of a project file. Each save keeps the version it replaces
     /// in `.syrinx-history/` beside the project (the newest five); with no VERSION, list them.
     /// The file replaced by the restore is kept too, so a restore can be undone.
@@ -89,6 +88,7 @@ pub enum ProjectCommand {
         /// Which version to bring back: 1 is the newest (see the list).
         version: Option<usize>,
     },
+    /// Print recordings, flags and selection counts.
     Show {
         #[arg(value_name = "PROJECT.syrinx")]
         project: PathBuf,

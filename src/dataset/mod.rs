@@ -339,17 +339,7 @@ impl Dataset {
                 }
             }
         }
-        let recording_stems: BTreeMap<String, (String, Split)> = recordings
-            .iter()
-            .map(|r| {
-                let stem = r
-                    .path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                (stem, (r.group.clone().unwrap_or_else(|| r.name()), r.split))
-            })
-            .collect();
+        let recording_stems = clip_sources(project, &recordings);
         for folder in &project.clip_folders {
             let files = crate::audio::audio_files_in(&folder.path).map_err(|source| {
                 DatasetError::ClipFolder {
@@ -952,6 +942,42 @@ fn assign(windows: &mut [WindowSpec], config: &DatasetConfig) -> split::SplitOut
 }
 
 /// `<recording>` from a clip named `<recording>_<start>_<end>.<ext>`.
+/// The group and split of the recording each clip stem names: the stem it is cut under
+/// (`Project::recording_stems`: `north_20240518_052000` where two recordings share a stem) and,
+/// for clips cut before such names, the plain file stem — shared by two recordings, the one in
+/// the test split is taken, so that a clip of a test recording never trains.
+fn clip_sources(
+    project: &Project,
+    recordings: &[&crate::project::ProjectRecording],
+) -> BTreeMap<String, (String, Split)> {
+    let stems = project.recording_stems();
+    let mut sources: BTreeMap<String, (String, Split)> = BTreeMap::new();
+    for recording in recordings {
+        let source = (
+            recording.group.clone().unwrap_or_else(|| recording.name()),
+            recording.split,
+        );
+        let plain = recording
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Some(stem) = stems.get(&recording.id)
+            && *stem != plain
+        {
+            sources.insert(stem.clone(), source.clone());
+        }
+        match sources.get(&plain) {
+            Some((_, Split::Test)) => {}
+            Some(_) if source.1 != Split::Test => {}
+            _ => {
+                sources.insert(plain, source);
+            }
+        }
+    }
+    sources
+}
+
 fn clip_source_stem(path: &std::path::Path) -> Option<String> {
     let stem = path.file_stem()?.to_string_lossy().into_owned();
     let mut parts = stem.rsplitn(3, '_');

@@ -27,7 +27,7 @@ pub const BAND_COLUMN: &str = "band";
 /// How the sample is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SampleSettings {
-    /// Score bands of equal numbers of detections.
+    /// Score bands, of equal width in the scores' logits (network scores crowd near 1).
     pub bands: usize,
     /// Detections drawn from each band.
     pub per_band: usize,
@@ -197,7 +197,7 @@ pub fn calibrate_folder(
         judged_at_sites
             .entry(row.label.as_str())
             .or_default()
-            .push((site_of_row(row), verdict));
+            .push((row.site(), verdict));
     }
     let mut out = Vec::new();
     for (class, rows) in &detections {
@@ -219,7 +219,7 @@ pub fn calibrate_folder(
             .map(|(site, calibration)| {
                 let site_scores: Vec<f32> = rows
                     .iter()
-                    .filter(|r| site_of_row(r) == site)
+                    .filter(|r| r.site() == site)
                     .map(score)
                     .collect();
                 SiteCalibration {
@@ -304,13 +304,21 @@ fn summarise(
     let scores: Vec<f32> = rows.iter().map(score).collect();
     let floor = scores.iter().copied().fold(f32::INFINITY, f32::min);
     let threshold = choice.map_or(f32::INFINITY, |c| c.threshold);
-    let mut by_recording: BTreeMap<String, Vec<f32>> = BTreeMap::new();
+    // Recordings apart by path (two sites' recorders name files alike), named as summaries do.
+    let labels = crate::annotation::recording_labels(rows);
+    let mut by_recording: BTreeMap<String, (String, Vec<f32>)> = BTreeMap::new();
     for row in rows {
         let name = row
             .file
             .as_ref()
-            .map_or_else(String::new, |f| f.name.clone());
-        by_recording.entry(name).or_default().push(score(row));
+            .and_then(|f| labels.get(f.key()))
+            .cloned()
+            .unwrap_or_default();
+        by_recording
+            .entry(name)
+            .or_insert_with(|| (row.site(), Vec::new()))
+            .1
+            .push(score(row));
     }
     // A recording of a site calibrated on its own is counted with that site's calibration.
     let site_fits: BTreeMap<String, Calibration> = sites
@@ -319,11 +327,9 @@ fn summarise(
         .collect();
     let recordings = by_recording
         .into_iter()
-        .map(|(recording, scores)| {
+        .map(|(recording, (site, scores))| {
             let kept: Vec<f32> = scores.iter().copied().filter(|s| *s >= threshold).collect();
-            let own = site_fits
-                .get(&crate::audio::site_of(&recording))
-                .unwrap_or(&calibration);
+            let own = site_fits.get(&site).unwrap_or(&calibration);
             RecordingCalls {
                 recording,
                 detections: scores.len(),
@@ -353,14 +359,6 @@ fn summarise(
         scores,
         sites,
     }
-}
-
-/// The site of a row's recording (see `audio::site_of`).
-fn site_of_row(row: &TableRow) -> String {
-    row.file.as_ref().map_or_else(
-        || crate::audio::NO_SITE.to_owned(),
-        |f| crate::audio::site_of(&f.name),
-    )
 }
 
 /// Reads a [`CALIBRATION_FILE`].

@@ -3,7 +3,7 @@
 //! per recording as each is scored), Review's "Export detections" and `syrinx project
 //! export-detections` (a stored run), so they write the same files.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use super::{ExportError, TableOf, create_folder, csv_field, recording_table_name};
@@ -11,6 +11,7 @@ use crate::annotation::{
     FileRef, SelectionKind, TableFormat, TableRow, write_raven_combined, write_table,
 };
 use crate::project::Project;
+use crate::util::paths::Leaf;
 
 /// The combined Raven table of a detection run.
 pub const DETECTIONS_RAVEN_FILE: &str = "all_detections.selections.txt";
@@ -96,16 +97,27 @@ pub fn detection_rows(
         // Reads the WAV's chunk headers: exports run off the UI thread.
         start: crate::audio::recording_start_of(&recording.path).map(|s| s.local_time),
     };
+    // The Site/group goes with each row: reports and calibration count by it.
+    let site = recording
+        .group
+        .as_deref()
+        .map(str::trim)
+        .filter(|g| !g.is_empty());
     part.detections
         .iter()
         .map(|d| {
-            detection_row(
+            let mut row = detection_row(
                 &d.detection,
                 &file,
                 band_hz.unwrap_or((0.0, recording.nyquist_hz())),
                 label,
                 d.verdict,
-            )
+            );
+            if let Some(site) = site {
+                row.values
+                    .insert(crate::annotation::SITE_COLUMN.to_owned(), site.to_owned());
+            }
+            row
         })
         .collect()
 }
@@ -125,6 +137,10 @@ pub struct DetectionsFolder {
     durations: BTreeMap<String, f64>,
     /// Every file written (a set: a batch of thousands of files looks each up).
     written: BTreeSet<PathBuf>,
+    /// The stem each recording's tables take, worked out from every recording of the batch
+    /// (see [`DetectionsFolder::name_tables_among`]); and which recording has each stem taken.
+    table_stems: HashMap<PathBuf, String>,
+    stems_taken: HashMap<String, PathBuf>,
 }
 
 /// A recording whose detections are written.
@@ -154,7 +170,41 @@ impl DetectionsFolder {
             counts: BTreeMap::new(),
             durations: BTreeMap::new(),
             written: BTreeSet::new(),
+            table_stems: HashMap::new(),
+            stems_taken: HashMap::new(),
         })
+    }
+
+    /// Names the tables of the batch's recordings `paths` (all of them, before any is
+    /// recorded; a shard passes the whole batch's): each its file's stem, or where files share
+    /// one (two sites' `20240518_052000.WAV`), the stem with their folders
+    /// (`north_20240518_052000`). The names depend on the list only, so a resumed batch or
+    /// another shard names a recording's tables alike.
+    pub fn name_tables_among(&mut self, paths: &[&Path]) {
+        let stems = crate::util::paths::distinct_leaves(paths, Leaf::FileStem, "_");
+        self.table_stems = paths.iter().map(|p| p.to_path_buf()).zip(stems).collect();
+    }
+
+    /// The stem of `path`'s tables: as named among the batch, else its file's; never one that
+    /// another recording of this folder has (a number is added), so no table overwrites another.
+    fn table_stem(&mut self, path: &Path) -> String {
+        let named = self.table_stems.get(path).cloned().unwrap_or_else(|| {
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        let mut stem = named.clone();
+        let mut number = 2;
+        while self
+            .stems_taken
+            .get(&stem)
+            .is_some_and(|owner| owner != path)
+        {
+            stem = format!("{named}_{number}");
+            number += 1;
+        }
+        self.stems_taken.insert(stem.clone(), path.to_path_buf());
+        stem
     }
 
     /// Writes the tables of the `index`-th recording, `per_class` holding the rows of each
@@ -192,11 +242,7 @@ impl DetectionsFolder {
             }
             rows.sort_by(|a, b| a.start_secs.total_cmp(&b.start_secs));
         }
-        let stem = recording
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = self.table_stem(recording.path);
         for format in &self.formats {
             let path = self
                 .out_dir
@@ -206,8 +252,9 @@ impl DetectionsFolder {
         }
         let count = rows.len();
         self.counts.insert(index, counts);
+        // By path, as the combined Raven table tells files apart (see `FileRef::key`).
         self.durations
-            .insert(recording.name.to_owned(), recording.audio_secs);
+            .insert(recording.path.display().to_string(), recording.audio_secs);
         self.combined.insert(index, rows);
         Ok(count)
     }
@@ -266,6 +313,8 @@ pub fn export_run(
         .filter_map(|part| Some((project.recording(part.recording)?, part)))
         .collect();
     parts.sort_by(|a, b| a.0.path.cmp(&b.0.path));
+    let paths: Vec<&Path> = parts.iter().map(|(r, _)| r.path.as_path()).collect();
+    folder.name_tables_among(&paths);
     for (index, (recording, part)) in parts.into_iter().enumerate() {
         let mut rows = detection_rows(project, part, &run.label, run.band_hz);
         if let Some(calibration) = &run.calibration {

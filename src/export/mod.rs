@@ -27,7 +27,9 @@ pub const CSV_FILE: &str = "selections.csv";
 
 /// Writes the selections of `recordings` (every recording if `None`) as `format` into `out_dir`,
 /// returning the files written. Raven: `<stem>.Table.1.selections.txt` per recording and
-/// [`COMBINED_RAVEN_FILE`]; Audacity: `<stem>.txt` per recording; CSV: [`CSV_FILE`].
+/// [`COMBINED_RAVEN_FILE`]; Audacity: `<stem>.txt` per recording; CSV: [`CSV_FILE`]. Recordings
+/// sharing a stem are told apart by their folders (`north_<stem>…`, see
+/// [`Project::recording_stems`]).
 pub fn export_tables(
     project: &Project,
     recordings: Option<&[ProjectRecordingId]>,
@@ -65,20 +67,22 @@ pub fn export_tables(
         written.push(path);
         return Ok(written);
     }
+    // Recordings of the same name (two sites' `20240518_052000.WAV`) get a table each, named
+    // with their folders: one must not overwrite the other.
+    let stems = project.recording_stems();
     for (index, recording) in chosen.iter().enumerate() {
-        let stem = recording
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let path = out_dir.join(recording_table_name(&stem, format, TableOf::Selections));
+        let stem = stems.get(&recording.id).map_or("", String::as_str);
+        let path = out_dir.join(recording_table_name(stem, format, TableOf::Selections));
         // A recording's own table names its file only to give clock times (Raven's
         // `Begin Date` and `Begin Clock Time` come with `Begin File` and `File Offset (s)`).
         write_table(&path, format, &rows_of(index, starts[index].is_some()))?;
         written.push(path);
     }
     if format == TableFormat::Raven {
-        let durations = chosen.iter().map(|r| (r.name(), r.duration_secs)).collect();
+        let durations = chosen
+            .iter()
+            .map(|r| (r.path.display().to_string(), r.duration_secs))
+            .collect();
         let text = write_raven_combined(&rows_of_chosen(), &durations);
         let path = out_dir.join(COMBINED_RAVEN_FILE);
         crate::util::fsutil::write_atomically(&path, text.as_bytes()).map_err(|e| {

@@ -168,6 +168,16 @@ impl ProjectRecording {
         )
     }
 
+    /// The site its detections are counted under: its Site/group when set, else the name's
+    /// site (`SITE7_20240518_052000.wav` → `SITE7`; AudioMoth names have none).
+    #[must_use]
+    pub fn site(&self) -> String {
+        match self.group.as_deref().map(str::trim) {
+            Some(group) if !group.is_empty() => group.to_owned(),
+            _ => crate::audio::site_of(&self.name()),
+        }
+    }
+
     #[must_use]
     pub fn nyquist_hz(&self) -> f64 {
         f64::from(self.sample_rate_hz) / 2.0
@@ -721,6 +731,18 @@ impl Project {
         self.recordings.iter_mut().find(|r| r.id == id)
     }
 
+    /// The stem that files made from each recording (its exported tables, its clips) are named
+    /// by: its file's stem, or where recordings share one (two sites' `20240518_052000.WAV`),
+    /// the stem with their folders (`north_20240518_052000`), so that neither overwrites the
+    /// other's and a clip leads back to its own recording.
+    #[must_use]
+    pub fn recording_stems(&self) -> BTreeMap<ProjectRecordingId, String> {
+        let paths: Vec<&Path> = self.recordings.iter().map(|r| r.path.as_path()).collect();
+        let stems =
+            crate::util::paths::distinct_leaves(&paths, crate::util::paths::Leaf::FileStem, "_");
+        self.recordings.iter().map(|r| r.id).zip(stems).collect()
+    }
+
     #[must_use]
     pub fn recording_at(&self, path: &Path) -> Option<&ProjectRecording> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
@@ -1058,6 +1080,19 @@ mod tests {
             group: None,
         });
         project
+    }
+
+    /// The Site/group a user typed is the site; else the name's (AudioMoth names have none).
+    #[test]
+    fn a_recordings_site_is_its_group_else_its_names() {
+        let mut recording = project_with_one_recording().recordings.remove(0);
+        recording.path = PathBuf::from("/cards/SITE7_20240518_052000.wav");
+        assert_eq!(recording.site(), "SITE7");
+        recording.group = Some(" North ridge ".to_owned());
+        assert_eq!(recording.site(), "North ridge");
+        recording.group = Some(String::new());
+        recording.path = PathBuf::from("/cards/north/20240518_052000.WAV");
+        assert_eq!(recording.site(), crate::audio::NO_SITE);
     }
 
     #[test]

@@ -190,6 +190,19 @@ impl ReviewOrder {
     }
 }
 
+/// A threshold with as few decimals as give it exactly (0.5, 0.25, 0.998), at most four, cut
+/// rather than rounded beyond that so that 0.99999 never reads as 1.
+fn threshold_text(threshold: f32) -> String {
+    let threshold = f64::from(threshold);
+    (1..=4)
+        .map(|decimals| format!("{threshold:.decimals$}"))
+        .find(|text| {
+            text.parse::<f64>()
+                .is_ok_and(|shown| (shown - threshold).abs() < 1e-6)
+        })
+        .unwrap_or_else(|| format!("{:.4}", (threshold * 1e4).floor() / 1e4))
+}
+
 impl DetectionRun {
     /// An empty run of a model over `recordings` (scored later with [`add_scores`](Self::add_scores)).
     #[must_use]
@@ -251,7 +264,9 @@ impl DetectionRun {
         run
     }
 
-    /// The run as lists show it: "run 3 · model_02 (iteration 2) · warbler · test split".
+    /// The run as lists show it: "run 3 · model_02 (iteration 2) · warbler ≥ 0.5 · test split"
+    /// (two runs of one model differ by their threshold: a calibration sample's from 0.2 and the
+    /// answer's at the model's own).
     #[must_use]
     pub fn name(&self) -> String {
         let model = self
@@ -260,8 +275,11 @@ impl DetectionRun {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut name = format!(
-            "run {} · {model} (iteration {}) · {}",
-            self.id, self.iteration, self.label
+            "run {} · {model} (iteration {}) · {} ≥ {}",
+            self.id,
+            self.iteration,
+            self.label,
+            threshold_text(self.merge.threshold)
         );
         if !self.scope.is_empty() {
             name.push_str(" · ");
@@ -474,4 +492,25 @@ pub fn carry_verdicts(
         })
         .collect();
     (carried, old.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::threshold_text;
+
+    /// Two runs of one model read apart by their thresholds: a calibrated 0.998 is not shown
+    /// as 1.00, 0.5 not as 0.50, and 0.99999 not as 1.
+    #[test]
+    fn thresholds_show_their_decimals_and_are_never_rounded_up_to_one() {
+        let shown: Vec<String> = [0.5, 0.2, 0.25, 0.998, 0.9995, 1.0, 0.123_45, 0.999_99]
+            .into_iter()
+            .map(threshold_text)
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "0.5", "0.2", "0.25", "0.998", "0.9995", "1.0", "0.1234", "0.9999"
+            ]
+        );
+    }
 }

@@ -51,7 +51,7 @@ pub struct MeasuredRecall {
 }
 
 /// The groups of detection `rows` (each with its score and file): per recording, per site
-/// (the name before its timestamp, see [`super::site_of`]) and per date of the detection's
+/// (its Site column, else the name before its timestamp: see [`TableRow::site`]) and per date of the detection's
 /// wall-clock time (rows whose recording has no known start are in no date), each with the
 /// calls estimated among its detections (each site's through its own calibration in `sites`
 /// where it has one, else `calibration`: see `calibrate::expected_calls_by_site`) and, given
@@ -64,14 +64,16 @@ pub fn calls_by_group(
     recall: Option<MeasuredRecall>,
 ) -> Vec<GroupCalls> {
     let mut groups: BTreeMap<(GroupKind, String), Vec<(String, f32)>> = BTreeMap::new();
+    let labels = crate::annotation::recording_labels(rows);
     for row in rows {
         let (Some(file), Some(score)) = (&row.file, row.score) else {
             continue;
         };
-        let site = super::site_of(&file.name);
+        let site = row.site();
         let scored = (site.clone(), score as f32);
+        let recording = labels.get(file.key()).unwrap_or(&file.name);
         groups
-            .entry((GroupKind::Recording, file.name.clone()))
+            .entry((GroupKind::Recording, recording.clone()))
             .or_default()
             .push(scored.clone());
         groups
@@ -157,6 +159,41 @@ mod tests {
             }),
             ..TableRow::default()
         }
+    }
+
+    /// Two sites' recorders name files alike: recordings of one name but other paths are
+    /// counted apart (named with their folders), and a row's Site column is its site.
+    #[test]
+    fn recordings_of_one_name_are_counted_apart_and_the_site_column_wins() {
+        let at = |path: &str, site: &str, start_secs: f64| {
+            let mut row = row("20240518_052000.WAV", start_secs, 0.5);
+            if let Some(file) = row.file.as_mut() {
+                file.path = Some(path.to_owned());
+            }
+            row.values
+                .insert(crate::annotation::SITE_COLUMN.to_owned(), site.to_owned());
+            row
+        };
+        let rows = vec![
+            at("/cards/north/20240518_052000.WAV", "North", 1.0),
+            at("/cards/north/20240518_052000.WAV", "North", 5.0),
+            at("/cards/south/20240518_052000.WAV", " ", 3.0),
+        ];
+        let groups = calls_by_group(&rows, &identity(), &BTreeMap::new(), None);
+        let named: Vec<(GroupKind, &str, usize)> = groups
+            .iter()
+            .map(|g| (g.kind, g.group.as_str(), g.detections))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                (GroupKind::Recording, "north/20240518_052000.WAV", 2),
+                (GroupKind::Recording, "south/20240518_052000.WAV", 1),
+                (GroupKind::Site, super::super::NO_SITE, 1),
+                (GroupKind::Site, "North", 2),
+                (GroupKind::Date, "2024-05-18", 3),
+            ]
+        );
     }
 
     /// Every detection a call with probability σ(logit(score)): the score itself.

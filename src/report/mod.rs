@@ -1,7 +1,8 @@
 //! Activity over time from a detections folder: each detection's wall-clock time (its
 //! recording's start, from the table's `start_time` or the file's name, plus its offset), then
 //! detections per hour of day and per date for each site, as CSV and as PNG bar charts.
-//! `syrinx report` writes them. The site is the file name before its timestamp
+//! `syrinx report` writes them. The site is the table's `Site` column (a project recording's
+//! Site/group, which exports carry), else the file name before its timestamp
 //! (`SITE7_20240518_052000` → `SITE7`), as recorders name files.
 
 use std::collections::BTreeMap;
@@ -86,16 +87,16 @@ pub fn activity(rows: &[TableRow]) -> Activity {
     let mut dated = Vec::new();
     let mut undated = 0;
     for row in rows {
-        match (&row.file, wall_clock_of(row)) {
-            (Some(file), Some(at)) => dated.push(Dated {
-                site: site_of(&file.name),
+        match wall_clock_of(row) {
+            Some(at) => dated.push(Dated {
+                site: row.site(),
                 at,
                 probability: row
                     .values
                     .get(PROBABILITY_COLUMN)
                     .and_then(|p| p.trim().parse().ok()),
             }),
-            _ => undated += 1,
+            None => undated += 1,
         }
     }
     let mut sites: Vec<String> = dated.iter().map(|d| d.site.clone()).collect();

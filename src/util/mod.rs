@@ -7,6 +7,9 @@ pub mod choice;
 // atomic writes, temporary files beside their target
 pub mod fsutil;
 
+// names that tell files of the same name apart (tables, summaries)
+pub mod paths;
+
 // times as people type and read them
 pub mod timefmt;
 

@@ -10,11 +10,11 @@ pub fn syrinx(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
@@ -628,6 +628,60 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(!bad.status.success() && stderr(&bad).contains("--shard"));
+
+    // Two sites' cards hold files of one name (AudioMoth names them by time): each gets its own
+    // table, named with its folder, the same in a whole batch and in its shards.
+    let cards = dir.path().join("cards");
+    for (site, source) in [("north", "rec00.wav"), ("south", "rec01.wav")] {
+        std::fs::create_dir_all(cards.join(site)).unwrap();
+        std::fs::copy(
+            dir.path().join(source),
+            cards.join(site).join("20240518_052000.wav"),
+        )
+        .unwrap();
+    }
+    let tables_of = |out: &Path| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".selections.txt") && !n.starts_with("all_"))
+            .collect();
+        names.sort();
+        names
+    };
+    let both = [
+        "north_20240518_052000.selections.txt",
+        "south_20240518_052000.selections.txt",
+    ];
+    let whole = dir.path().join("cards_out");
+    let output = syrinx(&[
+        "detect",
+        "--model",
+        model.to_str().unwrap(),
+        "--out",
+        whole.to_str().unwrap(),
+        cards.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(tables_of(&whole), both);
+    let mut from_shards = Vec::new();
+    for k in 1..=2 {
+        let shard_out = dir.path().join(format!("cards_shard{k}"));
+        let output = syrinx(&[
+            "detect",
+            "--model",
+            model.to_str().unwrap(),
+            "--out",
+            shard_out.to_str().unwrap(),
+            "--shard",
+            &format!("{k}/2"),
+            cards.to_str().unwrap(),
+        ]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        from_shards.extend(tables_of(&shard_out));
+    }
+    from_shards.sort();
+    assert_eq!(from_shards, both);
 
     // --project: the run is stored in the project, every window's score with it; a recording
     // the project did not hold joins it.

@@ -41,6 +41,7 @@ mod playback;
 mod review;
 mod scoring;
 mod similar;
+mod sites;
 mod tiles;
 mod train;
 mod writers;

@@ -149,7 +149,7 @@ pub fn generated_recordings(dir: &Path, n: u32, layout: &Layout) -> Project {
     project
 }
 
-fn config() -> DatasetConfig {
+pub fn config() -> DatasetConfig {
     DatasetConfig {
         input: small_input(),
         seed: 3,

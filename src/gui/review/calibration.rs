@@ -16,8 +16,8 @@ use crate::calibrate::{
     BandPrecision, Calibration, Estimate, Judged, ThresholdChoice, band_precision, score_bands,
     stratified_sample,
 };
-use crate::project::Project;
 use crate::project::runs::{DetectionRef, DetectionRun, Verdict};
+use crate::project::{Project, ProjectRecording};
 use crate::report::Activity;
 use crate::report::counts::{GroupCalls, GroupKind, MeasuredRecall, calls_by_group};
 use crate::util::jobs::{Job, Waker};
@@ -142,11 +142,7 @@ impl CalibrationInput {
             .map(|(site, c)| {
                 let site_scores: Vec<f32> = rows
                     .iter()
-                    .filter(|r| {
-                        r.file
-                            .as_ref()
-                            .is_some_and(|f| crate::audio::site_of(&f.name) == *site)
-                    })
+                    .filter(|r| r.site() == *site)
                     .filter_map(|r| r.score)
                     .map(|s| s as f32)
                     .collect();
@@ -194,10 +190,9 @@ fn judged_of(project: &Project, run: &DetectionRun) -> Vec<(String, Judged)> {
     run.recordings
         .iter()
         .flat_map(|r| {
-            let site = project.recording(r.recording).map_or_else(
-                || crate::audio::NO_SITE.to_owned(),
-                |rec| crate::audio::site_of(&rec.name()),
-            );
+            let site = project
+                .recording(r.recording)
+                .map_or_else(|| crate::audio::NO_SITE.to_owned(), ProjectRecording::site);
             r.detections.iter().map(move |d| (site.clone(), d))
         })
         .filter_map(|(site, d)| {
