@@ -103,6 +103,19 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
         .map(super::read_project)
         .transpose()?;
     let mut files = list_audio(&args.paths).context("cannot list the recordings")?;
+    // The project's Site/group of its recordings goes with their rows (reports count by it).
+    let sites: std::collections::HashMap<PathBuf, String> = project
+        .iter()
+        .flat_map(|p| &p.recordings)
+        .filter_map(|r| {
+            let site = r
+                .group
+                .as_deref()
+                .map(str::trim)
+                .filter(|g| !g.is_empty())?;
+            Some((r.path.clone(), site.to_owned()))
+        })
+        .collect();
     if let (Some(scope), Some(project)) = (args.scope, &project) {
         let ids = scope.recordings(project, None, &std::collections::BTreeSet::new());
         files.extend(
@@ -201,6 +214,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let mut tables = Tables {
         calibrations: calibration.map(|(classes, _)| classes).unwrap_or_default(),
         batch_files,
+        sites,
         ..Tables::default()
     };
     let mut run: Option<RunTarget> = None;
@@ -529,6 +543,8 @@ struct Tables {
     folder: Option<DetectionsFolder>,
     /// Every file of the batch (a shard's too), among which tables are named.
     batch_files: Vec<PathBuf>,
+    /// The Site/group of the files the project (`--project`) holds with one.
+    sites: std::collections::HashMap<PathBuf, String>,
 }
 
 impl Tables {
@@ -604,10 +620,17 @@ impl Tables {
                 })
                 .collect()
         };
-        // Each detection's probability of being a call, from its class's calibration.
+        // Each detection's probability of being a call, from its class's calibration; its site.
         let mut per_class = per_class;
+        let site = std::path::absolute(file)
+            .ok()
+            .and_then(|absolute| self.sites.get(&absolute));
         for rows in &mut per_class {
             for row in rows.iter_mut() {
+                if let Some(site) = site {
+                    row.values
+                        .insert(crate::annotation::SITE_COLUMN.to_owned(), site.clone());
+                }
                 let calibration = self
                     .calibrations
                     .iter()

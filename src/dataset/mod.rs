@@ -941,7 +941,6 @@ fn assign(windows: &mut [WindowSpec], config: &DatasetConfig) -> split::SplitOut
     outcome
 }
 
-/// `<recording>` from a clip named `<recording>_<start>_<end>.<ext>`.
 /// The group and split of the recording each clip stem names: the stem it is cut under
 /// (`Project::recording_stems`: `north_20240518_052000` where two recordings share a stem) and,
 /// for clips cut before such names, the plain file stem — shared by two recordings, the one in
@@ -978,6 +977,7 @@ fn clip_sources(
     sources
 }
 
+/// `<recording>` from a clip named `<recording>_<start>_<end>.<ext>`.
 fn clip_source_stem(path: &std::path::Path) -> Option<String> {
     let stem = path.file_stem()?.to_string_lossy().into_owned();
     let mut parts = stem.rsplitn(3, '_');

@@ -688,6 +688,14 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
     let extra = dir.path().join("extra");
     std::fs::create_dir(&extra).unwrap();
     std::fs::copy(dir.path().join("rec00.wav"), extra.join("new.wav")).unwrap();
+    // One recording's Site/group (as the app's Site/group field sets it): its rows carry it.
+    let (mut grouped, _) = syrinx::project::Project::load(&path).unwrap();
+    let rec01 = grouped
+        .recording_at(&dir.path().join("rec01.wav"))
+        .unwrap()
+        .id;
+    grouped.recording_mut(rec01).unwrap().group = Some("North".to_owned());
+    grouped.save(&path).unwrap();
     let output = syrinx(&[
         "detect",
         "--model",
@@ -716,6 +724,15 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
             .iter()
             .all(|r| !r.scores.get().unwrap().scores.is_empty())
     );
+    let rows = syrinx::annotation::read_table(&dir.path().join("into_project/all_detections.csv"))
+        .unwrap()
+        .rows;
+    let of_rec01 =
+        |r: &syrinx::annotation::TableRow| r.file.as_ref().is_some_and(|f| f.name == "rec01.wav");
+    assert!(rows.iter().any(of_rec01), "rec01 has detections");
+    for row in &rows {
+        assert_eq!(row.site() == "North", of_rec01(row), "{row:?}");
+    }
     // The same tables as without --project.
     assert_eq!(
         std::fs::read_to_string(dir.path().join("into_project/rec00.selections.txt")).unwrap(),

@@ -9,7 +9,7 @@ use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use syrinx::annotation::ProjectRecordingId;
-use syrinx::detect::{MergeSettings, WindowScores};
+use syrinx::detect::WindowScores;
 use syrinx::gui::{ReviewAction, SyrinxApp};
 use syrinx::project::runs::{DetectionRef, DetectionRun, Verdict};
 
@@ -25,37 +25,8 @@ fn run_of(
     recording: ProjectRecordingId,
     calls: &[usize],
 ) -> DetectionRun {
-    let mut run = DetectionRun {
-        id,
-        model_dir: model_dir.to_path_buf(),
-        model_id: model_dir.display().to_string(),
-        iteration: id,
-        hop_secs: 1.0,
-        merge: MergeSettings {
-            threshold: 0.5,
-            min_gap_secs: 0.0,
-            min_duration_secs: 0.0,
-            peaks: None,
-        },
-        label: "call".to_owned(),
-        band_hz: None,
-        scope: String::new(),
-        recordings: Vec::new(),
-        pending: vec![recording],
-        failed: Vec::new(),
-        calibration: None,
-    };
-    run.add_scores(
-        recording,
-        WindowScores {
-            window_secs: 1.0,
-            start_secs: (0..30).map(f64::from).collect(),
-            scores: (0..30)
-                .map(|i| if calls.contains(&i) { 0.9 } else { 0.1 })
-                .collect(),
-            envelope: None,
-        },
-    );
+    let mut run = super::common::empty_run(id, model_dir, vec![recording]);
+    run.add_scores(recording, super::common::scores_with_calls(30, calls));
     run
 }
 

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use syrinx::annotation::{ProjectRecordingId, read_table};
 use syrinx::audio::{WavEncoding, write_wav};
-use syrinx::detect::{MergeSettings, WindowScores};
 use syrinx::project::Project;
 use syrinx::project::runs::{DetectionRef, DetectionRun, Verdict};
 
@@ -30,38 +29,10 @@ fn card(dir: &Path, site: &str) -> PathBuf {
 
 /// A run with a detection at each second of `calls` in each recording, the first judged a call.
 fn run_over(model_dir: &Path, recordings: &[(ProjectRecordingId, &[usize])]) -> DetectionRun {
-    let mut run = DetectionRun {
-        id: 1,
-        model_dir: model_dir.to_path_buf(),
-        model_id: "model".to_owned(),
-        iteration: 1,
-        hop_secs: 1.0,
-        merge: MergeSettings {
-            threshold: 0.5,
-            min_gap_secs: 0.0,
-            min_duration_secs: 0.0,
-            peaks: None,
-        },
-        label: "call".to_owned(),
-        band_hz: None,
-        scope: String::new(),
-        recordings: Vec::new(),
-        pending: recordings.iter().map(|(id, _)| *id).collect(),
-        failed: Vec::new(),
-        calibration: None,
-    };
+    let ids = recordings.iter().map(|(id, _)| *id).collect();
+    let mut run = super::common::empty_run(1, model_dir, ids);
     for (recording_idx, (id, calls)) in recordings.iter().enumerate() {
-        run.add_scores(
-            *id,
-            WindowScores {
-                window_secs: 1.0,
-                start_secs: (0..SECS).map(|s| s as f64).collect(),
-                scores: (0..SECS)
-                    .map(|s| if calls.contains(&s) { 0.9 } else { 0.1 })
-                    .collect(),
-                envelope: None,
-            },
-        );
+        run.add_scores(*id, super::common::scores_with_calls(SECS, calls));
         run.set_verdict(
             DetectionRef {
                 recording_idx,
