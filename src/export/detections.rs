@@ -20,33 +20,34 @@ pub const DETECTIONS_CSV_FILE: &str = "all_detections.csv";
 /// Detections per recording.
 pub const COUNTS_FILE: &str = "counts.csv";
 
-/// The first line of [`COUNTS_FILE`].
-pub const COUNTS_HEADER: &str = "recording,detections,audio_s\n";
+/// The first line of [`COUNTS_FILE`]. The path tells apart two sites' recordings of one name
+/// (recorders name files by their start time); readers find columns by position, so it comes
+/// last.
+pub const COUNTS_HEADER: &str = "recording,detections,audio_s,path\n";
 
 /// One line of [`COUNTS_FILE`].
 #[must_use]
-pub fn counts_line(recording_name: &str, detections: usize, audio_secs: f64) -> String {
+pub fn counts_line(recording: &RecordingOut<'_>, detections: usize) -> String {
     format!(
-        "{},{detections},{audio_secs:.3}\n",
-        csv_field(recording_name)
+        "{},{detections},{:.3},{}\n",
+        csv_field(recording.name),
+        recording.audio_secs,
+        csv_field(&recording.path.display().to_string())
     )
 }
 
 /// Header of [`COUNTS_FILE`] for a multi-class model: a line per recording and class.
-pub const COUNTS_CLASS_HEADER: &str = "recording,class,detections,audio_s\n";
+pub const COUNTS_CLASS_HEADER: &str = "recording,class,detections,audio_s,path\n";
 
 /// One line of a multi-class [`COUNTS_FILE`].
 #[must_use]
-pub fn class_counts_line(
-    recording_name: &str,
-    class: &str,
-    detections: usize,
-    audio_secs: f64,
-) -> String {
+pub fn class_counts_line(recording: &RecordingOut<'_>, class: &str, detections: usize) -> String {
     format!(
-        "{},{},{detections},{audio_secs:.3}\n",
-        csv_field(recording_name),
-        csv_field(class)
+        "{},{},{detections},{:.3},{}\n",
+        csv_field(recording.name),
+        csv_field(class),
+        recording.audio_secs,
+        csv_field(&recording.path.display().to_string())
     )
 }
 
@@ -221,20 +222,11 @@ impl DetectionsFolder {
         let mut counts = String::new();
         if self.classes.is_empty() {
             let found = per_class.into_iter().next().unwrap_or_default();
-            counts.push_str(&counts_line(
-                recording.name,
-                found.len(),
-                recording.audio_secs,
-            ));
+            counts.push_str(&counts_line(&recording, found.len()));
             rows = found;
         } else {
             for (class, found) in self.classes.iter().zip(per_class) {
-                counts.push_str(&class_counts_line(
-                    recording.name,
-                    class,
-                    found.len(),
-                    recording.audio_secs,
-                ));
+                counts.push_str(&class_counts_line(&recording, class, found.len()));
                 rows.extend(found.into_iter().map(|mut row| {
                     row.values.insert(CLASS_COLUMN.to_owned(), class.clone());
                     row

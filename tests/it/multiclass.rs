@@ -431,7 +431,7 @@ fn syrinx_train_classes_and_detect_write_per_class_results() {
     );
     let counts = std::fs::read_to_string(out_dir.join("counts.csv")).unwrap();
     let lines: Vec<&str> = counts.lines().collect();
-    assert_eq!(lines[0], "recording,class,detections,audio_s");
+    assert_eq!(lines[0], "recording,class,detections,audio_s,path");
     for (line, class) in lines[1..].iter().zip(["fall", "rise", "tone"]) {
         assert!(
             line.starts_with(&format!("species01.wav,{class},")),

@@ -85,8 +85,17 @@ fn recordings_named_alike_at_two_sites_stay_apart_from_export_to_report() {
         let csv = out.join(format!("{name}_20240518_052000.csv"));
         assert_eq!(read_table(&csv).unwrap().rows.len(), rows, "{name}");
     }
+    // counts.csv: a line each, told apart by the path.
     let counts = std::fs::read_to_string(out.join("counts.csv")).unwrap();
-    assert_eq!(counts.lines().count(), 3, "{counts}");
+    let lines: Vec<&str> = counts.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "recording,detections,audio_s,path".to_owned(),
+            format!("20240518_052000.WAV,3,30.000,{}", north.display()),
+            format!("20240518_052000.WAV,1,30.000,{}", south.display()),
+        ]
+    );
     // Every detection knows its recording's path and site.
     let all = read_table(&out.join("all_detections.csv")).unwrap();
     let sites_and_paths: Vec<(String, String)> = all
