@@ -687,8 +687,6 @@ fn a_project_saved_as_reopens_with_its_recordings_and_selections() {
 /// next save merges them in instead of writing over them, and says so.
 #[test]
 fn a_save_merges_what_the_command_line_wrote_meanwhile() {
-    use syrinx::detect::{MergeSettings, WindowScores};
-    use syrinx::project::runs::DetectionRun;
     use syrinx::session::lock::{Wait, edit};
     let dir = tempfile::tempdir().unwrap();
     let a = recording(dir.path(), "a.wav");
@@ -713,35 +711,13 @@ fn a_save_merges_what_the_command_line_wrote_meanwhile() {
         Wait::Forever,
         false,
         |project, _| {
-            let mut run = DetectionRun {
-                id: project.next_run_id(),
-                model_dir: dir.path().join("model"),
-                model_id: "m".to_owned(),
-                iteration: 0,
-                hop_secs: 1.0,
-                merge: MergeSettings {
-                    threshold: 0.5,
-                    min_gap_secs: 0.0,
-                    min_duration_secs: 0.0,
-                    peaks: None,
-                },
-                label: "call".to_owned(),
-                band_hz: None,
-                scope: String::new(),
-                recordings: Vec::new(),
-                pending: vec![a_id],
-                failed: Vec::new(),
-                calibration: None,
-            };
-            run.add_scores(
-                a_id,
-                WindowScores {
-                    window_secs: 1.0,
-                    start_secs: vec![0.0, 1.0, 2.0],
-                    scores: vec![0.1, 0.9, 0.2],
-                    envelope: None,
-                },
+            let mut run = super::common::empty_run(
+                project.next_run_id(),
+                &dir.path().join("model"),
+                vec![a_id],
             );
+            run.iteration = 0;
+            run.add_scores(a_id, super::common::scores_with_calls(3, &[1]));
             project.add_run(run);
             Ok::<_, syrinx::project::ProjectError>(())
         },
@@ -759,7 +735,7 @@ fn a_save_merges_what_the_command_line_wrote_meanwhile() {
     );
     assert_eq!(saved.detection_runs.len(), 1, "the stored run is kept");
     let scores = saved.detection_runs[0].recordings[0].scores.get().unwrap();
-    assert_eq!(scores.scores, vec![0.1, 0.9, 0.2]);
+    assert_eq!(scores.scores, vec![0.1, 0.9, 0.1]);
     assert_eq!(saved.selections.len(), 1, "the app's box is saved");
     assert_eq!(saved.selections.items()[0].start_secs, drawn.start_secs);
     let app = harness.state();
