@@ -107,14 +107,7 @@ pub fn run(args: &DetectArgs) -> anyhow::Result<ExitCode> {
     let sites: std::collections::HashMap<PathBuf, String> = project
         .iter()
         .flat_map(|p| &p.recordings)
-        .filter_map(|r| {
-            let site = r
-                .group
-                .as_deref()
-                .map(str::trim)
-                .filter(|g| !g.is_empty())?;
-            Some((r.path.clone(), site.to_owned()))
-        })
+        .filter_map(|r| Some((r.path.clone(), r.group_typed()?.to_owned())))
         .collect();
     if let (Some(scope), Some(project)) = (args.scope, &project) {
         let ids = scope.recordings(project, None, &std::collections::BTreeSet::new());

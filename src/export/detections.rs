@@ -99,11 +99,7 @@ pub fn detection_rows(
         start: crate::audio::recording_start_of(&recording.path).map(|s| s.local_time),
     };
     // The Site/group goes with each row: reports and calibration count by it.
-    let site = recording
-        .group
-        .as_deref()
-        .map(str::trim)
-        .filter(|g| !g.is_empty());
+    let site = recording.group_typed();
     part.detections
         .iter()
         .map(|d| {

@@ -172,10 +172,18 @@ impl ProjectRecording {
     /// site (`SITE7_20240518_052000.wav` → `SITE7`; AudioMoth names have none).
     #[must_use]
     pub fn site(&self) -> String {
-        match self.group.as_deref().map(str::trim) {
-            Some(group) if !group.is_empty() => group.to_owned(),
-            _ => crate::audio::site_of(&self.name()),
-        }
+        self.group_typed()
+            .map_or_else(|| crate::audio::site_of(&self.name()), str::to_owned)
+    }
+
+    /// Its Site/group as typed (trimmed), when one is: what exports write in their `Site`
+    /// column.
+    #[must_use]
+    pub fn group_typed(&self) -> Option<&str> {
+        self.group
+            .as_deref()
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
     }
 
     #[must_use]

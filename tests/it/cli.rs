@@ -653,32 +653,20 @@ fn detect_writes_a_table_per_recording_counts_and_a_summary() {
         "north_20240518_052000.selections.txt",
         "south_20240518_052000.selections.txt",
     ];
-    let whole = dir.path().join("cards_out");
-    let output = syrinx(&[
-        "detect",
-        "--model",
-        model.to_str().unwrap(),
-        "--out",
-        whole.to_str().unwrap(),
-        cards.to_str().unwrap(),
-    ]);
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_eq!(tables_of(&whole), both);
-    let mut from_shards = Vec::new();
-    for k in 1..=2 {
-        let shard_out = dir.path().join(format!("cards_shard{k}"));
-        let output = syrinx(&[
-            "detect",
-            "--model",
-            model.to_str().unwrap(),
-            "--out",
-            shard_out.to_str().unwrap(),
-            "--shard",
-            &format!("{k}/2"),
-            cards.to_str().unwrap(),
-        ]);
+    let detect_cards = |out: &Path, shard: Option<&str>| {
+        let mut args = vec!["detect", "--model", model.to_str().unwrap()];
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(shard.iter().flat_map(|k| ["--shard", *k]));
+        args.push(cards.to_str().unwrap());
+        let output = syrinx(&args);
         assert!(output.status.success(), "{}", stderr(&output));
-        from_shards.extend(tables_of(&shard_out));
+        tables_of(out)
+    };
+    assert_eq!(detect_cards(&dir.path().join("cards_out"), None), both);
+    let mut from_shards = Vec::new();
+    for k in ["1/2", "2/2"] {
+        let shard_out = dir.path().join(format!("cards_shard{}", &k[..1]));
+        from_shards.extend(detect_cards(&shard_out, Some(k)));
     }
     from_shards.sort();
     assert_eq!(from_shards, both);
